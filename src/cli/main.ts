@@ -1,0 +1,51 @@
+/**
+ * The `aeraki` command line. The only place that parses argv and prints for humans.
+ */
+import { AerakiError } from '../errors.js';
+
+const USAGE = `Usage: aeraki <command> [options]
+
+Commands:
+  up DIR          serve the config in DIR (control plane and proxy on this machine)
+  validate DIR    check every config document in DIR and report all errors
+  version         print the version
+
+Run 'aeraki <command> --help' for a command's options.
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  version: async () => async () => {
+    const { createRequire } = await import('node:module');
+    const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+    process.stdout.write(`aeraki ${pkg.version}\n`);
+    return 0;
+  },
+};
+
+/** Runs the CLI with `argv` (without node and script) and exits with the command's status. */
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    process.exitCode = name === undefined ? 2 : 0;
+    return;
+  }
+  const load = commands[name];
+  if (load === undefined) {
+    process.stderr.write(`aeraki: unknown command '${name}'\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    process.exitCode = await (await load())(rest);
+  } catch (err) {
+    if (err instanceof AerakiError) {
+      process.stderr.write(`aeraki: ${err.message} [${err.code}]\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The codec SDK: what a protocol author implements to put a protocol under the mesh.
+ * See `Codec` for the contract and `runCodecTestKit` for the conformance harness.
+ */
+export { ByteQueue } from './byte-queue.js';
+export type {
+  Codec,
+  CodecCapabilities,
+  CodecFactory,
+  CodecSide,
+  EncodeOptions,
+  LocalReply,
+  LocalReplyKind,
+} from './codec.js';
+export { Metadata, createMessage } from './message.js';
+export type { Message, MessageType, Mutation, ResponseStatus } from './message.js';
+export { CODEC_NAME_PREFIX, CodecRegistry } from './registry.js';
+export { CodecError, ErrorCodes, malformed } from '../errors.js';

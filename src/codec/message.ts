@@ -1,0 +1,106 @@
+/**
+ * What a codec tells the proxy about one decoded message.
+ *
+ * - `request`: expects exactly one `response` (or `error`) with the same request id.
+ * - `oneway`: a request that gets no response; forwarded, never answered.
+ * - `response`: the reply to a request.
+ * - `error`: a reply that reports a failure in the protocol's own terms (Thrift EXCEPTION,
+ *   a Dubbo response with a non-OK status); it completes its request like a response does.
+ * - `heartbeat`: a keep-alive probe; the proxy answers it and never forwards it.
+ * - `heartbeat-reply`: the answer to a heartbeat the proxy sent upstream; consumed by the proxy.
+ */
+export type MessageType = 'request' | 'oneway' | 'response' | 'error' | 'heartbeat' | 'heartbeat-reply';
+
+/** Whether a response reports success. Thrift REPLY and EXCEPTION, Dubbo status 20 or not, … */
+export type ResponseStatus = 'ok' | 'error';
+
+/**
+ * String attributes of a message, used for routing, matching, rate limiting and logging.
+ * Keys are lower-case: {@link Metadata.set} lower-cases them, so a codec may pass header names as
+ * they appear on the wire. One value per key; setting a key again replaces its value.
+ */
+export class Metadata {
+  private readonly map = new Map<string, string>();
+
+  /** Sets `key` (lower-cased) to `value`. */
+  set(key: string, value: string): void {
+    this.map.set(key.toLowerCase(), value);
+  }
+
+  /** The value of `key` (give it lower-case), or `undefined`. */
+  get(key: string): string | undefined {
+    return this.map.get(key);
+  }
+
+  /** Whether `key` (lower-case) is present. */
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+
+  /** Removes `key` (lower-case). */
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+
+  /** Number of attributes. */
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** All attributes, in insertion order. */
+  entries(): IterableIterator<[string, string]> {
+    return this.map.entries();
+  }
+
+  /** A plain object copy, for logs and tests. */
+  toJSON(): Record<string, string> {
+    return Object.fromEntries(this.map);
+  }
+}
+
+/**
+ * Key/values the proxy asks a codec to write into a message's headers on its way out: Thrift THeader
+ * info headers, Dubbo attachments, tRPC trans_info. The codec decides the wire meaning; a codec whose
+ * protocol has no headers ignores it. An entry replaces a header of the same name.
+ */
+export type Mutation = ReadonlyMap<string, string>;
+
+/** One whole decoded message. */
+export interface Message {
+  /** What kind of message this is. */
+  type: MessageType;
+  /**
+   * The protocol's request id (Thrift seqid, Dubbo request id), used to match responses to requests.
+   * 0 for protocols without one.
+   */
+  requestId: number;
+  /** Routing attributes; see {@link Metadata}. */
+  readonly metadata: Metadata;
+  /**
+   * The message's original bytes, frame and transport headers included, exactly as received. The
+   * proxy forwards these (after {@link Codec.encode}); codecs never re-serialize arguments.
+   */
+  readonly bytes: Buffer;
+  /** For `response` and `error`: whether the reply reports success. */
+  status: ResponseStatus;
+  /** Tracing and logging name of the operation, e.g. `Service/method`. Empty if unknown. */
+  operation: string;
+  /**
+   * Codec-private facts found while decoding (offsets, transport and protocol kinds) that `encode`
+   * and `encodeLocalReply` reuse. The proxy never reads it.
+   */
+  readonly codecState: unknown;
+}
+
+/** Builds a {@link Message}; codecs use this so every message has the same shape (one hidden class). */
+export function createMessage(
+  type: MessageType,
+  requestId: number,
+  bytes: Buffer,
+  metadata: Metadata,
+  codecState: unknown,
+  status: ResponseStatus = 'ok',
+  operation = '',
+): Message {
+  return { type, requestId, metadata, bytes, status, operation, codecState };
+}

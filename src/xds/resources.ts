@@ -1,0 +1,128 @@
+/**
+ * The resources the data plane runs on: listeners, clusters, endpoint assignments and MetaProtocol
+ * route tables. They mirror the Envoy v3 xDS resources Aeraki emits (Listener with a MetaProtocolProxy
+ * filter, Cluster, ClusterLoadAssignment, RouteConfiguration) in a plain TypeScript form, and are the
+ * only thing the control plane and the proxy share: the translator produces them, the proxy applies
+ * them, the xDS layer encodes them to and from protobuf.
+ *
+ * Names follow Aeraki: listener `<address>_<port>`, cluster `outbound|<port>|<subset>|<host>`,
+ * route table `<host>_<port>`.
+ */
+
+/** A MetaProtocol listener: one address and port, one application protocol, one route table. */
+export interface ListenerResource {
+  /** `<address>_<port>`. */
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  /** Application protocol name, e.g. `thrift` (the third dash-segment of the port name). */
+  readonly protocol: string;
+  /** Codec name, e.g. `aeraki.meta_protocol.codec.thrift`. */
+  readonly codec: string;
+  /** The codec's own settings, if any. */
+  readonly codecConfig?: unknown;
+  /** Name of the route table (`<host>_<port>`). */
+  readonly routeConfigName: string;
+  /** Stats prefix, `outbound|<port>||<host>`. */
+  readonly statPrefix: string;
+  /** Close downstream connections idle (no request in flight, no bytes) this long; 0 = never. */
+  readonly idleTimeoutMs: number;
+  /** Default per-request timeout when the route sets none; 0 = none. */
+  readonly requestTimeoutMs: number;
+  /** Share upstream connections between downstream connections (needs codec request ids). */
+  readonly multiplexing: boolean;
+}
+
+/** Load-balancing policies, named as in Envoy's `Cluster.LbPolicy`. */
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV';
+
+/** An upstream cluster: how to pick and connect to its endpoints. */
+export interface ClusterResource {
+  /** `outbound|<port>|<subset>|<host>`. */
+  readonly name: string;
+  readonly lbPolicy: LbPolicy;
+  /** TCP connect timeout. */
+  readonly connectTimeoutMs: number;
+  /** Close pooled upstream connections idle this long; 0 = never. */
+  readonly idleTimeoutMs: number;
+  /** Upper bound on connections per endpoint (exclusive pools), 0 = unlimited. */
+  readonly maxConnectionsPerEndpoint: number;
+  /** Upstream connections per endpoint in a multiplexed pool. */
+  readonly multiplexedConnections: number;
+}
+
+/** One upstream endpoint. */
+export interface EndpointResource {
+  readonly address: string;
+  readonly port: number;
+  /** Labels from the ServiceEntry endpoint (version, app, …). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Relative weight for load balancing (default 1). */
+  readonly weight: number;
+}
+
+/** The endpoints of one cluster (Envoy `ClusterLoadAssignment`). */
+export interface EndpointAssignmentResource {
+  readonly clusterName: string;
+  readonly endpoints: readonly EndpointResource[];
+}
+
+/** How an attribute is matched (Envoy `HeaderMatcher` subset used by Aeraki). */
+export type AttributeMatcher =
+  | { readonly name: string; readonly kind: 'exact'; readonly value: string }
+  | { readonly name: string; readonly kind: 'prefix'; readonly value: string }
+  /** RE2 syntax, matched against the whole value. */
+  | { readonly name: string; readonly kind: 'regex'; readonly value: string }
+  | { readonly name: string; readonly kind: 'present' };
+
+/** A cluster with a relative weight. */
+export interface WeightedCluster {
+  readonly name: string;
+  readonly weight: number;
+}
+
+/** A copy of matching requests sent to another cluster; its replies are discarded. */
+export interface MirrorPolicy {
+  readonly cluster: string;
+  /** Share of requests mirrored, 0–100. */
+  readonly percent: number;
+}
+
+/** A key/value written into a message's headers. */
+export interface HeaderValue {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** One route: first match wins. */
+export interface RouteResource {
+  readonly name: string;
+  /** All must match (AND); empty matches everything. */
+  readonly match: readonly AttributeMatcher[];
+  /** One cluster, or several with weights. */
+  readonly action:
+    | { readonly cluster: string }
+    | { readonly weightedClusters: readonly WeightedCluster[]; readonly totalWeight: number };
+  /** Metadata keys whose values are hashed for consistent-hash load balancing. */
+  readonly hashPolicy: readonly string[];
+  readonly mirrors: readonly MirrorPolicy[];
+  readonly requestMutation: readonly HeaderValue[];
+  readonly responseMutation: readonly HeaderValue[];
+  /** Per-route request timeout; undefined = the listener's default. */
+  readonly timeoutMs?: number;
+}
+
+/** A MetaProtocol route table (Aeraki's RDS RouteConfiguration `<host>_<port>`). */
+export interface RouteConfigResource {
+  readonly name: string;
+  readonly routes: readonly RouteResource[];
+}
+
+/** Everything one proxy runs, as one consistent set. */
+export interface ProxySnapshot {
+  readonly version: string;
+  readonly listeners: readonly ListenerResource[];
+  readonly clusters: readonly ClusterResource[];
+  readonly endpoints: readonly EndpointAssignmentResource[];
+  readonly routes: readonly RouteConfigResource[];
+}
