@@ -16,6 +16,8 @@ Run 'aeraki <command> --help' for a command's options.
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
+  up: async () => (await import('./up.js')).upCommand,
+  validate: async () => (await import('./validate.js')).validateCommand,
   version: async () => async () => {
     const { createRequire } = await import('node:module');
     const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };

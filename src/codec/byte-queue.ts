@@ -18,10 +18,20 @@ export class ByteQueue {
   /** Read position inside `chunks[0]`. */
   private head = 0;
   private total = 0;
+  private removed = 0;
 
   /** Number of undecoded bytes. */
   get length(): number {
     return this.total;
+  }
+
+  /**
+   * Total bytes removed from the front since the queue was created (taken, skipped or cleared). A codec
+   * that keeps partial-decode progress between calls compares it to know that offset 0 still names the
+   * byte its progress refers to.
+   */
+  get consumed(): number {
+    return this.removed;
   }
 
   /** Appends a chunk received from the socket. The queue keeps a reference; the caller must not reuse it. */
@@ -33,6 +43,7 @@ export class ByteQueue {
 
   /** Drops everything (used when a connection closes or is reset). */
   clear(): void {
+    this.removed += this.total;
     this.chunks = [];
     this.head = 0;
     this.total = 0;
@@ -95,6 +106,12 @@ export class ByteQueue {
 
   /** Latin-1/UTF-8 string of `length` bytes at `offset`. */
   string(offset: number, length: number): string {
+    const first = this.chunks[0];
+    const start = this.head + offset;
+    // Decoding straight from the chunk spares a view object per string (names are read per message).
+    if (first !== undefined && offset >= 0 && length >= 0 && start + length <= first.length) {
+      return first.toString('utf8', start, start + length);
+    }
     return this.peek(offset, length).toString('utf8');
   }
 
@@ -139,6 +156,7 @@ export class ByteQueue {
   private advance(n: number): void {
     this.head += n;
     this.total -= n;
+    this.removed += n;
     const first = this.chunks[0]!;
     if (this.head === first.length) {
       this.chunks.shift();

@@ -16,3 +16,12 @@ export { Metadata, createMessage } from './message.js';
 export type { Message, MessageType, Mutation, ResponseStatus } from './message.js';
 export { CODEC_NAME_PREFIX, CodecRegistry } from './registry.js';
 export { CodecError, ErrorCodes, malformed } from '../errors.js';
+export { CODEC_TEST_KIT_CHECKS, checkCodec, runCodecTestKit } from './test-kit.js';
+export type {
+  CodecFixture,
+  CodecTestKitCheck,
+  CodecTestKitFailure,
+  CodecTestKitOptions,
+  CodecTestKitRunOptions,
+  ExpectedMessage,
+} from './test-kit.js';

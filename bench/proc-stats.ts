@@ -1,0 +1,112 @@
+/**
+ * Reads CPU time and memory of a process and its descendants from /proc (Linux only). The benchmark
+ * uses it to report what each process (server, proxy) spent during a measured run.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU time of a process tree, in seconds. */
+export interface CpuTime {
+  user: number;
+  sys: number;
+}
+
+let clockTicks: number | undefined;
+
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** The fields of /proc/PID/stat after the command name (whose parentheses may contain spaces). */
+function statFields(pid: number): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+/** `pid` and every live descendant of it. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    const child = Number(entry);
+    if (!Number.isInteger(child)) continue;
+    const fields = statFields(child);
+    const parent = fields === undefined ? NaN : Number(fields[1]);
+    if (!Number.isInteger(parent)) continue;
+    const list = children.get(parent);
+    if (list === undefined) children.set(parent, [child]);
+    else list.push(child);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const child of children.get(tree[i] as number) ?? []) tree.push(child);
+  }
+  return tree;
+}
+
+/** Summed user and system CPU time of `pid` and its descendants (children that already exited are lost). */
+export function treeCpu(pid: number): CpuTime {
+  const hz = ticksPerSecond();
+  const total: CpuTime = { user: 0, sys: 0 };
+  for (const p of processTree(pid)) {
+    const fields = statFields(p);
+    if (fields === undefined) continue;
+    // Fields 14 and 15 of stat (utime, stime); the slice starts at field 3.
+    total.user += Number(fields[11]) / hz;
+    total.sys += Number(fields[12]) / hz;
+  }
+  return total;
+}
+
+function statusKb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+  return match === null ? 0 : Number(match[1]);
+}
+
+/** Current resident set of a process tree, in MiB. */
+export function treeRssMb(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + statusKb(p, 'VmRSS'), 0) / 1024;
+}
+
+/** Peak resident set (VmHWM) summed over a process tree, in MiB: an upper bound of the tree's peak. */
+export function treePeakRssMb(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + statusKb(p, 'VmHWM'), 0) / 1024;
+}
+
+/**
+ * CPU time every process on the machine has used since boot (/proc/stat), as user (user + nice) and
+ * sys (system + irq + softirq + steal): compared with the benchmark's own processes it shows how much
+ * CPU something else took during a run.
+ */
+export function machineCpu(): CpuTime {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const hz = ticksPerSecond();
+  return { user: (user + nice) / hz, sys: (system + irq + softirq + steal) / hz };
+}
+
+/** CPU spent between two samples, in seconds. */
+export function cpuDelta(before: CpuTime, after: CpuTime): CpuTime {
+  return { user: after.user - before.user, sys: after.sys - before.sys };
+}

@@ -1,0 +1,216 @@
+/**
+ * Starts the processes the load generator talks to: the C Thrift server, HAProxy in TCP mode in front
+ * of it, and `aeraki up` in front of it. Each returns where to connect and the PID to watch.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startProcess } from './processes.js';
+
+/** A running process the load generator can connect to. */
+export interface Target {
+  name: string;
+  host: string;
+  port: number;
+  process: ChildProcess;
+  /** Where its output goes (for a failure report), if kept. */
+  logFile?: string;
+}
+
+/** Finds a free TCP port on `host` (there is a small race until the caller binds it). */
+export async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const address = server.address();
+  await new Promise<void>(resolve => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Resolves once `child` accepts connections on host:port; rejects if it exits or `ms` passes. */
+async function waitListening(child: ChildProcess, host: string, port: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`exited with ${child.exitCode ?? child.signalCode} before listening`);
+    }
+    if (await canConnect(host, port)) return;
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+  throw new Error(`not listening on ${host}:${port} after ${ms} ms`);
+}
+
+/** Starts the C server on a free loopback port. */
+export async function startServer(binary: string, host: string): Promise<Target> {
+  const child = startProcess(binary, [host, '0']);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', code => reject(new Error(`thrift server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', line => {
+      const match = /^listening (\d+)$/.exec(line);
+      if (match === null) reject(new Error(`unexpected server output: ${line}`));
+      else resolve(Number(match[1]));
+    });
+  });
+  child.stderr?.pipe(process.stderr);
+  return { name: 'direct', host, port, process: child };
+}
+
+/** Whether `haproxy` is installed. */
+export function haproxyVersion(): string | undefined {
+  try {
+    return execFileSync('haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts HAProxy, TCP mode, one thread, in front of `upstream`. */
+export async function startHaproxy(dir: string, upstream: Target): Promise<Target> {
+  const host = '127.0.0.1';
+  const port = await freePort(host);
+  // maxconn 4000: higher values need a larger fd limit than this machine's 20000.
+  const cfg = [
+    'global',
+    '  nbthread 1',
+    '  maxconn 4000',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 5s',
+    '  timeout client 120s',
+    '  timeout server 120s',
+    'frontend bench_in',
+    `  bind ${host}:${port}`,
+    '  default_backend bench_out',
+    'backend bench_out',
+    `  server s1 ${upstream.host}:${upstream.port}`,
+    '',
+  ].join('\n');
+  const file = join(dir, 'haproxy.cfg');
+  writeFileSync(file, cfg);
+  const logFile = join(dir, 'haproxy.log');
+  const child = startProcess('haproxy', ['-f', file, '-db']);
+  const log = createWriteStream(logFile);
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  await waitListening(child, host, port, 10_000);
+  return { name: 'haproxy', host, port, process: child, logFile };
+}
+
+/** Starts the Node pipe proxy (bench/pipe-proxy.ts, compiled next to this file) in front of `upstream`. */
+export async function startPipeProxy(upstream: Target): Promise<Target> {
+  const host = '127.0.0.1';
+  const port = await freePort(host);
+  const script = fileURLToPath(new URL('./pipe-proxy.js', import.meta.url));
+  const child = startProcess(process.execPath, [
+    script,
+    host,
+    String(port),
+    upstream.host,
+    String(upstream.port),
+  ]);
+  child.stderr?.pipe(process.stderr);
+  await waitListening(child, host, port, 10_000);
+  return { name: 'pipe', host, port, process: child };
+}
+
+/** The `aeraki up` config: one ServiceEntry whose Thrift port routes to the C server. */
+export function aerakiConfig(address: string, port: number, upstream: Target): string {
+  return `apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: bench, namespace: default}
+spec:
+  hosts: [bench.thrift.svc.cluster.local]
+  addresses: [${address}]
+  ports: [{number: ${port}, name: tcp-metaprotocol-thrift-bench, protocol: TCP}]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  endpoints: [{address: ${upstream.host}, ports: {tcp-metaprotocol-thrift-bench: ${upstream.port}}}]
+`;
+}
+
+/**
+ * The `aeraki up` options the benchmark wants, limited to those its `--help` lists: a free admin port
+ * (the default one may be taken), no config watching, and the worker count.
+ */
+function upFlags(bin: string, workers: number): string[] {
+  let help = '';
+  try {
+    help = execFileSync(process.execPath, [bin, 'up', '--help'], { encoding: 'utf8', stdio: 'pipe' });
+  } catch (err) {
+    help = String((err as { stdout?: unknown }).stdout ?? '');
+  }
+  const flags: string[] = [];
+  if (help.includes('--admin')) flags.push('--admin', '127.0.0.1:0');
+  if (help.includes('--no-watch')) flags.push('--no-watch');
+  if (help.includes('--workers')) flags.push('--workers', String(workers));
+  return flags;
+}
+
+export interface AerakiOptions {
+  /** bin/aeraki */
+  bin: string;
+  dir: string;
+  upstream: Target;
+  workers: number;
+  /** Extra NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=...`. */
+  nodeOptions?: string;
+}
+
+/**
+ * Starts `aeraki up DIR` and waits for its `"msg":"ready"` log line. Output goes to aeraki.log in `dir`.
+ */
+export async function startAeraki(opts: AerakiOptions): Promise<Target> {
+  const host = '127.0.50.1';
+  const port = await freePort(host);
+  const configDir = join(opts.dir, 'aeraki-config');
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(join(configDir, 'bench.yaml'), aerakiConfig(host, port, opts.upstream));
+  const env = { ...process.env };
+  if (opts.nodeOptions !== undefined)
+    env['NODE_OPTIONS'] = `${env['NODE_OPTIONS'] ?? ''} ${opts.nodeOptions}`;
+  const args = [opts.bin, 'up', configDir, ...upFlags(opts.bin, opts.workers)];
+  const child = startProcess(process.execPath, args, { env });
+  const logFile = join(opts.dir, 'aeraki.log');
+  const log = createWriteStream(logFile);
+  child.stderr?.pipe(log);
+  let tail = '';
+  await new Promise<void>((resolve, reject) => {
+    const report = () => (tail.trim() === '' ? '' : `; output:\n${tail.trim()}`);
+    const timer = setTimeout(() => reject(new Error(`no "ready" log line within 20 s${report()}`)), 20_000);
+    child.once('exit', code => {
+      clearTimeout(timer);
+      // Let the output that explains the exit arrive first.
+      setTimeout(() => reject(new Error(`exited with ${code} before ready${report()}`)), 100);
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (tail = (tail + chunk).slice(-4000)));
+    // stdout is always drained (a full pipe would stall the proxy) and copied to the log.
+    createInterface({ input: child.stdout! }).on('line', line => {
+      log.write(`${line}\n`);
+      tail = (tail + line + '\n').slice(-4000);
+      if (line.includes('"msg":"ready"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  await waitListening(child, host, port, 5000);
+  return { name: 'aeraki', host, port, process: child, logFile };
+}

@@ -1,0 +1,37 @@
+/**
+ * Aeraki `ApplicationProtocol` (metaprotocol.aeraki.io/v1alpha1, cluster-scoped): maps the protocol
+ * name in port names (`tcp-metaprotocol-<protocol>-…`) to a codec name.
+ *
+ * Extension (old YAML stays valid): `multiplexing`.
+ */
+import { z } from 'zod';
+import type { Resource } from './metadata.js';
+
+/** Every codec name starts with this, as in Aeraki. */
+export const CODEC_NAME_PREFIX = 'aeraki.meta_protocol.codec.';
+
+export interface ApplicationProtocolSpec {
+  /** Protocol name as it appears in port names, e.g. `trpc`. Matched case-sensitively, as in Aeraki. */
+  readonly protocol: string;
+  /** Codec name, `aeraki.meta_protocol.codec.<name>`. */
+  readonly codec: string;
+  /**
+   * Extension: share upstream connections between downstream connections. Default true; the proxy
+   * uses it only when the codec has request ids, so set false to force one request per connection.
+   */
+  readonly multiplexing?: boolean;
+}
+
+export type ApplicationProtocol = Resource<'ApplicationProtocol', ApplicationProtocolSpec>;
+
+export const applicationProtocolSpecSchema: z.ZodType<ApplicationProtocolSpec> = z.strictObject({
+  protocol: z.string(),
+  codec: z.string(),
+  multiplexing: z.boolean().optional(),
+});
+
+/** Registered without any ApplicationProtocol document, as Aeraki does. */
+export const BUILTIN_APPLICATION_PROTOCOLS: readonly ApplicationProtocolSpec[] = [
+  { protocol: 'dubbo', codec: `${CODEC_NAME_PREFIX}dubbo` },
+  { protocol: 'thrift', codec: `${CODEC_NAME_PREFIX}thrift` },
+];

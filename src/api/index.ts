@@ -1,0 +1,54 @@
+/**
+ * The user-facing config kinds (Istio ServiceEntry and DestinationRule, Aeraki MetaRouter and
+ * ApplicationProtocol): types, schemas and single-document validation.
+ */
+export type { ConfigIssue, FieldIssue, FieldPath, Severity } from './issue.js';
+export { compareIssues, formatFieldPath } from './issue.js';
+export type { ObjectMeta, Resource } from './metadata.js';
+export { DEFAULT_NAMESPACE } from './metadata.js';
+export type { ServiceEntry, ServiceEntrySpec, ServicePort, WorkloadEntry } from './service-entry.js';
+export type {
+  ConnectionPoolSettings,
+  ConsistentHashLB,
+  DestinationRule,
+  DestinationRuleSpec,
+  LoadBalancerSettings,
+  OutlierDetection,
+  PolicyFields,
+  PortTrafficPolicy,
+  SimpleLoadBalancer,
+  Subset,
+  TcpSettings,
+  TrafficPolicy,
+} from './destination-rule.js';
+export type {
+  Destination,
+  KeyValue,
+  MetaRoute,
+  MetaRouteDestination,
+  MetaRouteMatch,
+  MetaRouter,
+  MetaRouterSpec,
+  StringMatch,
+} from './meta-router.js';
+export type {
+  GlobalRateLimit,
+  GlobalRateLimitDescriptor,
+  LocalRateLimit,
+  LocalRateLimitCondition,
+  TokenBucket,
+} from './rate-limit.js';
+export type { ApplicationProtocol, ApplicationProtocolSpec } from './application-protocol.js';
+export { BUILTIN_APPLICATION_PROTOCOLS, CODEC_NAME_PREFIX } from './application-protocol.js';
+export { durationMs, parseDurationMs } from './duration.js';
+export { selectPortProtocol, type PortProtocol } from './port-protocol.js';
+export { fqdnProblem, hostProblem, isWildcardHost, singleAddress } from './names.js';
+export {
+  isKnownKind,
+  isNamespacedKind,
+  validateDocument,
+  type DocumentResult,
+  type KnownKind,
+  type KnownResource,
+} from './validation/document.js';
+export { re2Problem } from './validation/regex.js';

@@ -1,0 +1,284 @@
+/**
+ * MetaRouter rules, as Aeraki's admission webhook checks them (plus RE2 regexes and a warning for
+ * routes that can never be reached). Cross-document rules (does the destination host exist?) live with
+ * the config model.
+ */
+import { parseDurationMs } from '../duration.js';
+import type { FieldIssue, FieldPath } from '../issue.js';
+import type { Destination, MetaRoute, MetaRouterSpec } from '../meta-router.js';
+import { fqdnProblem, isDns1123Label } from '../names.js';
+import type { GlobalRateLimit, LocalRateLimit, MetaRouteMatch, TokenBucket } from '../rate-limit.js';
+import { validateExportTo } from './export-to.js';
+import { re2Problem } from './regex.js';
+
+export function validateMetaRouter(spec: MetaRouterSpec, namespace: string): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const error = (path: FieldPath, rule: string, message: string): void => {
+    issues.push({ severity: 'error', path, rule, message });
+  };
+
+  if (spec.hosts.length !== 1) {
+    error(
+      ['spec', 'hosts'],
+      'hosts-count',
+      `a MetaRouter must have exactly one host, not ${spec.hosts.length}`,
+    );
+  }
+  spec.hosts.forEach((host, i) => {
+    const problem = fqdnProblem(host);
+    if (problem !== undefined)
+      error(['spec', 'hosts', i], 'host-fqdn', `host '${host}' is not a valid FQDN: ${problem}`);
+  });
+
+  const routes = spec.routes ?? [];
+  if (routes.length === 0 && spec.globalRateLimit === undefined && spec.localRateLimit === undefined) {
+    error(['spec'], 'routes-or-rate-limit', 'a MetaRouter needs routes, localRateLimit or globalRateLimit');
+  }
+  routes.forEach((route, i) => issues.push(...validateRoute(route, ['spec', 'routes', i])));
+  routes.forEach((route, i) => {
+    if (i < routes.length - 1 && isMatchless(route)) {
+      issues.push({
+        severity: 'warning',
+        path: ['spec', 'routes', i],
+        rule: 'unreachable-route',
+        message: `route ${describeRoute(route, i)} has no match, so the routes after it are never used; only the last route can have no match`,
+      });
+    }
+  });
+
+  issues.push(...validateExportTo(spec.exportTo, namespace, ['spec', 'exportTo'], false));
+  if (spec.globalRateLimit !== undefined) {
+    issues.push(...validateGlobalRateLimit(spec.globalRateLimit, ['spec', 'globalRateLimit']));
+  }
+  if (spec.localRateLimit !== undefined) {
+    issues.push(...validateLocalRateLimit(spec.localRateLimit, ['spec', 'localRateLimit']));
+  }
+  for (const field of ['localRateLimit', 'globalRateLimit'] as const) {
+    if (spec[field] !== undefined) {
+      issues.push({
+        severity: 'warning',
+        path: ['spec', field],
+        rule: 'not-applied',
+        message: `${field} is validated but not applied by this version of the proxy yet`,
+      });
+    }
+  }
+  return issues;
+}
+
+function isMatchless(route: MetaRoute): boolean {
+  return Object.keys(route.match?.attributes ?? {}).length === 0;
+}
+
+function describeRoute(route: MetaRoute, index: number): string {
+  return route.name === undefined || route.name === '' ? `#${index}` : `'${route.name}'`;
+}
+
+function validateRoute(route: MetaRoute, path: FieldPath): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (route.match !== undefined) issues.push(...validateMatch(route.match, [...path, 'match']));
+  for (const field of ['requestMutation', 'responseMutation'] as const) {
+    route[field]?.forEach((kv, i) => {
+      if (kv.key === '') {
+        issues.push(err([...path, field, i, 'key'], 'mutation-key-empty', `${field} key must not be empty`));
+      }
+      if (kv.value === '') {
+        issues.push(
+          err([...path, field, i, 'value'], 'mutation-value-empty', `${field} value must not be empty`),
+        );
+      }
+    });
+  }
+  if (route.mirrorPercentage !== undefined) {
+    const value = route.mirrorPercentage.value ?? 0;
+    if (route.mirror === undefined) {
+      issues.push(
+        err(
+          [...path, 'mirrorPercentage'],
+          'mirror-percentage-requires-mirror',
+          'mirrorPercentage needs a mirror',
+        ),
+      );
+    }
+    if (!(value > 0 && value <= 100)) {
+      issues.push(
+        err(
+          [...path, 'mirrorPercentage', 'value'],
+          'mirror-percentage-range',
+          `mirrorPercentage.value must be more than 0 and at most 100, not ${value}`,
+        ),
+      );
+    }
+  }
+  if (route.mirror !== undefined) issues.push(...validateDestination(route.mirror, [...path, 'mirror']));
+  if (route.timeout !== undefined && parseDurationMs(route.timeout) === 0) {
+    issues.push(
+      err([...path, 'timeout'], 'route-timeout', 'timeout must be more than 0; omit it for the default'),
+    );
+  }
+
+  const destinations = route.route ?? [];
+  if (destinations.length === 0) {
+    issues.push(
+      err(
+        route.route === undefined ? path : [...path, 'route'],
+        'route-no-destination',
+        `route ${describeRoute(route, Number(path[path.length - 1]))} must have at least one destination`,
+      ),
+    );
+  }
+  destinations.forEach((d, i) => {
+    const at = [...path, 'route', i];
+    issues.push(...validateDestination(d.destination, [...at, 'destination']));
+    if (d.weight !== undefined && d.weight > 100) {
+      issues.push(err([...at, 'weight'], 'weight-range', `weight must be at most 100, not ${d.weight}`));
+    }
+  });
+  if (destinations.length > 1) {
+    const sum = destinations.reduce((total, d) => total + (d.weight ?? 0), 0);
+    if (sum !== 100) {
+      issues.push(
+        err(
+          [...path, 'route'],
+          'weights-sum-100',
+          `the weights of ${destinations.length} destinations must sum to 100, not ${sum}`,
+        ),
+      );
+    }
+  }
+  return issues;
+}
+
+function validateDestination(destination: Destination, path: FieldPath): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const hostProblem = fqdnProblem(destination.host);
+  if (hostProblem !== undefined) {
+    issues.push(
+      err(
+        [...path, 'host'],
+        'destination-host',
+        `host '${destination.host}' is not a valid FQDN: ${hostProblem}`,
+      ),
+    );
+  }
+  if (destination.subset !== undefined && destination.subset !== '' && !isDns1123Label(destination.subset)) {
+    issues.push(
+      err(
+        [...path, 'subset'],
+        'destination-subset',
+        `subset '${destination.subset}' must be a DNS-1123 label (lower-case letters, digits, '-')`,
+      ),
+    );
+  }
+  const port = destination.port?.number;
+  if (destination.port !== undefined && (port === undefined || port < 1 || port > 65535)) {
+    issues.push(
+      err(
+        [...path, 'port', 'number'],
+        'destination-port',
+        `port must be between 1 and 65535, not ${port ?? 0}`,
+      ),
+    );
+  }
+  return issues;
+}
+
+/** Checks a match: attribute names, one of exact/prefix/regex, RE2 regexes. */
+export function validateMatch(match: MetaRouteMatch, path: FieldPath): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const [name, stringMatch] of Object.entries(match.attributes ?? {})) {
+    const at = [...path, 'attributes', name];
+    if (name === '') issues.push(err(at, 'attribute-name-empty', 'attribute name must not be empty'));
+    const set = (['exact', 'prefix', 'regex'] as const).filter(k => stringMatch[k] !== undefined);
+    if (set.length > 1) {
+      issues.push(
+        err(at, 'string-match-oneof', `attribute '${name}' sets ${set.join(' and ')}; set only one of them`),
+      );
+    }
+    const regex = stringMatch.regex;
+    if (regex === undefined) continue;
+    if (regex === '') {
+      issues.push(err([...at, 'regex'], 'regex-empty', `regex of attribute '${name}' must not be empty`));
+    } else if (regex === '*') {
+      issues.push({
+        severity: 'warning',
+        path: [...at, 'regex'],
+        rule: 'regex-star',
+        message: `regex "*" is not a regular expression; it is read as "attribute '${name}' is present" (write ${name}: {} instead)`,
+      });
+    } else {
+      const problem = re2Problem(regex);
+      if (problem !== undefined) {
+        issues.push(
+          err([...at, 'regex'], 'regex-invalid', `regex of attribute '${name}' is not valid RE2: ${problem}`),
+        );
+      }
+    }
+  }
+  return issues;
+}
+
+function validateGlobalRateLimit(limit: GlobalRateLimit, path: FieldPath): FieldIssue[] {
+  const issues = validateMatch(limit.match, [...path, 'match']);
+  if (limit.domain === '')
+    issues.push(err([...path, 'domain'], 'rate-limit-domain', 'domain must not be empty'));
+  if (limit.rateLimitService === '') {
+    issues.push(
+      err([...path, 'rateLimitService'], 'rate-limit-service', 'rateLimitService must not be empty'),
+    );
+  }
+  if (limit.descriptors.length === 0) {
+    issues.push(err([...path, 'descriptors'], 'rate-limit-descriptors', 'descriptors must not be empty'));
+  }
+  limit.descriptors.forEach((descriptor, i) => {
+    for (const field of ['property', 'descriptorKey'] as const) {
+      if (descriptor[field] === '') {
+        issues.push(
+          err([...path, 'descriptors', i, field], 'rate-limit-descriptor', `${field} must not be empty`),
+        );
+      }
+    }
+  });
+  return issues;
+}
+
+function validateLocalRateLimit(limit: LocalRateLimit, path: FieldPath): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const conditions = limit.conditions ?? [];
+  if (limit.tokenBucket === undefined && conditions.length === 0) {
+    issues.push(err(path, 'local-rate-limit-empty', 'localRateLimit needs a tokenBucket or conditions'));
+  }
+  if (limit.tokenBucket !== undefined)
+    issues.push(...validateTokenBucket(limit.tokenBucket, [...path, 'tokenBucket']));
+  conditions.forEach((condition, i) => {
+    issues.push(...validateMatch(condition.match, [...path, 'conditions', i, 'match']));
+    issues.push(...validateTokenBucket(condition.tokenBucket, [...path, 'conditions', i, 'tokenBucket']));
+  });
+  return issues;
+}
+
+function validateTokenBucket(bucket: TokenBucket, path: FieldPath): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (bucket.maxTokens < 1) {
+    issues.push(
+      err([...path, 'maxTokens'], 'token-bucket', `maxTokens must be at least 1, not ${bucket.maxTokens}`),
+    );
+  }
+  if (bucket.tokensPerFill !== undefined && bucket.tokensPerFill < 1) {
+    issues.push(
+      err(
+        [...path, 'tokensPerFill'],
+        'token-bucket',
+        `tokensPerFill must be at least 1, not ${bucket.tokensPerFill}`,
+      ),
+    );
+  }
+  if (parseDurationMs(bucket.fillInterval) === 0) {
+    issues.push(err([...path, 'fillInterval'], 'token-bucket', 'fillInterval must be more than 0'));
+  }
+  return issues;
+}
+
+function err(path: FieldPath, rule: string, message: string): FieldIssue {
+  return { severity: 'error', path, rule, message };
+}

@@ -1,0 +1,52 @@
+/**
+ * The validated config: every object of the kinds this control plane reads, with where it came from.
+ */
+import type {
+  ApplicationProtocol,
+  ConfigIssue,
+  DestinationRule,
+  KnownResource,
+  MetaRouter,
+  ServiceEntry,
+} from '../../api/index.js';
+import type { DocumentOrigin } from '../sources/config-source.js';
+
+/** One validated object. */
+export interface ConfigObject<T extends KnownResource> {
+  readonly resource: T;
+  /** Effective namespace (`default` when the document names none); empty for cluster-scoped kinds. */
+  readonly namespace: string;
+  /** `namespace/name`, or `name` for cluster-scoped kinds. */
+  readonly key: string;
+  readonly origin: DocumentOrigin;
+}
+
+/**
+ * Objects by kind, each list ordered by `key` (namespace, then name), as a Kubernetes list returns
+ * them. Where Aeraki takes "the first" of several candidates, this order decides.
+ */
+export interface ConfigSet {
+  readonly serviceEntries: readonly ConfigObject<ServiceEntry>[];
+  readonly destinationRules: readonly ConfigObject<DestinationRule>[];
+  readonly metaRouters: readonly ConfigObject<MetaRouter>[];
+  readonly applicationProtocols: readonly ConfigObject<ApplicationProtocol>[];
+}
+
+/**
+ * The result of loading a config: the objects that passed single-document validation, and every issue
+ * (including cross-document ones). A config with any `error` issue must not be served; `translate`
+ * still accepts it without throwing.
+ */
+export interface LoadedConfig {
+  readonly config: ConfigSet;
+  /** Ordered by file, line, column. */
+  readonly issues: readonly ConfigIssue[];
+}
+
+/** An empty config. */
+export const EMPTY_CONFIG_SET: ConfigSet = {
+  serviceEntries: [],
+  destinationRules: [],
+  metaRouters: [],
+  applicationProtocols: [],
+};

@@ -1,0 +1,166 @@
+/**
+ * The embedded config store: every `*.yaml` / `*.yml` file under a directory tree (or one file),
+ * read in sorted path order so that the same tree always yields the same config.
+ *
+ * Entries whose name starts with `.` are skipped (editor swap files, `.git`, and the `..data` link farm
+ * of a Kubernetes ConfigMap mount, whose top-level links to the files are followed instead).
+ */
+import { createHash } from 'node:crypto';
+import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConfigIssue } from '../../api/index.js';
+import { AerakiError, ErrorCodes } from '../../errors.js';
+import type { ConfigSource, SourceDocument, SourceSnapshot, SourceWatch } from './config-source.js';
+import { parseYamlDocuments } from './yaml-documents.js';
+
+/** How long the tree must be quiet before a change is read: editors write files in several steps. */
+export const DEFAULT_DEBOUNCE_MS = 150;
+
+export interface FileSourceOptions {
+  readonly debounceMs?: number;
+}
+
+export class FileSource implements ConfigSource {
+  private readonly debounceMs: number;
+  private lastVersion: string | undefined;
+
+  /** `root` is a directory (read recursively) or a single YAML file; issue paths start with it. */
+  constructor(
+    readonly root: string,
+    options: FileSourceOptions = {},
+  ) {
+    this.debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+  }
+
+  async list(): Promise<SourceSnapshot> {
+    const issues: ConfigIssue[] = [];
+    const documents: SourceDocument[] = [];
+    const files = await listYamlFiles(this.root, issues);
+    for (const file of files) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        issues.push(ioIssue(file, err));
+        continue;
+      }
+      const parsed = parseYamlDocuments(file, text);
+      documents.push(...parsed.documents);
+      issues.push(...parsed.issues);
+    }
+    const hash = createHash('sha256');
+    for (const doc of documents) hash.update(`${doc.file}\0${doc.documentIndex}\0${doc.resourceVersion}\n`);
+    hash.update(JSON.stringify(issues));
+    const version = hash.digest('hex').slice(0, 16);
+    this.lastVersion = version;
+    return { documents, issues, version };
+  }
+
+  watch(onChange: (snapshot: SourceSnapshot) => void): SourceWatch {
+    let timer: NodeJS.Timeout | undefined;
+    let running = false;
+    let again = false;
+    let closed = false;
+    const reload = async (): Promise<void> => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          const previous = this.lastVersion;
+          const snapshot = await this.list();
+          if (!closed && snapshot.version !== previous) onChange(snapshot);
+        } while (again && !closed);
+      } finally {
+        running = false;
+      }
+    };
+    const schedule = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void reload(), this.debounceMs);
+    };
+    let watcher: FSWatcher;
+    try {
+      watcher = fsWatch(this.root, { recursive: true }, schedule);
+    } catch (err) {
+      throw new AerakiError(ErrorCodes.CONFIG_IO, `cannot watch ${this.root}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    watcher.on('error', schedule);
+    return {
+      close: () => {
+        closed = true;
+        clearTimeout(timer);
+        watcher.close();
+      },
+    };
+  }
+}
+
+/** Every YAML file under `root`, sorted by path; unreadable entries become issues. */
+export async function listYamlFiles(root: string, issues: ConfigIssue[]): Promise<string[]> {
+  let rootStat;
+  try {
+    rootStat = await stat(root);
+  } catch (err) {
+    issues.push(ioIssue(root, err));
+    return [];
+  }
+  if (!rootStat.isDirectory()) return [root];
+  const files: string[] = [];
+  const visited = new Set<string>();
+  const walk = async (dir: string): Promise<void> => {
+    const real = await realpath(dir).catch(() => dir);
+    if (visited.has(real)) return;
+    visited.add(real);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      issues.push(ioIssue(dir, err));
+      return;
+    }
+    for (const name of names.sort()) {
+      if (name.startsWith('.')) continue;
+      const path = join(dir, name);
+      let entry;
+      try {
+        entry = await stat(path);
+      } catch (err) {
+        issues.push(ioIssue(path, err));
+        continue;
+      }
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && /\.ya?ml$/i.test(name)) files.push(path);
+    }
+  };
+  await walk(root);
+  return files;
+}
+
+function ioIssue(file: string, err: unknown): ConfigIssue {
+  const code = (err as NodeJS.ErrnoException).code;
+  const reason =
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : String((err as Error).message);
+  return {
+    severity: 'error',
+    file,
+    line: 1,
+    column: 1,
+    documentIndex: -1,
+    kind: '',
+    name: '',
+    field: '',
+    rule: 'config-io',
+    message: `cannot read ${file}: ${reason}`,
+  };
+}

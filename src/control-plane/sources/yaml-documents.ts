@@ -1,0 +1,106 @@
+/**
+ * Splits a YAML file into documents (`---`), keeping enough of the syntax tree to point any field
+ * path back at its line and column.
+ */
+import { createHash } from 'node:crypto';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+} from 'yaml';
+import type { ConfigIssue, FieldPath } from '../../api/index.js';
+import type { SourceDocument, SourcePosition } from './config-source.js';
+
+export interface ParsedFile {
+  readonly documents: SourceDocument[];
+  readonly issues: ConfigIssue[];
+}
+
+/** Parses `text` (the content of `file`). Documents with syntax errors are reported and left out. */
+export function parseYamlDocuments(file: string, text: string): ParsedFile {
+  const lineCounter = new LineCounter();
+  // Merge keys (`<<: *base`) are YAML 1.1, which Kubernetes reads; allow them here too.
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
+  const documents: SourceDocument[] = [];
+  const issues: ConfigIssue[] = [];
+  parsed.forEach((doc, documentIndex) => {
+    const problems = [
+      ...doc.errors.map(e => ({ severity: 'error' as const, e })),
+      ...doc.warnings.map(e => ({ severity: 'warning' as const, e })),
+    ];
+    for (const { severity, e } of problems) {
+      const where = lineCounter.linePos(e.pos[0]);
+      issues.push({
+        severity,
+        file,
+        line: where.line,
+        column: where.col,
+        documentIndex,
+        kind: '',
+        name: '',
+        field: '',
+        rule: severity === 'error' ? 'yaml-syntax' : 'yaml-warning',
+        message: `YAML: ${e.message}`,
+      });
+    }
+    if (doc.errors.length > 0) return;
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      const where = lineCounter.linePos(doc.contents?.range[0] ?? 0);
+      issues.push({
+        severity: 'error',
+        file,
+        line: where.line,
+        column: where.col,
+        documentIndex,
+        kind: '',
+        name: '',
+        field: '',
+        rule: 'yaml-syntax',
+        message: `YAML: ${(err as Error).message}`,
+      });
+      return;
+    }
+    if (data === null || data === undefined) return;
+    documents.push({
+      file,
+      documentIndex,
+      data,
+      resourceVersion: createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16),
+      locate: path => locate(doc, lineCounter, path),
+    });
+  });
+  return { documents, issues };
+}
+
+function locate(doc: Document, lineCounter: LineCounter, path: FieldPath): SourcePosition {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  for (const segment of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find(
+        p => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(segment),
+      );
+      if (pair === undefined) break;
+      offset = (pair.key as Node | null)?.range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment] as Node | undefined;
+      if (item === undefined) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  const where = lineCounter.linePos(offset);
+  return { line: where.line, column: where.col };
+}

@@ -1,0 +1,28 @@
+/**
+ * Values the translator uses where the config says nothing. Each follows Istio or Envoy unless noted.
+ */
+import type { LbPolicy } from '../../xds/resources.js';
+
+/**
+ * Per-request timeout when the route sets none: 15s, Envoy's default route timeout. Aeraki sets none,
+ * which lets a request without a reply hang forever.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** Downstream idle timeout: none, as Aeraki never sets `idle_timeout`. */
+export const DEFAULT_LISTENER_IDLE_TIMEOUT_MS = 0;
+
+/** Upstream connect timeout: Istio's `connectionPool.tcp.connectTimeout` default, 10s. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Upstream idle timeout: Istio's TCP idle timeout default, 1h. */
+export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 3_600_000;
+
+/**
+ * Connections per endpoint in a multiplexed pool: one, since a multiplexed connection already carries
+ * any number of requests and every extra connection costs syscalls. Not configurable yet.
+ */
+export const DEFAULT_MULTIPLEXED_CONNECTIONS = 1;
+
+/** Load balancer when the DestinationRule sets none: Istio's default since 1.14. */
+export const DEFAULT_LB_POLICY: LbPolicy = 'LEAST_REQUEST';

@@ -1,0 +1,73 @@
+import type { LocalReplyKind, Message } from '../codec/index.js';
+
+/**
+ * What a filter returns: go on to the next filter, or stop here. A filter that stops either has
+ * ended the request (it sent a local reply, or it is the router and now owns the request until its
+ * response), or it resumes the chain later with {@link RequestContext.continueDecoding} /
+ * {@link RequestContext.continueEncoding}.
+ */
+export type FilterStatus = 'continue' | 'stop';
+
+/**
+ * The per-request view filters work on. One object per request; the proxy's ActiveRequest implements
+ * it. Filters keep no per-request state of their own: what they must remember goes in
+ * {@link RequestContext.filterState}.
+ */
+export interface RequestContext {
+  /** The decoded request. */
+  readonly request: Message;
+  /** The decoded response, once it arrived (encoder filters only). */
+  readonly response: Message | undefined;
+  /** The listener's name (`<address>_<port>`) and application protocol. */
+  readonly listenerName: string;
+  readonly protocol: string;
+  /** Milliseconds since the epoch at which the request was decoded. */
+  readonly startTime: number;
+  /**
+   * Adds a key/value the codec writes into the request's headers on its way upstream. A later value
+   * for the same key wins; the route's own request mutation is applied after all filters.
+   */
+  addRequestHeader(key: string, value: string): void;
+  /** Adds a key/value the codec writes into the response's headers on its way downstream. */
+  addResponseHeader(key: string, value: string): void;
+  /**
+   * Answers the request with the protocol's own error reply and ends it: no further filter runs and
+   * nothing is forwarded. Safe to call once; later calls are ignored.
+   */
+  sendLocalReply(kind: LocalReplyKind, message: string): void;
+  /** Resumes the decoder chain after the filter that returned `stop`. */
+  continueDecoding(): void;
+  /** Resumes the encoder chain after the filter that returned `stop`. */
+  continueEncoding(): void;
+  /** Per-request slots for filters, keyed by the filter's name. */
+  readonly filterState: Map<string, unknown>;
+}
+
+/** A filter on the request path; decoder filters run in configured order. */
+export interface DecoderFilter {
+  /** `aeraki.meta_protocol.filters.<name>`. */
+  readonly name: string;
+  /** Called once per request, in chain order. Must not throw; failures become local replies. */
+  onRequest(ctx: RequestContext): FilterStatus;
+}
+
+/** A filter on the response path; encoder filters run in reverse configured order. */
+export interface EncoderFilter {
+  /** `aeraki.meta_protocol.filters.<name>`. */
+  readonly name: string;
+  /** Called once per response (upstream or local), in reverse chain order. Must not throw. */
+  onResponse(ctx: RequestContext): FilterStatus;
+}
+
+/** A filter may act on one direction or both. */
+export type Filter = DecoderFilter | EncoderFilter | (DecoderFilter & EncoderFilter);
+
+/** Whether `filter` takes part in the request path. */
+export function isDecoderFilter(filter: Filter): filter is DecoderFilter {
+  return typeof (filter as DecoderFilter).onRequest === 'function';
+}
+
+/** Whether `filter` takes part in the response path. */
+export function isEncoderFilter(filter: Filter): filter is EncoderFilter {
+  return typeof (filter as EncoderFilter).onResponse === 'function';
+}

@@ -1,0 +1,129 @@
+import type { CodecFactory, Message, Mutation } from '../../codec/index.js';
+import type { ClusterManager } from '../../upstream/cluster-manager.js';
+import type { Cluster } from '../../upstream/cluster.js';
+import type { Host } from '../../upstream/host.js';
+import type { UpstreamConnection } from '../../upstream/upstream-connection.js';
+import type { UpstreamRequest } from '../../upstream/upstream-request.js';
+import type { DecoderFilter, FilterStatus, RequestContext } from '../filter.js';
+import type { CompiledRoute, RouteTable } from './route-table.js';
+
+export const ROUTER_FILTER_NAME = 'aeraki.meta_protocol.filters.router';
+
+/**
+ * What the router needs from a request beyond {@link RequestContext}: the route table captured when
+ * the request started, how to reach upstreams, and a place to record its decision.
+ */
+export interface RoutableRequest extends RequestContext, UpstreamRequest {
+  /** The route table in force when the request was decoded; later updates do not affect it. */
+  readonly routeTable: RouteTable | undefined;
+  /** The protocol's codec, used to open upstream connections. */
+  readonly codecFactory: CodecFactory;
+  /** Whether upstream connections may be shared (multiplexed pools). */
+  readonly multiplexing: boolean;
+  /** The route chosen, once routed. */
+  route: CompiledRoute | undefined;
+  /** The cluster and host chosen, once routed. */
+  clusterName: string;
+  /**
+   * Merges the route's request mutation over the headers filters added, and returns what the codec
+   * must write (undefined when nothing).
+   */
+  finalRequestMutation(routeMutation: Mutation): Mutation | undefined;
+  /** Hands the request to `cluster`'s pool for `host`, arming the request timeout. */
+  forward(cluster: Cluster, host: Host, timeoutMs: number | undefined): void;
+}
+
+/**
+ * The terminal decoder filter: matches the request against the captured route table (first match
+ * wins), picks a cluster (weighted), a host (load balancer, consistent hash on the route's hash
+ * policy), mirrors a copy where the route asks, and forwards the request. It returns `stop`: the
+ * request is then owned by the upstream until its response or failure.
+ */
+export class RouterFilter implements DecoderFilter {
+  readonly name = ROUTER_FILTER_NAME;
+
+  constructor(private readonly clusters: ClusterManager) {}
+
+  onRequest(ctx: RequestContext): FilterStatus {
+    const req = ctx as RoutableRequest;
+    const message = req.request;
+    const table = req.routeTable;
+    const route = table?.match(message.metadata);
+    if (route === undefined) {
+      req.sendLocalReply(
+        'no-route',
+        `aeraki: no route matches ${describe(message)} in route table '${table?.name ?? '(none)'}'`,
+      );
+      return 'stop';
+    }
+    req.route = route;
+    const clusterName = route.pickCluster();
+    const cluster = clusterName === undefined ? undefined : this.clusters.get(clusterName);
+    if (cluster === undefined) {
+      req.sendLocalReply(
+        'no-cluster',
+        `aeraki: route '${route.name}' sends ${describe(message)} to unknown cluster '${clusterName ?? '(none)'}'`,
+      );
+      return 'stop';
+    }
+    req.clusterName = cluster.name;
+    const host = cluster.chooseHost(route.hashKey(message.metadata));
+    if (host === undefined) {
+      req.sendLocalReply('no-healthy-upstream', `aeraki: cluster '${cluster.name}' has no endpoint`);
+      return 'stop';
+    }
+    const mutation = req.finalRequestMutation(route.requestMutation);
+    if (route.mirrors.length > 0) this.mirror(req, route, mutation);
+    req.forward(cluster, host, route.timeoutMs);
+    return 'stop';
+  }
+
+  /**
+   * Sends a copy of the request to each mirror cluster chosen by its percentage. The copy is taken
+   * before the primary is encoded, since encoding may rewrite the original bytes in place. Replies
+   * are discarded: the client only ever sees the primary's.
+   */
+  private mirror(req: RoutableRequest, route: CompiledRoute, mutation: Mutation | undefined): void {
+    for (const policy of route.mirrors) {
+      if (policy.percent < 100 && Math.random() * 100 >= policy.percent) continue;
+      const cluster = this.clusters.get(policy.cluster);
+      if (cluster === undefined) continue;
+      const host = cluster.chooseHost(route.hashKey(req.request.metadata));
+      if (host === undefined) continue;
+      const copy = new MirrorRequest(req.request, mutation, host);
+      // One-way copies get no callback, so only two-way ones count as load.
+      if (copy.message.type !== 'oneway') host.activeRequests++;
+      cluster.pool(host, req.codecFactory, req.multiplexing).send(copy);
+    }
+  }
+}
+
+/** A fire-and-forget copy of a request; its outcome only updates the host's load. */
+class MirrorRequest implements UpstreamRequest {
+  readonly message: Message;
+  upstream: UpstreamConnection | undefined = undefined;
+  upstreamId = 0;
+
+  constructor(
+    original: Message,
+    readonly mutation: Mutation | undefined,
+    private readonly host: Host,
+  ) {
+    this.message = { ...original, bytes: Buffer.from(original.bytes) };
+  }
+
+  onUpstreamResponse(): void {
+    this.host.activeRequests--;
+  }
+
+  onUpstreamFailure(): void {
+    this.host.activeRequests--;
+  }
+}
+
+/** `method 'sayHello'` or the operation name, for error messages. */
+function describe(message: Message): string {
+  const method = message.metadata.get('method');
+  if (method !== undefined) return `method '${method}'`;
+  return message.operation === '' ? 'the request' : `'${message.operation}'`;
+}

@@ -1,0 +1,92 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Proxy } from './proxy.js';
+
+/**
+ * The proxy's admin HTTP API (127.0.0.1 only by default), for people and scripts:
+ * - `GET /ready`: 200 once a config is applied, 503 before;
+ * - `GET /config_dump`: the snapshot the proxy runs, with its version;
+ * - `GET /clusters`: each cluster's endpoints, load and counters;
+ * - `GET /listeners`: each listener's connections and counters;
+ * - `GET /routes`: the route tables in force.
+ */
+export class AdminServer {
+  private readonly server: Server;
+
+  constructor(private readonly proxy: Proxy) {
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  /** Binds `host:port` (port 0 picks a free one) and resolves with the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise(resolve => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    const proxy = this.proxy;
+    switch (path) {
+      case '/ready':
+        return text(
+          res,
+          proxy.current === undefined ? 503 : 200,
+          proxy.current === undefined ? 'not ready\n' : 'ready\n',
+        );
+      case '/config_dump':
+        return json(res, proxy.current ?? null);
+      case '/clusters':
+        return json(
+          res,
+          [...proxy.clusters.all()].map(c => ({
+            name: c.name,
+            lbPolicy: c.settings.lbPolicy,
+            hosts: c.hosts.map(h => ({
+              address: h.key,
+              labels: h.labels,
+              healthy: h.healthy,
+              activeRequests: h.activeRequests,
+            })),
+            stats: c.stats,
+          })),
+        );
+      case '/listeners':
+        return json(
+          res,
+          [...proxy.listenerMap.values()].map(l => ({
+            name: l.name,
+            protocol: l.state.resource.protocol,
+            routeConfigName: l.state.resource.routeConfigName,
+            connections: l.connectionCount,
+            stats: l.stats,
+          })),
+        );
+      case '/routes':
+        return json(res, proxy.current?.routes ?? []);
+      default:
+        return text(res, 404, 'not found; try /ready /config_dump /clusters /listeners /routes\n');
+    }
+  }
+}
+
+function json(res: ServerResponse, body: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body, null, 2) + '\n');
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain' });
+  res.end(body);
+}

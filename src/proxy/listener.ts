@@ -1,0 +1,103 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { AerakiError, ErrorCodes } from '../errors.js';
+import type { DeadlineTimer } from './deadline-timer.js';
+import { DownstreamConnection, type ConnectionHost } from './downstream-connection.js';
+import { ListenerStats } from './listener-stats.js';
+import type { ListenerState } from './listener-state.js';
+
+/**
+ * A bound address and port accepting client connections. Its {@link ListenerState} can be replaced
+ * at any time (new routes, filters): connections stay open and new requests use the new state.
+ */
+export class Listener implements ConnectionHost {
+  readonly stats = new ListenerStats();
+  private readonly server: Server;
+  private readonly connections = new Set<DownstreamConnection>();
+  private current: ListenerState;
+  private draining = false;
+
+  constructor(
+    state: ListenerState,
+    readonly deadlines: DeadlineTimer,
+    readonly logger: Logger,
+  ) {
+    this.current = state;
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, socket => this.onConnection(socket));
+  }
+
+  get state(): ListenerState {
+    return this.current;
+  }
+
+  get name(): string {
+    return this.current.resource.name;
+  }
+
+  /** The port actually bound (differs from the resource's when that is 0). */
+  get boundPort(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : this.current.resource.port;
+  }
+
+  /** Connections open now. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Binds the address; rejects with a catalogued error naming the address and the cause. */
+  listen(): Promise<void> {
+    const { address, port, name } = this.current.resource;
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(
+          new AerakiError(
+            ErrorCodes.LISTEN_FAILED,
+            `listener ${name} cannot listen on ${address}:${port}: ${err.code ?? err.message}`,
+            { cause: err },
+          ),
+        );
+      };
+      this.server.once('error', onError);
+      this.server.listen({ host: address, port, backlog: 1024 }, () => {
+        this.server.off('error', onError);
+        this.server.on('error', err => this.logger.error({ err, listener: name }, 'listener error'));
+        resolve();
+      });
+    });
+  }
+
+  /** Swaps in a new state; requests already decoded keep the old one. */
+  update(state: ListenerState): void {
+    this.current = state;
+  }
+
+  onConnectionClosed(connection: DownstreamConnection): void {
+    this.connections.delete(connection);
+  }
+
+  /**
+   * Stops accepting, lets each connection finish its requests in flight, then closes it. Resolves
+   * when every connection is closed or `graceMs` has passed (remaining ones are closed then).
+   */
+  async drain(graceMs: number): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    // close() stops accepting; its callback would wait for every connection, so do not await it.
+    this.server.close();
+    for (const c of this.connections) c.drain();
+    const deadline = Date.now() + graceMs;
+    while (this.connections.size > 0 && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 20));
+    }
+    for (const c of this.connections) c.destroy();
+  }
+
+  private onConnection(socket: Socket): void {
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    this.connections.add(new DownstreamConnection(socket, this));
+  }
+}

@@ -1,0 +1,141 @@
+import type { Logger } from 'pino';
+import type { CodecRegistry } from '../codec/index.js';
+import { AerakiError, ErrorCodes } from '../errors.js';
+import {
+  isDecoderFilter,
+  isEncoderFilter,
+  type DecoderFilter,
+  type EncoderFilter,
+  type Filter,
+} from '../filters/filter.js';
+import { RouteTable } from '../filters/router/route-table.js';
+import { RouterFilter } from '../filters/router/router-filter.js';
+import { ClusterManager } from '../upstream/cluster-manager.js';
+import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
+import { DeadlineTimer } from './deadline-timer.js';
+import { Listener } from './listener.js';
+import type { ListenerState } from './listener-state.js';
+
+/** How long a removed listener lets its connections finish their requests. */
+const LISTENER_DRAIN_MS = 5000;
+
+/**
+ * The data plane: listeners, clusters and route tables, updated from snapshots. An update is applied
+ * as a whole or not at all: route tables and codecs are checked before anything changes, existing
+ * connections survive, and requests in flight finish on the route they started with.
+ */
+export class Proxy {
+  readonly clusters = new ClusterManager();
+  private readonly listeners = new Map<string, Listener>();
+  private readonly routeTables = new Map<string, RouteTable>();
+  private readonly deadlines = new DeadlineTimer();
+  private readonly router: RouterFilter;
+  private snapshot: ProxySnapshot | undefined;
+
+  /**
+   * @param filters filters every listener runs before the router, in order (decoders in this order,
+   *   encoders in reverse).
+   */
+  constructor(
+    private readonly codecs: CodecRegistry,
+    private readonly logger: Logger,
+    private readonly filters: readonly Filter[] = [],
+  ) {
+    this.router = new RouterFilter(this.clusters);
+  }
+
+  /** The snapshot in force, if any. */
+  get current(): ProxySnapshot | undefined {
+    return this.snapshot;
+  }
+
+  /** Listeners by name. */
+  get listenerMap(): ReadonlyMap<string, Listener> {
+    return this.listeners;
+  }
+
+  /** The route table named `name` in force now. */
+  routeTable(name: string): RouteTable | undefined {
+    return this.routeTables.get(name);
+  }
+
+  /**
+   * Makes the proxy run `snapshot`. Rejects (and changes nothing) if a listener names an unknown
+   * codec or a route cannot be compiled; rejects after applying if a new listener cannot bind.
+   */
+  async apply(snapshot: ProxySnapshot): Promise<void> {
+    // Validate everything first so that a bad snapshot leaves the running one untouched.
+    const tables = new Map<string, RouteTable>();
+    for (const resource of snapshot.routes) {
+      try {
+        tables.set(resource.name, new RouteTable(resource));
+      } catch (err) {
+        throw new AerakiError(
+          ErrorCodes.CONFIG_INVALID,
+          `route table '${resource.name}' cannot be compiled`,
+          {
+            cause: err,
+          },
+        );
+      }
+    }
+    for (const l of snapshot.listeners) this.codecs.require(l.codec);
+
+    this.clusters.apply(snapshot.clusters, snapshot.endpoints);
+    this.routeTables.clear();
+    for (const [name, table] of tables) this.routeTables.set(name, table);
+
+    const wanted = new Map(snapshot.listeners.map(l => [l.name, l]));
+    const binding: Promise<void>[] = [];
+    for (const [name, resource] of wanted) {
+      const state = this.stateFor(resource);
+      const existing = this.listeners.get(name);
+      if (existing !== undefined && sameSocket(existing.state.resource, resource)) {
+        existing.update(state);
+        continue;
+      }
+      if (existing !== undefined) void existing.drain(LISTENER_DRAIN_MS);
+      const listener = new Listener(state, this.deadlines, this.logger);
+      this.listeners.set(name, listener);
+      binding.push(
+        listener.listen().catch((err: unknown) => {
+          this.listeners.delete(name);
+          throw err;
+        }),
+      );
+    }
+    for (const [name, listener] of this.listeners) {
+      if (wanted.has(name)) continue;
+      this.listeners.delete(name);
+      void listener.drain(LISTENER_DRAIN_MS);
+    }
+    this.snapshot = snapshot;
+    await Promise.all(binding);
+  }
+
+  /** Stops every listener (letting requests in flight finish) and closes upstream connections. */
+  async close(graceMs = LISTENER_DRAIN_MS): Promise<void> {
+    const listeners = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.all(listeners.map(l => l.drain(graceMs)));
+    this.clusters.drainAll();
+    this.deadlines.stop();
+  }
+
+  private stateFor(resource: ListenerResource): ListenerState {
+    const decoders: DecoderFilter[] = [...this.filters.filter(isDecoderFilter), this.router];
+    const encoders: EncoderFilter[] = this.filters.filter(isEncoderFilter).reverse();
+    return {
+      resource,
+      codecFactory: this.codecs.require(resource.codec),
+      decoders,
+      encoders,
+      routeTable: this.routeTables.get(resource.routeConfigName),
+    };
+  }
+}
+
+/** Whether two listener resources can share one bound socket. */
+function sameSocket(a: ListenerResource, b: ListenerResource): boolean {
+  return a.address === b.address && a.port === b.port && a.codec === b.codec;
+}

@@ -1,0 +1,44 @@
+import type { ClusterResource, EndpointAssignmentResource } from '../xds/resources.js';
+import { Cluster } from './cluster.js';
+
+/** All clusters of a proxy, by name. Updated as a whole from a snapshot. */
+export class ClusterManager {
+  private readonly clusters = new Map<string, Cluster>();
+
+  /** The cluster named `name`, or `undefined`. */
+  get(name: string): Cluster | undefined {
+    return this.clusters.get(name);
+  }
+
+  /** Every cluster. */
+  all(): IterableIterator<Cluster> {
+    return this.clusters.values();
+  }
+
+  /**
+   * Makes the cluster set equal to `clusters`: new ones are created, existing ones updated in place
+   * (their pools survive), missing ones drained and dropped.
+   */
+  apply(clusters: readonly ClusterResource[], assignments: readonly EndpointAssignmentResource[]): void {
+    const endpointsByCluster = new Map(assignments.map(a => [a.clusterName, a.endpoints]));
+    const wanted = new Set<string>();
+    for (const resource of clusters) {
+      wanted.add(resource.name);
+      const endpoints = endpointsByCluster.get(resource.name) ?? [];
+      const existing = this.clusters.get(resource.name);
+      if (existing === undefined) this.clusters.set(resource.name, new Cluster(resource, endpoints));
+      else existing.update(resource, endpoints);
+    }
+    for (const [name, cluster] of this.clusters) {
+      if (wanted.has(name)) continue;
+      cluster.drain();
+      this.clusters.delete(name);
+    }
+  }
+
+  /** Drains every cluster (shutdown). */
+  drainAll(): void {
+    for (const cluster of this.clusters.values()) cluster.drain();
+    this.clusters.clear();
+  }
+}

@@ -1,0 +1,71 @@
+import type { CodecFactory } from '../codec/index.js';
+import type { ClusterStats } from './cluster-stats.js';
+import type { ConnectionPool } from './connection-pool.js';
+import type { Host } from './host.js';
+import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
+import type { UpstreamRequest } from './upstream-request.js';
+
+/** Settings of a multiplexed pool. */
+export interface MultiplexedPoolOptions {
+  /** Connections to open to the host; requests are spread over them. */
+  readonly connections: number;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+/**
+ * A handful of connections to one host shared by all downstream connections. Fewer upstream
+ * connections mean fewer reads and writes per request than an L4 proxy's one-to-one mapping.
+ */
+export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
+  private readonly connections: UpstreamConnection[] = [];
+  private next = 0;
+  private draining = false;
+
+  constructor(
+    private readonly host: Host,
+    private readonly codecFactory: CodecFactory,
+    private readonly options: MultiplexedPoolOptions,
+    private readonly stats: ClusterStats,
+  ) {}
+
+  get size(): number {
+    return this.connections.length;
+  }
+
+  send(request: UpstreamRequest): void {
+    const connections = this.connections;
+    let connection: UpstreamConnection;
+    if (connections.length < Math.max(1, this.options.connections)) {
+      connection = new UpstreamConnection(
+        this.host,
+        this.codecFactory.create('upstream'),
+        {
+          connectTimeoutMs: this.options.connectTimeoutMs,
+          idleTimeoutMs: this.options.idleTimeoutMs,
+          multiplexed: true,
+        },
+        this,
+        this.stats,
+      );
+      connections.push(connection);
+    } else {
+      connection = connections[this.next++ % connections.length]!;
+    }
+    connection.send(request);
+  }
+
+  drain(): void {
+    this.draining = true;
+    for (const c of [...this.connections]) if (c.load === 0) c.close();
+  }
+
+  onConnectionIdle(connection: UpstreamConnection): void {
+    if (this.draining) connection.close();
+  }
+
+  onConnectionClosed(connection: UpstreamConnection): void {
+    const i = this.connections.indexOf(connection);
+    if (i >= 0) this.connections.splice(i, 1);
+  }
+}

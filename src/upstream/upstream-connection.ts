@@ -1,0 +1,280 @@
+import { connect, type Socket } from 'node:net';
+import { ByteQueue, CodecError, type Codec, type Message } from '../codec/index.js';
+import { BatchedWriter } from '../net/batched-writer.js';
+import type { ClusterStats } from './cluster-stats.js';
+import type { Host } from './host.js';
+import type { UpstreamRequest } from './upstream-request.js';
+
+/** What a connection tells the pool that owns it. */
+export interface ConnectionOwner {
+  /** The connection has no request waiting for a response (exclusive pools reuse it). */
+  onConnectionIdle(connection: UpstreamConnection): void;
+  /** The connection closed; the pool forgets it. */
+  onConnectionClosed(connection: UpstreamConnection): void;
+}
+
+/** Settings for one upstream connection. */
+export interface UpstreamConnectionOptions {
+  readonly connectTimeoutMs: number;
+  /** Close the connection after this long with no request in flight; 0 = never. */
+  readonly idleTimeoutMs: number;
+  /**
+   * Several requests at once, matched to responses by request id: the connection gives each
+   * request its own id and rewrites it back on the response. Otherwise one request at a time and
+   * ids are left alone.
+   */
+  readonly multiplexed: boolean;
+}
+
+/** Largest id handed out on a multiplexed connection; ids fit a signed 32-bit field (Thrift seqid). */
+const MAX_ID = 0x7fffffff;
+
+/**
+ * One TCP connection to an upstream host, with its own codec instance. Requests written before the
+ * connection is up wait in order; responses are matched to requests by request id.
+ */
+export class UpstreamConnection {
+  readonly host: Host;
+  private readonly socket: Socket;
+  private readonly writer: BatchedWriter;
+  private readonly input = new ByteQueue();
+  private readonly pending = new Map<number, UpstreamRequest>();
+  private waiting: UpstreamRequest[] = [];
+  private connected = false;
+  private closed = false;
+  private nextId = 0;
+  private connectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    host: Host,
+    private readonly codec: Codec,
+    private readonly options: UpstreamConnectionOptions,
+    private readonly owner: ConnectionOwner,
+    private readonly stats: ClusterStats,
+  ) {
+    this.host = host;
+    stats.cxTotal++;
+    stats.cxActive++;
+    this.socket = connect({ host: host.address, port: host.port, noDelay: true });
+    this.writer = new BatchedWriter(this.socket);
+    this.socket.on('connect', () => this.onConnect());
+    this.socket.on('data', chunk => this.onData(chunk));
+    this.socket.on('error', err => this.onSocketError(err));
+    this.socket.on('close', () => this.onClose());
+    this.socket.on('timeout', () => this.onIdle());
+    if (options.connectTimeoutMs > 0) {
+      this.connectTimer = setTimeout(onConnectTimeout, options.connectTimeoutMs, this);
+    }
+  }
+
+  /** Requests waiting for a response or for the connection to open. */
+  get load(): number {
+    return this.pending.size + this.waiting.length;
+  }
+
+  /** Whether the connection can take more requests. */
+  get usable(): boolean {
+    return !this.closed;
+  }
+
+  /** Sends `request`, or queues it until the connection is up. */
+  send(request: UpstreamRequest): void {
+    if (!this.connected) {
+      this.waiting.push(request);
+      return;
+    }
+    this.write(request);
+  }
+
+  /**
+   * Forgets `request` (its owner gave up, e.g. on timeout). A late response is then dropped. An
+   * exclusive connection is closed instead, since its next response would belong to this request.
+   */
+  cancel(request: UpstreamRequest): void {
+    request.upstream = undefined;
+    const waitingIndex = this.waiting.indexOf(request);
+    if (waitingIndex >= 0) {
+      this.waiting.splice(waitingIndex, 1);
+      return;
+    }
+    if (this.pending.get(request.upstreamId) !== request) return;
+    this.pending.delete(request.upstreamId);
+    if (!this.options.multiplexed) this.close();
+  }
+
+  /** Closes the connection; waiting requests fail as upstream resets. */
+  close(): void {
+    if (this.closed) return;
+    this.writer.flush();
+    this.socket.destroy();
+  }
+
+  private write(request: UpstreamRequest): void {
+    const message = request.message;
+    let bytes: Buffer;
+    let id: number;
+    if (this.options.multiplexed) {
+      id = this.allocateId();
+      bytes = this.codec.encode(message, { mutation: request.mutation, requestId: id });
+    } else {
+      id = message.requestId;
+      bytes =
+        request.mutation === undefined
+          ? message.bytes
+          : this.codec.encode(message, { mutation: request.mutation });
+    }
+    this.stats.rqTotal++;
+    if (message.type !== 'oneway') {
+      request.upstream = this;
+      request.upstreamId = id;
+      this.pending.set(id, request);
+    }
+    this.writer.write(bytes);
+    if (message.type === 'oneway' && !this.options.multiplexed && this.pending.size === 0) {
+      this.owner.onConnectionIdle(this);
+    }
+  }
+
+  private allocateId(): number {
+    // Skip ids still in flight after a wrap-around; with < 2^31 requests outstanding one is free.
+    do {
+      this.nextId = this.nextId >= MAX_ID ? 1 : this.nextId + 1;
+    } while (this.pending.has(this.nextId));
+    return this.nextId;
+  }
+
+  private onConnect(): void {
+    this.connected = true;
+    this.clearConnectTimer();
+    if (this.options.idleTimeoutMs > 0) this.socket.setTimeout(this.options.idleTimeoutMs);
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (let i = 0; i < waiting.length; i++) this.write(waiting[i]!);
+    if (waiting.length === 0 && !this.options.multiplexed) this.owner.onConnectionIdle(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    const input = this.input;
+    input.push(chunk);
+    let message: Message | undefined;
+    try {
+      while ((message = this.codec.decode(input)) !== undefined) this.dispatch(message);
+    } catch (err) {
+      this.stats.rsDecodeError++;
+      const detail = CodecError.isCodecError(err) ? err.message : String(err);
+      this.failAll(
+        'bad-response',
+        `upstream ${this.host.key} sent bytes that could not be decoded: ${detail}`,
+      );
+      this.close();
+    }
+  }
+
+  private dispatch(message: Message): void {
+    switch (message.type) {
+      case 'response':
+      case 'error': {
+        let request = this.pending.get(message.requestId);
+        if (request === undefined && !this.options.multiplexed && this.pending.size === 1) {
+          // One request in flight and a reply with another id: the upstream broke the protocol.
+          request = this.pending.values().next().value!;
+          this.pending.delete(request.upstreamId);
+          request.upstream = undefined;
+          request.onUpstreamFailure(
+            'bad-response',
+            `upstream ${this.host.key} answered with an unexpected request id`,
+          );
+          this.close();
+          return;
+        }
+        if (request === undefined) {
+          this.stats.rsUnknownId++;
+          return;
+        }
+        this.pending.delete(message.requestId);
+        request.upstream = undefined;
+        this.stats.rqCompleted++;
+        request.onUpstreamResponse(message);
+        if (this.pending.size === 0 && !this.options.multiplexed && !this.closed)
+          this.owner.onConnectionIdle(this);
+        return;
+      }
+      case 'heartbeat':
+        if (this.codec.encodeHeartbeatReply !== undefined)
+          this.writer.write(this.codec.encodeHeartbeatReply(message));
+        return;
+      default:
+        // Heartbeat replies need no action; requests from a server are not part of the protocol.
+        return;
+    }
+  }
+
+  private onIdle(): void {
+    if (this.load > 0) return;
+    this.stats.cxIdleTimeout++;
+    this.close();
+  }
+
+  private onSocketError(err: NodeJS.ErrnoException): void {
+    if (!this.connected) {
+      this.stats.cxConnectFail++;
+      this.failAll('connect-failure', `connection to ${this.host.key} failed: ${err.code ?? err.message}`);
+    } else {
+      this.failAll('upstream-reset', `connection to ${this.host.key} failed: ${err.code ?? err.message}`);
+    }
+  }
+
+  /** @internal */
+  onConnectTimeout(): void {
+    this.connectTimer = undefined;
+    if (this.connected || this.closed) return;
+    this.stats.cxConnectTimeout++;
+    this.failAll(
+      'connect-failure',
+      `connection to ${this.host.key} timed out after ${this.options.connectTimeoutMs} ms`,
+    );
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearConnectTimer();
+    this.stats.cxActive--;
+    this.failAll(
+      this.connected ? 'upstream-reset' : 'connect-failure',
+      `connection to ${this.host.key} closed before the response`,
+    );
+    this.input.clear();
+    this.owner.onConnectionClosed(this);
+  }
+
+  private failAll(kind: 'connect-failure' | 'upstream-reset' | 'bad-response', detail: string): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    if (waiting.length + pending.length > 0) this.stats.rqReset += waiting.length + pending.length;
+    for (const request of waiting) {
+      request.upstream = undefined;
+      request.onUpstreamFailure(kind, detail);
+    }
+    // Requests already written may have reached the server; a reset then is not a connect failure.
+    const writtenKind = kind === 'connect-failure' ? 'upstream-reset' : kind;
+    for (const request of pending) {
+      request.upstream = undefined;
+      request.onUpstreamFailure(writtenKind, detail);
+    }
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer !== undefined) {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+    }
+  }
+}
+
+function onConnectTimeout(connection: UpstreamConnection): void {
+  connection.onConnectTimeout();
+}

@@ -1,0 +1,17 @@
+/**
+ * The end-to-end harness: real Apache Thrift servers and clients for every wire stack, `aeraki up` as
+ * a child process, config builders, and statistics helpers. Used by test/e2e, scripts/quickstart.ts
+ * and the benchmarks.
+ */
+export * from './aeraki-process.js';
+export * from './binomial.js';
+export * from './blackhole.js';
+export * from './hello-client.js';
+export * from './hello-idl.js';
+export * from './hello-server.js';
+export * from './mesh-config.js';
+export * from './net-utils.js';
+export * from './repo-root.js';
+export * from './theader.js';
+export * from './thrift-lib.js';
+export * from './thrift-stack.js';

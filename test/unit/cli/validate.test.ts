@@ -1,0 +1,108 @@
+/**
+ * `aeraki validate` run as a real process, so exit codes, stdout and stderr are what a user sees.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { CONFIG_FIXTURES } from '../control-plane/fixtures.js';
+
+const moduleUrl = new URL('../../../src/cli/validate.js', import.meta.url).href;
+
+/** Keeps loader flags (tsx when tests run from sources) so the child can import the same module. */
+function loaderArgs(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if ((arg === '--import' || arg === '--loader' || arg === '--require') && argv[i + 1] !== undefined) {
+      out.push(arg, argv[++i] ?? '');
+    } else if (/^--(import|loader|require)=/.test(arg)) {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+async function validate(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const script = `const { validateCommand } = await import(${JSON.stringify(moduleUrl)});
+process.exitCode = await validateCommand(process.argv.slice(1));`;
+  const child = spawn(
+    process.execPath,
+    [...loaderArgs(), '--input-type=module', '-e', script, '--', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve));
+  return { code, stdout, stderr };
+}
+
+const valid = join(CONFIG_FIXTURES, 'golden', 'thrift-split');
+const invalid = join(CONFIG_FIXTURES, 'invalid', 'cross-document');
+
+describe('aeraki validate', () => {
+  test('a valid directory exits 0 with a summary', async () => {
+    const result = await validate(valid);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, `${valid}: ok, 3 objects valid, 0 warnings\n`);
+    assert.equal(result.stderr, '');
+  });
+
+  test('errors print as file:line:col lines and exit 1', async () => {
+    const result = await validate(invalid);
+    assert.equal(result.code, 1, result.stderr);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.ok(
+      lines.includes(
+        `${join(invalid, 'routers.yaml')}:13:13: error: no ServiceEntry has host 'gamma.shop.svc.cluster.local' ` +
+          '(MetaRouter shop/alpha, document 1, field spec.routes[0].route[0].destination.host, rule destination-host-unknown)',
+      ),
+      result.stdout,
+    );
+    assert.match(lines[lines.length - 1] ?? '', /: 8 errors, 6 warnings in 4 files$/);
+    assert.ok(!result.stdout.includes('\u001b['), 'no colour when stdout is not a terminal');
+  });
+
+  test('--json prints ok, errors and warnings', async () => {
+    const result = await validate('--json', invalid);
+    assert.equal(result.code, 1);
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      errors: { rule: string }[];
+      warnings: unknown[];
+    };
+    assert.equal(report.ok, false);
+    assert.equal(report.errors.length, 8);
+    assert.equal(report.warnings.length, 6);
+    assert.ok(report.errors.some(e => e.rule === 'address-port-conflict'));
+    const clean = JSON.parse((await validate(valid, '--json')).stdout) as { ok: boolean; errors: unknown[] };
+    assert.deepEqual(clean, { ok: true, errors: [], warnings: [] });
+  });
+
+  test('a missing directory is reported as an error, without a stack trace', async () => {
+    const result = await validate('/nonexistent/aeraki');
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stdout,
+      /^\/nonexistent\/aeraki:1:1: error: cannot read \/nonexistent\/aeraki: no such file/,
+    );
+    assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at /);
+  });
+
+  test('bad usage exits 2', async () => {
+    for (const args of [[], [valid, valid], ['--bogus', valid]]) {
+      const result = await validate(...args);
+      assert.equal(result.code, 2, args.join(' '));
+      assert.match(result.stderr, /Usage: aeraki validate DIR/);
+    }
+    const help = await validate('--help');
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: aeraki validate DIR/);
+  });
+});
