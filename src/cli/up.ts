@@ -1,7 +1,12 @@
-import { watch } from 'node:fs';
 import { resolve } from 'node:path';
 import { builtinCodecs } from '../codecs/index.js';
-import { loadConfig, translate, type ConfigIssue } from '../control-plane/index.js';
+import {
+  loadConfig,
+  translate,
+  watchConfig,
+  type ConfigIssue,
+  type LoadedConfig,
+} from '../control-plane/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import { Proxy } from '../proxy/proxy.js';
@@ -21,9 +26,6 @@ Options:
   --log-level LEVEL   trace | debug | info | warn | error (default info)
   --no-watch          do not watch DIR for changes
 `;
-
-/** How long DIR must be quiet before a change is loaded: editors write files in several steps. */
-const RELOAD_QUIET_MS = 150;
 
 /** `aeraki up DIR`: loads, validates and serves a config directory until SIGINT/SIGTERM. */
 export async function upCommand(args: string[]): Promise<number> {
@@ -45,21 +47,28 @@ export async function upCommand(args: string[]): Promise<number> {
   const dir = resolve(positionals[0]!);
   const admin = parseHostPort(values.admin, '--admin');
   const logger = createLogger(values['log-level']);
-
-  const first = await loadConfig(dir);
+  const proxy = new Proxy(builtinCodecs(), logger);
+  let applying = Promise.resolve();
+  const onChange = (next: LoadedConfig): void => {
+    applying = applying.then(() => reload(next, proxy, logger));
+  };
+  const { initial: first, watch } = values['no-watch']
+    ? { initial: await loadConfig(dir), watch: { close: () => {} } }
+    : await watchConfig(dir, onChange);
   const errors = first.issues.filter(i => i.severity === 'error');
   if (errors.length > 0) {
+    watch.close();
     printIssues(first.issues);
     process.stderr.write(`aeraki: ${errors.length} error(s) in ${dir}; nothing was started\n`);
     return 1;
   }
   for (const issue of first.issues) logger.warn({ issue }, formatIssue(issue, false));
 
-  const proxy = new Proxy(builtinCodecs(), logger);
   const adminServer = new AdminServer(proxy);
   try {
     await proxy.apply(translate(first.config));
   } catch (err) {
+    watch.close();
     await proxy.close(0);
     throw err;
   }
@@ -80,7 +89,6 @@ export async function upCommand(args: string[]): Promise<number> {
     'ready',
   );
 
-  const stopWatching = values['no-watch'] ? () => {} : watchDir(dir, proxy, logger);
   await new Promise<void>(done => {
     const stop = (signal: string): void => {
       logger.info({ signal }, 'shutting down');
@@ -89,42 +97,31 @@ export async function upCommand(args: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  stopWatching();
+  watch.close();
   await Promise.all([proxy.close(2000), adminServer.close()]);
   return 0;
 }
 
-/** Reloads DIR when it changes; a bad edit is logged and the running config stays. */
-function watchDir(dir: string, proxy: Proxy, logger: ReturnType<typeof createLogger>): () => void {
-  let timer: NodeJS.Timeout | undefined;
-  let reloading = Promise.resolve();
-  const reload = async (): Promise<void> => {
-    const next = await loadConfig(dir);
-    const errors = next.issues.filter(i => i.severity === 'error');
-    if (errors.length > 0) {
-      for (const issue of errors) logger.error({ issue }, formatIssue(issue, false));
-      logger.error({ dir, errors: errors.length }, 'config rejected; the previous config keeps serving');
-      return;
-    }
-    const snapshot = translate(next.config);
-    if (snapshot.version === proxy.current?.version) return;
-    try {
-      await proxy.apply(snapshot);
-      logger.info({ version: snapshot.version }, 'config applied');
-    } catch (err) {
-      logger.error({ err }, 'config could not be applied; the previous config keeps serving');
-    }
-  };
-  const watcher = watch(dir, { recursive: true }, () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      reloading = reloading.then(reload, reload);
-    }, RELOAD_QUIET_MS);
-  });
-  return () => {
-    clearTimeout(timer);
-    watcher.close();
-  };
+/** Applies a changed config; a bad edit is logged and the running config stays. */
+async function reload(
+  next: LoadedConfig,
+  proxy: Proxy,
+  logger: ReturnType<typeof createLogger>,
+): Promise<void> {
+  const errors = next.issues.filter(i => i.severity === 'error');
+  if (errors.length > 0) {
+    for (const issue of errors) logger.error({ issue }, formatIssue(issue, false));
+    logger.error({ errors: errors.length }, 'config rejected; the previous config keeps serving');
+    return;
+  }
+  const snapshot = translate(next.config);
+  if (snapshot.version === proxy.current?.version) return;
+  try {
+    await proxy.apply(snapshot);
+    logger.info({ version: snapshot.version }, 'config applied');
+  } catch (err) {
+    logger.error({ err }, 'config could not be applied; the previous config keeps serving');
+  }
 }
 
 function printIssues(issues: readonly ConfigIssue[]): void {

@@ -1,6 +1,7 @@
 import type { LbPolicy } from '../xds/resources.js';
 import type { Host } from './host.js';
 import { LeastRequestBalancer } from './load-balancer-least-request.js';
+import { MaglevBalancer } from './load-balancer-maglev.js';
 import { RandomBalancer } from './load-balancer-random.js';
 import { RingHashBalancer } from './load-balancer-ring-hash.js';
 import { RoundRobinBalancer } from './load-balancer-round-robin.js';
@@ -27,7 +28,8 @@ export function createLoadBalancer(policy: LbPolicy, hosts: readonly Host[]): Lo
     case 'LEAST_REQUEST':
       return new LeastRequestBalancer(hosts);
     case 'RING_HASH':
-    case 'MAGLEV':
       return new RingHashBalancer(hosts);
+    case 'MAGLEV':
+      return new MaglevBalancer(hosts);
   }
 }

@@ -24,5 +24,8 @@ export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 3_600_000;
  */
 export const DEFAULT_MULTIPLEXED_CONNECTIONS = 1;
 
-/** Load balancer when the DestinationRule sets none: Istio's default since 1.14. */
-export const DEFAULT_LB_POLICY: LbPolicy = 'LEAST_REQUEST';
+/**
+ * Load balancer when the DestinationRule sets none: round robin, as the original MetaProtocol proxy's
+ * clusters use (Istio's HTTP default became LEAST_REQUEST in 1.14; set it explicitly to get that).
+ */
+export const DEFAULT_LB_POLICY: LbPolicy = 'ROUND_ROBIN';

@@ -54,4 +54,22 @@ describe('load balancers', () => {
       if (first[i] !== hs[4]) assert.equal(fewer.choose(keys[i])!, first[i]);
     }
   });
+
+  test('maglev: same key, same host; removing a host remaps few other keys', () => {
+    const hs = hosts(5);
+    const lb = createLoadBalancer('MAGLEV', hs);
+    const keys = Array.from({ length: 2000 }, (_, i) => hashString(`key-${i}`));
+    const first = keys.map(k => lb.choose(k)!);
+    assert.deepEqual(
+      keys.map(k => lb.choose(k)!),
+      first,
+    );
+    const counts = hs.map(h => first.filter(x => x === h).length);
+    for (const c of counts) assert.ok(c > 250 && c < 550, `balanced: ${counts}`);
+    const fewer = createLoadBalancer('MAGLEV', hs.slice(0, 4));
+    let moved = 0;
+    for (let i = 0; i < keys.length; i++)
+      if (first[i] !== hs[4] && fewer.choose(keys[i]) !== first[i]) moved++;
+    assert.ok(moved < keys.length * 0.1, `moved ${moved}`);
+  });
 });

@@ -215,8 +215,8 @@ describe('attributeMatchers', () => {
 
 describe('lbPolicy', () => {
   test('maps DestinationRule load balancers to Envoy policies', () => {
-    assert.equal(lbPolicy(undefined), 'LEAST_REQUEST');
-    assert.equal(lbPolicy({ simple: 'UNSPECIFIED' }), 'LEAST_REQUEST');
+    assert.equal(lbPolicy(undefined), 'ROUND_ROBIN');
+    assert.equal(lbPolicy({ simple: 'UNSPECIFIED' }), 'ROUND_ROBIN');
     assert.equal(lbPolicy({ simple: 'ROUND_ROBIN' }), 'ROUND_ROBIN');
     assert.equal(lbPolicy({ simple: 'LEAST_CONN' }), 'LEAST_REQUEST');
     assert.equal(lbPolicy({ simple: 'LEAST_REQUEST' }), 'LEAST_REQUEST');
