@@ -156,7 +156,7 @@ async function main(): Promise<number> {
           dir: work,
           upstream: server,
           workers: 1,
-          nodeOptions: opts.cpuProf ? `--cpu-prof --cpu-prof-dir=${profDir}` : undefined,
+          nodeArgs: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
         });
         targets.set('aeraki', aeraki);
         log(`bench: aeraki up on ${aeraki.host}:${aeraki.port} (pid ${aeraki.process.pid})`);

@@ -170,8 +170,8 @@ export interface AerakiOptions {
   dir: string;
   upstream: Target;
   workers: number;
-  /** Extra NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=...`. */
-  nodeOptions?: string;
+  /** Extra node flags before the script, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -183,11 +183,8 @@ export async function startAeraki(opts: AerakiOptions): Promise<Target> {
   const configDir = join(opts.dir, 'aeraki-config');
   mkdirSync(configDir, { recursive: true });
   writeFileSync(join(configDir, 'bench.yaml'), aerakiConfig(host, port, opts.upstream));
-  const env = { ...process.env };
-  if (opts.nodeOptions !== undefined)
-    env['NODE_OPTIONS'] = `${env['NODE_OPTIONS'] ?? ''} ${opts.nodeOptions}`;
-  const args = [opts.bin, 'up', configDir, ...upFlags(opts.bin, opts.workers)];
-  const child = startProcess(process.execPath, args, { env });
+  const args = [...(opts.nodeArgs ?? []), opts.bin, 'up', configDir, ...upFlags(opts.bin, opts.workers)];
+  const child = startProcess(process.execPath, args);
   const logFile = join(opts.dir, 'aeraki.log');
   const log = createWriteStream(logFile);
   child.stderr?.pipe(log);
