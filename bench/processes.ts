@@ -62,11 +62,16 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map(child => stopProcess(child)));
 }
 
-/** Makes Ctrl-C, SIGTERM and an abrupt exit stop every registered process. */
-export function installCleanupHandlers(): void {
+/**
+ * Makes Ctrl-C, SIGTERM and an abrupt exit stop every registered process; on a signal, `afterStop`
+ * then runs (e.g. to remove temporary files) before the exit.
+ */
+export function installCleanupHandlers(afterStop: () => void = () => {}): void {
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\nbench: ${signal}, stopping the processes it started\n`);
-    void stopAll().finally(() => process.exit(130));
+    void stopAll()
+      .then(afterStop)
+      .finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

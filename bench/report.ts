@@ -163,7 +163,8 @@ export function renderText(
     out.push('', 'verdict:');
     for (const c of checks) {
       const op = c.check.includes('throughput') ? '>=' : '<=';
-      out.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.check} = ${fmt(c.value)} (goal ${op} ${c.limit})`);
+      const value = Number.isInteger(c.value) ? String(c.value) : fmt(c.value);
+      out.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.check} = ${value} (goal ${op} ${c.limit})`);
     }
   }
   if (notes.length > 0) out.push('', 'notes:', ...notes.map(n => `  - ${n}`));

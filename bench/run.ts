@@ -14,6 +14,8 @@
  *   --cpu-prof        profile aeraki with node --cpu-prof; print its top functions by self time
  *   --json            print machine-readable results instead of the table
  *   --keep            keep the temporary directory (configs, logs, profiles)
+ *   --aeraki-bin PATH the aeraki entry to run (BENCH_AERAKI_BIN, default bin/aeraki; e.g. to A/B two builds)
+ *   --node-flags STR  extra node flags for aeraki, space-separated (BENCH_NODE_FLAGS; e.g. GC tuning)
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +50,8 @@ interface Options {
   cpuProf: boolean;
   json: boolean;
   keep: boolean;
+  aerakiBin: string | undefined;
+  nodeFlags: string[];
 }
 
 function parseOptions(): Options {
@@ -62,6 +66,8 @@ function parseOptions(): Options {
       'cpu-prof': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'aeraki-bin': { type: 'string' },
+      'node-flags': { type: 'string' },
     },
   });
   const env = process.env;
@@ -89,6 +95,8 @@ function parseOptions(): Options {
     cpuProf: values['cpu-prof'],
     json: values.json,
     keep: values.keep,
+    aerakiBin: values['aeraki-bin'] ?? env['BENCH_AERAKI_BIN'],
+    nodeFlags: (values['node-flags'] ?? env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(f => f !== ''),
   };
 }
 
@@ -114,6 +122,9 @@ async function main(): Promise<number> {
   const opts = parseOptions();
   const root = repoRoot();
   const work = mkdtempSync(join(tmpdir(), 'aeraki-bench-'));
+  installCleanupHandlers(() => {
+    if (!opts.keep) rmSync(work, { recursive: true, force: true });
+  });
   const notes: string[] = [];
   let aerakiPeakRssMb: number | undefined;
   let aerakiRssSampledMb = 0;
@@ -152,11 +163,11 @@ async function main(): Promise<number> {
       const profDir = join(work, 'cpu-prof');
       try {
         aeraki = await startAeraki({
-          bin: join(root, 'bin', 'aeraki'),
+          bin: opts.aerakiBin ?? join(root, 'bin', 'aeraki'),
           dir: work,
           upstream: server,
           workers: 1,
-          nodeArgs: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+          nodeArgs: [...opts.nodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
         });
         targets.set('aeraki', aeraki);
         log(`bench: aeraki up on ${aeraki.host}:${aeraki.port} (pid ${aeraki.process.pid})`);
@@ -283,7 +294,6 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-installCleanupHandlers();
 main().then(
   code => {
     process.exitCode = code;

@@ -1,13 +1,26 @@
 import type { Socket } from 'node:net';
 
+/** Writers corked during this event-loop turn, uncorked together once I/O callbacks are done. */
+const corked: BatchedWriter[] = [];
+let flushScheduled = false;
+
+function flushCorked(): void {
+  flushScheduled = false;
+  // Uncorking may run write callbacks that cork other writers; those are picked up by a new turn.
+  const writers = corked.splice(0);
+  for (let i = 0; i < writers.length; i++) writers[i]!.uncorkNow();
+}
+
 /**
  * Writes to a socket, gathering everything written during one event-loop turn into a single
- * `writev` system call: the first write of a turn corks the socket and schedules one uncork for
- * the end of the current tick. Dozens of responses decoded from one upstream read then leave in one
- * syscall per downstream socket, which is where a proxy on two cores spends its time.
+ * `writev` system call. The first write of a turn corks the socket; all corked sockets are uncorked
+ * together in the check phase (`setImmediate`), after every I/O callback of the turn has run. So
+ * the requests of 32 client connections read in one turn leave on a shared upstream connection in
+ * one syscall, and the responses read from it leave in one syscall per client. (Uncorking on
+ * `process.nextTick` would flush after each socket's callback, i.e. once per request.)
  */
 export class BatchedWriter {
-  private corked = false;
+  private isCorked = false;
 
   constructor(private readonly socket: Socket) {}
 
@@ -15,10 +28,14 @@ export class BatchedWriter {
   write(bytes: Buffer): void {
     const socket = this.socket;
     if (socket.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
+    if (!this.isCorked) {
+      this.isCorked = true;
       socket.cork();
-      process.nextTick(uncork, this);
+      corked.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushCorked);
+      }
     }
     socket.write(bytes);
   }
@@ -30,16 +47,13 @@ export class BatchedWriter {
 
   /** Flushes now (used before closing). */
   flush(): void {
-    if (this.corked) uncork(this);
+    this.uncorkNow();
   }
 
-  /** @internal */
+  /** @internal Uncorks if corked. */
   uncorkNow(): void {
-    this.corked = false;
+    if (!this.isCorked) return;
+    this.isCorked = false;
     this.socket.uncork();
   }
-}
-
-function uncork(writer: BatchedWriter): void {
-  writer.uncorkNow();
 }

@@ -22,4 +22,8 @@ export class ClusterStats {
   rsUnknownId = 0;
   /** Upstream bytes that could not be decoded. */
   rsDecodeError = 0;
+  /** Heartbeats sent on silent connections. */
+  heartbeatSent = 0;
+  /** Connections closed because the peer stopped answering heartbeats. */
+  cxHeartbeatFailure = 0;
 }

@@ -3,7 +3,7 @@ import type { ClusterResource, EndpointResource } from '../xds/resources.js';
 import { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { ExclusivePool } from './exclusive-pool.js';
-import { Host } from './host.js';
+import { Host, drainHostPools } from './host.js';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { MultiplexedPool } from './multiplexed-pool.js';
 
@@ -18,8 +18,6 @@ export class Cluster {
   private resource: ClusterResource;
   private hostList: Host[] = [];
   private balancer: LoadBalancer;
-  /** Pools by `<codec>|<mode>|<host>`. */
-  private readonly pools = new Map<string, ConnectionPool>();
 
   constructor(resource: ClusterResource, endpoints: readonly EndpointResource[]) {
     this.name = resource.name;
@@ -42,9 +40,10 @@ export class Cluster {
       resource.connectTimeoutMs !== this.resource.connectTimeoutMs ||
       resource.idleTimeoutMs !== this.resource.idleTimeoutMs ||
       resource.maxConnectionsPerEndpoint !== this.resource.maxConnectionsPerEndpoint ||
-      resource.multiplexedConnections !== this.resource.multiplexedConnections;
+      resource.multiplexedConnections !== this.resource.multiplexedConnections ||
+      resource.heartbeatIntervalMs !== this.resource.heartbeatIntervalMs;
     this.resource = resource;
-    if (poolSettingsChanged) this.drainPools(() => true);
+    if (poolSettingsChanged) for (const host of this.hostList) drainHostPools(host);
     this.setEndpoints(endpoints);
   }
 
@@ -56,31 +55,41 @@ export class Cluster {
   /** The pool for `host` speaking `codec`; multiplexed when asked and the codec has request ids. */
   pool(host: Host, codec: CodecFactory, multiplexing: boolean): ConnectionPool {
     const multiplexed = multiplexing && codec.capabilities.requestIds;
-    const key = `${codec.name}|${multiplexed ? 'm' : 'x'}|${host.key}`;
-    let pool = this.pools.get(key);
+    const pools = multiplexed ? host.multiplexedPools : host.exclusivePools;
+    let pool = pools.get(codec);
     if (pool === undefined) {
-      const { connectTimeoutMs, idleTimeoutMs } = this.resource;
+      const { connectTimeoutMs, idleTimeoutMs, heartbeatIntervalMs } = this.resource;
       pool = multiplexed
         ? new MultiplexedPool(
             host,
             codec,
-            { connections: this.resource.multiplexedConnections, connectTimeoutMs, idleTimeoutMs },
+            {
+              connections: this.resource.multiplexedConnections,
+              connectTimeoutMs,
+              idleTimeoutMs,
+              heartbeatIntervalMs,
+            },
             this.stats,
           )
         : new ExclusivePool(
             host,
             codec,
-            { maxConnections: this.resource.maxConnectionsPerEndpoint, connectTimeoutMs, idleTimeoutMs },
+            {
+              maxConnections: this.resource.maxConnectionsPerEndpoint,
+              connectTimeoutMs,
+              idleTimeoutMs,
+              heartbeatIntervalMs,
+            },
             this.stats,
           );
-      this.pools.set(key, pool);
+      pools.set(codec, pool);
     }
     return pool;
   }
 
   /** Stops using every pool; connections close when their requests finish. */
   drain(): void {
-    this.drainPools(() => true);
+    for (const host of this.hostList) drainHostPools(host);
   }
 
   private setEndpoints(endpoints: readonly EndpointResource[]): void {
@@ -102,18 +111,7 @@ export class Cluster {
     }
     this.hostList = next;
     this.balancer = createLoadBalancer(this.resource.lbPolicy, next);
-    if (old.size > 0) {
-      const gone = new Set(old.keys());
-      this.drainPools(key => gone.has(key.slice(key.lastIndexOf('|') + 1)));
-    }
-  }
-
-  private drainPools(select: (poolKey: string) => boolean): void {
-    for (const [key, pool] of this.pools) {
-      if (!select(key)) continue;
-      pool.drain();
-      this.pools.delete(key);
-    }
+    for (const host of old.values()) drainHostPools(host);
   }
 }
 

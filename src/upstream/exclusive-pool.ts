@@ -11,6 +11,7 @@ export interface ExclusivePoolOptions {
   readonly maxConnections: number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
 }
 
 /**
@@ -79,6 +80,7 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner {
         connectTimeoutMs: this.options.connectTimeoutMs,
         idleTimeoutMs: this.options.idleTimeoutMs,
         multiplexed: false,
+        heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       },
       this,
       this.stats,

@@ -11,6 +11,7 @@ export interface MultiplexedPoolOptions {
   readonly connections: number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
 }
 
 /**
@@ -44,6 +45,7 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
           connectTimeoutMs: this.options.connectTimeoutMs,
           idleTimeoutMs: this.options.idleTimeoutMs,
           multiplexed: true,
+          heartbeatIntervalMs: this.options.heartbeatIntervalMs,
         },
         this,
         this.stats,

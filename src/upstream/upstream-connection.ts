@@ -24,7 +24,15 @@ export interface UpstreamConnectionOptions {
    * ids are left alone.
    */
   readonly multiplexed: boolean;
+  /**
+   * Send a heartbeat when nothing was received for this long, and close the connection when two
+   * heartbeats in a row go unanswered; 0 = never. Only for codecs that can encode heartbeats.
+   */
+  readonly heartbeatIntervalMs: number;
 }
+
+/** Unanswered heartbeats after which the peer is considered gone. */
+const MAX_MISSED_HEARTBEATS = 2;
 
 /** Largest id handed out on a multiplexed connection; ids fit a signed 32-bit field (Thrift seqid). */
 const MAX_ID = 0x7fffffff;
@@ -44,6 +52,10 @@ export class UpstreamConnection {
   private closed = false;
   private nextId = 0;
   private connectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Reads since the last heartbeat tick: any read proves the peer alive, so no per-read clock. */
+  private readsSinceTick = 0;
+  private missedHeartbeats = 0;
 
   constructor(
     host: Host,
@@ -146,6 +158,10 @@ export class UpstreamConnection {
   private onConnect(): void {
     this.connected = true;
     this.clearConnectTimer();
+    if (this.options.heartbeatIntervalMs > 0 && this.codec.encodeHeartbeat !== undefined) {
+      this.heartbeatTimer = setInterval(onHeartbeatTick, this.options.heartbeatIntervalMs, this);
+      this.heartbeatTimer.unref();
+    }
     if (this.options.idleTimeoutMs > 0) this.socket.setTimeout(this.options.idleTimeoutMs);
     const waiting = this.waiting;
     this.waiting = [];
@@ -154,6 +170,7 @@ export class UpstreamConnection {
   }
 
   private onData(chunk: Buffer): void {
+    this.readsSinceTick++;
     const input = this.input;
     input.push(chunk);
     let message: Message | undefined;
@@ -209,6 +226,24 @@ export class UpstreamConnection {
     }
   }
 
+  /** @internal Probes a silent peer; closes the connection when it stopped answering. */
+  onHeartbeatTick(): void {
+    if (this.readsSinceTick > 0) {
+      this.readsSinceTick = 0;
+      this.missedHeartbeats = 0;
+      return;
+    }
+    if (this.missedHeartbeats >= MAX_MISSED_HEARTBEATS) {
+      this.stats.cxHeartbeatFailure++;
+      this.failAll('upstream-reset', `${this.host.key} stopped answering heartbeats`);
+      this.close();
+      return;
+    }
+    this.missedHeartbeats++;
+    this.stats.heartbeatSent++;
+    this.writer.write(this.codec.encodeHeartbeat!(this.allocateId()));
+  }
+
   private onIdle(): void {
     if (this.load > 0) return;
     this.stats.cxIdleTimeout++;
@@ -240,6 +275,7 @@ export class UpstreamConnection {
     if (this.closed) return;
     this.closed = true;
     this.clearConnectTimer();
+    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
     this.stats.cxActive--;
     this.failAll(
       this.connected ? 'upstream-reset' : 'connect-failure',
@@ -277,4 +313,8 @@ export class UpstreamConnection {
 
 function onConnectTimeout(connection: UpstreamConnection): void {
   connection.onConnectTimeout();
+}
+
+function onHeartbeatTick(connection: UpstreamConnection): void {
+  connection.onHeartbeatTick();
 }

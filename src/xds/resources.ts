@@ -49,6 +49,11 @@ export interface ClusterResource {
   readonly maxConnectionsPerEndpoint: number;
   /** Upstream connections per endpoint in a multiplexed pool. */
   readonly multiplexedConnections: number;
+  /**
+   * For protocols with heartbeats: probe a connection that has received nothing for this long, and
+   * close it when two probes in a row go unanswered. 0 = never.
+   */
+  readonly heartbeatIntervalMs: number;
 }
 
 /** One upstream endpoint. */

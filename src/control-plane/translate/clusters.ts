@@ -14,6 +14,7 @@ import { effectivePolicy } from '../model/traffic-policy.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_LB_POLICY,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_MULTIPLEXED_CONNECTIONS,
   DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
 } from './defaults.js';
@@ -60,6 +61,7 @@ export class ClusterBuilder {
         idleTimeoutMs: durationMs(tcp?.idleTimeout, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS),
         maxConnectionsPerEndpoint: tcp?.maxConnections ?? 0,
         multiplexedConnections: DEFAULT_MULTIPLEXED_CONNECTIONS,
+        heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
       });
 
       const spec = ref.serviceEntry.resource.spec;

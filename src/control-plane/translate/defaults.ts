@@ -25,6 +25,12 @@ export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 3_600_000;
 export const DEFAULT_MULTIPLEXED_CONNECTIONS = 1;
 
 /**
+ * Heartbeat probes on idle upstream connections of protocols that have heartbeats (Dubbo): every 30s
+ * of silence, half of Dubbo's own 60s default, so the proxy notices a dead peer before a client does.
+ */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
+
+/**
  * Load balancer when the DestinationRule sets none: round robin, as the original MetaProtocol proxy's
  * clusters use (Istio's HTTP default became LEAST_REQUEST in 1.14; set it explicitly to get that).
  */

@@ -78,6 +78,7 @@ before(async () => {
         idleTimeoutMs: 0,
         maxConnectionsPerEndpoint: 0,
         multiplexedConnections: 1,
+        heartbeatIntervalMs: 0,
       },
     ],
     endpoints: [

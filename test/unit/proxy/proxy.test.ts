@@ -40,6 +40,7 @@ function cluster(name: string, overrides: Partial<ClusterResource> = {}): Cluste
     idleTimeoutMs: 0,
     maxConnectionsPerEndpoint: 0,
     multiplexedConnections: 1,
+    heartbeatIntervalMs: 0,
     ...overrides,
   };
 }
@@ -246,6 +247,36 @@ describe('proxy with the toy codec', () => {
     assert.equal(client.replies.get(77)!.type, 'heartbeat-reply');
     assert.equal(v1.received.length, seen);
     client.close();
+  });
+
+  test('silent upstream connections get heartbeats; a peer that stops answering is closed', async () => {
+    const alive = new ToyServer('alive', { answerHeartbeats: true });
+    const dead = new ToyServer('dead', { silent: true });
+    const extra = { alive: await alive.start(), dead: await dead.start() };
+    await proxy.apply(
+      snapshot(
+        { ...ports, ...extra },
+        [
+          route('alive', 'alive', { match: [{ name: 'method', kind: 'exact', value: 'alive' }] }),
+          route('dead', 'dead'),
+        ],
+        { cluster: { heartbeatIntervalMs: 40 } },
+      ),
+    );
+    const client = await ToyClient.connect(ADDRESS, port);
+    try {
+      await client.call({ id: 1, headers: { method: 'alive' } });
+      client.send({ type: 'oneway', id: 2, headers: { method: 'dead' } });
+      await waitFor(() => dead.closedByPeer === 1, 3000);
+      assert.ok(dead.received.filter(f => f.type === 'heartbeat').length >= 2, 'probed before closing');
+      await waitFor(() => alive.received.filter(f => f.type === 'heartbeat').length >= 3, 3000);
+      assert.equal(alive.closedByPeer, 0, 'a peer that answers stays connected');
+      assert.equal((await client.call({ id: 3, headers: { method: 'alive' } })).headers['server'], 'alive');
+      assert.equal(alive.connections, 1);
+    } finally {
+      client.close();
+      await Promise.all([alive.stop(), dead.stop()]);
+    }
   });
 
   test('bad bytes close that connection with an error reply; others keep working', async () => {

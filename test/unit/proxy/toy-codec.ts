@@ -108,6 +108,10 @@ class ToyCodec implements Codec {
   encodeHeartbeatReply(heartbeat: Message): Buffer {
     return encodeToy({ type: 'heartbeat-reply', id: heartbeat.requestId });
   }
+
+  encodeHeartbeat(requestId: number): Buffer {
+    return encodeToy({ type: 'heartbeat', id: requestId });
+  }
 }
 
 export const toyCodecFactory: CodecFactory = {

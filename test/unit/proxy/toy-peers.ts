@@ -8,12 +8,16 @@ export interface ToyServerOptions {
   delayMs?: number | ((frame: ToyFrame) => number);
   /** Never answer. */
   silent?: boolean;
+  /** Answer heartbeats (even when silent). */
+  answerHeartbeats?: boolean;
 }
 
 /** An upstream that answers each request with its name and echoes the headers it saw. */
 export class ToyServer {
   readonly received: ReturnType<typeof decodeToy>[] = [];
   connections = 0;
+  /** Connections the peer (the proxy) closed. */
+  closedByPeer = 0;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
@@ -24,6 +28,7 @@ export class ToyServer {
     this.server = createServer(socket => {
       this.connections++;
       this.sockets.add(socket);
+      socket.on('end', () => this.closedByPeer++);
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => {});
       const codec = toyCodecFactory.create('downstream');
@@ -34,6 +39,9 @@ export class ToyServer {
         while ((message = codec.decode(queue)) !== undefined) {
           const frame = decodeToy(message.bytes);
           this.received.push(frame);
+          if (frame.type === 'heartbeat' && this.options.answerHeartbeats) {
+            socket.write(encodeToy({ type: 'heartbeat-reply', id: frame.id }));
+          }
           if (frame.type !== 'request' || this.options.silent) continue;
           const reply = encodeToy({
             type: 'response',
