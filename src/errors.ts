@@ -23,6 +23,10 @@ export const ErrorCodes = {
   LISTEN_FAILED: 'AERAKI_ERR_LISTEN_FAILED',
   /** Bad command-line usage. */
   CLI_USAGE: 'AERAKI_ERR_CLI_USAGE',
+  /** An xDS resource cannot be decoded or breaks a rule of the resource model (the proxy NACKs it). */
+  XDS_INVALID_RESOURCE: 'AERAKI_ERR_XDS_INVALID_RESOURCE',
+  /** A snapshot given to the xDS cache names a cluster it does not contain. */
+  XDS_INCONSISTENT_SNAPSHOT: 'AERAKI_ERR_XDS_INCONSISTENT_SNAPSHOT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

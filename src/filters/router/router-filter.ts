@@ -121,9 +121,9 @@ class MirrorRequest implements UpstreamRequest {
   }
 }
 
-/** `method 'sayHello'` or the operation name, for error messages. */
+/** `'Service/method'` (the operation, which names the service too), else `method 'sayHello'`. */
 function describe(message: Message): string {
+  if (message.operation !== '' && message.operation.includes('/')) return `'${message.operation}'`;
   const method = message.metadata.get('method');
-  if (method !== undefined) return `method '${method}'`;
-  return message.operation === '' ? 'the request' : `'${message.operation}'`;
+  return method !== undefined ? `method '${method}'` : 'the request';
 }

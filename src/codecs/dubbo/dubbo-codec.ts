@@ -1,0 +1,141 @@
+/**
+ * The Dubbo codec: one instance per connection side. Decodes one frame at a time:
+ *
+ *   frame := header body                                  (see frame-header.ts)
+ *   body  := request body (request-body.ts) | OK response body (response-body.ts)
+ *          | error message string (other statuses) | 'N' (events)
+ *
+ * A frame is taken off the queue once it has arrived whole (its length is in the header): a view of
+ * the socket's chunk, or one copy when it spans chunks. Its body is then read in place: the header
+ * fields and attachments are decoded, the arguments and results only skipped.
+ */
+import type { ByteQueue } from '../../codec/byte-queue.js';
+import type { Codec, EncodeOptions, LocalReply } from '../../codec/codec.js';
+import { Metadata, createMessage } from '../../codec/message.js';
+import type { Message, MessageType, ResponseStatus } from '../../codec/message.js';
+import type { DubboCodecConfig } from './codec-config.js';
+import { DubboFrameHeader, checkFrameHeader, readFrameHeader } from './frame-header.js';
+import { heartbeatProbe, heartbeatReply } from './heartbeat.js';
+import { HessianReader } from './hessian-reader.js';
+import { HessianSkipper } from './hessian-skipper.js';
+import { errorResponse, localReplyStatus } from './local-reply.js';
+import { rewriteDubboMessage } from './message-rewriter.js';
+import { DubboMessageState } from './message-state.js';
+import { supportsResponseAttachments } from './protocol-version.js';
+import { readRequestBody } from './request-body.js';
+import { readResponseBody } from './response-body.js';
+import { isValidRequestId } from './request-id.js';
+import {
+  FLAG_EVENT,
+  FLAG_REQUEST,
+  FLAG_TWO_WAY,
+  HEADER_SIZE,
+  RESPONSE_WITH_EXCEPTION,
+  RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS,
+  STATUS_OK,
+} from './wire-constants.js';
+
+/**
+ * Decodes and encodes Dubbo2 frames with Hessian2 bodies. See the factory (`dubboCodecFactory`) for
+ * the metadata and the local replies.
+ */
+export class DubboCodec implements Codec {
+  private readonly header = new DubboFrameHeader();
+  private readonly reader = new HessianReader();
+  private readonly skipper: HessianSkipper;
+  /**
+   * The request id of the last header read, or -1: a frame rejected after its header (unsupported
+   * serialization, too large, bad body) is answered with its own id.
+   */
+  private lastRequestId = -1;
+  /** The protocol version of the last request decoded, and whether its client reads response attachments. */
+  private clientVersion: string | undefined;
+  private clientReadsResponseAttachments = true;
+
+  constructor(private readonly config: DubboCodecConfig) {
+    this.skipper = new HessianSkipper(this.reader, config.maxDepth);
+  }
+
+  decode(input: ByteQueue): Message | undefined {
+    const header = this.header;
+    this.lastRequestId = -1;
+    if (!readFrameHeader(input, header)) return undefined;
+    this.lastRequestId = header.requestId;
+    checkFrameHeader(header, this.config.maxBodySize);
+    const frameLength = HEADER_SIZE + header.bodyLength;
+    if (input.length < frameLength) return undefined;
+    const bytes = input.take(frameLength);
+    const flags = header.flags;
+    const requestId = header.requestId;
+    if ((flags & FLAG_EVENT) !== 0) {
+      const type: MessageType = (flags & FLAG_REQUEST) !== 0 ? 'heartbeat' : 'heartbeat-reply';
+      return createMessage(
+        type,
+        requestId,
+        bytes,
+        new Metadata(),
+        DubboMessageState.headerOnly(flags, header.status),
+      );
+    }
+    const metadata = new Metadata();
+    this.reader.reset(bytes, frameLength);
+    if ((flags & FLAG_REQUEST) !== 0) {
+      const state = readRequestBody(this.reader, this.skipper, flags, metadata);
+      this.reader.release();
+      this.noteClientVersion(state.dubboVersion);
+      const type: MessageType = (flags & FLAG_TWO_WAY) !== 0 ? 'request' : 'oneway';
+      const operation = `${state.serviceName}/${state.methodName}`;
+      return createMessage(type, requestId, bytes, metadata, state, 'ok', operation);
+    }
+    const status = header.status;
+    const state =
+      status === STATUS_OK
+        ? readResponseBody(this.reader, this.skipper, flags, status, metadata)
+        : DubboMessageState.headerOnly(flags, status);
+    this.reader.release();
+    const failed =
+      status !== STATUS_OK ||
+      state.responseType === RESPONSE_WITH_EXCEPTION ||
+      state.responseType === RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS;
+    const outcome: ResponseStatus = failed ? 'error' : 'ok';
+    return createMessage(failed ? 'error' : 'response', requestId, bytes, metadata, state, outcome);
+  }
+
+  encode(message: Message, options?: EncodeOptions): Buffer {
+    const state = message.codecState;
+    if (options === undefined || !(state instanceof DubboMessageState)) return message.bytes;
+    if (options.requestId === undefined && (options.mutation === undefined || options.mutation.size === 0)) {
+      return message.bytes;
+    }
+    return rewriteDubboMessage(
+      message.bytes,
+      state,
+      options,
+      this.clientReadsResponseAttachments,
+      this.reader,
+    );
+  }
+
+  encodeLocalReply(request: Message | undefined, reply: LocalReply): Buffer | undefined {
+    if (request?.type === 'oneway') return undefined;
+    const id = request !== undefined ? request.requestId : Math.max(0, this.lastRequestId);
+    return errorResponse(isValidRequestId(id) ? id : 0, localReplyStatus(reply.kind), reply.message);
+  }
+
+  encodeHeartbeatReply(heartbeat: Message): Buffer {
+    const state = heartbeat.codecState;
+    const flags = state instanceof DubboMessageState ? state.flags : FLAG_TWO_WAY;
+    return heartbeatReply(flags, heartbeat.requestId);
+  }
+
+  encodeHeartbeat(requestId: number): Buffer {
+    return heartbeatProbe(requestId);
+  }
+
+  /** Remembers whether the client on this connection reads response attachments (see protocol-version.ts). */
+  private noteClientVersion(version: string): void {
+    if (version === this.clientVersion) return;
+    this.clientVersion = version;
+    this.clientReadsResponseAttachments = supportsResponseAttachments(version);
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * Reads Hessian 2.0 leaf values out of a body without a decoder object per value:
+ *
+ *   int    := 'I' b3 b2 b1 b0 | [x80-xbf] | [xc0-xcf] b0 | [xd0-xd7] b1 b0
+ *   long   := 'L' b7..b0 | x59 b3..b0 | [xd8-xef] | [xf0-xff] b0 | [x38-x3f] b1 b0
+ *   double := 'D' b7..b0 | x5b (0.0) | x5c (1.0) | x5d b0 | x5e b1 b0 | x5f b3..b0 (thousandths)
+ *   string := 'R' b1 b0 <cesu-8> string          (non-final chunk of b1b0 code units)
+ *           | 'S' b1 b0 <cesu-8>                 (final chunk)
+ *           | [x00-x1f] <cesu-8>                 (0..31 units)
+ *           | [x30-x33] b0 <cesu-8>              (0..1023 units)
+ *   binary := 'A' b1 b0 <bytes> binary | 'B' b1 b0 <bytes> | [x20-x2f] <bytes> | [x34-x37] b0 <bytes>
+ *
+ * Every read is bounded by the end of the body: a value running past it is malformed. After each
+ * read, {@link HessianReader.next} is the offset just past the value.
+ */
+import { malformed } from '../../errors.js';
+import { cesu8End, decodeCesu8, type Cesu8Scan } from './cesu8.js';
+import {
+  BINARY_DIRECT_MAX_TAG,
+  BINARY_DIRECT_MIN_TAG,
+  BINARY_SHORT_MAX_TAG,
+  BINARY_SHORT_MIN_TAG,
+  INT_BYTE_MAX_TAG,
+  INT_BYTE_MIN_TAG,
+  INT_BYTE_ZERO,
+  INT_DIRECT_MAX_TAG,
+  INT_DIRECT_MIN_TAG,
+  INT_DIRECT_ZERO,
+  INT_SHORT_MAX_TAG,
+  INT_SHORT_MIN_TAG,
+  INT_SHORT_ZERO,
+  LONG_BYTE_MIN_TAG,
+  LONG_BYTE_ZERO,
+  LONG_DIRECT_MAX_TAG,
+  LONG_DIRECT_MIN_TAG,
+  LONG_DIRECT_ZERO,
+  LONG_SHORT_MAX_TAG,
+  LONG_SHORT_MIN_TAG,
+  LONG_SHORT_ZERO,
+  STRING_DIRECT_MAX_TAG,
+  STRING_SHORT_MAX_TAG,
+  STRING_SHORT_MIN_TAG,
+  TAG_BINARY_CHUNK,
+  TAG_BINARY_FINAL,
+  TAG_DOUBLE,
+  TAG_DOUBLE_BYTE,
+  TAG_DOUBLE_MILL,
+  TAG_DOUBLE_ONE,
+  TAG_DOUBLE_SHORT,
+  TAG_DOUBLE_ZERO,
+  TAG_FALSE,
+  TAG_INT,
+  TAG_LONG,
+  TAG_LONG_INT,
+  TAG_NULL,
+  TAG_STRING_CHUNK,
+  TAG_STRING_FINAL,
+  TAG_TRUE,
+} from './hessian-tags.js';
+
+const EMPTY = Buffer.alloc(0);
+
+function hex(tag: number): string {
+  return `0x${tag.toString(16).padStart(2, '0')}`;
+}
+
+/** A cursor over one Hessian body; reuse it across messages with {@link reset}. */
+export class HessianReader implements Cesu8Scan {
+  /** The bytes being read (a whole Dubbo frame). */
+  bytes: Buffer = EMPTY;
+  /** Where the body ends: no value may extend past it. */
+  end = 0;
+  /** Offset just past the last value read. */
+  next = 0;
+  /** Whether the last string chunk scanned was all ASCII. */
+  ascii = true;
+  /** The chunk header last read by {@link chunk}. */
+  private chunkData = 0;
+  private chunkUnits = 0;
+  private chunkFinal = true;
+
+  /** Starts reading `bytes`, whose body ends at `end`. */
+  reset(bytes: Buffer, end: number): void {
+    this.bytes = bytes;
+    this.end = end;
+    this.next = 0;
+  }
+
+  /** Drops the reference to the bytes, so an idle connection does not keep its last frame alive. */
+  release(): void {
+    this.bytes = EMPTY;
+    this.end = 0;
+  }
+
+  /** The tag byte at `at`. */
+  tag(at: number): number {
+    if (at >= this.end) throw malformed('hessian value expected past the end of the body');
+    return this.bytes[at]!;
+  }
+
+  /** Checks that `length` bytes from `at` lie within the body. */
+  need(at: number, length: number): void {
+    if (at + length > this.end) throw malformed('hessian value runs past the end of the body');
+  }
+
+  /** The int at `at` (any of its four forms). */
+  int(at: number): number {
+    const tag = this.tag(at);
+    const bytes = this.bytes;
+    if (tag >= INT_DIRECT_MIN_TAG && tag <= INT_DIRECT_MAX_TAG) {
+      this.next = at + 1;
+      return tag - INT_DIRECT_ZERO;
+    }
+    if (tag >= INT_BYTE_MIN_TAG && tag <= INT_BYTE_MAX_TAG) {
+      this.need(at, 2);
+      this.next = at + 2;
+      return (tag - INT_BYTE_ZERO) * 256 + bytes[at + 1]!;
+    }
+    if (tag >= INT_SHORT_MIN_TAG && tag <= INT_SHORT_MAX_TAG) {
+      this.need(at, 3);
+      this.next = at + 3;
+      return (tag - INT_SHORT_ZERO) * 65536 + bytes.readUInt16BE(at + 1);
+    }
+    if (tag === TAG_INT) {
+      this.need(at, 5);
+      this.next = at + 5;
+      return bytes.readInt32BE(at + 1);
+    }
+    throw malformed(`hessian int expected, found tag ${hex(tag)}`);
+  }
+
+  /** The string at `at`; a null reads as ''. */
+  string(at: number): string {
+    if (this.tag(at) === TAG_NULL) {
+      this.next = at + 1;
+      return '';
+    }
+    let text = '';
+    let offset = at;
+    for (;;) {
+      this.chunk(offset);
+      const stop = cesu8End(this.bytes, this.chunkData, this.chunkUnits, this.end, this);
+      const piece = decodeCesu8(this.bytes, this.chunkData, stop, this.ascii);
+      text = text === '' ? piece : text + piece;
+      offset = stop;
+      if (this.chunkFinal) break;
+    }
+    this.next = offset;
+    return text;
+  }
+
+  /** The offset just past the string at `at` (whose first byte must be a string tag). */
+  stringEnd(at: number): number {
+    let offset = at;
+    for (;;) {
+      this.chunk(offset);
+      offset = cesu8End(this.bytes, this.chunkData, this.chunkUnits, this.end, this);
+      if (this.chunkFinal) return offset;
+    }
+  }
+
+  /** The offset just past the binary at `at` (whose first byte must be a binary tag). */
+  binaryEnd(at: number): number {
+    let offset = at;
+    for (;;) {
+      const tag = this.tag(offset);
+      let length: number;
+      let data: number;
+      let final = true;
+      if (tag >= BINARY_DIRECT_MIN_TAG && tag <= BINARY_DIRECT_MAX_TAG) {
+        length = tag - BINARY_DIRECT_MIN_TAG;
+        data = offset + 1;
+      } else if (tag >= BINARY_SHORT_MIN_TAG && tag <= BINARY_SHORT_MAX_TAG) {
+        this.need(offset, 2);
+        length = (tag - BINARY_SHORT_MIN_TAG) * 256 + this.bytes[offset + 1]!;
+        data = offset + 2;
+      } else if (tag === TAG_BINARY_CHUNK || tag === TAG_BINARY_FINAL) {
+        this.need(offset, 3);
+        length = this.bytes.readUInt16BE(offset + 1);
+        data = offset + 3;
+        final = tag === TAG_BINARY_FINAL;
+      } else {
+        throw malformed(`hessian binary chunk expected, found tag ${hex(tag)}`);
+      }
+      this.need(data, length);
+      offset = data + length;
+      if (final) return offset;
+    }
+  }
+
+  /**
+   * The value at `at` as text if it is a string, int, long, double or boolean (numbers in JavaScript's
+   * notation, longs exactly); `undefined` for anything else (null, dates, binaries, lists, maps,
+   * objects, refs), leaving {@link next} unchanged.
+   */
+  scalarText(at: number): string | undefined {
+    const tag = this.tag(at);
+    const bytes = this.bytes;
+    if (
+      tag <= STRING_DIRECT_MAX_TAG ||
+      (tag >= STRING_SHORT_MIN_TAG && tag <= STRING_SHORT_MAX_TAG) ||
+      tag === TAG_STRING_CHUNK ||
+      tag === TAG_STRING_FINAL
+    ) {
+      return this.string(at);
+    }
+    if ((tag >= INT_DIRECT_MIN_TAG && tag <= INT_SHORT_MAX_TAG) || tag === TAG_INT) {
+      return String(this.int(at));
+    }
+    if (tag >= LONG_DIRECT_MIN_TAG && tag <= LONG_DIRECT_MAX_TAG) {
+      this.next = at + 1;
+      return String(tag - LONG_DIRECT_ZERO);
+    }
+    if (tag >= LONG_BYTE_MIN_TAG) {
+      this.need(at, 2);
+      this.next = at + 2;
+      return String((tag - LONG_BYTE_ZERO) * 256 + bytes[at + 1]!);
+    }
+    if (tag >= LONG_SHORT_MIN_TAG && tag <= LONG_SHORT_MAX_TAG) {
+      this.need(at, 3);
+      this.next = at + 3;
+      return String((tag - LONG_SHORT_ZERO) * 65536 + bytes.readUInt16BE(at + 1));
+    }
+    switch (tag) {
+      case TAG_LONG_INT:
+        this.need(at, 5);
+        this.next = at + 5;
+        return String(bytes.readInt32BE(at + 1));
+      case TAG_LONG:
+        this.need(at, 9);
+        this.next = at + 9;
+        return bytes.readBigInt64BE(at + 1).toString();
+      case TAG_DOUBLE:
+        this.need(at, 9);
+        this.next = at + 9;
+        return String(bytes.readDoubleBE(at + 1));
+      case TAG_DOUBLE_ZERO:
+      case TAG_DOUBLE_ONE:
+        this.next = at + 1;
+        return tag === TAG_DOUBLE_ZERO ? '0' : '1';
+      case TAG_DOUBLE_BYTE:
+        this.need(at, 2);
+        this.next = at + 2;
+        return String(bytes.readInt8(at + 1));
+      case TAG_DOUBLE_SHORT:
+        this.need(at, 3);
+        this.next = at + 3;
+        return String(bytes.readInt16BE(at + 1));
+      case TAG_DOUBLE_MILL:
+        this.need(at, 5);
+        this.next = at + 5;
+        return String(bytes.readInt32BE(at + 1) * 0.001);
+      case TAG_TRUE:
+        this.next = at + 1;
+        return 'true';
+      case TAG_FALSE:
+        this.next = at + 1;
+        return 'false';
+      default:
+        return undefined;
+    }
+  }
+
+  /** Reads the string chunk header at `at` into the chunk fields. */
+  private chunk(at: number): void {
+    const tag = this.tag(at);
+    if (tag <= STRING_DIRECT_MAX_TAG) {
+      this.chunkUnits = tag;
+      this.chunkData = at + 1;
+      this.chunkFinal = true;
+    } else if (tag >= STRING_SHORT_MIN_TAG && tag <= STRING_SHORT_MAX_TAG) {
+      this.need(at, 2);
+      this.chunkUnits = (tag - STRING_SHORT_MIN_TAG) * 256 + this.bytes[at + 1]!;
+      this.chunkData = at + 2;
+      this.chunkFinal = true;
+    } else if (tag === TAG_STRING_CHUNK || tag === TAG_STRING_FINAL) {
+      this.need(at, 3);
+      this.chunkUnits = this.bytes.readUInt16BE(at + 1);
+      this.chunkData = at + 3;
+      this.chunkFinal = tag === TAG_STRING_FINAL;
+    } else {
+      throw malformed(`hessian string expected, found tag ${hex(tag)}`);
+    }
+  }
+}

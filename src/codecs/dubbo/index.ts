@@ -1,0 +1,52 @@
+/**
+ * The Dubbo codec, registered as `aeraki.meta_protocol.codec.dubbo`: Dubbo2 frames (the `dubbo://`
+ * protocol) with Hessian2 bodies.
+ *
+ * Decoded messages:
+ * - type: a two-way request → `request`, a request without the two-way flag → `oneway`; an event
+ *   request → `heartbeat`, an event response → `heartbeat-reply`; a response with status OK (20) →
+ *   `response`, unless its body reports an exception (response type 0 or 3) → `error`; a response
+ *   with any other status (30, 31, 40, 50, 60, 70, 80, 90, 100, …) → `error`. Status `error` for
+ *   `error` messages, else `ok`.
+ * - requestId: the 8-byte request id, as a number; ids above 2^53 − 1 are rejected (CODEC_UNSUPPORTED).
+ * - metadata of requests: `interface` (the service path), `method`, `version` (the body's service
+ *   version, overridden by a `version` attachment, as Dubbo does), and every attachment (`group`,
+ *   `timeout`, `application`, `path`, custom keys…): string values as they are, numbers and booleans
+ *   as text; attachments with other values are not exposed. Responses of type 3–5: their attachments.
+ * - operation: `interface/method`.
+ * - Arguments and results are never decoded: a Hessian2 skipper walks them to reach the attachments.
+ *
+ * encode: without options, the original bytes. `requestId` rewrites the 8-byte id. `mutation` is
+ * written into the attachments (only the attachments map is re-encoded, the body length fixed up):
+ * of requests, and of OK responses. A response of type 0, 1 or 2 (no attachments) is upgraded to
+ * type 3, 4 or 5 with an attachments map, unless the client on the connection announced a protocol
+ * version that does not read response attachments (Dubbo's rule: 2.0.2 to 2.0.99 do). Error
+ * responses (status ≠ 20) and events carry no attachments: a mutation is ignored there.
+ *
+ * Local replies: a response with the request's id, a status by kind (SERVICE_NOT_FOUND 60 for no-route
+ * and no-cluster, SERVER_TIMEOUT 31 for timeout, SERVER_THREADPOOL_EXHAUSTED 100 for over-limit,
+ * BAD_REQUEST 40, BAD_RESPONSE 50, SERVER_ERROR 80 for internal, SERVICE_ERROR 70 for upstream
+ * failures) and the message as a Hessian2 string body, as a Dubbo provider answers a failed call.
+ * For input that could not be decoded, the reply carries the id of the frame being rejected when its
+ * header was read. None for one-way requests.
+ *
+ * Heartbeats: the reply is an event response, status 20, same id, body Hessian null (`N`); probes are
+ * two-way event requests with a null body.
+ *
+ * Config (optional): `{ maxBodySize?: number (default 8 MiB), maxDepth?: number (default 512) }`.
+ */
+import type { CodecFactory } from '../../codec/codec.js';
+import { CODEC_NAME_PREFIX } from '../../codec/registry.js';
+import { parseDubboCodecConfig } from './codec-config.js';
+import { DubboCodec } from './dubbo-codec.js';
+
+/** The Dubbo codec's registration (`aeraki.meta_protocol.codec.dubbo`); see the module comment above. */
+export const dubboCodecFactory: CodecFactory = {
+  name: `${CODEC_NAME_PREFIX}dubbo`,
+  capabilities: { requestIds: true, heartbeats: true, streaming: false, serverSpeaksFirst: false },
+  create: (_side, config) => new DubboCodec(parseDubboCodecConfig(config)),
+};
+
+export { DubboCodec } from './dubbo-codec.js';
+export type { DubboCodecConfig } from './codec-config.js';
+export { AttachmentsLayout, DubboMessageState } from './message-state.js';
