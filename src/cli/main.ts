@@ -7,6 +7,8 @@ const USAGE = `Usage: aeraki <command> [options]
 
 Commands:
   up DIR          serve the config in DIR (control plane and proxy on this machine)
+  control-plane   serve a config directory over xDS to proxies
+  proxy           run a proxy configured over xDS
   validate DIR    check every config document in DIR and report all errors
   version         print the version
 
@@ -17,6 +19,8 @@ type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   up: async () => (await import('./up.js')).upCommand,
+  'control-plane': async () => (await import('./control-plane.js')).controlPlaneCommand,
+  proxy: async () => (await import('./proxy.js')).proxyCommand,
   validate: async () => (await import('./validate.js')).validateCommand,
   version: async () => async () => {
     const { createRequire } = await import('node:module');

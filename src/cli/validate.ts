@@ -3,7 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../control-plane/index.js';
-import { formatIssue } from './issue-format.js';
+import { formatIssue } from '../api/issue-format.js';
 
 const USAGE = `Usage: aeraki validate DIR [--json]
 

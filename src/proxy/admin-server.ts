@@ -8,10 +8,12 @@ import type { Proxy } from './proxy.js';
  * - `GET /config_dump`: the snapshot the proxy runs, with its version;
  * - `GET /clusters`: each cluster's endpoints, load and counters;
  * - `GET /listeners`: each listener's connections and counters;
- * - `GET /routes`: the route tables in force.
+ * - `GET /routes`: the route tables in force;
+ * - `GET /xds`: the xDS subscription (versions per type, last NACK).
  */
 export class AdminServer {
   private readonly server: Server;
+  private xdsStatus: (() => unknown) | undefined;
 
   constructor(private readonly proxy: Proxy) {
     this.server = createServer((req, res) => this.handle(req, res));
@@ -26,6 +28,11 @@ export class AdminServer {
         resolve((this.server.address() as AddressInfo).port);
       });
     });
+  }
+
+  /** Adds `/xds`: where the proxy's xDS subscription stands (versions, last NACK). */
+  setXdsStatus(status: () => unknown): void {
+    this.xdsStatus = status;
   }
 
   close(): Promise<void> {
@@ -75,8 +82,10 @@ export class AdminServer {
         );
       case '/routes':
         return json(res, proxy.current?.routes ?? []);
+      case '/xds':
+        return json(res, this.xdsStatus?.() ?? null);
       default:
-        return text(res, 404, 'not found; try /ready /config_dump /clusters /listeners /routes\n');
+        return text(res, 404, 'not found; try /ready /config_dump /clusters /listeners /routes /xds\n');
     }
   }
 }

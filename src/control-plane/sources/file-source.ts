@@ -15,14 +15,22 @@ import type { ConfigSource, SourceDocument, SourceSnapshot, SourceWatch } from '
 import { parseYamlDocuments } from './yaml-documents.js';
 
 /** How long the tree must be quiet before a change is read: editors write files in several steps. */
-export const DEFAULT_DEBOUNCE_MS = 150;
+export const DEFAULT_DEBOUNCE_MS = 100;
+
+/**
+ * The longest a change waits while edits keep coming: a tree edited more often than the quiet period
+ * (a script flipping a route every 100 ms) is still read at least this often.
+ */
+export const DEFAULT_MAX_DELAY_MS = 300;
 
 export interface FileSourceOptions {
   readonly debounceMs?: number;
+  readonly maxDelayMs?: number;
 }
 
 export class FileSource implements ConfigSource {
   private readonly debounceMs: number;
+  private readonly maxDelayMs: number;
   private lastVersion: string | undefined;
 
   /** `root` is a directory (read recursively) or a single YAML file; issue paths start with it. */
@@ -31,6 +39,7 @@ export class FileSource implements ConfigSource {
     options: FileSourceOptions = {},
   ) {
     this.debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+    this.maxDelayMs = Math.max(this.debounceMs, options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS);
   }
 
   async list(): Promise<SourceSnapshot> {
@@ -79,9 +88,17 @@ export class FileSource implements ConfigSource {
         running = false;
       }
     };
+    /** When the first change of the current burst was seen; 0 = no change pending. */
+    let burstStart = 0;
+    const fire = (): void => {
+      burstStart = 0;
+      void reload();
+    };
     const schedule = (): void => {
+      const now = Date.now();
+      if (burstStart === 0) burstStart = now;
       clearTimeout(timer);
-      timer = setTimeout(() => void reload(), this.debounceMs);
+      timer = setTimeout(fire, Math.max(0, Math.min(this.debounceMs, burstStart + this.maxDelayMs - now)));
     };
     let watcher: FSWatcher;
     try {

@@ -151,26 +151,42 @@ export async function startAeraki(
   configDir: string,
   options: StartAerakiOptions = {},
 ): Promise<AerakiProcess> {
-  const extra = options.args ?? ['--admin', '127.0.0.1:0'];
-  const { command, args, cwd } = aerakiCommand(['up', configDir, ...extra]);
+  return startAerakiCommand(
+    ['up', configDir, ...(options.args ?? ['--admin', '127.0.0.1:0'])],
+    'ready',
+    options,
+  );
+}
+
+/**
+ * Starts any `aeraki` command (`control-plane`, `proxy`, …) and resolves once it logged `readyMsg`
+ * and every listener in `options.listeners` accepts connections (`options.args` is ignored here).
+ */
+export async function startAerakiCommand(
+  argv: readonly string[],
+  readyMsg: string,
+  options: StartAerakiOptions = {},
+): Promise<AerakiProcess> {
+  const { command, args, cwd } = aerakiCommand(argv);
   const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const aeraki = new AerakiProcess(child);
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20000);
   const listeners = options.listeners ?? [];
+  const name = `aeraki ${argv[0] ?? ''}`;
   for (;;) {
     if (aeraki.exit !== undefined) {
       throw new Error(
-        `aeraki up exited before it was ready (code ${aeraki.exit.code}, signal ${aeraki.exit.signal})\n${aeraki.outputTail()}`,
+        `${name} exited before it was ready (code ${aeraki.exit.code}, signal ${aeraki.exit.signal})\n${aeraki.outputTail()}`,
       );
     }
-    if (aeraki.hasLog('ready')) {
+    if (aeraki.hasLog(readyMsg)) {
       const open = await Promise.all(listeners.map(l => canConnect(l.host, l.port)));
       if (open.every(Boolean)) return aeraki;
     }
     if (Date.now() > deadline) {
       await aeraki.stop();
-      throw new Error(`aeraki up was not ready in time\n${aeraki.outputTail()}`);
+      throw new Error(`${name} was not ready in time\n${aeraki.outputTail()}`);
     }
     await sleep(50);
   }

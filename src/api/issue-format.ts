@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../api/issue.js';
+import type { ConfigIssue } from './issue.js';
 
 const RED = '\u001b[31m';
 const YELLOW = '\u001b[33m';

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import { builtinCodecs } from '../codecs/index.js';
+import { AerakiError, ErrorCodes } from '../errors.js';
+import { AdminServer } from '../proxy/admin-server.js';
+import { Proxy } from '../proxy/proxy.js';
+import { AdsClient } from '../xds/ads-client.js';
+
+/** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
+export interface ProxyRuntime {
+  readonly proxy: Proxy;
+  readonly ads: AdsClient;
+  readonly adminPort: number;
+  /** Resolves once the proxy runs a config with every listener in `names` bound. */
+  waitForListeners(names: readonly string[], timeoutMs: number): Promise<void>;
+  close(graceMs: number): Promise<void>;
+}
+
+export interface ProxyRuntimeOptions {
+  readonly xds: string;
+  readonly nodeId: string;
+  readonly admin: { readonly host: string; readonly port: number };
+  readonly logger: Logger;
+}
+
+/** Starts the admin API and the ADS client; the proxy applies each consistent snapshot it receives. */
+export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
+  const { logger } = options;
+  const proxy = new Proxy(builtinCodecs(), logger);
+  const admin = new AdminServer(proxy);
+  const adminPort = await admin
+    .listen(options.admin.host, options.admin.port)
+    .catch((err: NodeJS.ErrnoException) => {
+      throw new AerakiError(
+        ErrorCodes.LISTEN_FAILED,
+        `admin API cannot listen on ${options.admin.host}:${options.admin.port}: ${err.code ?? err.message}`,
+        { cause: err },
+      );
+    });
+  let lastError: unknown;
+  const ads = new AdsClient({
+    target: options.xds,
+    node: { id: options.nodeId, user_agent_name: 'aeraki-ts' },
+    logger,
+    onSnapshot: async snapshot => {
+      try {
+        await proxy.apply(snapshot);
+        lastError = undefined;
+        logger.debug({ version: snapshot.version, listeners: snapshot.listeners.length }, 'config applied');
+      } catch (err) {
+        lastError = err;
+        throw err;
+      }
+    },
+  });
+  admin.setXdsStatus(() => ads.status());
+  ads.start();
+  return {
+    proxy,
+    ads,
+    adminPort,
+    async waitForListeners(names, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (!names.every(n => proxy.listenerMap.has(n))) {
+        if (lastError instanceof AerakiError && lastError.code === ErrorCodes.LISTEN_FAILED) throw lastError;
+        if (Date.now() > deadline) {
+          throw new AerakiError(
+            ErrorCodes.LISTEN_FAILED,
+            `the proxy did not get its listeners from ${options.xds} within ${timeoutMs} ms` +
+              (lastError instanceof Error ? `: ${lastError.message}` : ''),
+          );
+        }
+        await new Promise(resolve => setTimeout(resolve, 10));
+      }
+    },
+    async close(graceMs) {
+      ads.stop();
+      await Promise.all([proxy.close(graceMs), admin.close()]);
+    },
+  };
+}

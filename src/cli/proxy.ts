@@ -1,0 +1,53 @@
+import { hostname } from 'node:os';
+import { AerakiError, ErrorCodes } from '../errors.js';
+import { parseCommandArgs, parseHostPort } from './args.js';
+import { createLogger } from './logger.js';
+import { startProxyRuntime } from './proxy-runtime.js';
+import { untilSignal } from './signals.js';
+
+const USAGE = `Usage: aeraki proxy --xds HOST:PORT [options]
+
+Runs a MetaProtocol proxy configured over xDS by a control plane ('aeraki control-plane'). Route
+changes never close a connection; if the control plane goes away, the proxy keeps its last good
+config and reconnects with backoff. An invalid update is rejected (NACK) with a readable reason.
+
+Options:
+  --xds HOST:PORT     the control plane's xDS address (required)
+  --node-id ID        this proxy's node id (default sidecar~<hostname>~<pid>)
+  --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
+  --log-level LEVEL   trace | debug | info | warn | error (default info)
+`;
+
+/** `aeraki proxy --xds HOST:PORT`. */
+export async function proxyCommand(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    args,
+    {
+      xds: { type: 'string' },
+      'node-id': { type: 'string' },
+      admin: { type: 'string', default: '127.0.0.1:15000' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.xds === undefined) throw new AerakiError(ErrorCodes.CLI_USAGE, `--xds is required\n\n${USAGE}`);
+  parseHostPort(values.xds, '--xds');
+  const logger = createLogger(values['log-level']);
+  const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
+  const runtime = await startProxyRuntime({
+    xds: values.xds,
+    nodeId,
+    admin: parseHostPort(values.admin, '--admin'),
+    logger,
+  });
+  logger.info({ xds: values.xds, nodeId, admin: runtime.adminPort }, 'proxy started; waiting for config');
+  const signal = await untilSignal();
+  logger.info({ signal }, 'shutting down');
+  await runtime.close(2000);
+  return 0;
+}

@@ -1,0 +1,126 @@
+/**
+ * An immutable set of xDS resources for one proxy (or all), grouped by type, each resource encoded
+ * once: its digest, its bytes ready to splice into a DiscoveryResponse, and the clusters it names.
+ * A type's version is a hash of its content (names and digests), so equal content gives equal
+ * versions on every control-plane replica and any change gives a new one.
+ */
+import { createHash } from 'node:crypto';
+import { AerakiError, ErrorCodes } from '../../errors.js';
+import {
+  encodeResponseResource,
+  routeConfigurationClusterRefs,
+  TypeUrls,
+  type XdsResource,
+} from '../../xds/index.js';
+
+/** One resource of a snapshot. */
+export interface SnapshotEntry {
+  readonly name: string;
+  readonly typeUrl: string;
+  /** Hash of the encoded resource. */
+  readonly digest: string;
+  /** The resource as DiscoveryResponse field 2 (an Any). */
+  readonly wire: Buffer;
+  readonly clusterRefs: readonly string[];
+}
+
+/** The resources of one type. */
+export interface TypeResources {
+  readonly version: string;
+  /** By name, in name order. */
+  readonly entries: ReadonlyMap<string, SnapshotEntry>;
+}
+
+/** Content version of a list of entries: a hash of their names and digests in name order. */
+export function versionOf(entries: Iterable<SnapshotEntry>): string {
+  const hash = createHash('sha256');
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of sorted) hash.update(e.name).update('\0').update(e.digest).update('\n');
+  return hash.digest('hex').slice(0, 16);
+}
+
+function clusterRefsOf(resource: XdsResource): readonly string[] {
+  if (resource.clusterRefs !== undefined) return resource.clusterRefs;
+  if (resource.typeUrl === TypeUrls.routeConfiguration) {
+    try {
+      return routeConfigurationClusterRefs(resource.value);
+    } catch {
+      // Undecodable: the proxy will NACK it; it names nothing we can keep alive.
+      return [];
+    }
+  }
+  return [];
+}
+
+export class ResourceSnapshot {
+  /** Resources by type URL. */
+  readonly types: ReadonlyMap<string, TypeResources>;
+  /** Hash of every type's version: identifies the whole snapshot. */
+  readonly version: string;
+
+  private constructor(types: Map<string, TypeResources>) {
+    this.types = types;
+    const hash = createHash('sha256');
+    for (const [typeUrl, t] of [...types].sort(([a], [b]) => (a < b ? -1 : 1)))
+      hash.update(`${typeUrl}=${t.version}\n`);
+    this.version = hash.digest('hex').slice(0, 16);
+  }
+
+  /**
+   * Builds a snapshot. Throws AERAKI_ERR_XDS_INCONSISTENT_SNAPSHOT when a resource names a cluster the
+   * set does not contain, and AERAKI_ERR_XDS_INVALID_RESOURCE for a duplicate or empty name.
+   */
+  static from(resources: Iterable<XdsResource>): ResourceSnapshot {
+    const byType = new Map<string, SnapshotEntry[]>();
+    for (const resource of resources) {
+      if (resource.name === '') {
+        throw new AerakiError(ErrorCodes.XDS_INVALID_RESOURCE, `a ${resource.typeUrl} resource has no name`);
+      }
+      const entry: SnapshotEntry = {
+        name: resource.name,
+        typeUrl: resource.typeUrl,
+        digest: createHash('sha256')
+          .update(resource.typeUrl)
+          .update('\0')
+          .update(resource.value)
+          .digest('hex'),
+        wire: encodeResponseResource(resource.typeUrl, resource.value),
+        clusterRefs: clusterRefsOf(resource),
+      };
+      const list = byType.get(resource.typeUrl) ?? [];
+      list.push(entry);
+      byType.set(resource.typeUrl, list);
+    }
+    const types = new Map<string, TypeResources>();
+    for (const [typeUrl, list] of byType) {
+      list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const entries = new Map<string, SnapshotEntry>();
+      for (const e of list) {
+        if (entries.has(e.name)) {
+          throw new AerakiError(
+            ErrorCodes.XDS_INVALID_RESOURCE,
+            `duplicate ${typeUrl} resource ${JSON.stringify(e.name)}`,
+          );
+        }
+        entries.set(e.name, e);
+      }
+      types.set(typeUrl, { version: versionOf(list), entries });
+    }
+    const clusters = types.get(TypeUrls.cluster)?.entries;
+    const missing: string[] = [];
+    for (const t of types.values()) {
+      for (const e of t.entries.values()) {
+        for (const ref of e.clusterRefs) {
+          if (clusters?.has(ref) !== true) missing.push(`${e.name} → ${ref}`);
+        }
+      }
+    }
+    if (missing.length > 0) {
+      throw new AerakiError(
+        ErrorCodes.XDS_INCONSISTENT_SNAPSHOT,
+        `snapshot names clusters it does not contain: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`,
+      );
+    }
+    return new ResourceSnapshot(types);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The aggregated discovery service (state-of-the-world ADS, `envoy.service.discovery.v3.
+ * AggregatedDiscoveryService/StreamAggregatedResources`) on grpc-js. It serves the snapshots of a
+ * SnapshotCache — any resource types, not only MetaProtocol ones — to every connected proxy, and keeps
+ * the per-node ACK/NACK view returned by `status()`. Port 15010 by default, as Aeraki's.
+ */
+import { EventEmitter } from 'node:events';
+import { Server, ServerCredentials, status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import {
+  ADS_METHOD_PATH,
+  decodeDiscoveryRequest,
+  encodeDiscoveryRequest,
+  type DiscoveryRequest,
+  type XdsResource,
+} from '../../xds/index.js';
+import type { DebounceOptions } from '../cache/debouncer.js';
+import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
+import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
+import { AdsStream, type StreamAck } from './ads-stream.js';
+import { StatusRegistry, type XdsServerStatus } from './xds-status.js';
+
+/** Aeraki's xDS port. */
+export const DEFAULT_XDS_PORT = 15010;
+
+export interface AdsServerOptions {
+  /** Snapshots to serve; a new cache with `debounce` when left out. */
+  readonly cache?: SnapshotCache;
+  /** Debounce of the cache created when `cache` is left out (default 100 ms quiet, 1 s max). */
+  readonly debounce?: DebounceOptions;
+  /** Sent as DiscoveryResponse.control_plane.identifier. */
+  readonly controlPlaneId?: string;
+  readonly logger?: Logger;
+}
+
+/** A response the proxy accepted. */
+export type AckEvent = StreamAck;
+
+/** A response the proxy rejected, with its reason. */
+export interface NackEvent extends StreamAck {
+  readonly errorDetail: { readonly code: number; readonly message: string };
+}
+
+interface AdsServerEvents {
+  ack: [AckEvent];
+  nack: [NackEvent];
+}
+
+/** grpc-js method table: requests decoded by protobufjs, responses already encoded by the stream. */
+const SERVICE = {
+  StreamAggregatedResources: {
+    path: ADS_METHOD_PATH,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: encodeDiscoveryRequest,
+    requestDeserialize: decodeDiscoveryRequest,
+    responseSerialize: (response: Buffer): Buffer => response,
+    responseDeserialize: (bytes: Buffer): Buffer => bytes,
+  },
+};
+
+export class AdsServer extends EventEmitter<AdsServerEvents> {
+  readonly cache: SnapshotCache;
+  private readonly registry = new StatusRegistry();
+  private readonly streams = new Set<AdsStream>();
+  private readonly logger: Logger;
+  private readonly controlPlaneId: string;
+  private readonly unsubscribe: () => void;
+  private server: Server | undefined;
+  private nonceCounter = 0;
+
+  constructor(options: AdsServerOptions = {}) {
+    super();
+    this.cache = options.cache ?? new SnapshotCache(options.debounce ?? DEFAULT_DEBOUNCE);
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.controlPlaneId = options.controlPlaneId ?? '';
+    this.unsubscribe = this.cache.onPublish(() => {
+      for (const stream of this.streams) stream.snapshotChanged();
+    });
+  }
+
+  /** Listens on `host:port` (port 0 picks a free one); resolves with the bound port. */
+  start(host = '127.0.0.1', port = DEFAULT_XDS_PORT): Promise<number> {
+    if (this.server !== undefined) return Promise.reject(new Error('ADS server already started'));
+    const server = new Server();
+    server.addService(SERVICE, {
+      StreamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) => this.serve(call),
+    });
+    this.server = server;
+    const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+        if (err !== null) {
+          this.server = undefined;
+          reject(err);
+          return;
+        }
+        this.logger.info({ address: `${host}:${bound}` }, 'xDS server listening');
+        resolve(bound);
+      });
+    });
+  }
+
+  /**
+   * Sets the resources served to `nodeId`, or to every node without its own with `*`. Validated at
+   * once (throws on an inconsistent set); pushed after the cache's debounce.
+   */
+  setSnapshot(nodeId: string, resources: Iterable<XdsResource>): ResourceSnapshot {
+    return this.cache.setSnapshot(nodeId, resources);
+  }
+
+  /** Pushes waiting snapshots now instead of after the debounce. */
+  flush(): void {
+    this.cache.flush();
+  }
+
+  /** Per node and type: what was sent, ACKed and NACKed. */
+  status(): XdsServerStatus {
+    return this.registry.snapshot();
+  }
+
+  /** Ends every stream and stops listening. */
+  async stop(): Promise<void> {
+    this.unsubscribe();
+    this.cache.close();
+    const server = this.server;
+    this.server = undefined;
+    for (const stream of this.streams) stream.close();
+    this.streams.clear();
+    if (server === undefined) return;
+    await new Promise<void>(resolve => {
+      server.tryShutdown(() => resolve());
+      // Open ADS streams never end by themselves: cut them.
+      server.forceShutdown();
+    });
+  }
+
+  private serve(call: ServerDuplexStream<DiscoveryRequest, Buffer>): void {
+    const stream = new AdsStream(
+      {
+        write: response => call.write(response),
+        fail: message => {
+          call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: message });
+          call.end();
+        },
+      },
+      this.cache,
+      this.registry,
+      {
+        controlPlaneId: this.controlPlaneId,
+        nextNonce: () => (++this.nonceCounter).toString(36),
+        onAck: ack => this.emit('ack', ack),
+        onNack: nack => {
+          this.logger.warn(
+            {
+              node: nack.nodeId,
+              typeUrl: nack.typeUrl,
+              version: nack.version,
+              error: nack.errorDetail.message,
+            },
+            'proxy rejected xDS response',
+          );
+          this.emit('nack', nack);
+        },
+      },
+    );
+    this.streams.add(stream);
+    const finish = (): void => {
+      if (!this.streams.delete(stream)) return;
+      stream.close();
+    };
+    call.on('data', (request: DiscoveryRequest) => stream.handleRequest(request));
+    call.on('end', () => {
+      finish();
+      call.end();
+    });
+    call.on('error', finish);
+    call.on('close', finish);
+    call.on('cancelled', finish);
+  }
+}

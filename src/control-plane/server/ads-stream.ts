@@ -1,0 +1,318 @@
+/**
+ * One state-of-the-world ADS stream (one proxy connection), per xDS's SotW rules:
+ *
+ * - the first request carries the node; each request names a type URL, the resources wanted (LDS/CDS:
+ *   none or `*` means all; RDS/EDS: by name), and, after the first, the nonce of the response it answers;
+ * - a request with the latest nonce and no error_detail ACKs that response; with error_detail it NACKs
+ *   it: the NACK is recorded and nothing is resent until the snapshot changes;
+ * - a request with an older nonce only settles that response (ACK/NACK bookkeeping), never triggers one;
+ * - a first request for a type (no nonce) is always answered, so a reconnecting proxy gets its config.
+ *
+ * Responses are computed in one pass per event-loop turn, types in push order (clusters, endpoints,
+ * listeners, routes), so requests that arrive together are answered in that order. Make-before-break:
+ * a cluster (and its endpoints) removed from the snapshot is still sent while a route or listener the
+ * proxy runs, or has been sent and not yet answered, names it; it goes once the new routes are ACKed.
+ */
+import { assembleResponseBody, finishResponse, type DiscoveryRequest } from '../../xds/index.js';
+import { versionOf, type SnapshotEntry } from '../cache/resource-snapshot.js';
+import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
+import type { SnapshotCache } from '../cache/snapshot-cache.js';
+import { holdsClusterRefs, inPushOrder, isClusterScoped, isWildcardType } from './push-order.js';
+import type { NackRecord, StatusRegistry } from './xds-status.js';
+
+/** The write side of the gRPC call. */
+export interface ResponseSink {
+  write(response: Buffer): unknown;
+  fail(message: string): void;
+}
+
+/** A response sent on this stream. */
+interface SentSet {
+  readonly version: string;
+  readonly nonce: string;
+  readonly entries: ReadonlyMap<string, SnapshotEntry>;
+}
+
+const NO_ENTRIES: ReadonlyMap<string, SnapshotEntry> = new Map();
+const EMPTY_VERSION = versionOf([]);
+
+/** Response bodies by resource set: proxies sent the same set share one body. */
+const bodies = new WeakMap<
+  ReadonlyMap<string, SnapshotEntry>,
+  { typeUrl: string; version: string; body: Buffer }
+>();
+
+function responseBody(typeUrl: string, version: string, entries: ReadonlyMap<string, SnapshotEntry>): Buffer {
+  const cached = bodies.get(entries);
+  if (cached !== undefined && cached.typeUrl === typeUrl && cached.version === version) return cached.body;
+  const wires: Buffer[] = [];
+  for (const entry of entries.values()) wires.push(entry.wire);
+  const body = assembleResponseBody(version, typeUrl, wires);
+  bodies.set(entries, { typeUrl, version, body });
+  return body;
+}
+
+/** Names removed between two sets, computed once per pair however many proxies share them. */
+const removals = new WeakMap<
+  ReadonlyMap<string, SnapshotEntry>,
+  { to: ReadonlyMap<string, SnapshotEntry>; gone: readonly string[] }
+>();
+
+function removedSince(sent: SentSet | undefined, now: ReadonlyMap<string, SnapshotEntry>): readonly string[] {
+  if (sent === undefined) return [];
+  const cached = removals.get(sent.entries);
+  if (cached !== undefined && cached.to === now) return cached.gone;
+  const gone: string[] = [];
+  for (const name of sent.entries.keys()) if (!now.has(name)) gone.push(name);
+  removals.set(sent.entries, { to: now, gone });
+  return gone;
+}
+
+/** At most this many unanswered responses are remembered per type; older ones count as superseded. */
+const MAX_PENDING = 16;
+/** Rejected sets still kept alive for make-before-break, per type. */
+const MAX_IN_EFFECT = 4;
+
+class TypeState {
+  requested = false;
+  force = false;
+  wildcard = false;
+  names = new Set<string>();
+  lastSent: SentSet | undefined;
+  /** Snapshot this type was last worked out for: nothing to do again until it, or the rest, changes. */
+  evaluated: ResourceSnapshot | undefined;
+  /** What the proxy may be running: the last ACKed set plus any partly rejected since. */
+  inEffect: SentSet[] = [];
+  readonly pending = new Map<string, SentSet>();
+}
+
+export interface StreamAck {
+  readonly nodeId: string;
+  readonly typeUrl: string;
+  readonly version: string;
+  readonly nonce: string;
+}
+
+export interface StreamHooks {
+  readonly controlPlaneId: string;
+  nextNonce(): string;
+  onAck(ack: StreamAck): void;
+  onNack(nack: StreamAck & { readonly errorDetail: NackRecord['errorDetail'] }): void;
+}
+
+/** Whether every resource of `entries` is among `names`. */
+function coversAll(names: ReadonlySet<string>, entries: ReadonlyMap<string, SnapshotEntry>): boolean {
+  if (names.size < entries.size) return false;
+  for (const name of entries.keys()) if (!names.has(name)) return false;
+  return true;
+}
+
+function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const n of a) if (!b.has(n)) return false;
+  return true;
+}
+
+export class AdsStream {
+  private nodeId: string | undefined;
+  private readonly types = new Map<string, TypeState>();
+  private scheduled = false;
+  private closed = false;
+  /** An answer to routes or listeners arrived: the clusters kept alive for them may change. */
+  private refsChanged = false;
+
+  constructor(
+    private readonly sink: ResponseSink,
+    private readonly cache: SnapshotCache,
+    private readonly status: StatusRegistry,
+    private readonly hooks: StreamHooks,
+  ) {}
+
+  /** The node id, once the first request has arrived. */
+  get node(): string | undefined {
+    return this.nodeId;
+  }
+
+  handleRequest(request: DiscoveryRequest): void {
+    if (this.closed) return;
+    if (this.nodeId === undefined) {
+      const id = request.node?.id ?? '';
+      if (id === '') {
+        this.sink.fail('the first DiscoveryRequest of a stream must carry node.id');
+        return;
+      }
+      this.nodeId = id;
+      this.status.streamOpened(id);
+    }
+    const typeUrl = request.type_url;
+    if (typeUrl === '') return;
+    let state = this.types.get(typeUrl);
+    if (state === undefined) {
+      state = new TypeState();
+      this.types.set(typeUrl, state);
+    }
+
+    const nonce = request.response_nonce;
+    if (nonce === '' || state.lastSent === undefined) {
+      state.force = true;
+    } else {
+      const answered = state.pending.get(nonce);
+      if (answered !== undefined) this.settle(typeUrl, state, answered, request);
+      if (nonce !== state.lastSent.nonce) return;
+    }
+    this.subscribe(typeUrl, state, request.resource_names);
+    this.schedule();
+  }
+
+  /** The node's snapshot may have changed. */
+  snapshotChanged(): void {
+    if (this.nodeId !== undefined) this.schedule();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.nodeId !== undefined) this.status.streamClosed(this.nodeId);
+  }
+
+  private subscribe(typeUrl: string, state: TypeState, names: readonly string[]): void {
+    const wildcard =
+      names.length === 0
+        ? isWildcardType(typeUrl) && (!state.requested || state.wildcard)
+        : names.includes('*');
+    const named = new Set(names.filter(n => n !== '*'));
+    if (state.requested && (wildcard !== state.wildcard || !sameNames(named, state.names)))
+      state.force = true;
+    state.requested = true;
+    state.wildcard = wildcard;
+    state.names = named;
+    this.status.subscribed(this.nodeId ?? '', typeUrl, wildcard ? '*' : named);
+  }
+
+  private settle(typeUrl: string, state: TypeState, answered: SentSet, request: DiscoveryRequest): void {
+    // Responses are processed in order: this one and every older one are settled.
+    for (const nonce of state.pending.keys()) {
+      state.pending.delete(nonce);
+      if (nonce === answered.nonce) break;
+    }
+    const nodeId = this.nodeId ?? '';
+    const latest = answered.nonce === state.lastSent?.nonce;
+    if (holdsClusterRefs(typeUrl)) this.refsChanged = true;
+    const event = { nodeId, typeUrl, version: answered.version, nonce: answered.nonce };
+    if (request.error_detail !== undefined) {
+      state.inEffect = [...state.inEffect, answered].slice(-MAX_IN_EFFECT);
+      const nack: NackRecord = {
+        version: answered.version,
+        nonce: answered.nonce,
+        errorDetail: request.error_detail,
+        at: new Date().toISOString(),
+      };
+      this.status.nacked(nodeId, typeUrl, nack, latest);
+      this.hooks.onNack({ ...event, errorDetail: request.error_detail });
+    } else {
+      state.inEffect = [answered];
+      this.status.acked(nodeId, typeUrl, answered.version, latest);
+      this.hooks.onAck(event);
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.respond();
+    });
+  }
+
+  private respond(): void {
+    if (this.closed || this.nodeId === undefined) return;
+    const snapshot = this.cache.snapshotFor(this.nodeId);
+    if (snapshot === undefined) return;
+    let inUse: Set<string> | undefined;
+    for (const typeUrl of inPushOrder(this.types.keys())) {
+      const state = this.types.get(typeUrl);
+      if (state === undefined || !state.requested || (!state.wildcard && state.names.size === 0)) continue;
+      const unchanged = state.evaluated === snapshot && !(this.refsChanged && isClusterScoped(typeUrl));
+      if (unchanged && !state.force) continue;
+      state.evaluated = snapshot;
+      const available = snapshot.types.get(typeUrl)?.entries ?? NO_ENTRIES;
+      const gone = isClusterScoped(typeUrl) ? removedSince(state.lastSent, available) : [];
+      if (gone.length > 0) inUse ??= this.clusterRefsInUse();
+      const wanted = this.wanted(typeUrl, state, snapshot, gone, inUse);
+      if (wanted === undefined) continue;
+      if (!state.force && wanted.version === state.lastSent?.version) continue;
+      this.send(typeUrl, state, wanted.version, wanted.entries);
+    }
+    this.refsChanged = false;
+  }
+
+  /** Clusters named by what the proxy runs or has been sent and not answered. */
+  private clusterRefsInUse(): Set<string> {
+    const refs = new Set<string>();
+    for (const [typeUrl, state] of this.types) {
+      if (!holdsClusterRefs(typeUrl)) continue;
+      for (const set of [...state.inEffect, ...state.pending.values()]) {
+        for (const entry of set.entries.values()) for (const ref of entry.clusterRefs) refs.add(ref);
+      }
+    }
+    return refs;
+  }
+
+  /** What the proxy should have of one type; `undefined` when there is nothing to say. */
+  private wanted(
+    typeUrl: string,
+    state: TypeState,
+    snapshot: ResourceSnapshot,
+    gone: readonly string[],
+    inUse: ReadonlySet<string> | undefined,
+  ): { version: string; entries: ReadonlyMap<string, SnapshotEntry> } | undefined {
+    const available = snapshot.types.get(typeUrl);
+    const kept: SnapshotEntry[] = [];
+    for (const name of gone) {
+      if (inUse?.has(name) !== true || (!state.wildcard && !state.names.has(name))) continue;
+      const entry = state.lastSent?.entries.get(name);
+      if (entry !== undefined) kept.push(entry);
+    }
+    if (
+      kept.length === 0 &&
+      (state.wildcard || (available !== undefined && coversAll(state.names, available.entries)))
+    ) {
+      // The common case: the type's whole set, shared by every proxy (no copy, version precomputed).
+      return available === undefined ? { version: EMPTY_VERSION, entries: NO_ENTRIES } : available;
+    }
+    const entries = new Map<string, SnapshotEntry>();
+    if (state.wildcard) {
+      for (const [name, entry] of available?.entries ?? NO_ENTRIES) entries.set(name, entry);
+    } else {
+      for (const name of state.names) {
+        const entry = available?.entries.get(name);
+        if (entry !== undefined) entries.set(name, entry);
+      }
+    }
+    for (const entry of kept) entries.set(entry.name, entry);
+    if (entries.size === 0 && state.lastSent === undefined) return undefined;
+    return { version: versionOf(entries.values()), entries };
+  }
+
+  private send(
+    typeUrl: string,
+    state: TypeState,
+    version: string,
+    entries: ReadonlyMap<string, SnapshotEntry>,
+  ): void {
+    const nonce = this.hooks.nextNonce();
+    const sent: SentSet = { version, nonce, entries };
+    state.lastSent = sent;
+    state.force = false;
+    state.pending.set(nonce, sent);
+    if (state.pending.size > MAX_PENDING) {
+      const oldest = state.pending.keys().next().value;
+      if (oldest !== undefined) state.pending.delete(oldest);
+    }
+    this.status.sent(this.nodeId ?? '', typeUrl, version, nonce);
+    this.sink.write(
+      finishResponse(responseBody(typeUrl, version, entries), nonce, this.hooks.controlPlaneId),
+    );
+  }
+}

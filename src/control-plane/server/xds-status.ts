@@ -1,0 +1,150 @@
+/**
+ * What each proxy has been sent and what it said back, per node and resource type: the ACK/NACK view
+ * Aeraki never had. A NACK is kept with its error_detail and the version it rejected until a later
+ * version is ACKed (and stays in `lastNack` after that, for the record).
+ */
+
+/** A rejected response. */
+export interface NackRecord {
+  /** Version of the response the proxy rejected. */
+  readonly version: string;
+  readonly nonce: string;
+  /** The proxy's error_detail (google.rpc.Status). */
+  readonly errorDetail: { readonly code: number; readonly message: string };
+  /** ISO 8601 time the NACK arrived. */
+  readonly at: string;
+}
+
+/** One resource type at one node. */
+export interface TypeStatus {
+  readonly typeUrl: string;
+  /** `*` for a wildcard subscription, else the names asked for. */
+  readonly subscribed: '*' | readonly string[];
+  /** Version and nonce of the last response sent. */
+  readonly sentVersion?: string;
+  readonly sentNonce?: string;
+  readonly responsesSent: number;
+  /** Last version the proxy ACKed. */
+  readonly ackedVersion?: string;
+  /** `waiting`: asked, nothing sent yet; `sent`: awaiting the answer; then `acked` or `nacked`. */
+  readonly state: 'waiting' | 'sent' | 'acked' | 'nacked';
+  readonly lastNack?: NackRecord;
+  readonly nackCount: number;
+}
+
+export interface NodeStatus {
+  readonly nodeId: string;
+  /** Open ADS streams of this node. */
+  readonly streams: number;
+  readonly types: readonly TypeStatus[];
+}
+
+export interface XdsServerStatus {
+  readonly nodes: readonly NodeStatus[];
+}
+
+type MutableTypeStatus = { -readonly [K in keyof TypeStatus]: TypeStatus[K] } & {
+  /** Kept as given (copied only when status is read): proxies re-send long name lists on every ACK. */
+  names: '*' | ReadonlySet<string>;
+};
+
+interface NodeRecord {
+  streams: number;
+  readonly types: Map<string, MutableTypeStatus>;
+}
+
+/** Nodes with no open stream whose records are kept (the most recently disconnected). */
+const KEPT_DISCONNECTED_NODES = 1000;
+
+/** Records per node; a stream reports into its node's record. */
+export class StatusRegistry {
+  private readonly nodes = new Map<string, NodeRecord>();
+  /** Nodes without streams, oldest first. */
+  private readonly disconnected = new Set<string>();
+
+  private node(nodeId: string): NodeRecord {
+    let record = this.nodes.get(nodeId);
+    if (record === undefined) {
+      record = { streams: 0, types: new Map() };
+      this.nodes.set(nodeId, record);
+    }
+    return record;
+  }
+
+  private type(nodeId: string, typeUrl: string): MutableTypeStatus {
+    const types = this.node(nodeId).types;
+    let status = types.get(typeUrl);
+    if (status === undefined) {
+      status = {
+        typeUrl,
+        subscribed: [],
+        names: new Set(),
+        responsesSent: 0,
+        state: 'waiting',
+        nackCount: 0,
+      };
+      types.set(typeUrl, status);
+    }
+    return status;
+  }
+
+  streamOpened(nodeId: string): void {
+    this.node(nodeId).streams++;
+    this.disconnected.delete(nodeId);
+  }
+
+  streamClosed(nodeId: string): void {
+    const record = this.node(nodeId);
+    record.streams--;
+    if (record.streams > 0) return;
+    this.disconnected.add(nodeId);
+    if (this.disconnected.size > KEPT_DISCONNECTED_NODES) {
+      const oldest = this.disconnected.values().next().value;
+      if (oldest !== undefined) {
+        this.disconnected.delete(oldest);
+        this.nodes.delete(oldest);
+      }
+    }
+  }
+
+  subscribed(nodeId: string, typeUrl: string, names: '*' | ReadonlySet<string>): void {
+    this.type(nodeId, typeUrl).names = names;
+  }
+
+  sent(nodeId: string, typeUrl: string, version: string, nonce: string): void {
+    const status = this.type(nodeId, typeUrl);
+    status.sentVersion = version;
+    status.sentNonce = nonce;
+    status.responsesSent++;
+    status.state = 'sent';
+  }
+
+  acked(nodeId: string, typeUrl: string, version: string, latest: boolean): void {
+    const status = this.type(nodeId, typeUrl);
+    status.ackedVersion = version;
+    if (latest) status.state = 'acked';
+  }
+
+  nacked(nodeId: string, typeUrl: string, nack: NackRecord, latest: boolean): void {
+    const status = this.type(nodeId, typeUrl);
+    status.lastNack = nack;
+    status.nackCount++;
+    if (latest) status.state = 'nacked';
+  }
+
+  snapshot(): XdsServerStatus {
+    const nodes = [...this.nodes]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([nodeId, record]) => ({
+        nodeId,
+        streams: record.streams,
+        types: [...record.types.values()]
+          .sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1))
+          .map(
+            ({ names, ...t }) =>
+              ({ ...t, subscribed: names === '*' ? '*' : [...names].sort() }) as TypeStatus,
+          ),
+      }));
+    return { nodes };
+  }
+}

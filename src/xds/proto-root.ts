@@ -1,0 +1,80 @@
+/**
+ * The protobuf schema every xDS encoder and decoder uses: Envoy's v3 API as bundled with
+ * `@grpc/grpc-js-xds` (never copied into this repository), plus our MetaProtocol protos under `proto/`.
+ * Loaded once, synchronously, on first use (about 0.1 s), with field names kept in snake_case so that
+ * objects and JSON read like Envoy's config dumps.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+/** Proto files loaded (with their imports). */
+const ENTRY_FILES = [
+  'envoy/service/discovery/v3/ads.proto',
+  'envoy/config/listener/v3/listener.proto',
+  'envoy/config/cluster/v3/cluster.proto',
+  'envoy/config/endpoint/v3/endpoint.proto',
+  'envoy/config/route/v3/route.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/extensions/upstreams/tcp/v3/tcp_protocol_options.proto',
+  'aeraki/meta_protocol_proxy/v1alpha/meta_protocol_proxy.proto',
+  'aeraki/meta_protocol_proxy/v1alpha/cluster_options.proto',
+  'aeraki/meta_protocol_proxy/config/route/v1alpha/route.proto',
+];
+
+/** Our `proto/` folder: found by walking up from this file, which runs from `src/` or `dist/src/`. */
+function ownProtoDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'proto');
+    if (existsSync(join(candidate, 'aeraki'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir)
+      throw new Error('aeraki proto directory not found above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+function includeDirs(): string[] {
+  const require = createRequire(import.meta.url);
+  const xdsDeps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+  const protobufjsDir = dirname(require.resolve('protobufjs/package.json'));
+  return [
+    ownProtoDir(),
+    join(xdsDeps, 'envoy-api'),
+    join(xdsDeps, 'xds'),
+    join(xdsDeps, 'googleapis'),
+    join(xdsDeps, 'protoc-gen-validate'),
+    // google/protobuf/descriptor.proto (the other well-known types are built into protobufjs).
+    protobufjsDir,
+  ];
+}
+
+let loaded: protobuf.Root | undefined;
+
+/** The shared, fully resolved schema. */
+export function protoRoot(): protobuf.Root {
+  if (loaded !== undefined) return loaded;
+  const dirs = includeDirs();
+  const root = new protobuf.Root();
+  root.resolvePath = (origin, target) => {
+    if (target in protobuf.common) return target;
+    for (const dir of dirs) {
+      const path = join(dir, target);
+      if (existsSync(path)) return path;
+    }
+    return protobuf.util.path.resolve(origin, target);
+  };
+  root.loadSync(ENTRY_FILES, { keepCase: true });
+  root.resolveAll();
+  loaded = root;
+  return root;
+}
+
+/** A message type by its full name, e.g. `envoy.config.listener.v3.Listener`. */
+export function protoType(fullName: string): protobuf.Type {
+  return protoRoot().lookupType(fullName);
+}

@@ -1,0 +1,182 @@
+/**
+ * A MetaProtocol route table ⇄ the Envoy HTTP RouteConfiguration Aeraki's RDS carries
+ * (`type.googleapis.com/envoy.config.route.v3.RouteConfiguration`, name `<host>_<port>`):
+ *
+ * ```
+ * RouteConfiguration { name,
+ *   virtual_hosts: [ { name: "dummy", domains: ["*"], routes: [ per route:
+ *     { name,
+ *       match: { prefix: "/", headers: [HeaderMatcher…] },            // AND of the attribute matchers
+ *       route: { cluster | weighted_clusters { clusters [{name, weight}], total_weight },
+ *                hash_policy: [{ header: { header_name: key } }…],
+ *                request_mirror_policies: [{ cluster, runtime_fraction }…],
+ *                timeout },                                           // per-route timeout, if set
+ *       request_headers_to_add:  [{ header: { key, value } }…],        // request mutation
+ *       response_headers_to_add: [{ header: { key, value } }…] } ] } ] }  // response mutation
+ * ```
+ *
+ * Decoding follows the MetaProtocol proxy's conversion: exactly one virtual host, the path matcher is
+ * ignored, only `route` actions (no redirect or direct response), no `cluster_header`.
+ */
+import type { HeaderValue, RouteConfigResource, RouteResource } from './resources.js';
+import { decodeMessage, encodeMessage, type ProtoObject } from './proto-message.js';
+import { invalidResource, resourceLabel } from './invalid-resource.js';
+import {
+  attributeFromHeaderMatcher,
+  headerMatcherFromAttribute,
+  mirrorFractionFromPercent,
+  percentFromMirrorFraction,
+  weightedClustersFromProto,
+  weightedClustersToProto,
+} from './route-parts.js';
+import { durationFromMs, msFromDuration } from './well-known.js';
+
+const MESSAGE = 'envoy.config.route.v3.RouteConfiguration';
+
+/** Aeraki's single virtual host. */
+const VIRTUAL_HOST = { name: 'dummy', domains: ['*'] };
+
+function headersToAdd(values: readonly HeaderValue[]): ProtoObject[] {
+  return values.map(v => ({ header: { key: v.key, value: v.value } }));
+}
+
+function routeToProto(route: RouteResource): ProtoObject {
+  const action: ProtoObject =
+    'cluster' in route.action
+      ? { cluster: route.action.cluster }
+      : {
+          weighted_clusters: weightedClustersToProto(route.action.weightedClusters, route.action.totalWeight),
+        };
+  if (route.hashPolicy.length > 0) {
+    action['hash_policy'] = route.hashPolicy.map(key => ({ header: { header_name: key } }));
+  }
+  if (route.mirrors.length > 0) {
+    action['request_mirror_policies'] = route.mirrors.map(m => ({
+      cluster: m.cluster,
+      runtime_fraction: mirrorFractionFromPercent(m.percent),
+    }));
+  }
+  if (route.timeoutMs !== undefined) action['timeout'] = durationFromMs(route.timeoutMs);
+  return {
+    name: route.name,
+    match: { prefix: '/', headers: route.match.map(headerMatcherFromAttribute) },
+    route: action,
+    request_headers_to_add: headersToAdd(route.requestMutation),
+    response_headers_to_add: headersToAdd(route.responseMutation),
+  };
+}
+
+/** The RDS RouteConfiguration for one route table. */
+export function encodeRouteConfiguration(table: RouteConfigResource): Uint8Array {
+  return encodeMessage(MESSAGE, {
+    name: table.name,
+    virtual_hosts: [{ ...VIRTUAL_HOST, routes: table.routes.map(routeToProto) }],
+  });
+}
+
+function headerValues(list: unknown, label: string, path: string): HeaderValue[] {
+  return ((list ?? []) as ProtoObject[]).map((option, i) => {
+    const header = (option['header'] ?? {}) as ProtoObject;
+    const key = typeof header['key'] === 'string' ? header['key'] : '';
+    if (key === '') throw invalidResource(label, `${path}[${i}].header.key`, 'must not be empty');
+    return { key, value: typeof header['value'] === 'string' ? header['value'] : '' };
+  });
+}
+
+function routeFromProto(route: ProtoObject, label: string, path: string): RouteResource {
+  const action = route['route'] as ProtoObject | undefined;
+  if (action === undefined) {
+    throw invalidResource(
+      label,
+      path,
+      'only routes with a route action are supported (no redirect, direct_response)',
+    );
+  }
+  const at = `${path}.route`;
+  let routeAction: RouteResource['action'];
+  if (typeof action['cluster'] === 'string' && action['cluster'] !== '') {
+    routeAction = { cluster: action['cluster'] };
+  } else if (action['weighted_clusters'] !== undefined) {
+    routeAction = weightedClustersFromProto(
+      action['weighted_clusters'] as ProtoObject,
+      label,
+      `${at}.weighted_clusters`,
+    );
+  } else {
+    throw invalidResource(label, at, 'needs cluster or weighted_clusters');
+  }
+  const hashPolicy = ((action['hash_policy'] ?? []) as ProtoObject[]).map((policy, i) => {
+    const header = policy['header'] as ProtoObject | undefined;
+    const key = header?.['header_name'];
+    if (typeof key !== 'string' || key === '') {
+      throw invalidResource(label, `${at}.hash_policy[${i}]`, 'only header hash policies are supported');
+    }
+    return key;
+  });
+  const mirrors = ((action['request_mirror_policies'] ?? []) as ProtoObject[]).map((policy, i) => {
+    const where = `${at}.request_mirror_policies[${i}]`;
+    const cluster = typeof policy['cluster'] === 'string' ? policy['cluster'] : '';
+    if (cluster === '') throw invalidResource(label, `${where}.cluster`, 'must not be empty');
+    return {
+      cluster,
+      percent: percentFromMirrorFraction(policy['runtime_fraction'], label, `${where}.runtime_fraction`),
+    };
+  });
+  const match = (route['match'] ?? {}) as ProtoObject;
+  const decoded: RouteResource = {
+    name: typeof route['name'] === 'string' ? route['name'] : '',
+    match: ((match['headers'] ?? []) as ProtoObject[]).map((m, i) =>
+      attributeFromHeaderMatcher(m, label, `${path}.match.headers[${i}]`),
+    ),
+    action: routeAction,
+    hashPolicy,
+    mirrors,
+    requestMutation: headerValues(route['request_headers_to_add'], label, `${path}.request_headers_to_add`),
+    responseMutation: headerValues(
+      route['response_headers_to_add'],
+      label,
+      `${path}.response_headers_to_add`,
+    ),
+  };
+  const timeoutMs = msFromDuration(action['timeout']);
+  return timeoutMs === undefined ? decoded : { ...decoded, timeoutMs };
+}
+
+/** A route table from RDS bytes; throws AERAKI_ERR_XDS_INVALID_RESOURCE with the field at fault. */
+export function decodeRouteConfiguration(bytes: Uint8Array): RouteConfigResource {
+  const config = decodeMessage(MESSAGE, bytes);
+  const name = typeof config['name'] === 'string' ? config['name'] : '';
+  const label = resourceLabel('RouteConfiguration', name);
+  if (name === '') throw invalidResource(label, 'name', 'must not be empty');
+  const hosts = (config['virtual_hosts'] ?? []) as ProtoObject[];
+  if (hosts.length !== 1) {
+    throw invalidResource(
+      label,
+      'virtual_hosts',
+      `exactly one virtual host is expected, got ${hosts.length}`,
+    );
+  }
+  const routes = ((hosts[0]?.['routes'] ?? []) as ProtoObject[]).map((r, i) =>
+    routeFromProto(r, label, `virtual_hosts[0].routes[${i}]`),
+  );
+  return { name, routes };
+}
+
+/** Cluster names a RouteConfiguration routes or mirrors to; lenient (unknown shapes give none). */
+export function routeConfigurationClusterRefs(bytes: Uint8Array): string[] {
+  const refs = new Set<string>();
+  const config = decodeMessage(MESSAGE, bytes);
+  for (const host of (config['virtual_hosts'] ?? []) as ProtoObject[]) {
+    for (const route of (host['routes'] ?? []) as ProtoObject[]) {
+      const action = route['route'] as ProtoObject | undefined;
+      if (action === undefined) continue;
+      if (typeof action['cluster'] === 'string') refs.add(action['cluster']);
+      const weighted = action['weighted_clusters'] as ProtoObject | undefined;
+      for (const c of (weighted?.['clusters'] ?? []) as ProtoObject[]) refs.add(String(c['name']));
+      for (const m of (action['request_mirror_policies'] ?? []) as ProtoObject[])
+        refs.add(String(m['cluster']));
+    }
+  }
+  refs.delete('');
+  return [...refs];
+}

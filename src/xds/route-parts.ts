@@ -1,0 +1,133 @@
+/**
+ * Pieces shared by both wire forms of a MetaProtocol route (the Envoy HTTP RouteConfiguration carried
+ * over RDS and the inline aeraki RouteConfiguration), as decoded/encodable protobuf objects:
+ *
+ * - AttributeMatcher ⇄ envoy.config.route.v3.HeaderMatcher: exact → `exact_match`, prefix →
+ *   `prefix_match`, regex → `safe_regex_match {google_re2 {}, regex}`, present → `present_match: true`
+ *   (the fields Aeraki writes). Decoding also accepts `string_match {exact | prefix | safe_regex}` and a
+ *   matcher with no specifier (Envoy treats it as presence); it rejects what our router cannot honour
+ *   (suffix, contains, range, invert, ignore_case, `present_match: false`) and regexes RE2 rejects.
+ * - weighted clusters ⇄ envoy.config.route.v3.WeightedCluster {clusters [{name, weight}], total_weight}.
+ *   A missing total_weight decodes as the sum of the weights.
+ * - mirror percent ⇄ envoy.config.core.v3.RuntimeFractionalPercent: `default_value {numerator:
+ *   percent × 10000, denominator: MILLION}` as Aeraki writes; any denominator decodes; absent is 100%.
+ */
+import { RE2JS } from 're2js';
+import type { AttributeMatcher, WeightedCluster } from './resources.js';
+import type { ProtoObject } from './proto-message.js';
+import { invalidResource } from './invalid-resource.js';
+import { wrapperValue } from './well-known.js';
+
+export function headerMatcherFromAttribute(matcher: AttributeMatcher): ProtoObject {
+  switch (matcher.kind) {
+    case 'exact':
+      return { name: matcher.name, exact_match: matcher.value };
+    case 'prefix':
+      return { name: matcher.name, prefix_match: matcher.value };
+    case 'regex':
+      return { name: matcher.name, safe_regex_match: { google_re2: {}, regex: matcher.value } };
+    case 'present':
+      return { name: matcher.name, present_match: true };
+  }
+}
+
+function regexMatcher(name: string, regex: unknown, label: string, path: string): AttributeMatcher {
+  const pattern = String((regex as ProtoObject | undefined)?.['regex'] ?? '');
+  try {
+    RE2JS.compile(pattern);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw invalidResource(label, path, `regex ${JSON.stringify(pattern)} is not valid RE2: ${reason}`);
+  }
+  return { name, kind: 'regex', value: pattern };
+}
+
+const UNSUPPORTED_MATCHERS = ['suffix_match', 'contains_match', 'range_match'] as const;
+
+export function attributeFromHeaderMatcher(
+  matcher: ProtoObject,
+  label: string,
+  path: string,
+): AttributeMatcher {
+  const name = typeof matcher['name'] === 'string' ? matcher['name'] : '';
+  if (name === '') throw invalidResource(label, `${path}.name`, 'must not be empty');
+  if (matcher['invert_match'] === true)
+    throw invalidResource(label, `${path}.invert_match`, 'is not supported');
+  for (const field of UNSUPPORTED_MATCHERS) {
+    if (field in matcher) throw invalidResource(label, `${path}.${field}`, 'is not supported');
+  }
+  if (typeof matcher['exact_match'] === 'string')
+    return { name, kind: 'exact', value: matcher['exact_match'] };
+  if (typeof matcher['prefix_match'] === 'string') {
+    return { name, kind: 'prefix', value: matcher['prefix_match'] };
+  }
+  if ('safe_regex_match' in matcher) {
+    return regexMatcher(name, matcher['safe_regex_match'], label, `${path}.safe_regex_match`);
+  }
+  if ('present_match' in matcher) {
+    if (matcher['present_match'] !== true) {
+      throw invalidResource(label, `${path}.present_match`, 'only present_match: true is supported');
+    }
+    return { name, kind: 'present' };
+  }
+  if ('string_match' in matcher) {
+    const sm = matcher['string_match'] as ProtoObject;
+    const at = `${path}.string_match`;
+    if (sm['ignore_case'] === true) throw invalidResource(label, `${at}.ignore_case`, 'is not supported');
+    if (typeof sm['exact'] === 'string') return { name, kind: 'exact', value: sm['exact'] };
+    if (typeof sm['prefix'] === 'string') return { name, kind: 'prefix', value: sm['prefix'] };
+    if ('safe_regex' in sm) return regexMatcher(name, sm['safe_regex'], label, `${at}.safe_regex`);
+    throw invalidResource(label, at, 'only exact, prefix and safe_regex are supported');
+  }
+  return { name, kind: 'present' };
+}
+
+export function weightedClustersToProto(
+  clusters: readonly WeightedCluster[],
+  totalWeight: number,
+): ProtoObject {
+  return {
+    clusters: clusters.map(c => ({ name: c.name, weight: { value: c.weight } })),
+    total_weight: { value: totalWeight },
+  };
+}
+
+export function weightedClustersFromProto(
+  weighted: ProtoObject,
+  label: string,
+  path: string,
+): { weightedClusters: WeightedCluster[]; totalWeight: number } {
+  const list = (weighted['clusters'] ?? []) as ProtoObject[];
+  if (list.length === 0) throw invalidResource(label, `${path}.clusters`, 'must not be empty');
+  const weightedClusters = list.map((c, i) => {
+    const name = typeof c['name'] === 'string' ? c['name'] : '';
+    if (name === '') throw invalidResource(label, `${path}.clusters[${i}].name`, 'must not be empty');
+    const weight = wrapperValue<number>(c['weight']);
+    if (weight === undefined) throw invalidResource(label, `${path}.clusters[${i}].weight`, 'is required');
+    return { name, weight };
+  });
+  const sum = weightedClusters.reduce((total, c) => total + c.weight, 0);
+  if (sum === 0) throw invalidResource(label, `${path}.clusters`, 'weights must not all be 0');
+  return { weightedClusters, totalWeight: wrapperValue<number>(weighted['total_weight']) ?? sum };
+}
+
+const DENOMINATORS: Readonly<Record<string, number>> = {
+  HUNDRED: 100,
+  TEN_THOUSAND: 10_000,
+  MILLION: 1_000_000,
+};
+
+export function mirrorFractionFromPercent(percent: number): ProtoObject {
+  return { default_value: { numerator: Math.round(percent * 10_000), denominator: 'MILLION' } };
+}
+
+export function percentFromMirrorFraction(fraction: unknown, label: string, path: string): number {
+  if (fraction === undefined || fraction === null) return 100;
+  const value = (fraction as ProtoObject)['default_value'] as ProtoObject | undefined;
+  if (value === undefined) return 100;
+  const denominator = DENOMINATORS[String(value['denominator'] ?? 'HUNDRED')];
+  if (denominator === undefined)
+    throw invalidResource(label, `${path}.default_value.denominator`, 'is unknown');
+  const numerator = Number(value['numerator'] ?? 0);
+  return Math.min(100, (numerator * 100) / denominator);
+}

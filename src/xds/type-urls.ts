@@ -1,0 +1,54 @@
+/**
+ * Type URLs (`type.googleapis.com/<full message name>`) of the resources and typed configs we exchange,
+ * and the names Envoy and Aeraki give the extensions that carry them.
+ */
+
+const PREFIX = 'type.googleapis.com/';
+
+/** `type.googleapis.com/<fullName>`. */
+export function typeUrlOf(fullName: string): string {
+  return PREFIX + fullName;
+}
+
+/** The full message name inside a type URL (everything after the last `/`). */
+export function messageNameOf(typeUrl: string): string {
+  return typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
+}
+
+/** The four resource types of the xDS protocol that we serve. */
+export const TypeUrls = {
+  listener: typeUrlOf('envoy.config.listener.v3.Listener'),
+  cluster: typeUrlOf('envoy.config.cluster.v3.Cluster'),
+  clusterLoadAssignment: typeUrlOf('envoy.config.endpoint.v3.ClusterLoadAssignment'),
+  routeConfiguration: typeUrlOf('envoy.config.route.v3.RouteConfiguration'),
+} as const;
+
+/** Typed configs nested inside those resources. */
+export const ConfigTypeUrls = {
+  metaProtocolProxy: typeUrlOf('aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy'),
+  metaProtocolRouteConfiguration: typeUrlOf(
+    'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration',
+  ),
+  metaProtocolClusterOptions: typeUrlOf('aeraki.meta_protocol_proxy.v1alpha.MetaProtocolClusterOptions'),
+  tcpProtocolOptions: typeUrlOf('envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions'),
+  httpConnectionManager: typeUrlOf(
+    'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  ),
+  httpRouter: typeUrlOf('envoy.extensions.filters.http.router.v3.Router'),
+  struct: typeUrlOf('google.protobuf.Struct'),
+} as const;
+
+/** Listener network filter name Aeraki gives the MetaProtocol proxy. */
+export const META_PROTOCOL_PROXY_FILTER = 'envoy.filters.network.meta_protocol_proxy';
+
+/** The MetaProtocol router filter, last in every MetaProtocol filter chain. */
+export const META_PROTOCOL_ROUTER_FILTER = 'aeraki.meta_protocol.filters.router';
+
+/** Key of Cluster.typed_extension_protocol_options that holds Envoy's TcpProtocolOptions. */
+export const TCP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions';
+
+/** Key of Cluster.metadata.typed_filter_metadata that holds our MetaProtocolClusterOptions. */
+export const META_PROTOCOL_METADATA_KEY = 'aeraki.meta_protocol_proxy';
+
+/** Key of endpoint metadata.filter_metadata that holds endpoint labels (Envoy's subset LB key). */
+export const ENDPOINT_LABELS_METADATA_KEY = 'envoy.lb';

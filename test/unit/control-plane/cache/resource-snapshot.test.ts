@@ -1,0 +1,71 @@
+/** Snapshots: content versions per type, validation of names and cluster references. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ResourceSnapshot } from '../../../../src/control-plane/cache/index.js';
+import { ErrorCodes } from '../../../../src/errors.js';
+import { encodeSnapshot, TypeUrls } from '../../../../src/xds/index.js';
+import { sampleSnapshot } from '../../xds/sample-snapshot.js';
+
+describe('ResourceSnapshot', () => {
+  test('a type version is a hash of its content: order-free, equal for equal content, new for any change', () => {
+    const resources = encodeSnapshot(sampleSnapshot(['a', 'b'], 'a'));
+    const one = ResourceSnapshot.from(resources);
+    const reversed = ResourceSnapshot.from([...resources].reverse());
+    assert.equal(one.version, reversed.version);
+    for (const [typeUrl, t] of one.types) {
+      assert.match(t.version, /^[0-9a-f]{16}$/);
+      assert.equal(reversed.types.get(typeUrl)?.version, t.version);
+    }
+    const moved = ResourceSnapshot.from(encodeSnapshot(sampleSnapshot(['a', 'b'], 'a', 20000)));
+    assert.notEqual(
+      moved.types.get(TypeUrls.clusterLoadAssignment)?.version,
+      one.types.get(TypeUrls.clusterLoadAssignment)?.version,
+    );
+    assert.equal(moved.types.get(TypeUrls.cluster)?.version, one.types.get(TypeUrls.cluster)?.version);
+    assert.notEqual(moved.version, one.version);
+  });
+
+  test('entries are by name, in name order, with the clusters routes name', () => {
+    const snapshot = ResourceSnapshot.from(encodeSnapshot(sampleSnapshot(['b', 'a'], 'b')));
+    assert.deepEqual([...(snapshot.types.get(TypeUrls.cluster)?.entries.keys() ?? [])], ['a', 'b']);
+    assert.deepEqual(
+      snapshot.types.get(TypeUrls.routeConfiguration)?.entries.get('svc.ns_9090')?.clusterRefs,
+      ['b'],
+    );
+  });
+
+  test('works out the clusters of a RouteConfiguration given without them', () => {
+    const resources = encodeSnapshot(sampleSnapshot(['a'], 'a')).map(r => ({
+      typeUrl: r.typeUrl,
+      name: r.name,
+      value: r.value,
+    }));
+    const snapshot = ResourceSnapshot.from(resources);
+    assert.deepEqual(
+      snapshot.types.get(TypeUrls.routeConfiguration)?.entries.get('svc.ns_9090')?.clusterRefs,
+      ['a'],
+    );
+  });
+
+  test('refuses a set whose routes name a cluster it lacks, duplicates and empty names', () => {
+    const resources = encodeSnapshot(sampleSnapshot(['a'], 'a'));
+    assert.throws(() => ResourceSnapshot.from(resources.filter(r => r.typeUrl !== TypeUrls.cluster)), {
+      code: ErrorCodes.XDS_INCONSISTENT_SNAPSHOT,
+      message: /svc\.ns_9090 → a/,
+    });
+    assert.throws(() => ResourceSnapshot.from([...resources, resources[0]!]), {
+      code: ErrorCodes.XDS_INVALID_RESOURCE,
+      message: /duplicate/,
+    });
+    assert.throws(() => ResourceSnapshot.from([{ ...resources[0]!, name: '' }]), {
+      code: ErrorCodes.XDS_INVALID_RESOURCE,
+    });
+  });
+
+  test('generic resources of any type are kept as given', () => {
+    const snapshot = ResourceSnapshot.from([
+      { typeUrl: 'type.googleapis.com/some.Thing', name: 'x', value: Uint8Array.from([1, 2]) },
+    ]);
+    assert.equal(snapshot.types.get('type.googleapis.com/some.Thing')?.entries.get('x')?.name, 'x');
+  });
+});
