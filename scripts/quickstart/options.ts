@@ -1,0 +1,68 @@
+/**
+ * The quickstart's command line.
+ */
+
+export const USAGE = `Usage: npm run quickstart [-- --duration SECONDS] [--concurrency N] [--rate N] [--admin HOST:PORT]
+
+  --duration SECONDS  stop after that long (default: run until Ctrl-C)
+  --concurrency N     client connections per protocol (default 4)
+  --rate N            calls per second per protocol (default 250; 0 = as fast as possible)
+  --admin HOST:PORT   aeraki's admin API address (default 127.0.0.1:15000; port 0 picks a free one)`;
+
+/** What the user asked for. */
+export interface Options {
+  readonly durationSeconds: number | undefined;
+  readonly concurrency: number;
+  readonly rate: number;
+  readonly admin: string | undefined;
+  readonly help: boolean;
+}
+
+/** A problem the user can fix; printed without a stack trace. */
+export class QuickstartError extends Error {}
+
+/** Parses `argv` (without node and the script); throws QuickstartError on a bad option. */
+export function parseOptions(argv: readonly string[]): Options {
+  let durationSeconds: number | undefined;
+  let concurrency = 4;
+  let rate = 250;
+  let admin: string | undefined;
+  let help = false;
+  const number = (flag: string, value: string | undefined, min: number): number => {
+    const n = Number(value);
+    if (value === undefined || !Number.isFinite(n) || n < min) {
+      throw new QuickstartError(`${flag} needs a number ≥ ${min}\n${USAGE}`);
+    }
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    switch (flag) {
+      case '--duration':
+        durationSeconds = number(flag, value, 0.1);
+        i++;
+        break;
+      case '--concurrency':
+        concurrency = Math.floor(number(flag, value, 1));
+        i++;
+        break;
+      case '--rate':
+        rate = number(flag, value, 0);
+        i++;
+        break;
+      case '--admin':
+        if (value === undefined) throw new QuickstartError(`--admin needs HOST:PORT\n${USAGE}`);
+        admin = value;
+        i++;
+        break;
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      default:
+        throw new QuickstartError(`unknown option '${flag}'\n${USAGE}`);
+    }
+  }
+  return { durationSeconds, concurrency, rate, admin, help };
+}
