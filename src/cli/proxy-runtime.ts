@@ -8,7 +8,8 @@ import { AdsClient } from '../xds/ads-client.js';
 /** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
 export interface ProxyRuntime {
   readonly proxy: Proxy;
-  readonly ads: AdsClient;
+  /** The ADS client, unless the proxy runs a static config. */
+  readonly ads: AdsClient | undefined;
   readonly adminPort: number;
   /** Resolves once the proxy runs a config with every listener in `names` bound. */
   waitForListeners(names: readonly string[], timeoutMs: number): Promise<void>;
@@ -16,8 +17,8 @@ export interface ProxyRuntime {
 }
 
 export interface ProxyRuntimeOptions {
-  readonly xds: string;
-  readonly nodeId: string;
+  /** The ADS server and this proxy's node id; absent for a static config the caller applies. */
+  readonly xds: { readonly target: string; readonly nodeId: string } | undefined;
   readonly admin: { readonly host: string; readonly port: number };
   readonly logger: Logger;
 }
@@ -37,23 +38,32 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
       );
     });
   let lastError: unknown;
-  const ads = new AdsClient({
-    target: options.xds,
-    node: { id: options.nodeId, user_agent_name: 'aeraki-ts' },
-    logger,
-    onSnapshot: async snapshot => {
-      try {
-        await proxy.apply(snapshot);
-        lastError = undefined;
-        logger.debug({ version: snapshot.version, listeners: snapshot.listeners.length }, 'config applied');
-      } catch (err) {
-        lastError = err;
-        throw err;
-      }
-    },
-  });
-  admin.setXdsStatus(() => ads.status());
-  ads.start();
+  const xds = options.xds;
+  const ads =
+    xds === undefined
+      ? undefined
+      : new AdsClient({
+          target: xds.target,
+          node: { id: xds.nodeId, user_agent_name: 'aeraki-ts' },
+          logger,
+          onSnapshot: async snapshot => {
+            try {
+              await proxy.apply(snapshot);
+              lastError = undefined;
+              logger.debug(
+                { version: snapshot.version, listeners: snapshot.listeners.length },
+                'config applied',
+              );
+            } catch (err) {
+              lastError = err;
+              throw err;
+            }
+          },
+        });
+  if (ads !== undefined) {
+    admin.setXdsStatus(() => ads.status());
+    ads.start();
+  }
   return {
     proxy,
     ads,
@@ -65,7 +75,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
         if (Date.now() > deadline) {
           throw new AerakiError(
             ErrorCodes.LISTEN_FAILED,
-            `the proxy did not get its listeners from ${options.xds} within ${timeoutMs} ms` +
+            `the proxy did not get its listeners from ${xds?.target ?? 'its config'} within ${timeoutMs} ms` +
               (lastError instanceof Error ? `: ${lastError.message}` : ''),
           );
         }
@@ -73,7 +83,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
       }
     },
     async close(graceMs) {
-      ads.stop();
+      ads?.stop();
       await Promise.all([proxy.close(graceMs), admin.close()]);
     },
   };

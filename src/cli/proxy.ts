@@ -3,16 +3,19 @@ import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
+import { readStaticConfig } from './static-config.js';
 import { untilSignal } from './signals.js';
 
-const USAGE = `Usage: aeraki proxy --xds HOST:PORT [options]
+const USAGE = `Usage: aeraki proxy (--xds HOST:PORT | --config FILE) [options]
 
 Runs a MetaProtocol proxy configured over xDS by a control plane ('aeraki control-plane'). Route
 changes never close a connection; if the control plane goes away, the proxy keeps its last good
 config and reconnects with backoff. An invalid update is rejected (NACK) with a readable reason.
 
 Options:
-  --xds HOST:PORT     the control plane's xDS address (required)
+  --xds HOST:PORT     the control plane's xDS address
+  --config FILE       a static bootstrap instead: Envoy v3 resources as JSON (a list, or
+                      {"resources": [...]}: Listener, Cluster, ClusterLoadAssignment, RouteConfiguration)
   --node-id ID        this proxy's node id (default sidecar~<hostname>~<pid>)
   --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
@@ -24,6 +27,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
     args,
     {
       xds: { type: 'string' },
+      config: { type: 'string' },
       'node-id': { type: 'string' },
       admin: { type: 'string', default: '127.0.0.1:15000' },
       'log-level': { type: 'string' },
@@ -35,17 +39,29 @@ export async function proxyCommand(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (values.xds === undefined) throw new AerakiError(ErrorCodes.CLI_USAGE, `--xds is required\n\n${USAGE}`);
-  parseHostPort(values.xds, '--xds');
+  if ((values.xds === undefined) === (values.config === undefined)) {
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `give exactly one of --xds and --config\n\n${USAGE}`);
+  }
+  if (values.xds !== undefined) parseHostPort(values.xds, '--xds');
+  const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
   const logger = createLogger(values['log-level']);
   const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
   const runtime = await startProxyRuntime({
-    xds: values.xds,
-    nodeId,
+    xds: values.xds === undefined ? undefined : { target: values.xds, nodeId },
     admin: parseHostPort(values.admin, '--admin'),
     logger,
   });
-  logger.info({ xds: values.xds, nodeId, admin: runtime.adminPort }, 'proxy started; waiting for config');
+  if (staticConfig !== undefined) {
+    try {
+      await runtime.proxy.apply(staticConfig);
+    } catch (err) {
+      await runtime.close(0);
+      throw err;
+    }
+    logger.info({ config: values.config, version: staticConfig.version, admin: runtime.adminPort }, 'ready');
+  } else {
+    logger.info({ xds: values.xds, nodeId, admin: runtime.adminPort }, 'proxy started; waiting for config');
+  }
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
   await runtime.close(2000);

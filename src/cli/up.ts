@@ -57,8 +57,7 @@ export async function upCommand(args: string[]): Promise<number> {
   }
 
   const runtime = await startProxyRuntime({
-    xds: `${xds.host}:${started.port}`,
-    nodeId: `aeraki-up~${process.pid}`,
+    xds: { target: `${xds.host}:${started.port}`, nodeId: `aeraki-up~${process.pid}` },
     admin,
     logger,
   }).catch(async (err: unknown) => {

@@ -279,6 +279,23 @@ describe('proxy with the toy codec', () => {
     }
   });
 
+  test('a removed listener stops accepting and lets requests in flight finish', async () => {
+    const slow = new ToyServer('slow-drain', { delayMs: 150 });
+    const slowPort = await slow.start();
+    const drained = listener({ name: '127.0.77.3_0', address: '127.0.77.3', routeConfigName: 'toy_0' });
+    const withBoth = snapshot({ ...ports, slow: slowPort }, [route('all', 'slow')]);
+    await proxy.apply({ ...withBoth, listeners: [...withBoth.listeners, drained] });
+    const drainedPort = proxy.listenerMap.get('127.0.77.3_0')!.boundPort;
+    const client = await ToyClient.connect('127.0.77.3', drainedPort);
+    const inFlight = client.call({ id: 1 });
+    await waitFor(() => slow.received.length === 1);
+    await proxy.apply(withBoth);
+    assert.equal((await inFlight).headers['server'], 'slow-drain');
+    await client.waitClosed();
+    await assert.rejects(ToyClient.connect('127.0.77.3', drainedPort));
+    await slow.stop();
+  });
+
   test('bad bytes close that connection with an error reply; others keep working', async () => {
     await proxy.apply(snapshot(ports, [route('all', 'v1')]));
     const good = await ToyClient.connect(ADDRESS, port);
