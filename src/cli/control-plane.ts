@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { formatIssue } from '../api/issue-format.js';
+import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { DEFAULT_XDS_PORT } from '../control-plane/server/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
@@ -16,6 +17,8 @@ field, rule) and the last good config keeps being served.
 Options:
   --config-dir DIR    the config directory (required)
   --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
+  --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /snapshot, /resources
+                      (default 127.0.0.1:15011; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
 `;
 
@@ -26,6 +29,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     {
       'config-dir': { type: 'string' },
       listen: { type: 'string', default: `127.0.0.1:${DEFAULT_XDS_PORT}` },
+      admin: { type: 'string', default: '127.0.0.1:15011' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -39,6 +43,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     throw new AerakiError(ErrorCodes.CLI_USAGE, `--config-dir is required\n\n${USAGE}`);
   const dir = resolve(values['config-dir']);
   const listen = parseHostPort(values.listen, '--listen');
+  const adminAddress = parseHostPort(values.admin, '--admin');
   const logger = createLogger(values['log-level']);
   const controlPlane = new ControlPlane({ dir, logger });
   const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
@@ -56,9 +61,28 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     process.stderr.write(`aeraki: errors in ${dir}; the control plane was not started\n`);
     return 1;
   }
-  logger.info({ dir, xds: `${listen.host}:${started.port}`, version: started.snapshot.version }, 'ready');
+  const admin = new ControlPlaneAdminServer(controlPlane);
+  const adminPort = await admin.listen(adminAddress.host, adminAddress.port).catch(async (err: Error) => {
+    await controlPlane.stop();
+    throw new AerakiError(
+      ErrorCodes.LISTEN_FAILED,
+      `admin API cannot listen on ${values.admin}: ${err.message}`,
+      {
+        cause: err,
+      },
+    );
+  });
+  logger.info(
+    {
+      dir,
+      xds: `${listen.host}:${started.port}`,
+      admin: `${adminAddress.host}:${adminPort}`,
+      version: started.snapshot.version,
+    },
+    'ready',
+  );
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
-  await controlPlane.stop();
+  await Promise.all([controlPlane.stop(), admin.close()]);
   return 0;
 }

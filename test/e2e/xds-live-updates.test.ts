@@ -196,6 +196,8 @@ test(
       config!.path,
       '--listen',
       `127.0.0.1:${xdsPort}`,
+      '--admin',
+      '127.0.0.1:0',
     ];
     let controlPlane: AerakiProcess | undefined = await startAerakiCommand(controlPlaneArgs, 'ready');
     const proxy = await startAerakiCommand(
@@ -219,6 +221,17 @@ test(
         await sleep(50);
       }
       await load.stop();
+      // The restarted control plane lists the proxy, with every resource type ACKed.
+      const ready = controlPlane.logs.find(l => l.msg === 'ready')!;
+      const status = (await (await fetch(`http://${String(ready['admin'])}/status`)).json()) as {
+        nodes: Array<{ nodeId: string; types: Array<{ state: string }> }>;
+      };
+      const node = status.nodes.find(n => n.nodeId === 'e2e-proxy');
+      assert.ok(node !== undefined, 'the proxy is listed');
+      assert.ok(
+        node.types.every(t => t.state === 'acked'),
+        JSON.stringify(node.types),
+      );
       assert.ok(during > 0, 'calls went on while the control plane was down');
       assert.deepEqual(load.failures, []);
       assert.equal(load.closedConnections, 0);
