@@ -1,4 +1,4 @@
-import { AerakiError, ErrorCodes } from '../../errors.js';
+import { codecConfigFields, positiveIntegerSetting } from '../../codec/codec-config.js';
 import { DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_DEPTH } from './wire-constants.js';
 
 /**
@@ -17,34 +17,11 @@ export interface DubboCodecConfig {
   readonly maxDepth: number;
 }
 
-function positiveInteger(
-  config: Record<string, unknown>,
-  key: string,
-  fallback: number,
-  max: number,
-): number {
-  const value = config[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new AerakiError(
-      ErrorCodes.CONFIG_INVALID,
-      `dubbo codec config: ${key} must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
 /** Reads the codec config; throws AERAKI_ERR_CONFIG_INVALID naming the bad field. */
 export function parseDubboCodecConfig(config: unknown): DubboCodecConfig {
-  if (config === undefined || config === null) {
-    return { maxBodySize: DEFAULT_MAX_BODY_SIZE, maxDepth: DEFAULT_MAX_DEPTH };
-  }
-  if (typeof config !== 'object' || Array.isArray(config)) {
-    throw new AerakiError(ErrorCodes.CONFIG_INVALID, 'dubbo codec config must be an object');
-  }
-  const fields = config as Record<string, unknown>;
+  const fields = codecConfigFields('dubbo', config);
   return {
-    maxBodySize: positiveInteger(fields, 'maxBodySize', DEFAULT_MAX_BODY_SIZE, 0x7fffffff),
-    maxDepth: positiveInteger(fields, 'maxDepth', DEFAULT_MAX_DEPTH, 4096),
+    maxBodySize: positiveIntegerSetting('dubbo', fields, 'maxBodySize', DEFAULT_MAX_BODY_SIZE, 0x7fffffff),
+    maxDepth: positiveIntegerSetting('dubbo', fields, 'maxDepth', DEFAULT_MAX_DEPTH, 4096),
   };
 }
