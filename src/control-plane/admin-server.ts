@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import { encodeSnapshot } from '../xds/snapshot-codec.js';
 import { resourceToJson } from '../xds/resource-json.js';
 import type { ControlPlane } from './control-plane.js';
@@ -20,20 +20,11 @@ export class ControlPlaneAdminServer {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenHttp(this.server, host, port);
   }
 
   close(): Promise<void> {
-    return new Promise(resolve => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeHttp(this.server);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -41,23 +32,19 @@ export class ControlPlaneAdminServer {
     const snapshot = this.controlPlane.snapshot;
     switch (path) {
       case '/ready':
-        res.writeHead(snapshot === undefined ? 503 : 200, { 'content-type': 'text/plain' });
-        res.end(snapshot === undefined ? 'not ready\n' : 'ready\n');
-        return;
+        return sendText(
+          res,
+          snapshot === undefined ? 503 : 200,
+          snapshot === undefined ? 'not ready\n' : 'ready\n',
+        );
       case '/status':
-        return json(res, this.controlPlane.server.status());
+        return sendJson(res, this.controlPlane.server.status());
       case '/snapshot':
-        return json(res, snapshot ?? null);
+        return sendJson(res, snapshot ?? null);
       case '/resources':
-        return json(res, snapshot === undefined ? [] : encodeSnapshot(snapshot).map(resourceToJson));
+        return sendJson(res, snapshot === undefined ? [] : encodeSnapshot(snapshot).map(resourceToJson));
       default:
-        res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end('not found; try /ready /status /snapshot /resources\n');
+        return sendText(res, 404, 'not found; try /ready /status /snapshot /resources\n');
     }
   }
-}
-
-function json(res: ServerResponse, body: unknown): void {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body, null, 2) + '\n');
 }

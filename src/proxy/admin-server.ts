@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import type { Proxy } from './proxy.js';
 
 /**
@@ -21,13 +21,7 @@ export class AdminServer {
 
   /** Binds `host:port` (port 0 picks a free one) and resolves with the bound port. */
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenHttp(this.server, host, port);
   }
 
   /** Adds `/xds`: where the proxy's xDS subscription stands (versions, last NACK). */
@@ -36,10 +30,7 @@ export class AdminServer {
   }
 
   close(): Promise<void> {
-    return new Promise(resolve => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeHttp(this.server);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -47,15 +38,15 @@ export class AdminServer {
     const proxy = this.proxy;
     switch (path) {
       case '/ready':
-        return text(
+        return sendText(
           res,
           proxy.current === undefined ? 503 : 200,
           proxy.current === undefined ? 'not ready\n' : 'ready\n',
         );
       case '/config_dump':
-        return json(res, proxy.current ?? null);
+        return sendJson(res, proxy.current ?? null);
       case '/clusters':
-        return json(
+        return sendJson(
           res,
           [...proxy.clusters.all()].map(c => ({
             name: c.name,
@@ -70,7 +61,7 @@ export class AdminServer {
           })),
         );
       case '/listeners':
-        return json(
+        return sendJson(
           res,
           [...proxy.listenerMap.values()].map(l => ({
             name: l.name,
@@ -81,21 +72,11 @@ export class AdminServer {
           })),
         );
       case '/routes':
-        return json(res, proxy.current?.routes ?? []);
+        return sendJson(res, proxy.current?.routes ?? []);
       case '/xds':
-        return json(res, this.xdsStatus?.() ?? null);
+        return sendJson(res, this.xdsStatus?.() ?? null);
       default:
-        return text(res, 404, 'not found; try /ready /config_dump /clusters /listeners /routes /xds\n');
+        return sendText(res, 404, 'not found; try /ready /config_dump /clusters /listeners /routes /xds\n');
     }
   }
-}
-
-function json(res: ServerResponse, body: unknown): void {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body, null, 2) + '\n');
-}
-
-function text(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain' });
-  res.end(body);
 }
