@@ -13,8 +13,10 @@ export interface Shape {
   depth: number;
 }
 
-/** What the load generator prints (see bench/native/thrift_loadgen.c). */
+/** What a load generator prints (see bench/native/loadgen_loop.h). */
 export interface LoadgenResult {
+  /** The size of one call on the wire. */
+  request_bytes: number;
   requests: number;
   errors: number;
   conn_failures: number;
@@ -42,6 +44,7 @@ export interface RunResult extends LoadgenResult {
 }
 
 export interface LoadOptions {
+  /** The protocol's compiled load generator. */
   loadgen: string;
   host: string;
   port: number;

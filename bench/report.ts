@@ -1,19 +1,28 @@
 /**
- * Turns benchmark runs into the human table, the ratios between targets and the verdict against the
- * performance goals (DESIGN.md, Performance).
+ * Turns benchmark runs into the human tables (one section per protocol), the ratios between targets
+ * and the verdict against the performance goals (DESIGN.md, Performance).
  */
 import type { RunResult, Shape } from './load.js';
 
-/** The goals the proxy is judged by, at 32 connections. */
-export const GOALS = { minThroughputVsHaproxy: 0.8, maxP99VsHaproxy: 1.5, maxRssMb: 100 } as const;
+/** The goals the proxy is judged by, at 32 connections; the moonshot is reported but not a goal. */
+export const GOALS = {
+  minThroughputVsHaproxy: 0.8,
+  maxP99VsHaproxy: 1.5,
+  maxRssMb: 100,
+  moonshotThroughputVsHaproxy: 1.0,
+} as const;
 
+/** The median runs of one protocol and shape. */
 export interface ShapeResults {
+  /** The protocol's name: thrift, dubbo. */
+  protocol: string;
   shape: Shape;
   /** By target name: direct, haproxy, aeraki. */
   runs: Record<string, RunResult>;
 }
 
 export interface Ratios {
+  protocol: string;
   shape: string;
   haproxyVsDirectRps?: number;
   aerakiVsDirectRps?: number;
@@ -26,6 +35,8 @@ export interface Verdict {
   value: number;
   limit: number;
   pass: boolean;
+  /** A stretch target, reported as reached or not; it never fails the verdict. */
+  moonshot?: boolean;
 }
 
 export function shapeName(shape: Shape): string {
@@ -37,7 +48,8 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
 }
 
 export function ratios(results: ShapeResults[]): Ratios[] {
-  return results.map(({ shape, runs }) => ({
+  return results.map(({ protocol, shape, runs }) => ({
+    protocol,
     shape: shapeName(shape),
     haproxyVsDirectRps: ratio(runs['haproxy']?.rps, runs['direct']?.rps),
     aerakiVsDirectRps: ratio(runs['aeraki']?.rps, runs['direct']?.rps),
@@ -46,44 +58,58 @@ export function ratios(results: ShapeResults[]): Ratios[] {
   }));
 }
 
-/** Goal checks for every shape with 32 or more connections, plus peak RSS. */
-export function verdicts(all: Ratios[], results: ShapeResults[], aerakiPeakRssMb?: number): Verdict[] {
+/**
+ * Goal checks for every protocol and shape with 32 or more connections, plus the peak RSS of each
+ * aeraki process (by the protocols it served), then the throughput moonshots.
+ */
+export function verdicts(
+  all: Ratios[],
+  results: ShapeResults[],
+  aerakiPeakRssMb: Record<string, number> = {},
+): Verdict[] {
   const out: Verdict[] = [];
+  const moonshots: Verdict[] = [];
   all.forEach((r, i) => {
     const shape = results[i]?.shape;
     if (shape === undefined || shape.conns < 32) return;
-    const errors = results[i]?.runs['aeraki']?.errors;
-    if (errors !== undefined)
-      out.push({ check: `${r.shape} aeraki errors`, value: errors, limit: 0, pass: errors === 0 });
+    const name = `${r.protocol} ${r.shape}`;
+    const run = results[i]?.runs['aeraki'];
+    if (run !== undefined) {
+      const errors = run.errors + run.conn_failures;
+      out.push({ check: `${name} aeraki errors`, value: errors, limit: 0, pass: errors === 0 });
+    }
     if (r.aerakiVsHaproxyRps !== undefined) {
       const limit = GOALS.minThroughputVsHaproxy;
       out.push({
-        check: `${r.shape} throughput aeraki/haproxy`,
+        check: `${name} throughput aeraki/haproxy`,
         value: r.aerakiVsHaproxyRps,
         limit,
         pass: r.aerakiVsHaproxyRps >= limit,
+      });
+      const moonshot = GOALS.moonshotThroughputVsHaproxy;
+      moonshots.push({
+        check: `${name} throughput aeraki/haproxy`,
+        value: r.aerakiVsHaproxyRps,
+        limit: moonshot,
+        pass: r.aerakiVsHaproxyRps >= moonshot,
+        moonshot: true,
       });
     }
     if (r.aerakiVsHaproxyP99 !== undefined) {
       const limit = GOALS.maxP99VsHaproxy;
       out.push({
-        check: `${r.shape} p99 aeraki/haproxy`,
+        check: `${name} p99 aeraki/haproxy`,
         value: r.aerakiVsHaproxyP99,
         limit,
         pass: r.aerakiVsHaproxyP99 <= limit,
       });
     }
   });
-  if (aerakiPeakRssMb !== undefined) {
+  for (const [label, rssMb] of Object.entries(aerakiPeakRssMb)) {
     const limit = GOALS.maxRssMb;
-    out.push({
-      check: 'aeraki peak RSS (MiB)',
-      value: aerakiPeakRssMb,
-      limit,
-      pass: aerakiPeakRssMb <= limit,
-    });
+    out.push({ check: `${label} aeraki peak RSS (MiB)`, value: rssMb, limit, pass: rssMb <= limit });
   }
-  return out;
+  return [...out, ...moonshots];
 }
 
 function cpuPct(run: RunResult, role: string): string {
@@ -102,14 +128,13 @@ function table(header: string[], rows: string[][]): string {
 
 const fmt = (n: number | undefined, digits = 2) => (n === undefined ? '-' : n.toFixed(digits));
 
-/** The human-readable report. */
-export function renderText(
-  results: ShapeResults[],
-  all: Ratios[],
-  checks: Verdict[],
-  notes: string[],
-  aerakiPeakRssMb?: number,
-): string {
+/** A protocol as the report names it. */
+export interface ReportSection {
+  name: string;
+  title: string;
+}
+
+function runsTable(results: ShapeResults[]): string {
   const rows: string[][] = [];
   for (const { shape, runs } of results) {
     for (const [target, run] of Object.entries(runs)) {
@@ -128,43 +153,74 @@ export function renderText(
       ]);
     }
   }
-  const out = [
-    table(
-      [
-        'shape',
-        'target',
-        'rps',
-        'p50 µs',
-        'p99 µs',
-        'p99.9 µs',
-        'errors',
-        'cpu% client',
-        'server',
-        'proxy',
-        'other',
-      ],
-      rows,
-    ),
-    '',
-    table(
-      ['shape', '', 'haproxy/direct rps', 'aeraki/direct rps', 'aeraki/haproxy rps', 'aeraki/haproxy p99'],
-      all.map(r => [
-        r.shape,
-        '',
-        fmt(r.haproxyVsDirectRps),
-        fmt(r.aerakiVsDirectRps),
-        fmt(r.aerakiVsHaproxyRps),
-        fmt(r.aerakiVsHaproxyP99),
-      ]),
-    ),
-  ];
-  if (aerakiPeakRssMb !== undefined) out.push('', `aeraki peak RSS: ${aerakiPeakRssMb.toFixed(1)} MiB`);
-  if (checks.length > 0) {
+  return table(
+    [
+      'shape',
+      'target',
+      'rps',
+      'p50 µs',
+      'p99 µs',
+      'p99.9 µs',
+      'errors',
+      'cpu% client',
+      'server',
+      'proxy',
+      'other',
+    ],
+    rows,
+  );
+}
+
+function ratiosTable(all: Ratios[]): string {
+  return table(
+    ['shape', '', 'haproxy/direct rps', 'aeraki/direct rps', 'aeraki/haproxy rps', 'aeraki/haproxy p99'],
+    all.map(r => [
+      r.shape,
+      '',
+      fmt(r.haproxyVsDirectRps),
+      fmt(r.aerakiVsDirectRps),
+      fmt(r.aerakiVsHaproxyRps),
+      fmt(r.aerakiVsHaproxyP99),
+    ]),
+  );
+}
+
+/** The human-readable report: the runs and ratios of each protocol, then the verdict and the notes. */
+export function renderText(
+  sections: readonly ReportSection[],
+  results: ShapeResults[],
+  all: Ratios[],
+  checks: Verdict[],
+  notes: string[],
+  aerakiPeakRssMb: Record<string, number> = {},
+): string {
+  const out: string[] = [];
+  for (const { name, title } of sections) {
+    if (out.length > 0) out.push('');
+    out.push(
+      `${title}:`,
+      '',
+      runsTable(results.filter(r => r.protocol === name)),
+      '',
+      ratiosTable(all.filter(r => r.protocol === name)),
+    );
+  }
+  const rss = Object.entries(aerakiPeakRssMb).map(([label, mb]) => `${label} ${mb.toFixed(1)} MiB`);
+  if (rss.length > 0) out.push('', `aeraki peak RSS: ${rss.join(', ')}`);
+  const goals = checks.filter(c => c.moonshot !== true);
+  const moonshots = checks.filter(c => c.moonshot === true);
+  const value = (c: Verdict) => (Number.isInteger(c.value) ? String(c.value) : fmt(c.value));
+  if (goals.length > 0) {
     out.push('', 'verdict:');
-    for (const c of checks) {
+    for (const c of goals) {
       const op = c.check.includes('throughput') ? '>=' : '<=';
-      const value = Number.isInteger(c.value) ? String(c.value) : fmt(c.value);
-      out.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.check} = ${value} (goal ${op} ${c.limit})`);
+      out.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.check} = ${value(c)} (goal ${op} ${c.limit})`);
+    }
+  }
+  if (moonshots.length > 0) {
+    out.push('', 'moonshot (not a goal):');
+    for (const c of moonshots) {
+      out.push(`  ${c.pass ? 'reached' : 'not yet'}  ${c.check} = ${value(c)} (moonshot >= ${c.limit})`);
     }
   }
   if (notes.length > 0) out.push('', 'notes:', ...notes.map(n => `  - ${n}`));

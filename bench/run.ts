@@ -1,16 +1,20 @@
 /**
- * `npm run bench`: framed binary Thrift through no proxy, HAProxy (TCP mode, one thread) and
- * `aeraki up` (one worker), driven by a lean C client against a lean C server, for several load
- * shapes. Prints a table, the ratios between targets and a verdict against the goals. See bench/README.md.
+ * `npm run bench`: framed binary Thrift and Dubbo (Hessian2) through no proxy, HAProxy (TCP mode, one
+ * thread) and `aeraki up` (one worker), driven by lean C clients against lean C servers, for several
+ * load shapes. Prints a table per protocol, the ratios between targets and a verdict against the goals.
+ * See bench/README.md.
  *
  * Options (each also as an environment variable):
+ *   --protocols LIST  thrift,dubbo (BENCH_PROTOCOLS, default both)
  *   --duration S      measured seconds per run (BENCH_DURATION, default 5)
  *   --warmup S        warm-up seconds before each run (BENCH_WARMUP, default 1)
  *   --shapes LIST     CONNSxDEPTH,... (BENCH_SHAPES, default 1x1,32x1,32x8)
  *   --targets LIST    direct,haproxy,pipe,aeraki (BENCH_TARGETS, default direct,haproxy,aeraki;
  *                     pipe is a bare Node socket.pipe proxy, the cost of one Node hop)
  *   --rounds N        repeat every run N times, interleaved; keep the median by rps (BENCH_ROUNDS, default 1)
- *   --payload BYTES   size of the sayHello string argument (BENCH_PAYLOAD, default 100)
+ *   --payload BYTES   size of the sayHello string argument, both protocols (BENCH_PAYLOAD, default 100)
+ *   --shared-aeraki   serve every protocol from one aeraki process (as one sidecar would) instead of
+ *                     one aeraki process per protocol
  *   --cpu-prof        profile aeraki with node --cpu-prof; print its top functions by self time
  *   --json            print machine-readable results instead of the table
  *   --keep            keep the temporary directory (configs, logs, profiles)
@@ -27,8 +31,11 @@ import type { HotFunction } from './cpu-profile.js';
 import { runLoad } from './load.js';
 import type { RunResult, Shape } from './load.js';
 import { buildNative } from './native-build.js';
+import type { NativePrograms } from './native-build.js';
 import { treePeakRssMb, treeRssMb } from './proc-stats.js';
 import { installCleanupHandlers, stopAll, stopProcess } from './processes.js';
+import { PROTOCOLS, parseProtocols } from './protocols.js';
+import type { Protocol } from './protocols.js';
 import { ratios, renderText, shapeName, verdicts } from './report.js';
 import type { ShapeResults } from './report.js';
 import { haproxyVersion, startAeraki, startHaproxy, startPipeProxy, startServer } from './targets.js';
@@ -41,12 +48,14 @@ const DEFAULT_TARGETS = 'direct,haproxy,aeraki';
 const NOISY_OTHER_CPU_PCT = 25;
 
 interface Options {
+  protocols: Protocol[];
   durationS: number;
   warmupS: number;
   shapes: Shape[];
   targets: string[];
   rounds: number;
   payload: number;
+  sharedAeraki: boolean;
   cpuProf: boolean;
   json: boolean;
   keep: boolean;
@@ -57,12 +66,14 @@ interface Options {
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
+      protocols: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       shapes: { type: 'string' },
       targets: { type: 'string' },
       rounds: { type: 'string' },
       payload: { type: 'string' },
+      'shared-aeraki': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -86,12 +97,16 @@ function parseOptions(): Options {
     if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target '${t}'`);
   }
   return {
+    protocols: parseProtocols(
+      values.protocols ?? env['BENCH_PROTOCOLS'] ?? PROTOCOLS.map(p => p.name).join(','),
+    ),
     durationS: num(values.duration ?? env['BENCH_DURATION'], 5, 'duration'),
     warmupS: num(values.warmup ?? env['BENCH_WARMUP'], 1, 'warmup'),
     shapes,
     targets,
     rounds: Math.max(1, Math.floor(num(values.rounds ?? env['BENCH_ROUNDS'], 1, 'rounds'))),
     payload: Math.floor(num(values.payload ?? env['BENCH_PAYLOAD'], 100, 'payload')),
+    sharedAeraki: values['shared-aeraki'],
     cpuProf: values['cpu-prof'],
     json: values.json,
     keep: values.keep,
@@ -118,6 +133,107 @@ function median(runs: RunResult[]): RunResult {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
+/** Every target of every protocol, by protocol name then target name. */
+type TargetsByProtocol = Map<string, Map<string, Target>>;
+
+/** A running `aeraki up` process and what the bench learns about it. */
+interface AerakiProcess {
+  /** The protocols it serves, joined by '+': `thrift`, `dubbo` or `thrift+dubbo`. */
+  label: string;
+  target: Target;
+  profDir: string;
+  rssSampledMb: number;
+}
+
+interface Started {
+  targets: TargetsByProtocol;
+  servers: Map<string, Target>;
+  aerakis: AerakiProcess[];
+  aerakiFailed: boolean;
+}
+
+/** Starts the C servers, then the proxies in front of them; returns what to drive. */
+async function startTargets(
+  opts: Options,
+  native: Map<string, NativePrograms>,
+  work: string,
+  root: string,
+  notes: string[],
+): Promise<Started> {
+  const targets: TargetsByProtocol = new Map();
+  const servers = new Map<string, Target>();
+  for (const protocol of opts.protocols) {
+    const server = await startServer(native.get(protocol.name)!.server, '127.0.0.1');
+    servers.set(protocol.name, server);
+    targets.set(protocol.name, new Map());
+    if (opts.targets.includes('direct')) targets.get(protocol.name)!.set('direct', server);
+    log(`bench: C ${protocol.name} server on ${server.host}:${server.port} (pid ${server.process.pid})`);
+  }
+  const add = (name: string, byProtocol: Map<string, Target>) => {
+    for (const [protocol, target] of byProtocol) targets.get(protocol)!.set(name, target);
+  };
+
+  if (opts.targets.includes('haproxy')) {
+    const version = haproxyVersion();
+    if (version === undefined) {
+      notes.push(
+        'haproxy is not installed (run scripts/setup.sh); HAProxy runs skipped, no ratios against it',
+      );
+      log('bench: haproxy NOT FOUND, skipping it');
+    } else {
+      const haproxy = await startHaproxy(work, servers);
+      add('haproxy', haproxy);
+      for (const [protocol, t] of haproxy) {
+        log(`bench: ${version}, ${protocol} on ${t.host}:${t.port} (pid ${t.process.pid})`);
+      }
+    }
+  }
+
+  if (opts.targets.includes('pipe')) {
+    for (const [protocol, server] of servers) {
+      const pipe = await startPipeProxy(server);
+      targets.get(protocol)!.set('pipe', pipe);
+      log(`bench: node pipe proxy, ${protocol} on ${pipe.host}:${pipe.port} (pid ${pipe.process.pid})`);
+    }
+  }
+
+  const aerakis: AerakiProcess[] = [];
+  let aerakiFailed = false;
+  if (opts.targets.includes('aeraki')) {
+    // One process per protocol by default, so that each protocol is measured as its own sidecar.
+    const groups = opts.sharedAeraki ? [opts.protocols] : opts.protocols.map(p => [p]);
+    for (const group of groups) {
+      const label = group.map(p => p.name).join('+');
+      const profDir = join(work, `cpu-prof-${label}`);
+      try {
+        const byProtocol = await startAeraki({
+          bin: opts.aerakiBin ?? join(root, 'bin', 'aeraki'),
+          dir: work,
+          label,
+          upstreams: new Map(group.map(p => [p, servers.get(p.name)!])),
+          workers: 1,
+          nodeArgs: [...opts.nodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+        });
+        add('aeraki', byProtocol);
+        for (const [protocol, t] of byProtocol) {
+          log(`bench: aeraki up, ${protocol} on ${t.host}:${t.port} (pid ${t.process.pid})`);
+        }
+        const target = byProtocol.values().next().value as Target;
+        aerakis.push({ label, target, profDir, rssSampledMb: 0 });
+      } catch (err) {
+        aerakiFailed = true;
+        notes.push(`aeraki (${label}) could not start: ${(err as Error).message}`);
+        log(`bench: aeraki (${label}) could not start, skipping it: ${(err as Error).message}`);
+      }
+    }
+  }
+  return { targets, servers, aerakis, aerakiFailed };
+}
+
+function exited(target: Target): boolean {
+  return target.process.exitCode !== null || target.process.signalCode !== null;
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions();
   const root = repoRoot();
@@ -126,166 +242,143 @@ async function main(): Promise<number> {
     if (!opts.keep) rmSync(work, { recursive: true, force: true });
   });
   const notes: string[] = [];
-  let aerakiPeakRssMb: number | undefined;
-  let aerakiRssSampledMb = 0;
-  let hot: HotFunction[] | undefined;
+  const aerakiPeakRssMb: Record<string, number> = {};
+  const hot: Record<string, HotFunction[]> = {};
   let failed = false;
-  let aeraki: Target | undefined;
+  let aerakis: AerakiProcess[] = [];
   try {
-    log(`bench: building C client and server (gcc -O2)`);
-    const native = buildNative(join(root, 'bench', 'native'));
-    const server = await startServer(native.server, '127.0.0.1');
-    log(`bench: C thrift server on ${server.host}:${server.port} (pid ${server.process.pid})`);
-    const targets = new Map<string, Target>();
-    if (opts.targets.includes('direct')) targets.set('direct', server);
-
-    if (opts.targets.includes('haproxy')) {
-      const version = haproxyVersion();
-      if (version === undefined) {
-        notes.push(
-          'haproxy is not installed (run scripts/setup.sh); HAProxy runs skipped, no ratios against it',
-        );
-        log('bench: haproxy NOT FOUND, skipping it');
-      } else {
-        const haproxy = await startHaproxy(work, server);
-        targets.set('haproxy', haproxy);
-        log(`bench: ${version} on ${haproxy.host}:${haproxy.port} (pid ${haproxy.process.pid})`);
-      }
-    }
-
-    if (opts.targets.includes('pipe')) {
-      const pipe = await startPipeProxy(server);
-      targets.set('pipe', pipe);
-      log(`bench: node pipe proxy on ${pipe.host}:${pipe.port} (pid ${pipe.process.pid})`);
-    }
-
-    if (opts.targets.includes('aeraki')) {
-      const profDir = join(work, 'cpu-prof');
-      try {
-        aeraki = await startAeraki({
-          bin: opts.aerakiBin ?? join(root, 'bin', 'aeraki'),
-          dir: work,
-          upstream: server,
-          workers: 1,
-          nodeArgs: [...opts.nodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
-        });
-        targets.set('aeraki', aeraki);
-        log(`bench: aeraki up on ${aeraki.host}:${aeraki.port} (pid ${aeraki.process.pid})`);
-      } catch (err) {
-        failed = true;
-        notes.push(`aeraki could not start: ${(err as Error).message}`);
-        log(`bench: aeraki could not start, skipping it: ${(err as Error).message}`);
-      }
-    }
+    log(`bench: building C clients and servers (gcc -O2)`);
+    const native = buildNative(join(root, 'bench', 'native'), opts.protocols);
+    const started = await startTargets(opts, native, work, root, notes);
+    const { targets, servers } = started;
+    aerakis = started.aerakis;
+    failed = started.aerakiFailed;
 
     const rssTimer =
-      aeraki === undefined
+      aerakis.length === 0
         ? undefined
         : setInterval(() => {
-            aerakiRssSampledMb = Math.max(aerakiRssSampledMb, treeRssMb(aeraki!.process.pid!));
+            for (const a of aerakis)
+              a.rssSampledMb = Math.max(a.rssSampledMb, treeRssMb(a.target.process.pid!));
           }, 250);
 
     const collected = new Map<string, RunResult[]>();
     for (let round = 1; round <= opts.rounds; round++) {
-      for (const shape of opts.shapes) {
-        for (const [name, target] of targets) {
-          const label = `${shapeName(shape)} ${name}${opts.rounds > 1 ? ` (round ${round})` : ''}`;
-          const watch: Record<string, number> = { server: server.process.pid! };
-          if (target !== server) watch['proxy'] = target.process.pid!;
-          try {
-            const run = await runLoad({
-              loadgen: native.loadgen,
-              host: target.host,
-              port: target.port,
-              shape,
-              durationS: opts.durationS,
-              warmupS: opts.warmupS,
-              payload: opts.payload,
-              watch,
-            });
-            const problems = run.errors + run.conn_failures + run.stalls;
-            log(
-              `bench: ${label}: ${Math.round(run.rps)} rps, p50 ${run.p50_us.toFixed(0)} µs, p99 ${run.p99_us.toFixed(0)} µs` +
-                (problems > 0
-                  ? `, ${run.errors} errors, ${run.conn_failures} connection failures, ${run.stalls} stalls`
-                  : ''),
-            );
-            if (problems > 0) {
+      for (const protocol of opts.protocols) {
+        const server = servers.get(protocol.name)!;
+        const loadgen = native.get(protocol.name)!.loadgen;
+        for (const shape of opts.shapes) {
+          for (const [name, target] of targets.get(protocol.name)!) {
+            const label =
+              `${protocol.name} ${shapeName(shape)} ${name}` + (opts.rounds > 1 ? ` (round ${round})` : '');
+            const watch: Record<string, number> = { server: server.process.pid! };
+            if (target !== server) watch['proxy'] = target.process.pid!;
+            try {
+              const run = await runLoad({
+                loadgen,
+                host: target.host,
+                port: target.port,
+                shape,
+                durationS: opts.durationS,
+                warmupS: opts.warmupS,
+                payload: opts.payload,
+                watch,
+              });
+              const problems = run.errors + run.conn_failures + run.stalls;
+              log(
+                `bench: ${label}: ${Math.round(run.rps)} rps, p50 ${run.p50_us.toFixed(0)} µs, p99 ${run.p99_us.toFixed(0)} µs` +
+                  (problems > 0
+                    ? `, ${run.errors} errors, ${run.conn_failures} connection failures, ${run.stalls} stalls`
+                    : ''),
+              );
+              if (problems > 0) {
+                failed = true;
+                notes.push(
+                  `${label}: ${run.errors} errors, ${run.conn_failures} connection failures, ${run.stalls} stalls ` +
+                    `(2 s without a reply), ${run.outstanding} calls outstanding at the end` +
+                    (target.logFile !== undefined ? `; log: ${target.logFile}` : ''),
+                );
+              }
+              const other = run.cpu['other'];
+              const otherPct = other === undefined ? 0 : (100 * (other.user + other.sys)) / run.duration_s;
+              if (otherPct > NOISY_OTHER_CPU_PCT) {
+                notes.push(
+                  `${label}: other processes used ${otherPct.toFixed(0)}% CPU during the run; its figures are unreliable`,
+                );
+              }
+              const key = `${protocol.name}/${shapeName(shape)}/${name}`;
+              collected.set(key, [...(collected.get(key) ?? []), run]);
+            } catch (err) {
+              failed = true;
+              notes.push(`${label}: ${(err as Error).message}`);
+              log(`bench: ${label}: FAILED: ${(err as Error).message}`);
+            }
+            if (exited(target)) {
               failed = true;
               notes.push(
-                `${label}: ${run.errors} errors, ${run.conn_failures} connection failures, ${run.stalls} stalls ` +
-                  `(2 s without a reply), ${run.outstanding} calls outstanding at the end` +
-                  (target.logFile !== undefined ? `; log: ${target.logFile}` : ''),
+                `${name} exited during ${label} (${target.process.exitCode ?? target.process.signalCode})`,
               );
+              // A proxy process may serve several protocols: drop it from each.
+              for (const byName of targets.values()) {
+                if (byName.get(name)?.process === target.process) byName.delete(name);
+              }
             }
-            const other = run.cpu['other'];
-            const otherPct = other === undefined ? 0 : (100 * (other.user + other.sys)) / run.duration_s;
-            if (otherPct > NOISY_OTHER_CPU_PCT) {
-              notes.push(
-                `${label}: other processes used ${otherPct.toFixed(0)}% CPU during the run; its figures are unreliable`,
-              );
-            }
-            const key = `${shapeName(shape)}/${name}`;
-            collected.set(key, [...(collected.get(key) ?? []), run]);
-          } catch (err) {
-            failed = true;
-            notes.push(`${label}: ${(err as Error).message}`);
-            log(`bench: ${label}: FAILED: ${(err as Error).message}`);
-          }
-          if (target.process.exitCode !== null || target.process.signalCode !== null) {
-            failed = true;
-            notes.push(
-              `${name} exited during ${label} (${target.process.exitCode ?? target.process.signalCode})`,
-            );
-            targets.delete(name);
           }
         }
       }
     }
 
     if (rssTimer !== undefined) clearInterval(rssTimer);
-    if (aeraki !== undefined && aeraki.process.exitCode === null) {
-      aerakiPeakRssMb = Math.max(aerakiRssSampledMb, treePeakRssMb(aeraki.process.pid!));
+    for (const a of aerakis) {
+      if (!exited(a.target)) {
+        aerakiPeakRssMb[a.label] = Math.max(a.rssSampledMb, treePeakRssMb(a.target.process.pid!));
+      }
     }
-    if (aeraki !== undefined && opts.cpuProf) {
-      // The profile is written when the process exits cleanly, so stop it before reading.
-      await stopProcess(aeraki.process, 10_000, 'SIGINT');
-      const profDir = join(work, 'cpu-prof');
-      hot = existsSync(profDir) ? summariseProfiles(profDir, root) : [];
-      if (hot.length === 0) notes.push('no CPU profile was written (did aeraki exit cleanly on SIGINT?)');
+    if (opts.cpuProf) {
+      for (const a of aerakis) {
+        // The profile is written when the process exits cleanly, so stop it before reading.
+        await stopProcess(a.target.process, 10_000, 'SIGINT');
+        hot[a.label] = existsSync(a.profDir) ? summariseProfiles(a.profDir, root) : [];
+        if (hot[a.label]!.length === 0) {
+          notes.push(`no CPU profile was written for aeraki (${a.label}) (did it exit cleanly on SIGINT?)`);
+        }
+      }
     }
 
-    const results: ShapeResults[] = opts.shapes.map(shape => {
-      const runs: Record<string, RunResult> = {};
-      for (const name of TARGETS) {
-        const list = collected.get(`${shapeName(shape)}/${name}`);
-        if (list !== undefined) runs[name] = median(list);
-      }
-      return { shape, runs };
-    });
+    const results: ShapeResults[] = opts.protocols.flatMap(protocol =>
+      opts.shapes.map(shape => {
+        const runs: Record<string, RunResult> = {};
+        for (const name of TARGETS) {
+          const list = collected.get(`${protocol.name}/${shapeName(shape)}/${name}`);
+          if (list !== undefined) runs[name] = median(list);
+        }
+        return { protocol: protocol.name, shape, runs };
+      }),
+    );
     const all = ratios(results);
     const checks = verdicts(all, results, aerakiPeakRssMb);
     if (opts.json) {
       const out = {
-        options: opts,
-        results: results.map(r => ({ shape: shapeName(r.shape), runs: r.runs })),
+        options: { ...opts, protocols: opts.protocols.map(p => p.name) },
+        results: results.map(r => ({ protocol: r.protocol, shape: shapeName(r.shape), runs: r.runs })),
         ratios: all,
         aerakiPeakRssMb,
         verdict: checks,
-        cpuProfile: hot,
+        cpuProfile: opts.cpuProf ? hot : undefined,
         notes,
       };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
-      process.stdout.write(`${renderText(results, all, checks, notes, aerakiPeakRssMb)}\n`);
-      if (hot !== undefined && hot.length > 0) {
-        process.stdout.write('\naeraki CPU profile, top functions by self time:\n');
-        for (const h of hot) {
+      process.stdout.write(`${renderText(opts.protocols, results, all, checks, notes, aerakiPeakRssMb)}\n`);
+      for (const [label, functions] of Object.entries(hot)) {
+        if (functions.length === 0) continue;
+        process.stdout.write(`\naeraki (${label}) CPU profile, top functions by self time:\n`);
+        for (const h of functions) {
           process.stdout.write(`  ${h.selfPct.toFixed(1).padStart(5)}%  ${h.name}  ${h.location}\n`);
         }
       }
     }
-    if (failed && aeraki?.logFile !== undefined) opts.keep = true;
+    if (failed && aerakis.length > 0) opts.keep = true;
   } finally {
     await stopAll();
     if (opts.keep) log(`bench: kept ${work}`);

@@ -1,6 +1,8 @@
 /**
- * Starts the processes the load generator talks to: the C Thrift server, HAProxy in TCP mode in front
- * of it, and `aeraki up` in front of it. Each returns where to connect and the PID to watch.
+ * Starts the processes the load generator talks to: a protocol's C server, HAProxy in TCP mode in
+ * front of the servers, and `aeraki up` in front of them. Each returns where to connect and the PID to
+ * watch. HAProxy serves every protocol from one process, one frontend per protocol; an `aeraki up`
+ * process serves the protocols it is given, one listener each.
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startProcess } from './processes.js';
+import type { Protocol } from './protocols.js';
 
 /** A running process the load generator can connect to. */
 export interface Target {
@@ -58,11 +61,11 @@ async function waitListening(child: ChildProcess, host: string, port: number, ms
   throw new Error(`not listening on ${host}:${port} after ${ms} ms`);
 }
 
-/** Starts the C server on a free loopback port. */
+/** Starts a C server on a free loopback port. */
 export async function startServer(binary: string, host: string): Promise<Target> {
   const child = startProcess(binary, [host, '0']);
   const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', code => reject(new Error(`thrift server exited with ${code}`)));
+    child.once('exit', code => reject(new Error(`${binary} exited with ${code}`)));
     createInterface({ input: child.stdout! }).once('line', line => {
       const match = /^listening (\d+)$/.exec(line);
       if (match === null) reject(new Error(`unexpected server output: ${line}`));
@@ -82,10 +85,15 @@ export function haproxyVersion(): string | undefined {
   }
 }
 
-/** Starts HAProxy, TCP mode, one thread, in front of `upstream`. */
-export async function startHaproxy(dir: string, upstream: Target): Promise<Target> {
+/**
+ * Starts HAProxy, TCP mode, one thread, with a frontend in front of each upstream (keyed by protocol);
+ * returns one target per protocol, all of them the same process.
+ */
+export async function startHaproxy(
+  dir: string,
+  upstreams: Map<string, Target>,
+): Promise<Map<string, Target>> {
   const host = '127.0.0.1';
-  const port = await freePort(host);
   // maxconn 4000: higher values need a larger fd limit than this machine's 20000.
   const cfg = [
     'global',
@@ -96,22 +104,32 @@ export async function startHaproxy(dir: string, upstream: Target): Promise<Targe
     '  timeout connect 5s',
     '  timeout client 120s',
     '  timeout server 120s',
-    'frontend bench_in',
-    `  bind ${host}:${port}`,
-    '  default_backend bench_out',
-    'backend bench_out',
-    `  server s1 ${upstream.host}:${upstream.port}`,
-    '',
-  ].join('\n');
+  ];
+  const ports = new Map<string, number>();
+  for (const [name, upstream] of upstreams) {
+    const port = await freePort(host);
+    ports.set(name, port);
+    cfg.push(
+      `frontend ${name}_in`,
+      `  bind ${host}:${port}`,
+      `  default_backend ${name}_out`,
+      `backend ${name}_out`,
+      `  server s1 ${upstream.host}:${upstream.port}`,
+    );
+  }
   const file = join(dir, 'haproxy.cfg');
-  writeFileSync(file, cfg);
+  writeFileSync(file, `${cfg.join('\n')}\n`);
   const logFile = join(dir, 'haproxy.log');
   const child = startProcess('haproxy', ['-f', file, '-db']);
   const log = createWriteStream(logFile);
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  await waitListening(child, host, port, 10_000);
-  return { name: 'haproxy', host, port, process: child, logFile };
+  const targets = new Map<string, Target>();
+  for (const [name, port] of ports) {
+    await waitListening(child, host, port, 10_000);
+    targets.set(name, { name: 'haproxy', host, port, process: child, logFile });
+  }
+  return targets;
 }
 
 /** Starts the Node pipe proxy (bench/pipe-proxy.ts, compiled next to this file) in front of `upstream`. */
@@ -131,19 +149,32 @@ export async function startPipeProxy(upstream: Target): Promise<Target> {
   return { name: 'pipe', host, port, process: child };
 }
 
-/** The `aeraki up` config: one ServiceEntry whose Thrift port routes to the C server. */
-export function aerakiConfig(address: string, port: number, upstream: Target): string {
-  return `apiVersion: networking.istio.io/v1beta1
+/** One protocol's service in the `aeraki up` config. */
+export interface AerakiService {
+  protocol: Protocol;
+  /** The port aeraki listens on, at the protocol's address. */
+  port: number;
+  upstream: Target;
+}
+
+/** The `aeraki up` config: one ServiceEntry per protocol whose port routes to that protocol's C server. */
+export function aerakiConfig(services: readonly AerakiService[]): string {
+  return services
+    .map(({ protocol, port, upstream }) => {
+      const portName = `tcp-metaprotocol-${protocol.name}-bench`;
+      return `apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
-metadata: {name: bench, namespace: default}
+metadata: {name: bench-${protocol.name}, namespace: default}
 spec:
-  hosts: [bench.thrift.svc.cluster.local]
-  addresses: [${address}]
-  ports: [{number: ${port}, name: tcp-metaprotocol-thrift-bench, protocol: TCP}]
+  hosts: [bench.${protocol.name}.svc.cluster.local]
+  addresses: [${protocol.aerakiAddress}]
+  ports: [{number: ${port}, name: ${portName}, protocol: TCP}]
   location: MESH_INTERNAL
   resolution: STATIC
-  endpoints: [{address: ${upstream.host}, ports: {tcp-metaprotocol-thrift-bench: ${upstream.port}}}]
+  endpoints: [{address: ${upstream.host}, ports: {${portName}: ${upstream.port}}}]
 `;
+    })
+    .join('---\n');
 }
 
 /**
@@ -168,24 +199,30 @@ export interface AerakiOptions {
   /** bin/aeraki */
   bin: string;
   dir: string;
-  upstream: Target;
+  /** Names its config directory and log file in `dir` (aeraki-LABEL, aeraki-LABEL.log). */
+  label: string;
+  /** The C server of each protocol to serve. */
+  upstreams: ReadonlyMap<Protocol, Target>;
   workers: number;
   /** Extra node flags before the script, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
 }
 
 /**
- * Starts `aeraki up DIR` and waits for its `"msg":"ready"` log line. Output goes to aeraki.log in `dir`.
+ * Starts `aeraki up DIR` and waits for its `"msg":"ready"` log line; returns one target per protocol,
+ * all of them the same process. Output goes to aeraki-LABEL.log in `dir`.
  */
-export async function startAeraki(opts: AerakiOptions): Promise<Target> {
-  const host = '127.0.50.1';
-  const port = await freePort(host);
-  const configDir = join(opts.dir, 'aeraki-config');
+export async function startAeraki(opts: AerakiOptions): Promise<Map<string, Target>> {
+  const services: AerakiService[] = [];
+  for (const [protocol, upstream] of opts.upstreams) {
+    services.push({ protocol, port: await freePort(protocol.aerakiAddress), upstream });
+  }
+  const configDir = join(opts.dir, `aeraki-${opts.label}`);
   mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, 'bench.yaml'), aerakiConfig(host, port, opts.upstream));
+  writeFileSync(join(configDir, 'bench.yaml'), aerakiConfig(services));
   const args = [...(opts.nodeArgs ?? []), opts.bin, 'up', configDir, ...upFlags(opts.bin, opts.workers)];
   const child = startProcess(process.execPath, args);
-  const logFile = join(opts.dir, 'aeraki.log');
+  const logFile = join(opts.dir, `aeraki-${opts.label}.log`);
   const log = createWriteStream(logFile);
   child.stderr?.pipe(log);
   let tail = '';
@@ -208,6 +245,16 @@ export async function startAeraki(opts: AerakiOptions): Promise<Target> {
       }
     });
   });
-  await waitListening(child, host, port, 5000);
-  return { name: 'aeraki', host, port, process: child, logFile };
+  const targets = new Map<string, Target>();
+  for (const { protocol, port } of services) {
+    await waitListening(child, protocol.aerakiAddress, port, 5000);
+    targets.set(protocol.name, {
+      name: 'aeraki',
+      host: protocol.aerakiAddress,
+      port,
+      process: child,
+      logFile,
+    });
+  }
+  return targets;
 }

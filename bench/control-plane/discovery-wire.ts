@@ -1,0 +1,142 @@
+/**
+ * The few bytes of ADS a simulated proxy needs, read and written by hand so that a thousand proxies in
+ * one process cost little: a response is walked field by field without decoding its resources, and a
+ * request is assembled from a pre-encoded block of resource names shared by every proxy.
+ *
+ * Wire grammar (envoy.service.discovery.v3, proto3):
+ *
+ * ```
+ * DiscoveryResponse = { 1: version_info string, 2: resources Any (repeated), 4: type_url string,
+ *                       5: nonce string, 6: control_plane message }
+ * DiscoveryRequest  = { 1: version_info string, 2: node Node { 1: id string }, 3: resource_names string
+ *                       (repeated), 4: type_url string, 5: response_nonce string }
+ * Any               = { 1: type_url string, 2: value bytes }
+ * Cluster           = { 1: name string, … }
+ * field             = tag (varint: number << 3 | wire type) · payload; wire type 2 = varint length · bytes,
+ *                     0 = varint, 1 = 8 bytes, 5 = 4 bytes
+ * ```
+ */
+
+/** The parts of a DiscoveryResponse a simulated proxy looks at. */
+export interface ResponseHead {
+  readonly versionInfo: string;
+  readonly typeUrl: string;
+  readonly nonce: string;
+  /** `Any.value` of each resource (views into the response), only when asked for. */
+  readonly resources: Buffer[];
+}
+
+function readVarint(buf: Buffer, offset: number): [value: number, next: number] {
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = buf[offset++];
+    if (byte === undefined) throw new Error('truncated varint');
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return [value, offset];
+    scale *= 128;
+  }
+}
+
+/** Calls `onField(number, start, end)` for each length-delimited field of `buf[start, end)`; skips others. */
+function forEachField(
+  buf: Buffer,
+  start: number,
+  end: number,
+  onField: (field: number, from: number, to: number) => void,
+): void {
+  let offset = start;
+  while (offset < end) {
+    const [tag, afterTag] = readVarint(buf, offset);
+    const field = Math.floor(tag / 8);
+    switch (tag & 7) {
+      case 0:
+        offset = readVarint(buf, afterTag)[1];
+        break;
+      case 1:
+        offset = afterTag + 8;
+        break;
+      case 5:
+        offset = afterTag + 4;
+        break;
+      case 2: {
+        const [length, from] = readVarint(buf, afterTag);
+        offset = from + length;
+        onField(field, from, offset);
+        break;
+      }
+      default:
+        throw new Error(`unsupported wire type ${tag & 7}`);
+    }
+  }
+  if (offset !== end) throw new Error('field runs past the end of its message');
+}
+
+/** Version, type and nonce of a response; its resources' values too when `withResources`. */
+export function readResponseHead(buf: Buffer, withResources: boolean): ResponseHead {
+  let versionInfo = '';
+  let typeUrl = '';
+  let nonce = '';
+  const resources: Buffer[] = [];
+  forEachField(buf, 0, buf.length, (field, from, to) => {
+    if (field === 1) versionInfo = buf.toString('utf8', from, to);
+    else if (field === 4) typeUrl = buf.toString('utf8', from, to);
+    else if (field === 5) nonce = buf.toString('utf8', from, to);
+    else if (field === 2 && withResources) {
+      forEachField(buf, from, to, (anyField, valueFrom, valueTo) => {
+        if (anyField === 2) resources.push(buf.subarray(valueFrom, valueTo));
+      });
+    }
+  });
+  return { versionInfo, typeUrl, nonce, resources };
+}
+
+/** The name (field 1) of an encoded Cluster. */
+export function clusterName(value: Buffer): string {
+  let name = '';
+  forEachField(value, 0, value.length, (field, from, to) => {
+    if (field === 1 && name === '') name = value.toString('utf8', from, to);
+  });
+  return name;
+}
+
+function varintBytes(value: number): number[] {
+  const out: number[] = [];
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+  return out;
+}
+
+function lengthDelimited(field: number, payload: Buffer): Buffer {
+  const head = Buffer.from([...varintBytes((field << 3) | 2), ...varintBytes(payload.length)]);
+  return Buffer.concat([head, payload]);
+}
+
+function stringField(field: number, value: string): Buffer {
+  return value === '' ? Buffer.alloc(0) : lengthDelimited(field, Buffer.from(value, 'utf8'));
+}
+
+/** `resource_names` (field 3) for a list of names, encoded once and reused by every request. */
+export function encodeResourceNames(names: readonly string[]): Buffer {
+  return Buffer.concat(names.map(name => lengthDelimited(3, Buffer.from(name, 'utf8'))));
+}
+
+/** A DiscoveryRequest; `nodeId` only on a stream's first request, as Envoy sends it. */
+export function encodeRequest(
+  typeUrl: string,
+  versionInfo: string,
+  nonce: string,
+  names: Buffer,
+  nodeId = '',
+): Buffer {
+  return Buffer.concat([
+    stringField(1, versionInfo),
+    nodeId === '' ? Buffer.alloc(0) : lengthDelimited(2, stringField(1, nodeId)),
+    names,
+    stringField(4, typeUrl),
+    stringField(5, nonce),
+  ]);
+}

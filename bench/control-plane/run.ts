@@ -1,0 +1,427 @@
+/**
+ * `npm run bench:control-plane`: the control plane at scale. For each config size it generates N
+ * services as YAML, times load + validate, translation and xDS encoding in-process, then runs
+ * `aeraki control-plane` as a child process, connects M simulated proxies (ADS streams on loopback),
+ * edits one MetaRouter file and measures how long until every proxy has ACKed the new routes, with the
+ * child's RSS from /proc. Prints a table and checks the goals of the control-plane issue. Not a test.
+ * See bench/control-plane/README.md.
+ *
+ * Options:
+ *   --services LIST    config sizes (default 1000,10000)
+ *   --proxies LIST     simulated proxy counts, run in increasing order against one control plane per
+ *                      size (default 100,1000)
+ *   --edits N          MetaRouter edits per proxy count (default 3; fewer once edits take > 30 s)
+ *   --wave N           proxies connected at a time while syncing (default 100)
+ *   --channels N       HTTP/2 connections the proxies share (default 4)
+ *   --runs N           in-process repeats per stage (default 3; one when a stage takes > 20 s)
+ *   --timeout-s S      limit of each wait: startup, one wave's sync, one edit (default 900)
+ *   --max-rss-mb MB    kill the control plane above this RSS (default 8192)
+ *   --cpu-prof         profile the control plane (node --cpu-prof) and print its hottest functions
+ *   --skip-in-process  do not time the stages in-process
+ *   --keep             keep the temporary directory (config, profiles)
+ *   --json             print the results as JSON instead of tables
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TypeUrls } from '../../src/xds/index.js';
+import { cpuDelta, machineCpu } from '../proc-stats.js';
+import { installCleanupHandlers, stopAll } from '../processes.js';
+import { ControlPlaneProcess, freePort, repositoryRoot } from './control-plane-process.js';
+import { generateConfig, type GeneratedConfig } from './generate-config.js';
+import { measureInProcess } from './in-process.js';
+import { monotonicUs, profilePhases, type PhaseProfile, type PhaseWindow } from './profile-phases.js';
+import { formatReport } from './report.js';
+import {
+  checkGoals,
+  type BenchResult,
+  type ControlPlaneResult,
+  type EditResult,
+  type ProxyResult,
+  type ServiceResult,
+} from './results.js';
+import { ProxyFleet } from './simulated-proxies.js';
+
+interface Options {
+  services: number[];
+  proxies: number[];
+  edits: number;
+  wave: number;
+  channels: number;
+  runs: number;
+  timeoutMs: number;
+  maxRssMb: number;
+  cpuProf: boolean;
+  skipInProcess: boolean;
+  keep: boolean;
+  json: boolean;
+}
+
+/** Edits stop repeating once one proxy count has spent this long on them. */
+const EDIT_BUDGET_MS = 30_000;
+/** In-process stages stop repeating once they have spent this long. */
+const STAGE_BUDGET_MS = 20_000;
+/** Pause between edits, so that two edits never fall into one debounce window. */
+const EDIT_PAUSE_MS = 1000;
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      services: { type: 'string', default: '1000,10000' },
+      proxies: { type: 'string', default: '100,1000' },
+      edits: { type: 'string', default: '3' },
+      wave: { type: 'string', default: '100' },
+      channels: { type: 'string', default: '4' },
+      runs: { type: 'string', default: '3' },
+      'timeout-s': { type: 'string', default: '900' },
+      'max-rss-mb': { type: 'string', default: '8192' },
+      'cpu-prof': { type: 'boolean', default: false },
+      'skip-in-process': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const list = (value: string, name: string): number[] =>
+    value.split(',').map(v => {
+      const n = Number(v.trim());
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`bad --${name}: ${value}`);
+      return n;
+    });
+  const positive = (value: string, name: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`bad --${name}: ${value}`);
+    return n;
+  };
+  return {
+    services: list(values.services, 'services'),
+    proxies: list(values.proxies, 'proxies').sort((a, b) => a - b),
+    edits: Math.floor(positive(values.edits, 'edits')),
+    wave: Math.floor(positive(values.wave, 'wave')),
+    channels: Math.floor(positive(values.channels, 'channels')),
+    runs: Math.floor(positive(values.runs, 'runs')),
+    timeoutMs: positive(values['timeout-s'], 'timeout-s') * 1000,
+    maxRssMb: positive(values['max-rss-mb'], 'max-rss-mb'),
+    cpuProf: values['cpu-prof'],
+    skipInProcess: values['skip-in-process'],
+    keep: values.keep,
+    json: values.json,
+  };
+}
+
+/** Progress goes to stderr, so that stdout holds only the report (or the JSON). */
+function progress(line: string): void {
+  process.stderr.write(`bench:control-plane: ${line}\n`);
+}
+
+class Timeout extends Error {}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+/** `promise`, or a Timeout after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Timeout(`${what}: no result within ${ms / 1000} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `done` every 50 ms until true, or a Timeout; also fails when the control plane died. */
+async function until(done: () => boolean, ms: number, what: string, cp: ControlPlaneProcess): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!done()) {
+    if (cp.exited) {
+      await sleep(200); // let its last stderr lines arrive
+      throw new Error(`control plane ${cp.exitReason()} during ${what}`);
+    }
+    if (performance.now() > deadline) throw new Timeout(`${what}: not done within ${ms / 1000} s`);
+    await sleep(50);
+  }
+}
+
+function benchCpuS(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+function cpuS(cp: ControlPlaneProcess): number {
+  const c = cp.cpu();
+  return c.user + c.sys;
+}
+
+/** Connects proxies up to `target` in waves and waits until all are synced. */
+async function syncProxies(
+  fleet: ProxyFleet,
+  target: number,
+  cp: ControlPlaneProcess,
+  options: Options,
+  windows: PhaseWindow[],
+): Promise<Pick<ProxyResult, 'syncMs' | 'syncedProxies' | 'syncBytes' | 'syncControlPlaneCpuS' | 'error'>> {
+  const bytes0 = fleet.bytesReceived;
+  const cpu0 = cpuS(cp);
+  const t0 = performance.now();
+  const startUs = monotonicUs();
+  try {
+    while (fleet.size < target) {
+      fleet.add(Math.min(options.wave, target - fleet.size));
+      await until(
+        () => fleet.syncedCount() === fleet.size,
+        options.timeoutMs,
+        `syncing ${fleet.size} proxies`,
+        cp,
+      );
+      progress(`  ${fleet.size} proxies synced after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    windows.push({ phase: `sync to ${target} proxies`, startUs, endUs: monotonicUs() });
+    return {
+      syncMs: performance.now() - t0,
+      syncedProxies: fleet.size,
+      syncBytes: fleet.bytesReceived - bytes0,
+      syncControlPlaneCpuS: cpuS(cp) - cpu0,
+    };
+  } catch (err) {
+    windows.push({ phase: `sync to ${target} proxies`, startUs, endUs: monotonicUs() });
+    return {
+      syncMs: null,
+      syncedProxies: fleet.syncedCount(),
+      syncBytes: fleet.bytesReceived - bytes0,
+      syncControlPlaneCpuS: cpuS(cp) - cpu0,
+      error: `${(err as Error).message}${fleet.failedCount > 0 ? `; ${fleet.failedCount} streams failed, e.g. ${fleet.failed[0]}` : ''}`,
+    };
+  }
+}
+
+/** Edits service 0's MetaRouter and follows the new route version to every proxy. */
+async function measureEdit(
+  config: GeneratedConfig,
+  v1Weight: number,
+  fleet: ProxyFleet,
+  cp: ControlPlaneProcess,
+  options: Options,
+  windows: PhaseWindow[],
+): Promise<EditResult> {
+  const rds = TypeUrls.routeConfiguration;
+  const baseline = fleet.commonAckedVersion(rds);
+  if (baseline === undefined || baseline === '') throw new Error('proxies disagree on the route version');
+  const publishesBefore = cp.publishes.length;
+  const bytes0 = fleet.bytesReceived;
+  const cpCpu0 = cpuS(cp);
+  const benchCpu0 = benchCpuS();
+  fleet.resetSeen();
+  const acks = fleet.allAcked(rds, v => v !== baseline && v !== '');
+  const wall0 = Date.now();
+  const t0 = performance.now();
+  const startUs = monotonicUs();
+  await writeFile(config.editedFile, config.editedContent(v1Weight));
+  let ackTimes: number[] | undefined;
+  void acks.done.then(times => (ackTimes = times));
+  try {
+    await until(() => ackTimes !== undefined, options.timeoutMs, 'edit → all ACKed', cp);
+  } catch (err) {
+    if (!(err instanceof Timeout)) throw err;
+  }
+  windows.push({ phase: `edits with ${fleet.size} proxies`, startUs, endUs: monotonicUs() });
+  const publish = cp.publishes[publishesBefore];
+  const version = fleet.commonAckedVersion(rds);
+  const seen = version === undefined ? {} : fleet.seen(rds, version);
+  return {
+    publishMs: publish === undefined ? null : publish.at - wall0,
+    firstResponseMs: seen.first === undefined ? null : seen.first - t0,
+    lastResponseMs: seen.last === undefined ? null : seen.last - t0,
+    allAckedMs: ackTimes === undefined ? null : Math.max(...ackTimes) - t0,
+    ackedProxies: acks.count(),
+    bytesReceived: fleet.bytesReceived - bytes0,
+    controlPlaneCpuS: cpuS(cp) - cpCpu0,
+    benchCpuS: benchCpuS() - benchCpu0,
+  };
+}
+
+async function runControlPlane(
+  config: GeneratedConfig,
+  work: string,
+  options: Options,
+): Promise<{
+  controlPlane: ControlPlaneResult;
+  proxies: ProxyResult[];
+  profileDir?: string;
+  windows: PhaseWindow[];
+}> {
+  const port = await freePort();
+  const windows: PhaseWindow[] = [];
+  const spawnUs = monotonicUs();
+  const profileDir = options.cpuProf ? join(work, `cpu-prof-${config.services}`) : undefined;
+  const cp = new ControlPlaneProcess({
+    configDir: config.dir,
+    port,
+    maxRssMb: options.maxRssMb,
+    ...(profileDir === undefined ? {} : { cpuProfileDir: profileDir }),
+  });
+  const proxies: ProxyResult[] = [];
+  const t0 = performance.now();
+  let startupMs: number | null = null;
+  let idleRssMb = 0;
+  let error: string | undefined;
+  let fleet: ProxyFleet | undefined;
+  try {
+    await within(cp.whenReady(), options.timeoutMs, 'control plane startup');
+    startupMs = performance.now() - t0;
+    windows.push({
+      phase: 'startup (load, translate, encode, listen)',
+      startUs: spawnUs,
+      endUs: monotonicUs(),
+    });
+    progress(`control plane ready after ${(startupMs / 1000).toFixed(1)} s (pid ${cp.pid}, port ${port})`);
+    await sleep(1000);
+    idleRssMb = cp.rssMb();
+    fleet = new ProxyFleet({ target: `127.0.0.1:${port}`, channels: options.channels });
+    let weight = 80;
+    for (const count of options.proxies) {
+      cp.takePhaseMaxRssMb();
+      progress(`connecting ${count} proxies`);
+      const sync = await syncProxies(fleet, count, cp, options, windows);
+      const rssAfterSyncMb = cp.rssMb();
+      const edits: EditResult[] = [];
+      let editError: string | undefined;
+      if (sync.error === undefined) {
+        const started = performance.now();
+        try {
+          while (edits.length < options.edits) {
+            await sleep(EDIT_PAUSE_MS);
+            weight = weight === 80 ? 20 : 80;
+            const edit = await measureEdit(config, weight, fleet, cp, options, windows);
+            edits.push(edit);
+            progress(
+              `  edit ${edits.length}: published ${edit.publishMs ?? '-'} ms, all ${edit.ackedProxies} ACKed ${edit.allAckedMs?.toFixed(0) ?? 'timeout'} ms`,
+            );
+            if (edit.allAckedMs === null || performance.now() - started > EDIT_BUDGET_MS) break;
+          }
+        } catch (err) {
+          editError = (err as Error).message;
+          progress(`error: ${editError}`);
+        }
+      }
+      const error = sync.error ?? editError;
+      proxies.push({
+        ...sync,
+        proxies: count,
+        rssAfterSyncMb,
+        maxRssMb: cp.takePhaseMaxRssMb(),
+        edits,
+        ...(error === undefined ? {} : { error }),
+      });
+      if (error !== undefined) break;
+    }
+  } catch (err) {
+    error = (err as Error).message;
+    progress(`error: ${error}`);
+  }
+  const peakRssMb = cp.peakRssMb();
+  const cpu = cpuS(cp);
+  if (cp.exited) error = `control plane ${cp.exitReason()}`;
+  fleet?.close();
+  await cp.stop(profileDir === undefined ? 5000 : 60_000);
+  return {
+    controlPlane: {
+      startupMs,
+      idleRssMb,
+      peakRssMb,
+      cpuS: cpu,
+      errors: cp.errors,
+      ...(error === undefined ? {} : { error }),
+    },
+    proxies,
+    windows,
+    ...(profileDir === undefined ? {} : { profileDir }),
+  };
+}
+
+async function runSize(services: number, work: string, options: Options): Promise<ServiceResult> {
+  const dir = join(work, `config-${services}`);
+  const g0 = performance.now();
+  await mkdir(dir);
+  const config = await generateConfig(dir, services);
+  const generateMs = performance.now() - g0;
+  progress(
+    `${services} services: ${config.files} files, ${config.documents} documents, ${(config.bytes / 1e6).toFixed(1)} MB`,
+  );
+  const inProcess = options.skipInProcess
+    ? undefined
+    : await measureInProcess(dir, options.runs, STAGE_BUDGET_MS, line => progress(`  ${line}`));
+  const run = await runControlPlane(config, work, options);
+  const profile = run.profileDir === undefined ? undefined : phasesSafe(run.profileDir, run.windows);
+  return {
+    services,
+    config: { files: config.files, documents: config.documents, bytes: config.bytes },
+    generateMs,
+    ...(inProcess === undefined ? {} : { inProcess }),
+    controlPlane: run.controlPlane,
+    proxies: run.proxies,
+    ...(profile === undefined ? {} : { profile }),
+  };
+}
+
+function phasesSafe(dir: string, windows: readonly PhaseWindow[]): PhaseProfile[] | undefined {
+  try {
+    return profilePhases(dir, repositoryRoot(), windows);
+  } catch (err) {
+    progress(`cannot read the CPU profile: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const work = mkdtempSync(join(tmpdir(), 'aeraki-bench-cp-'));
+  const cleanup = (): void => {
+    if (!options.keep) rmSync(work, { recursive: true, force: true });
+  };
+  installCleanupHandlers(cleanup);
+  const started = performance.now();
+  const machine0 = machineCpu();
+  const benchCpu0 = benchCpuS();
+  const loadAverage = loadavg();
+  const services: ServiceResult[] = [];
+  let otherCpuS = 0;
+  try {
+    for (const n of options.services) {
+      services.push(await runSize(n, work, options));
+    }
+    // Everything the machine ran minus what the benchmark and its control planes ran.
+    const machine = cpuDelta(machine0, machineCpu());
+    const ours = benchCpuS() - benchCpu0 + services.reduce((s, r) => s + (r.controlPlane?.cpuS ?? 0), 0);
+    otherCpuS = Math.max(0, machine.user + machine.sys - ours);
+  } finally {
+    await stopAll();
+    cleanup();
+    if (options.keep) progress(`kept ${work}`);
+  }
+  const totalMs = performance.now() - started;
+  const result: BenchResult = {
+    command: `npm run bench:control-plane -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: { cpus: cpus().length, loadAverage, node: process.version },
+    options: { ...options },
+    services,
+    goals: checkGoals(services),
+    otherCpuShare: otherCpuS / ((totalMs / 1000) * cpus().length),
+    totalMs,
+  };
+  process.stdout.write(options.json ? JSON.stringify(result, null, 2) + '\n' : formatReport(result) + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  err => {
+    process.stderr.write(`bench:control-plane: ${(err as Error).stack ?? String(err)}\n`);
+    void stopAll().finally(() => process.exit(1));
+  },
+);

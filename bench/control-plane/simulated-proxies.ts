@@ -1,0 +1,313 @@
+/**
+ * Many simulated proxies in one process, each one state-of-the-world ADS stream that behaves as a proxy
+ * does on the wire: it subscribes to clusters and listeners (wildcard), then to the endpoints of every
+ * cluster and the route table of every listener, and ACKs every response with the names it wants.
+ *
+ * What it does not do is apply the resources: it reads only version, type and nonce of each response,
+ * and works out the names to subscribe to once per distinct CDS/LDS version (shared by all proxies),
+ * so the benchmark measures the control plane, not a thousand proxies' decoding. Streams share a few
+ * grpc-js channels (HTTP/2 connections), many streams each.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ADS_METHOD_PATH, decodeListener, TypeUrls } from '../../src/xds/index.js';
+import { clusterName, encodeRequest, encodeResourceNames, readResponseHead } from './discovery-wire.js';
+
+/** Names a proxy subscribes to, and their encoding, shared by every proxy that wants the same. */
+interface NameList {
+  readonly names: readonly string[];
+  readonly encoded: Buffer;
+}
+
+const EMPTY_NAMES: NameList = { names: [], encoded: Buffer.alloc(0) };
+
+/** What one type of one stream last received and ACKed. */
+interface TypeProgress {
+  version: string;
+  nonce: string;
+  acked: string;
+  /** Names subscribed to (EDS/RDS); empty for the wildcard types. */
+  subscription: NameList;
+  /** The subscription changed and no response has come since. */
+  awaiting: boolean;
+}
+
+/** Resolved once every stream has ACKed a version `accept` says yes to. */
+interface AckWaiter {
+  readonly typeUrl: string;
+  readonly accept: (version: string) => boolean;
+  readonly done: Set<SimulatedProxy>;
+  /** Time each stream sent its ACK (performance.now()). */
+  readonly ackTimes: number[];
+  readonly resolve: (ackTimes: number[]) => void;
+}
+
+const ALL_TYPES = [
+  TypeUrls.cluster,
+  TypeUrls.clusterLoadAssignment,
+  TypeUrls.listener,
+  TypeUrls.routeConfiguration,
+];
+
+class SimulatedProxy {
+  readonly progress = new Map<string, TypeProgress>();
+  private readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
+
+  constructor(
+    private readonly fleet: ProxyFleet,
+    channel: grpc.Client,
+    readonly nodeId: string,
+  ) {
+    for (const typeUrl of ALL_TYPES)
+      this.progress.set(typeUrl, {
+        version: '',
+        nonce: '',
+        acked: '',
+        subscription: EMPTY_NAMES,
+        awaiting: false,
+      });
+    this.call = channel.makeBidiStreamRequest(
+      ADS_METHOD_PATH,
+      (request: Buffer) => request,
+      (bytes: Buffer) => bytes,
+    );
+    this.call.on('data', (response: Buffer) => this.onResponse(response));
+    this.call.on('error', (err: grpc.ServiceError) => fleet.streamFailed(this, err));
+    this.call.write(encodeRequest(TypeUrls.cluster, '', '', EMPTY_NAMES.encoded, nodeId));
+    this.call.write(encodeRequest(TypeUrls.listener, '', '', EMPTY_NAMES.encoded));
+  }
+
+  /** True once every type has been ACKed for the names the latest clusters and listeners call for. */
+  get synced(): boolean {
+    for (const typeUrl of ALL_TYPES) {
+      const p = this.progress.get(typeUrl);
+      if (p === undefined || p.acked === '' || p.awaiting) return false;
+    }
+    const cds = this.progress.get(TypeUrls.cluster)!;
+    const lds = this.progress.get(TypeUrls.listener)!;
+    return (
+      this.progress.get(TypeUrls.clusterLoadAssignment)!.subscription ===
+        this.fleet.namesFor(TypeUrls.cluster, cds.acked) &&
+      this.progress.get(TypeUrls.routeConfiguration)!.subscription ===
+        this.fleet.namesFor(TypeUrls.listener, lds.acked)
+    );
+  }
+
+  close(): void {
+    this.call.removeAllListeners('error');
+    this.call.on('error', () => {});
+    this.call.cancel();
+  }
+
+  private onResponse(response: Buffer): void {
+    const receivedAt = performance.now();
+    this.fleet.bytesReceived += response.length;
+    this.fleet.responses++;
+    const head = readResponseHead(response, false);
+    const { typeUrl, versionInfo } = head;
+    this.fleet.sawResponse(typeUrl, versionInfo, receivedAt);
+    const p = this.progress.get(typeUrl);
+    if (p === undefined) return;
+    p.version = versionInfo;
+    p.nonce = head.nonce;
+    p.awaiting = false;
+    // ACK with the names asked for; then, for clusters and listeners, follow the names they imply.
+    this.send(typeUrl, p);
+    p.acked = versionInfo;
+    this.fleet.acked(this, typeUrl, versionInfo, performance.now());
+    if (typeUrl !== TypeUrls.cluster && typeUrl !== TypeUrls.listener) return;
+    const names =
+      this.fleet.namesFor(typeUrl, versionInfo) ??
+      this.fleet.namesFrom(typeUrl, versionInfo, readResponseHead(response, true).resources);
+    this.resubscribe(
+      typeUrl === TypeUrls.cluster ? TypeUrls.clusterLoadAssignment : TypeUrls.routeConfiguration,
+      names,
+    );
+  }
+
+  private resubscribe(typeUrl: string, names: NameList): void {
+    const p = this.progress.get(typeUrl)!;
+    if (p.subscription === names) return;
+    p.subscription = names;
+    p.awaiting = true;
+    this.send(typeUrl, p);
+  }
+
+  private send(typeUrl: string, p: TypeProgress): void {
+    const request = encodeRequest(typeUrl, p.version, p.nonce, p.subscription.encoded);
+    this.fleet.bytesSent += request.length;
+    this.call.write(request);
+  }
+}
+
+export interface FleetOptions {
+  /** `host:port` of the ADS server. */
+  readonly target: string;
+  /** HTTP/2 connections shared by the streams. */
+  readonly channels: number;
+}
+
+/** A set of simulated proxies and what they have ACKed. */
+export class ProxyFleet {
+  private readonly channels: grpc.Client[] = [];
+  private readonly proxies = new Set<SimulatedProxy>();
+  private readonly names = new Map<string, NameList>();
+  private readonly waiters = new Set<AckWaiter>();
+  private readonly firstSeen = new Map<string, number>();
+  private readonly lastSeen = new Map<string, number>();
+  private readonly failures: string[] = [];
+  private failureCount = 0;
+  private nextId = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+  responses = 0;
+
+  constructor(options: FleetOptions) {
+    for (let i = 0; i < options.channels; i++) {
+      this.channels.push(
+        new grpc.Client(options.target, grpc.credentials.createInsecure(), {
+          // A channel of its own for each client, else grpc-js shares one connection between them.
+          'grpc.use_local_subchannel_pool': 1,
+          'grpc.max_receive_message_length': -1,
+          'grpc.max_send_message_length': -1,
+        }),
+      );
+    }
+  }
+
+  get size(): number {
+    return this.proxies.size;
+  }
+
+  /** The first streams that ended with an error, with the reason. */
+  get failed(): readonly string[] {
+    return this.failures;
+  }
+
+  /** How many streams ended with an error. */
+  get failedCount(): number {
+    return this.failureCount;
+  }
+
+  /** Opens `count` more streams, spread round-robin over the channels. */
+  add(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const id = this.nextId++;
+      const channel = this.channels[id % this.channels.length]!;
+      this.proxies.add(new SimulatedProxy(this, channel, `bench-proxy-${id}`));
+    }
+  }
+
+  /** Number of streams that are fully synced. */
+  syncedCount(): number {
+    let n = 0;
+    for (const p of this.proxies) if (p.synced) n++;
+    return n;
+  }
+
+  /** The version every stream has ACKed for `typeUrl`, or undefined if they differ. */
+  commonAckedVersion(typeUrl: string): string | undefined {
+    let version: string | undefined;
+    for (const p of this.proxies) {
+      const acked = p.progress.get(typeUrl)?.acked ?? '';
+      if (version === undefined) version = acked;
+      else if (version !== acked) return undefined;
+    }
+    return version;
+  }
+
+  /**
+   * Follows the ACKs of `typeUrl` until every stream has ACKed a version that `accept` takes (streams
+   * already there count at the time of the call): `done` resolves with each stream's ACK time,
+   * `count` says how many are there so far.
+   */
+  allAcked(
+    typeUrl: string,
+    accept: (version: string) => boolean,
+  ): { done: Promise<number[]>; count(): number } {
+    let waiter: AckWaiter | undefined;
+    const done = new Promise<number[]>(resolve => {
+      waiter = { typeUrl, accept, done: new Set(), ackTimes: [], resolve };
+    });
+    const w = waiter!;
+    const now = performance.now();
+    for (const p of this.proxies) {
+      const acked = p.progress.get(typeUrl)?.acked ?? '';
+      if (acked !== '' && accept(acked)) {
+        w.done.add(p);
+        w.ackTimes.push(now);
+      }
+    }
+    if (w.done.size === this.proxies.size) w.resolve(w.ackTimes);
+    else this.waiters.add(w);
+    return { done, count: () => w.done.size };
+  }
+
+  /** Forgets when versions were seen: a version can come back (an edit undone). */
+  resetSeen(): void {
+    this.firstSeen.clear();
+    this.lastSeen.clear();
+  }
+
+  /** When a response of this type and version first and last reached any stream (performance.now()). */
+  seen(typeUrl: string, version: string): { first?: number; last?: number } {
+    const key = `${typeUrl} ${version}`;
+    return { first: this.firstSeen.get(key), last: this.lastSeen.get(key) };
+  }
+
+  close(): void {
+    for (const p of this.proxies) p.close();
+    this.proxies.clear();
+    for (const c of this.channels) c.close();
+    this.waiters.clear();
+  }
+
+  /** The names a CDS/LDS version calls for, if known. */
+  namesFor(typeUrl: string, version: string): NameList | undefined {
+    return this.names.get(`${typeUrl} ${version}`);
+  }
+
+  /** Endpoint names of a CDS response, or route table names of an LDS one; worked out once per version. */
+  namesFrom(typeUrl: string, version: string, resources: readonly Buffer[]): NameList {
+    const key = `${typeUrl} ${version}`;
+    const known = this.names.get(key);
+    if (known !== undefined) return known;
+    const names =
+      typeUrl === TypeUrls.cluster
+        ? resources.map(clusterName)
+        : [...new Set(resources.map(r => decodeListener(r).listener.routeConfigName))];
+    names.sort();
+    // A new version with the same names keeps the same list, so proxies do not resubscribe.
+    for (const list of this.names.values()) {
+      if (list.names.length === names.length && list.names.every((n, i) => n === names[i])) {
+        this.names.set(key, list);
+        return list;
+      }
+    }
+    const list: NameList = { names, encoded: encodeResourceNames(names) };
+    this.names.set(key, list);
+    return list;
+  }
+
+  sawResponse(typeUrl: string, version: string, at: number): void {
+    const key = `${typeUrl} ${version}`;
+    if (!this.firstSeen.has(key)) this.firstSeen.set(key, at);
+    this.lastSeen.set(key, at);
+  }
+
+  acked(proxy: SimulatedProxy, typeUrl: string, version: string, at: number): void {
+    for (const waiter of this.waiters) {
+      if (waiter.typeUrl !== typeUrl || waiter.done.has(proxy) || !waiter.accept(version)) continue;
+      waiter.done.add(proxy);
+      waiter.ackTimes.push(at);
+      if (waiter.done.size === this.proxies.size) {
+        this.waiters.delete(waiter);
+        waiter.resolve(waiter.ackTimes);
+      }
+    }
+  }
+
+  streamFailed(proxy: SimulatedProxy, err: grpc.ServiceError): void {
+    this.failureCount++;
+    if (this.failures.length < 20) this.failures.push(`${proxy.nodeId}: ${err.message}`);
+  }
+}

@@ -1,0 +1,57 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { Metadata } from '../../../../src/codec/index.js';
+import type { RequestContext } from '../../../../src/filters/filter.js';
+import { LocalRateLimitFilter } from '../../../../src/filters/local-ratelimit/local-ratelimit-filter.js';
+
+interface Reply {
+  kind: string;
+  message: string;
+}
+
+function requestFor(method: string, replies: Reply[]): RequestContext {
+  const metadata = new Metadata();
+  metadata.set('method', method);
+  const ctx = {
+    request: { metadata },
+    sendLocalReply: (kind: string, message: string) => replies.push({ kind, message }),
+  };
+  return ctx as unknown as RequestContext;
+}
+
+describe('LocalRateLimitFilter', () => {
+  test('condition bucket 2/60s inside default 5/60s: exactly 2 of 10 sayHello pass', () => {
+    const filter = new LocalRateLimitFilter(
+      {
+        tokenBucket: { maxTokens: 5, tokensPerFill: 5, fillIntervalMs: 60_000 },
+        conditions: [
+          {
+            match: [{ name: 'method', kind: 'exact', value: 'sayHello' }],
+            tokenBucket: { maxTokens: 2, tokensPerFill: 2, fillIntervalMs: 60_000 },
+          },
+        ],
+      },
+      () => 0,
+    );
+    const replies: Reply[] = [];
+    let passed = 0;
+    for (let i = 0; i < 10; i++)
+      if (filter.onRequest(requestFor('sayHello', replies)) === 'continue') passed++;
+    assert.equal(passed, 2);
+    assert.equal(replies.length, 8);
+    assert.equal(replies[0]?.kind, 'over-limit');
+    assert.match(replies[0]?.message ?? '', /local rate limit: sayHello has been rate limited/);
+    assert.deepEqual(filter.stats, { ok: 2, rate_limited: 8 });
+    // Other methods draw from the default bucket.
+    let others = 0;
+    for (let i = 0; i < 10; i++) if (filter.onRequest(requestFor('ping', replies)) === 'continue') others++;
+    assert.equal(others, 5);
+  });
+
+  test('no bucket configured means no limit', () => {
+    const filter = new LocalRateLimitFilter({ conditions: [] });
+    const replies: Reply[] = [];
+    for (let i = 0; i < 20; i++) assert.equal(filter.onRequest(requestFor('x', replies)), 'continue');
+    assert.equal(replies.length, 0);
+  });
+});
