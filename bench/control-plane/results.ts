@@ -113,6 +113,8 @@ export function checkGoals(services: readonly ServiceResult[]): GoalCheck[] {
   for (const { s, p } of withThousand) {
     const worst = worstEdit(p);
     const attempted = p.edits.length > 0;
+    // A control plane that died before the proxies were updated failed the goal.
+    const died = s.controlPlane?.error !== undefined;
     goals.push({
       goal: `1,000 proxies updated in < ${GOAL_UPDATE_MS} ms (at ${s.services} services)`,
       measured:
@@ -120,9 +122,15 @@ export function checkGoals(services: readonly ServiceResult[]): GoalCheck[] {
           ? `${worst.toFixed(0)} ms (worst of ${p.edits.length})`
           : attempted
             ? 'not all proxies ACKed in time'
-            : `not measured: ${p.error ?? 'proxies never synced'}`,
+            : `not updated: ${(p.error ?? 'proxies never synced').slice(0, 160)}`,
       status:
-        worst === null ? (attempted ? 'FAIL' : 'not measured') : worst < GOAL_UPDATE_MS ? 'pass' : 'FAIL',
+        worst === null
+          ? attempted || died
+            ? 'FAIL'
+            : 'not measured'
+          : worst < GOAL_UPDATE_MS
+            ? 'pass'
+            : 'FAIL',
     });
   }
 
