@@ -25,7 +25,7 @@ import {
   attributeFromHeaderMatcher,
   headerMatcherFromAttribute,
   mirrorFractionFromPercent,
-  percentFromMirrorFraction,
+  mirrorPoliciesFromProto,
   weightedClustersFromProto,
   weightedClustersToProto,
 } from './route-parts.js';
@@ -113,15 +113,7 @@ function routeFromProto(route: ProtoObject, label: string, path: string): RouteR
     }
     return key;
   });
-  const mirrors = ((action['request_mirror_policies'] ?? []) as ProtoObject[]).map((policy, i) => {
-    const where = `${at}.request_mirror_policies[${i}]`;
-    const cluster = typeof policy['cluster'] === 'string' ? policy['cluster'] : '';
-    if (cluster === '') throw invalidResource(label, `${where}.cluster`, 'must not be empty');
-    return {
-      cluster,
-      percent: percentFromMirrorFraction(policy['runtime_fraction'], label, `${where}.runtime_fraction`),
-    };
-  });
+  const mirrors = mirrorPoliciesFromProto(action['request_mirror_policies'], label, at);
   const match = (route['match'] ?? {}) as ProtoObject;
   const decoded: RouteResource = {
     name: typeof route['name'] === 'string' ? route['name'] : '',

@@ -13,7 +13,7 @@
  *   percent × 10000, denominator: MILLION}` as Aeraki writes; any denominator decodes; absent is 100%.
  */
 import { RE2JS } from 're2js';
-import type { AttributeMatcher, WeightedCluster } from './resources.js';
+import type { AttributeMatcher, MirrorPolicy, WeightedCluster } from './resources.js';
 import type { ProtoObject } from './proto-message.js';
 import { invalidResource } from './invalid-resource.js';
 import { wrapperValue } from './well-known.js';
@@ -130,4 +130,17 @@ export function percentFromMirrorFraction(fraction: unknown, label: string, path
     throw invalidResource(label, `${path}.default_value.denominator`, 'is unknown');
   const numerator = Number(value['numerator'] ?? 0);
   return Math.min(100, (numerator * 100) / denominator);
+}
+
+/** `request_mirror_policies` of a route action (Envoy's and MetaProtocol's share the shape). */
+export function mirrorPoliciesFromProto(policies: unknown, label: string, at: string): MirrorPolicy[] {
+  return ((policies ?? []) as ProtoObject[]).map((policy, i) => {
+    const where = `${at}.request_mirror_policies[${i}]`;
+    const cluster = typeof policy['cluster'] === 'string' ? policy['cluster'] : '';
+    if (cluster === '') throw invalidResource(label, `${where}.cluster`, 'must not be empty');
+    return {
+      cluster,
+      percent: percentFromMirrorFraction(policy['runtime_fraction'], label, `${where}.runtime_fraction`),
+    };
+  });
 }

@@ -2,7 +2,7 @@
  * Config builders for Dubbo services, next to the harness's generic ones (DestinationRule, MetaRouter,
  * destinations, config directories): a ServiceEntry whose port selects the Dubbo codec.
  */
-import type { ConfigDocument, EndpointSpec } from '../harness/index.js';
+import { staticServiceEntry, type ConfigDocument, type EndpointSpec } from '../harness/index.js';
 
 /** The port name that selects the MetaProtocol proxy with the Dubbo codec. */
 export function dubboPortName(name: string): string {
@@ -20,24 +20,7 @@ export interface DubboServiceEntrySpec {
 }
 
 export function dubboServiceEntry(spec: DubboServiceEntrySpec): ConfigDocument {
-  const portName = dubboPortName(spec.name);
-  return {
-    apiVersion: 'networking.istio.io/v1beta1',
-    kind: 'ServiceEntry',
-    metadata: { name: spec.name, namespace: 'default' },
-    spec: {
-      hosts: [spec.host],
-      addresses: [...spec.addresses],
-      ports: [{ number: spec.port, name: portName, protocol: 'TCP' }],
-      location: 'MESH_INTERNAL',
-      resolution: 'STATIC',
-      endpoints: spec.endpoints.map(e => ({
-        address: e.address,
-        ports: { [portName]: e.port },
-        labels: { ...e.labels },
-      })),
-    },
-  };
+  return staticServiceEntry(spec, dubboPortName(spec.name));
 }
 
 /** A MetaRouter attribute match with one string matcher, e.g. `attributeMatch('method', {prefix: 'get'})`. */

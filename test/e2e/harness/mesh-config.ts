@@ -34,7 +34,14 @@ export function thriftPortName(name: string): string {
 
 /** A ServiceEntry whose port selects the Thrift codec; endpoints give their port via the `ports` map. */
 export function thriftServiceEntry(spec: ThriftServiceEntrySpec): ConfigDocument {
-  const portName = thriftPortName(spec.name);
+  return staticServiceEntry(spec, thriftPortName(spec.name));
+}
+
+/**
+ * A STATIC mesh-internal ServiceEntry with one port named `portName` (whose name selects the codec)
+ * and endpoints mapping that port to their own.
+ */
+export function staticServiceEntry(spec: ThriftServiceEntrySpec, portName: string): ConfigDocument {
   return {
     apiVersion: 'networking.istio.io/v1beta1',
     kind: 'ServiceEntry',
