@@ -113,7 +113,12 @@ async function main(): Promise<number> {
     if (stop.received()) return 0;
 
     out.write(`  starting aeraki up ${CONFIG_DIR}/ …\n`);
-    const args = options.admin === undefined ? [] : ['--admin', options.admin];
+    const args = [
+      ...(options.admin === undefined ? [] : ['--admin', options.admin]),
+      ...(options.controlPlaneAdmin === undefined
+        ? []
+        : ['--control-plane-admin', options.controlPlaneAdmin]),
+    ];
     aeraki = await startAeraki(configDir, { args, listeners: config.listeners, readyTimeoutMs: 20000 });
     const ready = aeraki.logs.find(l => l.msg === 'ready');
     const listeners = demos.flatMap(d => d.service.listeners.map(l => `${hostPort(l)} (${d.driver.title})`));
@@ -127,6 +132,9 @@ async function main(): Promise<number> {
         `    the proxy listens on ${listeners.join(', ')}\n` +
         (typeof ready?.admin === 'string'
           ? `    admin API: http://${ready.admin}/ (try /clusters, /routes, /config_dump)\n`
+          : '') +
+        (typeof ready?.controlPlaneAdmin === 'string'
+          ? `    control plane admin API: http://${ready.controlPlaneAdmin}/ (aeraki status reads it)\n`
           : ''),
     );
     if (stop.received()) return 0;

@@ -27,6 +27,10 @@ export const ErrorCodes = {
   XDS_INVALID_RESOURCE: 'AERAKI_ERR_XDS_INVALID_RESOURCE',
   /** A snapshot given to the xDS cache names a cluster it does not contain. */
   XDS_INCONSISTENT_SNAPSHOT: 'AERAKI_ERR_XDS_INCONSISTENT_SNAPSHOT',
+  /** A CLI command could not get an answer from a running proxy's or control plane's admin API. */
+  ADMIN_UNREACHABLE: 'AERAKI_ERR_ADMIN_UNREACHABLE',
+  /** A CLI command named a service, route table or listener the running proxy does not have. */
+  NOT_FOUND: 'AERAKI_ERR_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

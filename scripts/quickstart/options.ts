@@ -3,11 +3,14 @@
  */
 
 export const USAGE = `Usage: npm run quickstart [-- --duration SECONDS] [--concurrency N] [--rate N] [--admin HOST:PORT]
+                          [--control-plane-admin HOST:PORT]
 
   --duration SECONDS  stop after that long (default: run until Ctrl-C)
   --concurrency N     client connections per protocol (default 4)
   --rate N            calls per second per protocol (default 250; 0 = as fast as possible)
-  --admin HOST:PORT   aeraki's admin API address (default 127.0.0.1:15000; port 0 picks a free one)`;
+  --admin HOST:PORT   aeraki's admin API address (default 127.0.0.1:15000; port 0 picks a free one)
+  --control-plane-admin HOST:PORT
+                      the control plane's admin API, for 'aeraki status' (default 127.0.0.1:15011)`;
 
 /** What the user asked for. */
 export interface Options {
@@ -15,6 +18,7 @@ export interface Options {
   readonly concurrency: number;
   readonly rate: number;
   readonly admin: string | undefined;
+  readonly controlPlaneAdmin: string | undefined;
   readonly help: boolean;
 }
 
@@ -27,6 +31,7 @@ export function parseOptions(argv: readonly string[]): Options {
   let concurrency = 4;
   let rate = 250;
   let admin: string | undefined;
+  let controlPlaneAdmin: string | undefined;
   let help = false;
   const number = (flag: string, value: string | undefined, min: number): number => {
     const n = Number(value);
@@ -56,6 +61,11 @@ export function parseOptions(argv: readonly string[]): Options {
         admin = value;
         i++;
         break;
+      case '--control-plane-admin':
+        if (value === undefined) throw new QuickstartError(`${flag} needs HOST:PORT\n${USAGE}`);
+        controlPlaneAdmin = value;
+        i++;
+        break;
       case '--help':
       case '-h':
         help = true;
@@ -64,5 +74,5 @@ export function parseOptions(argv: readonly string[]): Options {
         throw new QuickstartError(`unknown option '${flag}'\n${USAGE}`);
     }
   }
-  return { durationSeconds, concurrency, rate, admin, help };
+  return { durationSeconds, concurrency, rate, admin, controlPlaneAdmin, help };
 }

@@ -10,6 +10,10 @@ Commands:
   control-plane   serve a config directory over xDS to proxies
   proxy           run a proxy configured over xDS
   validate DIR    check every config document in DIR and report all errors
+  status          every proxy's config sync state (sent, ACKed, NACKed)
+  routes SERVICE  the routes a running proxy applies to a service
+  explain SERVICE which route a request takes and why (--attr method=sayHello …)
+  tap SERVICE     watch a service's requests live, as the proxy finishes them
   version         print the version
 
 Run 'aeraki <command> --help' for a command's options.
@@ -22,6 +26,10 @@ const commands: Record<string, () => Promise<Command>> = {
   'control-plane': async () => (await import('./control-plane.js')).controlPlaneCommand,
   proxy: async () => (await import('./proxy.js')).proxyCommand,
   validate: async () => (await import('./validate.js')).validateCommand,
+  status: async () => (await import('./status.js')).statusCommand,
+  routes: async () => (await import('./routes.js')).routesCommand,
+  explain: async () => (await import('./explain.js')).explainCommand,
+  tap: async () => (await import('./tap.js')).tapCommand,
   version: async () => async () => {
     const { createRequire } = await import('node:module');
     const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { formatIssue } from '../api/issue-format.js';
+import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
@@ -18,6 +19,8 @@ keeps serving.
 
 Options:
   --admin HOST:PORT   the proxy's admin API (default 127.0.0.1:15000; port 0 picks a free one)
+  --control-plane-admin HOST:PORT
+                      the control plane's admin API, read by 'aeraki status' (default 127.0.0.1:15011)
   --xds HOST:PORT     where the control plane serves xDS (default 127.0.0.1:0, a free port)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
   --no-watch          do not watch DIR for changes
@@ -29,6 +32,7 @@ export async function upCommand(args: string[]): Promise<number> {
     args,
     {
       admin: { type: 'string', default: '127.0.0.1:15000' },
+      'control-plane-admin': { type: 'string', default: '127.0.0.1:15011' },
       xds: { type: 'string', default: '127.0.0.1:0' },
       'log-level': { type: 'string' },
       'no-watch': { type: 'boolean', default: false },
@@ -43,6 +47,7 @@ export async function upCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new AerakiError(ErrorCodes.CLI_USAGE, `expected one DIR\n\n${USAGE}`);
   const dir = resolve(positionals[0]!);
   const admin = parseHostPort(values.admin, '--admin');
+  const controlPlaneAdmin = parseHostPort(values['control-plane-admin'], '--control-plane-admin');
   const xds = parseHostPort(values.xds, '--xds');
   const logger = createLogger(values['log-level']);
 
@@ -56,12 +61,25 @@ export async function upCommand(args: string[]): Promise<number> {
     return 1;
   }
 
+  const cpAdmin = new ControlPlaneAdminServer(controlPlane);
+  const cpAdminPort = await cpAdmin
+    .listen(controlPlaneAdmin.host, controlPlaneAdmin.port)
+    .catch(async (err: NodeJS.ErrnoException) => {
+      await controlPlane.stop();
+      throw new AerakiError(
+        ErrorCodes.LISTEN_FAILED,
+        `control-plane admin API cannot listen on ${values['control-plane-admin']}: ${err.code ?? err.message}`,
+        { cause: err },
+      );
+    });
+  const stopControlPlane = (): Promise<unknown> => Promise.all([controlPlane.stop(), cpAdmin.close()]);
+
   const runtime = await startProxyRuntime({
     xds: { target: `${xds.host}:${started.port}`, nodeId: `aeraki-up~${process.pid}` },
     admin,
     logger,
   }).catch(async (err: unknown) => {
-    await controlPlane.stop();
+    await stopControlPlane();
     throw err;
   });
   try {
@@ -71,7 +89,7 @@ export async function upCommand(args: string[]): Promise<number> {
     );
   } catch (err) {
     await runtime.close(0);
-    await controlPlane.stop();
+    await stopControlPlane();
     throw err;
   }
   logger.info(
@@ -80,6 +98,7 @@ export async function upCommand(args: string[]): Promise<number> {
       version: started.snapshot.version,
       listeners: started.snapshot.listeners.map(l => `${l.address}:${l.port} (${l.protocol})`),
       admin: `${admin.host}:${runtime.adminPort}`,
+      controlPlaneAdmin: `${controlPlaneAdmin.host}:${cpAdminPort}`,
       xds: `${xds.host}:${started.port}`,
     },
     'ready',
@@ -88,6 +107,6 @@ export async function upCommand(args: string[]): Promise<number> {
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
   await runtime.close(2000);
-  await controlPlane.stop();
+  await stopControlPlane();
   return 0;
 }

@@ -23,8 +23,8 @@ export function closeHttp(server: Server): Promise<void> {
 }
 
 /** Answers with `body` as indented JSON. */
-export function sendJson(res: ServerResponse, body: unknown): void {
-  res.writeHead(200, { 'content-type': 'application/json' });
+export function sendJson(res: ServerResponse, body: unknown, status = 200): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body, null, 2) + '\n');
 }
 

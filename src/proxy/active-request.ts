@@ -27,6 +27,11 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
   mutation: Mutation | undefined = undefined;
   upstream: UpstreamConnection | undefined = undefined;
   upstreamId = 0;
+  /** `address:port` of the endpoint the request was sent to; '' until then. */
+  upstreamHost = '';
+  /** Set when the proxy answered the request itself. */
+  localReplyKind: LocalReplyKind | undefined = undefined;
+  localReplyMessage = '';
   deadline = 0;
   deadlineKey = -1;
   deadlinePrev: DeadlineEntry | null = null;
@@ -117,6 +122,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
 
   forward(cluster: Cluster, host: Host, timeoutMs: number | undefined): void {
     this.host = host;
+    this.upstreamHost = host.key;
     const oneway = this.request.type === 'oneway';
     if (!oneway) {
       host.activeRequests++;
@@ -159,6 +165,8 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
     const upstream = this.upstream;
     if (upstream !== undefined) upstream.cancel(this);
     this.releaseHost();
+    this.localReplyKind = kind;
+    this.localReplyMessage = message;
     this.connection.stats.localReply[kind]++;
     if (this.request.type !== 'oneway') {
       const bytes = this.connection.codec.encodeLocalReply(this.request, { kind, message });

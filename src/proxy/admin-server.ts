@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import type { Proxy } from './proxy.js';
+import { explainRoute, routeTablesForService } from './route-explainer.js';
+import { Tap } from './tap.js';
 
 /**
  * The proxy's admin HTTP API (127.0.0.1 only by default), for people and scripts:
@@ -9,7 +11,14 @@ import type { Proxy } from './proxy.js';
  * - `GET /clusters`: each cluster's endpoints, load and counters;
  * - `GET /listeners`: each listener's connections and counters;
  * - `GET /routes`: the route tables in force;
- * - `GET /xds`: the xDS subscription (versions per type, last NACK).
+ * - `GET /xds`: the xDS subscription (versions per type, last NACK);
+ * - `GET /explain?service=HOST[:PORT]&attr=KEY=VALUE…`: which route a request with those attributes
+ *   takes, where it goes, and why each earlier route did not match (404 for an unknown service, 409
+ *   when the host has several ports and none was given);
+ * - `GET /tap?service=HOST[:PORT]|listener=NAME&attr=KEY=VALUE…&limit=N`: a live stream (NDJSON) of
+ *   the requests those listeners finish, filtered by exact attribute values; the first line names
+ *   the listeners tapped. Traffic is not stopped; the stream ends after `limit` records or when the
+ *   client disconnects.
  */
 export class AdminServer {
   private readonly server: Server;
@@ -34,7 +43,8 @@ export class AdminServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
     const proxy = this.proxy;
     switch (path) {
       case '/ready':
@@ -68,6 +78,7 @@ export class AdminServer {
             protocol: l.state.resource.protocol,
             routeConfigName: l.state.resource.routeConfigName,
             connections: l.connectionCount,
+            taps: l.taps.length,
             stats: l.stats,
           })),
         );
@@ -75,8 +86,101 @@ export class AdminServer {
         return sendJson(res, proxy.current?.routes ?? []);
       case '/xds':
         return sendJson(res, this.xdsStatus?.() ?? null);
+      case '/explain':
+        return this.explain(url.searchParams, res);
+      case '/tap':
+        return this.tap(url.searchParams, res);
       default:
-        return sendText(res, 404, 'not found; try /ready /config_dump /clusters /listeners /routes /xds\n');
+        return sendText(
+          res,
+          404,
+          'not found; try /ready /config_dump /clusters /listeners /routes /xds /explain /tap\n',
+        );
     }
+  }
+
+  private explain(params: URLSearchParams, res: ServerResponse): void {
+    const service = params.get('service') ?? '';
+    const portText = params.get('port');
+    const port = portText === null || portText === '' ? undefined : Number(portText);
+    if (service === '' || (port !== undefined && !Number.isInteger(port))) {
+      return sendJson(
+        res,
+        { error: 'give service=HOST[:PORT] (or a route table name) and optionally port=N' },
+        400,
+      );
+    }
+    const attributes: [string, string][] = [];
+    for (const attr of params.getAll('attr')) {
+      const eq = attr.indexOf('=');
+      if (eq <= 0) return sendJson(res, { error: `attribute '${attr}' must look like KEY=VALUE` }, 400);
+      attributes.push([attr.slice(0, eq), attr.slice(eq + 1)]);
+    }
+    const snapshot = this.proxy.current;
+    const names = (snapshot?.routes ?? []).map(r => r.name);
+    const tables = routeTablesForService(names, service, port);
+    if (tables.length === 0) {
+      return sendJson(res, { error: `no route table for '${service}'`, routeTables: names }, 404);
+    }
+    if (tables.length > 1) {
+      return sendJson(res, { error: `'${service}' has several ports; give one`, routeTables: tables }, 409);
+    }
+    const name = tables[0]!;
+    const table = this.proxy.routeTable(name);
+    if (table === undefined) return sendJson(res, { error: `route table '${name}' is not loaded` }, 404);
+    const listeners = [...this.proxy.listenerMap.values()]
+      .filter(l => l.state.resource.routeConfigName === name)
+      .map(l => l.name)
+      .sort();
+    return sendJson(res, explainRoute(table, attributes, listeners));
+  }
+
+  private tap(params: URLSearchParams, res: ServerResponse): void {
+    const limit = Number(params.get('limit') ?? '0');
+    if (!Number.isInteger(limit) || limit < 0) {
+      return sendJson(res, { error: 'limit must be a whole number ≥ 0' }, 400);
+    }
+    const match = new Map<string, string>();
+    for (const attr of params.getAll('attr')) {
+      const eq = attr.indexOf('=');
+      if (eq <= 0) return sendJson(res, { error: `attribute '${attr}' must look like KEY=VALUE` }, 400);
+      match.set(attr.slice(0, eq).toLowerCase(), attr.slice(eq + 1));
+    }
+    const all = [...this.proxy.listenerMap.values()];
+    const listenerName = params.get('listener');
+    const service = params.get('service');
+    let listeners;
+    if (listenerName !== null) {
+      listeners = all.filter(l => l.name === listenerName);
+    } else if (service !== null && service !== '') {
+      const tables = routeTablesForService(
+        all.map(l => l.state.resource.routeConfigName),
+        service,
+      );
+      listeners = all.filter(l => tables.includes(l.state.resource.routeConfigName));
+    } else {
+      return sendJson(res, { error: 'give service=HOST[:PORT] or listener=NAME' }, 400);
+    }
+    if (listeners.length === 0) {
+      return sendJson(
+        res,
+        { error: `no listener for '${listenerName ?? service}'`, listeners: all.map(l => l.name).sort() },
+        404,
+      );
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    res.write(JSON.stringify({ tapping: listeners.map(l => l.name).sort() }) + '\n');
+    const tap = new Tap(
+      match,
+      limit,
+      record => res.write(JSON.stringify(record) + '\n'),
+      () => {
+        for (const l of listeners) l.removeTap(tap);
+        res.end();
+      },
+    );
+    for (const l of listeners) l.addTap(tap);
+    // The response's close (not the request's) tells that the client went away.
+    res.on('close', () => tap.close());
   }
 }

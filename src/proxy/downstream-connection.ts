@@ -6,6 +6,8 @@ import { ActiveRequest } from './active-request.js';
 import type { DeadlineTimer } from './deadline-timer.js';
 import type { ListenerStats } from './listener-stats.js';
 import type { ListenerState } from './listener-state.js';
+import { recordOf } from './request-record.js';
+import type { Tap } from './tap.js';
 
 /** How long a closing connection waits for the client to close its side. */
 const CLOSE_GRACE_MS = 2000;
@@ -21,6 +23,8 @@ export interface ConnectionHost {
   readonly stats: ListenerStats;
   readonly deadlines: DeadlineTimer;
   readonly logger: Logger;
+  /** Live taps on the listener; usually empty. */
+  readonly taps: readonly Tap[];
   /** The connection closed. */
   onConnectionClosed(connection: DownstreamConnection): void;
 }
@@ -91,6 +95,8 @@ export class DownstreamConnection {
   /** Called by a request when it has ended. */
   onRequestFinished(request: ActiveRequest): void {
     if (this.active.delete(request)) this.host.stats.requestActive--;
+    const taps = this.host.taps;
+    if (taps.length > 0) publishToTaps(taps, request);
     if (this.active.size === 0 && (this.ending || this.draining)) this.closeGracefully();
   }
 
@@ -217,5 +223,14 @@ export class DownstreamConnection {
     this.host.stats.cxActive--;
     for (const request of [...this.active]) request.abandon();
     this.host.onConnectionClosed(this);
+  }
+}
+
+/** Builds the request's record once, for the taps that want it. */
+function publishToTaps(taps: readonly Tap[], request: ActiveRequest): void {
+  let record;
+  for (const tap of taps) {
+    if (!tap.wants(request.request.metadata)) continue;
+    tap.publish((record ??= recordOf(request, Date.now())));
   }
 }

@@ -5,6 +5,7 @@ import type { DeadlineTimer } from './deadline-timer.js';
 import { DownstreamConnection, type ConnectionHost } from './downstream-connection.js';
 import { ListenerStats } from './listener-stats.js';
 import type { ListenerState } from './listener-state.js';
+import type { Tap } from './tap.js';
 
 /**
  * A bound address and port accepting client connections. Its {@link ListenerState} can be replaced
@@ -16,6 +17,8 @@ export class Listener implements ConnectionHost {
   private readonly connections = new Set<DownstreamConnection>();
   private current: ListenerState;
   private draining = false;
+  /** Replaced, never mutated, so a request finishing while a tap closes sees a stable array. */
+  private tapList: readonly Tap[] = [];
 
   constructor(
     state: ListenerState,
@@ -67,6 +70,20 @@ export class Listener implements ConnectionHost {
     });
   }
 
+  get taps(): readonly Tap[] {
+    return this.tapList;
+  }
+
+  /** Starts delivering finished requests to `tap`. */
+  addTap(tap: Tap): void {
+    this.tapList = [...this.tapList, tap];
+  }
+
+  /** Stops delivering to `tap`. */
+  removeTap(tap: Tap): void {
+    this.tapList = this.tapList.filter(t => t !== tap);
+  }
+
   /** Swaps in a new state; requests already decoded keep the old one. */
   update(state: ListenerState): void {
     this.current = state;
@@ -91,6 +108,7 @@ export class Listener implements ConnectionHost {
       await new Promise(resolve => setTimeout(resolve, 20));
     }
     for (const c of this.connections) c.destroy();
+    for (const tap of this.tapList) tap.close();
   }
 
   private onConnection(socket: Socket): void {

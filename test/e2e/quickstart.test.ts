@@ -32,11 +32,15 @@ function startQuickstart(args: readonly string[]): Run {
   const entry = runningFromSource()
     ? ['--import', 'tsx', join(root, 'scripts/quickstart.ts')]
     : [join(root, 'dist/scripts/quickstart.js')];
-  const child = spawn(process.execPath, [...entry, ...args, '--admin', '127.0.0.1:0'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [...entry, ...args, '--admin', '127.0.0.1:0', '--control-plane-admin', '127.0.0.1:0'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));

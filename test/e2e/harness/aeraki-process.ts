@@ -51,7 +51,10 @@ export async function runAeraki(args: readonly string[], timeoutMs = 15000): Pro
 }
 
 export interface StartAerakiOptions {
-  /** Extra arguments after `up DIR` (default: `--admin 127.0.0.1:0`, so tests never fight over 15000). */
+  /**
+   * Extra arguments after `up DIR` (default: `--admin 127.0.0.1:0 --control-plane-admin 127.0.0.1:0`,
+   * so tests never fight over 15000 and 15011).
+   */
   readonly args?: readonly string[];
   /** Listener addresses that must accept connections before the proxy counts as ready. */
   readonly listeners?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
@@ -152,7 +155,11 @@ export async function startAeraki(
   options: StartAerakiOptions = {},
 ): Promise<AerakiProcess> {
   return startAerakiCommand(
-    ['up', configDir, ...(options.args ?? ['--admin', '127.0.0.1:0'])],
+    [
+      'up',
+      configDir,
+      ...(options.args ?? ['--admin', '127.0.0.1:0', '--control-plane-admin', '127.0.0.1:0']),
+    ],
     'ready',
     options,
   );

@@ -1,0 +1,114 @@
+/**
+ * `aeraki explain SERVICE --attr KEY=VALUE …`: which route a request with those attributes takes on
+ * the running proxy, where it goes, and why each earlier route did not match. The proxy computes it
+ * with the matchers it uses for live traffic, so the answer cannot drift from what traffic does.
+ */
+import { AerakiError, ErrorCodes } from '../errors.js';
+import type { RouteExplanationReport } from '../proxy/route-explainer.js';
+import { requestAdmin } from './admin-client.js';
+import { parseCommandArgs } from './args.js';
+import { renderTable, style, useColor } from './table.js';
+
+const USAGE = `Usage: aeraki explain SERVICE [--attr KEY=VALUE]… [options]
+
+Explains how the running proxy routes a request to SERVICE (a ServiceEntry host, HOST:PORT, or a
+route table name HOST_PORT) that carries the given attributes (the request metadata a codec
+reports: method, interface, version, THeader headers, Dubbo attachments, …): the route that
+matches, its destinations and their shares, and for each earlier route why it did not match.
+
+Options:
+  --attr KEY=VALUE    a request attribute (repeat for several)
+  --port N            the service port, when the host has several
+  --admin HOST:PORT   the proxy's admin API (default 127.0.0.1:15000)
+  --json              print the explanation as JSON
+  -h, --help          show this help
+
+Example:
+  aeraki explain thrift-sample-server.meta-thrift.svc.cluster.local --attr method=sayHello
+`;
+
+export async function explainCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    args,
+    {
+      attr: { type: 'string', multiple: true, default: [] },
+      port: { type: 'string' },
+      admin: { type: 'string', default: '127.0.0.1:15000' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `expected one SERVICE\n\n${USAGE}`);
+  const query = new URLSearchParams({ service: positionals[0]! });
+  if (values.port !== undefined) query.set('port', values.port);
+  for (const attr of values.attr) {
+    if (attr.indexOf('=') <= 0) {
+      throw new AerakiError(ErrorCodes.CLI_USAGE, `--attr must look like KEY=VALUE, got '${attr}'`);
+    }
+    query.append('attr', attr);
+  }
+  const report = await fetchExplanation(values.admin, query);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(formatExplanation(report, useColor(process.stdout)));
+  return 0;
+}
+
+/** GETs `/explain`, turning the admin API's 4xx answers into errors that say what to change. */
+async function fetchExplanation(admin: string, query: URLSearchParams): Promise<RouteExplanationReport> {
+  const answer = await requestAdmin(admin, `/explain?${query.toString()}`, 'proxy');
+  if (answer.status === 200 && answer.body !== undefined) return answer.body as RouteExplanationReport;
+  const body = (answer.body ?? {}) as { error?: string; routeTables?: string[] };
+  const tables =
+    body.routeTables === undefined ? '' : `; route tables: ${body.routeTables.join(', ') || 'none'}`;
+  throw new AerakiError(
+    answer.status === 400 ? ErrorCodes.CLI_USAGE : ErrorCodes.NOT_FOUND,
+    `${body.error ?? `the proxy admin API at ${admin} answered ${answer.status}`}${tables}`,
+  );
+}
+
+/** The explanation for people: the verdict first, then the routes that were passed over. */
+export function formatExplanation(report: RouteExplanationReport, color: boolean): string {
+  const attrs = Object.entries(report.attributes)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  let out =
+    `route table ${report.routeTable}` +
+    (report.listeners.length > 0 ? ` (listeners ${report.listeners.join(', ')})` : '') +
+    `\nrequest     ${attrs === '' ? '(no attributes)' : attrs}\n`;
+  const matched = report.matched;
+  if (matched === undefined) {
+    out += `${style('no route matches', 'bad', color)}: the client gets the protocol's "no route" error reply\n`;
+  } else {
+    out += `matches     ${style(matched.route, 'good', color)}\n`;
+    const destinations = matched.destinations.map(d => `${d.cluster} (${d.percent}%)`);
+    if (matched.unassignedPercent > 0) destinations.push(`no route (${matched.unassignedPercent}%)`);
+    out += `goes to     ${destinations.join('\n            ')}\n`;
+    for (const m of matched.mirrors) out += `mirrors     ${m.percent}% to ${m.cluster}\n`;
+    if (matched.requestMutation.length > 0) {
+      out += `adds        ${matched.requestMutation.map(h => `${h.key}=${h.value}`).join(', ')} to the request\n`;
+    }
+    if (matched.responseMutation.length > 0) {
+      out += `adds        ${matched.responseMutation.map(h => `${h.key}=${h.value}`).join(', ')} to the response\n`;
+    }
+    if (matched.hashPolicy.length > 0) out += `hashes on   ${matched.hashPolicy.join(', ')}\n`;
+    if (matched.timeoutMs !== undefined) out += `timeout     ${matched.timeoutMs} ms\n`;
+  }
+  if (report.skipped.length > 0) {
+    out += `\nearlier routes that did not match:\n`;
+    out += renderTable(
+      ['ROUTE', 'WHY NOT'],
+      report.skipped.map(s => [s.route, s.reasons.join('\n')]),
+      color,
+    );
+  }
+  return out;
+}
