@@ -3,6 +3,7 @@ import { builtinCodecs } from '../codecs/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import { Proxy } from '../proxy/proxy.js';
+import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
 import { AdsClient } from '../xds/ads-client.js';
 
 /** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
@@ -21,12 +22,14 @@ export interface ProxyRuntimeOptions {
   readonly xds: { readonly target: string; readonly nodeId: string } | undefined;
   readonly admin: { readonly host: string; readonly port: number };
   readonly logger: Logger;
+  /** Request metrics (on by default) and access log (off by default). */
+  readonly telemetry?: TelemetryOptions;
 }
 
 /** Starts the admin API and the ADS client; the proxy applies each consistent snapshot it receives. */
 export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
   const { logger } = options;
-  const proxy = new Proxy(builtinCodecs(), logger);
+  const proxy = new Proxy(builtinCodecs(), logger, [], new RequestTelemetry(options.telemetry));
   const admin = new AdminServer(proxy);
   const adminPort = await admin
     .listen(options.admin.host, options.admin.port)

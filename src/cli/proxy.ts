@@ -3,6 +3,7 @@ import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
+import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
 import { readStaticConfig } from './static-config.js';
 import { untilSignal } from './signals.js';
 
@@ -19,7 +20,7 @@ Options:
   --node-id ID        this proxy's node id (default sidecar~<hostname>~<pid>)
   --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
-`;
+${TELEMETRY_USAGE}`;
 
 /** `aeraki proxy --xds HOST:PORT`. */
 export async function proxyCommand(args: string[]): Promise<number> {
@@ -31,6 +32,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
       'node-id': { type: 'string' },
       admin: { type: 'string', default: '127.0.0.1:15000' },
       'log-level': { type: 'string' },
+      ...TELEMETRY_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
     USAGE,
@@ -50,6 +52,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
     xds: values.xds === undefined ? undefined : { target: values.xds, nodeId },
     admin: parseHostPort(values.admin, '--admin'),
     logger,
+    telemetry: telemetryOptions(values),
   });
   if (staticConfig !== undefined) {
     try {

@@ -6,6 +6,7 @@ import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
+import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
 import { untilSignal } from './signals.js';
 
 const USAGE = `Usage: aeraki up DIR [options]
@@ -23,7 +24,7 @@ Options:
                       the control plane's admin API, read by 'aeraki status' (default 127.0.0.1:15011)
   --xds HOST:PORT     where the control plane serves xDS (default 127.0.0.1:0, a free port)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
-  --no-watch          do not watch DIR for changes
+${TELEMETRY_USAGE}  --no-watch          do not watch DIR for changes
 `;
 
 /** `aeraki up DIR`: control plane + proxy through the xDS path, until SIGINT/SIGTERM. */
@@ -35,6 +36,7 @@ export async function upCommand(args: string[]): Promise<number> {
       'control-plane-admin': { type: 'string', default: '127.0.0.1:15011' },
       xds: { type: 'string', default: '127.0.0.1:0' },
       'log-level': { type: 'string' },
+      ...TELEMETRY_OPTIONS,
       'no-watch': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -78,6 +80,7 @@ export async function upCommand(args: string[]): Promise<number> {
     xds: { target: `${xds.host}:${started.port}`, nodeId: `aeraki-up~${process.pid}` },
     admin,
     logger,
+    telemetry: telemetryOptions(values),
   }).catch(async (err: unknown) => {
     await stopControlPlane();
     throw err;

@@ -8,6 +8,8 @@ import type { DeadlineEntry } from './deadline-timer.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import type { ListenerState } from './listener-state.js';
 
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * One request from decode to its last byte downstream: it runs the decoder filters, is handed to an
  * upstream pool by the router, receives the response, runs the encoder filters in reverse, and writes
@@ -29,6 +31,10 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
   upstreamId = 0;
   /** `address:port` of the endpoint the request was sent to; '' until then. */
   upstreamHost = '';
+  /** That endpoint's labels (version, app, …). */
+  upstreamLabels: Readonly<Record<string, string>> = NO_LABELS;
+  /** Bytes written back to the client (the reply or the local reply). */
+  responseBytes = 0;
   /** Set when the proxy answered the request itself. */
   localReplyKind: LocalReplyKind | undefined = undefined;
   localReplyMessage = '';
@@ -63,6 +69,22 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
 
   get protocol(): string {
     return this.state.resource.protocol;
+  }
+
+  /** The client's `address:port`. */
+  get downstreamRemoteAddress(): string {
+    return this.connection.remoteAddress;
+  }
+
+  /** The listener's `address:port`. */
+  get downstreamLocalAddress(): string {
+    const { address, port } = this.state.resource;
+    return `${address}:${port}`;
+  }
+
+  /** The listener's stats prefix, `outbound|<port>||<host>`. */
+  get statPrefix(): string {
+    return this.state.resource.statPrefix;
   }
 
   get multiplexing(): boolean {
@@ -123,6 +145,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
   forward(cluster: Cluster, host: Host, timeoutMs: number | undefined): void {
     this.host = host;
     this.upstreamHost = host.key;
+    this.upstreamLabels = host.labels;
     const oneway = this.request.type === 'oneway';
     if (!oneway) {
       host.activeRequests++;
@@ -170,7 +193,10 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
     this.connection.stats.localReply[kind]++;
     if (this.request.type !== 'oneway') {
       const bytes = this.connection.codec.encodeLocalReply(this.request, { kind, message });
-      if (bytes !== undefined) this.connection.write(bytes);
+      if (bytes !== undefined) {
+        this.responseBytes = bytes.length;
+        this.connection.write(bytes);
+      }
     }
     this.connection.logLocalReply(this, kind, message);
     this.finish();
@@ -201,6 +227,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
       mutation === undefined && response.requestId === requestId
         ? response.bytes
         : this.connection.codec.encode(response, { mutation, requestId });
+    this.responseBytes = bytes.length;
     this.connection.write(bytes);
     this.finish();
   }

@@ -3,6 +3,7 @@ import { closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js'
 import type { Proxy } from './proxy.js';
 import { explainRoute, routeTablesForService } from './route-explainer.js';
 import { Tap } from './tap.js';
+import { ProxyMetricsExporter } from './telemetry/prometheus.js';
 
 /**
  * The proxy's admin HTTP API (127.0.0.1 only by default), for people and scripts:
@@ -11,6 +12,8 @@ import { Tap } from './tap.js';
  * - `GET /clusters`: each cluster's endpoints, load and counters;
  * - `GET /listeners`: each listener's connections and counters;
  * - `GET /routes`: the route tables in force;
+ * - `GET /stats/prometheus`: Istio's request metrics, MetaProtocol and upstream stats, process metrics;
+ * - `GET /stats`: the same as JSON;
  * - `GET /xds`: the xDS subscription (versions per type, last NACK);
  * - `GET /explain?service=HOST[:PORT]&attr=KEY=VALUE…`: which route a request with those attributes
  *   takes, where it goes, and why each earlier route did not match (404 for an unknown service, 409
@@ -24,7 +27,14 @@ export class AdminServer {
   private readonly server: Server;
   private xdsStatus: (() => unknown) | undefined;
 
+  private readonly metrics: ProxyMetricsExporter;
+
   constructor(private readonly proxy: Proxy) {
+    this.metrics = new ProxyMetricsExporter({
+      requestMetrics: proxy.telemetry.metrics,
+      listeners: () => proxy.listenerMap.values(),
+      clusters: () => proxy.clusters.all(),
+    });
     this.server = createServer((req, res) => this.handle(req, res));
   }
 
@@ -86,6 +96,21 @@ export class AdminServer {
         return sendJson(res, proxy.current?.routes ?? []);
       case '/xds':
         return sendJson(res, this.xdsStatus?.() ?? null);
+      case '/stats/prometheus':
+        this.metrics.text().then(
+          text => {
+            res.writeHead(200, { 'content-type': this.metrics.contentType });
+            res.end(text);
+          },
+          (err: unknown) => sendText(res, 500, `metrics failed: ${String(err)}\n`),
+        );
+        return;
+      case '/stats':
+        this.metrics.json().then(
+          json => sendJson(res, json),
+          (err: unknown) => sendText(res, 500, `metrics failed: ${String(err)}\n`),
+        );
+        return;
       case '/explain':
         return this.explain(url.searchParams, res);
       case '/tap':
@@ -94,7 +119,7 @@ export class AdminServer {
         return sendText(
           res,
           404,
-          'not found; try /ready /config_dump /clusters /listeners /routes /xds /explain /tap\n',
+          'not found; try /ready /config_dump /clusters /listeners /routes /stats /stats/prometheus /xds /explain /tap\n',
         );
     }
   }

@@ -8,6 +8,7 @@ import type { ListenerStats } from './listener-stats.js';
 import type { ListenerState } from './listener-state.js';
 import { recordOf } from './request-record.js';
 import type { Tap } from './tap.js';
+import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 
 /** How long a closing connection waits for the client to close its side. */
 const CLOSE_GRACE_MS = 2000;
@@ -23,6 +24,8 @@ export interface ConnectionHost {
   readonly stats: ListenerStats;
   readonly deadlines: DeadlineTimer;
   readonly logger: Logger;
+  /** Request metrics and access log. */
+  readonly telemetry: RequestTelemetry;
   /** Live taps on the listener; usually empty. */
   readonly taps: readonly Tap[];
   /** The connection closed. */
@@ -39,6 +42,8 @@ export interface ConnectionHost {
  */
 export class DownstreamConnection {
   readonly codec: Codec;
+  /** The client's `address:port`. */
+  readonly remoteAddress: string;
   private readonly input = new ByteQueue();
   private readonly writer: BatchedWriter;
   private readonly active = new Set<ActiveRequest>();
@@ -54,6 +59,7 @@ export class DownstreamConnection {
   ) {
     this.codec = host.state.codecFactory.create('downstream', host.state.resource.codecConfig);
     this.writer = new BatchedWriter(socket);
+    this.remoteAddress = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
     host.stats.cxTotal++;
     host.stats.cxActive++;
     socket.setNoDelay(true);
@@ -95,6 +101,7 @@ export class DownstreamConnection {
   /** Called by a request when it has ended. */
   onRequestFinished(request: ActiveRequest): void {
     if (this.active.delete(request)) this.host.stats.requestActive--;
+    this.host.telemetry.onRequestFinished(request);
     const taps = this.host.taps;
     if (taps.length > 0) publishToTaps(taps, request);
     if (this.active.size === 0 && (this.ending || this.draining)) this.closeGracefully();

@@ -6,6 +6,7 @@ import { DownstreamConnection, type ConnectionHost } from './downstream-connecti
 import { ListenerStats } from './listener-stats.js';
 import type { ListenerState } from './listener-state.js';
 import type { Tap } from './tap.js';
+import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 
 /**
  * A bound address and port accepting client connections. Its {@link ListenerState} can be replaced
@@ -24,6 +25,7 @@ export class Listener implements ConnectionHost {
     state: ListenerState,
     readonly deadlines: DeadlineTimer,
     readonly logger: Logger,
+    readonly telemetry: RequestTelemetry,
   ) {
     this.current = state;
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, socket => this.onConnection(socket));

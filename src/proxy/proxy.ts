@@ -15,6 +15,7 @@ import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { Listener } from './listener.js';
 import type { ListenerState } from './listener-state.js';
+import { RequestTelemetry } from './telemetry/request-telemetry.js';
 
 /** How long a removed listener lets its connections finish their requests. */
 const LISTENER_DRAIN_MS = 5000;
@@ -35,11 +36,13 @@ export class Proxy {
   /**
    * @param filters filters every listener runs before the router, in order (decoders in this order,
    *   encoders in reverse).
+   * @param telemetry request metrics and access log for every listener
    */
   constructor(
     private readonly codecs: CodecRegistry,
     private readonly logger: Logger,
     private readonly filters: readonly Filter[] = [],
+    readonly telemetry: RequestTelemetry = new RequestTelemetry(),
   ) {
     this.router = new RouterFilter(this.clusters);
   }
@@ -95,7 +98,7 @@ export class Proxy {
         continue;
       }
       if (existing !== undefined) void existing.drain(LISTENER_DRAIN_MS);
-      const listener = new Listener(state, this.deadlines, this.logger);
+      const listener = new Listener(state, this.deadlines, this.logger, this.telemetry);
       this.listeners.set(name, listener);
       binding.push(
         listener.listen().catch((err: unknown) => {
@@ -120,6 +123,7 @@ export class Proxy {
     await Promise.all(listeners.map(l => l.drain(graceMs)));
     this.clusters.drainAll();
     this.deadlines.stop();
+    this.telemetry.close();
   }
 
   private stateFor(resource: ListenerResource): ListenerState {

@@ -1,0 +1,70 @@
+/**
+ * The proxy's observability options, shared by `aeraki up` and `aeraki proxy`.
+ */
+import { AerakiError, ErrorCodes } from '../errors.js';
+import { compileAccessLogFormat } from '../proxy/telemetry/access-log-format.js';
+import type { TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
+
+export const TELEMETRY_USAGE = `  --access-log PATH   write one access-log line per request to PATH ('-' = standard output)
+  --access-log-format FORMAT
+                      json (default), or an Envoy-style format such as
+                      '[%START_TIME%] %PROTOCOL% %REQ(method)% %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%'
+  --access-log-redact KEYS
+                      comma-separated request/response attributes logged as [REDACTED]
+  --metrics-per-method
+                      add a request_operation (method) label to the Istio request metrics
+  --workload NAME     this proxy's workload, for the source_workload label (default unknown)
+`;
+
+export const TELEMETRY_OPTIONS = {
+  'access-log': { type: 'string' },
+  'access-log-format': { type: 'string' },
+  'access-log-redact': { type: 'string' },
+  'metrics-per-method': { type: 'boolean', default: false },
+  workload: { type: 'string' },
+} as const;
+
+interface TelemetryValues {
+  readonly 'access-log'?: string | undefined;
+  readonly 'access-log-format'?: string | undefined;
+  readonly 'access-log-redact'?: string | undefined;
+  readonly 'metrics-per-method'?: boolean | undefined;
+  readonly workload?: string | undefined;
+}
+
+/** The telemetry settings from parsed options; a bad format string is a usage error. */
+export function telemetryOptions(values: TelemetryValues): TelemetryOptions {
+  const format = values['access-log-format'];
+  if (format !== undefined && format !== 'json') {
+    try {
+      compileAccessLogFormat(format);
+    } catch (err) {
+      throw new AerakiError(ErrorCodes.CLI_USAGE, `--access-log-format: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+  if (format !== undefined && values['access-log'] === undefined) {
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `--access-log-format needs --access-log PATH`);
+  }
+  const path = values['access-log'];
+  const workload = values.workload ?? 'unknown';
+  return {
+    metrics: {
+      perMethod: values['metrics-per-method'] === true,
+      source: { workload, namespace: 'unknown', app: workload, version: 'unknown', cluster: 'unknown' },
+    },
+    ...(path === undefined
+      ? {}
+      : {
+          accessLog: {
+            path,
+            ...(format === undefined ? {} : { format }),
+            redact: (values['access-log-redact'] ?? '')
+              .split(',')
+              .map(k => k.trim())
+              .filter(k => k !== ''),
+          },
+        }),
+  };
+}

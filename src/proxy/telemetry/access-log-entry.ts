@@ -1,0 +1,86 @@
+/**
+ * One access-log entry: the JSON object written per request (keys follow Envoy's access-log command
+ * names in snake case, so existing log pipelines recognise them).
+ */
+import type { ActiveRequest } from '../active-request.js';
+import { responseFlag } from './istio-labels.js';
+
+export interface AccessLogEntry {
+  start_time: string;
+  /** Milliseconds from decode to the last byte written (or to the request being dropped). */
+  duration: number;
+  listener: string;
+  protocol: string;
+  operation: string;
+  request_id: number;
+  route_name: string;
+  upstream_cluster: string;
+  upstream_host: string;
+  /** 0 when the request succeeded, 1 when it failed (Aeraki's MetaProtocol convention). */
+  response_code: 0 | 1;
+  /** Envoy response flags: NR no route, UF connect failure, UT timeout, RL rate limited, … `-` none. */
+  response_flags: string;
+  /** Why the proxy answered itself (`<kind>: <message>`), `upstream_error` or '' for an upstream reply. */
+  response_code_details: string;
+  bytes_received: number;
+  bytes_sent: number;
+  downstream_remote_address: string;
+  downstream_local_address: string;
+  /** Request attributes (routing metadata), with redacted keys replaced. */
+  request: Record<string, string>;
+  /** Response attributes, when the upstream replied. */
+  response?: Record<string, string>;
+}
+
+const REDACTED = '[REDACTED]';
+
+/** Builds the entry of a finished request; `redact` lists lower-case attribute keys to hide. */
+export function accessLogEntry(
+  request: ActiveRequest,
+  now: number,
+  redact: ReadonlySet<string>,
+): AccessLogEntry {
+  const kind = request.localReplyKind;
+  const response = request.response;
+  const failed =
+    kind !== undefined ||
+    response?.status === 'error' ||
+    (response === undefined && request.request.type !== 'oneway');
+  const entry: AccessLogEntry = {
+    start_time: new Date(request.startTime).toISOString(),
+    duration: now - request.startTime,
+    listener: request.listenerName,
+    protocol: request.protocol,
+    operation: request.request.operation,
+    request_id: request.request.requestId,
+    route_name: request.route?.name ?? '',
+    upstream_cluster: request.clusterName,
+    upstream_host: request.upstreamHost,
+    response_code: failed ? 1 : 0,
+    response_flags: responseFlag(kind),
+    response_code_details:
+      kind !== undefined
+        ? `${kind}: ${request.localReplyMessage}`
+        : response?.status === 'error'
+          ? 'upstream_error'
+          : response === undefined && request.request.type !== 'oneway'
+            ? 'downstream_closed'
+            : '',
+    bytes_received: request.request.bytes.length,
+    bytes_sent: request.responseBytes,
+    downstream_remote_address: request.downstreamRemoteAddress,
+    downstream_local_address: request.downstreamLocalAddress,
+    request: attributes(request.request.metadata.entries(), redact),
+  };
+  if (response !== undefined) entry.response = attributes(response.metadata.entries(), redact);
+  return entry;
+}
+
+function attributes(
+  entries: Iterable<[string, string]>,
+  redact: ReadonlySet<string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of entries) out[key] = redact.has(key) ? REDACTED : value;
+  return out;
+}

@@ -1,0 +1,207 @@
+/**
+ * The proxy's metrics in Prometheus form, through prom-client's registry: Istio's standard request
+ * metrics, the MetaProtocol listener stats (`envoy_meta_protocol_*`), the upstream cluster stats
+ * (`envoy_cluster_*`, Envoy's names), and the process's own (memory, CPU, event-loop lag).
+ *
+ * The request path only adds to plain numbers (see RequestMetrics, ListenerStats, ClusterStats);
+ * values are read here when scraped, so prom-client's per-observation label hashing never runs per
+ * request.
+ */
+import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
+import type { Cluster } from '../../upstream/cluster.js';
+import type { Listener } from '../listener.js';
+import type { FixedHistogram } from './histogram.js';
+import type { RequestMetrics, RequestSeries } from './request-metrics.js';
+
+type Labels = Record<string, string | number>;
+interface Sample {
+  readonly metricName?: string;
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+/** What the exporter reads from the proxy at scrape time. */
+export interface MetricsSource {
+  readonly requestMetrics: RequestMetrics | undefined;
+  readonly listeners: () => Iterable<Listener>;
+  readonly clusters: () => Iterable<Cluster>;
+}
+
+/**
+ * A metric whose samples are computed when scraped. prom-client's registry reads any object with
+ * these fields and `get()`; its own classes would count per observation, which the hot path avoids.
+ */
+class ScrapedMetric {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly samples: () => Sample[],
+  ) {}
+
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }> {
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: this.samples(),
+    });
+  }
+
+  reset(): void {}
+  collect(): void {}
+}
+
+function histogramSamples(
+  name: string,
+  series: Iterable<RequestSeries>,
+  pick: (s: RequestSeries) => FixedHistogram,
+): Sample[] {
+  const out: Sample[] = [];
+  for (const s of series) {
+    const h = pick(s);
+    const cumulative = h.cumulative();
+    h.bounds.forEach((bound, i) => {
+      out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: bound }, value: cumulative[i]! });
+    });
+    out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: '+Inf' }, value: h.count });
+    out.push({ metricName: `${name}_sum`, labels: s.labels, value: h.sum });
+    out.push({ metricName: `${name}_count`, labels: s.labels, value: h.count });
+  }
+  return out;
+}
+
+/** `cxTotal` → `cx_total`. */
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`);
+}
+
+/**
+ * One metric per numeric field of the stats objects (`…Active` fields are gauges, the rest
+ * counters), so a counter added to ListenerStats or ClusterStats is exported without touching this
+ * file. Nested records of numbers (`localReply: {timeout: 3, …}`) become one metric with the key as
+ * the `reason` label.
+ */
+function statsMetrics(
+  prefix: string,
+  kind: string,
+  objects: Iterable<{ labels: Labels; stats: object }>,
+): ScrapedMetric[] {
+  const byField = new Map<string, Sample[]>();
+  const add = (field: string, sample: Sample): void => {
+    let samples = byField.get(field);
+    if (samples === undefined) byField.set(field, (samples = []));
+    samples.push(sample);
+  };
+  for (const { labels, stats } of objects) {
+    for (const [field, value] of Object.entries(stats)) {
+      if (typeof value === 'number') add(field, { labels, value });
+      else if (typeof value === 'object' && value !== null) {
+        for (const [reason, count] of Object.entries(value as Record<string, unknown>)) {
+          if (typeof count === 'number') add(field, { labels: { ...labels, reason }, value: count });
+        }
+      }
+    }
+  }
+  return [...byField].map(([field, samples]) => {
+    const name = `${prefix}${snake(field)}`;
+    return new ScrapedMetric(
+      name,
+      `${kind} ${field}`,
+      field.endsWith('Active') ? 'gauge' : 'counter',
+      () => samples,
+    );
+  });
+}
+
+/** Renders the proxy's metrics; one per proxy, kept for its process metrics' state. */
+export class ProxyMetricsExporter {
+  private readonly processRegistry = new Registry();
+
+  constructor(private readonly source: MetricsSource) {
+    collectDefaultMetrics({ register: this.processRegistry });
+  }
+
+  get contentType(): string {
+    return this.processRegistry.contentType;
+  }
+
+  /** The Prometheus text exposition. */
+  async text(): Promise<string> {
+    return this.registry().metrics();
+  }
+
+  /** The same as JSON (prom-client's shape), for people and scripts. */
+  async json(): Promise<unknown> {
+    return this.registry().getMetricsAsJSON();
+  }
+
+  private registry(): Registry {
+    const scraped = new Registry();
+    const register = (metric: ScrapedMetric): void =>
+      // ScrapedMetric has every member the registry reads; prom-client's type only lists its own classes.
+      scraped.registerMetric(metric as unknown as Metric);
+    const requests = this.source.requestMetrics;
+    if (requests !== undefined) {
+      const series = [...requests.series()];
+      register(
+        new ScrapedMetric(
+          'istio_requests_total',
+          'Requests, by source and destination (Istio standard metric).',
+          'counter',
+          () => series.map(s => ({ labels: s.labels, value: s.requests })),
+        ),
+      );
+      const histograms: [string, string, (s: RequestSeries) => FixedHistogram][] = [
+        ['istio_request_duration_milliseconds', 'Request duration in milliseconds.', s => s.duration],
+        ['istio_request_bytes', 'Request size in bytes.', s => s.requestBytes],
+        ['istio_response_bytes', 'Response size in bytes.', s => s.responseBytes],
+      ];
+      for (const [name, help, pick] of histograms) {
+        register(new ScrapedMetric(name, help, 'histogram', () => histogramSamples(name, series, pick)));
+      }
+    }
+    const listeners = [...this.source.listeners()].map(l => ({
+      labels: {
+        listener: l.name,
+        protocol: l.state.resource.protocol,
+        stat_prefix: l.state.resource.statPrefix,
+      },
+      stats: l.stats,
+    }));
+    for (const metric of statsMetrics('envoy_meta_protocol_', 'MetaProtocol listener stat', listeners))
+      register(metric);
+    const clusters = [...this.source.clusters()];
+    const cluster = (c: Cluster): Labels => ({ envoy_cluster_name: c.name });
+    for (const metric of statsMetrics(
+      'envoy_cluster_upstream_',
+      'Upstream cluster stat',
+      clusters.map(c => ({ labels: cluster(c), stats: c.stats })),
+    )) {
+      register(metric);
+    }
+    const gauges: [string, string, (c: Cluster) => number][] = [
+      ['envoy_cluster_membership_total', 'Endpoints of the cluster.', c => c.hosts.length],
+      [
+        'envoy_cluster_membership_healthy',
+        'Endpoints that may take requests.',
+        c => c.hosts.filter(h => h.healthy).length,
+      ],
+      [
+        'envoy_cluster_upstream_rq_active',
+        'Requests in flight to the cluster.',
+        c => c.hosts.reduce((n, h) => n + h.activeRequests, 0),
+      ],
+    ];
+    for (const [name, help, value] of gauges) {
+      register(
+        new ScrapedMetric(name, help, 'gauge', () =>
+          clusters.map(c => ({ labels: cluster(c), value: value(c) })),
+        ),
+      );
+    }
+    return Registry.merge([this.processRegistry, scraped]);
+  }
+}

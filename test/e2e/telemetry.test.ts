@@ -1,0 +1,327 @@
+/**
+ * Istio request metrics and the access log of `aeraki up`, after a known number of real Apache
+ * Thrift and dubbo2.js calls: successes, a connect failure, and a request no route matches (the
+ * original logs neither of the last two).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import java from 'js-to-java';
+import {
+  connectHello,
+  createConfigDir,
+  destination,
+  destinationRule,
+  exactMatch,
+  freePort,
+  metaRouter,
+  startAeraki,
+  startHelloServer,
+  testAddress,
+  thriftServiceEntry,
+  versionTag,
+  type AerakiProcess,
+  type ConfigDir,
+  type HelloServer,
+  type ThriftStack,
+} from './harness/index.js';
+import { dubboServiceEntry } from './dubbo/dubbo-mesh.js';
+import { Dubbo2jsClient } from './dubbo/dubbo2js-client.js';
+import { startProvider, type HessianProvider } from './dubbo/hessian-provider.js';
+
+const ADDRESS = testAddress(31);
+const STACK: ThriftStack = { protocol: 'binary', transport: 'framed' };
+const THRIFT_HOST = 'hello.telemetry.svc.cluster.local';
+const DUBBO_HOST = 'demo.telemetry.svc.cluster.local';
+const DEMO = 'org.apache.dubbo.demo.DemoService';
+
+let thriftServer: HelloServer | undefined;
+let provider: HessianProvider | undefined;
+let deadPort = 0;
+let thriftPort = 0;
+let dubboPort = 0;
+let aeraki: AerakiProcess | undefined;
+let config: ConfigDir | undefined;
+let logDir = '';
+let admin = '';
+
+before(
+  async () => {
+    thriftServer = await startHelloServer({ tag: versionTag('v1'), stack: STACK });
+    provider = await startProvider({ tag: 'v1' });
+    // Nothing listens here: requests routed to it fail to connect.
+    deadPort = await freePort();
+    thriftPort = await freePort(ADDRESS);
+    dubboPort = await freePort(ADDRESS);
+    config = await createConfigDir({
+      'telemetry.yaml': [
+        thriftServiceEntry({
+          name: 'hello',
+          host: THRIFT_HOST,
+          addresses: [ADDRESS],
+          port: thriftPort,
+          endpoints: [
+            { address: thriftServer.host, port: thriftServer.port, labels: { version: 'v1', app: 'hello' } },
+            { address: '127.0.0.1', port: deadPort, labels: { version: 'dead', app: 'hello' } },
+          ],
+        }),
+        destinationRule({
+          name: 'hello',
+          host: THRIFT_HOST,
+          subsets: { v1: { version: 'v1' }, dead: { version: 'dead' } },
+        }),
+        metaRouter({
+          name: 'hello',
+          host: THRIFT_HOST,
+          routes: [
+            {
+              name: 'say-hello',
+              match: exactMatch({ method: 'sayHello' }),
+              route: [destination(THRIFT_HOST, 'v1')],
+            },
+            {
+              name: 'to-nowhere',
+              match: exactMatch({ method: 'whoami' }),
+              route: [destination(THRIFT_HOST, 'dead')],
+            },
+          ],
+        }),
+        dubboServiceEntry({
+          name: 'demo',
+          host: DUBBO_HOST,
+          addresses: [ADDRESS],
+          port: dubboPort,
+          endpoints: [{ address: provider.host, port: provider.port, labels: { version: 'v1' } }],
+        }),
+      ],
+    });
+    logDir = await mkdtemp(join(tmpdir(), 'aeraki-access-log-'));
+    aeraki = await startAeraki(config.path, {
+      args: [
+        '--admin',
+        '127.0.0.1:0',
+        '--control-plane-admin',
+        '127.0.0.1:0',
+        '--access-log',
+        join(logDir, 'access.log'),
+        '--access-log-redact',
+        'group',
+      ],
+      listeners: [
+        { host: ADDRESS, port: thriftPort },
+        { host: ADDRESS, port: dubboPort },
+      ],
+    });
+    admin = String(aeraki.logs.find(l => l.msg === 'ready')?.['admin']);
+
+    const hello = await connectHello(ADDRESS, thriftPort, { stack: STACK });
+    try {
+      for (let i = 0; i < 5; i++)
+        assert.equal(await hello.client.sayHello(`n${i}`), `Hello n${i}, from ${versionTag('v1')}`);
+      for (let i = 0; i < 2; i++) await assert.rejects(hello.client.whoami(), /connect/i);
+      await assert.rejects(hello.client.add(1, 2), /no route/);
+    } finally {
+      await hello.close();
+    }
+    const dubbo = new Dubbo2jsClient(ADDRESS, dubboPort);
+    try {
+      for (let i = 0; i < 4; i++) {
+        const { err } = await dubbo.call(DEMO, 'sayHello', [java.String('x')], { group: 'secret-group' });
+        assert.equal(err, null);
+      }
+    } finally {
+      dubbo.close();
+    }
+  },
+  { timeout: 40000 },
+);
+
+after(
+  async () => {
+    await aeraki?.stop();
+    await Promise.all([thriftServer?.close(), provider?.close()]);
+    await config?.remove();
+    if (logDir !== '') await rm(logDir, { recursive: true, force: true });
+  },
+  { timeout: 15000 },
+);
+
+interface Sample {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return samples;
+}
+
+async function scrape(): Promise<Sample[]> {
+  const response = await fetch(`http://${admin}/stats/prometheus`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
+  return parseExposition(await response.text());
+}
+
+function pick(samples: Sample[], name: string, labels: Record<string, string>): Sample[] {
+  return samples.filter(s => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+test('istio_requests_total counts each outcome with Istio labels and Envoy response flags', async () => {
+  const samples = await scrape();
+  const requests = (labels: Record<string, string>): number[] =>
+    pick(samples, 'istio_requests_total', labels).map(s => s.value);
+  assert.deepEqual(
+    requests({
+      destination_service: THRIFT_HOST,
+      request_protocol: 'thrift',
+      response_code: '0',
+      destination_version: 'v1',
+    }),
+    [5],
+  );
+  assert.deepEqual(
+    requests({ destination_service: THRIFT_HOST, response_code: '1', response_flags: 'UF' }),
+    [2],
+  );
+  assert.deepEqual(
+    requests({ destination_service: THRIFT_HOST, response_code: '1', response_flags: 'NR' }),
+    [1],
+  );
+  assert.deepEqual(
+    requests({
+      destination_service: DUBBO_HOST,
+      request_protocol: 'dubbo',
+      response_code: '0',
+      response_flags: '-',
+    }),
+    [4],
+  );
+  const ok = pick(samples, 'istio_requests_total', {
+    destination_service: THRIFT_HOST,
+    response_code: '0',
+  })[0]!;
+  assert.equal(ok.labels['reporter'], 'source');
+  assert.equal(ok.labels['destination_service_name'], 'hello');
+  assert.equal(ok.labels['destination_service_namespace'], 'telemetry');
+  assert.equal(ok.labels['destination_app'], 'hello');
+  assert.equal(ok.labels['destination_version'], 'v1');
+  assert.equal(ok.labels['request_operation'], undefined, 'per-method labels are opt-in');
+  const total = samples.filter(s => s.name === 'istio_requests_total').reduce((n, s) => n + s.value, 0);
+  assert.equal(total, 12);
+});
+
+test('duration and size histograms count every request; bucket counts are cumulative', async () => {
+  const samples = await scrape();
+  const labels = { destination_service: THRIFT_HOST, response_code: '0' };
+  for (const name of ['istio_request_duration_milliseconds', 'istio_request_bytes', 'istio_response_bytes']) {
+    assert.deepEqual(
+      pick(samples, `${name}_count`, labels).map(s => s.value),
+      [5],
+      name,
+    );
+    const buckets = pick(samples, `${name}_bucket`, labels);
+    assert.equal(buckets.at(-1)?.labels['le'], '+Inf');
+    assert.equal(buckets.at(-1)?.value, 5);
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value);
+  }
+  const requestBytes = pick(samples, 'istio_request_bytes_sum', labels)[0]!.value;
+  assert.ok(requestBytes > 5 * 20, `five framed sayHello calls are more than 100 bytes, got ${requestBytes}`);
+});
+
+test('MetaProtocol and upstream stats: local replies by reason, connect failures', async () => {
+  const samples = await scrape();
+  const thriftListener = { listener: `${ADDRESS}_${thriftPort}` };
+  assert.deepEqual(
+    pick(samples, 'envoy_meta_protocol_local_reply', { ...thriftListener, reason: 'no-route' }).map(
+      s => s.value,
+    ),
+    [1],
+  );
+  assert.deepEqual(
+    pick(samples, 'envoy_meta_protocol_local_reply', { ...thriftListener, reason: 'connect-failure' }).map(
+      s => s.value,
+    ),
+    [2],
+  );
+  assert.deepEqual(
+    pick(samples, 'envoy_meta_protocol_request', thriftListener).map(s => s.value),
+    [8],
+  );
+  const dead = { envoy_cluster_name: `outbound|${thriftPort}|dead|${THRIFT_HOST}` };
+  assert.deepEqual(
+    pick(samples, 'envoy_cluster_upstream_cx_connect_fail', dead).map(s => s.value),
+    [2],
+  );
+  assert.deepEqual(
+    pick(samples, 'envoy_cluster_membership_total', dead).map(s => s.value),
+    [1],
+  );
+  assert.ok(pick(samples, 'process_resident_memory_bytes', {}).length === 1, 'process metrics are exported');
+});
+
+interface LogLine {
+  response_code: number;
+  response_flags: string;
+  response_code_details: string;
+  route_name: string;
+  upstream_cluster: string;
+  upstream_host: string;
+  protocol: string;
+  bytes_received: number;
+  bytes_sent: number;
+  downstream_remote_address: string;
+  request: Record<string, string>;
+}
+
+test('the access log has one JSON line per request, failures and local replies included, redacted', async () => {
+  const path = join(logDir, 'access.log');
+  let lines: LogLine[] = [];
+  for (let i = 0; i < 100 && lines.length < 12; i++) {
+    const text = await readFile(path, 'utf8').catch(() => '');
+    lines = text
+      .split('\n')
+      .filter(l => l !== '')
+      .map(l => JSON.parse(l) as LogLine);
+    await sleep(50);
+  }
+  assert.equal(lines.length, 12);
+  const thrift = lines.filter(l => l.protocol === 'thrift');
+  const ok = thrift.filter(l => l.response_code === 0);
+  assert.equal(ok.length, 5);
+  for (const l of ok) {
+    assert.equal(l.route_name, 'say-hello');
+    assert.equal(l.upstream_host, `${thriftServer!.host}:${thriftServer!.port}`);
+    assert.equal(l.request['method'], 'sayHello');
+    assert.ok(l.bytes_received > 0 && l.bytes_sent > 0);
+    assert.match(l.downstream_remote_address, /^127\.0\.0\.1:\d+$/);
+  }
+  const failed = thrift.filter(l => l.response_flags === 'UF');
+  assert.equal(failed.length, 2);
+  for (const l of failed) {
+    assert.equal(l.response_code, 1);
+    assert.equal(l.upstream_host, `127.0.0.1:${deadPort}`);
+    assert.match(l.response_code_details, /^connect-failure: /);
+  }
+  const noRoute = thrift.filter(l => l.response_flags === 'NR');
+  assert.equal(noRoute.length, 1);
+  assert.equal(noRoute[0]!.request['method'], 'add');
+  assert.equal(noRoute[0]!.upstream_cluster, '');
+  const dubbo = lines.filter(l => l.protocol === 'dubbo');
+  assert.equal(dubbo.length, 4);
+  for (const l of dubbo) {
+    assert.equal(l.request['group'], '[REDACTED]');
+    assert.equal(l.request['method'], 'sayHello');
+  }
+});

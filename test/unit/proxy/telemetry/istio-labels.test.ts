@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  destinationLabels,
+  hostOfCluster,
+  responseFlag,
+  serviceNameAndNamespace,
+} from '../../../../src/proxy/telemetry/istio-labels.js';
+
+test('the service host is the last part of an Aeraki cluster name', () => {
+  assert.equal(hostOfCluster('outbound|9090|v1|a.ns.svc.cluster.local'), 'a.ns.svc.cluster.local');
+  assert.equal(hostOfCluster('outbound|9090||a.b'), 'a.b');
+});
+
+test('name and namespace come from Kubernetes service hosts only', () => {
+  assert.deepEqual(serviceNameAndNamespace('a.ns.svc.cluster.local'), { name: 'a', namespace: 'ns' });
+  assert.deepEqual(serviceNameAndNamespace('org.apache.demo'), {
+    name: 'org.apache.demo',
+    namespace: 'unknown',
+  });
+});
+
+test('destination labels from endpoint labels, with Istio fallbacks for canonical service and revision', () => {
+  const labels = destinationLabels('a.ns.svc.cluster.local', { version: 'v2' });
+  assert.equal(labels['destination_version'], 'v2');
+  assert.equal(labels['destination_app'], 'unknown');
+  assert.equal(labels['destination_canonical_service'], 'a');
+  assert.equal(labels['destination_canonical_revision'], 'v2');
+  assert.equal(destinationLabels('', {})['destination_service'], 'unknown');
+  assert.equal(destinationLabels('x', {})['destination_canonical_revision'], 'latest');
+});
+
+test('local reply kinds map to Envoy response flags', () => {
+  assert.equal(responseFlag(undefined), '-');
+  assert.equal(responseFlag('no-route'), 'NR');
+  assert.equal(responseFlag('connect-failure'), 'UF');
+  assert.equal(responseFlag('timeout'), 'UT');
+  assert.equal(responseFlag('over-limit'), 'RL');
+});
