@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repoRoot } from './harness/repo-root.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import java from 'js-to-java';
 import {
@@ -269,6 +270,23 @@ test('MetaProtocol and upstream stats: local replies by reason, connect failures
     [1],
   );
   assert.ok(pick(samples, 'process_resident_memory_bytes', {}).length === 1, 'process metrics are exported');
+});
+
+test('every metric the Grafana dashboard queries is exported', async () => {
+  const exported = new Set((await scrape()).map(s => s.name));
+  const dashboard = JSON.parse(
+    await readFile(join(repoRoot(), 'deploy/grafana/aeraki-metaprotocol.json'), 'utf8'),
+  ) as { panels: { targets: { expr: string }[] }[] };
+  // Label names (in `by (…)` and selectors) look like metric names: drop them first.
+  const exprs = dashboard.panels
+    .flatMap(p => p.targets.map(t => t.expr))
+    .join('\n')
+    .replace(/by \([^)]*\)/g, '')
+    .replace(/\{[^}]*\}/g, '');
+  const queried = new Set(exprs.match(/\b(?:istio|envoy|process|nodejs)_\w+/g) ?? []);
+  assert.ok(queried.size > 10, `the dashboard queries ${queried.size} metrics`);
+  for (const name of queried)
+    assert.ok(exported.has(name), `${name} is queried by the dashboard but not exported`);
 });
 
 interface LogLine {
