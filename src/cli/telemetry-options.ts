@@ -14,6 +14,11 @@ export const TELEMETRY_USAGE = `  --access-log PATH   write one access-log line 
   --metrics-per-method
                       add a request_operation (method) label to the Istio request metrics
   --workload NAME     this proxy's workload, for the source_workload label (default unknown)
+  --trace-otlp URL    trace requests and export spans over OTLP/HTTP to URL
+                      (e.g. http://127.0.0.1:4318/v1/traces)
+  --trace-sampling PERCENT
+                      share of requests traced when the client sent no sampled trace context
+                      (0-100, default 1 with --trace-otlp); W3C traceparent is propagated
 `;
 
 export const TELEMETRY_OPTIONS = {
@@ -22,6 +27,8 @@ export const TELEMETRY_OPTIONS = {
   'access-log-redact': { type: 'string' },
   'metrics-per-method': { type: 'boolean', default: false },
   workload: { type: 'string' },
+  'trace-otlp': { type: 'string' },
+  'trace-sampling': { type: 'string' },
 } as const;
 
 interface TelemetryValues {
@@ -30,6 +37,8 @@ interface TelemetryValues {
   readonly 'access-log-redact'?: string | undefined;
   readonly 'metrics-per-method'?: boolean | undefined;
   readonly workload?: string | undefined;
+  readonly 'trace-otlp'?: string | undefined;
+  readonly 'trace-sampling'?: string | undefined;
 }
 
 /** The telemetry settings from parsed options; a bad format string is a usage error. */
@@ -49,7 +58,28 @@ export function telemetryOptions(values: TelemetryValues): TelemetryOptions {
   }
   const path = values['access-log'];
   const workload = values.workload ?? 'unknown';
+  const sampling = values['trace-sampling'];
+  const samplingPercent = sampling === undefined ? 1 : Number(sampling);
+  if (!(samplingPercent >= 0 && samplingPercent <= 100)) {
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      `--trace-sampling must be a percentage 0-100, got '${sampling}'`,
+    );
+  }
+  const otlp = values['trace-otlp'];
+  if (otlp !== undefined && !/^https?:\/\//.test(otlp)) {
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `--trace-otlp must be an http(s) URL, got '${otlp}'`);
+  }
+  const tracing =
+    otlp === undefined && sampling === undefined
+      ? undefined
+      : {
+          samplingPercent,
+          ...(otlp === undefined ? {} : { otlpEndpoint: otlp }),
+          serviceName: workload === 'unknown' ? 'aeraki-proxy' : workload,
+        };
   return {
+    ...(tracing === undefined ? {} : { tracing }),
     metrics: {
       perMethod: values['metrics-per-method'] === true,
       source: { workload, namespace: 'unknown', app: workload, version: 'unknown', cluster: 'unknown' },

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { CodecFactory, LocalReplyKind, Message, Mutation } from '../codec/index.js';
 import type { RoutableRequest } from '../filters/router/router-filter.js';
 import type { CompiledRoute, RouteTable } from '../filters/router/route-table.js';
@@ -35,6 +36,8 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
   upstreamLabels: Readonly<Record<string, string>> = NO_LABELS;
   /** Bytes written back to the client (the reply or the local reply). */
   responseBytes = 0;
+  /** The request's trace span, when it is traced. */
+  span: Span | undefined = undefined;
   /** Set when the proxy answered the request itself. */
   localReplyKind: LocalReplyKind | undefined = undefined;
   localReplyMessage = '';

@@ -158,6 +158,7 @@ export class DownstreamConnection {
         const request = new ActiveRequest(this, this.host.state, message);
         this.active.add(request);
         stats.requestActive++;
+        this.host.telemetry.onRequestStarted(request);
         request.start();
         return;
       }

@@ -123,7 +123,7 @@ export class Proxy {
     await Promise.all(listeners.map(l => l.drain(graceMs)));
     this.clusters.drainAll();
     this.deadlines.stop();
-    this.telemetry.close();
+    await this.telemetry.close();
   }
 
   private stateFor(resource: ListenerResource): ListenerState {

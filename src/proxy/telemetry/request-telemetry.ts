@@ -5,35 +5,47 @@
 import type { ActiveRequest } from '../active-request.js';
 import { AccessLog, type AccessLogOptions } from './access-log.js';
 import { RequestMetrics, type RequestMetricsOptions } from './request-metrics.js';
+import { RequestTracer, type TracingOptions } from './request-tracer.js';
 
 export interface TelemetryOptions {
   /** Istio request metrics; on unless `false`. */
   readonly metrics?: false | RequestMetricsOptions;
   /** The access log; off when absent. */
   readonly accessLog?: AccessLogOptions;
+  /** Tracing; off when absent. */
+  readonly tracing?: TracingOptions;
 }
 
 export class RequestTelemetry {
   /** Undefined when metrics are off. */
   readonly metrics: RequestMetrics | undefined;
   private readonly accessLog: AccessLog | undefined;
+  private readonly tracer: RequestTracer | undefined;
 
   constructor(options: TelemetryOptions = {}) {
     this.metrics = options.metrics === false ? undefined : new RequestMetrics(options.metrics);
     this.accessLog = options.accessLog === undefined ? undefined : new AccessLog(options.accessLog);
+    this.tracer = options.tracing === undefined ? undefined : new RequestTracer(options.tracing);
+  }
+
+  /** Called once a request is decoded, before its filters run. */
+  onRequestStarted(request: ActiveRequest): void {
+    this.tracer?.start(request);
   }
 
   onRequestFinished(request: ActiveRequest): void {
     const metrics = this.metrics;
     const accessLog = this.accessLog;
-    if (metrics === undefined && accessLog === undefined) return;
+    if (metrics === undefined && accessLog === undefined && request.span === undefined) return;
     const now = Date.now();
     metrics?.record(request, now);
     accessLog?.write(request, now);
+    if (request.span !== undefined) this.tracer?.finish(request, now);
   }
 
-  /** Flushes and closes the access log. */
-  close(): void {
+  /** Flushes and closes the access log and exports the spans still buffered. */
+  async close(): Promise<void> {
     this.accessLog?.close();
+    await this.tracer?.close();
   }
 }
