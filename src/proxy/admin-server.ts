@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { DecoderFilter } from '../filters/filter.js';
 import { closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import type { Proxy } from './proxy.js';
 
@@ -7,7 +8,7 @@ import type { Proxy } from './proxy.js';
  * - `GET /ready`: 200 once a config is applied, 503 before;
  * - `GET /config_dump`: the snapshot the proxy runs, with its version;
  * - `GET /clusters`: each cluster's endpoints, load and counters;
- * - `GET /listeners`: each listener's connections and counters;
+ * - `GET /listeners`: each listener's connections and counters, and its filters' counters by name;
  * - `GET /routes`: the route tables in force;
  * - `GET /xds`: the xDS subscription (versions per type, last NACK).
  */
@@ -69,6 +70,7 @@ export class AdminServer {
             routeConfigName: l.state.resource.routeConfigName,
             connections: l.connectionCount,
             stats: l.stats,
+            filters: filterStats(l.state.decoders),
           })),
         );
       case '/routes':
@@ -79,4 +81,14 @@ export class AdminServer {
         return sendText(res, 404, 'not found; try /ready /config_dump /clusters /listeners /routes /xds\n');
     }
   }
+}
+
+/** Counters of the filters that keep some (rate limits), by filter name. */
+function filterStats(filters: readonly DecoderFilter[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const filter of filters) {
+    const stats = (filter as { stats?: unknown }).stats;
+    if (stats !== undefined) out[filter.name] = stats;
+  }
+  return out;
 }

@@ -14,6 +14,7 @@ import { ClusterManager } from '../upstream/cluster-manager.js';
 import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { Listener } from './listener.js';
+import { ListenerRateLimits } from './listener-rate-limits.js';
 import type { ListenerState } from './listener-state.js';
 
 /** How long a removed listener lets its connections finish their requests. */
@@ -30,6 +31,7 @@ export class Proxy {
   private readonly routeTables = new Map<string, RouteTable>();
   private readonly deadlines = new DeadlineTimer();
   private readonly router: RouterFilter;
+  private readonly rateLimits: ListenerRateLimits;
   private snapshot: ProxySnapshot | undefined;
 
   /**
@@ -42,6 +44,7 @@ export class Proxy {
     private readonly filters: readonly Filter[] = [],
   ) {
     this.router = new RouterFilter(this.clusters);
+    this.rateLimits = new ListenerRateLimits(this.clusters);
   }
 
   /** The snapshot in force, if any. */
@@ -109,6 +112,7 @@ export class Proxy {
       this.listeners.delete(name);
       void listener.drain(LISTENER_DRAIN_MS);
     }
+    this.rateLimits.retain(snapshot.listeners);
     this.snapshot = snapshot;
     await Promise.all(binding);
   }
@@ -119,11 +123,17 @@ export class Proxy {
     this.listeners.clear();
     await Promise.all(listeners.map(l => l.drain(graceMs)));
     this.clusters.drainAll();
+    this.rateLimits.close();
     this.deadlines.stop();
   }
 
+  /** Filters in order: the proxy-wide ones, the listener's rate limits (local, global), the router. */
   private stateFor(resource: ListenerResource): ListenerState {
-    const decoders: DecoderFilter[] = [...this.filters.filter(isDecoderFilter), this.router];
+    const decoders: DecoderFilter[] = [
+      ...this.filters.filter(isDecoderFilter),
+      ...this.rateLimits.filtersFor(resource),
+      this.router,
+    ];
     const encoders: EncoderFilter[] = this.filters.filter(isEncoderFilter).reverse();
     return {
       resource,
