@@ -42,7 +42,7 @@ export type { ApplicationProtocol, ApplicationProtocolSpec } from './application
 export { BUILTIN_APPLICATION_PROTOCOLS, CODEC_NAME_PREFIX } from './application-protocol.js';
 export { durationMs, parseDurationMs } from './duration.js';
 export { selectPortProtocol, type PortProtocol } from './port-protocol.js';
-export { fqdnProblem, hostProblem, isWildcardHost, singleAddress } from './names.js';
+export { fqdnProblem, hostProblem, isWildcardHost, parseClusterName, singleAddress } from './names.js';
 export {
   isKnownKind,
   isNamespacedKind,

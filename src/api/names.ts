@@ -72,3 +72,16 @@ export function singleAddress(value: string): string | undefined {
   const full = isIP(cidr.address) === 4 ? 32 : 128;
   return cidr.prefixLength === full ? cidr.address : undefined;
 }
+
+/**
+ * The parts of an Istio cluster name `outbound|<port>|<subset>|<host>` (how Aeraki's
+ * `globalRateLimit.rateLimitService` names the rate-limit service), or `undefined` if `name` is not one.
+ */
+export function parseClusterName(name: string): { port: number; subset: string; host: string } | undefined {
+  const parts = name.split('|');
+  if (parts.length !== 4 || parts[0] !== 'outbound') return undefined;
+  const [, portText = '', subset = '', host = ''] = parts;
+  const port = Number(portText);
+  if (!/^[0-9]+$/.test(portText) || port < 1 || port > 65535 || host === '') return undefined;
+  return { port, subset, host };
+}

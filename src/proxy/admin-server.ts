@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { DecoderFilter } from '../filters/filter.js';
 import { closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import type { Proxy } from './proxy.js';
 import { explainRoute, routeTablesForService } from './route-explainer.js';
@@ -10,7 +11,7 @@ import { ProxyMetricsExporter } from './telemetry/prometheus.js';
  * - `GET /ready`: 200 once a config is applied, 503 before;
  * - `GET /config_dump`: the snapshot the proxy runs, with its version;
  * - `GET /clusters`: each cluster's endpoints, load and counters;
- * - `GET /listeners`: each listener's connections and counters;
+ * - `GET /listeners`: each listener's connections and counters, and its filters' counters by name;
  * - `GET /routes`: the route tables in force;
  * - `GET /stats/prometheus`: Istio's request metrics, MetaProtocol and upstream stats, process metrics;
  * - `GET /stats`: the same as JSON;
@@ -90,6 +91,7 @@ export class AdminServer {
             connections: l.connectionCount,
             taps: l.taps.length,
             stats: l.stats,
+            filters: filterStats(l.state.decoders),
           })),
         );
       case '/routes':
@@ -208,4 +210,14 @@ export class AdminServer {
     // The response's close (not the request's) tells that the client went away.
     res.on('close', () => tap.close());
   }
+}
+
+/** Counters of the filters that keep some (rate limits), by filter name. */
+function filterStats(filters: readonly DecoderFilter[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const filter of filters) {
+    const stats = (filter as { stats?: unknown }).stats;
+    if (stats !== undefined) out[filter.name] = stats;
+  }
+  return out;
 }

@@ -14,6 +14,7 @@ import { ClusterManager } from '../upstream/cluster-manager.js';
 import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { Listener } from './listener.js';
+import { ListenerRateLimits } from './listener-rate-limits.js';
 import type { ListenerState } from './listener-state.js';
 import { RequestTelemetry } from './telemetry/request-telemetry.js';
 
@@ -31,6 +32,7 @@ export class Proxy {
   private readonly routeTables = new Map<string, RouteTable>();
   private readonly deadlines = new DeadlineTimer();
   private readonly router: RouterFilter;
+  private readonly rateLimits: ListenerRateLimits;
   private snapshot: ProxySnapshot | undefined;
 
   /**
@@ -45,6 +47,7 @@ export class Proxy {
     readonly telemetry: RequestTelemetry = new RequestTelemetry(),
   ) {
     this.router = new RouterFilter(this.clusters);
+    this.rateLimits = new ListenerRateLimits(this.clusters);
   }
 
   /** The snapshot in force, if any. */
@@ -112,6 +115,7 @@ export class Proxy {
       this.listeners.delete(name);
       void listener.drain(LISTENER_DRAIN_MS);
     }
+    this.rateLimits.retain(snapshot.listeners);
     this.snapshot = snapshot;
     await Promise.all(binding);
   }
@@ -122,12 +126,18 @@ export class Proxy {
     this.listeners.clear();
     await Promise.all(listeners.map(l => l.drain(graceMs)));
     this.clusters.drainAll();
+    this.rateLimits.close();
     this.deadlines.stop();
     await this.telemetry.close();
   }
 
+  /** Filters in order: the proxy-wide ones, the listener's rate limits (local, global), the router. */
   private stateFor(resource: ListenerResource): ListenerState {
-    const decoders: DecoderFilter[] = [...this.filters.filter(isDecoderFilter), this.router];
+    const decoders: DecoderFilter[] = [
+      ...this.filters.filter(isDecoderFilter),
+      ...this.rateLimits.filtersFor(resource),
+      this.router,
+    ];
     const encoders: EncoderFilter[] = this.filters.filter(isEncoderFilter).reverse();
     return {
       resource,

@@ -11,22 +11,36 @@
  *       application_protocol, codec { name, config? },        // the deprecated fields Aeraki's proxies read
  *       protocol { name, codec { name, config? }, multiplexing },
  *       rds { config_source { ads {}, resource_api_version: V3 }, route_config_name },
- *       meta_protocol_filters: [ { name: "aeraki.meta_protocol.filters.router" } ],
+ *       meta_protocol_filters: [ local_ratelimit?, ratelimit?,      // see rate-limit-filters.ts
+ *                                { name: "aeraki.meta_protocol.filters.router" } ],
  *       idle_timeout?,                                        // 0 = never, left out
  *       request_timeout? = 1000 } } ] } ] }                   // aeraki-ts extension; 0 = none, left out
  * ```
  *
  * The codec's own settings travel as `google.protobuf.Struct` in `Codec.config`. Decoding takes the
  * protocol from `protocol` when set, else from the deprecated fields; accepts an inline `route_config`
- * (its table is returned beside the listener) or RDS over ADS/self; accepts the router filter plus
- * Aeraki's telemetry filters (metadata_exchange, istio_stats), which our always-on stats replace; and
- * ignores `tracing` and `access_log`.
+ * (its table is returned beside the listener) or RDS over ADS/self; accepts the router filter, at most
+ * one local and one global rate limit filter before it (which run local first, then global, whatever
+ * their listed order), and Aeraki's telemetry filters (metadata_exchange, istio_stats), which our
+ * always-on stats replace; and ignores `tracing` and `access_log`.
  */
 import type { ListenerResource, RouteConfigResource } from './resources.js';
 import { decodeMessage, encodeMessage, packAny, unpackAny, type ProtoObject } from './proto-message.js';
 import { invalidResource, resourceLabel } from './invalid-resource.js';
 import { metaRouteConfigurationFromProto } from './meta-route-configuration.js';
-import { ConfigTypeUrls, META_PROTOCOL_PROXY_FILTER, META_PROTOCOL_ROUTER_FILTER } from './type-urls.js';
+import {
+  globalRateLimitFilterToProto,
+  globalRateLimitFromFilter,
+  localRateLimitFilterToProto,
+  localRateLimitFromFilter,
+} from './rate-limit-filters.js';
+import {
+  ConfigTypeUrls,
+  META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER,
+  META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER,
+  META_PROTOCOL_PROXY_FILTER,
+  META_PROTOCOL_ROUTER_FILTER,
+} from './type-urls.js';
 import type { AnyMessage } from './xds-resource.js';
 import { durationFromMs, jsonFromStruct, msFromDuration, structFromJson } from './well-known.js';
 
@@ -62,7 +76,15 @@ export function metaProtocolProxyToProto(listener: ListenerResource): ProtoObjec
       config_source: { ads: {}, resource_api_version: 'V3' },
       route_config_name: listener.routeConfigName,
     },
-    meta_protocol_filters: [{ name: META_PROTOCOL_ROUTER_FILTER }],
+    meta_protocol_filters: [
+      ...(listener.localRateLimit === undefined
+        ? []
+        : [localRateLimitFilterToProto(listener.localRateLimit, listener.statPrefix)]),
+      ...(listener.globalRateLimit === undefined
+        ? []
+        : [globalRateLimitFilterToProto(listener.globalRateLimit)]),
+      { name: META_PROTOCOL_ROUTER_FILTER },
+    ],
   };
   if (listener.idleTimeoutMs > 0) proxy['idle_timeout'] = durationFromMs(listener.idleTimeoutMs);
   if (listener.requestTimeoutMs > 0) proxy['request_timeout'] = durationFromMs(listener.requestTimeoutMs);
@@ -138,16 +160,28 @@ function routeSource(
   throw invalidResource(label, path, 'needs rds or route_config');
 }
 
-function checkFilters(proxy: ProtoObject, label: string, path: string): void {
+/** The rate limits among a proxy's filters; rejects unknown filters and filters after the router. */
+function checkFilters(
+  proxy: ProtoObject,
+  label: string,
+  path: string,
+): Pick<ListenerResource, 'localRateLimit' | 'globalRateLimit'> {
   const filters = (proxy['meta_protocol_filters'] ?? []) as ProtoObject[];
+  const limits: { -readonly [K in 'localRateLimit' | 'globalRateLimit']?: ListenerResource[K] } = {};
   filters.forEach((filter, i) => {
     const name = String(filter['name'] ?? '');
+    const at = `${path}.meta_protocol_filters[${i}]`;
     if (name === META_PROTOCOL_ROUTER_FILTER || IGNORED_FILTERS.has(name)) return;
-    throw invalidResource(
-      label,
-      `${path}.meta_protocol_filters[${i}]`,
-      `filter ${JSON.stringify(name)} is not supported`,
-    );
+    if (name === META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER || name === META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER) {
+      const field = name === META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER ? 'localRateLimit' : 'globalRateLimit';
+      if (limits[field] !== undefined) {
+        throw invalidResource(label, at, `filter ${JSON.stringify(name)} is listed twice`);
+      }
+      if (field === 'localRateLimit') limits.localRateLimit = localRateLimitFromFilter(filter, label, at);
+      else limits.globalRateLimit = globalRateLimitFromFilter(filter, label, at);
+      return;
+    }
+    throw invalidResource(label, at, `filter ${JSON.stringify(name)} is not supported`);
   });
   const last = filters[filters.length - 1];
   if (last !== undefined && last['name'] !== META_PROTOCOL_ROUTER_FILTER) {
@@ -157,6 +191,7 @@ function checkFilters(proxy: ProtoObject, label: string, path: string): void {
       `must end with ${META_PROTOCOL_ROUTER_FILTER}`,
     );
   }
+  return limits;
 }
 
 /** A MetaProtocol listener from Listener bytes; throws AERAKI_ERR_XDS_INVALID_RESOURCE naming the field. */
@@ -221,7 +256,7 @@ export function decodeListener(bytes: Uint8Array): DecodedListener {
     label,
     codecPath,
   );
-  checkFilters(proxy, label, at);
+  const rateLimits = checkFilters(proxy, label, at);
   const routes = routeSource(proxy, label, at);
 
   const decoded: ListenerResource = {
@@ -236,6 +271,7 @@ export function decodeListener(bytes: Uint8Array): DecodedListener {
     idleTimeoutMs: msFromDuration(proxy['idle_timeout']) ?? 0,
     requestTimeoutMs: msFromDuration(proxy['request_timeout']) ?? 0,
     multiplexing: protocolMessage?.['multiplexing'] === true,
+    ...rateLimits,
   };
   return routes.inline === undefined
     ? { listener: decoded }

@@ -23,6 +23,9 @@ const ENTRY_FILES = [
   'aeraki/meta_protocol_proxy/v1alpha/meta_protocol_proxy.proto',
   'aeraki/meta_protocol_proxy/v1alpha/cluster_options.proto',
   'aeraki/meta_protocol_proxy/config/route/v1alpha/route.proto',
+  'aeraki/meta_protocol_proxy/filters/local_ratelimit/v1alpha/local_ratelimit.proto',
+  'aeraki/meta_protocol_proxy/filters/global_ratelimit/v1alpha/global_ratelimit.proto',
+  'envoy/service/ratelimit/v3/rls.proto',
 ];
 
 /** Our `proto/` folder: found by walking up from this file, which runs from `src/` or `dist/src/`. */

@@ -31,6 +31,46 @@ export interface ListenerResource {
   readonly requestTimeoutMs: number;
   /** Share upstream connections between downstream connections (needs codec request ids). */
   readonly multiplexing: boolean;
+  /** Token buckets in this proxy; runs first in the filter chain. */
+  readonly localRateLimit?: LocalRateLimitResource;
+  /** Asks an Envoy rate-limit service; runs after the local rate limit, before the router. */
+  readonly globalRateLimit?: GlobalRateLimitResource;
+}
+
+/** A token bucket (Envoy `envoy.type.v3.TokenBucket`); it starts full. */
+export interface TokenBucketResource {
+  /** Bucket size, ≥ 1. */
+  readonly maxTokens: number;
+  /** Tokens added every `fillIntervalMs`, ≥ 1. */
+  readonly tokensPerFill: number;
+  /** ≥ 50 ms, as in the original. */
+  readonly fillIntervalMs: number;
+}
+
+/** Local rate limit (metaprotocol.md §4.4): ordered conditions, then an optional default bucket. */
+export interface LocalRateLimitResource {
+  /** Requests matching no condition take from this bucket; absent = not limited. */
+  readonly tokenBucket?: TokenBucketResource;
+  /** First match wins; each condition has its own bucket. */
+  readonly conditions: readonly {
+    readonly match: readonly AttributeMatcher[];
+    readonly tokenBucket: TokenBucketResource;
+  }[];
+}
+
+/** Global rate limit (metaprotocol.md §4.5): Envoy's `RateLimitService/ShouldRateLimit`. */
+export interface GlobalRateLimitResource {
+  /** Requests the service is asked about (all must match); empty = every request. */
+  readonly match: readonly AttributeMatcher[];
+  readonly domain: string;
+  /** Deadline of each call to the service. */
+  readonly timeoutMs: number;
+  /** Reject requests when the service cannot answer (else let them pass). */
+  readonly failureModeDeny: boolean;
+  /** The cluster of the rate-limit service (`outbound|<port>|<subset>|<host>`). */
+  readonly rateLimitCluster: string;
+  /** One descriptor per entry: `{descriptorKey: value of request metadata property}`. */
+  readonly descriptors: readonly { readonly property: string; readonly descriptorKey: string }[];
 }
 
 /** Load-balancing policies, named as in Envoy's `Cluster.LbPolicy`. */

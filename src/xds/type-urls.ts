@@ -36,6 +36,8 @@ export const ConfigTypeUrls = {
   ),
   httpRouter: typeUrlOf('envoy.extensions.filters.http.router.v3.Router'),
   struct: typeUrlOf('google.protobuf.Struct'),
+  localRateLimit: typeUrlOf('aeraki.meta_protocol_proxy.filters.local_ratelimit.v1alpha.LocalRateLimit'),
+  globalRateLimit: typeUrlOf('aeraki.meta_protocol_proxy.filters.ratelimit.v1alpha.RateLimit'),
 } as const;
 
 /** Listener network filter name Aeraki gives the MetaProtocol proxy. */
@@ -43,6 +45,12 @@ export const META_PROTOCOL_PROXY_FILTER = 'envoy.filters.network.meta_protocol_p
 
 /** The MetaProtocol router filter, last in every MetaProtocol filter chain. */
 export const META_PROTOCOL_ROUTER_FILTER = 'aeraki.meta_protocol.filters.router';
+
+/** The MetaProtocol local rate limit filter (token buckets in the proxy). */
+export const META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER = 'aeraki.meta_protocol.filters.local_ratelimit';
+
+/** The MetaProtocol global rate limit filter (Envoy's rate-limit service over gRPC). */
+export const META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER = 'aeraki.meta_protocol.filters.ratelimit';
 
 /** Key of Cluster.typed_extension_protocol_options that holds Envoy's TcpProtocolOptions. */
 export const TCP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions';

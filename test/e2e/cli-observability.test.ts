@@ -26,7 +26,7 @@ import {
   type ThriftStack,
 } from './harness/index.js';
 
-const ADDRESS = testAddress(30);
+const ADDRESS = testAddress(50);
 const STACK: ThriftStack = { protocol: 'binary', transport: 'framed' };
 const HOST = 'cli.e2e.svc.cluster.local';
 

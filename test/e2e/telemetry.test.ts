@@ -33,7 +33,7 @@ import { dubboServiceEntry } from './dubbo/dubbo-mesh.js';
 import { Dubbo2jsClient } from './dubbo/dubbo2js-client.js';
 import { startProvider, type HessianProvider } from './dubbo/hessian-provider.js';
 
-const ADDRESS = testAddress(31);
+const ADDRESS = testAddress(51);
 const STACK: ThriftStack = { protocol: 'binary', transport: 'framed' };
 const THRIFT_HOST = 'hello.telemetry.svc.cluster.local';
 const DUBBO_HOST = 'demo.telemetry.svc.cluster.local';

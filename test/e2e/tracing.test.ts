@@ -27,7 +27,7 @@ import { attachmentsMap, requestFrame } from './dubbo/dubbo-wire.js';
 import { startProvider, type HessianProvider } from './dubbo/hessian-provider.js';
 import { RawDubboConnection } from './dubbo/raw-dubbo-client.js';
 
-const ADDRESS = testAddress(32);
+const ADDRESS = testAddress(52);
 const STACK: ThriftStack = { protocol: 'binary', transport: 'header' };
 const THRIFT_HOST = 'hello.tracing.svc.cluster.local';
 const DUBBO_HOST = 'demo.tracing.svc.cluster.local';

@@ -6,10 +6,13 @@
 import { parseDurationMs } from '../duration.js';
 import type { FieldIssue, FieldPath } from '../issue.js';
 import type { Destination, MetaRoute, MetaRouterSpec } from '../meta-router.js';
-import { fqdnProblem, isDns1123Label } from '../names.js';
+import { fqdnProblem, isDns1123Label, parseClusterName } from '../names.js';
 import type { GlobalRateLimit, LocalRateLimit, MetaRouteMatch, TokenBucket } from '../rate-limit.js';
 import { validateExportTo } from './export-to.js';
 import { re2Problem } from './regex.js';
+
+/** Shortest token-bucket fill interval, as the original proxy requires. */
+const MIN_FILL_INTERVAL_MS = 50;
 
 export function validateMetaRouter(spec: MetaRouterSpec, namespace: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
@@ -52,16 +55,6 @@ export function validateMetaRouter(spec: MetaRouterSpec, namespace: string): Fie
   }
   if (spec.localRateLimit !== undefined) {
     issues.push(...validateLocalRateLimit(spec.localRateLimit, ['spec', 'localRateLimit']));
-  }
-  for (const field of ['localRateLimit', 'globalRateLimit'] as const) {
-    if (spec[field] !== undefined) {
-      issues.push({
-        severity: 'warning',
-        path: ['spec', field],
-        rule: 'not-applied',
-        message: `${field} is validated but not applied by this version of the proxy yet`,
-      });
-    }
   }
   return issues;
 }
@@ -226,6 +219,23 @@ function validateGlobalRateLimit(limit: GlobalRateLimit, path: FieldPath): Field
     issues.push(
       err([...path, 'rateLimitService'], 'rate-limit-service', 'rateLimitService must not be empty'),
     );
+  } else if (parseClusterName(limit.rateLimitService) === undefined) {
+    issues.push(
+      err(
+        [...path, 'rateLimitService'],
+        'rate-limit-service',
+        `rateLimitService '${limit.rateLimitService}' must be a cluster name outbound|<port>|<subset>|<host>, e.g. outbound|8081||rate-limit-server.ns.svc.cluster.local`,
+      ),
+    );
+  }
+  if (limit.requestTimeout !== undefined && parseDurationMs(limit.requestTimeout) === 0) {
+    issues.push(
+      err(
+        [...path, 'requestTimeout'],
+        'rate-limit-timeout',
+        'requestTimeout must be more than 0; omit it for the default 20ms',
+      ),
+    );
   }
   if (limit.descriptors.length === 0) {
     issues.push(err([...path, 'descriptors'], 'rate-limit-descriptors', 'descriptors must not be empty'));
@@ -273,8 +283,15 @@ function validateTokenBucket(bucket: TokenBucket, path: FieldPath): FieldIssue[]
       ),
     );
   }
-  if (parseDurationMs(bucket.fillInterval) === 0) {
-    issues.push(err([...path, 'fillInterval'], 'token-bucket', 'fillInterval must be more than 0'));
+  const fillIntervalMs = parseDurationMs(bucket.fillInterval) ?? 0;
+  if (fillIntervalMs < MIN_FILL_INTERVAL_MS) {
+    issues.push(
+      err(
+        [...path, 'fillInterval'],
+        'token-bucket',
+        `fillInterval must be at least ${MIN_FILL_INTERVAL_MS}ms, not ${bucket.fillInterval}`,
+      ),
+    );
   }
   return issues;
 }

@@ -5,6 +5,7 @@
  */
 import {
   isWildcardHost,
+  parseClusterName,
   selectPortProtocol,
   singleAddress,
   type ApplicationProtocol,
@@ -264,8 +265,40 @@ function metaRouterIssues(config: ConfigSet, index: ConfigIndex): ConfigIssue[] 
         issues.push(...destinationIssues(router, index, route.mirror, ['spec', 'routes', r, 'mirror']));
       }
     });
+    issues.push(...rateLimitServiceIssues(router, index));
   }
   return issues;
+}
+
+/** `globalRateLimit.rateLimitService` must name a cluster this config builds: a known host, port and subset. */
+function rateLimitServiceIssues(router: ConfigObject<MetaRouter>, index: ConfigIndex): ConfigIssue[] {
+  const written = router.resource.spec.globalRateLimit?.rateLimitService;
+  const cluster = written === undefined ? undefined : parseClusterName(written);
+  if (cluster === undefined) return [];
+  const problem = (message: string): ConfigIssue[] => [
+    issueAt(
+      router,
+      'error',
+      ['spec', 'globalRateLimit', 'rateLimitService'],
+      'rate-limit-service-unknown',
+      `rateLimitService '${written}': ${message}`,
+    ),
+  ];
+  const host = index.resolveHost(cluster.host, router.namespace);
+  if (host === undefined) {
+    return problem(`no ServiceEntry has host '${cluster.host}'; add one for the rate-limit service`);
+  }
+  if (index.servicePort(host, cluster.port) === undefined) {
+    const known = index.serviceEntriesFor(host).flatMap(se => se.resource.spec.ports.map(p => p.number));
+    return problem(`host '${host}' has no port ${cluster.port} (ports: ${[...new Set(known)].join(', ')})`);
+  }
+  if (cluster.subset !== '') {
+    const subsets = index.destinationRuleFor(host)?.resource.spec.subsets ?? [];
+    if (!subsets.some(s => s.name === cluster.subset)) {
+      return problem(`subset '${cluster.subset}' of host '${host}' is not defined by a DestinationRule`);
+    }
+  }
+  return [];
 }
 
 function destinationIssues(

@@ -35,3 +35,9 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
  * clusters use (Istio's HTTP default became LEAST_REQUEST in 1.14; set it explicitly to get that).
  */
 export const DEFAULT_LB_POLICY: LbPolicy = 'ROUND_ROBIN';
+
+/**
+ * Deadline of a call to the rate-limit service when `globalRateLimit.requestTimeout` is unset: 20ms,
+ * the default the original's API documents (Aeraki itself dereferences the unset field).
+ */
+export const DEFAULT_RATE_LIMIT_SERVICE_TIMEOUT_MS = 20;

@@ -5,7 +5,8 @@
  *   `tcp-thrift[-…]`, `tcp-dubbo[-…]`) whose protocol has a codec: a listener `<address>_<port>` per
  *   address of the entry, the route table `<hosts[0]>_<port>`, and clusters
  *   `outbound|<port>|<subset>|<host>` for every host of the entry and every subset of its DestinationRule;
- * - every cluster a route or mirror names.
+ * - every cluster a route or mirror names, and the rate-limit service's cluster;
+ * - the MetaRouter's local and global rate limits on the service's listeners (see rate-limits.ts).
  *
  * `exportTo` and MetaRouter `gateways` restrict nothing here: one proxy serves every service it is given.
  *
@@ -18,6 +19,7 @@ import type { ConfigSet } from '../model/config-set.js';
 import { ConfigIndex } from '../model/config-index.js';
 import { ClusterBuilder } from './clusters.js';
 import { DEFAULT_LISTENER_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
+import { buildRateLimits } from './rate-limits.js';
 import { buildRouteTable } from './routes.js';
 import { contentVersion } from './snapshot-version.js';
 
@@ -47,6 +49,7 @@ export function translate(config: ConfigSet): ProxySnapshot {
       }
       const router = index.metaRoutersFor(host)[0];
       routes.set(routeConfigName, buildRouteTable({ host, port: port.number, router }, index, clusters));
+      const rateLimits = buildRateLimits(router, index, clusters);
 
       for (const written of spec.addresses ?? []) {
         const address = singleAddress(written);
@@ -64,6 +67,7 @@ export function translate(config: ConfigSet): ProxySnapshot {
           idleTimeoutMs: DEFAULT_LISTENER_IDLE_TIMEOUT_MS,
           requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
           multiplexing: binding.multiplexing,
+          ...rateLimits,
         });
       }
     }

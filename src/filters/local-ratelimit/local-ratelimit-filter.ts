@@ -1,15 +1,15 @@
 import type { AttributeMatcher } from '../../xds/resources.js';
 import type { CompiledAttributeMatcher } from '../router/attribute-matcher.js';
-import { compileAttributeMatcher } from '../router/attribute-matcher.js';
+import { compileAttributeMatcher, matchesAll } from '../router/attribute-matcher.js';
 import type { DecoderFilter, FilterStatus, RequestContext } from '../filter.js';
-import { TokenBucket } from './token-bucket.js';
+import {
+  inProcessTokenBuckets,
+  type TokenBucketConfig,
+  type TokenBucketStore,
+  type TokenBucketStoreFactory,
+} from './token-bucket-store.js';
 
-/** Bucket parameters as in metaprotocol.md §4.4. */
-export interface TokenBucketConfig {
-  readonly maxTokens: number;
-  readonly tokensPerFill: number;
-  readonly fillIntervalMs: number;
-}
+export type { TokenBucketConfig } from './token-bucket-store.js';
 
 /** One condition: requests matching every matcher draw from its own bucket. */
 export interface RateLimitCondition {
@@ -29,40 +29,40 @@ export interface LocalRateLimitStats {
   rate_limited: number;
 }
 
-interface CompiledCondition {
-  readonly matchers: readonly CompiledAttributeMatcher[];
-  readonly bucket: TokenBucket;
-}
-
-function newBucket(config: TokenBucketConfig, now: number): TokenBucket {
-  return new TokenBucket(config.maxTokens, config.tokensPerFill, config.fillIntervalMs, now);
-}
+/** Index meaning "no bucket: not limited". */
+const UNLIMITED = -1;
 
 /**
- * Local (single-process) rate limiting: the first matching condition takes a token from its bucket,
- * otherwise the default bucket does; no bucket means no limit. Conditions are compiled once.
+ * Local rate limiting (metaprotocol.md §4.4): the first matching condition takes a token from its
+ * bucket, otherwise the default bucket does; no bucket means no limit. Conditions are compiled once.
+ * The buckets live in a {@link TokenBucketStore}: condition `i` uses bucket `i`, the default bucket
+ * comes last. One filter instance serves every connection of its listener, so the limit holds per
+ * proxy; the proxy keeps the instance across config updates that leave the limit unchanged.
  */
 export class LocalRateLimitFilter implements DecoderFilter {
   readonly name = 'aeraki.meta_protocol.filters.local_ratelimit';
   readonly stats: LocalRateLimitStats = { ok: 0, rate_limited: 0 };
-  private readonly conditions: readonly CompiledCondition[];
-  private readonly defaultBucket: TokenBucket | undefined;
+  private readonly conditions: readonly (readonly CompiledAttributeMatcher[])[];
+  private readonly defaultBucket: number;
+  private readonly buckets: TokenBucketStore;
 
-  constructor(config: LocalRateLimitConfig, now: () => number = Date.now) {
-    this.now = now;
-    const start = now();
-    this.conditions = config.conditions.map(condition => ({
-      matchers: condition.match.map(compileAttributeMatcher),
-      bucket: newBucket(condition.tokenBucket, start),
-    }));
-    this.defaultBucket = config.tokenBucket ? newBucket(config.tokenBucket, start) : undefined;
+  /** @param now when the buckets start full (ms since the epoch). */
+  constructor(
+    config: LocalRateLimitConfig,
+    now: () => number = Date.now,
+    store: TokenBucketStoreFactory = inProcessTokenBuckets,
+  ) {
+    this.conditions = config.conditions.map(c => c.match.map(compileAttributeMatcher));
+    const configs = config.conditions.map(c => c.tokenBucket);
+    this.defaultBucket = config.tokenBucket === undefined ? UNLIMITED : configs.length;
+    if (config.tokenBucket !== undefined) configs.push(config.tokenBucket);
+    this.buckets = store(configs, now());
   }
-
-  private readonly now: () => number;
 
   onRequest(ctx: RequestContext): FilterStatus {
     const bucket = this.bucketFor(ctx);
-    if (bucket === undefined || bucket.tryTake(this.now())) {
+    // The request's decode time: no clock read of our own (Date.now costs more than the rest here).
+    if (bucket === UNLIMITED || this.buckets.tryTake(bucket, ctx.startTime)) {
       this.stats.ok++;
       return 'continue';
     }
@@ -72,10 +72,11 @@ export class LocalRateLimitFilter implements DecoderFilter {
     return 'stop';
   }
 
-  private bucketFor(ctx: RequestContext): TokenBucket | undefined {
+  private bucketFor(ctx: RequestContext): number {
     const metadata = ctx.request.metadata;
-    for (const condition of this.conditions) {
-      if (condition.matchers.every(m => m.test(metadata))) return condition.bucket;
+    const conditions = this.conditions;
+    for (let i = 0; i < conditions.length; i++) {
+      if (matchesAll(conditions[i]!, metadata)) return i;
     }
     return this.defaultBucket;
   }

@@ -60,3 +60,9 @@ export function compileAttributeMatcher(matcher: AttributeMatcher): CompiledAttr
     }
   }
 }
+
+/** Whether every matcher matches (true for none); a plain loop, as it runs per request. */
+export function matchesAll(matchers: readonly CompiledAttributeMatcher[], metadata: Metadata): boolean {
+  for (let i = 0; i < matchers.length; i++) if (!matchers[i]!.test(metadata)) return false;
+  return true;
+}

@@ -12,6 +12,7 @@ export * from './hello-server.js';
 export * from './mesh-config.js';
 export * from './net-utils.js';
 export * from './otlp-receiver.js';
+export * from './rate-limit-service.js';
 export * from './repo-root.js';
 export * from './theader.js';
 export * from './thrift-lib.js';

@@ -113,10 +113,10 @@ describe('Listener decoding', () => {
         decodeListener(
           listenerWith({
             ...proxy,
-            meta_protocol_filters: [{ name: 'aeraki.meta_protocol.filters.local_ratelimit' }],
+            meta_protocol_filters: [{ name: 'aeraki.meta_protocol.filters.fault' }],
           }),
         ),
-      /meta_protocol_filters\[0\]: filter "aeraki\.meta_protocol\.filters\.local_ratelimit" is not supported/,
+      /meta_protocol_filters\[0\]: filter "aeraki\.meta_protocol\.filters\.fault" is not supported/,
     );
     rejects(
       () =>

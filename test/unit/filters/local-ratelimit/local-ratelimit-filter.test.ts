@@ -9,11 +9,12 @@ interface Reply {
   message: string;
 }
 
-function requestFor(method: string, replies: Reply[]): RequestContext {
+function requestFor(method: string, replies: Reply[], startTime = 0): RequestContext {
   const metadata = new Metadata();
   metadata.set('method', method);
   const ctx = {
     request: { metadata },
+    startTime,
     sendLocalReply: (kind: string, message: string) => replies.push({ kind, message }),
   };
   return ctx as unknown as RequestContext;
@@ -53,5 +54,45 @@ describe('LocalRateLimitFilter', () => {
     const replies: Reply[] = [];
     for (let i = 0; i < 20; i++) assert.equal(filter.onRequest(requestFor('x', replies)), 'continue');
     assert.equal(replies.length, 0);
+  });
+
+  test('buckets refill by the time requests were decoded: tokensPerFill per fillInterval, up to maxTokens', () => {
+    const filter = new LocalRateLimitFilter(
+      { tokenBucket: { maxTokens: 3, tokensPerFill: 2, fillIntervalMs: 1000 }, conditions: [] },
+      () => 0,
+    );
+    const replies: Reply[] = [];
+    const passed = (at: number, count: number): number => {
+      let ok = 0;
+      for (let i = 0; i < count; i++) if (filter.onRequest(requestFor('x', replies, at)) === 'continue') ok++;
+      return ok;
+    };
+    assert.equal(passed(0, 5), 3, 'starts full');
+    assert.equal(passed(999, 5), 0, 'no refill before the interval');
+    assert.equal(passed(1000, 5), 2, 'one fill');
+    assert.equal(passed(10_000, 5), 3, 'never more than maxTokens');
+  });
+
+  test('buckets live in the store the filter is given', () => {
+    const taken: number[] = [];
+    const filter = new LocalRateLimitFilter(
+      {
+        tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 1000 },
+        conditions: [
+          {
+            match: [{ name: 'method', kind: 'exact', value: 'sayHello' }],
+            tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 1000 },
+          },
+        ],
+      },
+      () => 0,
+      buckets => {
+        assert.equal(buckets.length, 2, 'conditions first, the default bucket last');
+        return { tryTake: (index: number) => (taken.push(index), true) };
+      },
+    );
+    filter.onRequest(requestFor('sayHello', []));
+    filter.onRequest(requestFor('ping', []));
+    assert.deepEqual(taken, [0, 1]);
   });
 });
