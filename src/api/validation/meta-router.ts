@@ -10,6 +10,7 @@ import { fqdnProblem, isDns1123Label } from '../names.js';
 import type { GlobalRateLimit, LocalRateLimit, MetaRouteMatch, TokenBucket } from '../rate-limit.js';
 import { validateExportTo } from './export-to.js';
 import { re2Problem } from './regex.js';
+import { validateRoutePolicies } from './route-policies.js';
 
 export function validateMetaRouter(spec: MetaRouterSpec, namespace: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
@@ -116,6 +117,7 @@ function validateRoute(route: MetaRoute, path: FieldPath): FieldIssue[] {
       err([...path, 'timeout'], 'route-timeout', 'timeout must be more than 0; omit it for the default'),
     );
   }
+  issues.push(...validateRoutePolicies(route, path));
 
   const destinations = route.route ?? [];
   if (destinations.length === 0) {
