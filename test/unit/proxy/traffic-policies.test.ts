@@ -213,6 +213,22 @@ describe('per-route policies with the toy codec', () => {
       assert.deepEqual(v1.received.slice(seen), []);
     });
 
+    test('heartbeats are answered by the proxy even when every request is aborted', async () => {
+      await proxy.apply(
+        snapshot(
+          { v1: [v1Port] },
+          route('v1', { fault: { abort: { errorKind: 'internal', percent: 100 } } }),
+        ),
+      );
+      const aborts = stats().faultAbort;
+      const client = await ToyClient.connect(ADDRESS, port);
+      client.send({ type: 'heartbeat', id: 41 });
+      await waitFor(() => client.replies.has(41));
+      assert.equal(client.replies.get(41)!.type, 'heartbeat-reply');
+      assert.equal(stats().faultAbort, aborts);
+      client.close();
+    });
+
     test('0% faults change nothing', async () => {
       await proxy.apply(
         snapshot(
@@ -227,6 +243,30 @@ describe('per-route policies with the toy codec', () => {
       );
       const client = await ToyClient.connect(ADDRESS, port);
       for (let id = 1; id <= 20; id++) assert.equal((await client.call({ id })).headers['server'], 'v1');
+      client.close();
+    });
+  });
+
+  describe('timeouts', () => {
+    test("a route without a timeout gets the listener's default", async () => {
+      await proxy.apply(snapshot({ silent: [silentPort] }, route('silent'), { requestTimeoutMs: 150 }));
+      const client = await ToyClient.connect(ADDRESS, port);
+      const started = Date.now();
+      const reply = await client.call({ id: 1 });
+      assert.equal(reply.headers['kind'], 'timeout');
+      assert.match(reply.payload, /within 150 ms/);
+      assert.ok(Date.now() - started >= 145);
+      client.close();
+    });
+
+    test("a route's own timeout wins over the listener's default", async () => {
+      await proxy.apply(
+        snapshot({ silent: [silentPort] }, route('silent', { timeoutMs: 100 }), { requestTimeoutMs: 60000 }),
+      );
+      const client = await ToyClient.connect(ADDRESS, port);
+      const reply = await client.call({ id: 1 });
+      assert.equal(reply.headers['kind'], 'timeout');
+      assert.match(reply.payload, /within 100 ms/);
       client.close();
     });
   });
