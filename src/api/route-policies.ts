@@ -12,7 +12,7 @@ import { durationSchema } from './duration.js';
  * every codec turns into its protocol's own error (a Thrift TApplicationException, a Dubbo status).
  */
 export const FAULT_ERROR_KINDS = [
-  /** No endpoint could take the request (Dubbo status 100 SERVER_THREADPOOL_EXHAUSTED, …). */
+  /** No endpoint could take the request (the proxy's "no healthy upstream" reply). */
   'unavailable',
   /** Connecting to the endpoint failed. */
   'connect-failure',
