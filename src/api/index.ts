@@ -38,6 +38,23 @@ export type {
   LocalRateLimitCondition,
   TokenBucket,
 } from './rate-limit.js';
+export type {
+  FaultAbort,
+  FaultDelay,
+  FaultErrorKind,
+  FaultInjection,
+  Percentage,
+  RetryOn,
+  RetryPolicy,
+} from './route-policies.js';
+export {
+  DEFAULT_RETRY_ON,
+  FAULT_ERROR_KINDS,
+  MAX_RETRY_ATTEMPTS,
+  RETRY_ON_IGNORED,
+  RETRY_ON_VALUES,
+  retryOnTokens,
+} from './route-policies.js';
 export type { ApplicationProtocol, ApplicationProtocolSpec } from './application-protocol.js';
 export { BUILTIN_APPLICATION_PROTOCOLS, CODEC_NAME_PREFIX } from './application-protocol.js';
 export { durationMs, parseDurationMs } from './duration.js';

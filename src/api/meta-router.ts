@@ -3,7 +3,8 @@
  * named in `hosts`, matched on request metadata attributes (first match wins), with weighted
  * destinations, mirroring and header mutation, plus rate limits.
  *
- * Extension (old YAML stays valid): `routes[].timeout`, a per-route request timeout.
+ * Extensions (old YAML stays valid): per route, `timeout` (request timeout), `fault` (delay and abort
+ * injection) and `retries` (attempts, per-try timeout, conditions); see route-policies.ts.
  */
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
@@ -16,6 +17,12 @@ import {
   type LocalRateLimit,
   type MetaRouteMatch,
 } from './rate-limit.js';
+import {
+  faultInjectionSchema,
+  retryPolicySchema,
+  type FaultInjection,
+  type RetryPolicy,
+} from './route-policies.js';
 
 export type { MetaRouteMatch, StringMatch } from './rate-limit.js';
 
@@ -56,6 +63,10 @@ export interface MetaRoute {
    * so only set it where this implementation serves the route.
    */
   readonly timeout?: string;
+  /** Extension: faults injected into a share of this route's requests (Istio-style). */
+  readonly fault?: FaultInjection;
+  /** Extension: retries while no byte of the reply has come back (Istio-style). */
+  readonly retries?: RetryPolicy;
 }
 
 export interface MetaRouterSpec {
@@ -91,6 +102,8 @@ const metaRouteSchema = z.strictObject({
   requestMutation: z.array(keyValueSchema).optional(),
   responseMutation: z.array(keyValueSchema).optional(),
   timeout: durationSchema.optional(),
+  fault: faultInjectionSchema.optional(),
+  retries: retryPolicySchema.optional(),
 });
 
 export const metaRouterSpecSchema: z.ZodType<MetaRouterSpec> = z.strictObject({

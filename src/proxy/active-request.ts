@@ -4,10 +4,13 @@ import type { RoutableRequest } from '../filters/router/router-filter.js';
 import type { CompiledRoute, RouteTable } from '../filters/router/route-table.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
+import { activeRequestsOf } from '../upstream/retry-budget.js';
+import { chooseRetryHost } from '../upstream/retry-host.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { DeadlineEntry } from './deadline-timer.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import type { ListenerState } from './listener-state.js';
+import { TryTimer, type TryTimerOwner } from './try-timer.js';
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -16,11 +19,18 @@ const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
  * upstream pool by the router, receives the response, runs the encoder filters in reverse, and writes
  * the encoded response. It is also the pool's callback object and the timeout's timer entry, so a
  * request costs one allocation of this class and no closures.
+ *
+ * Retries (opt-in per route) resend the same request to the cluster, preferring another host, while
+ * the route's attempts, the cluster's retry budget and the overall timeout allow; a per-try timeout is
+ * a second timer entry ({@link TryTimer}), made only for routes that set one.
  */
-export class ActiveRequest implements RoutableRequest, DeadlineEntry {
+export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOwner {
   readonly request: Message;
-  /** The same message, under the name the upstream pool uses. */
-  readonly message: Message;
+  /**
+   * The message the upstream pool sends: the request itself, or a copy of its bytes after a per-try
+   * timeout (the abandoned try's bytes may still sit in a socket queue, and encoding rewrites in place).
+   */
+  message: Message;
   response: Message | undefined = undefined;
   readonly startTime: number;
   readonly routeTable: RouteTable | undefined;
@@ -36,6 +46,9 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
   upstreamLabels: Readonly<Record<string, string>> = NO_LABELS;
   /** Bytes written back to the client (the reply or the local reply). */
   responseBytes = 0;
+  /** A fault of its route delayed it / answered it (Envoy response flags DI / FI). */
+  faultDelayed = false;
+  faultAborted = false;
   /** The request's trace span, when it is traced. */
   span: Span | undefined = undefined;
   /** Set when the proxy answered the request itself. */
@@ -49,6 +62,16 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
   private readonly connection: DownstreamConnection;
   private readonly state: ListenerState;
   private host: Host | undefined = undefined;
+  private cluster: Cluster | undefined = undefined;
+  /** Retries scheduled so far. */
+  private retries = 0;
+  /** The current try is a retry and holds a slot of the cluster's retry budget. */
+  private holdsRetrySlot = false;
+  private tryTimer: TryTimer | undefined = undefined;
+  /** While a retry is scheduled: why the last try failed, and where. */
+  private retryKind: LocalReplyKind = 'internal';
+  private retryDetail = '';
+  private failedHost: Host | undefined = undefined;
   private decoderIndex = 0;
   private encoderIndex = 0;
   private requestHeaders: Map<string, string> | undefined = undefined;
@@ -145,33 +168,122 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
     return (this.mutation = added);
   }
 
+  countFault(kind: 'delay' | 'abort'): void {
+    if (kind === 'delay') {
+      this.connection.stats.faultDelay++;
+      this.faultDelayed = true;
+    } else {
+      this.connection.stats.faultAbort++;
+      this.faultAborted = true;
+    }
+  }
+
   forward(cluster: Cluster, host: Host, timeoutMs: number | undefined): void {
-    this.host = host;
-    this.upstreamHost = host.key;
-    this.upstreamLabels = host.labels;
+    this.cluster = cluster;
     const oneway = this.request.type === 'oneway';
     if (!oneway) {
-      host.activeRequests++;
       const timeout = timeoutMs ?? this.state.resource.requestTimeoutMs;
       if (timeout > 0) this.connection.deadlines.arm(this, timeout);
     }
-    cluster.pool(host, this.codecFactory, this.multiplexing).send(this);
+    this.sendTry(cluster, host);
     // A one-way request is finished once handed over: nothing will come back.
     if (oneway) this.finish();
   }
 
+  /** One try: to `host`, under the per-try timeout when the route has one. */
+  private sendTry(cluster: Cluster, host: Host): void {
+    this.host = host;
+    this.upstreamHost = host.key;
+    this.upstreamLabels = host.labels;
+    if (this.request.type !== 'oneway') {
+      host.activeRequests++;
+      const perTry = this.route?.retryPolicy?.perTryTimeoutMs ?? 0;
+      if (perTry > 0) this.connection.deadlines.arm((this.tryTimer ??= new TryTimer(this)), perTry);
+    }
+    cluster.pool(host, this.codecFactory, this.multiplexing).send(this);
+  }
+
   onUpstreamResponse(response: Message): void {
     if (this.done) return;
+    if (this.holdsRetrySlot) this.cluster!.stats.rqRetrySuccess++;
     this.releaseHost();
     this.response = response;
     this.encoderIndex = 0;
     this.continueEncoding();
   }
 
-  onUpstreamFailure(kind: LocalReplyKind, detail: string): void {
+  onUpstreamFailure(kind: LocalReplyKind, detail: string, responseStarted: boolean): void {
     if (this.done) return;
+    const failed = this.host;
     this.releaseHost();
+    if (this.scheduleRetry(kind, responseStarted, detail, failed)) return;
     this.sendLocalReply(kind, `aeraki: ${detail} (cluster '${this.clusterName}')`);
+  }
+
+  onTryTimeout(): void {
+    if (this.done) return;
+    const upstream = this.upstream;
+    const responseStarted = upstream !== undefined && upstream.responseInProgress;
+    if (upstream !== undefined) upstream.cancel(this);
+    const failed = this.host;
+    this.releaseHost();
+    const detail = `no response from ${failed?.key ?? 'the upstream'} within the per-try timeout of ${this.route?.retryPolicy?.perTryTimeoutMs ?? 0} ms`;
+    if (this.scheduleRetry('timeout', responseStarted, detail, failed)) {
+      this.message = { ...this.request, bytes: Buffer.from(this.message.bytes) };
+      return;
+    }
+    this.sendLocalReply('timeout', `aeraki: ${detail} (cluster '${this.clusterName}')`);
+  }
+
+  /**
+   * Schedules a retry if the route's policy takes this failure and attempts are left. The retry runs
+   * on the next turn of the event loop, after the failed connection has left its pool.
+   */
+  private scheduleRetry(
+    kind: LocalReplyKind,
+    responseStarted: boolean,
+    detail: string,
+    failed: Host | undefined,
+  ): boolean {
+    const policy = this.route?.retryPolicy;
+    const cluster = this.cluster;
+    if (policy === undefined || cluster === undefined || !policy.retriable(kind, responseStarted))
+      return false;
+    if (this.retries >= policy.attempts) {
+      if (policy.attempts > 0) cluster.stats.rqRetryExhausted++;
+      return false;
+    }
+    this.retries++;
+    this.retryKind = kind;
+    this.retryDetail = detail;
+    this.failedHost = failed;
+    setImmediate(retryRequest, this);
+    return true;
+  }
+
+  /** @internal Sends the scheduled retry, if the budget and the cluster's hosts allow. */
+  retry(): void {
+    if (this.done) return;
+    const cluster = this.cluster!;
+    const failed = this.failedHost;
+    this.failedHost = undefined;
+    if (!cluster.retryBudget.tryAcquire(activeRequestsOf(cluster.hosts))) {
+      cluster.stats.rqRetryOverflow++;
+      this.sendLocalReply(
+        this.retryKind,
+        `aeraki: ${this.retryDetail} (cluster '${this.clusterName}'; not retried: retry budget spent)`,
+      );
+      return;
+    }
+    const host = chooseRetryHost(cluster, this.route?.hashKey(this.request.metadata), failed);
+    if (host === undefined) {
+      cluster.retryBudget.release();
+      this.sendLocalReply(this.retryKind, `aeraki: ${this.retryDetail} (cluster '${this.clusterName}')`);
+      return;
+    }
+    this.holdsRetrySlot = true;
+    cluster.stats.rqRetry++;
+    this.sendTry(cluster, host);
   }
 
   onDeadline(): void {
@@ -235,12 +347,19 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
     this.finish();
   }
 
+  /** Ends the current try: the host's load, the retry budget slot, the per-try timer. */
   private releaseHost(): void {
     const host = this.host;
     if (host !== undefined && this.request.type !== 'oneway') {
       host.activeRequests--;
       this.host = undefined;
     }
+    if (this.holdsRetrySlot) {
+      this.holdsRetrySlot = false;
+      this.cluster!.retryBudget.release();
+    }
+    const timer = this.tryTimer;
+    if (timer !== undefined && timer.deadlineKey >= 0) this.connection.deadlines.disarm(timer);
   }
 
   private finish(): void {
@@ -248,4 +367,8 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
     if (this.deadlineKey >= 0) this.connection.deadlines.disarm(this);
     this.connection.onRequestFinished(this);
   }
+}
+
+function retryRequest(request: ActiveRequest): void {
+  request.retry();
 }

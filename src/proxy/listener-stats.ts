@@ -35,6 +35,10 @@ export class ListenerStats {
     'bad-response': 0,
     internal: 0,
   };
+  /** Requests delayed by an injected fault. */
+  faultDelay = 0;
+  /** Requests answered with an injected abort (also counted under their local reply kind). */
+  faultAbort = 0;
   /** Responses dropped because their downstream connection had closed. */
   responseDownstreamGone = 0;
 }

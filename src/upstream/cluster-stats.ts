@@ -22,6 +22,14 @@ export class ClusterStats {
   rsUnknownId = 0;
   /** Upstream bytes that could not be decoded. */
   rsDecodeError = 0;
+  /** Retries sent (each retry of a request counts once). */
+  rqRetry = 0;
+  /** Requests that succeeded on a retry. */
+  rqRetrySuccess = 0;
+  /** Retriable failures not retried because the route's attempts were used up. */
+  rqRetryExhausted = 0;
+  /** Retriable failures not retried because the cluster's retry budget was spent. */
+  rqRetryOverflow = 0;
   /** Heartbeats sent on silent connections. */
   heartbeatSent = 0;
   /** Connections closed because the peer stopped answering heartbeats. */

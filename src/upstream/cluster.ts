@@ -6,6 +6,7 @@ import { ExclusivePool } from './exclusive-pool.js';
 import { Host, drainHostPools } from './host.js';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { MultiplexedPool } from './multiplexed-pool.js';
+import { RetryBudget } from './retry-budget.js';
 
 /**
  * An upstream cluster: its hosts, its load balancer, and a connection pool per host and protocol.
@@ -15,6 +16,8 @@ import { MultiplexedPool } from './multiplexed-pool.js';
 export class Cluster {
   readonly name: string;
   readonly stats = new ClusterStats();
+  /** Bounds the retries in flight to this cluster's endpoints. */
+  readonly retryBudget = new RetryBudget();
   private resource: ClusterResource;
   private hostList: Host[] = [];
   private balancer: LoadBalancer;

@@ -84,6 +84,14 @@ export class UpstreamConnection {
     return this.pending.size + this.waiting.length;
   }
 
+  /**
+   * Whether part of a reply has arrived and waits for the rest. On an exclusive connection it belongs
+   * to the request in flight; on a multiplexed one it may belong to any of them.
+   */
+  get responseInProgress(): boolean {
+    return this.input.length > 0;
+  }
+
   /** Whether the connection can take more requests. */
   get usable(): boolean {
     return !this.closed;
@@ -92,6 +100,8 @@ export class UpstreamConnection {
   /** Sends `request`, or queues it until the connection is up. */
   send(request: UpstreamRequest): void {
     if (!this.connected) {
+      // Known to its owner already, so that a timeout can take it back out of the queue (cancel).
+      request.upstream = this;
       this.waiting.push(request);
       return;
     }
@@ -200,6 +210,7 @@ export class UpstreamConnection {
           request.onUpstreamFailure(
             'bad-response',
             `upstream ${this.host.key} answered with an unexpected request id`,
+            true,
           );
           this.close();
           return;
@@ -293,13 +304,14 @@ export class UpstreamConnection {
     if (waiting.length + pending.length > 0) this.stats.rqReset += waiting.length + pending.length;
     for (const request of waiting) {
       request.upstream = undefined;
-      request.onUpstreamFailure(kind, detail);
+      request.onUpstreamFailure(kind, detail, false);
     }
     // Requests already written may have reached the server; a reset then is not a connect failure.
     const writtenKind = kind === 'connect-failure' ? 'upstream-reset' : kind;
+    const responseStarted = kind === 'bad-response' || this.input.length > 0;
     for (const request of pending) {
       request.upstream = undefined;
-      request.onUpstreamFailure(writtenKind, detail);
+      request.onUpstreamFailure(writtenKind, detail, responseStarted);
     }
   }
 

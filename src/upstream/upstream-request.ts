@@ -19,6 +19,10 @@ export interface UpstreamRequest {
   upstreamId: number;
   /** The response (or protocol error reply) from the upstream, with its upstream request id. */
   onUpstreamResponse(response: Message): void;
-  /** The request failed before a response arrived; `detail` names the cause. */
-  onUpstreamFailure(kind: LocalReplyKind, detail: string): void;
+  /**
+   * The request failed before a response arrived; `detail` names the cause. `responseStarted` is true
+   * when some bytes of a reply may have arrived already (a partial frame was buffered on a connection
+   * that carried the request), so the failure must not be retried.
+   */
+  onUpstreamFailure(kind: LocalReplyKind, detail: string, responseStarted: boolean): void;
 }

@@ -7,8 +7,9 @@
  *   Route { name = 1, match = 2: RouteMatch { metadata = 1: [HeaderMatcher…] },
  *           route = 3: RouteAction { cluster = 1 | weighted_clusters = 2, hash_policy = 10: [key…],
  *                                    request_mirror_policies = 11: [{cluster = 1, runtime_fraction = 2}…],
- *                                    timeout = 1000 (aeraki-ts extension) },
- *           request_mutation = 19: [KeyValue {key = 1, value = 2}…], response_mutation = 20 } ] }
+ *                                    timeout = 1000, retry_policy = 1001 (aeraki-ts extensions) },
+ *           request_mutation = 19: [KeyValue {key = 1, value = 2}…], response_mutation = 20,
+ *           fault = 1000: RouteFault (aeraki-ts extension) } ] }
  * ```
  */
 import type { HeaderValue, RouteConfigResource, RouteResource } from './resources.js';
@@ -16,9 +17,13 @@ import type { ProtoObject } from './proto-message.js';
 import { invalidResource } from './invalid-resource.js';
 import {
   attributeFromHeaderMatcher,
+  faultFromProto,
+  faultToProto,
   headerMatcherFromAttribute,
   mirrorFractionFromPercent,
   mirrorPoliciesFromProto,
+  retryPolicyFromProto,
+  retryPolicyToProto,
   weightedClustersFromProto,
   weightedClustersToProto,
 } from './route-parts.js';
@@ -37,13 +42,16 @@ function routeToProto(route: RouteResource): ProtoObject {
     runtime_fraction: mirrorFractionFromPercent(m.percent),
   }));
   if (route.timeoutMs !== undefined) action['timeout'] = durationFromMs(route.timeoutMs);
-  return {
+  if (route.retryPolicy !== undefined) action['retry_policy'] = retryPolicyToProto(route.retryPolicy);
+  const out: ProtoObject = {
     name: route.name,
     match: { metadata: route.match.map(headerMatcherFromAttribute) },
     route: action,
     request_mutation: route.requestMutation.map(kv => ({ key: kv.key, value: kv.value })),
     response_mutation: route.responseMutation.map(kv => ({ key: kv.key, value: kv.value })),
   };
+  if (route.fault !== undefined) out['fault'] = faultToProto(route.fault);
+  return out;
 }
 
 /** The inline route configuration object for one route table. */
@@ -89,7 +97,14 @@ function routeFromProto(route: ProtoObject, label: string, path: string): RouteR
     responseMutation: keyValues(route['response_mutation'], label, `${path}.response_mutation`),
   };
   const timeoutMs = msFromDuration(action['timeout']);
-  return timeoutMs === undefined ? decoded : { ...decoded, timeoutMs };
+  const retry = action['retry_policy'] as ProtoObject | undefined;
+  const fault = route['fault'] as ProtoObject | undefined;
+  return {
+    ...decoded,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(fault === undefined ? {} : { fault: faultFromProto(fault, label, `${path}.fault`) }),
+    ...(retry === undefined ? {} : { retryPolicy: retryPolicyFromProto(retry, label, `${at}.retry_policy`) }),
+  };
 }
 
 /** A route table from a decoded inline route configuration; `path` locates it in its resource. */

@@ -155,6 +155,41 @@ export interface RouteResource {
   readonly responseMutation: readonly HeaderValue[];
   /** Per-route request timeout; undefined = the listener's default. */
   readonly timeoutMs?: number;
+  /** Faults injected into a share of the route's requests (extension); undefined = none. */
+  readonly fault?: FaultResource;
+  /** Retries of failed tries (extension); undefined = no retry. */
+  readonly retryPolicy?: RetryPolicyResource;
+}
+
+/**
+ * Error kinds an injected abort answers with, as users write them (MetaRouter `fault.abort.errorKind`);
+ * the proxy maps each to one of its local replies.
+ */
+export type FaultErrorKind =
+  'unavailable' | 'connect-failure' | 'reset' | 'timeout' | 'over-limit' | 'bad-request' | 'internal';
+
+/** Faults for a share of a route's requests: a delay before routing, then possibly an abort. */
+export interface FaultResource {
+  readonly delay?: { readonly fixedDelayMs: number; /** 0–100. */ readonly percent: number };
+  readonly abort?: {
+    readonly errorKind: FaultErrorKind;
+    /** 0–100. */
+    readonly percent: number;
+    /** Text of the error reply; undefined = one naming the route and the fault. */
+    readonly message?: string;
+  };
+}
+
+/** Conditions under which a failed try is retried (Envoy `retry_on` names). */
+export type RetryOnCondition = 'connect-failure' | 'reset';
+
+/** How a route retries: only failures where no byte of the reply came back, never one-way requests. */
+export interface RetryPolicyResource {
+  /** Retries after the first try. */
+  readonly attempts: number;
+  /** Time allowed to each try; undefined = only the route timeout bounds them. */
+  readonly perTryTimeoutMs?: number;
+  readonly retryOn: readonly RetryOnCondition[];
 }
 
 /** A MetaProtocol route table (Aeraki's RDS RouteConfiguration `<host>_<port>`). */

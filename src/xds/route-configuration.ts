@@ -10,7 +10,9 @@
  *       route: { cluster | weighted_clusters { clusters [{name, weight}], total_weight },
  *                hash_policy: [{ header: { header_name: key } }…],
  *                request_mirror_policies: [{ cluster, runtime_fraction }…],
- *                timeout },                                           // per-route timeout, if set
+ *                timeout,                                             // per-route timeout, if set
+ *                retry_policy { retry_on, num_retries, per_try_timeout } },   // extension, if set
+ *       typed_per_filter_config: { "aeraki.meta_protocol.filters.fault": RouteFault },  // extension
  *       request_headers_to_add:  [{ header: { key, value } }…],        // request mutation
  *       response_headers_to_add: [{ header: { key, value } }…] } ] } ] }  // response mutation
  * ```
@@ -19,17 +21,25 @@
  * ignored, only `route` actions (no redirect or direct response), no `cluster_header`.
  */
 import type { HeaderValue, RouteConfigResource, RouteResource } from './resources.js';
-import { decodeMessage, encodeMessage, type ProtoObject } from './proto-message.js';
+import { decodeMessage, encodeMessage, packAny, unpackAny, type ProtoObject } from './proto-message.js';
 import { invalidResource, resourceLabel } from './invalid-resource.js';
 import {
+  FAULT_FILTER_CONFIG_KEY,
+  ROUTE_FAULT_MESSAGE,
   attributeFromHeaderMatcher,
+  faultFromProto,
+  faultToProto,
   headerMatcherFromAttribute,
   mirrorFractionFromPercent,
   mirrorPoliciesFromProto,
+  retryPolicyFromProto,
+  retryPolicyToProto,
   weightedClustersFromProto,
   weightedClustersToProto,
 } from './route-parts.js';
 import { durationFromMs, msFromDuration } from './well-known.js';
+import { typeUrlOf } from './type-urls.js';
+import type { AnyMessage } from './xds-resource.js';
 
 const MESSAGE = 'envoy.config.route.v3.RouteConfiguration';
 
@@ -57,13 +67,32 @@ function routeToProto(route: RouteResource): ProtoObject {
     }));
   }
   if (route.timeoutMs !== undefined) action['timeout'] = durationFromMs(route.timeoutMs);
-  return {
+  if (route.retryPolicy !== undefined) action['retry_policy'] = retryPolicyToProto(route.retryPolicy);
+  const out: ProtoObject = {
     name: route.name,
     match: { prefix: '/', headers: route.match.map(headerMatcherFromAttribute) },
     route: action,
     request_headers_to_add: headersToAdd(route.requestMutation),
     response_headers_to_add: headersToAdd(route.responseMutation),
   };
+  if (route.fault !== undefined) {
+    out['typed_per_filter_config'] = {
+      [FAULT_FILTER_CONFIG_KEY]: packAny(ROUTE_FAULT_MESSAGE, faultToProto(route.fault)),
+    };
+  }
+  return out;
+}
+
+/** The route's fault from its `typed_per_filter_config`, if it has one; other filters' entries are ignored. */
+function faultOfRoute(route: ProtoObject, label: string, path: string): RouteResource['fault'] {
+  const perFilter = route['typed_per_filter_config'] as Record<string, AnyMessage> | undefined;
+  const any = perFilter?.[FAULT_FILTER_CONFIG_KEY];
+  if (any === undefined) return undefined;
+  const at = `${path}.typed_per_filter_config["${FAULT_FILTER_CONFIG_KEY}"]`;
+  if (any.type_url !== typeUrlOf(ROUTE_FAULT_MESSAGE)) {
+    throw invalidResource(label, at, `must be ${typeUrlOf(ROUTE_FAULT_MESSAGE)}, got ${any.type_url}`);
+  }
+  return faultFromProto(unpackAny(any), label, at);
 }
 
 /** The RDS RouteConfiguration for one route table. */
@@ -131,7 +160,14 @@ function routeFromProto(route: ProtoObject, label: string, path: string): RouteR
     ),
   };
   const timeoutMs = msFromDuration(action['timeout']);
-  return timeoutMs === undefined ? decoded : { ...decoded, timeoutMs };
+  const retry = action['retry_policy'] as ProtoObject | undefined;
+  const fault = faultOfRoute(route, label, path);
+  return {
+    ...decoded,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(fault === undefined ? {} : { fault }),
+    ...(retry === undefined ? {} : { retryPolicy: retryPolicyFromProto(retry, label, `${at}.retry_policy`) }),
+  };
 }
 
 /** A route table from RDS bytes; throws AERAKI_ERR_XDS_INVALID_RESOURCE with the field at fault. */

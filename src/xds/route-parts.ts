@@ -11,12 +11,25 @@
  *   A missing total_weight decodes as the sum of the weights.
  * - mirror percent ⇄ envoy.config.core.v3.RuntimeFractionalPercent: `default_value {numerator:
  *   percent × 10000, denominator: MILLION}` as Aeraki writes; any denominator decodes; absent is 100%.
+ * - fault (extension) ⇄ aeraki…route.v1alpha.RouteFault {delay {fixed_delay, percentage}, abort
+ *   {error_kind, message, percentage}}, percentages as envoy.type.v3.FractionalPercent (MILLION when
+ *   written, any denominator read, unset = 100%).
+ * - retry policy (extension) ⇄ envoy.config.route.v3.RetryPolicy {retry_on: "connect-failure,reset",
+ *   num_retries, per_try_timeout}; other retry_on values and fields are rejected.
  */
 import { RE2JS } from 're2js';
-import type { AttributeMatcher, MirrorPolicy, WeightedCluster } from './resources.js';
+import type {
+  AttributeMatcher,
+  FaultErrorKind,
+  FaultResource,
+  MirrorPolicy,
+  RetryOnCondition,
+  RetryPolicyResource,
+  WeightedCluster,
+} from './resources.js';
 import type { ProtoObject } from './proto-message.js';
 import { invalidResource } from './invalid-resource.js';
-import { wrapperValue } from './well-known.js';
+import { durationFromMs, msFromDuration, wrapperValue } from './well-known.js';
 
 export function headerMatcherFromAttribute(matcher: AttributeMatcher): ProtoObject {
   switch (matcher.kind) {
@@ -143,4 +156,116 @@ export function mirrorPoliciesFromProto(policies: unknown, label: string, at: st
       percent: percentFromMirrorFraction(policy['runtime_fraction'], label, `${where}.runtime_fraction`),
     };
   });
+}
+
+/** Message of a route's fault, inline and inside `typed_per_filter_config`. */
+export const ROUTE_FAULT_MESSAGE = 'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteFault';
+
+/** The `typed_per_filter_config` key under which an RDS route carries its fault. */
+export const FAULT_FILTER_CONFIG_KEY = 'aeraki.meta_protocol.filters.fault';
+
+const FAULT_ERROR_KINDS: readonly FaultErrorKind[] = [
+  'unavailable',
+  'connect-failure',
+  'reset',
+  'timeout',
+  'over-limit',
+  'bad-request',
+  'internal',
+];
+
+const RETRY_ON: readonly RetryOnCondition[] = ['connect-failure', 'reset'];
+
+function fractionalPercent(percent: number): ProtoObject {
+  return { numerator: Math.round(percent * 10_000), denominator: 'MILLION' };
+}
+
+function percentFromFractional(value: unknown, label: string, path: string): number {
+  if (value === undefined || value === null) return 100;
+  const fraction = value as ProtoObject;
+  const denominator = DENOMINATORS[String(fraction['denominator'] ?? 'HUNDRED')];
+  if (denominator === undefined) throw invalidResource(label, `${path}.denominator`, 'is unknown');
+  return Math.min(100, (Number(fraction['numerator'] ?? 0) * 100) / denominator);
+}
+
+export function faultToProto(fault: FaultResource): ProtoObject {
+  const out: ProtoObject = {};
+  if (fault.delay !== undefined) {
+    out['delay'] = {
+      fixed_delay: durationFromMs(fault.delay.fixedDelayMs),
+      percentage: fractionalPercent(fault.delay.percent),
+    };
+  }
+  if (fault.abort !== undefined) {
+    out['abort'] = {
+      error_kind: fault.abort.errorKind,
+      message: fault.abort.message ?? '',
+      percentage: fractionalPercent(fault.abort.percent),
+    };
+  }
+  return out;
+}
+
+export function faultFromProto(fault: ProtoObject, label: string, path: string): FaultResource {
+  let delay: FaultResource['delay'];
+  let abort: FaultResource['abort'];
+  const d = fault['delay'] as ProtoObject | undefined;
+  if (d !== undefined && d !== null) {
+    const fixedDelayMs = msFromDuration(d['fixed_delay']) ?? 0;
+    if (!(fixedDelayMs > 0)) throw invalidResource(label, `${path}.delay.fixed_delay`, 'must be more than 0');
+    delay = {
+      fixedDelayMs,
+      percent: percentFromFractional(d['percentage'], label, `${path}.delay.percentage`),
+    };
+  }
+  const a = fault['abort'] as ProtoObject | undefined;
+  if (a !== undefined && a !== null) {
+    const kind = String(a['error_kind'] ?? '');
+    if (!(FAULT_ERROR_KINDS as readonly string[]).includes(kind)) {
+      throw invalidResource(
+        label,
+        `${path}.abort.error_kind`,
+        `${JSON.stringify(kind)} is not one of ${FAULT_ERROR_KINDS.join(', ')}`,
+      );
+    }
+    const message = typeof a['message'] === 'string' && a['message'] !== '' ? a['message'] : undefined;
+    abort = {
+      errorKind: kind as FaultErrorKind,
+      percent: percentFromFractional(a['percentage'], label, `${path}.abort.percentage`),
+      ...(message === undefined ? {} : { message }),
+    };
+  }
+  if (delay === undefined && abort === undefined)
+    throw invalidResource(label, path, 'needs a delay or an abort');
+  return { ...(delay === undefined ? {} : { delay }), ...(abort === undefined ? {} : { abort }) };
+}
+
+export function retryPolicyToProto(policy: RetryPolicyResource): ProtoObject {
+  const out: ProtoObject = { retry_on: policy.retryOn.join(','), num_retries: { value: policy.attempts } };
+  if (policy.perTryTimeoutMs !== undefined) out['per_try_timeout'] = durationFromMs(policy.perTryTimeoutMs);
+  return out;
+}
+
+export function retryPolicyFromProto(policy: ProtoObject, label: string, path: string): RetryPolicyResource {
+  const tokens = String(policy['retry_on'] ?? '')
+    .split(',')
+    .map(t => t.trim())
+    .filter(t => t !== '');
+  for (const token of tokens) {
+    if (!(RETRY_ON as readonly string[]).includes(token)) {
+      throw invalidResource(
+        label,
+        `${path}.retry_on`,
+        `'${token}' is not supported; use ${RETRY_ON.join(', ')}`,
+      );
+    }
+  }
+  // Envoy's default when the field is unset.
+  const attempts = wrapperValue<number>(policy['num_retries']) ?? 1;
+  const perTryTimeoutMs = msFromDuration(policy['per_try_timeout']);
+  return {
+    attempts,
+    retryOn: [...new Set(tokens)] as RetryOnCondition[],
+    ...(perTryTimeoutMs === undefined || perTryTimeoutMs === 0 ? {} : { perTryTimeoutMs }),
+  };
 }

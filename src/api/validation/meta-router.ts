@@ -10,6 +10,7 @@ import { fqdnProblem, isDns1123Label, parseClusterName } from '../names.js';
 import type { GlobalRateLimit, LocalRateLimit, MetaRouteMatch, TokenBucket } from '../rate-limit.js';
 import { validateExportTo } from './export-to.js';
 import { re2Problem } from './regex.js';
+import { validateRoutePolicies } from './route-policies.js';
 
 /** Shortest token-bucket fill interval, as the original proxy requires. */
 const MIN_FILL_INTERVAL_MS = 50;
@@ -109,6 +110,7 @@ function validateRoute(route: MetaRoute, path: FieldPath): FieldIssue[] {
       err([...path, 'timeout'], 'route-timeout', 'timeout must be more than 0; omit it for the default'),
     );
   }
+  issues.push(...validateRoutePolicies(route, path));
 
   const destinations = route.route ?? [];
   if (destinations.length === 0) {

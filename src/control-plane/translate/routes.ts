@@ -9,14 +9,23 @@
  */
 import {
   durationMs,
+  RETRY_ON_VALUES,
+  retryOnTokens,
   type Destination,
+  type FaultInjection,
   type MetaRoute,
   type MetaRouteMatch,
   type MetaRouter,
+  type Percentage,
+  type RetryPolicy,
 } from '../../api/index.js';
 import type {
   AttributeMatcher,
+  FaultErrorKind,
+  FaultResource,
   MirrorPolicy,
+  RetryOnCondition,
+  RetryPolicyResource,
   RouteConfigResource,
   RouteResource,
 } from '../../xds/resources.js';
@@ -102,7 +111,47 @@ function buildRoute(
     requestMutation: (route.requestMutation ?? []).map(({ key, value }) => ({ key, value })),
     responseMutation: (route.responseMutation ?? []).map(({ key, value }) => ({ key, value })),
   };
-  return route.timeout === undefined ? resource : { ...resource, timeoutMs: durationMs(route.timeout, 0) };
+  return {
+    ...resource,
+    ...(route.timeout === undefined ? {} : { timeoutMs: durationMs(route.timeout, 0) }),
+    ...(route.fault === undefined ? {} : { fault: faultResource(route.fault) }),
+    ...(route.retries === undefined ? {} : { retryPolicy: retryPolicyResource(route.retries) }),
+  };
+}
+
+/** An absent percentage means every request, as the extension documents. */
+function percentOf(percentage: Percentage | undefined): number {
+  return percentage === undefined ? 100 : (percentage.value ?? 0);
+}
+
+function faultResource(fault: FaultInjection): FaultResource {
+  const { delay, abort } = fault;
+  return {
+    ...(delay === undefined
+      ? {}
+      : { delay: { fixedDelayMs: durationMs(delay.fixedDelay, 0), percent: percentOf(delay.percentage) } }),
+    ...(abort === undefined
+      ? {}
+      : {
+          abort: {
+            // Validation has checked the kind against the same list.
+            errorKind: abort.errorKind as FaultErrorKind,
+            percent: percentOf(abort.percentage),
+            ...(abort.message === undefined ? {} : { message: abort.message }),
+          },
+        }),
+  };
+}
+
+/** Istio values that mean nothing for MetaProtocol are dropped (validation warned about them). */
+function retryPolicyResource(retries: RetryPolicy): RetryPolicyResource {
+  const known = RETRY_ON_VALUES as readonly string[];
+  const retryOn = [...new Set(retryOnTokens(retries.retryOn).filter(t => known.includes(t)))];
+  return {
+    attempts: retries.attempts,
+    retryOn: retryOn as RetryOnCondition[],
+    ...(retries.perTryTimeout === undefined ? {} : { perTryTimeoutMs: durationMs(retries.perTryTimeout, 0) }),
+  };
 }
 
 /**

@@ -7,6 +7,8 @@ import type {
   WeightedCluster,
 } from '../../xds/resources.js';
 import { hashString } from '../../upstream/hash.js';
+import { RouteFault } from '../fault/route-fault.js';
+import { CompiledRetryPolicy } from './retry-policy.js';
 import {
   compileAttributeMatcher,
   describeMismatch,
@@ -24,6 +26,10 @@ export class CompiledRoute {
   readonly mirrors: readonly MirrorPolicy[];
   readonly hashPolicy: readonly string[];
   readonly timeoutMs: number | undefined;
+  /** Fault injection; undefined for routes without one (the common case, which costs nothing). */
+  readonly fault: RouteFault | undefined;
+  /** Retries; undefined = a failed try is answered with its failure. */
+  readonly retryPolicy: CompiledRetryPolicy | undefined;
   private readonly cluster: string | undefined;
   private readonly weighted: readonly WeightedCluster[];
   /** Running sums of the weights, so a pick is one random number and a short scan. */
@@ -38,6 +44,9 @@ export class CompiledRoute {
     this.mirrors = source.mirrors;
     this.hashPolicy = source.hashPolicy;
     this.timeoutMs = source.timeoutMs;
+    this.fault = source.fault === undefined ? undefined : new RouteFault(source.name, source.fault);
+    this.retryPolicy =
+      source.retryPolicy === undefined ? undefined : new CompiledRetryPolicy(source.retryPolicy);
     if ('cluster' in source.action) {
       this.cluster = source.action.cluster;
       this.weighted = [];

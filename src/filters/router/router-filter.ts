@@ -1,4 +1,4 @@
-import type { CodecFactory, Message, Mutation } from '../../codec/index.js';
+import type { CodecFactory, LocalReplyKind, Message, Mutation } from '../../codec/index.js';
 import type { ClusterManager } from '../../upstream/cluster-manager.js';
 import type { Cluster } from '../../upstream/cluster.js';
 import type { Host } from '../../upstream/host.js';
@@ -29,15 +29,26 @@ export interface RoutableRequest extends RequestContext, UpstreamRequest {
    * must write (undefined when nothing).
    */
   finalRequestMutation(routeMutation: Mutation): Mutation | undefined;
-  /** Hands the request to `cluster`'s pool for `host`, arming the request timeout. */
+  /**
+   * Hands the request to `cluster`'s pool for `host`, arming the request timeout; failed tries are
+   * retried as the route's retry policy allows.
+   */
   forward(cluster: Cluster, host: Host, timeoutMs: number | undefined): void;
+  /** Whether the request has ended (answered, failed, or abandoned by its client). */
+  readonly finished: boolean;
+  /** Counts an injected fault in the listener's stats. */
+  countFault(kind: 'delay' | 'abort'): void;
 }
 
 /**
  * The terminal decoder filter: matches the request against the captured route table (first match
- * wins), picks a cluster (weighted), a host (load balancer, consistent hash on the route's hash
- * policy), mirrors a copy where the route asks, and forwards the request. It returns `stop`: the
- * request is then owned by the upstream until its response or failure.
+ * wins), injects the route's fault if it has one (a delay, then possibly an abort), picks a cluster
+ * (weighted), a host (load balancer, consistent hash on the route's hash policy), mirrors a copy where
+ * the route asks, and forwards the request. It returns `stop`: the request is then owned by the
+ * upstream until its response or failure.
+ *
+ * Fault injection is a step of the router rather than a filter of its own because it is per route:
+ * the route is matched once, and a delayed request resumes on that same route when its delay is over.
  */
 export class RouterFilter implements DecoderFilter {
   readonly name = ROUTER_FILTER_NAME;
@@ -57,6 +68,37 @@ export class RouterFilter implements DecoderFilter {
       return 'stop';
     }
     req.route = route;
+    const fault = route.fault;
+    if (fault !== undefined) {
+      if (fault.shouldDelay()) {
+        req.countFault('delay');
+        // One timer per delayed request, none for the others; the request is its argument, not a closure.
+        setTimeout(resumeAfterDelay, fault.delayMs, this, req);
+        return 'stop';
+      }
+      if (fault.shouldAbort()) {
+        abort(req, fault.abortKind!, fault.abortMessage);
+        return 'stop';
+      }
+    }
+    this.routeTo(req, route);
+    return 'stop';
+  }
+
+  /** @internal The delay of a request is over: abort it if the fault says so, else route it. */
+  afterDelay(req: RoutableRequest): void {
+    const route = req.route;
+    if (req.finished || route === undefined) return;
+    const fault = route.fault;
+    if (fault !== undefined && fault.shouldAbort()) {
+      abort(req, fault.abortKind!, fault.abortMessage);
+      return;
+    }
+    this.routeTo(req, route);
+  }
+
+  private routeTo(req: RoutableRequest, route: CompiledRoute): void {
+    const message = req.request;
     const clusterName = route.pickCluster();
     const cluster = clusterName === undefined ? undefined : this.clusters.get(clusterName);
     if (cluster === undefined) {
@@ -64,18 +106,17 @@ export class RouterFilter implements DecoderFilter {
         'no-cluster',
         `aeraki: route '${route.name}' sends ${describe(message)} to unknown cluster '${clusterName ?? '(none)'}'`,
       );
-      return 'stop';
+      return;
     }
     req.clusterName = cluster.name;
     const host = cluster.chooseHost(route.hashKey(message.metadata));
     if (host === undefined) {
       req.sendLocalReply('no-healthy-upstream', `aeraki: cluster '${cluster.name}' has no endpoint`);
-      return 'stop';
+      return;
     }
     const mutation = req.finalRequestMutation(route.requestMutation);
     if (route.mirrors.length > 0) this.mirror(req, route, mutation);
     req.forward(cluster, host, route.timeoutMs);
-    return 'stop';
   }
 
   /**
@@ -119,6 +160,15 @@ class MirrorRequest implements UpstreamRequest {
   onUpstreamFailure(): void {
     this.host.activeRequests--;
   }
+}
+
+function resumeAfterDelay(router: RouterFilter, req: RoutableRequest): void {
+  router.afterDelay(req);
+}
+
+function abort(req: RoutableRequest, kind: LocalReplyKind, message: string): void {
+  req.countFault('abort');
+  req.sendLocalReply(kind, message);
 }
 
 /** `'Service/method'` (the operation, which names the service too), else `method 'sayHello'`. */

@@ -3,7 +3,7 @@
  * names in snake case, so existing log pipelines recognise them).
  */
 import type { ActiveRequest } from '../active-request.js';
-import { responseFlag } from './istio-labels.js';
+import { responseFlags } from './istio-labels.js';
 
 export interface AccessLogEntry {
   start_time: string;
@@ -57,7 +57,7 @@ export function accessLogEntry(
     upstream_cluster: request.clusterName,
     upstream_host: request.upstreamHost,
     response_code: failed ? 1 : 0,
-    response_flags: responseFlag(kind),
+    response_flags: responseFlags(kind, request),
     response_code_details:
       kind !== undefined
         ? `${kind}: ${request.localReplyMessage}`

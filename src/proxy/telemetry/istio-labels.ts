@@ -36,11 +36,24 @@ const RESPONSE_FLAGS: Readonly<Record<string, string>> = {
   internal: 'UMSDR',
 };
 
-/** The Envoy response flag of a local reply kind (`-` when the upstream answered). */
-export function responseFlag(kind: LocalReplyKind | undefined): string {
-  if (kind === undefined) return '-';
-  return RESPONSE_FLAGS[kind] ?? kind.toUpperCase();
+/**
+ * The Envoy response flags of a request: FI when a fault answered it, else the flag of the proxy's
+ * local reply kind; DI added when a fault delayed it; `-` for none.
+ */
+export function responseFlags(
+  kind: LocalReplyKind | undefined,
+  fault: { readonly faultDelayed: boolean; readonly faultAborted: boolean } = NO_FAULT,
+): string {
+  const reply = fault.faultAborted
+    ? 'FI'
+    : kind === undefined
+      ? ''
+      : (RESPONSE_FLAGS[kind] ?? kind.toUpperCase());
+  if (fault.faultDelayed) return reply === '' ? 'DI' : `DI,${reply}`;
+  return reply === '' ? '-' : reply;
 }
+
+const NO_FAULT = { faultDelayed: false, faultAborted: false };
 
 /** `outbound|<port>|<subset>|<host>` → `<host>`; anything else as it is. */
 export function hostOfCluster(cluster: string): string {

@@ -7,13 +7,12 @@
  * Series with the same labels (one service behind several listener addresses) share one object, so
  * the exposition never repeats a label set.
  */
-import type { LocalReplyKind } from '../../codec/index.js';
 import type { ActiveRequest } from '../active-request.js';
 import { DURATION_BUCKETS_MS, FixedHistogram, SIZE_BUCKETS_BYTES } from './histogram.js';
 import {
   destinationLabels,
   hostOfCluster,
-  responseFlag,
+  responseFlags,
   sourceLabels,
   UNKNOWN_SOURCE,
   type SourceIdentity,
@@ -50,9 +49,11 @@ interface EndpointSlots {
 
 const OK_SLOT = 0;
 const ERROR_SLOT = 1;
-const localReplySlots = new Map<LocalReplyKind, number>();
+/** Added to the slot of requests a fault delayed (their response_flags start with DI). */
+const DELAYED_OFFSET = 100;
+const localReplySlots = new Map<string, number>();
 
-function localReplySlot(kind: LocalReplyKind): number {
+function localReplySlot(kind: string): number {
   let slot = localReplySlots.get(kind);
   if (slot === undefined) {
     slot = 2 + localReplySlots.size;
@@ -82,12 +83,14 @@ export class RequestMetrics {
   record(request: ActiveRequest, now: number): void {
     const endpoint = this.endpointSlots(request);
     const kind = request.localReplyKind;
-    const slot =
-      kind !== undefined
+    let slot = request.faultAborted
+      ? localReplySlot('fault-abort')
+      : kind !== undefined
         ? localReplySlot(kind)
         : request.response !== undefined && request.response.status === 'error'
           ? ERROR_SLOT
           : OK_SLOT;
+    if (request.faultDelayed) slot += DELAYED_OFFSET;
     let outcomes = endpoint.outcomes;
     if (endpoint.byMethod !== undefined) {
       const method = request.request.metadata.get('method') ?? '';
@@ -125,8 +128,8 @@ export class RequestMetrics {
       ...destinationLabels(service, request.upstreamLabels),
       request_protocol: request.protocol,
       // Aeraki's convention for MetaProtocol: 0 when the request succeeded, 1 when it failed.
-      response_code: slot === OK_SLOT ? '0' : '1',
-      response_flags: responseFlag(kind),
+      response_code: slot % DELAYED_OFFSET === OK_SLOT ? '0' : '1',
+      response_flags: responseFlags(kind, request),
       connection_security_policy: 'unknown',
     };
     if (this.perMethod) labels['request_operation'] = request.request.metadata.get('method') ?? 'unknown';

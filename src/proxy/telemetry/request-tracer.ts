@@ -33,7 +33,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { Metadata } from '../../codec/index.js';
 import type { ActiveRequest } from '../active-request.js';
-import { responseFlag } from './istio-labels.js';
+import { responseFlags } from './istio-labels.js';
 
 export interface TracingOptions {
   /** Share of requests without a sampled parent that are traced, 0–100 (Istio's default is 1). */
@@ -121,7 +121,7 @@ export class RequestTracer {
       span.setAttribute('server.address', host.slice(0, colon));
       span.setAttribute('server.port', Number(host.slice(colon + 1)));
     }
-    span.setAttribute('aeraki.response_flags', responseFlag(kind));
+    span.setAttribute('aeraki.response_flags', responseFlags(kind, request));
     span.setAttribute('aeraki.request_bytes', request.request.bytes.length);
     span.setAttribute('aeraki.response_bytes', request.responseBytes);
     if (kind !== undefined) {

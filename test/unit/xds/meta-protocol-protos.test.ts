@@ -64,7 +64,8 @@ const ORIGINAL: Record<string, Record<string, [number, string, boolean?]>> = {
 /** Our additions: the only fields beyond the original, all numbered 1000+. */
 const EXTENSIONS: Record<string, string[]> = {
   [`${V1}.MetaProtocolProxy`]: ['request_timeout'],
-  [`${ROUTE}.RouteAction`]: ['timeout'],
+  [`${ROUTE}.Route`]: ['fault'],
+  [`${ROUTE}.RouteAction`]: ['retry_policy', 'timeout'],
 };
 
 /** Full name of a field's type as the listing writes it: scalars bare, messages qualified. */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import {
   destinationLabels,
   hostOfCluster,
-  responseFlag,
+  responseFlags,
   serviceNameAndNamespace,
 } from '../../../../src/proxy/telemetry/istio-labels.js';
 
@@ -31,9 +31,12 @@ test('destination labels from endpoint labels, with Istio fallbacks for canonica
 });
 
 test('local reply kinds map to Envoy response flags', () => {
-  assert.equal(responseFlag(undefined), '-');
-  assert.equal(responseFlag('no-route'), 'NR');
-  assert.equal(responseFlag('connect-failure'), 'UF');
-  assert.equal(responseFlag('timeout'), 'UT');
-  assert.equal(responseFlag('over-limit'), 'RL');
+  assert.equal(responseFlags(undefined), '-');
+  assert.equal(responseFlags('no-route'), 'NR');
+  assert.equal(responseFlags('connect-failure'), 'UF');
+  assert.equal(responseFlags('timeout'), 'UT');
+  assert.equal(responseFlags('over-limit'), 'RL');
+  assert.equal(responseFlags('no-healthy-upstream', { faultDelayed: false, faultAborted: true }), 'FI');
+  assert.equal(responseFlags(undefined, { faultDelayed: true, faultAborted: false }), 'DI');
+  assert.equal(responseFlags('timeout', { faultDelayed: true, faultAborted: false }), 'DI,UT');
 });
