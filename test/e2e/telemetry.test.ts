@@ -26,6 +26,7 @@ import {
   versionTag,
   type AerakiProcess,
   type ConfigDir,
+  type ConfigDocument,
   type HelloServer,
   type ThriftStack,
 } from './harness/index.js';
@@ -48,6 +49,10 @@ let aeraki: AerakiProcess | undefined;
 let config: ConfigDir | undefined;
 let logDir = '';
 let admin = '';
+
+function withLocalRateLimit(router: ConfigDocument, localRateLimit: ConfigDocument): ConfigDocument {
+  return { ...router, spec: { ...(router['spec'] as ConfigDocument), localRateLimit } };
+}
 
 before(
   async () => {
@@ -74,22 +79,38 @@ before(
           host: THRIFT_HOST,
           subsets: { v1: { version: 'v1' }, dead: { version: 'dead' } },
         }),
-        metaRouter({
-          name: 'hello',
-          host: THRIFT_HOST,
-          routes: [
-            {
-              name: 'say-hello',
-              match: exactMatch({ method: 'sayHello' }),
-              route: [destination(THRIFT_HOST, 'v1')],
-            },
-            {
-              name: 'to-nowhere',
-              match: exactMatch({ method: 'whoami' }),
-              route: [destination(THRIFT_HOST, 'dead')],
-            },
-          ],
-        }),
+        withLocalRateLimit(
+          metaRouter({
+            name: 'hello',
+            host: THRIFT_HOST,
+            routes: [
+              {
+                name: 'say-hello',
+                match: exactMatch({ method: 'sayHello' }),
+                route: [destination(THRIFT_HOST, 'v1')],
+              },
+              {
+                name: 'to-nowhere',
+                match: exactMatch({ method: 'whoami' }),
+                route: [destination(THRIFT_HOST, 'dead')],
+              },
+              {
+                name: 'echo',
+                match: exactMatch({ method: 'echo' }),
+                route: [destination(THRIFT_HOST, 'v1')],
+              },
+            ],
+          }),
+          // One echo a minute: the second is rate limited.
+          {
+            conditions: [
+              {
+                match: { attributes: { method: { exact: 'echo' } } },
+                tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillInterval: '60s' },
+              },
+            ],
+          },
+        ),
         dubboServiceEntry({
           name: 'demo',
           host: DUBBO_HOST,
@@ -124,6 +145,8 @@ before(
         assert.equal(await hello.client.sayHello(`n${i}`), `Hello n${i}, from ${versionTag('v1')}`);
       for (let i = 0; i < 2; i++) await assert.rejects(hello.client.whoami(), /connect/i);
       await assert.rejects(hello.client.add(1, 2), /no route/);
+      assert.deepEqual(await hello.client.echo(Buffer.from('hi')), Buffer.from('hi'));
+      await assert.rejects(hello.client.echo(Buffer.from('again')), /rate limit/);
     } finally {
       await hello.close();
     }
@@ -190,7 +213,7 @@ test('istio_requests_total counts each outcome with Istio labels and Envoy respo
       response_code: '0',
       destination_version: 'v1',
     }),
-    [5],
+    [6],
   );
   assert.deepEqual(
     requests({ destination_service: THRIFT_HOST, response_code: '1', response_flags: 'UF' }),
@@ -198,6 +221,10 @@ test('istio_requests_total counts each outcome with Istio labels and Envoy respo
   );
   assert.deepEqual(
     requests({ destination_service: THRIFT_HOST, response_code: '1', response_flags: 'NR' }),
+    [1],
+  );
+  assert.deepEqual(
+    requests({ destination_service: THRIFT_HOST, response_code: '1', response_flags: 'RL' }),
     [1],
   );
   assert.deepEqual(
@@ -220,7 +247,7 @@ test('istio_requests_total counts each outcome with Istio labels and Envoy respo
   assert.equal(ok.labels['destination_version'], 'v1');
   assert.equal(ok.labels['request_operation'], undefined, 'per-method labels are opt-in');
   const total = samples.filter(s => s.name === 'istio_requests_total').reduce((n, s) => n + s.value, 0);
-  assert.equal(total, 12);
+  assert.equal(total, 14);
 });
 
 test('duration and size histograms count every request; bucket counts are cumulative', async () => {
@@ -229,16 +256,16 @@ test('duration and size histograms count every request; bucket counts are cumula
   for (const name of ['istio_request_duration_milliseconds', 'istio_request_bytes', 'istio_response_bytes']) {
     assert.deepEqual(
       pick(samples, `${name}_count`, labels).map(s => s.value),
-      [5],
+      [6],
       name,
     );
     const buckets = pick(samples, `${name}_bucket`, labels);
     assert.equal(buckets.at(-1)?.labels['le'], '+Inf');
-    assert.equal(buckets.at(-1)?.value, 5);
+    assert.equal(buckets.at(-1)?.value, 6);
     for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value);
   }
   const requestBytes = pick(samples, 'istio_request_bytes_sum', labels)[0]!.value;
-  assert.ok(requestBytes > 5 * 20, `five framed sayHello calls are more than 100 bytes, got ${requestBytes}`);
+  assert.ok(requestBytes > 6 * 20, `six framed calls are more than 120 bytes, got ${requestBytes}`);
 });
 
 test('MetaProtocol and upstream stats: local replies by reason, connect failures', async () => {
@@ -258,7 +285,7 @@ test('MetaProtocol and upstream stats: local replies by reason, connect failures
   );
   assert.deepEqual(
     pick(samples, 'envoy_meta_protocol_request', thriftListener).map(s => s.value),
-    [8],
+    [10],
   );
   const dead = { envoy_cluster_name: `outbound|${thriftPort}|dead|${THRIFT_HOST}` };
   assert.deepEqual(
@@ -303,10 +330,10 @@ interface LogLine {
   request: Record<string, string>;
 }
 
-test('the access log has one JSON line per request, failures and local replies included, redacted', async () => {
+test('the access log has one JSON line per request: success, connect failure, rate limited, no route; redacted', async () => {
   const path = join(logDir, 'access.log');
   let lines: LogLine[] = [];
-  for (let i = 0; i < 100 && lines.length < 12; i++) {
+  for (let i = 0; i < 100 && lines.length < 14; i++) {
     const text = await readFile(path, 'utf8').catch(() => '');
     lines = text
       .split('\n')
@@ -314,10 +341,11 @@ test('the access log has one JSON line per request, failures and local replies i
       .map(l => JSON.parse(l) as LogLine);
     await sleep(50);
   }
-  assert.equal(lines.length, 12);
+  assert.equal(lines.length, 14);
   const thrift = lines.filter(l => l.protocol === 'thrift');
-  const ok = thrift.filter(l => l.response_code === 0);
+  const ok = thrift.filter(l => l.response_code === 0 && l.route_name === 'say-hello');
   assert.equal(ok.length, 5);
+  assert.equal(thrift.filter(l => l.response_code === 0).length, 6, 'five sayHello and one echo');
   for (const l of ok) {
     assert.equal(l.route_name, 'say-hello');
     assert.equal(l.upstream_host, `${thriftServer!.host}:${thriftServer!.port}`);
@@ -332,6 +360,10 @@ test('the access log has one JSON line per request, failures and local replies i
     assert.equal(l.upstream_host, `127.0.0.1:${deadPort}`);
     assert.match(l.response_code_details, /^connect-failure: /);
   }
+  const limited = thrift.filter(l => l.response_flags === 'RL');
+  assert.equal(limited.length, 1);
+  assert.equal(limited[0]!.request['method'], 'echo');
+  assert.match(limited[0]!.response_code_details, /^over-limit: .*rate limit/);
   const noRoute = thrift.filter(l => l.response_flags === 'NR');
   assert.equal(noRoute.length, 1);
   assert.equal(noRoute[0]!.request['method'], 'add');
