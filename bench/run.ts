@@ -23,8 +23,7 @@
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { summariseProfiles } from './cpu-profile.js';
 import type { HotFunction } from './cpu-profile.js';
@@ -36,6 +35,7 @@ import { treePeakRssMb, treeRssMb } from './proc-stats.js';
 import { installCleanupHandlers, stopAll, stopProcess } from './processes.js';
 import { PROTOCOLS, parseProtocols } from './protocols.js';
 import type { Protocol } from './protocols.js';
+import { repoRoot } from './repo-root.js';
 import { ratios, renderText, shapeName, verdicts } from './report.js';
 import type { ShapeResults } from './report.js';
 import { haproxyVersion, startAeraki, startHaproxy, startPipeProxy, startServer } from './targets.js';
@@ -113,17 +113,6 @@ function parseOptions(): Options {
     aerakiBin: values['aeraki-bin'] ?? env['BENCH_AERAKI_BIN'],
     nodeFlags: (values['node-flags'] ?? env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(f => f !== ''),
   };
-}
-
-/** The repository root, from dist/bench/run.js or (under tsx) bench/run.ts. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the benchmark');
-    dir = parent;
-  }
-  return dir;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -190,6 +190,7 @@ function upFlags(bin: string, workers: number): string[] {
   }
   const flags: string[] = [];
   if (help.includes('--admin')) flags.push('--admin', '127.0.0.1:0');
+  if (help.includes('--control-plane-admin')) flags.push('--control-plane-admin', '127.0.0.1:0');
   if (help.includes('--no-watch')) flags.push('--no-watch');
   if (help.includes('--workers')) flags.push('--workers', String(workers));
   return flags;
@@ -206,6 +207,10 @@ export interface AerakiOptions {
   workers: number;
   /** Extra node flags before the script, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
+  /** Extra `aeraki up` arguments (e.g. `--access-log FILE`). */
+  upArgs?: string[];
+  /** More config documents for the services (e.g. a MetaRouter), appended to the ServiceEntries. */
+  extraConfig?: (services: readonly AerakiService[]) => string;
 }
 
 /**
@@ -219,8 +224,19 @@ export async function startAeraki(opts: AerakiOptions): Promise<Map<string, Targ
   }
   const configDir = join(opts.dir, `aeraki-${opts.label}`);
   mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, 'bench.yaml'), aerakiConfig(services));
-  const args = [...(opts.nodeArgs ?? []), opts.bin, 'up', configDir, ...upFlags(opts.bin, opts.workers)];
+  const extra = opts.extraConfig?.(services);
+  writeFileSync(
+    join(configDir, 'bench.yaml'),
+    aerakiConfig(services) + (extra === undefined ? '' : `---\n${extra}`),
+  );
+  const args = [
+    ...(opts.nodeArgs ?? []),
+    opts.bin,
+    'up',
+    configDir,
+    ...upFlags(opts.bin, opts.workers),
+    ...(opts.upArgs ?? []),
+  ];
   const child = startProcess(process.execPath, args);
   const logFile = join(opts.dir, `aeraki-${opts.label}.log`);
   const log = createWriteStream(logFile);

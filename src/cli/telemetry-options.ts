@@ -13,6 +13,7 @@ export const TELEMETRY_USAGE = `  --access-log PATH   write one access-log line 
                       comma-separated request/response attributes logged as [REDACTED]
   --metrics-per-method
                       add a request_operation (method) label to the Istio request metrics
+  --no-metrics        do not record request metrics (stats counters stay)
   --workload NAME     this proxy's workload, for the source_workload label (default unknown)
   --trace-otlp URL    trace requests and export spans over OTLP/HTTP to URL
                       (e.g. http://127.0.0.1:4318/v1/traces)
@@ -26,6 +27,7 @@ export const TELEMETRY_OPTIONS = {
   'access-log-format': { type: 'string' },
   'access-log-redact': { type: 'string' },
   'metrics-per-method': { type: 'boolean', default: false },
+  'no-metrics': { type: 'boolean', default: false },
   workload: { type: 'string' },
   'trace-otlp': { type: 'string' },
   'trace-sampling': { type: 'string' },
@@ -36,6 +38,7 @@ interface TelemetryValues {
   readonly 'access-log-format'?: string | undefined;
   readonly 'access-log-redact'?: string | undefined;
   readonly 'metrics-per-method'?: boolean | undefined;
+  readonly 'no-metrics'?: boolean | undefined;
   readonly workload?: string | undefined;
   readonly 'trace-otlp'?: string | undefined;
   readonly 'trace-sampling'?: string | undefined;
@@ -80,10 +83,13 @@ export function telemetryOptions(values: TelemetryValues): TelemetryOptions {
         };
   return {
     ...(tracing === undefined ? {} : { tracing }),
-    metrics: {
-      perMethod: values['metrics-per-method'] === true,
-      source: { workload, namespace: 'unknown', app: workload, version: 'unknown', cluster: 'unknown' },
-    },
+    metrics:
+      values['no-metrics'] === true
+        ? false
+        : {
+            perMethod: values['metrics-per-method'] === true,
+            source: { workload, namespace: 'unknown', app: workload, version: 'unknown', cluster: 'unknown' },
+          },
     ...(path === undefined
       ? {}
       : {

@@ -32,7 +32,35 @@ export interface AccessLogEntry {
   response?: Record<string, string>;
 }
 
-const REDACTED = '[REDACTED]';
+export const REDACTED = '[REDACTED]';
+
+/** 0 when the request succeeded (a one-way request handed over counts), 1 when it failed. */
+export function responseCode(request: ActiveRequest): 0 | 1 {
+  const response = request.response;
+  if (request.localReplyKind !== undefined || response?.status === 'error') return 1;
+  return response === undefined && request.request.type !== 'oneway' ? 1 : 0;
+}
+
+/** Why the request ended as it did: the local reply, an upstream error, a client gone; '' for success. */
+export function responseCodeDetails(request: ActiveRequest): string {
+  const kind = request.localReplyKind;
+  const response = request.response;
+  if (kind !== undefined) return `${kind}: ${request.localReplyMessage}`;
+  if (response?.status === 'error') return 'upstream_error';
+  return response === undefined && request.request.type !== 'oneway' ? 'downstream_closed' : '';
+}
+
+let cachedMs = -1;
+let cachedIso = '';
+
+/** `ms` as ISO 8601; requests finishing in the same millisecond share one string. */
+export function isoTime(ms: number): string {
+  if (ms !== cachedMs) {
+    cachedMs = ms;
+    cachedIso = new Date(ms).toISOString();
+  }
+  return cachedIso;
+}
 
 /** Builds the entry of a finished request; `redact` lists lower-case attribute keys to hide. */
 export function accessLogEntry(
@@ -40,14 +68,9 @@ export function accessLogEntry(
   now: number,
   redact: ReadonlySet<string>,
 ): AccessLogEntry {
-  const kind = request.localReplyKind;
   const response = request.response;
-  const failed =
-    kind !== undefined ||
-    response?.status === 'error' ||
-    (response === undefined && request.request.type !== 'oneway');
   const entry: AccessLogEntry = {
-    start_time: new Date(request.startTime).toISOString(),
+    start_time: isoTime(request.startTime),
     duration: now - request.startTime,
     listener: request.listenerName,
     protocol: request.protocol,
@@ -56,16 +79,9 @@ export function accessLogEntry(
     route_name: request.route?.name ?? '',
     upstream_cluster: request.clusterName,
     upstream_host: request.upstreamHost,
-    response_code: failed ? 1 : 0,
-    response_flags: responseFlags(kind, request),
-    response_code_details:
-      kind !== undefined
-        ? `${kind}: ${request.localReplyMessage}`
-        : response?.status === 'error'
-          ? 'upstream_error'
-          : response === undefined && request.request.type !== 'oneway'
-            ? 'downstream_closed'
-            : '',
+    response_code: responseCode(request),
+    response_flags: responseFlags(request.localReplyKind, request),
+    response_code_details: responseCodeDetails(request),
     bytes_received: request.request.bytes.length,
     bytes_sent: request.responseBytes,
     downstream_remote_address: request.downstreamRemoteAddress,

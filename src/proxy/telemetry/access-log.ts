@@ -1,12 +1,13 @@
 /**
  * The access log: one line per finished request — successes, errors, and the requests the proxy
  * answered itself (no route, rate limited, connect failure, …), which the original drops. JSON by
- * default; an Envoy-style format string optionally. Lines are buffered and written asynchronously
- * (pino's SonicBoom), so a slow disk does not stall the request path.
+ * default; an Envoy-style format string optionally. Lines are batched and written asynchronously
+ * (BatchedLineWriter), so a slow disk does not stall the request path.
  */
-import { pino } from 'pino';
 import type { ActiveRequest } from '../active-request.js';
 import { accessLogEntry } from './access-log-entry.js';
+import { BatchedLineWriter } from './batched-line-writer.js';
+import { accessLogJson } from './access-log-json.js';
 import { compileAccessLogFormat, type AccessLogFormatter } from './access-log-format.js';
 
 export interface AccessLogOptions {
@@ -18,11 +19,10 @@ export interface AccessLogOptions {
   readonly redact?: readonly string[];
 }
 
-/** Where lines go: SonicBoom in production, anything with `write` in tests. */
+/** Where lines go: a {@link BatchedLineWriter} in production, anything with `write` in tests. */
 export interface LineSink {
   write(line: string): unknown;
-  flushSync?(): void;
-  end?(): void;
+  close?(): Promise<void>;
 }
 
 export class AccessLog {
@@ -31,7 +31,7 @@ export class AccessLog {
 
   constructor(
     options: AccessLogOptions,
-    private readonly sink: LineSink = openSink(options.path),
+    private readonly sink: LineSink = new BatchedLineWriter(options.path),
   ) {
     const format = options.format ?? 'json';
     this.formatter = format === 'json' ? undefined : compileAccessLogFormat(format);
@@ -40,21 +40,16 @@ export class AccessLog {
 
   /** Writes the line of a finished request. */
   write(request: ActiveRequest, now: number): void {
-    const entry = accessLogEntry(request, now, this.redact);
-    this.sink.write((this.formatter === undefined ? JSON.stringify(entry) : this.formatter(entry)) + '\n');
+    const formatter = this.formatter;
+    const line =
+      formatter === undefined
+        ? accessLogJson(request, now, this.redact)
+        : formatter(accessLogEntry(request, now, this.redact));
+    this.sink.write(line + '\n');
   }
 
   /** Writes out what is buffered and closes the file. */
-  close(): void {
-    try {
-      this.sink.flushSync?.();
-    } catch {
-      // Nothing buffered, or the destination is not ready yet: nothing to lose.
-    }
-    this.sink.end?.();
+  async close(): Promise<void> {
+    await this.sink.close?.();
   }
-}
-
-function openSink(path: string): LineSink {
-  return pino.destination({ dest: path === '-' ? 1 : path, sync: false, mkdir: true });
 }

@@ -45,7 +45,7 @@ export class RequestTelemetry {
 
   /** Flushes and closes the access log and exports the spans still buffered. */
   async close(): Promise<void> {
-    this.accessLog?.close();
+    await this.accessLog?.close();
     await this.tracer?.close();
   }
 }

@@ -1,0 +1,46 @@
+/**
+ * The JSON access-log line of a finished request, written straight into a string: the same object as
+ * {@link accessLogEntry} gives, serialised, without building it first. JSON.stringify of a fresh
+ * object per request costs more than the rest of the request's work in the proxy; this path does
+ * one concatenation and escapes only values that need it.
+ */
+import type { ActiveRequest } from '../active-request.js';
+import { isoTime, REDACTED, responseCode, responseCodeDetails } from './access-log-entry.js';
+import { responseFlags } from './istio-labels.js';
+
+/** Characters JSON must escape, plus surrogates (a lone one must become a \u escape). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function str(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function attributes(entries: IterableIterator<[string, string]>, redact: ReadonlySet<string>): string {
+  let out = '{';
+  let first = true;
+  for (const [key, value] of entries) {
+    out += `${first ? '' : ','}${str(key)}:${redact.has(key) ? `"${REDACTED}"` : str(value)}`;
+    first = false;
+  }
+  return out + '}';
+}
+
+/** One JSON line (without the newline); `redact` lists lower-case attribute keys to hide. */
+export function accessLogJson(request: ActiveRequest, now: number, redact: ReadonlySet<string>): string {
+  const message = request.request;
+  const response = request.response;
+  return (
+    `{"start_time":"${isoTime(request.startTime)}","duration":${now - request.startTime}` +
+    `,"listener":${str(request.listenerName)},"protocol":${str(request.protocol)}` +
+    `,"operation":${str(message.operation)},"request_id":${message.requestId}` +
+    `,"route_name":${str(request.route?.name ?? '')},"upstream_cluster":${str(request.clusterName)}` +
+    `,"upstream_host":${str(request.upstreamHost)},"response_code":${responseCode(request)}` +
+    `,"response_flags":"${responseFlags(request.localReplyKind, request)}"` +
+    `,"response_code_details":${str(responseCodeDetails(request))}` +
+    `,"bytes_received":${message.bytes.length},"bytes_sent":${request.responseBytes}` +
+    `,"downstream_remote_address":${str(request.downstreamRemoteAddress)}` +
+    `,"downstream_local_address":${str(request.downstreamLocalAddress)}` +
+    `,"request":${attributes(message.metadata.entries(), redact)}` +
+    (response === undefined ? '}' : `,"response":${attributes(response.metadata.entries(), redact)}}`)
+  );
+}
