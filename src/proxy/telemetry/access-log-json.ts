@@ -9,6 +9,7 @@ import { isoTime, REDACTED, responseCode, responseCodeDetails } from './access-l
 import { responseFlags } from './istio-labels.js';
 
 /** Characters JSON must escape, plus surrogates (a lone one must become a \u escape). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function str(value: string): string {
