@@ -3,7 +3,7 @@ import type { RoutableRequest } from '../filters/router/router-filter.js';
 import type { CompiledRoute, RouteTable } from '../filters/router/route-table.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
-import type { UpstreamConnection } from '../upstream/upstream-connection.js';
+import type { RequestHolder } from '../upstream/upstream-request.js';
 import type { DeadlineEntry } from './deadline-timer.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import type { ListenerState } from './listener-state.js';
@@ -25,7 +25,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
   route: CompiledRoute | undefined = undefined;
   clusterName = '';
   mutation: Mutation | undefined = undefined;
-  upstream: UpstreamConnection | undefined = undefined;
+  upstream: RequestHolder | undefined = undefined;
   upstreamId = 0;
   deadline = 0;
   deadlineKey = -1;
@@ -145,7 +145,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
   onDeadline(): void {
     if (this.done) return;
     const upstream = this.upstream;
-    if (upstream !== undefined) upstream.cancel(this);
+    if (upstream !== undefined) upstream.timeOut(this);
     this.releaseHost();
     const timeout = this.route?.timeoutMs ?? this.state.resource.requestTimeoutMs;
     this.sendLocalReply(

@@ -3,7 +3,7 @@ import { ByteQueue, CodecError, type Codec, type Message } from '../codec/index.
 import { BatchedWriter } from '../net/batched-writer.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { Host } from './host.js';
-import type { UpstreamRequest } from './upstream-request.js';
+import type { RequestHolder, UpstreamRequest } from './upstream-request.js';
 
 /** What a connection tells the pool that owns it. */
 export interface ConnectionOwner {
@@ -39,9 +39,10 @@ const MAX_ID = 0x7fffffff;
 
 /**
  * One TCP connection to an upstream host, with its own codec instance. Requests written before the
- * connection is up wait in order; responses are matched to requests by request id.
+ * connection is up wait in order; responses are matched to requests by request id. How each request
+ * ends (reply, error reply, failure) is reported to the host's outlier detection.
  */
-export class UpstreamConnection {
+export class UpstreamConnection implements RequestHolder {
   readonly host: Host;
   private readonly socket: Socket;
   private readonly writer: BatchedWriter;
@@ -92,6 +93,7 @@ export class UpstreamConnection {
   /** Sends `request`, or queues it until the connection is up. */
   send(request: UpstreamRequest): void {
     if (!this.connected) {
+      request.upstream = this;
       this.waiting.push(request);
       return;
     }
@@ -112,6 +114,12 @@ export class UpstreamConnection {
     if (this.pending.get(request.upstreamId) !== request) return;
     this.pending.delete(request.upstreamId);
     if (!this.options.multiplexed) this.close();
+  }
+
+  /** Gives up on `request` at its deadline; one already sent counts as a gateway error of the host. */
+  timeOut(request: UpstreamRequest): void {
+    if (this.pending.get(request.upstreamId) === request) this.host.recordOutcome('gateway-error');
+    this.cancel(request);
   }
 
   /** Closes the connection; waiting requests fail as upstream resets. */
@@ -140,6 +148,8 @@ export class UpstreamConnection {
       request.upstream = this;
       request.upstreamId = id;
       this.pending.set(id, request);
+    } else {
+      request.upstream = undefined;
     }
     this.writer.write(bytes);
     if (message.type === 'oneway' && !this.options.multiplexed && this.pending.size === 0) {
@@ -197,6 +207,7 @@ export class UpstreamConnection {
           request = this.pending.values().next().value!;
           this.pending.delete(request.upstreamId);
           request.upstream = undefined;
+          this.host.recordOutcome('error');
           request.onUpstreamFailure(
             'bad-response',
             `upstream ${this.host.key} answered with an unexpected request id`,
@@ -211,6 +222,7 @@ export class UpstreamConnection {
         this.pending.delete(message.requestId);
         request.upstream = undefined;
         this.stats.rqCompleted++;
+        this.host.recordOutcome(message.status === 'error' || message.type === 'error' ? 'error' : 'success');
         request.onUpstreamResponse(message);
         if (this.pending.size === 0 && !this.options.multiplexed && !this.closed)
           this.owner.onConnectionIdle(this);
@@ -291,14 +303,18 @@ export class UpstreamConnection {
     const pending = [...this.pending.values()];
     this.pending.clear();
     if (waiting.length + pending.length > 0) this.stats.rqReset += waiting.length + pending.length;
+    const outcome = kind === 'bad-response' ? 'error' : 'gateway-error';
+    const host = this.host;
     for (const request of waiting) {
       request.upstream = undefined;
+      host.recordOutcome(outcome);
       request.onUpstreamFailure(kind, detail);
     }
     // Requests already written may have reached the server; a reset then is not a connect failure.
     const writtenKind = kind === 'connect-failure' ? 'upstream-reset' : kind;
     for (const request of pending) {
       request.upstream = undefined;
+      host.recordOutcome(outcome);
       request.onUpstreamFailure(writtenKind, detail);
     }
   }

@@ -35,3 +35,20 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
  * clusters use (Istio's HTTP default became LEAST_REQUEST in 1.14; set it explicitly to get that).
  */
 export const DEFAULT_LB_POLICY: LbPolicy = 'ROUND_ROBIN';
+
+/** The circuit-breaker value for "no limit", as Istio writes it: 2^32-1. */
+export const UNLIMITED = 4_294_967_295;
+
+/**
+ * Outlier detection values a DestinationRule leaves unset: Envoy's (5 consecutive errors, 10 s
+ * interval, 30 s base ejection, 300 s longest ejection, 10 %), except `minHealthPercent`, which Istio
+ * sets to 0 (never balance over ejected endpoints) where Envoy's panic threshold is 50 %.
+ */
+export const OUTLIER_DEFAULTS = {
+  consecutiveErrors: 5,
+  intervalMs: 10_000,
+  baseEjectionMs: 30_000,
+  maxEjectionMs: 300_000,
+  maxEjectionPercent: 10,
+  minHealthPercent: 0,
+} as const;
