@@ -1,0 +1,49 @@
+/**
+ * Reads the proxy's admin API of a running `aeraki up` (its address is in the `ready` log line), as an
+ * operator would with curl: `/clusters` for endpoints, ejections and counters.
+ */
+import type { AerakiProcess } from './aeraki-process.js';
+
+/** One endpoint as `/clusters` shows it. */
+export interface AdminHost {
+  readonly address: string;
+  readonly healthy: boolean;
+  readonly activeRequests: number;
+  readonly ejected: boolean;
+  /** ISO time the ejection ends, while ejected. */
+  readonly ejectedUntil?: string;
+  readonly ejections: number;
+  readonly consecutiveErrors: number;
+  readonly consecutiveGatewayErrors: number;
+}
+
+/** One cluster as `/clusters` shows it. */
+export interface AdminCluster {
+  readonly name: string;
+  readonly lbPolicy: string;
+  readonly circuitBreakers?: Readonly<Record<string, number>>;
+  readonly outlierDetection?: Readonly<Record<string, number>>;
+  readonly hosts: readonly AdminHost[];
+  readonly stats: Readonly<Record<string, number>>;
+}
+
+/** `host:port` of the admin API, from the process's `ready` log line. */
+export function adminAddress(aeraki: AerakiProcess): string {
+  const ready = aeraki.logs.find(l => l.msg === 'ready');
+  const admin = ready?.['admin'];
+  if (typeof admin !== 'string') throw new Error(`no admin address in the ready log\n${aeraki.outputTail()}`);
+  return admin;
+}
+
+/** Every cluster of the proxy. */
+export async function adminClusters(aeraki: AerakiProcess): Promise<AdminCluster[]> {
+  const response = await fetch(`http://${adminAddress(aeraki)}/clusters`);
+  return (await response.json()) as AdminCluster[];
+}
+
+/** The cluster named `name`; throws if the proxy has none. */
+export async function adminCluster(aeraki: AerakiProcess, name: string): Promise<AdminCluster> {
+  const cluster = (await adminClusters(aeraki)).find(c => c.name === name);
+  if (cluster === undefined) throw new Error(`the proxy has no cluster ${name}`);
+  return cluster;
+}
