@@ -59,6 +59,7 @@ export interface HttpSettings {
   readonly http1MaxPendingRequests?: number;
   /** Most requests in flight to the cluster; absent or 0 = unlimited. */
   readonly http2MaxRequests?: number;
+  /** Requests an upstream connection carries before it is closed and replaced; absent or 0 = no limit. */
   readonly maxRequestsPerConnection?: number;
   readonly maxRetries?: number;
   readonly idleTimeout?: string;
@@ -70,8 +71,9 @@ export interface HttpSettings {
 export interface ConnectionPoolSettings {
   readonly tcp?: TcpSettings;
   /**
-   * MetaProtocol clusters use the request limits (`http1MaxPendingRequests`, `http2MaxRequests`), as
-   * Envoy circuit breakers do for any protocol; the other fields are accepted for Istio compatibility.
+   * MetaProtocol clusters use the request limits (`http1MaxPendingRequests`, `http2MaxRequests`,
+   * `maxRequestsPerConnection`), which Envoy applies to any protocol; the other fields are accepted
+   * for Istio compatibility.
    */
   readonly http?: HttpSettings;
 }

@@ -54,7 +54,8 @@ export class Cluster implements HealthListener {
       resource.idleTimeoutMs !== this.resource.idleTimeoutMs ||
       resource.maxConnectionsPerEndpoint !== this.resource.maxConnectionsPerEndpoint ||
       resource.multiplexedConnections !== this.resource.multiplexedConnections ||
-      resource.heartbeatIntervalMs !== this.resource.heartbeatIntervalMs;
+      resource.heartbeatIntervalMs !== this.resource.heartbeatIntervalMs ||
+      resource.maxRequestsPerConnection !== this.resource.maxRequestsPerConnection;
     this.resource = resource;
     this.breaker.setLimits(resource.circuitBreakers);
     if (poolSettingsChanged) for (const host of this.hostSet.all) drainHostPools(host);
@@ -74,6 +75,7 @@ export class Cluster implements HealthListener {
     let pool = pools.get(codec);
     if (pool === undefined) {
       const { connectTimeoutMs, idleTimeoutMs, heartbeatIntervalMs } = this.resource;
+      const maxRequestsPerConnection = this.resource.maxRequestsPerConnection ?? 0;
       pool = multiplexed
         ? new MultiplexedPool(
             host,
@@ -83,6 +85,7 @@ export class Cluster implements HealthListener {
               connectTimeoutMs,
               idleTimeoutMs,
               heartbeatIntervalMs,
+              maxRequestsPerConnection,
             },
             this.stats,
             this.breaker,
@@ -95,6 +98,7 @@ export class Cluster implements HealthListener {
               connectTimeoutMs,
               idleTimeoutMs,
               heartbeatIntervalMs,
+              maxRequestsPerConnection,
             },
             this.stats,
             this.breaker,

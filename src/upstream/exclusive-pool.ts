@@ -13,6 +13,8 @@ export interface ExclusivePoolOptions {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  /** Requests per connection before it is closed and replaced; 0 = no limit. */
+  readonly maxRequestsPerConnection: number;
 }
 
 /**
@@ -76,6 +78,11 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
   }
 
   onConnectionIdle(connection: UpstreamConnection): void {
+    if (connection.exhausted) {
+      // Waiting requests go to its replacement, opened when it has closed.
+      connection.close();
+      return;
+    }
     const next = this.dequeue();
     if (next !== undefined) {
       connection.send(next);
@@ -117,6 +124,7 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
         idleTimeoutMs: this.options.idleTimeoutMs,
         multiplexed: false,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+        maxRequests: this.options.maxRequestsPerConnection,
       },
       this,
       this.stats,

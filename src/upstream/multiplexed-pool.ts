@@ -13,6 +13,8 @@ export interface MultiplexedPoolOptions {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  /** Requests per connection before it is retired (closed once its last reply is in); 0 = no limit. */
+  readonly maxRequestsPerConnection: number;
 }
 
 /**
@@ -54,6 +56,7 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
           idleTimeoutMs: this.options.idleTimeoutMs,
           multiplexed: true,
           heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+          maxRequests: this.options.maxRequestsPerConnection,
         },
         this,
         this.stats,
@@ -63,6 +66,10 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
       connection = connections[this.next++ % connections.length]!;
     }
     connection.send(request);
+    if (connection.exhausted) {
+      // Retired: the next request opens a replacement; this one closes when its last reply is in.
+      connections.splice(connections.indexOf(connection), 1);
+    }
   }
 
   drain(): void {
@@ -71,7 +78,7 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
   }
 
   onConnectionIdle(connection: UpstreamConnection): void {
-    if (this.draining) connection.close();
+    if (this.draining || connection.exhausted) connection.close();
   }
 
   onConnectionClosed(connection: UpstreamConnection): void {

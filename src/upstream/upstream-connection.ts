@@ -7,7 +7,10 @@ import type { RequestHolder, UpstreamRequest } from './upstream-request.js';
 
 /** What a connection tells the pool that owns it. */
 export interface ConnectionOwner {
-  /** The connection has no request waiting for a response (exclusive pools reuse it). */
+  /**
+   * The connection has no request waiting for a response: exclusive pools reuse it; a multiplexed
+   * connection reports this only once it has carried its last request (see `exhausted`).
+   */
   onConnectionIdle(connection: UpstreamConnection): void;
   /** The connection closed; the pool forgets it. */
   onConnectionClosed(connection: UpstreamConnection): void;
@@ -29,6 +32,8 @@ export interface UpstreamConnectionOptions {
    * heartbeats in a row go unanswered; 0 = never. Only for codecs that can encode heartbeats.
    */
   readonly heartbeatIntervalMs: number;
+  /** Requests the connection carries before it is retired and closed once idle; 0 = no limit. */
+  readonly maxRequests: number;
 }
 
 /** Unanswered heartbeats after which the peer is considered gone. */
@@ -57,6 +62,7 @@ export class UpstreamConnection implements RequestHolder {
   /** Reads since the last heartbeat tick: any read proves the peer alive, so no per-read clock. */
   private readsSinceTick = 0;
   private missedHeartbeats = 0;
+  private requestCount = 0;
 
   constructor(
     host: Host,
@@ -85,6 +91,11 @@ export class UpstreamConnection implements RequestHolder {
     return this.pending.size + this.waiting.length;
   }
 
+  /** Whether the connection has carried as many requests as it may (`max_requests_per_connection`). */
+  get exhausted(): boolean {
+    return this.options.maxRequests > 0 && this.requestCount >= this.options.maxRequests;
+  }
+
   /** Whether the connection can take more requests. */
   get usable(): boolean {
     return !this.closed;
@@ -92,6 +103,7 @@ export class UpstreamConnection implements RequestHolder {
 
   /** Sends `request`, or queues it until the connection is up. */
   send(request: UpstreamRequest): void {
+    this.requestCount++;
     if (!this.connected) {
       request.upstream = this;
       this.waiting.push(request);
@@ -224,7 +236,7 @@ export class UpstreamConnection implements RequestHolder {
         this.stats.rqCompleted++;
         this.host.recordOutcome(message.status === 'error' || message.type === 'error' ? 'error' : 'success');
         request.onUpstreamResponse(message);
-        if (this.pending.size === 0 && !this.options.multiplexed && !this.closed)
+        if (this.pending.size === 0 && !this.closed && (!this.options.multiplexed || this.exhausted))
           this.owner.onConnectionIdle(this);
         return;
       }

@@ -17,6 +17,8 @@
  *                                                  // aeraki-ts extension, ignored by Envoy
  *   circuit_breakers: { thresholds: [ { max_connections, max_pending_requests, max_requests } ] },
  *                                                  // circuitBreakers (DEFAULT priority), when set
+ *   max_requests_per_connection,                   // maxRequestsPerConnection, when set (the Cluster
+ *                                                  // field: MetaProtocol clusters have no HTTP options)
  *   outlier_detection: { consecutive_5xx, enforcing_consecutive_5xx, consecutive_gateway_failure,
  *       enforcing_consecutive_gateway_failure, interval, base_ejection_time, max_ejection_time,
  *       max_ejection_percent, enforcing_success_rate = 0 },
@@ -95,6 +97,9 @@ export function encodeCluster(cluster: ClusterResource): Uint8Array {
         },
       ],
     };
+  }
+  if (cluster.maxRequestsPerConnection !== undefined) {
+    message['max_requests_per_connection'] = { value: cluster.maxRequestsPerConnection };
   }
   const outlier = cluster.outlierDetection;
   if (outlier !== undefined) {
@@ -312,7 +317,9 @@ export function decodeCluster(bytes: Uint8Array): DecodedCluster {
     label,
   );
   const outlierDetection = decodeOutlierDetection(cluster, label);
+  const maxRequestsPerConnection = wrappedNumber(cluster['max_requests_per_connection']) ?? 0;
   if (circuitBreakers !== undefined) decoded = { ...decoded, circuitBreakers };
+  if (maxRequestsPerConnection > 0) decoded = { ...decoded, maxRequestsPerConnection };
   if (outlierDetection !== undefined) decoded = { ...decoded, outlierDetection };
   return staticEndpoints === undefined ? { cluster: decoded } : { cluster: decoded, staticEndpoints };
 }

@@ -56,6 +56,11 @@ export interface ClusterResource {
   readonly heartbeatIntervalMs: number;
   /** Cluster-wide limits (Envoy `circuit_breakers.thresholds`, DEFAULT priority); absent = none. */
   readonly circuitBreakers?: CircuitBreakerLimits;
+  /**
+   * Requests one upstream connection carries before it is closed and replaced (Envoy
+   * `max_requests_per_connection`, Istio `http.maxRequestsPerConnection`); absent = no limit.
+   */
+  readonly maxRequestsPerConnection?: number;
   /** Ejection of misbehaving endpoints (Envoy `outlier_detection`); absent = off. */
   readonly outlierDetection?: OutlierDetectionSettings;
 }

@@ -139,16 +139,6 @@ function validatePolicyFields(policy: PolicyFields, path: FieldPath): FieldIssue
     );
   }
   issues.push(...validateOutlierDetection(policy, path));
-  const http = policy.connectionPool?.http;
-  if (http?.maxRequestsPerConnection !== undefined && http.maxRequestsPerConnection > 0) {
-    issues.push(
-      warn(
-        [...path, 'connectionPool', 'http', 'maxRequestsPerConnection'],
-        'not-applied',
-        'maxRequestsPerConnection is accepted but not applied: upstream connections are reused until idle',
-      ),
-    );
-  }
   if (policy.tls !== undefined && policy.tls['mode'] !== 'DISABLE') {
     issues.push(
       warn(

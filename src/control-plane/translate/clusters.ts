@@ -66,6 +66,7 @@ export class ClusterBuilder {
       const tcp = policy.connectionPool?.tcp;
       const limits = circuitBreakers(policy.connectionPool);
       const outlier = policy.outlierDetection;
+      const maxRequestsPerConnection = policy.connectionPool?.http?.maxRequestsPerConnection ?? 0;
       clusters.push({
         name,
         lbPolicy: lbPolicy(policy.loadBalancer),
@@ -75,6 +76,7 @@ export class ClusterBuilder {
         multiplexedConnections: DEFAULT_MULTIPLEXED_CONNECTIONS,
         heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
         ...(limits === undefined ? {} : { circuitBreakers: limits }),
+        ...(maxRequestsPerConnection > 0 ? { maxRequestsPerConnection } : {}),
         ...(outlier === undefined ? {} : { outlierDetection: outlierDetection(outlier) }),
       });
 

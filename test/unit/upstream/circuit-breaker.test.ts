@@ -177,6 +177,24 @@ describe('circuit breakers', () => {
     assert.equal(count(requests, 'response'), 2);
   });
 
+  test('max requests per connection: an exclusive connection is replaced after its last request', async () => {
+    const cluster = clusterWith([slowPort], {}, { circuitBreakers: undefined, maxRequestsPerConnection: 2 });
+    clusters.push(cluster);
+    for (let i = 0; i < 5; i++) await burst(cluster, 1, false, 2000 + i)[0]!.done;
+    assert.equal(cluster.stats.cxTotal, 3, 'five calls one after another: 2 + 2 + 1');
+  });
+
+  test('max requests per connection: a multiplexed connection is retired and closes when drained', async () => {
+    const cluster = clusterWith([slowPort], {}, { circuitBreakers: undefined, maxRequestsPerConnection: 3 });
+    clusters.push(cluster);
+    const requests = burst(cluster, 7, true, 3000);
+    assert.equal(cluster.stats.cxTotal, 3, 'seven calls at once: 3 + 3 + 1');
+    await Promise.all(requests.map(r => r.done));
+    assert.equal(count(requests, 'response'), 7);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    assert.equal(cluster.stats.cxActive, 1, 'the two retired connections closed');
+  });
+
   test('without circuit breakers nothing is refused', async () => {
     const cluster = clusterWith([slowPort], {}, { circuitBreakers: undefined });
     clusters.push(cluster);

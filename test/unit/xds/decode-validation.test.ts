@@ -606,6 +606,7 @@ describe('Cluster circuit breakers and outlier detection', () => {
     const cluster = {
       ...snapshot.clusters[0]!,
       circuitBreakers: { maxConnections: 1, maxPendingRequests: 0, maxRequests: 4_294_967_295 },
+      maxRequestsPerConnection: 1,
       outlierDetection: {
         consecutiveErrors: 0,
         consecutiveGatewayErrors: 3,
