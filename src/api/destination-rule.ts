@@ -2,8 +2,7 @@
  * Istio `DestinationRule` (networking.istio.io v1alpha3, v1beta1, v1): subsets of a service's endpoints
  * and the traffic policy (load balancing, connection pool) of its clusters.
  *
- * `outlierDetection` and `tls` are accepted so Istio YAML stays valid, but are not applied yet (a
- * warning says so).
+ * `tls` is accepted so Istio YAML stays valid, but is not applied (a warning says so).
  */
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
@@ -45,7 +44,7 @@ export interface LoadBalancerSettings {
 }
 
 export interface TcpSettings {
-  /** Upper bound on connections per endpoint; absent or 0 = unlimited. */
+  /** Upper bound on upstream connections of the cluster (a circuit breaker); absent or 0 = unlimited. */
   readonly maxConnections?: number;
   /** TCP connect timeout; default 10s as in Istio. */
   readonly connectTimeout?: string;
@@ -56,8 +55,11 @@ export interface TcpSettings {
 }
 
 export interface HttpSettings {
+  /** Most requests waiting for a connection when `tcp.maxConnections` are busy; absent or 0 = unlimited. */
   readonly http1MaxPendingRequests?: number;
+  /** Most requests in flight to the cluster; absent or 0 = unlimited. */
   readonly http2MaxRequests?: number;
+  /** Requests an upstream connection carries before it is closed and replaced; absent or 0 = no limit. */
   readonly maxRequestsPerConnection?: number;
   readonly maxRetries?: number;
   readonly idleTimeout?: string;
@@ -68,13 +70,21 @@ export interface HttpSettings {
 
 export interface ConnectionPoolSettings {
   readonly tcp?: TcpSettings;
-  /** Accepted for Istio compatibility; MetaProtocol clusters use only `tcp`. */
+  /**
+   * MetaProtocol clusters use the request limits (`http1MaxPendingRequests`, `http2MaxRequests`,
+   * `maxRequestsPerConnection`), which Envoy applies to any protocol; the other fields are accepted
+   * for Istio compatibility.
+   */
   readonly http?: HttpSettings;
 }
 
+/** Ejection of endpoints that keep failing; see the translator for how each field maps to Envoy. */
 export interface OutlierDetection {
+  /** Deprecated: means `consecutiveGatewayErrors` (and turns `consecutive5xxErrors` off), as in Istio. */
   readonly consecutiveErrors?: number;
+  /** Connect failures, timeouts and resets in a row that eject; default off. */
   readonly consecutiveGatewayErrors?: number;
+  /** Failures of any kind in a row (error replies included) that eject; default 5, 0 = off. */
   readonly consecutive5xxErrors?: number;
   readonly consecutiveLocalOriginFailures?: number;
   readonly splitExternalLocalOriginErrors?: boolean;

@@ -6,7 +6,7 @@ import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 import { activeRequestsOf } from '../upstream/retry-budget.js';
 import { chooseRetryHost } from '../upstream/retry-host.js';
-import type { UpstreamConnection } from '../upstream/upstream-connection.js';
+import type { RequestHolder } from '../upstream/upstream-request.js';
 import type { DeadlineEntry } from './deadline-timer.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import type { ListenerState } from './listener-state.js';
@@ -38,7 +38,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
   route: CompiledRoute | undefined = undefined;
   clusterName = '';
   mutation: Mutation | undefined = undefined;
-  upstream: UpstreamConnection | undefined = undefined;
+  upstream: RequestHolder | undefined = undefined;
   upstreamId = 0;
   /** `address:port` of the endpoint the request was sent to; '' until then. */
   upstreamHost = '';
@@ -224,7 +224,8 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
     if (this.done) return;
     const upstream = this.upstream;
     const responseStarted = upstream !== undefined && upstream.responseInProgress;
-    if (upstream !== undefined) upstream.cancel(this);
+    // A try that timed out counts against its host's health, as a route timeout does.
+    if (upstream !== undefined) upstream.timeOut(this);
     const failed = this.host;
     this.releaseHost();
     const detail = `no response from ${failed?.key ?? 'the upstream'} within the per-try timeout of ${this.route?.retryPolicy?.perTryTimeoutMs ?? 0} ms`;
@@ -289,7 +290,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
   onDeadline(): void {
     if (this.done) return;
     const upstream = this.upstream;
-    if (upstream !== undefined) upstream.cancel(this);
+    if (upstream !== undefined) upstream.timeOut(this);
     this.releaseHost();
     const timeout = this.route?.timeoutMs ?? this.state.resource.requestTimeoutMs;
     this.sendLocalReply(

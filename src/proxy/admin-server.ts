@@ -10,7 +10,7 @@ import { ProxyMetricsExporter } from './telemetry/prometheus.js';
  * The proxy's admin HTTP API (127.0.0.1 only by default), for people and scripts:
  * - `GET /ready`: 200 once a config is applied, 503 before;
  * - `GET /config_dump`: the snapshot the proxy runs, with its version;
- * - `GET /clusters`: each cluster's endpoints, load and counters;
+ * - `GET /clusters`: each cluster's endpoints (load, outlier ejection), limits and counters;
  * - `GET /listeners`: each listener's connections and counters, and its filters' counters by name;
  * - `GET /routes`: the route tables in force;
  * - `GET /stats/prometheus`: Istio's request metrics, MetaProtocol and upstream stats, process metrics;
@@ -72,11 +72,22 @@ export class AdminServer {
           [...proxy.clusters.all()].map(c => ({
             name: c.name,
             lbPolicy: c.settings.lbPolicy,
+            ...(c.settings.circuitBreakers === undefined
+              ? {}
+              : { circuitBreakers: c.settings.circuitBreakers }),
+            ...(c.settings.outlierDetection === undefined
+              ? {}
+              : { outlierDetection: c.settings.outlierDetection, panic: c.panic }),
             hosts: c.hosts.map(h => ({
               address: h.key,
               labels: h.labels,
               healthy: h.healthy,
               activeRequests: h.activeRequests,
+              ejected: h.ejectedUntil !== 0,
+              ...(h.ejectedUntil === 0 ? {} : { ejectedUntil: new Date(h.ejectedUntil).toISOString() }),
+              ejections: h.ejectionsTotal,
+              consecutiveErrors: h.consecutiveErrors,
+              consecutiveGatewayErrors: h.consecutiveGatewayErrors,
             })),
             stats: c.stats,
           })),

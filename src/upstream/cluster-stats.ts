@@ -1,4 +1,4 @@
-/** Counters of one cluster (Envoy `upstream_*` stats), read by the admin API. */
+/** Counters and gauges of one cluster (Envoy `upstream_*` and `outlier_detection.*` stats), read by the admin API. */
 export class ClusterStats {
   /** Upstream connections opened. */
   cxTotal = 0;
@@ -10,13 +10,26 @@ export class ClusterStats {
   cxConnectTimeout = 0;
   /** Connections closed because they stayed idle. */
   cxIdleTimeout = 0;
+  /** Times a connection was wanted but `max_connections` was reached (`upstream_cx_overflow`). */
+  cxOverflow = 0;
   /** Requests sent upstream (mirrors included). */
   rqTotal = 0;
+  /** Requests in flight to the cluster, waiting ones included (`upstream_rq_active`). */
+  rqActive = 0;
   /** Requests that got a response. */
   rqCompleted = 0;
   /** Requests failed because the connection closed or failed. */
   rqReset = 0;
-  /** Requests that waited for a connection beyond the pool limit. */
+  /** Requests refused because `max_requests` were in flight (`upstream_rq_overflow`). */
+  rqOverflow = 0;
+  /** Requests that had to wait for a connection (`upstream_rq_pending_total`). */
+  rqPendingTotal = 0;
+  /** Requests waiting for a connection now (`upstream_rq_pending_active`). */
+  rqPendingActive = 0;
+  /**
+   * Requests refused because no connection was free and `max_pending_requests` were already waiting
+   * (`upstream_rq_pending_overflow`).
+   */
   rqPendingOverflow = 0;
   /** Responses whose request id matched no waiting request (late, or never sent). */
   rsUnknownId = 0;
@@ -34,4 +47,14 @@ export class ClusterStats {
   heartbeatSent = 0;
   /** Connections closed because the peer stopped answering heartbeats. */
   cxHeartbeatFailure = 0;
+  /** Hosts ejected now (`outlier_detection.ejections_active`). */
+  outlierEjectionsActive = 0;
+  /** Ejections made (`outlier_detection.ejections_enforced_total`). */
+  outlierEjectionsTotal = 0;
+  /** Ejections for consecutive errors (`ejections_enforced_consecutive_5xx`). */
+  outlierEjectionsConsecutiveErrors = 0;
+  /** Ejections for consecutive gateway errors (`ejections_enforced_consecutive_gateway_failure`). */
+  outlierEjectionsConsecutiveGatewayErrors = 0;
+  /** Ejections not made because `max_ejection_percent` was reached (`outlier_detection.ejections_overflow`). */
+  outlierEjectionsOverflow = 0;
 }

@@ -1,31 +1,39 @@
 import type { CodecFactory } from '../codec/index.js';
 import type { ClusterResource, EndpointResource } from '../xds/resources.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 import { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { ExclusivePool } from './exclusive-pool.js';
+import { HostSet } from './host-set.js';
 import { Host, drainHostPools } from './host.js';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { MultiplexedPool } from './multiplexed-pool.js';
+import { OutlierDetector, type HealthListener } from './outlier-detector.js';
 import { RetryBudget } from './retry-budget.js';
 
 /**
- * An upstream cluster: its hosts, its load balancer, and a connection pool per host and protocol.
- * Settings and endpoints can be replaced while requests are in flight: hosts that stay keep their
- * pools and connections.
+ * An upstream cluster: its hosts, its load balancer, its circuit breakers and outlier detection, and
+ * a connection pool per host and protocol. Settings and endpoints can be replaced while requests are
+ * in flight: hosts that stay keep their pools, connections and outlier state.
  */
-export class Cluster {
+export class Cluster implements HealthListener {
   readonly name: string;
   readonly stats = new ClusterStats();
   /** Bounds the retries in flight to this cluster's endpoints. */
   readonly retryBudget = new RetryBudget();
+  readonly breaker: CircuitBreaker;
   private resource: ClusterResource;
-  private hostList: Host[] = [];
+  private hostSet: HostSet;
   private balancer: LoadBalancer;
+  private detector: OutlierDetector | undefined;
 
   constructor(resource: ClusterResource, endpoints: readonly EndpointResource[]) {
     this.name = resource.name;
     this.resource = resource;
-    this.balancer = createLoadBalancer(resource.lbPolicy, []);
+    this.breaker = new CircuitBreaker(resource.circuitBreakers, this.stats);
+    this.hostSet = new HostSet([]);
+    this.balancer = createLoadBalancer(resource.lbPolicy, this.hostSet);
+    this.configureOutlierDetection();
     this.setEndpoints(endpoints);
   }
 
@@ -34,7 +42,12 @@ export class Cluster {
   }
 
   get hosts(): readonly Host[] {
-    return this.hostList;
+    return this.hostSet.all;
+  }
+
+  /** Whether too few hosts are healthy, so ejected ones are used too. */
+  get panic(): boolean {
+    return this.hostSet.panic;
   }
 
   /** Applies new settings. Pools keep their connections; new connections use the new settings. */
@@ -44,13 +57,16 @@ export class Cluster {
       resource.idleTimeoutMs !== this.resource.idleTimeoutMs ||
       resource.maxConnectionsPerEndpoint !== this.resource.maxConnectionsPerEndpoint ||
       resource.multiplexedConnections !== this.resource.multiplexedConnections ||
-      resource.heartbeatIntervalMs !== this.resource.heartbeatIntervalMs;
+      resource.heartbeatIntervalMs !== this.resource.heartbeatIntervalMs ||
+      resource.maxRequestsPerConnection !== this.resource.maxRequestsPerConnection;
     this.resource = resource;
-    if (poolSettingsChanged) for (const host of this.hostList) drainHostPools(host);
+    this.breaker.setLimits(resource.circuitBreakers);
+    if (poolSettingsChanged) for (const host of this.hostSet.all) drainHostPools(host);
+    this.configureOutlierDetection();
     this.setEndpoints(endpoints);
   }
 
-  /** A host for one request, or `undefined` when the cluster has none. */
+  /** A host for one request, or `undefined` when the cluster has no usable one. */
   chooseHost(hashKey: number | undefined): Host | undefined {
     return this.balancer.choose(hashKey);
   }
@@ -62,6 +78,7 @@ export class Cluster {
     let pool = pools.get(codec);
     if (pool === undefined) {
       const { connectTimeoutMs, idleTimeoutMs, heartbeatIntervalMs } = this.resource;
+      const maxRequestsPerConnection = this.resource.maxRequestsPerConnection ?? 0;
       pool = multiplexed
         ? new MultiplexedPool(
             host,
@@ -71,8 +88,10 @@ export class Cluster {
               connectTimeoutMs,
               idleTimeoutMs,
               heartbeatIntervalMs,
+              maxRequestsPerConnection,
             },
             this.stats,
+            this.breaker,
           )
         : new ExclusivePool(
             host,
@@ -82,8 +101,10 @@ export class Cluster {
               connectTimeoutMs,
               idleTimeoutMs,
               heartbeatIntervalMs,
+              maxRequestsPerConnection,
             },
             this.stats,
+            this.breaker,
           );
       pools.set(codec, pool);
     }
@@ -92,11 +113,35 @@ export class Cluster {
 
   /** Stops using every pool; connections close when their requests finish. */
   drain(): void {
-    for (const host of this.hostList) drainHostPools(host);
+    this.detector?.stop();
+    for (const host of this.hostSet.all) drainHostPools(host);
+  }
+
+  /** @internal Outlier detection ejected or took back a host. */
+  onHostHealthChanged(): void {
+    this.hostSet.refresh();
+    this.balancer.onHealthChanged?.();
+  }
+
+  private configureOutlierDetection(): void {
+    const settings = this.resource.outlierDetection;
+    if (settings === undefined) {
+      this.detector?.detach();
+      this.detector = undefined;
+      this.hostSet.setPanicThreshold(0);
+      this.balancer.onHealthChanged?.();
+      return;
+    }
+    if (this.detector === undefined) {
+      this.detector = new OutlierDetector(settings, this.stats, this);
+      this.detector.start();
+    } else {
+      this.detector.update(settings);
+    }
   }
 
   private setEndpoints(endpoints: readonly EndpointResource[]): void {
-    const old = new Map(this.hostList.map(h => [h.key, h]));
+    const old = new Map(this.hostSet.all.map(h => [h.key, h]));
     const next: Host[] = [];
     for (const endpoint of endpoints) {
       const key = `${endpoint.address}:${endpoint.port}`;
@@ -109,12 +154,16 @@ export class Cluster {
         next.push(existing);
         old.delete(key);
       } else {
-        next.push(new Host(endpoint));
+        next.push(new Host(endpoint, this.stats));
       }
     }
-    this.hostList = next;
-    this.balancer = createLoadBalancer(this.resource.lbPolicy, next);
-    for (const host of old.values()) drainHostPools(host);
+    this.detector?.setHosts(next);
+    this.hostSet = new HostSet(next, this.resource.outlierDetection?.minHealthPercent ?? 0);
+    this.balancer = createLoadBalancer(this.resource.lbPolicy, this.hostSet);
+    for (const host of old.values()) {
+      host.detector = undefined;
+      drainHostPools(host);
+    }
   }
 }
 

@@ -1,24 +1,29 @@
 import type { CodecFactory } from '../codec/index.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { Host } from './host.js';
 import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
-import type { UpstreamRequest } from './upstream-request.js';
+import type { RequestHolder, UpstreamRequest } from './upstream-request.js';
 
 /** Settings of an exclusive pool. */
 export interface ExclusivePoolOptions {
-  /** Most connections open at once; 0 = no limit. Requests beyond it wait for a free connection. */
+  /** Most connections open at once to this host; 0 = no limit. Requests beyond it wait for a free connection. */
   readonly maxConnections: number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  /** Requests per connection before it is closed and replaced; 0 = no limit. */
+  readonly maxRequestsPerConnection: number;
 }
 
 /**
  * One request in flight per connection, for protocols without request ids (or when multiplexing is
- * off). Finished connections go back to an idle stack and are reused most-recently-used first.
+ * off). Finished connections go back to an idle stack and are reused most-recently-used first. When
+ * no connection may be opened (this host's bound, or the cluster's `max_connections` circuit breaker),
+ * requests wait in a queue, itself bounded by the cluster's `max_pending_requests`.
  */
-export class ExclusivePool implements ConnectionPool, ConnectionOwner {
+export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHolder {
   private readonly all = new Set<UpstreamConnection>();
   private readonly idle: UpstreamConnection[] = [];
   private readonly queue: UpstreamRequest[] = [];
@@ -29,6 +34,7 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner {
     private readonly codecFactory: CodecFactory,
     private readonly options: ExclusivePoolOptions,
     private readonly stats: ClusterStats,
+    private readonly breaker: CircuitBreaker,
   ) {}
 
   get size(): number {
@@ -36,17 +42,21 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner {
   }
 
   send(request: UpstreamRequest): void {
+    if (!this.breaker.admitRequest(request)) return;
     const connection = this.idle.pop();
     if (connection !== undefined) {
       connection.send(request);
       return;
     }
-    if (this.options.maxConnections > 0 && this.all.size >= this.options.maxConnections) {
-      this.stats.rqPendingOverflow++;
-      this.queue.push(request);
+    if (this.mayOpen()) {
+      this.open().send(request);
       return;
     }
-    this.open().send(request);
+    if (!this.breaker.mayWait(request)) return;
+    this.stats.rqPendingTotal++;
+    this.stats.rqPendingActive++;
+    request.upstream = this;
+    this.queue.push(request);
   }
 
   drain(): void {
@@ -54,8 +64,31 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner {
     for (const c of this.idle.splice(0)) c.close();
   }
 
+  cancel(request: UpstreamRequest): void {
+    const i = this.queue.indexOf(request);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    this.stats.rqPendingActive--;
+    request.upstream = undefined;
+  }
+
+  timeOut(request: UpstreamRequest): void {
+    // Still waiting for a connection: the proxy was busy, not the host at fault.
+    this.cancel(request);
+  }
+
+  /** A request in the queue has not been sent: no reply can have started. */
+  get responseInProgress(): boolean {
+    return false;
+  }
+
   onConnectionIdle(connection: UpstreamConnection): void {
-    const next = this.queue.shift();
+    if (connection.exhausted) {
+      // Waiting requests go to its replacement, opened when it has closed.
+      connection.close();
+      return;
+    }
+    const next = this.dequeue();
     if (next !== undefined) {
       connection.send(next);
       return;
@@ -68,8 +101,23 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner {
     this.all.delete(connection);
     const i = this.idle.indexOf(connection);
     if (i >= 0) this.idle.splice(i, 1);
+    // Waiting requests are served even while draining: they were accepted before the drain.
+    if (this.queue.length > 0 && this.mayOpen()) this.open().send(this.dequeue()!);
+  }
+
+  private dequeue(): UpstreamRequest | undefined {
     const next = this.queue.shift();
-    if (next !== undefined && !this.draining) this.open().send(next);
+    if (next !== undefined) {
+      this.stats.rqPendingActive--;
+      next.upstream = undefined;
+    }
+    return next;
+  }
+
+  private mayOpen(): boolean {
+    const perHost = this.options.maxConnections;
+    if (perHost > 0 && this.all.size >= perHost) return false;
+    return this.breaker.mayOpenConnection(this.all.size === 0);
   }
 
   private open(): UpstreamConnection {
@@ -81,6 +129,7 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner {
         idleTimeoutMs: this.options.idleTimeoutMs,
         multiplexed: false,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+        maxRequests: this.options.maxRequestsPerConnection,
       },
       this,
       this.stats,

@@ -1,6 +1,8 @@
 import type { CodecFactory } from '../codec/index.js';
 import type { EndpointResource } from '../xds/resources.js';
+import { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
+import type { OutlierDetector, RequestOutcome } from './outlier-detector.js';
 
 /** One endpoint of a cluster as the load balancer sees it. */
 export class Host {
@@ -10,9 +12,7 @@ export class Host {
   readonly port: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly weight: number;
-  /** Requests sent to this host and not finished; least-request balancing reads it. */
-  activeRequests = 0;
-  /** Whether the host may receive requests. */
+  /** Whether the host may receive requests; false while outlier detection has it ejected. */
   healthy = true;
   /**
    * This host's pools by codec, one map per pool kind. Keyed by the factory object, so the lookup
@@ -21,12 +21,51 @@ export class Host {
   readonly multiplexedPools = new Map<CodecFactory, ConnectionPool>();
   readonly exclusivePools = new Map<CodecFactory, ConnectionPool>();
 
-  constructor(endpoint: EndpointResource) {
+  /** The cluster's outlier detector, when it runs one; set by the cluster. */
+  detector: OutlierDetector | undefined = undefined;
+  /** Failures of any kind in a row (outlier detection). */
+  consecutiveErrors = 0;
+  /** Connect failures, timeouts and resets in a row (outlier detection). */
+  consecutiveGatewayErrors = 0;
+  /** When the current ejection ends (ms since the epoch), or 0 when the host is not ejected. */
+  ejectedUntil = 0;
+  /** Ejections that still lengthen the next one; one is forgiven per interval spent healthy. */
+  ejectionMultiplier = 0;
+  /** Ejections of this host since it joined the cluster. */
+  ejectionsTotal = 0;
+
+  private active = 0;
+
+  /** `stats` are the owning cluster's: its active-request gauge follows this host's. */
+  constructor(
+    endpoint: EndpointResource,
+    private readonly stats: ClusterStats = new ClusterStats(),
+  ) {
     this.address = endpoint.address;
     this.port = endpoint.port;
     this.labels = endpoint.labels;
     this.weight = endpoint.weight > 0 ? endpoint.weight : 1;
     this.key = `${endpoint.address}:${endpoint.port}`;
+  }
+
+  /**
+   * Requests sent to this host and not finished; least-request balancing reads it. Every change also
+   * moves the cluster's `rqActive` gauge (the `max_requests` circuit breaker), so any code path that
+   * counts a request on a host counts it on the cluster too.
+   */
+  get activeRequests(): number {
+    return this.active;
+  }
+
+  set activeRequests(value: number) {
+    this.stats.rqActive += value - this.active;
+    this.active = value;
+  }
+
+  /** Tells outlier detection how one request to this host ended; a no-op when the cluster runs none. */
+  recordOutcome(outcome: RequestOutcome): void {
+    const detector = this.detector;
+    if (detector !== undefined) detector.record(this, outcome);
   }
 }
 
@@ -36,11 +75,4 @@ export function drainHostPools(host: Host): void {
   for (const pool of host.exclusivePools.values()) pool.drain();
   host.multiplexedPools.clear();
   host.exclusivePools.clear();
-}
-
-/** Hosts that may take requests; all of them when none is healthy (Envoy's panic mode). */
-export function healthyOrAll(hosts: readonly Host[]): readonly Host[] {
-  for (const h of hosts)
-    if (!h.healthy) return hosts.some(x => x.healthy) ? hosts.filter(x => x.healthy) : hosts;
-  return hosts;
 }

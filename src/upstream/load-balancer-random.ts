@@ -1,12 +1,13 @@
-import { healthyOrAll, type Host } from './host.js';
+import type { Host } from './host.js';
+import type { HostSet } from './host-set.js';
 import type { LoadBalancer } from './load-balancer.js';
 
-/** Uniformly random among healthy hosts. */
+/** Uniformly random among usable hosts. */
 export class RandomBalancer implements LoadBalancer {
-  constructor(private readonly hosts: readonly Host[]) {}
+  constructor(private readonly hosts: HostSet) {}
 
   choose(): Host | undefined {
-    const hosts = healthyOrAll(this.hosts);
+    const hosts = this.hosts.available;
     if (hosts.length === 0) return undefined;
     return hosts[Math.floor(Math.random() * hosts.length)];
   }

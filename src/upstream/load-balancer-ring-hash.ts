@@ -1,5 +1,6 @@
 import { hashString } from './hash.js';
 import type { Host } from './host.js';
+import type { HostSet } from './host-set.js';
 import { RandomBalancer } from './load-balancer-random.js';
 import type { LoadBalancer } from './load-balancer.js';
 
@@ -13,17 +14,19 @@ const POINTS_PER_WEIGHT = 160;
 /**
  * Consistent hashing on a ring (Envoy RING_HASH): each host owns points proportional to its weight;
  * a request goes to the first point at or after its key's hash. Adding or removing a host moves only
- * the keys on its arcs. Unhealthy hosts are skipped by walking on along the ring.
+ * the keys on its arcs. An ejected host is skipped by walking on along the ring to the next usable
+ * host's point, which is where its keys would land on a ring built without it (what Envoy does), and
+ * they come back when it does.
  */
 export class RingHashBalancer implements LoadBalancer {
   private readonly points: Uint32Array;
   private readonly owners: Host[];
   private readonly fallback: RandomBalancer;
 
-  constructor(hosts: readonly Host[]) {
+  constructor(private readonly hosts: HostSet) {
     this.fallback = new RandomBalancer(hosts);
     const entries: { hash: number; host: Host }[] = [];
-    for (const host of hosts) {
+    for (const host of hosts.all) {
       const count = POINTS_PER_WEIGHT * host.weight;
       for (let i = 0; i < count; i++) entries.push({ hash: hashString(`${host.key}_${i}`), host });
     }
@@ -43,10 +46,14 @@ export class RingHashBalancer implements LoadBalancer {
       if (this.points[mid]! < hashKey) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = 0; i < n; i++) {
+    const set = this.hosts;
+    const first = this.owners[lo % n]!;
+    if (set.usable(first)) return first;
+    if (set.available.length === 0) return undefined;
+    for (let i = 1; i < n; i++) {
       const host = this.owners[(lo + i) % n]!;
-      if (host.healthy) return host;
+      if (set.usable(host)) return host;
     }
-    return this.owners[lo % n];
+    return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { CodecFactory } from '../codec/index.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { Host } from './host.js';
@@ -12,11 +13,15 @@ export interface MultiplexedPoolOptions {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  /** Requests per connection before it is retired (closed once its last reply is in); 0 = no limit. */
+  readonly maxRequestsPerConnection: number;
 }
 
 /**
  * A handful of connections to one host shared by all downstream connections. Fewer upstream
  * connections mean fewer reads and writes per request than an L4 proxy's one-to-one mapping.
+ * Requests never wait for a connection here, so of the circuit breakers only `max_requests` refuses
+ * requests; `max_connections` stops the pool from opening more than its first connection.
  */
 export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
   private readonly connections: UpstreamConnection[] = [];
@@ -28,6 +33,7 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
     private readonly codecFactory: CodecFactory,
     private readonly options: MultiplexedPoolOptions,
     private readonly stats: ClusterStats,
+    private readonly breaker: CircuitBreaker,
   ) {}
 
   get size(): number {
@@ -35,9 +41,13 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
   }
 
   send(request: UpstreamRequest): void {
+    if (!this.breaker.admitRequest(request)) return;
     const connections = this.connections;
     let connection: UpstreamConnection;
-    if (connections.length < Math.max(1, this.options.connections)) {
+    if (
+      connections.length < Math.max(1, this.options.connections) &&
+      this.breaker.mayOpenConnection(connections.length === 0)
+    ) {
       connection = new UpstreamConnection(
         this.host,
         this.codecFactory.create('upstream'),
@@ -46,6 +56,7 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
           idleTimeoutMs: this.options.idleTimeoutMs,
           multiplexed: true,
           heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+          maxRequests: this.options.maxRequestsPerConnection,
         },
         this,
         this.stats,
@@ -55,6 +66,10 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
       connection = connections[this.next++ % connections.length]!;
     }
     connection.send(request);
+    if (connection.exhausted) {
+      // Retired: the next request opens a replacement; this one closes when its last reply is in.
+      connections.splice(connections.indexOf(connection), 1);
+    }
   }
 
   drain(): void {
@@ -63,7 +78,7 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
   }
 
   onConnectionIdle(connection: UpstreamConnection): void {
-    if (this.draining) connection.close();
+    if (this.draining || connection.exhausted) connection.close();
   }
 
   onConnectionClosed(connection: UpstreamConnection): void {

@@ -3,11 +3,14 @@ import { ByteQueue, CodecError, type Codec, type Message } from '../codec/index.
 import { BatchedWriter } from '../net/batched-writer.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { Host } from './host.js';
-import type { UpstreamRequest } from './upstream-request.js';
+import type { RequestHolder, UpstreamRequest } from './upstream-request.js';
 
 /** What a connection tells the pool that owns it. */
 export interface ConnectionOwner {
-  /** The connection has no request waiting for a response (exclusive pools reuse it). */
+  /**
+   * The connection has no request waiting for a response: exclusive pools reuse it; a multiplexed
+   * connection reports this only once it has carried its last request (see `exhausted`).
+   */
   onConnectionIdle(connection: UpstreamConnection): void;
   /** The connection closed; the pool forgets it. */
   onConnectionClosed(connection: UpstreamConnection): void;
@@ -29,6 +32,8 @@ export interface UpstreamConnectionOptions {
    * heartbeats in a row go unanswered; 0 = never. Only for codecs that can encode heartbeats.
    */
   readonly heartbeatIntervalMs: number;
+  /** Requests the connection carries before it is retired and closed once idle; 0 = no limit. */
+  readonly maxRequests: number;
 }
 
 /** Unanswered heartbeats after which the peer is considered gone. */
@@ -39,9 +44,10 @@ const MAX_ID = 0x7fffffff;
 
 /**
  * One TCP connection to an upstream host, with its own codec instance. Requests written before the
- * connection is up wait in order; responses are matched to requests by request id.
+ * connection is up wait in order; responses are matched to requests by request id. How each request
+ * ends (reply, error reply, failure) is reported to the host's outlier detection.
  */
-export class UpstreamConnection {
+export class UpstreamConnection implements RequestHolder {
   readonly host: Host;
   private readonly socket: Socket;
   private readonly writer: BatchedWriter;
@@ -56,6 +62,7 @@ export class UpstreamConnection {
   /** Reads since the last heartbeat tick: any read proves the peer alive, so no per-read clock. */
   private readsSinceTick = 0;
   private missedHeartbeats = 0;
+  private requestCount = 0;
 
   constructor(
     host: Host,
@@ -92,6 +99,11 @@ export class UpstreamConnection {
     return this.input.length > 0;
   }
 
+  /** Whether the connection has carried as many requests as it may (`max_requests_per_connection`). */
+  get exhausted(): boolean {
+    return this.options.maxRequests > 0 && this.requestCount >= this.options.maxRequests;
+  }
+
   /** Whether the connection can take more requests. */
   get usable(): boolean {
     return !this.closed;
@@ -99,6 +111,7 @@ export class UpstreamConnection {
 
   /** Sends `request`, or queues it until the connection is up. */
   send(request: UpstreamRequest): void {
+    this.requestCount++;
     if (!this.connected) {
       // Known to its owner already, so that a timeout can take it back out of the queue (cancel).
       request.upstream = this;
@@ -122,6 +135,12 @@ export class UpstreamConnection {
     if (this.pending.get(request.upstreamId) !== request) return;
     this.pending.delete(request.upstreamId);
     if (!this.options.multiplexed) this.close();
+  }
+
+  /** Gives up on `request` at its deadline; one already sent counts as a gateway error of the host. */
+  timeOut(request: UpstreamRequest): void {
+    if (this.pending.get(request.upstreamId) === request) this.host.recordOutcome('gateway-error');
+    this.cancel(request);
   }
 
   /** Closes the connection; waiting requests fail as upstream resets. */
@@ -150,6 +169,8 @@ export class UpstreamConnection {
       request.upstream = this;
       request.upstreamId = id;
       this.pending.set(id, request);
+    } else {
+      request.upstream = undefined;
     }
     this.writer.write(bytes);
     if (message.type === 'oneway' && !this.options.multiplexed && this.pending.size === 0) {
@@ -207,6 +228,7 @@ export class UpstreamConnection {
           request = this.pending.values().next().value!;
           this.pending.delete(request.upstreamId);
           request.upstream = undefined;
+          this.host.recordOutcome('error');
           request.onUpstreamFailure(
             'bad-response',
             `upstream ${this.host.key} answered with an unexpected request id`,
@@ -222,8 +244,9 @@ export class UpstreamConnection {
         this.pending.delete(message.requestId);
         request.upstream = undefined;
         this.stats.rqCompleted++;
+        this.host.recordOutcome(message.status === 'error' || message.type === 'error' ? 'error' : 'success');
         request.onUpstreamResponse(message);
-        if (this.pending.size === 0 && !this.options.multiplexed && !this.closed)
+        if (this.pending.size === 0 && !this.closed && (!this.options.multiplexed || this.exhausted))
           this.owner.onConnectionIdle(this);
         return;
       }
@@ -302,8 +325,11 @@ export class UpstreamConnection {
     const pending = [...this.pending.values()];
     this.pending.clear();
     if (waiting.length + pending.length > 0) this.stats.rqReset += waiting.length + pending.length;
+    const outcome = kind === 'bad-response' ? 'error' : 'gateway-error';
+    const host = this.host;
     for (const request of waiting) {
       request.upstream = undefined;
+      host.recordOutcome(outcome);
       request.onUpstreamFailure(kind, detail, false);
     }
     // Requests already written may have reached the server; a reset then is not a connect failure.
@@ -311,6 +337,7 @@ export class UpstreamConnection {
     const responseStarted = kind === 'bad-response' || this.input.length > 0;
     for (const request of pending) {
       request.upstream = undefined;
+      host.recordOutcome(outcome);
       request.onUpstreamFailure(writtenKind, detail, responseStarted);
     }
   }

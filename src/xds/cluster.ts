@@ -15,13 +15,31 @@
  *   metadata: { typed_filter_metadata: { "aeraki.meta_protocol_proxy":
  *       MetaProtocolClusterOptions { multiplexed_connections = 1000, heartbeat_interval = 1001 } } } }
  *                                                  // aeraki-ts extension, ignored by Envoy
+ *   circuit_breakers: { thresholds: [ { max_connections, max_pending_requests, max_requests } ] },
+ *                                                  // circuitBreakers (DEFAULT priority), when set
+ *   max_requests_per_connection,                   // maxRequestsPerConnection, when set (the Cluster
+ *                                                  // field: MetaProtocol clusters have no HTTP options)
+ *   outlier_detection: { consecutive_5xx, enforcing_consecutive_5xx, consecutive_gateway_failure,
+ *       enforcing_consecutive_gateway_failure, interval, base_ejection_time, max_ejection_time,
+ *       max_ejection_percent, enforcing_success_rate = 0 },
+ *   common_lb_config: { healthy_panic_threshold }, // outlierDetection, when set; enforcing_* is 100
+ *                                                  // for a used threshold and 0 for an unused one
  * ```
  *
  * Decoding also accepts a STATIC cluster whose `load_assignment` lists the endpoints (returned beside the
  * cluster), and fills what is absent with Envoy's defaults: connect timeout 5 s, idle timeout 10 min,
- * no per-endpoint bound; and ours: one multiplexed connection, no heartbeat.
+ * no per-endpoint bound; and ours: one multiplexed connection, no heartbeat. Two differ from Envoy on
+ * purpose: a cluster without `circuit_breakers` has no limits (Envoy's are 1024 each), and success-rate
+ * ejection is not run. Absent fields inside `circuit_breakers` and `outlier_detection` get Envoy's
+ * defaults (1024; 5 errors, gateway errors not enforced, 10 s, 30 s, 300 s, 10 %, panic below 50 %).
  */
-import type { ClusterResource, EndpointAssignmentResource, LbPolicy } from './resources.js';
+import type {
+  CircuitBreakerLimits,
+  ClusterResource,
+  EndpointAssignmentResource,
+  LbPolicy,
+  OutlierDetectionSettings,
+} from './resources.js';
 import { decodeMessage, encodeMessage, packAny, unpackAny, type ProtoObject } from './proto-message.js';
 import { invalidResource, resourceLabel } from './invalid-resource.js';
 import { endpointAssignmentFromProto } from './endpoints.js';
@@ -67,7 +85,138 @@ export function encodeCluster(cluster: ClusterResource): Uint8Array {
       per_host_thresholds: [{ max_connections: { value: cluster.maxConnectionsPerEndpoint } }],
     };
   }
+  const limits = cluster.circuitBreakers;
+  if (limits !== undefined) {
+    message['circuit_breakers'] = {
+      ...(message['circuit_breakers'] as ProtoObject | undefined),
+      thresholds: [
+        {
+          max_connections: { value: limits.maxConnections },
+          max_pending_requests: { value: limits.maxPendingRequests },
+          max_requests: { value: limits.maxRequests },
+        },
+      ],
+    };
+  }
+  if (cluster.maxRequestsPerConnection !== undefined) {
+    message['max_requests_per_connection'] = { value: cluster.maxRequestsPerConnection };
+  }
+  const outlier = cluster.outlierDetection;
+  if (outlier !== undefined) {
+    message['outlier_detection'] = encodeOutlierDetection(outlier);
+    message['common_lb_config'] = { healthy_panic_threshold: { value: outlier.minHealthPercent } };
+  }
   return encodeMessage(CLUSTER, message);
+}
+
+function encodeOutlierDetection(outlier: OutlierDetectionSettings): ProtoObject {
+  const enforcing = (threshold: number): ProtoObject => ({ value: threshold > 0 ? 100 : 0 });
+  const message: ProtoObject = {
+    enforcing_consecutive_5xx: enforcing(outlier.consecutiveErrors),
+    enforcing_consecutive_gateway_failure: enforcing(outlier.consecutiveGatewayErrors),
+    enforcing_success_rate: { value: 0 },
+    interval: durationFromMs(outlier.intervalMs),
+    base_ejection_time: durationFromMs(outlier.baseEjectionMs),
+    max_ejection_time: durationFromMs(outlier.maxEjectionMs),
+    max_ejection_percent: { value: outlier.maxEjectionPercent },
+  };
+  if (outlier.consecutiveErrors > 0) message['consecutive_5xx'] = { value: outlier.consecutiveErrors };
+  if (outlier.consecutiveGatewayErrors > 0)
+    message['consecutive_gateway_failure'] = { value: outlier.consecutiveGatewayErrors };
+  return message;
+}
+
+/**
+ * The number in a UInt32Value or Percent, or `undefined` when the field is unset. A set wrapper whose
+ * value is 0 decodes as an empty message (proto3 leaves zeros out), so that reads as 0.
+ */
+function wrappedNumber(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const inner = (value as { value?: number }).value;
+  return inner ?? 0;
+}
+
+/** Envoy's default for every circuit-breaker threshold left unset. */
+const ENVOY_DEFAULT_THRESHOLD = 1024;
+
+function decodeCircuitBreakers(
+  circuitBreakers: ProtoObject | undefined,
+  label: string,
+): CircuitBreakerLimits | undefined {
+  const thresholds = (circuitBreakers?.['thresholds'] ?? []) as ProtoObject[];
+  const index = thresholds.findIndex(t => (t['priority'] ?? 'DEFAULT') === 'DEFAULT');
+  const threshold = thresholds[index];
+  if (threshold === undefined) return undefined;
+  const limit = (field: string): number => {
+    const value = wrappedNumber(threshold[field]) ?? ENVOY_DEFAULT_THRESHOLD;
+    if (!Number.isInteger(value) || value < 0) {
+      throw invalidResource(
+        label,
+        `circuit_breakers.thresholds[${index}].${field}`,
+        `must be a whole number ≥ 0, got ${value}`,
+      );
+    }
+    return value;
+  };
+  return {
+    maxConnections: limit('max_connections'),
+    maxPendingRequests: limit('max_pending_requests'),
+    maxRequests: limit('max_requests'),
+  };
+}
+
+/** Envoy's defaults for an `outlier_detection` message's unset fields. */
+const ENVOY_OUTLIER_DEFAULTS = {
+  consecutive5xx: 5,
+  consecutiveGatewayFailure: 5,
+  intervalMs: 10_000,
+  baseEjectionMs: 30_000,
+  maxEjectionMs: 300_000,
+  maxEjectionPercent: 10,
+  healthyPanicThreshold: 50,
+};
+
+function decodeOutlierDetection(cluster: ProtoObject, label: string): OutlierDetectionSettings | undefined {
+  const outlier = cluster['outlier_detection'] as ProtoObject | undefined;
+  if (outlier === undefined) return undefined;
+  const d = ENVOY_OUTLIER_DEFAULTS;
+  const at = (field: string): string => `outlier_detection.${field}`;
+  const threshold = (field: string, enforcingField: string, fallback: number, enforcedByDefault: boolean) => {
+    const enforcing = wrappedNumber(outlier[enforcingField]) ?? (enforcedByDefault ? 100 : 0);
+    if (enforcing !== 0 && enforcing !== 100) {
+      throw invalidResource(label, at(enforcingField), `only 0 and 100 are supported, got ${enforcing}`);
+    }
+    return enforcing === 0 ? 0 : (wrappedNumber(outlier[field]) ?? fallback);
+  };
+  const positiveMs = (field: string, fallback: number): number => {
+    const ms = msFromDuration(outlier[field]) ?? fallback;
+    if (!(ms > 0)) throw invalidResource(label, at(field), 'must be longer than 0');
+    return ms;
+  };
+  const baseEjectionMs = positiveMs('base_ejection_time', d.baseEjectionMs);
+  const maxEjectionPercent = wrappedNumber(outlier['max_ejection_percent']) ?? d.maxEjectionPercent;
+  if (maxEjectionPercent > 100) {
+    throw invalidResource(label, at('max_ejection_percent'), `must be 0–100, got ${maxEjectionPercent}`);
+  }
+  const commonLb = cluster['common_lb_config'] as ProtoObject | undefined;
+  const panic = wrappedNumber(commonLb?.['healthy_panic_threshold']) ?? d.healthyPanicThreshold;
+  if (!(panic >= 0 && panic <= 100)) {
+    throw invalidResource(label, 'common_lb_config.healthy_panic_threshold', `must be 0–100, got ${panic}`);
+  }
+  return {
+    consecutiveErrors: threshold('consecutive_5xx', 'enforcing_consecutive_5xx', d.consecutive5xx, true),
+    consecutiveGatewayErrors: threshold(
+      'consecutive_gateway_failure',
+      'enforcing_consecutive_gateway_failure',
+      d.consecutiveGatewayFailure,
+      false,
+    ),
+    intervalMs: positiveMs('interval', d.intervalMs),
+    baseEjectionMs,
+    maxEjectionMs: positiveMs('max_ejection_time', Math.max(d.maxEjectionMs, baseEjectionMs)),
+    maxEjectionPercent,
+    minHealthPercent: panic,
+  };
 }
 
 /** A decoded cluster and, for a STATIC cluster, the endpoints its load_assignment lists. */
@@ -151,7 +300,7 @@ export function decodeCluster(bytes: Uint8Array): DecodedCluster {
   );
   const multiplexed = Number(options?.['multiplexed_connections'] ?? 0);
 
-  const decoded: ClusterResource = {
+  let decoded: ClusterResource = {
     name,
     lbPolicy,
     connectTimeoutMs: msFromDuration(cluster['connect_timeout']) ?? ENVOY_CONNECT_TIMEOUT_MS,
@@ -163,5 +312,14 @@ export function decodeCluster(bytes: Uint8Array): DecodedCluster {
     multiplexedConnections: multiplexed > 0 ? multiplexed : DEFAULT_MULTIPLEXED_CONNECTIONS,
     heartbeatIntervalMs: msFromDuration(options?.['heartbeat_interval']) ?? 0,
   };
+  const circuitBreakers = decodeCircuitBreakers(
+    cluster['circuit_breakers'] as ProtoObject | undefined,
+    label,
+  );
+  const outlierDetection = decodeOutlierDetection(cluster, label);
+  const maxRequestsPerConnection = wrappedNumber(cluster['max_requests_per_connection']) ?? 0;
+  if (circuitBreakers !== undefined) decoded = { ...decoded, circuitBreakers };
+  if (maxRequestsPerConnection > 0) decoded = { ...decoded, maxRequestsPerConnection };
+  if (outlierDetection !== undefined) decoded = { ...decoded, outlierDetection };
   return staticEndpoints === undefined ? { cluster: decoded } : { cluster: decoded, staticEndpoints };
 }

@@ -94,6 +94,63 @@ export interface ClusterResource {
    * close it when two probes in a row go unanswered. 0 = never.
    */
   readonly heartbeatIntervalMs: number;
+  /** Cluster-wide limits (Envoy `circuit_breakers.thresholds`, DEFAULT priority); absent = none. */
+  readonly circuitBreakers?: CircuitBreakerLimits;
+  /**
+   * Requests one upstream connection carries before it is closed and replaced (Envoy
+   * `max_requests_per_connection`, Istio `http.maxRequestsPerConnection`); absent = no limit.
+   */
+  readonly maxRequestsPerConnection?: number;
+  /** Ejection of misbehaving endpoints (Envoy `outlier_detection`); absent = off. */
+  readonly outlierDetection?: OutlierDetectionSettings;
+}
+
+/**
+ * Envoy's cluster circuit breakers: each bounds a gauge of the whole cluster, and a request that
+ * would go beyond one gets an over-limit local reply. Istio writes 2^32-1 for the limits a
+ * DestinationRule leaves unset, and so do we.
+ */
+export interface CircuitBreakerLimits {
+  /** Upstream connections open or opening (`max_connections`; Istio `tcp.maxConnections`). */
+  readonly maxConnections: number;
+  /**
+   * Requests waiting for a connection because no more may be opened (`max_pending_requests`;
+   * Istio `http.http1MaxPendingRequests`).
+   */
+  readonly maxPendingRequests: number;
+  /** Requests in flight, waiting ones included (`max_requests`; Istio `http.http2MaxRequests`). */
+  readonly maxRequests: number;
+}
+
+/**
+ * Envoy's outlier detection as Istio configures it: an endpoint that fails this many times in a row is
+ * ejected (left out of load balancing) for `baseEjectionMs` times the number of its ejections so far,
+ * and taken back on the first `intervalMs` tick after that.
+ */
+export interface OutlierDetectionSettings {
+  /**
+   * Consecutive failures of any kind (error responses, connect failures, timeouts, resets) that eject;
+   * 0 = never (Envoy `consecutive_5xx` with `enforcing_consecutive_5xx`).
+   */
+  readonly consecutiveErrors: number;
+  /**
+   * Consecutive gateway failures (connect failures, timeouts, resets; not error responses) that eject;
+   * 0 = never (Envoy `consecutive_gateway_failure` with `enforcing_consecutive_gateway_failure`).
+   */
+  readonly consecutiveGatewayErrors: number;
+  /** How often ejections are reviewed (`interval`). */
+  readonly intervalMs: number;
+  /** Ejection time per ejection so far (`base_ejection_time`). */
+  readonly baseEjectionMs: number;
+  /** Longest ejection (`max_ejection_time`). */
+  readonly maxEjectionMs: number;
+  /** Most endpoints ejected at once, in percent of the cluster; one may always be (`max_ejection_percent`). */
+  readonly maxEjectionPercent: number;
+  /**
+   * Below this percentage of endpoints not ejected, balance over all of them (Envoy
+   * `common_lb_config.healthy_panic_threshold`, Istio `minHealthPercent`); 0 = never.
+   */
+  readonly minHealthPercent: number;
 }
 
 /** One upstream endpoint. */

@@ -138,15 +138,7 @@ function validatePolicyFields(policy: PolicyFields, path: FieldPath): FieldIssue
       ),
     );
   }
-  if (policy.outlierDetection !== undefined) {
-    issues.push(
-      warn(
-        [...path, 'outlierDetection'],
-        'not-applied',
-        'outlierDetection is accepted but not applied by this version yet',
-      ),
-    );
-  }
+  issues.push(...validateOutlierDetection(policy, path));
   if (policy.tls !== undefined && policy.tls['mode'] !== 'DISABLE') {
     issues.push(
       warn(
@@ -155,6 +147,41 @@ function validatePolicyFields(policy: PolicyFields, path: FieldPath): FieldIssue
         'tls is accepted but not applied: upstream connections are plain TCP',
       ),
     );
+  }
+  return issues;
+}
+
+function validateOutlierDetection(policy: PolicyFields, path: FieldPath): FieldIssue[] {
+  const outlier = policy.outlierDetection;
+  if (outlier === undefined) return [];
+  const issues: FieldIssue[] = [];
+  const at = [...path, 'outlierDetection'];
+  for (const field of ['interval', 'baseEjectionTime'] as const) {
+    const text = outlier[field];
+    if (text !== undefined && (parseDurationMs(text) ?? 0) < 1) {
+      issues.push(err([...at, field], 'outlier-duration', `${field} must be at least 1ms`));
+    }
+  }
+  if (outlier.consecutiveErrors !== undefined) {
+    issues.push(
+      warn(
+        [...at, 'consecutiveErrors'],
+        'deprecated',
+        'consecutiveErrors is deprecated and means consecutiveGatewayErrors (connect failures, timeouts, resets); ' +
+          'set consecutive5xxErrors or consecutiveGatewayErrors instead',
+      ),
+    );
+  }
+  for (const field of ['consecutiveLocalOriginFailures', 'splitExternalLocalOriginErrors'] as const) {
+    if (outlier[field] !== undefined) {
+      issues.push(
+        warn(
+          [...at, field],
+          'not-applied',
+          `${field} is accepted but not applied: local-origin failures always count as gateway errors`,
+        ),
+      );
+    }
   }
   return issues;
 }

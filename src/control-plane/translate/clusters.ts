@@ -2,12 +2,20 @@
  * Clusters and their endpoints, built on demand: every route table asks for the clusters it uses, and
  * each MetaProtocol port asks for its own, so the snapshot holds exactly the clusters something can use.
  */
-import { durationMs, type LoadBalancerSettings, type WorkloadEntry } from '../../api/index.js';
+import {
+  durationMs,
+  type ConnectionPoolSettings,
+  type LoadBalancerSettings,
+  type OutlierDetection,
+  type WorkloadEntry,
+} from '../../api/index.js';
 import type {
+  CircuitBreakerLimits,
   ClusterResource,
   EndpointAssignmentResource,
   EndpointResource,
   LbPolicy,
+  OutlierDetectionSettings,
 } from '../../xds/resources.js';
 import type { ConfigIndex } from '../model/config-index.js';
 import { effectivePolicy } from '../model/traffic-policy.js';
@@ -17,6 +25,8 @@ import {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_MULTIPLEXED_CONNECTIONS,
   DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
+  OUTLIER_DEFAULTS,
+  UNLIMITED,
 } from './defaults.js';
 
 /** Istio's cluster name, `outbound|<port>|<subset>|<host>` (empty subset for the whole service). */
@@ -54,14 +64,20 @@ export class ClusterBuilder {
       const rule = this.index.destinationRuleFor(key.host)?.resource.spec;
       const policy = effectivePolicy(rule, key.port, key.subset);
       const tcp = policy.connectionPool?.tcp;
+      const limits = circuitBreakers(policy.connectionPool);
+      const outlier = policy.outlierDetection;
+      const maxRequestsPerConnection = policy.connectionPool?.http?.maxRequestsPerConnection ?? 0;
       clusters.push({
         name,
         lbPolicy: lbPolicy(policy.loadBalancer),
         connectTimeoutMs: durationMs(tcp?.connectTimeout, DEFAULT_CONNECT_TIMEOUT_MS),
         idleTimeoutMs: durationMs(tcp?.idleTimeout, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS),
-        maxConnectionsPerEndpoint: tcp?.maxConnections ?? 0,
+        maxConnectionsPerEndpoint: 0,
         multiplexedConnections: DEFAULT_MULTIPLEXED_CONNECTIONS,
         heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+        ...(limits === undefined ? {} : { circuitBreakers: limits }),
+        ...(maxRequestsPerConnection > 0 ? { maxRequestsPerConnection } : {}),
+        ...(outlier === undefined ? {} : { outlierDetection: outlierDetection(outlier) }),
       });
 
       const spec = ref.serviceEntry.resource.spec;
@@ -108,4 +124,42 @@ export function lbPolicy(settings: LoadBalancerSettings | undefined): LbPolicy {
     default:
       return DEFAULT_LB_POLICY;
   }
+}
+
+/**
+ * Istio's circuit breakers for a connection pool: `tcp.maxConnections`, `http.http1MaxPendingRequests`
+ * and `http.http2MaxRequests` bound the whole cluster, as Envoy's `thresholds` do (not each endpoint);
+ * 0 or unset means no limit. None set = no circuit breakers at all.
+ */
+export function circuitBreakers(pool: ConnectionPoolSettings | undefined): CircuitBreakerLimits | undefined {
+  const maxConnections = pool?.tcp?.maxConnections ?? 0;
+  const maxPendingRequests = pool?.http?.http1MaxPendingRequests ?? 0;
+  const maxRequests = pool?.http?.http2MaxRequests ?? 0;
+  if (maxConnections === 0 && maxPendingRequests === 0 && maxRequests === 0) return undefined;
+  return {
+    maxConnections: maxConnections || UNLIMITED,
+    maxPendingRequests: maxPendingRequests || UNLIMITED,
+    maxRequests: maxRequests || UNLIMITED,
+  };
+}
+
+/**
+ * Istio's outlier detection. `consecutive5xxErrors` counts every failure (for MetaProtocol: error
+ * replies, connect failures, timeouts, resets) and defaults to Envoy's 5; `consecutiveGatewayErrors`
+ * counts only the failures that are not replies and defaults to off. The deprecated
+ * `consecutiveErrors` means gateway errors and turns the 5xx count off, as Istio maps it.
+ */
+export function outlierDetection(outlier: OutlierDetection): OutlierDetectionSettings {
+  const d = OUTLIER_DEFAULTS;
+  const legacy = outlier.consecutiveErrors ?? 0;
+  const baseEjectionMs = durationMs(outlier.baseEjectionTime, d.baseEjectionMs);
+  return {
+    consecutiveErrors: outlier.consecutive5xxErrors ?? (legacy > 0 ? 0 : d.consecutiveErrors),
+    consecutiveGatewayErrors: outlier.consecutiveGatewayErrors ?? legacy,
+    intervalMs: durationMs(outlier.interval, d.intervalMs),
+    baseEjectionMs,
+    maxEjectionMs: Math.max(d.maxEjectionMs, baseEjectionMs),
+    maxEjectionPercent: outlier.maxEjectionPercent || d.maxEjectionPercent,
+    minHealthPercent: outlier.minHealthPercent ?? d.minHealthPercent,
+  };
 }

@@ -41,3 +41,20 @@ export const DEFAULT_LB_POLICY: LbPolicy = 'ROUND_ROBIN';
  * the default the original's API documents (Aeraki itself dereferences the unset field).
  */
 export const DEFAULT_RATE_LIMIT_SERVICE_TIMEOUT_MS = 20;
+
+/** The circuit-breaker value for "no limit", as Istio writes it: 2^32-1. */
+export const UNLIMITED = 4_294_967_295;
+
+/**
+ * Outlier detection values a DestinationRule leaves unset: Envoy's (5 consecutive errors, 10 s
+ * interval, 30 s base ejection, 300 s longest ejection, 10 %), except `minHealthPercent`, which Istio
+ * sets to 0 (never balance over ejected endpoints) where Envoy's panic threshold is 50 %.
+ */
+export const OUTLIER_DEFAULTS = {
+  consecutiveErrors: 5,
+  intervalMs: 10_000,
+  baseEjectionMs: 30_000,
+  maxEjectionMs: 300_000,
+  maxEjectionPercent: 10,
+  minHealthPercent: 0,
+} as const;

@@ -2,8 +2,7 @@ import type { CodecFactory, LocalReplyKind, Message, Mutation } from '../../code
 import type { ClusterManager } from '../../upstream/cluster-manager.js';
 import type { Cluster } from '../../upstream/cluster.js';
 import type { Host } from '../../upstream/host.js';
-import type { UpstreamConnection } from '../../upstream/upstream-connection.js';
-import type { UpstreamRequest } from '../../upstream/upstream-request.js';
+import type { RequestHolder, UpstreamRequest } from '../../upstream/upstream-request.js';
 import type { DecoderFilter, FilterStatus, RequestContext } from '../filter.js';
 import type { CompiledRoute, RouteTable } from './route-table.js';
 
@@ -111,7 +110,10 @@ export class RouterFilter implements DecoderFilter {
     req.clusterName = cluster.name;
     const host = cluster.chooseHost(route.hashKey(message.metadata));
     if (host === undefined) {
-      req.sendLocalReply('no-healthy-upstream', `aeraki: cluster '${cluster.name}' has no endpoint`);
+      req.sendLocalReply(
+        'no-healthy-upstream',
+        `aeraki: cluster '${cluster.name}' has ${noHostReason(cluster)}`,
+      );
       return;
     }
     const mutation = req.finalRequestMutation(route.requestMutation);
@@ -142,7 +144,7 @@ export class RouterFilter implements DecoderFilter {
 /** A fire-and-forget copy of a request; its outcome only updates the host's load. */
 class MirrorRequest implements UpstreamRequest {
   readonly message: Message;
-  upstream: UpstreamConnection | undefined = undefined;
+  upstream: RequestHolder | undefined = undefined;
   upstreamId = 0;
 
   constructor(
@@ -169,6 +171,12 @@ function resumeAfterDelay(router: RouterFilter, req: RoutableRequest): void {
 function abort(req: RoutableRequest, kind: LocalReplyKind, message: string): void {
   req.countFault('abort');
   req.sendLocalReply(kind, message);
+}
+
+/** Why a cluster gave no host: it has none, or outlier detection ejected them all. */
+function noHostReason(cluster: Cluster): string {
+  const n = cluster.hosts.length;
+  return n === 0 ? 'no endpoint' : `no healthy endpoint (outlier detection ejected all ${n})`;
 }
 
 /** `'Service/method'` (the operation, which names the service too), else `method 'sayHello'`. */

@@ -189,11 +189,6 @@ export class ProxyMetricsExporter {
         'Endpoints that may take requests.',
         c => c.hosts.filter(h => h.healthy).length,
       ],
-      [
-        'envoy_cluster_upstream_rq_active',
-        'Requests in flight to the cluster.',
-        c => c.hosts.reduce((n, h) => n + h.activeRequests, 0),
-      ],
     ];
     for (const [name, help, value] of gauges) {
       register(

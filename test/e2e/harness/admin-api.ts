@@ -1,15 +1,50 @@
 /**
- * Reads the proxy's admin API of a running `aeraki up` (its address is in the "ready" log line):
- * listener and cluster counters, for tests that check what the proxy counted.
+ * Reads the proxy's admin API of a running `aeraki up` (its address is in the `ready` log line), as an
+ * operator would with curl: `/clusters` for endpoints, ejections and counters, `/listeners` for the
+ * listeners' counters.
  */
 import type { AerakiProcess } from './aeraki-process.js';
 
-/** `GET <path>` on the admin API of `aeraki`, parsed as JSON. */
-export async function adminGet<T>(aeraki: AerakiProcess, path: string): Promise<T> {
+/** One endpoint as `/clusters` shows it. */
+export interface AdminHost {
+  readonly address: string;
+  readonly healthy: boolean;
+  readonly activeRequests: number;
+  readonly ejected: boolean;
+  /** ISO time the ejection ends, while ejected. */
+  readonly ejectedUntil?: string;
+  readonly ejections: number;
+  readonly consecutiveErrors: number;
+  readonly consecutiveGatewayErrors: number;
+}
+
+/** One cluster as `/clusters` shows it. */
+export interface AdminCluster {
+  readonly name: string;
+  readonly lbPolicy: string;
+  readonly circuitBreakers?: Readonly<Record<string, number>>;
+  readonly outlierDetection?: Readonly<Record<string, number>>;
+  readonly hosts: readonly AdminHost[];
+  readonly stats: Readonly<Record<string, number>>;
+}
+
+/** `host:port` of the admin API, from the process's `ready` log line. */
+export function adminAddress(aeraki: AerakiProcess): string {
   const ready = aeraki.logs.find(l => l.msg === 'ready');
   const admin = ready?.['admin'];
-  if (typeof admin !== 'string') throw new Error('aeraki logged no admin address');
-  const response = await fetch(`http://${admin}${path}`);
+  if (typeof admin !== 'string') throw new Error(`no admin address in the ready log\n${aeraki.outputTail()}`);
+  return admin;
+}
+
+/** Every cluster of the proxy. */
+export async function adminClusters(aeraki: AerakiProcess): Promise<AdminCluster[]> {
+  const response = await fetch(`http://${adminAddress(aeraki)}/clusters`);
+  return (await response.json()) as AdminCluster[];
+}
+
+/** `GET <path>` on the admin API of `aeraki`, parsed as JSON. */
+export async function adminGet<T>(aeraki: AerakiProcess, path: string): Promise<T> {
+  const response = await fetch(`http://${adminAddress(aeraki)}${path}`);
   if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
   return (await response.json()) as T;
 }
@@ -30,12 +65,16 @@ export async function listenerStats(
 }
 
 /** The counters of cluster `name`. */
-export async function clusterStats(aeraki: AerakiProcess, name: string): Promise<Record<string, number>> {
-  const clusters = await adminGet<Array<{ name: string; stats: Record<string, number> }>>(
-    aeraki,
-    '/clusters',
-  );
-  const found = clusters.find(c => c.name === name);
-  if (found === undefined) throw new Error(`no cluster ${name}`);
-  return found.stats;
+export async function clusterStats(
+  aeraki: AerakiProcess,
+  name: string,
+): Promise<Readonly<Record<string, number>>> {
+  return (await adminCluster(aeraki, name)).stats;
+}
+
+/** The cluster named `name`; throws if the proxy has none. */
+export async function adminCluster(aeraki: AerakiProcess, name: string): Promise<AdminCluster> {
+  const cluster = (await adminClusters(aeraki)).find(c => c.name === name);
+  if (cluster === undefined) throw new Error(`the proxy has no cluster ${name}`);
+  return cluster;
 }

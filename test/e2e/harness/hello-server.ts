@@ -41,6 +41,8 @@ export class HelloServer {
   readonly calls: RecordedCall[] = [];
   /** Tokens of `slow` calls in the order their replies were sent. */
   readonly slowCompletions: string[] = [];
+  /** While true, `sayHello` answers with its declared exception HelloError (an error reply). */
+  failing = false;
   private readonly sockets = new Set<net.Socket>();
   private readonly server: net.Server;
   private readonly processor: TProcessor;
@@ -133,9 +135,11 @@ export class HelloServer {
     const tag = this.tag;
     const completions = this.slowCompletions;
     const headersOfThisCall = (): Record<string, string> => this.currentHeaders;
+    const failing = (): boolean => this.failing;
     return {
       async sayHello(name) {
         record('sayHello', name);
+        if (failing()) throw newHelloError(`${name} failed (from ${tag})`, 50);
         return `Hello ${name}, from ${tag}`;
       },
       async whoami() {

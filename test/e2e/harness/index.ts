@@ -3,6 +3,7 @@
  * a child process, config builders, and statistics helpers. Used by test/e2e, scripts/quickstart.ts
  * and the benchmarks.
  */
+export * from './admin-api.js';
 export * from './aeraki-process.js';
 export * from './binomial.js';
 export * from './blackhole.js';

@@ -528,3 +528,98 @@ describe('decodeResources and decodeSnapshot', () => {
     ]);
   });
 });
+
+describe('Cluster circuit breakers and outlier detection', () => {
+  const base = { name: 'c', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } } };
+
+  test('unset fields inside circuit_breakers and outlier_detection get Envoy defaults', () => {
+    const { cluster } = decodeCluster(
+      encodeMessage(CLUSTER, {
+        ...base,
+        circuit_breakers: {
+          thresholds: [{ priority: 'HIGH', max_requests: { value: 1 } }, { max_requests: { value: 0 } }],
+        },
+        outlier_detection: {},
+      }),
+    );
+    assert.deepEqual(cluster.circuitBreakers, {
+      maxConnections: 1024,
+      maxPendingRequests: 1024,
+      maxRequests: 0,
+    });
+    assert.deepEqual(cluster.outlierDetection, {
+      consecutiveErrors: 5,
+      consecutiveGatewayErrors: 0,
+      intervalMs: 10_000,
+      baseEjectionMs: 30_000,
+      maxEjectionMs: 300_000,
+      maxEjectionPercent: 10,
+      minHealthPercent: 50,
+    });
+  });
+
+  test('enforcing percentages switch thresholds on and off; a zero panic threshold stays zero', () => {
+    const { cluster } = decodeCluster(
+      encodeMessage(CLUSTER, {
+        ...base,
+        outlier_detection: {
+          consecutive_5xx: { value: 7 },
+          enforcing_consecutive_5xx: { value: 0 },
+          consecutive_gateway_failure: { value: 2 },
+          enforcing_consecutive_gateway_failure: { value: 100 },
+          base_ejection_time: { seconds: 600 },
+        },
+        common_lb_config: { healthy_panic_threshold: { value: 0 } },
+      }),
+    );
+    assert.equal(cluster.outlierDetection?.consecutiveErrors, 0);
+    assert.equal(cluster.outlierDetection?.consecutiveGatewayErrors, 2);
+    assert.equal(cluster.outlierDetection?.maxEjectionMs, 600_000, 'never shorter than the base time');
+    assert.equal(cluster.outlierDetection?.minHealthPercent, 0);
+  });
+
+  test('values the proxy cannot honour are NACKed naming the field', () => {
+    const withOutlier =
+      (outlier: ProtoObject, extra: ProtoObject = {}) =>
+      () =>
+        decodeCluster(encodeMessage(CLUSTER, { ...base, outlier_detection: outlier, ...extra }));
+    rejects(
+      withOutlier({ enforcing_consecutive_5xx: { value: 50 } }),
+      /^Cluster "c": outlier_detection\.enforcing_consecutive_5xx: only 0 and 100 are supported, got 50$/,
+    );
+    rejects(
+      withOutlier({ max_ejection_percent: { value: 150 } }),
+      /^Cluster "c": outlier_detection\.max_ejection_percent: must be 0–100, got 150$/,
+    );
+    rejects(
+      withOutlier({ interval: { seconds: 0 } }),
+      /^Cluster "c": outlier_detection\.interval: must be longer than 0$/,
+    );
+    rejects(
+      withOutlier({}, { common_lb_config: { healthy_panic_threshold: { value: 101 } } }),
+      /^Cluster "c": common_lb_config\.healthy_panic_threshold: must be 0–100, got 101$/,
+    );
+  });
+
+  test('our limits and detection round-trip through the Envoy encoding', () => {
+    const snapshot = sampleSnapshot(['a', 'b'], 'a');
+    const cluster = {
+      ...snapshot.clusters[0]!,
+      circuitBreakers: { maxConnections: 1, maxPendingRequests: 0, maxRequests: 4_294_967_295 },
+      maxRequestsPerConnection: 1,
+      outlierDetection: {
+        consecutiveErrors: 0,
+        consecutiveGatewayErrors: 3,
+        intervalMs: 250,
+        baseEjectionMs: 1500,
+        maxEjectionMs: 300_000,
+        maxEjectionPercent: 0,
+        minHealthPercent: 0,
+      },
+    };
+    const withLimits = { ...snapshot, clusters: [cluster, ...snapshot.clusters.slice(1)] };
+    const decoded = decodeSnapshot(withLimits.version, encodeSnapshot(withLimits));
+    assert.deepEqual(decoded.errors, []);
+    assert.deepEqual(decoded.snapshot?.clusters[0], cluster);
+  });
+});

@@ -1,0 +1,75 @@
+import type { CircuitBreakerLimits } from '../xds/resources.js';
+import type { ClusterStats } from './cluster-stats.js';
+import type { UpstreamRequest } from './upstream-request.js';
+
+/**
+ * A cluster's circuit breakers (Envoy `circuit_breakers.thresholds`): limits on the cluster's
+ * connections, on requests waiting for a connection, and on requests in flight. The gauges are the
+ * cluster's stats (`cxActive`, `rqPendingActive`, `rqActive`), kept by the pools, connections and
+ * hosts; this object only compares them with the limits and counts overflows. A refused request gets
+ * an `over-limit` local reply naming the breaker.
+ */
+export class CircuitBreaker {
+  constructor(
+    private limits: CircuitBreakerLimits | undefined,
+    private readonly stats: ClusterStats,
+  ) {}
+
+  /** Applies new limits (cluster update); requests already admitted stay. */
+  setLimits(limits: CircuitBreakerLimits | undefined): void {
+    this.limits = limits;
+  }
+
+  /**
+   * Whether `request` may go to the cluster under `max_requests`. The request is already counted in
+   * the active gauge (its host's count went up), unless it is one-way. When refused, the request has
+   * been answered.
+   */
+  admitRequest(request: UpstreamRequest): boolean {
+    const limits = this.limits;
+    if (limits === undefined) return true;
+    const oneway = request.message.type === 'oneway';
+    const active = this.stats.rqActive + (oneway ? 1 : 0);
+    if (active <= limits.maxRequests) return true;
+    this.stats.rqOverflow++;
+    if (!oneway) {
+      request.onUpstreamFailure(
+        'over-limit',
+        `circuit breaker open: ${limits.maxRequests} requests already in flight (max_requests)`,
+        false,
+      );
+    }
+    return false;
+  }
+
+  /**
+   * Whether a pool may open one more connection under `max_connections`. A pool that has none may
+   * always open one, as in Envoy, so that requests never wait on a host with no way to be served;
+   * every time the limit is reached counts as a connection overflow.
+   */
+  mayOpenConnection(poolIsEmpty: boolean): boolean {
+    const limits = this.limits;
+    if (limits === undefined || this.stats.cxActive < limits.maxConnections) return true;
+    this.stats.cxOverflow++;
+    return poolIsEmpty;
+  }
+
+  /**
+   * Whether `request` may wait for a connection under `max_pending_requests`. When refused, the
+   * request has been answered.
+   */
+  mayWait(request: UpstreamRequest): boolean {
+    const limits = this.limits;
+    if (limits === undefined || this.stats.rqPendingActive < limits.maxPendingRequests) return true;
+    this.stats.rqPendingOverflow++;
+    if (request.message.type !== 'oneway') {
+      request.onUpstreamFailure(
+        'over-limit',
+        `circuit breaker open: ${limits.maxConnections} connections busy and ${limits.maxPendingRequests} requests ` +
+          'already waiting for one (max_connections, max_pending_requests)',
+        false,
+      );
+    }
+    return false;
+  }
+}
