@@ -3,14 +3,18 @@
  */
 
 export const USAGE = `Usage: npm run quickstart [-- --duration SECONDS] [--concurrency N] [--rate N] [--admin HOST:PORT]
-                          [--control-plane-admin HOST:PORT]
+                          [--control-plane-admin HOST:PORT] [--access-log PATH] [--trace-otlp URL]
 
   --duration SECONDS  stop after that long (default: run until Ctrl-C)
   --concurrency N     client connections per protocol (default 4)
   --rate N            calls per second per protocol (default 250; 0 = as fast as possible)
   --admin HOST:PORT   aeraki's admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --control-plane-admin HOST:PORT
-                      the control plane's admin API, for 'aeraki status' (default 127.0.0.1:15011)`;
+                      the control plane's admin API, for 'aeraki status' (default 127.0.0.1:15011)
+  --access-log PATH   aeraki's access log, one JSON line per request
+  --trace-otlp URL    export aeraki's request spans over OTLP/HTTP (e.g. http://127.0.0.1:4318/v1/traces)
+  --trace-sampling PERCENT
+                      share of requests traced (default 1 with --trace-otlp)`;
 
 /** What the user asked for. */
 export interface Options {
@@ -19,6 +23,8 @@ export interface Options {
   readonly rate: number;
   readonly admin: string | undefined;
   readonly controlPlaneAdmin: string | undefined;
+  /** Passed to aeraki up as they are: --access-log, --trace-otlp, --trace-sampling. */
+  readonly aerakiArgs: readonly string[];
   readonly help: boolean;
 }
 
@@ -32,6 +38,7 @@ export function parseOptions(argv: readonly string[]): Options {
   let rate = 250;
   let admin: string | undefined;
   let controlPlaneAdmin: string | undefined;
+  const aerakiArgs: string[] = [];
   let help = false;
   const number = (flag: string, value: string | undefined, min: number): number => {
     const n = Number(value);
@@ -61,6 +68,13 @@ export function parseOptions(argv: readonly string[]): Options {
         admin = value;
         i++;
         break;
+      case '--access-log':
+      case '--trace-otlp':
+      case '--trace-sampling':
+        if (value === undefined) throw new QuickstartError(`${flag} needs a value\n${USAGE}`);
+        aerakiArgs.push(flag, value);
+        i++;
+        break;
       case '--control-plane-admin':
         if (value === undefined) throw new QuickstartError(`${flag} needs HOST:PORT\n${USAGE}`);
         controlPlaneAdmin = value;
@@ -74,5 +88,5 @@ export function parseOptions(argv: readonly string[]): Options {
         throw new QuickstartError(`unknown option '${flag}'\n${USAGE}`);
     }
   }
-  return { durationSeconds, concurrency, rate, admin, controlPlaneAdmin, help };
+  return { durationSeconds, concurrency, rate, admin, controlPlaneAdmin, aerakiArgs, help };
 }
