@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { DecoderFilter } from '../filters/filter.js';
 import { closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import type { Proxy } from './proxy.js';
+import { filterStats } from './filter-stats.js';
 import { explainRoute, routeTablesForService } from './route-explainer.js';
 import { Tap } from './tap.js';
 import { ProxyMetricsExporter } from './telemetry/prometheus.js';
@@ -221,14 +221,4 @@ export class AdminServer {
     // The response's close (not the request's) tells that the client went away.
     res.on('close', () => tap.close());
   }
-}
-
-/** Counters of the filters that keep some (rate limits), by filter name. */
-function filterStats(filters: readonly DecoderFilter[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const filter of filters) {
-    const stats = (filter as { stats?: unknown }).stats;
-    if (stats !== undefined) out[filter.name] = stats;
-  }
-  return out;
 }

@@ -268,7 +268,7 @@ test('duration and size histograms count every request; bucket counts are cumula
   assert.ok(requestBytes > 6 * 20, `six framed calls are more than 120 bytes, got ${requestBytes}`);
 });
 
-test('MetaProtocol and upstream stats: local replies by reason, connect failures', async () => {
+test('MetaProtocol, rate-limit and upstream stats: local replies by reason, connect failures', async () => {
   const samples = await scrape();
   const thriftListener = { listener: `${ADDRESS}_${thriftPort}` };
   assert.deepEqual(
@@ -286,6 +286,15 @@ test('MetaProtocol and upstream stats: local replies by reason, connect failures
   assert.deepEqual(
     pick(samples, 'envoy_meta_protocol_request', thriftListener).map(s => s.value),
     [10],
+  );
+  assert.deepEqual(
+    pick(samples, 'envoy_meta_protocol_local_ratelimit_rate_limited', thriftListener).map(s => s.value),
+    [1],
+  );
+  assert.deepEqual(
+    pick(samples, 'envoy_meta_protocol_local_ratelimit_ok', thriftListener).map(s => s.value),
+    [9],
+    'every thrift request but the limited one passed the limit filter',
   );
   const dead = { envoy_cluster_name: `outbound|${thriftPort}|dead|${THRIFT_HOST}` };
   assert.deepEqual(

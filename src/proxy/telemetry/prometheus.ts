@@ -9,6 +9,7 @@
  */
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import type { Cluster } from '../../upstream/cluster.js';
+import { filterStats, shortFilterName } from '../filter-stats.js';
 import type { Listener } from '../listener.js';
 import type { FixedHistogram } from './histogram.js';
 import type { RequestMetrics, RequestSeries } from './request-metrics.js';
@@ -173,6 +174,24 @@ export class ProxyMetricsExporter {
     }));
     for (const metric of statsMetrics('envoy_meta_protocol_', 'MetaProtocol listener stat', listeners))
       register(metric);
+    // Filter counters (rate limits): envoy_meta_protocol_<filter>_<counter>, per listener.
+    const byFilter = new Map<string, { labels: Labels; stats: object }[]>();
+    for (const l of this.source.listeners()) {
+      const labels = {
+        listener: l.name,
+        protocol: l.state.resource.protocol,
+        stat_prefix: l.state.resource.statPrefix,
+      };
+      for (const [name, stats] of Object.entries(filterStats(l.state.decoders))) {
+        const short = shortFilterName(name);
+        byFilter.set(short, [...(byFilter.get(short) ?? []), { labels, stats }]);
+      }
+    }
+    for (const [short, objects] of byFilter) {
+      for (const metric of statsMetrics(`envoy_meta_protocol_${short}_`, `${short} filter stat`, objects)) {
+        register(metric);
+      }
+    }
     const clusters = [...this.source.clusters()];
     const cluster = (c: Cluster): Labels => ({ envoy_cluster_name: c.name });
     for (const metric of statsMetrics(
