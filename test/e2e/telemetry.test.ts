@@ -12,6 +12,7 @@ import { repoRoot } from './harness/repo-root.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import java from 'js-to-java';
 import {
+  adminAddress,
   connectHello,
   createConfigDir,
   destination,
@@ -122,22 +123,13 @@ before(
     });
     logDir = await mkdtemp(join(tmpdir(), 'aeraki-access-log-'));
     aeraki = await startAeraki(config.path, {
-      args: [
-        '--admin',
-        '127.0.0.1:0',
-        '--control-plane-admin',
-        '127.0.0.1:0',
-        '--access-log',
-        join(logDir, 'access.log'),
-        '--access-log-redact',
-        'group',
-      ],
+      extraArgs: ['--access-log', join(logDir, 'access.log'), '--access-log-redact', 'group'],
       listeners: [
         { host: ADDRESS, port: thriftPort },
         { host: ADDRESS, port: dubboPort },
       ],
     });
-    admin = String(aeraki.logs.find(l => l.msg === 'ready')?.['admin']);
+    admin = adminAddress(aeraki);
 
     const hello = await connectHello(ADDRESS, thriftPort, { stack: STACK });
     try {

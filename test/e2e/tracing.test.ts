@@ -66,18 +66,7 @@ before(
       ],
     });
     aeraki = await startAeraki(config.path, {
-      args: [
-        '--admin',
-        '127.0.0.1:0',
-        '--control-plane-admin',
-        '127.0.0.1:0',
-        '--trace-otlp',
-        receiver.url,
-        '--trace-sampling',
-        '0',
-        '--workload',
-        'tracing-e2e',
-      ],
+      extraArgs: ['--trace-otlp', receiver.url, '--trace-sampling', '0', '--workload', 'tracing-e2e'],
       listeners: [
         { host: ADDRESS, port: thriftPort },
         { host: ADDRESS, port: dubboPort },

@@ -56,6 +56,8 @@ export interface StartAerakiOptions {
    * so tests never fight over 15000 and 15011).
    */
   readonly args?: readonly string[];
+  /** Arguments added after the default ones (e.g. `--access-log FILE`), when `args` is not given. */
+  readonly extraArgs?: readonly string[];
   /** Listener addresses that must accept connections before the proxy counts as ready. */
   readonly listeners?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   readonly readyTimeoutMs?: number;
@@ -158,7 +160,13 @@ export async function startAeraki(
     [
       'up',
       configDir,
-      ...(options.args ?? ['--admin', '127.0.0.1:0', '--control-plane-admin', '127.0.0.1:0']),
+      ...(options.args ?? [
+        '--admin',
+        '127.0.0.1:0',
+        '--control-plane-admin',
+        '127.0.0.1:0',
+        ...(options.extraArgs ?? []),
+      ]),
     ],
     'ready',
     options,
