@@ -10,7 +10,8 @@ import type { ControlPlane } from './control-plane.js';
  * - `GET /status`: every connected proxy and, per resource type, the version sent, the version
  *   ACKed, and the last NACK with its error;
  * - `GET /snapshot`: the translated config (the proxy resource model);
- * - `GET /resources`: the same as Envoy v3 resources in JSON, as proxies receive them.
+ * - `GET /resources`: the same as Envoy v3 resources in JSON, as proxies receive them;
+ * - `GET /stats/prometheus` (also `/metrics`): pushes, ACK/NACK latency, connected proxies, reloads.
  */
 export class ControlPlaneAdminServer {
   private readonly server: Server;
@@ -43,8 +44,20 @@ export class ControlPlaneAdminServer {
         return sendJson(res, snapshot ?? null);
       case '/resources':
         return sendJson(res, snapshot === undefined ? [] : encodeSnapshot(snapshot).map(resourceToJson));
+      case '/metrics':
+      case '/stats/prometheus': {
+        const registry = this.controlPlane.metrics.registry;
+        registry.metrics().then(
+          text => {
+            res.writeHead(200, { 'content-type': registry.contentType });
+            res.end(text);
+          },
+          (err: unknown) => sendText(res, 500, `metrics failed: ${String(err)}\n`),
+        );
+        return;
+      }
       default:
-        return sendText(res, 404, 'not found; try /ready /status /snapshot /resources\n');
+        return sendText(res, 404, 'not found; try /ready /status /snapshot /resources /stats/prometheus\n');
     }
   }
 }

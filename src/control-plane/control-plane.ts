@@ -6,6 +6,7 @@ import { formatIssue } from '../api/issue-format.js';
 import { loadConfig, watchConfig } from './load-config.js';
 import type { LoadedConfig } from './model/config-set.js';
 import type { SourceWatch } from './sources/config-source.js';
+import { ControlPlaneMetrics } from './control-plane-metrics.js';
 import { AdsServer, DEFAULT_XDS_PORT } from './server/index.js';
 import { translate } from './translate/translate.js';
 
@@ -34,8 +35,20 @@ export class ControlPlane {
   private watcher: SourceWatch | undefined;
   private current: ProxySnapshot | undefined;
 
+  /** Pushes, ACK/NACK latencies, connected proxies, config reloads (Prometheus). */
+  readonly metrics: ControlPlaneMetrics;
+
   constructor(private readonly options: ControlPlaneOptions) {
-    this.server = new AdsServer({ logger: options.logger, controlPlaneId: `aeraki-${process.pid}` });
+    // The server is built after the metrics it reports to; the gauge reads the server when scraped.
+    const metrics = new ControlPlaneMetrics(
+      () => this.server.status().nodes.filter(n => n.streams > 0).length,
+    );
+    this.metrics = metrics;
+    this.server = new AdsServer({
+      logger: options.logger,
+      controlPlaneId: `aeraki-${process.pid}`,
+      observer: metrics,
+    });
   }
 
   /** The snapshot being served. */
@@ -79,6 +92,7 @@ export class ControlPlane {
   private publish(loaded: LoadedConfig): ConfigLoad {
     const logger = this.options.logger;
     const errors = loaded.issues.filter(i => i.severity === 'error');
+    this.metrics.configLoaded(errors.length);
     if (errors.length > 0) {
       if (this.current !== undefined) {
         for (const issue of errors) logger.error({ issue }, formatIssue(issue, false));
@@ -91,6 +105,7 @@ export class ControlPlane {
     if (snapshot.version !== this.current?.version) {
       try {
         this.server.setSnapshot('*', encodeSnapshot(snapshot));
+        this.metrics.published();
       } catch (err) {
         // The cache refuses a set whose routes name a missing cluster: a translator bug, never a
         // user's; keep serving the previous snapshot rather than a broken one.

@@ -5,6 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   connectHello,
@@ -302,5 +304,50 @@ test(
       assert.equal(record.upstreamHost, `${v1!.host}:${v1!.port}`);
     }
     await waitForTaps(0);
+  },
+);
+
+test(
+  'control-plane metrics: connected proxy, pushes, convergence; a bad edit counts as rejected',
+  { timeout: 20000 },
+  async () => {
+    const scrape = async (): Promise<string> => {
+      const response = await fetch(`http://${controlPlaneAdmin}/stats/prometheus`);
+      assert.equal(response.status, 200);
+      return response.text();
+    };
+    const value = (text: string, series: string): number | undefined => {
+      const line = text.split('\n').find(l => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    const before = await scrape();
+    assert.equal(value(before, 'pilot_xds'), 1);
+    for (const type of ['lds', 'cds', 'eds', 'rds']) {
+      assert.ok((value(before, `pilot_xds_pushes{type="${type}"}`) ?? 0) >= 1, `${type} pushed`);
+    }
+    assert.ok((value(before, 'pilot_proxy_convergence_time_count') ?? 0) >= 1);
+    assert.equal(value(before, 'aeraki_config_errors'), 0);
+    assert.equal(value(before, 'aeraki_config_reloads_total{result="rejected"}'), undefined);
+
+    await config!.write(
+      'broken.yaml',
+      'apiVersion: metaprotocol.aeraki.io/v1alpha1\nkind: MetaRouter\nmetadata: {name: broken}\nspec: {hosts: []}\n',
+    );
+    try {
+      const deadline = Date.now() + 10000;
+      let text = await scrape();
+      while (
+        value(text, 'aeraki_config_reloads_total{result="rejected"}') === undefined &&
+        Date.now() < deadline
+      ) {
+        await sleep(100);
+        text = await scrape();
+      }
+      assert.equal(value(text, 'aeraki_config_reloads_total{result="rejected"}'), 1);
+      assert.ok((value(text, 'aeraki_config_errors') ?? 0) >= 1);
+      assert.equal(value(text, 'pilot_xds'), 1, 'the proxy stays connected and keeps the last good config');
+    } finally {
+      await rm(join(config!.path, 'broken.yaml'));
+    }
   },
 );

@@ -19,7 +19,7 @@ import type { DebounceOptions } from '../cache/debouncer.js';
 import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
 import { AdsStream, type StreamAck } from './ads-stream.js';
-import { StatusRegistry, type XdsServerStatus } from './xds-status.js';
+import { StatusRegistry, type XdsObserver, type XdsServerStatus } from './xds-status.js';
 
 /** Aeraki's xDS port. */
 export const DEFAULT_XDS_PORT = 15010;
@@ -32,6 +32,8 @@ export interface AdsServerOptions {
   /** Sent as DiscoveryResponse.control_plane.identifier. */
   readonly controlPlaneId?: string;
   readonly logger?: Logger;
+  /** Told of every response sent, ACKed and NACKed (metrics). */
+  readonly observer?: XdsObserver;
 }
 
 /** A response the proxy accepted. */
@@ -62,7 +64,7 @@ const SERVICE = {
 
 export class AdsServer extends EventEmitter<AdsServerEvents> {
   readonly cache: SnapshotCache;
-  private readonly registry = new StatusRegistry();
+  private readonly registry: StatusRegistry;
   private readonly streams = new Set<AdsStream>();
   private readonly logger: Logger;
   private readonly controlPlaneId: string;
@@ -75,6 +77,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     this.cache = options.cache ?? new SnapshotCache(options.debounce ?? DEFAULT_DEBOUNCE);
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.controlPlaneId = options.controlPlaneId ?? '';
+    this.registry = new StatusRegistry(options.observer);
     this.unsubscribe = this.cache.onPublish(() => {
       for (const stream of this.streams) stream.snapshotChanged();
     });

@@ -46,7 +46,20 @@ export interface XdsServerStatus {
 type MutableTypeStatus = { -readonly [K in keyof TypeStatus]: TypeStatus[K] } & {
   /** Kept as given (copied only when status is read): proxies re-send long name lists on every ACK. */
   names: '*' | ReadonlySet<string>;
+  /** When the last response was sent (ms since the epoch). */
+  sentAt: number;
 };
+
+/** Told of every response sent and answered, for metrics. */
+export interface XdsObserver {
+  /** A response of `typeUrl` was sent to a proxy. */
+  sent(typeUrl: string): void;
+  /**
+   * A proxy ACKed (`acked`) or NACKed the last response of `typeUrl` it was sent, `sentAt` ms since
+   * the epoch; `latest` is false when a newer response is already on its way.
+   */
+  answered(typeUrl: string, acked: boolean, sentAt: number, latest: boolean): void;
+}
 
 interface NodeRecord {
   streams: number;
@@ -58,6 +71,8 @@ const KEPT_DISCONNECTED_NODES = 1000;
 
 /** Records per node; a stream reports into its node's record. */
 export class StatusRegistry {
+  constructor(private readonly observer?: XdsObserver) {}
+
   private readonly nodes = new Map<string, NodeRecord>();
   /** Nodes without streams, oldest first. */
   private readonly disconnected = new Set<string>();
@@ -80,6 +95,7 @@ export class StatusRegistry {
         subscribed: [],
         names: new Set(),
         responsesSent: 0,
+        sentAt: 0,
         state: 'waiting',
         nackCount: 0,
       };
@@ -117,12 +133,15 @@ export class StatusRegistry {
     status.sentNonce = nonce;
     status.responsesSent++;
     status.state = 'sent';
+    status.sentAt = Date.now();
+    this.observer?.sent(typeUrl);
   }
 
   acked(nodeId: string, typeUrl: string, version: string, latest: boolean): void {
     const status = this.type(nodeId, typeUrl);
     status.ackedVersion = version;
     if (latest) status.state = 'acked';
+    this.observer?.answered(typeUrl, true, status.sentAt, latest);
   }
 
   nacked(nodeId: string, typeUrl: string, nack: NackRecord, latest: boolean): void {
@@ -130,6 +149,7 @@ export class StatusRegistry {
     status.lastNack = nack;
     status.nackCount++;
     if (latest) status.state = 'nacked';
+    this.observer?.answered(typeUrl, false, status.sentAt, latest);
   }
 
   snapshot(): XdsServerStatus {
@@ -141,7 +161,7 @@ export class StatusRegistry {
         types: [...record.types.values()]
           .sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1))
           .map(
-            ({ names, ...t }) =>
+            ({ names, sentAt: _sentAt, ...t }) =>
               ({ ...t, subscribed: names === '*' ? '*' : [...names].sort() }) as TypeStatus,
           ),
       }));
