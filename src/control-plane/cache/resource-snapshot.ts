@@ -52,6 +52,26 @@ function clusterRefsOf(resource: XdsResource): readonly string[] {
   return [];
 }
 
+/**
+ * Entries by the resource they were made from: a resource handed over again unchanged (the same
+ * object, as ResourceEncoder does) is not hashed and wrapped again.
+ */
+const entries = new WeakMap<XdsResource, SnapshotEntry>();
+
+function entryOf(resource: XdsResource): SnapshotEntry {
+  const cached = entries.get(resource);
+  if (cached !== undefined) return cached;
+  const entry: SnapshotEntry = {
+    name: resource.name,
+    typeUrl: resource.typeUrl,
+    digest: createHash('sha256').update(resource.typeUrl).update('\0').update(resource.value).digest('hex'),
+    wire: encodeResponseResource(resource.typeUrl, resource.value),
+    clusterRefs: clusterRefsOf(resource),
+  };
+  entries.set(resource, entry);
+  return entry;
+}
+
 export class ResourceSnapshot {
   /** Resources by type URL. */
   readonly types: ReadonlyMap<string, TypeResources>;
@@ -76,17 +96,7 @@ export class ResourceSnapshot {
       if (resource.name === '') {
         throw new AerakiError(ErrorCodes.XDS_INVALID_RESOURCE, `a ${resource.typeUrl} resource has no name`);
       }
-      const entry: SnapshotEntry = {
-        name: resource.name,
-        typeUrl: resource.typeUrl,
-        digest: createHash('sha256')
-          .update(resource.typeUrl)
-          .update('\0')
-          .update(resource.value)
-          .digest('hex'),
-        wire: encodeResponseResource(resource.typeUrl, resource.value),
-        clusterRefs: clusterRefsOf(resource),
-      };
+      const entry = entryOf(resource);
       const list = byType.get(resource.typeUrl) ?? [];
       list.push(entry);
       byType.set(resource.typeUrl, list);
