@@ -1,7 +1,7 @@
 /** ResourceEncoder: encodeSnapshot's output, with unchanged resources neither encoded nor copied again. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ResourceEncoder } from '../../../../src/control-plane/cache/resource-encoder.js';
+import { ResourceEncoder, sameJson } from '../../../../src/control-plane/cache/resource-encoder.js';
 import { ResourceSnapshot } from '../../../../src/control-plane/cache/index.js';
 import { encodeSnapshot, TypeUrls, type ProxySnapshot } from '../../../../src/xds/index.js';
 import { sampleSnapshot } from '../../xds/sample-snapshot.js';
@@ -53,5 +53,16 @@ describe('ResourceEncoder', () => {
       (routes(one) as Map<string, unknown>).get('svc.ns_9090'),
     );
     assert.notEqual(two.version, one.version);
+  });
+
+  test('sameJson compares as JSON would: undefined members absent, key order free', () => {
+    assert.ok(sameJson({ a: 1, b: [1, { c: 'x' }] }, { b: [1, { c: 'x' }], a: 1 }));
+    assert.ok(sameJson({ a: 1, u: undefined }, { a: 1 }));
+    assert.ok(sameJson([undefined], [null]));
+    assert.ok(!sameJson({ a: 1 }, { a: 1, b: 2 }));
+    assert.ok(!sameJson({ a: [1, 2] }, { a: [1, 2, 3] }));
+    assert.ok(!sameJson({ a: '1' }, { a: 1 }));
+    assert.ok(!sameJson([], {}));
+    assert.ok(!sameJson({ a: null }, { a: undefined }));
   });
 });
