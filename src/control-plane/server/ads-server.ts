@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import {
   ADS_METHOD_PATH,
-  decodeDiscoveryRequest,
   encodeDiscoveryRequest,
   type DiscoveryRequest,
   type XdsResource,
@@ -19,6 +18,7 @@ import type { DebounceOptions } from '../cache/debouncer.js';
 import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
 import { AdsStream, type StreamAck } from './ads-stream.js';
+import { InterningRequestDecoder } from './interned-requests.js';
 import { StatusRegistry, type XdsServerStatus } from './xds-status.js';
 
 /** Aeraki's xDS port. */
@@ -47,18 +47,23 @@ interface AdsServerEvents {
   nack: [NackEvent];
 }
 
-/** grpc-js method table: requests decoded by protobufjs, responses already encoded by the stream. */
-const SERVICE = {
-  StreamAggregatedResources: {
-    path: ADS_METHOD_PATH,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: encodeDiscoveryRequest,
-    requestDeserialize: decodeDiscoveryRequest,
-    responseSerialize: (response: Buffer): Buffer => response,
-    responseDeserialize: (bytes: Buffer): Buffer => bytes,
-  },
-};
+/**
+ * grpc-js method table: requests decoded by protobufjs with their resource names interned, responses
+ * already encoded by the stream.
+ */
+function serviceDefinition(decoder: InterningRequestDecoder) {
+  return {
+    StreamAggregatedResources: {
+      path: ADS_METHOD_PATH,
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: encodeDiscoveryRequest,
+      requestDeserialize: (bytes: Buffer): DiscoveryRequest => decoder.decode(bytes),
+      responseSerialize: (response: Buffer): Buffer => response,
+      responseDeserialize: (bytes: Buffer): Buffer => bytes,
+    },
+  };
+}
 
 export class AdsServer extends EventEmitter<AdsServerEvents> {
   readonly cache: SnapshotCache;
@@ -69,6 +74,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   private readonly unsubscribe: () => void;
   private server: Server | undefined;
   private nonceCounter = 0;
+  private readonly decoder = new InterningRequestDecoder();
 
   constructor(options: AdsServerOptions = {}) {
     super();
@@ -84,7 +90,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   start(host = '127.0.0.1', port = DEFAULT_XDS_PORT): Promise<number> {
     if (this.server !== undefined) return Promise.reject(new Error('ADS server already started'));
     const server = new Server();
-    server.addService(SERVICE, {
+    server.addService(serviceDefinition(this.decoder), {
       StreamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) => this.serve(call),
     });
     this.server = server;
