@@ -17,7 +17,7 @@ import {
 import type { DebounceOptions } from '../cache/debouncer.js';
 import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
-import { AdsStream, type StreamAck } from './ads-stream.js';
+import { AdsStream, SharedResponses, type StreamAck } from './ads-stream.js';
 import { InterningRequestDecoder } from './interned-requests.js';
 import { StatusRegistry, type XdsServerStatus } from './xds-status.js';
 
@@ -75,12 +75,14 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   private server: Server | undefined;
   private nonceCounter = 0;
   private readonly decoder = new InterningRequestDecoder();
+  private readonly shared: SharedResponses;
 
   constructor(options: AdsServerOptions = {}) {
     super();
     this.cache = options.cache ?? new SnapshotCache(options.debounce ?? DEFAULT_DEBOUNCE);
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.controlPlaneId = options.controlPlaneId ?? '';
+    this.shared = new SharedResponses(this.controlPlaneId, () => this.nextNonce());
     this.unsubscribe = this.cache.onPublish(() => {
       for (const stream of this.streams) stream.snapshotChanged();
     });
@@ -142,6 +144,10 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     });
   }
 
+  private nextNonce(): string {
+    return (++this.nonceCounter).toString(36);
+  }
+
   private serve(call: ServerDuplexStream<DiscoveryRequest, Buffer>): void {
     const stream = new AdsStream(
       {
@@ -155,7 +161,8 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       this.registry,
       {
         controlPlaneId: this.controlPlaneId,
-        nextNonce: () => (++this.nonceCounter).toString(36),
+        shared: this.shared,
+        nextNonce: () => this.nextNonce(),
         onAck: ack => this.emit('ack', ack),
         onNack: nack => {
           this.logger.warn(

@@ -100,8 +100,36 @@ export interface StreamAck {
   readonly nonce: string;
 }
 
+/**
+ * Whole responses shared by the streams of one server: every stream sent the same body gets the same
+ * bytes under the same nonce, so a push to a thousand proxies builds one response, not a thousand
+ * copies of it. (A nonce only has to tell apart the responses of one stream and type; a stream that
+ * would get a nonce it already has gets a fresh one.)
+ */
+export class SharedResponses {
+  private readonly byBody = new WeakMap<Buffer, { readonly nonce: string; readonly bytes: Buffer }>();
+
+  constructor(
+    private readonly controlPlaneId: string,
+    private readonly nextNonce: () => string,
+  ) {}
+
+  /** The response for `body`, made on first use. */
+  get(body: Buffer): { readonly nonce: string; readonly bytes: Buffer } {
+    let shared = this.byBody.get(body);
+    if (shared === undefined) {
+      const nonce = this.nextNonce();
+      shared = { nonce, bytes: finishResponse(body, nonce, this.controlPlaneId) };
+      this.byBody.set(body, shared);
+    }
+    return shared;
+  }
+}
+
 export interface StreamHooks {
   readonly controlPlaneId: string;
+  /** When given, responses are shared with the other streams that use the same object. */
+  readonly shared?: SharedResponses;
   nextNonce(): string;
   onAck(ack: StreamAck): void;
   onNack(nack: StreamAck & { readonly errorDetail: NackRecord['errorDetail'] }): void;
@@ -342,7 +370,11 @@ export class AdsStream {
     version: string,
     entries: ReadonlyMap<string, SnapshotEntry>,
   ): void {
-    const nonce = this.hooks.nextNonce();
+    const body = responseBody(typeUrl, version, entries);
+    const shared = this.hooks.shared?.get(body);
+    const fresh =
+      shared === undefined || state.pending.has(shared.nonce) || state.lastSent?.nonce === shared.nonce;
+    const nonce = fresh ? this.hooks.nextNonce() : shared.nonce;
     const sent: SentSet = { version, nonce, entries };
     state.lastSent = sent;
     state.force = false;
@@ -352,8 +384,6 @@ export class AdsStream {
       if (oldest !== undefined) state.pending.delete(oldest);
     }
     this.status.sent(this.nodeId ?? '', typeUrl, version, nonce);
-    this.sink.write(
-      finishResponse(responseBody(typeUrl, version, entries), nonce, this.hooks.controlPlaneId),
-    );
+    this.sink.write(fresh ? finishResponse(body, nonce, this.hooks.controlPlaneId) : shared.bytes);
   }
 }

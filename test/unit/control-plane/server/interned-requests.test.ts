@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ResourceSnapshot, SnapshotCache } from '../../../../src/control-plane/cache/index.js';
-import { AdsStream, responseBody } from '../../../../src/control-plane/server/ads-stream.js';
+import { AdsStream, responseBody, SharedResponses } from '../../../../src/control-plane/server/ads-stream.js';
 import { InterningRequestDecoder } from '../../../../src/control-plane/server/interned-requests.js';
 import { StatusRegistry } from '../../../../src/control-plane/server/xds-status.js';
 import {
@@ -74,16 +74,18 @@ describe('InterningRequestDecoder', () => {
 });
 
 describe('shared responses', () => {
-  test('two streams with the same subscription are sent one body', async () => {
+  test('two streams with the same subscription are sent one response', async () => {
     const cache = new SnapshotCache({ quietPeriodMs: 0, maxDelayMs: 0 });
     const names = ['a', 'b'];
     const snapshot = ResourceSnapshot.from(encodeSnapshot(sampleSnapshot(names, 'a')));
     cache.setSnapshot('*', snapshot);
     const registry = new StatusRegistry();
     let nonce = 0;
+    const nextNonce = (): string => String(++nonce);
     const hooks = {
       controlPlaneId: 'cp',
-      nextNonce: () => String(++nonce),
+      shared: new SharedResponses('cp', nextNonce),
+      nextNonce,
       onAck: () => undefined,
       onNack: () => undefined,
     };
@@ -104,5 +106,14 @@ describe('shared responses', () => {
       assert.equal(out.length, 1);
       assert.ok(out[0]!.subarray(0, body.length).equals(body), 'the response starts with the shared body');
     }
+    assert.equal(written[0]![0], written[1]![0], 'one response object for both streams');
+    assert.equal(nonce, 1, 'one nonce for both');
+
+    // Asked again on the same stream, the same body goes out under a nonce that stream has not seen.
+    streams[0]!.handleRequest(request(subscription, ''));
+    await new Promise(resolve => setImmediate(resolve));
+    assert.equal(written[0]!.length, 2);
+    assert.notEqual(written[0]![1], written[0]![0]);
+    assert.equal(nonce, 2);
   });
 });
