@@ -4,6 +4,7 @@
  * and wire bytes too). An edit of one MetaRouter among 10,000 services re-encodes one route table.
  */
 import { encodeSnapshot, type ProxySnapshot, type XdsResource } from '../../xds/index.js';
+import { compactCopies } from './resource-snapshot.js';
 
 type Kind = 'clusters' | 'endpoints' | 'listeners' | 'routes';
 type Resource = ProxySnapshot[Kind][number];
@@ -71,7 +72,9 @@ export class ResourceEncoder {
       }
     }
     // encodeSnapshot keeps its input order within each kind, kinds in KINDS order.
-    const fresh = encodeSnapshot({ version: '', ...missing } as ProxySnapshot);
+    const encoded = encodeSnapshot({ version: '', ...missing } as ProxySnapshot);
+    const values = compactCopies(encoded.map(r => r.value));
+    const fresh = encoded.map((r, i): XdsResource => ({ ...r, value: values[i] ?? r.value }));
     this.encodedCount += fresh.length;
     let next = 0;
     const out: XdsResource[] = [];

@@ -19,6 +19,7 @@ import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
 import { AdsStream, SharedResponses, type StreamAck } from './ads-stream.js';
 import { InterningRequestDecoder } from './interned-requests.js';
+import { WriteBudget, type FlushingWrite } from './write-budget.js';
 import { StatusRegistry, type XdsServerStatus } from './xds-status.js';
 
 /** Aeraki's xDS port. */
@@ -76,6 +77,8 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   private nonceCounter = 0;
   private readonly decoder = new InterningRequestDecoder();
   private readonly shared: SharedResponses;
+  /** Bounds the response copies grpc-js holds until the sockets take them. */
+  private readonly budget = new WriteBudget();
 
   constructor(options: AdsServerOptions = {}) {
     super();
@@ -149,9 +152,13 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   }
 
   private serve(call: ServerDuplexStream<DiscoveryRequest, Buffer>): void {
+    const flushingWrite: FlushingWrite = (response, done) => {
+      if (call.cancelled || call.destroyed) done();
+      else call.write(response, () => done());
+    };
     const stream = new AdsStream(
       {
-        write: response => call.write(response),
+        write: response => this.budget.write(flushingWrite, response),
         fail: message => {
           call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: message });
           call.end();
@@ -181,6 +188,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     this.streams.add(stream);
     const finish = (): void => {
       if (!this.streams.delete(stream)) return;
+      this.budget.close(flushingWrite);
       stream.close();
     };
     call.on('data', (request: DiscoveryRequest) => stream.handleRequest(request));

@@ -107,23 +107,38 @@ export interface StreamAck {
  * would get a nonce it already has gets a fresh one.)
  */
 export class SharedResponses {
-  private readonly byBody = new WeakMap<Buffer, { readonly nonce: string; readonly bytes: Buffer }>();
+  private readonly bySet = new WeakMap<
+    ReadonlyMap<string, SnapshotEntry>,
+    { readonly typeUrl: string; readonly version: string; readonly response: SharedResponse }
+  >();
 
   constructor(
     private readonly controlPlaneId: string,
     private readonly nextNonce: () => string,
   ) {}
 
-  /** The response for `body`, made on first use. */
-  get(body: Buffer): { readonly nonce: string; readonly bytes: Buffer } {
-    let shared = this.byBody.get(body);
-    if (shared === undefined) {
-      const nonce = this.nextNonce();
-      shared = { nonce, bytes: finishResponse(body, nonce, this.controlPlaneId) };
-      this.byBody.set(body, shared);
-    }
-    return shared;
+  /** The response carrying `entries`, made on first use. */
+  get(typeUrl: string, version: string, entries: ReadonlyMap<string, SnapshotEntry>): SharedResponse {
+    const cached = this.bySet.get(entries);
+    if (cached !== undefined && cached.typeUrl === typeUrl && cached.version === version)
+      return cached.response;
+    const wires: Buffer[] = [];
+    for (const entry of entries.values()) wires.push(entry.wire);
+    const body = assembleResponseBody(version, typeUrl, wires);
+    const nonce = this.nextNonce();
+    // The body is the response's prefix: kept once, as part of the response.
+    const bytes = finishResponse(body, nonce, this.controlPlaneId);
+    const response = { nonce, bytes, body: bytes.subarray(0, body.length) };
+    this.bySet.set(entries, { typeUrl, version, response });
+    return response;
   }
+}
+
+/** A response shared by streams, and its body (everything but nonce and control plane). */
+export interface SharedResponse {
+  readonly nonce: string;
+  readonly bytes: Buffer;
+  readonly body: Buffer;
 }
 
 export interface StreamHooks {
@@ -370,8 +385,7 @@ export class AdsStream {
     version: string,
     entries: ReadonlyMap<string, SnapshotEntry>,
   ): void {
-    const body = responseBody(typeUrl, version, entries);
-    const shared = this.hooks.shared?.get(body);
+    const shared = this.hooks.shared?.get(typeUrl, version, entries);
     const fresh =
       shared === undefined || state.pending.has(shared.nonce) || state.lastSent?.nonce === shared.nonce;
     const nonce = fresh ? this.hooks.nextNonce() : shared.nonce;
@@ -384,6 +398,11 @@ export class AdsStream {
       if (oldest !== undefined) state.pending.delete(oldest);
     }
     this.status.sent(this.nodeId ?? '', typeUrl, version, nonce);
-    this.sink.write(fresh ? finishResponse(body, nonce, this.hooks.controlPlaneId) : shared.bytes);
+    if (!fresh) {
+      this.sink.write(shared.bytes);
+      return;
+    }
+    const body = shared?.body ?? responseBody(typeUrl, version, entries);
+    this.sink.write(finishResponse(body, nonce, this.hooks.controlPlaneId));
   }
 }
