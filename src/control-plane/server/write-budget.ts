@@ -14,8 +14,8 @@ interface Waiting {
   readonly response: Buffer;
 }
 
-/** Default limit: a few full snapshots of a large mesh in flight at once. */
-export const DEFAULT_WRITE_BUDGET_BYTES = 128 * 1024 * 1024;
+/** Default limit: one full state of a 10,000-service mesh in flight at a time. */
+export const DEFAULT_WRITE_BUDGET_BYTES = 32 * 1024 * 1024;
 
 export class WriteBudget {
   private inFlight = 0;
