@@ -21,8 +21,9 @@ import { decodeDiscoveryRequest, type DiscoveryRequest } from '../../xds/index.j
 
 /** Lists shorter than this are decoded each time: cheap, and not worth remembering. */
 const MIN_INTERNED_NAMES_BYTES = 512;
-/** Distinct name lists remembered (least recently used dropped first). */
+/** Distinct name lists remembered, and their encoded bytes (least recently used dropped first). */
 const MAX_INTERNED_LISTS = 256;
+const MAX_INTERNED_BYTES = 32 * 1024 * 1024;
 /** Bytes from each end of a run that make up its lookup key (the whole run is compared on a hit). */
 const KEY_EDGE_BYTES = 24;
 
@@ -83,6 +84,7 @@ export class InterningRequestDecoder {
   /** By length and edges; a few lists may share a key. */
   private readonly lists = new Map<string, InternedList[]>();
   private count = 0;
+  private bytes = 0;
   /** Requests whose names were found already decoded. */
   hits = 0;
 
@@ -112,7 +114,9 @@ export class InterningRequestDecoder {
       return { ...request, resource_names: found.names };
     }
     const names = Object.freeze(decodeDiscoveryRequest(span).resource_names.slice());
-    this.remember(key, { bytes: Buffer.from(span), names });
+    const copy = Buffer.allocUnsafeSlow(span.length); // not a slice of Node's shared pool
+    span.copy(copy);
+    this.remember(key, { bytes: copy, names });
     return { ...request, resource_names: names };
   }
 
@@ -122,10 +126,14 @@ export class InterningRequestDecoder {
     this.lists.delete(key);
     this.lists.set(key, candidates);
     this.count++;
-    while (this.count > MAX_INTERNED_LISTS) {
+    this.bytes += list.bytes.length;
+    while (this.count > MAX_INTERNED_LISTS || (this.bytes > MAX_INTERNED_BYTES && this.count > 1)) {
       const oldest = this.lists.keys().next().value;
       if (oldest === undefined) break;
-      this.count -= this.lists.get(oldest)?.length ?? 0;
+      for (const dropped of this.lists.get(oldest) ?? []) {
+        this.count--;
+        this.bytes -= dropped.bytes.length;
+      }
       this.lists.delete(oldest);
     }
   }

@@ -64,6 +64,22 @@ describe('InterningRequestDecoder', () => {
     assert.equal(decoder.hits, 0);
   });
 
+  test('the least recently used lists are forgotten once 256 are remembered', () => {
+    const decoder = new InterningRequestDecoder();
+    const list = (i: number): string[] => clusters.map(c => `${c}-${i}`);
+    const decode = (i: number): readonly string[] =>
+      decoder.decode(encodeDiscoveryRequest(request(list(i), String(i)))).resource_names;
+    const kept = decode(0);
+    const dropped = decode(1);
+    for (let i = 2; i < 200; i++) decode(i);
+    assert.equal(decode(0), kept, 'used again, so it moves to the back');
+    for (let i = 200; i < 300; i++) decode(i);
+    assert.equal(decode(0), kept);
+    const again = decode(1);
+    assert.notEqual(again, dropped);
+    assert.deepEqual(again, dropped);
+  });
+
   test('names split by another field are all decoded', () => {
     const head = Buffer.from(encodeDiscoveryRequest(request(clusters, '1')));
     const tail = Buffer.from(encodeDiscoveryRequest({ ...request(['last-one'], ''), type_url: '' }));
