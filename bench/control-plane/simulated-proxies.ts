@@ -147,6 +147,9 @@ export interface FleetOptions {
 }
 
 /** A set of simulated proxies and what they have ACKed. */
+/** The proxies' HTTP/2 receive window. */
+const FLOW_CONTROL_WINDOW_BYTES = 64 * 1024 * 1024;
+
 export class ProxyFleet {
   private readonly channels: grpc.Client[] = [];
   private readonly proxies = new Set<SimulatedProxy>();
@@ -169,6 +172,9 @@ export class ProxyFleet {
           'grpc.use_local_subchannel_pool': 1,
           'grpc.max_receive_message_length': -1,
           'grpc.max_send_message_length': -1,
+          // HTTP/2 flow-control window (stream and connection), as large as Envoy's (256 MiB by
+          // default): with grpc-js's 64 KiB a full state of many MB crawls one window update at a time.
+          'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
         }),
       );
     }

@@ -77,7 +77,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       dir,
       xds: `${listen.host}:${started.port}`,
       admin: `${adminAddress.host}:${adminPort}`,
-      version: started.snapshot.version,
+      version: controlPlane.version,
     },
     'ready',
   );

@@ -98,7 +98,7 @@ export async function upCommand(args: string[]): Promise<number> {
   logger.info(
     {
       dir,
-      version: started.snapshot.version,
+      version: controlPlane.version,
       listeners: started.snapshot.listeners.map(l => `${l.address}:${l.port} (${l.protocol})`),
       admin: `${admin.host}:${runtime.adminPort}`,
       controlPlaneAdmin: `${controlPlaneAdmin.host}:${cpAdminPort}`,

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { encodeSnapshot } from '../xds/snapshot-codec.js';
 import type { ProxySnapshot } from '../xds/resources.js';
 import type { ConfigIssue } from '../api/index.js';
 import { formatIssue } from '../api/issue-format.js';
+import { ResourceEncoder } from './cache/resource-encoder.js';
+import { ResourceSnapshot } from './cache/resource-snapshot.js';
 import { loadConfig, watchConfig } from './load-config.js';
 import type { LoadedConfig } from './model/config-set.js';
 import type { SourceWatch } from './sources/config-source.js';
@@ -34,15 +35,16 @@ export class ControlPlane {
   readonly server: AdsServer;
   private watcher: SourceWatch | undefined;
   private current: ProxySnapshot | undefined;
+  /** Version of the xDS snapshot handed to the server (per-type versions from resource digests). */
+  private servedVersion: string | undefined;
+  private readonly encoder = new ResourceEncoder();
 
   /** Pushes, ACK/NACK latencies, connected proxies, config reloads (Prometheus). */
   readonly metrics: ControlPlaneMetrics;
 
   constructor(private readonly options: ControlPlaneOptions) {
     // The server is built after the metrics it reports to; the gauge reads the server when scraped.
-    const metrics = new ControlPlaneMetrics(
-      () => this.server.status().nodes.filter(n => n.streams > 0).length,
-    );
+    const metrics = new ControlPlaneMetrics(() => this.server.connectedProxies());
     this.metrics = metrics;
     this.server = new AdsServer({
       logger: options.logger,
@@ -54,6 +56,11 @@ export class ControlPlane {
   /** The snapshot being served. */
   get snapshot(): ProxySnapshot | undefined {
     return this.current;
+  }
+
+  /** The version of the xDS snapshot being served (cheap, unlike the translated snapshot's). */
+  get version(): string | undefined {
+    return this.servedVersion;
   }
 
   /**
@@ -82,7 +89,7 @@ export class ControlPlane {
     const { initial, watch } = await watchConfig(this.options.dir, loaded => {
       const load = this.publish(loaded);
       if (load.snapshot !== undefined)
-        this.options.logger.info({ version: load.snapshot.version }, 'config published');
+        this.options.logger.info({ version: this.servedVersion }, 'config published');
     });
     this.watcher = watch;
     return initial;
@@ -102,18 +109,20 @@ export class ControlPlane {
     }
     for (const issue of loaded.issues) logger.warn({ issue }, formatIssue(issue, false));
     const snapshot = translate(loaded.config);
-    if (snapshot.version !== this.current?.version) {
-      try {
-        this.server.setSnapshot('*', encodeSnapshot(snapshot));
+    try {
+      const resources = ResourceSnapshot.from(this.encoder.encode(snapshot));
+      if (resources.version !== this.servedVersion) {
+        this.server.cache.setSnapshot('*', resources);
+        this.servedVersion = resources.version;
         this.metrics.published();
-      } catch (err) {
-        // The cache refuses a set whose routes name a missing cluster: a translator bug, never a
-        // user's; keep serving the previous snapshot rather than a broken one.
-        logger.error({ err }, 'translated config is inconsistent; the previous config keeps serving');
-        return { issues: loaded.issues };
       }
-      this.current = snapshot;
+    } catch (err) {
+      // The cache refuses a set whose routes name a missing cluster: a translator bug, never a
+      // user's; keep serving the previous snapshot rather than a broken one.
+      logger.error({ err }, 'translated config is inconsistent; the previous config keeps serving');
+      return { issues: loaded.issues };
     }
+    this.current = snapshot;
     return { issues: loaded.issues, snapshot };
   }
 }

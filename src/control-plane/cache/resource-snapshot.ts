@@ -52,6 +52,45 @@ function clusterRefsOf(resource: XdsResource): readonly string[] {
   return [];
 }
 
+/**
+ * Copies of `parts` side by side in one new allocation. Small buffers come from slices of Node's
+ * shared 8 KiB pool, and a kept slice keeps its whole slab alive, garbage included: kept for long,
+ * resources encoded piece by piece would hold several times their size.
+ */
+export function compactCopies(parts: readonly Uint8Array[]): Buffer[] {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const slab = Buffer.allocUnsafeSlow(total);
+  const out: Buffer[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    slab.set(part, offset);
+    out.push(slab.subarray(offset, offset + part.length));
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Entries by the resource they were made from: a resource handed over again unchanged (the same
+ * object, as ResourceEncoder does) is not hashed and wrapped again.
+ */
+const entries = new WeakMap<XdsResource, SnapshotEntry>();
+
+function entryOf(resource: XdsResource): SnapshotEntry {
+  const cached = entries.get(resource);
+  if (cached !== undefined) return cached;
+  const entry: SnapshotEntry = {
+    name: resource.name,
+    typeUrl: resource.typeUrl,
+    digest: createHash('sha256').update(resource.typeUrl).update('\0').update(resource.value).digest('hex'),
+    wire: encodeResponseResource(resource.typeUrl, resource.value),
+    clusterRefs: clusterRefsOf(resource),
+  };
+  entries.set(resource, entry);
+  return entry;
+}
+
 export class ResourceSnapshot {
   /** Resources by type URL. */
   readonly types: ReadonlyMap<string, TypeResources>;
@@ -72,25 +111,20 @@ export class ResourceSnapshot {
    */
   static from(resources: Iterable<XdsResource>): ResourceSnapshot {
     const byType = new Map<string, SnapshotEntry[]>();
+    const made: SnapshotEntry[] = [];
     for (const resource of resources) {
       if (resource.name === '') {
         throw new AerakiError(ErrorCodes.XDS_INVALID_RESOURCE, `a ${resource.typeUrl} resource has no name`);
       }
-      const entry: SnapshotEntry = {
-        name: resource.name,
-        typeUrl: resource.typeUrl,
-        digest: createHash('sha256')
-          .update(resource.typeUrl)
-          .update('\0')
-          .update(resource.value)
-          .digest('hex'),
-        wire: encodeResponseResource(resource.typeUrl, resource.value),
-        clusterRefs: clusterRefsOf(resource),
-      };
+      const known = entries.get(resource);
+      const entry = known ?? entryOf(resource);
+      if (known === undefined) made.push(entry);
       const list = byType.get(resource.typeUrl) ?? [];
       list.push(entry);
       byType.set(resource.typeUrl, list);
     }
+    const wires = compactCopies(made.map(e => e.wire));
+    made.forEach((e, i) => ((e as { wire: Buffer }).wire = wires[i] ?? e.wire));
     const types = new Map<string, TypeResources>();
     for (const [typeUrl, list] of byType) {
       list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -13,7 +13,7 @@ import {
   type MetaRouter,
   type ServiceEntry,
 } from '../../api/index.js';
-import type { DocumentOrigin, SourceSnapshot } from '../sources/config-source.js';
+import type { DocumentOrigin, SourceDocument, SourceSnapshot } from '../sources/config-source.js';
 import type { ConfigObject, ConfigSet, LoadedConfig } from './config-set.js';
 import { ConfigIndex } from './config-index.js';
 import { crossDocumentIssues } from './cross-document.js';
@@ -27,19 +27,11 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
   const applicationProtocols: ConfigObject<ApplicationProtocol>[] = [];
 
   for (const document of snapshot.documents) {
-    const origin: DocumentOrigin = {
-      file: document.file,
-      documentIndex: document.documentIndex,
-      resourceVersion: document.resourceVersion,
-      locate: path => document.locate(path),
-    };
-    const result = validateDocument(document.data);
-    for (const issue of result.issues) issues.push(issueInDocument(origin, result.kind, result.name, issue));
-    const resource = result.resource;
-    if (resource === undefined) continue;
-    const namespace = isNamespacedKind(resource.kind) ? (resource.metadata.namespace ?? '') : '';
-    const object = { resource, namespace, key: result.name, origin };
-    switch (resource.kind) {
+    const checked = checkDocument(document);
+    for (const issue of checked.issues) issues.push(issue);
+    const object = checked.object;
+    if (object === undefined) continue;
+    switch (object.resource.kind) {
       case 'ServiceEntry':
         serviceEntries.push(object as ConfigObject<ServiceEntry>);
         break;
@@ -63,6 +55,38 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
   };
   issues.push(...crossDocumentIssues(config, new ConfigIndex(config)));
   return { config, issues: issues.sort(compareIssues) };
+}
+
+interface CheckedDocument {
+  readonly object?: ConfigObject<KnownResource>;
+  readonly issues: readonly ConfigIssue[];
+}
+
+/**
+ * Single-document results by document: a source hands over the same document object while its
+ * content is unchanged (the file source does), so a reload validates only what changed.
+ */
+const checkedDocuments = new WeakMap<SourceDocument, CheckedDocument>();
+
+function checkDocument(document: SourceDocument): CheckedDocument {
+  const cached = checkedDocuments.get(document);
+  if (cached !== undefined) return cached;
+  const origin: DocumentOrigin = {
+    file: document.file,
+    documentIndex: document.documentIndex,
+    resourceVersion: document.resourceVersion,
+    locate: path => document.locate(path),
+  };
+  const result = validateDocument(document.data);
+  const issues = result.issues.map(issue => issueInDocument(origin, result.kind, result.name, issue));
+  const resource = result.resource;
+  let checked: CheckedDocument = { issues };
+  if (resource !== undefined) {
+    const namespace = isNamespacedKind(resource.kind) ? (resource.metadata.namespace ?? '') : '';
+    checked = { issues, object: { resource, namespace, key: result.name, origin } };
+  }
+  checkedDocuments.set(document, checked);
+  return checked;
 }
 
 function byKey(a: ConfigObject<KnownResource>, b: ConfigObject<KnownResource>): number {

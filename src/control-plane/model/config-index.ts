@@ -3,6 +3,9 @@
  * MetaRouter or DestinationRule means the ServiceEntry host spelled exactly the same, or, for a short
  * name without dots, `<name>.<namespace>.svc.cluster.local` (the namespace of the object that wrote it).
  * Where several objects compete, the first in config order (namespace, then name) wins.
+ *
+ * Every lookup is a map access: DestinationRules and MetaRouters are indexed by the host they name
+ * when the index is built, so translating N services costs O(N), not O(N²) scans of every object.
  */
 import {
   BUILTIN_APPLICATION_PROTOCOLS,
@@ -43,6 +46,13 @@ export class ConfigIndex {
   private readonly protocols = new Map<string, ProtocolBinding>();
   private readonly entriesByHost = new Map<string, ConfigObject<ServiceEntry>[]>();
   private readonly rulesByHost = new Map<string, readonly ConfigObject<DestinationRule>[]>();
+  /** Non-wildcard DestinationRules by each host they can name (as written, and qualified if short). */
+  private readonly exactRules = new Map<string, ConfigObject<DestinationRule>[]>();
+  /** Wildcard DestinationRules (`*.example.com`), matched host by host. */
+  private readonly wildcardRules: ConfigObject<DestinationRule>[] = [];
+  /** Position of each DestinationRule in config order, the tie-breaker. */
+  private readonly ruleOrder = new Map<ConfigObject<DestinationRule>, number>();
+  private routersByHost: Map<string, ConfigObject<MetaRouter>[]> | undefined;
 
   constructor(readonly config: ConfigSet) {
     for (const builtin of BUILTIN_APPLICATION_PROTOCOLS) {
@@ -71,6 +81,17 @@ export class ConfigIndex {
         this.entriesByHost.set(host, list);
       }
     }
+    config.destinationRules.forEach((rule, order) => {
+      this.ruleOrder.set(rule, order);
+      const written = rule.resource.spec.host;
+      if (written.startsWith('*')) {
+        this.wildcardRules.push(rule);
+        return;
+      }
+      addTo(this.exactRules, written, rule);
+      if (!written.includes('.'))
+        addTo(this.exactRules, `${written}.${rule.namespace}.${CLUSTER_DOMAIN}`, rule);
+    });
   }
 
   /** The codec bound to a protocol name (case-sensitive, as in Aeraki). */
@@ -114,9 +135,12 @@ export class ConfigIndex {
     if (cached !== undefined) return cached;
     const specificity = (dr: ConfigObject<DestinationRule>): number =>
       dr.resource.spec.host.startsWith('*') ? dr.resource.spec.host.length : Number.MAX_SAFE_INTEGER;
-    const rules = this.config.destinationRules
-      .filter(dr => hostMatches(dr.resource.spec.host, dr.namespace, host))
-      .map((dr, order) => ({ dr, order, rank: specificity(dr) }))
+    const candidates = [
+      ...(this.exactRules.get(host) ?? []),
+      ...this.wildcardRules.filter(dr => hostMatches(dr.resource.spec.host, dr.namespace, host)),
+    ];
+    const rules = candidates
+      .map(dr => ({ dr, order: this.ruleOrder.get(dr) ?? 0, rank: specificity(dr) }))
       .sort((a, b) => b.rank - a.rank || a.order - b.order)
       .map(x => x.dr);
     this.rulesByHost.set(host, rules);
@@ -129,10 +153,21 @@ export class ConfigIndex {
   }
 
   /** MetaRouters whose `hosts[0]` names `host`, in config order; the first one is used. */
-  metaRoutersFor(host: string): ConfigObject<MetaRouter>[] {
-    return this.config.metaRouters.filter(router => {
-      const written = router.resource.spec.hosts[0];
-      return written !== undefined && this.resolveHost(written, router.namespace) === host;
-    });
+  metaRoutersFor(host: string): readonly ConfigObject<MetaRouter>[] {
+    if (this.routersByHost === undefined) {
+      this.routersByHost = new Map();
+      for (const router of this.config.metaRouters) {
+        const written = router.resource.spec.hosts[0];
+        const resolved = written === undefined ? undefined : this.resolveHost(written, router.namespace);
+        if (resolved !== undefined) addTo(this.routersByHost, resolved, router);
+      }
+    }
+    return this.routersByHost.get(host) ?? [];
   }
+}
+
+function addTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }

@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import {
   ADS_METHOD_PATH,
-  decodeDiscoveryRequest,
   encodeDiscoveryRequest,
   type DiscoveryRequest,
   type XdsResource,
@@ -18,7 +17,9 @@ import {
 import type { DebounceOptions } from '../cache/debouncer.js';
 import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
-import { AdsStream, type StreamAck } from './ads-stream.js';
+import { AdsStream, SharedResponses, type StreamAck } from './ads-stream.js';
+import { InterningRequestDecoder } from './interned-requests.js';
+import { WriteBudget, type FlushingWrite } from './write-budget.js';
 import { StatusRegistry, type XdsObserver, type XdsServerStatus } from './xds-status.js';
 
 /** Aeraki's xDS port. */
@@ -49,18 +50,23 @@ interface AdsServerEvents {
   nack: [NackEvent];
 }
 
-/** grpc-js method table: requests decoded by protobufjs, responses already encoded by the stream. */
-const SERVICE = {
-  StreamAggregatedResources: {
-    path: ADS_METHOD_PATH,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: encodeDiscoveryRequest,
-    requestDeserialize: decodeDiscoveryRequest,
-    responseSerialize: (response: Buffer): Buffer => response,
-    responseDeserialize: (bytes: Buffer): Buffer => bytes,
-  },
-};
+/**
+ * grpc-js method table: requests decoded by protobufjs with their resource names interned, responses
+ * already encoded by the stream.
+ */
+function serviceDefinition(decoder: InterningRequestDecoder) {
+  return {
+    StreamAggregatedResources: {
+      path: ADS_METHOD_PATH,
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: encodeDiscoveryRequest,
+      requestDeserialize: (bytes: Buffer): DiscoveryRequest => decoder.decode(bytes),
+      responseSerialize: (response: Buffer): Buffer => response,
+      responseDeserialize: (bytes: Buffer): Buffer => bytes,
+    },
+  };
+}
 
 export class AdsServer extends EventEmitter<AdsServerEvents> {
   readonly cache: SnapshotCache;
@@ -71,6 +77,10 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   private readonly unsubscribe: () => void;
   private server: Server | undefined;
   private nonceCounter = 0;
+  private readonly decoder = new InterningRequestDecoder();
+  private readonly shared: SharedResponses;
+  /** Bounds the response copies grpc-js holds until the sockets take them. */
+  private readonly budget = new WriteBudget();
 
   constructor(options: AdsServerOptions = {}) {
     super();
@@ -78,6 +88,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.controlPlaneId = options.controlPlaneId ?? '';
     this.registry = new StatusRegistry(options.observer);
+    this.shared = new SharedResponses(this.controlPlaneId, () => this.nextNonce());
     this.unsubscribe = this.cache.onPublish(() => {
       for (const stream of this.streams) stream.snapshotChanged();
     });
@@ -87,7 +98,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   start(host = '127.0.0.1', port = DEFAULT_XDS_PORT): Promise<number> {
     if (this.server !== undefined) return Promise.reject(new Error('ADS server already started'));
     const server = new Server();
-    server.addService(SERVICE, {
+    server.addService(serviceDefinition(this.decoder), {
       StreamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) => this.serve(call),
     });
     this.server = server;
@@ -123,6 +134,11 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     return this.registry.snapshot();
   }
 
+  /** Proxies (node ids) with an open stream now. */
+  connectedProxies(): number {
+    return this.registry.connectedNodes();
+  }
+
   /** Ends every stream and stops listening. */
   async stop(): Promise<void> {
     this.unsubscribe();
@@ -139,10 +155,18 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     });
   }
 
+  private nextNonce(): string {
+    return (++this.nonceCounter).toString(36);
+  }
+
   private serve(call: ServerDuplexStream<DiscoveryRequest, Buffer>): void {
+    const flushingWrite: FlushingWrite = (response, done) => {
+      if (call.cancelled || call.destroyed) done();
+      else call.write(response, () => done());
+    };
     const stream = new AdsStream(
       {
-        write: response => call.write(response),
+        write: response => this.budget.write(flushingWrite, response),
         fail: message => {
           call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: message });
           call.end();
@@ -152,7 +176,8 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       this.registry,
       {
         controlPlaneId: this.controlPlaneId,
-        nextNonce: () => (++this.nonceCounter).toString(36),
+        shared: this.shared,
+        nextNonce: () => this.nextNonce(),
         onAck: ack => this.emit('ack', ack),
         onNack: nack => {
           this.logger.warn(
@@ -171,6 +196,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     this.streams.add(stream);
     const finish = (): void => {
       if (!this.streams.delete(stream)) return;
+      this.budget.close(flushingWrite);
       stream.close();
     };
     call.on('data', (request: DiscoveryRequest) => stream.handleRequest(request));

@@ -36,13 +36,18 @@ interface SentSet {
 const NO_ENTRIES: ReadonlyMap<string, SnapshotEntry> = new Map();
 const EMPTY_VERSION = versionOf([]);
 
-/** Response bodies by resource set: proxies sent the same set share one body. */
+/** Response bodies by resource set: proxies sent the same set share one body (encode once, send many). */
 const bodies = new WeakMap<
   ReadonlyMap<string, SnapshotEntry>,
   { typeUrl: string; version: string; body: Buffer }
 >();
 
-function responseBody(typeUrl: string, version: string, entries: ReadonlyMap<string, SnapshotEntry>): Buffer {
+/** The body (all but nonce and control plane) of a response carrying `entries`; exported for tests. */
+export function responseBody(
+  typeUrl: string,
+  version: string,
+  entries: ReadonlyMap<string, SnapshotEntry>,
+): Buffer {
   const cached = bodies.get(entries);
   if (cached !== undefined && cached.typeUrl === typeUrl && cached.version === version) return cached.body;
   const wires: Buffer[] = [];
@@ -77,7 +82,9 @@ class TypeState {
   requested = false;
   force = false;
   wildcard = false;
-  names = new Set<string>();
+  names: ReadonlySet<string> = new Set<string>();
+  /** The request's list the names came from: the same list again changes nothing. */
+  namesFrom: readonly string[] | undefined;
   lastSent: SentSet | undefined;
   /** Snapshot this type was last worked out for: nothing to do again until it, or the rest, changes. */
   evaluated: ResourceSnapshot | undefined;
@@ -93,18 +100,92 @@ export interface StreamAck {
   readonly nonce: string;
 }
 
+/**
+ * Whole responses shared by the streams of one server: every stream sent the same body gets the same
+ * bytes under the same nonce, so a push to a thousand proxies builds one response, not a thousand
+ * copies of it. (A nonce only has to tell apart the responses of one stream and type; a stream that
+ * would get a nonce it already has gets a fresh one.)
+ */
+export class SharedResponses {
+  private readonly bySet = new WeakMap<
+    ReadonlyMap<string, SnapshotEntry>,
+    { readonly typeUrl: string; readonly version: string; readonly response: SharedResponse }
+  >();
+
+  constructor(
+    private readonly controlPlaneId: string,
+    private readonly nextNonce: () => string,
+  ) {}
+
+  /** The response carrying `entries`, made on first use. */
+  get(typeUrl: string, version: string, entries: ReadonlyMap<string, SnapshotEntry>): SharedResponse {
+    const cached = this.bySet.get(entries);
+    if (cached !== undefined && cached.typeUrl === typeUrl && cached.version === version)
+      return cached.response;
+    const wires: Buffer[] = [];
+    for (const entry of entries.values()) wires.push(entry.wire);
+    const body = assembleResponseBody(version, typeUrl, wires);
+    const nonce = this.nextNonce();
+    // The body is the response's prefix: kept once, as part of the response.
+    const bytes = finishResponse(body, nonce, this.controlPlaneId);
+    const response = { nonce, bytes, body: bytes.subarray(0, body.length) };
+    this.bySet.set(entries, { typeUrl, version, response });
+    return response;
+  }
+}
+
+/** A response shared by streams, and its body (everything but nonce and control plane). */
+export interface SharedResponse {
+  readonly nonce: string;
+  readonly bytes: Buffer;
+  readonly body: Buffer;
+}
+
 export interface StreamHooks {
   readonly controlPlaneId: string;
+  /** When given, responses are shared with the other streams that use the same object. */
+  readonly shared?: SharedResponses;
   nextNonce(): string;
   onAck(ack: StreamAck): void;
   onNack(nack: StreamAck & { readonly errorDetail: NackRecord['errorDetail'] }): void;
 }
 
+/** coversAll's last answer per name set: streams that share a subscription share the work. */
+const coverage = new WeakMap<
+  ReadonlySet<string>,
+  { entries: ReadonlyMap<string, SnapshotEntry>; covers: boolean }
+>();
+
 /** Whether every resource of `entries` is among `names`. */
 function coversAll(names: ReadonlySet<string>, entries: ReadonlyMap<string, SnapshotEntry>): boolean {
-  if (names.size < entries.size) return false;
-  for (const name of entries.keys()) if (!names.has(name)) return false;
-  return true;
+  const cached = coverage.get(names);
+  if (cached?.entries === entries) return cached.covers;
+  let covers = names.size >= entries.size;
+  if (covers) {
+    for (const name of entries.keys()) {
+      if (!names.has(name)) {
+        covers = false;
+        break;
+      }
+    }
+  }
+  coverage.set(names, { entries, covers });
+  return covers;
+}
+
+/**
+ * A request's name list as a set, built once per list: requests decoded with interned names (see
+ * InterningRequestDecoder) hand every stream the same array, so they get the same set too.
+ */
+const nameSets = new WeakMap<readonly string[], { star: boolean; named: ReadonlySet<string> }>();
+
+function nameSetOf(names: readonly string[]): { star: boolean; named: ReadonlySet<string> } {
+  let set = nameSets.get(names);
+  if (set === undefined) {
+    set = { star: names.includes('*'), named: new Set(names.filter(n => n !== '*')) };
+    nameSets.set(names, set);
+  }
+  return set;
 }
 
 function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
@@ -176,13 +257,16 @@ export class AdsStream {
   }
 
   private subscribe(typeUrl: string, state: TypeState, names: readonly string[]): void {
+    if (state.requested && names === state.namesFrom && names.length > 0) return;
+    const { star, named } = nameSetOf(names);
     const wildcard =
-      names.length === 0
-        ? isWildcardType(typeUrl) && (!state.requested || state.wildcard)
-        : names.includes('*');
-    const named = new Set(names.filter(n => n !== '*'));
-    if (state.requested && (wildcard !== state.wildcard || !sameNames(named, state.names)))
+      names.length === 0 ? isWildcardType(typeUrl) && (!state.requested || state.wildcard) : star;
+    if (
+      state.requested &&
+      (wildcard !== state.wildcard || (named !== state.names && !sameNames(named, state.names)))
+    )
       state.force = true;
+    state.namesFrom = names;
     state.requested = true;
     state.wildcard = wildcard;
     state.names = named;
@@ -301,7 +385,10 @@ export class AdsStream {
     version: string,
     entries: ReadonlyMap<string, SnapshotEntry>,
   ): void {
-    const nonce = this.hooks.nextNonce();
+    const shared = this.hooks.shared?.get(typeUrl, version, entries);
+    const fresh =
+      shared === undefined || state.pending.has(shared.nonce) || state.lastSent?.nonce === shared.nonce;
+    const nonce = fresh ? this.hooks.nextNonce() : shared.nonce;
     const sent: SentSet = { version, nonce, entries };
     state.lastSent = sent;
     state.force = false;
@@ -311,8 +398,11 @@ export class AdsStream {
       if (oldest !== undefined) state.pending.delete(oldest);
     }
     this.status.sent(this.nodeId ?? '', typeUrl, version, nonce);
-    this.sink.write(
-      finishResponse(responseBody(typeUrl, version, entries), nonce, this.hooks.controlPlaneId),
-    );
+    if (!fresh) {
+      this.sink.write(shared.bytes);
+      return;
+    }
+    const body = shared?.body ?? responseBody(typeUrl, version, entries);
+    this.sink.write(finishResponse(body, nonce, this.hooks.controlPlaneId));
   }
 }

@@ -152,6 +152,13 @@ export class StatusRegistry {
     this.observer?.answered(typeUrl, false, status.sentAt, latest);
   }
 
+  /** Nodes with at least one open stream. */
+  connectedNodes(): number {
+    let n = 0;
+    for (const record of this.nodes.values()) if (record.streams > 0) n++;
+    return n;
+  }
+
   snapshot(): XdsServerStatus {
     const nodes = [...this.nodes]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

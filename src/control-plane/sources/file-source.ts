@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { ConfigIssue } from '../../api/index.js';
 import { AerakiError, ErrorCodes } from '../../errors.js';
 import type { ConfigSource, SourceDocument, SourceSnapshot, SourceWatch } from './config-source.js';
-import { parseYamlDocuments } from './yaml-documents.js';
+import { parseYamlDocuments, type ParsedFile } from './yaml-documents.js';
 
 /** How long the tree must be quiet before a change is read: editors write files in several steps. */
 export const DEFAULT_DEBOUNCE_MS = 100;
@@ -32,6 +32,12 @@ export class FileSource implements ConfigSource {
   private readonly debounceMs: number;
   private readonly maxDelayMs: number;
   private lastVersion: string | undefined;
+  /**
+   * The last parse of each file with the text it came from: a reload re-parses only the files whose
+   * text changed, and hands on the very same document objects for the others (so that later stages
+   * can cache their work per document).
+   */
+  private parsed = new Map<string, { readonly text: string; readonly result: ParsedFile }>();
 
   /** `root` is a directory (read recursively) or a single YAML file; issue paths start with it. */
   constructor(
@@ -46,6 +52,7 @@ export class FileSource implements ConfigSource {
     const issues: ConfigIssue[] = [];
     const documents: SourceDocument[] = [];
     const files = await listYamlFiles(this.root, issues);
+    const parsed = new Map<string, { readonly text: string; readonly result: ParsedFile }>();
     for (const file of files) {
       let text: string;
       try {
@@ -54,10 +61,13 @@ export class FileSource implements ConfigSource {
         issues.push(ioIssue(file, err));
         continue;
       }
-      const parsed = parseYamlDocuments(file, text);
-      documents.push(...parsed.documents);
-      issues.push(...parsed.issues);
+      const previous = this.parsed.get(file);
+      const result = previous?.text === text ? previous.result : parseYamlDocuments(file, text);
+      parsed.set(file, { text, result });
+      for (const document of result.documents) documents.push(document);
+      for (const issue of result.issues) issues.push(issue);
     }
+    this.parsed = parsed;
     const hash = createHash('sha256');
     for (const doc of documents) hash.update(`${doc.file}\0${doc.documentIndex}\0${doc.resourceVersion}\n`);
     hash.update(JSON.stringify(issues));

@@ -21,11 +21,33 @@ export interface ParsedFile {
   readonly issues: ConfigIssue[];
 }
 
-/** Parses `text` (the content of `file`). Documents with syntax errors are reported and left out. */
-export function parseYamlDocuments(file: string, text: string): ParsedFile {
+interface SyntaxTree {
+  readonly documents: readonly Document.Parsed[];
+  readonly lineCounter: LineCounter;
+}
+
+function parseTree(text: string): SyntaxTree {
   const lineCounter = new LineCounter();
   // Merge keys (`<<: *base`) are YAML 1.1, which Kubernetes reads; allow them here too.
   const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
+  return { documents: parsed, lineCounter };
+}
+
+/**
+ * Parses `text` (the content of `file`). Documents with syntax errors are reported and left out.
+ *
+ * The syntax tree is not kept: it weighs many times the data, and a large config would hold it for
+ * every document. Locating a field (only needed to report an issue) parses the text again, once per
+ * file.
+ */
+export function parseYamlDocuments(file: string, text: string): ParsedFile {
+  const { documents: parsed, lineCounter } = parseTree(text);
+  let reparsed: SyntaxTree | undefined;
+  const locateIn = (documentIndex: number, path: FieldPath): SourcePosition => {
+    reparsed ??= parseTree(text);
+    const doc = reparsed.documents[documentIndex];
+    return doc === undefined ? { line: 1, column: 1 } : locate(doc, reparsed.lineCounter, path);
+  };
   const documents: SourceDocument[] = [];
   const issues: ConfigIssue[] = [];
   parsed.forEach((doc, documentIndex) => {
@@ -74,7 +96,7 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
       documentIndex,
       data,
       resourceVersion: createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16),
-      locate: path => locate(doc, lineCounter, path),
+      locate: path => locateIn(documentIndex, path),
     });
   });
   return { documents, issues };

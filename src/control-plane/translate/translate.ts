@@ -21,7 +21,7 @@ import { ClusterBuilder } from './clusters.js';
 import { DEFAULT_LISTENER_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
 import { buildRateLimits } from './rate-limits.js';
 import { buildRouteTable } from './routes.js';
-import { contentVersion } from './snapshot-version.js';
+import { withContentVersion } from './snapshot-version.js';
 
 export function translate(config: ConfigSet): ProxySnapshot {
   const index = new ConfigIndex(config);
@@ -80,7 +80,7 @@ export function translate(config: ConfigSet): ProxySnapshot {
     endpoints: built.endpoints,
     routes: sortByName([...routes.values()]),
   };
-  return { version: contentVersion(content), ...content };
+  return withContentVersion(content);
 }
 
 function sortByName<T extends { readonly name: string }>(items: T[]): T[] {

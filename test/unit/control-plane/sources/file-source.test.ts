@@ -143,3 +143,27 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('FileSource parse cache', () => {
+  test('a reload hands over the same documents for unchanged files and new ones for changed files', async () => {
+    const dir = configDir({ 'a.yaml': doc('a'), 'b.yaml': doc('b') });
+    const source = new FileSource(dir);
+    const first = await source.list();
+    writeFileSync(join(dir, 'b.yaml'), doc('b2'));
+    const second = await source.list();
+    assert.equal(second.documents[0], first.documents[0], 'a.yaml is not parsed again');
+    assert.notEqual(second.documents[1], first.documents[1]);
+    assert.deepEqual(
+      second.documents[1]?.data,
+      (await new FileSource(join(dir, 'b.yaml')).list()).documents[0]?.data,
+    );
+    assert.notEqual(second.version, first.version);
+  });
+
+  test('fields are still located after the syntax tree is dropped', async () => {
+    const dir = configDir({ 'a.yaml': `${doc('a')}---\n${doc('b')}` });
+    const [, second] = (await new FileSource(dir).list()).documents;
+    assert.deepEqual(second?.locate(['spec', 'codec']), { line: 15, column: 3 });
+    assert.deepEqual(second?.locate(['spec', 'missing']), { line: 13, column: 1 });
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * DiscoveryRequests decoded with their resource names interned. A proxy re-sends its whole name list
+ * on every ACK (every cluster for EDS, every route table for RDS), and a fleet of proxies sends the
+ * same list: decoded one by one, a thousand proxies of a 10,000-service mesh would hold tens of
+ * millions of strings. Here a list seen before is recognised from its bytes and the one decoded array
+ * is handed out again, so that streams can share what they derive from it (see AdsStream).
+ *
+ * Wire grammar (envoy.service.discovery.v3.DiscoveryRequest, the part read here):
+ *
+ * ```
+ * DiscoveryRequest = { 1: version_info string, 2: node Node, 3: resource_names string (repeated),
+ *                      4: type_url string, 5: response_nonce string, 6: error_detail Status }
+ * field            = tag (varint: number << 3 | wire type) · payload; wire type 2 = varint length ·
+ *                    bytes, 0 = varint, 1 = 8 bytes, 5 = 4 bytes
+ * ```
+ *
+ * Encoders write fields in number order, so the names are one run of field-3 entries; that run is the
+ * interning key. A request whose names are not one run is decoded the ordinary way.
+ */
+import { decodeDiscoveryRequest, type DiscoveryRequest } from '../../xds/index.js';
+
+/** Lists shorter than this are decoded each time: cheap, and not worth remembering. */
+const MIN_INTERNED_NAMES_BYTES = 512;
+/** Distinct name lists remembered, and their encoded bytes (least recently used dropped first). */
+const MAX_INTERNED_LISTS = 256;
+const MAX_INTERNED_BYTES = 32 * 1024 * 1024;
+/** Bytes from each end of a run that make up its lookup key (the whole run is compared on a hit). */
+const KEY_EDGE_BYTES = 24;
+
+function readVarint(buf: Uint8Array, offset: number): [value: number, next: number] {
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = buf[offset++];
+    if (byte === undefined) throw new Error('truncated varint');
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return [value, offset];
+    scale *= 128;
+  }
+}
+
+/** Where the run of field-3 entries is: [start, end), or undefined if none or not one run. */
+function namesRun(buf: Uint8Array): [start: number, end: number] | undefined {
+  let offset = 0;
+  let start = -1;
+  let end = -1;
+  while (offset < buf.length) {
+    const fieldStart = offset;
+    const [tag, afterTag] = readVarint(buf, offset);
+    switch (tag & 7) {
+      case 0:
+        offset = readVarint(buf, afterTag)[1];
+        break;
+      case 1:
+        offset = afterTag + 8;
+        break;
+      case 5:
+        offset = afterTag + 4;
+        break;
+      case 2: {
+        const [length, from] = readVarint(buf, afterTag);
+        offset = from + length;
+        break;
+      }
+      default:
+        return undefined;
+    }
+    if (tag >>> 3 !== 3) continue;
+    if (start === -1) start = fieldStart;
+    else if (end !== fieldStart) return undefined;
+    end = offset;
+  }
+  if (offset !== buf.length || start === -1) return undefined;
+  return [start, end];
+}
+
+interface InternedList {
+  readonly bytes: Buffer;
+  readonly names: readonly string[];
+}
+
+/** A decoder with its own memory of name lists (one per ADS server). */
+export class InterningRequestDecoder {
+  /** By length and edges; a few lists may share a key. */
+  private readonly lists = new Map<string, InternedList[]>();
+  private count = 0;
+  private bytes = 0;
+  /** Requests whose names were found already decoded. */
+  hits = 0;
+
+  decode(bytes: Uint8Array): DiscoveryRequest {
+    let run: [number, number] | undefined;
+    try {
+      run = namesRun(bytes);
+    } catch {
+      run = undefined; // malformed: let the full decoder report it
+    }
+    if (run === undefined || run[1] - run[0] < MIN_INTERNED_NAMES_BYTES) return decodeDiscoveryRequest(bytes);
+    const [start, end] = run;
+    const span = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start);
+    const key = `${span.length}:${span.toString('latin1', 0, KEY_EDGE_BYTES)}:${span.toString('latin1', span.length - KEY_EDGE_BYTES)}`;
+    const candidates = this.lists.get(key);
+    const found = candidates?.find(c => c.bytes.equals(span));
+    const rest = Buffer.concat([
+      Buffer.from(bytes.buffer, bytes.byteOffset, start),
+      Buffer.from(bytes.buffer, bytes.byteOffset + end, bytes.length - end),
+    ]);
+    const request = decodeDiscoveryRequest(rest);
+    if (found !== undefined) {
+      this.hits++;
+      // Most recently used last.
+      this.lists.delete(key);
+      this.lists.set(key, candidates ?? []);
+      return { ...request, resource_names: found.names };
+    }
+    const names = Object.freeze(decodeDiscoveryRequest(span).resource_names.slice());
+    const copy = Buffer.allocUnsafeSlow(span.length); // not a slice of Node's shared pool
+    span.copy(copy);
+    this.remember(key, { bytes: copy, names });
+    return { ...request, resource_names: names };
+  }
+
+  private remember(key: string, list: InternedList): void {
+    const candidates = this.lists.get(key) ?? [];
+    candidates.push(list);
+    this.lists.delete(key);
+    this.lists.set(key, candidates);
+    this.count++;
+    this.bytes += list.bytes.length;
+    while (this.count > MAX_INTERNED_LISTS || (this.bytes > MAX_INTERNED_BYTES && this.count > 1)) {
+      const oldest = this.lists.keys().next().value;
+      if (oldest === undefined) break;
+      for (const dropped of this.lists.get(oldest) ?? []) {
+        this.count--;
+        this.bytes -= dropped.bytes.length;
+      }
+      this.lists.delete(oldest);
+    }
+  }
+}
