@@ -26,21 +26,31 @@ function attributes(entries: IterableIterator<[string, string]>, redact: Readonl
   return out + '}';
 }
 
-/** One JSON line (without the newline); `redact` lists lower-case attribute keys to hide. */
+/**
+ * One JSON line (without the newline); `redact` lists lower-case attribute keys to hide. Names that
+ * come from validated config or the proxy itself (listener, protocol, cluster, addresses, flags) are
+ * written without the escape check; what a client sent (attributes, operation) and messages are
+ * checked.
+ */
 export function accessLogJson(request: ActiveRequest, now: number, redact: ReadonlySet<string>): string {
   const message = request.request;
   const response = request.response;
+  const kind = request.localReplyKind;
+  const details =
+    kind === undefined && response !== undefined && response.status !== 'error'
+      ? ''
+      : responseCodeDetails(request);
   return (
     `{"start_time":"${isoTime(request.startTime)}","duration":${now - request.startTime}` +
-    `,"listener":${str(request.listenerName)},"protocol":${str(request.protocol)}` +
+    `,"listener":"${request.listenerName}","protocol":"${request.protocol}"` +
     `,"operation":${str(message.operation)},"request_id":${message.requestId}` +
-    `,"route_name":${str(request.route?.name ?? '')},"upstream_cluster":${str(request.clusterName)}` +
-    `,"upstream_host":${str(request.upstreamHost)},"response_code":${responseCode(request)}` +
-    `,"response_flags":"${responseFlags(request.localReplyKind, request)}"` +
-    `,"response_code_details":${str(responseCodeDetails(request))}` +
+    `,"route_name":${str(request.route?.name ?? '')},"upstream_cluster":"${request.clusterName}"` +
+    `,"upstream_host":"${request.upstreamHost}","response_code":${responseCode(request)}` +
+    `,"response_flags":"${responseFlags(kind, request)}"` +
+    `,"response_code_details":${details === '' ? '""' : str(details)}` +
     `,"bytes_received":${message.bytes.length},"bytes_sent":${request.responseBytes}` +
-    `,"downstream_remote_address":${str(request.downstreamRemoteAddress)}` +
-    `,"downstream_local_address":${str(request.downstreamLocalAddress)}` +
+    `,"downstream_remote_address":"${request.downstreamRemoteAddress}"` +
+    `,"downstream_local_address":"${request.downstreamLocalAddress}"` +
     `,"request":${attributes(message.metadata.entries(), redact)}` +
     (response === undefined ? '}' : `,"response":${attributes(response.metadata.entries(), redact)}}`)
   );
