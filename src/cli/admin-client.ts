@@ -20,12 +20,7 @@ export async function requestAdmin(hostPort: string, path: string, what: string)
     response = await fetch(`http://${hostPort}${path}`, { signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
     text = await response.text();
   } catch (err) {
-    const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new AerakiError(
-      ErrorCodes.ADMIN_UNREACHABLE,
-      `cannot reach the ${what} admin API at ${hostPort} (${reason}); is aeraki running there?`,
-      { cause: err },
-    );
+    throw adminUnreachable(hostPort, what, err);
   }
   let body: unknown;
   try {
@@ -34,6 +29,16 @@ export async function requestAdmin(hostPort: string, path: string, what: string)
     body = undefined;
   }
   return { status: response.status, body };
+}
+
+/** The error for a failed request to an admin API: which address, why, and what to check. */
+export function adminUnreachable(hostPort: string, what: string, err: unknown): AerakiError {
+  const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+  return new AerakiError(
+    ErrorCodes.ADMIN_UNREACHABLE,
+    `cannot reach the ${what} admin API at ${hostPort} (${reason}); is aeraki running there?`,
+    { cause: err },
+  );
 }
 
 /** Like {@link requestAdmin}, for endpoints that must answer 200 with JSON. */

@@ -3,6 +3,7 @@
  * what it was sent — the sync view `istioctl proxy-status` gives for Istio.
  */
 import type { NodeStatus, TypeStatus, XdsServerStatus } from '../control-plane/server/xds-status.js';
+import { discoveryServiceOf } from '../xds/type-urls.js';
 import { fetchAdminJson } from './admin-client.js';
 import { parseCommandArgs } from './args.js';
 import { renderTable, style, useColor } from './table.js';
@@ -17,14 +18,6 @@ Options:
   --json                      print the control plane's status as JSON
   -h, --help                  show this help
 `;
-
-/** Short names for the xDS type URLs, as Envoy users know them. */
-const TYPE_NAMES: Readonly<Record<string, string>> = {
-  'type.googleapis.com/envoy.config.listener.v3.Listener': 'LDS',
-  'type.googleapis.com/envoy.config.cluster.v3.Cluster': 'CDS',
-  'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment': 'EDS',
-  'type.googleapis.com/envoy.config.route.v3.RouteConfiguration': 'RDS',
-};
 
 export async function statusCommand(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(
@@ -84,7 +77,7 @@ function statusRow(node: NodeStatus, type: TypeStatus, color: boolean): string[]
   return [
     node.nodeId,
     String(node.streams),
-    TYPE_NAMES[type.typeUrl] ?? type.typeUrl,
+    discoveryServiceOf(type.typeUrl)?.toUpperCase() ?? type.typeUrl,
     type.sentVersion ?? '-',
     type.ackedVersion ?? '-',
     state,

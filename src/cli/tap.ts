@@ -5,6 +5,7 @@
  */
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { RequestRecord } from '../proxy/request-record.js';
+import { adminUnreachable } from './admin-client.js';
 import { parseCommandArgs } from './args.js';
 import { style, useColor } from './table.js';
 
@@ -92,12 +93,7 @@ async function streamTap(
     response = await fetch(`http://${admin}/tap?${query.toString()}`, { signal });
   } catch (err) {
     if (signal.aborted) return;
-    const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new AerakiError(
-      ErrorCodes.ADMIN_UNREACHABLE,
-      `cannot reach the proxy admin API at ${admin} (${reason}); is aeraki running there?`,
-      { cause: err },
-    );
+    throw adminUnreachable(admin, 'proxy', err);
   }
   if (response.status !== 200 || response.body === null) {
     const body = (await response.json().catch(() => ({}))) as { error?: string; listeners?: string[] };

@@ -13,17 +13,11 @@
  * Events here are per push, not per request: prom-client's own metrics are cheap enough.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { discoveryServiceOf } from '../xds/type-urls.js';
 import type { XdsObserver } from './server/xds-status.js';
 
-const TYPE_NAMES: Readonly<Record<string, string>> = {
-  'type.googleapis.com/envoy.config.listener.v3.Listener': 'lds',
-  'type.googleapis.com/envoy.config.cluster.v3.Cluster': 'cds',
-  'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment': 'eds',
-  'type.googleapis.com/envoy.config.route.v3.RouteConfiguration': 'rds',
-};
-
 function typeName(typeUrl: string): string {
-  return TYPE_NAMES[typeUrl] ?? typeUrl.slice(typeUrl.lastIndexOf('.') + 1).toLowerCase();
+  return discoveryServiceOf(typeUrl) ?? typeUrl.slice(typeUrl.lastIndexOf('.') + 1).toLowerCase();
 }
 
 /** Istio's buckets for push and convergence times, in seconds. */

@@ -104,8 +104,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
 
   /** The listener's `address:port`. */
   get downstreamLocalAddress(): string {
-    const { address, port } = this.state.resource;
-    return `${address}:${port}`;
+    return this.connection.localAddress;
   }
 
   /** The listener's stats prefix, `outbound|<port>||<host>`. */

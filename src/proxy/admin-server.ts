@@ -148,12 +148,8 @@ export class AdminServer {
         400,
       );
     }
-    const attributes: [string, string][] = [];
-    for (const attr of params.getAll('attr')) {
-      const eq = attr.indexOf('=');
-      if (eq <= 0) return sendJson(res, { error: `attribute '${attr}' must look like KEY=VALUE` }, 400);
-      attributes.push([attr.slice(0, eq), attr.slice(eq + 1)]);
-    }
+    const attributes = attributeParams(params);
+    if (typeof attributes === 'string') return sendJson(res, { error: attributes }, 400);
     const snapshot = this.proxy.current;
     const names = (snapshot?.routes ?? []).map(r => r.name);
     const tables = routeTablesForService(names, service, port);
@@ -178,12 +174,8 @@ export class AdminServer {
     if (!Number.isInteger(limit) || limit < 0) {
       return sendJson(res, { error: 'limit must be a whole number ≥ 0' }, 400);
     }
-    const match = new Map<string, string>();
-    for (const attr of params.getAll('attr')) {
-      const eq = attr.indexOf('=');
-      if (eq <= 0) return sendJson(res, { error: `attribute '${attr}' must look like KEY=VALUE` }, 400);
-      match.set(attr.slice(0, eq).toLowerCase(), attr.slice(eq + 1));
-    }
+    const match = attributeParams(params);
+    if (typeof match === 'string') return sendJson(res, { error: match }, 400);
     const all = [...this.proxy.listenerMap.values()];
     const listenerName = params.get('listener');
     const service = params.get('service');
@@ -221,4 +213,18 @@ export class AdminServer {
     // The response's close (not the request's) tells that the client went away.
     res.on('close', () => tap.close());
   }
+}
+
+/**
+ * The `attr=KEY=VALUE` query parameters as request attributes (keys lower-cased, as codecs report
+ * them), or the error to answer with.
+ */
+function attributeParams(params: URLSearchParams): Map<string, string> | string {
+  const attributes = new Map<string, string>();
+  for (const attr of params.getAll('attr')) {
+    const eq = attr.indexOf('=');
+    if (eq <= 0) return `attribute '${attr}' must look like KEY=VALUE`;
+    attributes.set(attr.slice(0, eq).toLowerCase(), attr.slice(eq + 1));
+  }
+  return attributes;
 }

@@ -42,8 +42,9 @@ export interface ConnectionHost {
  */
 export class DownstreamConnection {
   readonly codec: Codec;
-  /** The client's `address:port`. */
+  /** The client's `address:port`, and the listener's, computed once per connection. */
   readonly remoteAddress: string;
+  readonly localAddress: string;
   private readonly input = new ByteQueue();
   private readonly writer: BatchedWriter;
   private readonly active = new Set<ActiveRequest>();
@@ -60,6 +61,7 @@ export class DownstreamConnection {
     this.codec = host.state.codecFactory.create('downstream', host.state.resource.codecConfig);
     this.writer = new BatchedWriter(socket);
     this.remoteAddress = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
+    this.localAddress = `${socket.localAddress ?? ''}:${socket.localPort ?? ''}`;
     host.stats.cxTotal++;
     host.stats.cxActive++;
     socket.setNoDelay(true);

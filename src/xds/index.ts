@@ -8,6 +8,7 @@ export {
   TypeUrls,
   ConfigTypeUrls,
   typeUrlOf,
+  discoveryServiceOf,
   messageNameOf,
   META_PROTOCOL_PROXY_FILTER,
   META_PROTOCOL_ROUTER_FILTER,

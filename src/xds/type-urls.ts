@@ -23,6 +23,18 @@ export const TypeUrls = {
   routeConfiguration: typeUrlOf('envoy.config.route.v3.RouteConfiguration'),
 } as const;
 
+const DISCOVERY_SERVICES: Readonly<Record<string, string>> = {
+  [TypeUrls.listener]: 'lds',
+  [TypeUrls.cluster]: 'cds',
+  [TypeUrls.clusterLoadAssignment]: 'eds',
+  [TypeUrls.routeConfiguration]: 'rds',
+};
+
+/** The discovery service of a resource type as Envoy users name it (`lds`, `cds`, `eds`, `rds`). */
+export function discoveryServiceOf(typeUrl: string): string | undefined {
+  return DISCOVERY_SERVICES[typeUrl];
+}
+
 /** Typed configs nested inside those resources. */
 export const ConfigTypeUrls = {
   metaProtocolProxy: typeUrlOf('aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy'),

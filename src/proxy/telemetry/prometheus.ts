@@ -171,18 +171,14 @@ export class ProxyMetricsExporter {
         stat_prefix: l.state.resource.statPrefix,
       },
       stats: l.stats,
+      decoders: l.state.decoders,
     }));
     for (const metric of statsMetrics('envoy_meta_protocol_', 'MetaProtocol listener stat', listeners))
       register(metric);
     // Filter counters (rate limits): envoy_meta_protocol_<filter>_<counter>, per listener.
     const byFilter = new Map<string, { labels: Labels; stats: object }[]>();
-    for (const l of this.source.listeners()) {
-      const labels = {
-        listener: l.name,
-        protocol: l.state.resource.protocol,
-        stat_prefix: l.state.resource.statPrefix,
-      };
-      for (const [name, stats] of Object.entries(filterStats(l.state.decoders))) {
+    for (const { labels, decoders } of listeners) {
+      for (const [name, stats] of Object.entries(filterStats(decoders))) {
         const short = shortFilterName(name);
         byFilter.set(short, [...(byFilter.get(short) ?? []), { labels, stats }]);
       }
