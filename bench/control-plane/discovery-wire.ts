@@ -12,10 +12,11 @@
  *                       (repeated), 4: type_url string, 5: response_nonce string }
  * Any               = { 1: type_url string, 2: value bytes }
  * Cluster           = { 1: name string, … }
- * field             = tag (varint: number << 3 | wire type) · payload; wire type 2 = varint length · bytes,
- *                     0 = varint, 1 = 8 bytes, 5 = 4 bytes
  * ```
+ *
+ * (fields and varints as in src/xds/protobuf-fields.ts, whose reader this uses)
  */
+import { fieldEnd, readVarint } from '../../src/xds/protobuf-fields.js';
 
 /** The parts of a DiscoveryResponse a simulated proxy looks at. */
 export interface ResponseHead {
@@ -24,18 +25,6 @@ export interface ResponseHead {
   readonly nonce: string;
   /** `Any.value` of each resource (views into the response), only when asked for. */
   readonly resources: Buffer[];
-}
-
-function readVarint(buf: Buffer, offset: number): [value: number, next: number] {
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = buf[offset++];
-    if (byte === undefined) throw new Error('truncated varint');
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return [value, offset];
-    scale *= 128;
-  }
 }
 
 /** Calls `onField(number, start, end)` for each length-delimited field of `buf[start, end)`; skips others. */
@@ -48,26 +37,10 @@ function forEachField(
   let offset = start;
   while (offset < end) {
     const [tag, afterTag] = readVarint(buf, offset);
-    const field = Math.floor(tag / 8);
-    switch (tag & 7) {
-      case 0:
-        offset = readVarint(buf, afterTag)[1];
-        break;
-      case 1:
-        offset = afterTag + 8;
-        break;
-      case 5:
-        offset = afterTag + 4;
-        break;
-      case 2: {
-        const [length, from] = readVarint(buf, afterTag);
-        offset = from + length;
-        onField(field, from, offset);
-        break;
-      }
-      default:
-        throw new Error(`unsupported wire type ${tag & 7}`);
-    }
+    const wireType = tag & 7;
+    offset = fieldEnd(buf, wireType, afterTag);
+    if (offset < 0) throw new Error(`unsupported wire type ${wireType}`);
+    if (wireType === 2) onField(Math.floor(tag / 8), readVarint(buf, afterTag)[1], offset);
   }
   if (offset !== end) throw new Error('field runs past the end of its message');
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { formatIssue } from '../api/issue-format.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
+import { bindAdmin } from '../net/http-admin.js';
 import { DEFAULT_XDS_PORT } from '../control-plane/server/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
@@ -62,16 +63,12 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     return 1;
   }
   const admin = new ControlPlaneAdminServer(controlPlane);
-  const adminPort = await admin.listen(adminAddress.host, adminAddress.port).catch(async (err: Error) => {
-    await controlPlane.stop();
-    throw new AerakiError(
-      ErrorCodes.LISTEN_FAILED,
-      `admin API cannot listen on ${values.admin}: ${err.message}`,
-      {
-        cause: err,
-      },
-    );
-  });
+  const adminPort = await bindAdmin(admin, 'admin API', adminAddress.host, adminAddress.port).catch(
+    async (err: unknown) => {
+      await controlPlane.stop();
+      throw err;
+    },
+  );
   logger.info(
     {
       dir,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { builtinCodecs } from '../codecs/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
+import { bindAdmin } from '../net/http-admin.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import { Proxy } from '../proxy/proxy.js';
 import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
@@ -31,15 +32,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
   const { logger } = options;
   const proxy = new Proxy(builtinCodecs(), logger, [], new RequestTelemetry(options.telemetry));
   const admin = new AdminServer(proxy);
-  const adminPort = await admin
-    .listen(options.admin.host, options.admin.port)
-    .catch((err: NodeJS.ErrnoException) => {
-      throw new AerakiError(
-        ErrorCodes.LISTEN_FAILED,
-        `admin API cannot listen on ${options.admin.host}:${options.admin.port}: ${err.code ?? err.message}`,
-        { cause: err },
-      );
-    });
+  const adminPort = await bindAdmin(admin, 'admin API', options.admin.host, options.admin.port);
   let lastError: unknown;
   const xds = options.xds;
   const ads =

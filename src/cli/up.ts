@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { formatIssue } from '../api/issue-format.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
+import { bindAdmin } from '../net/http-admin.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
 import { createLogger } from './logger.js';
@@ -64,16 +65,15 @@ export async function upCommand(args: string[]): Promise<number> {
   }
 
   const cpAdmin = new ControlPlaneAdminServer(controlPlane);
-  const cpAdminPort = await cpAdmin
-    .listen(controlPlaneAdmin.host, controlPlaneAdmin.port)
-    .catch(async (err: NodeJS.ErrnoException) => {
-      await controlPlane.stop();
-      throw new AerakiError(
-        ErrorCodes.LISTEN_FAILED,
-        `control-plane admin API cannot listen on ${values['control-plane-admin']}: ${err.code ?? err.message}`,
-        { cause: err },
-      );
-    });
+  const cpAdminPort = await bindAdmin(
+    cpAdmin,
+    'control-plane admin API',
+    controlPlaneAdmin.host,
+    controlPlaneAdmin.port,
+  ).catch(async (err: unknown) => {
+    await controlPlane.stop();
+    throw err;
+  });
   const stopControlPlane = (): Promise<unknown> => Promise.all([controlPlane.stop(), cpAdmin.close()]);
 
   const runtime = await startProxyRuntime({

@@ -1,5 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AerakiError, ErrorCodes } from '../errors.js';
 
 /** Small helpers shared by the admin APIs of the proxy and the control plane. */
 
@@ -12,6 +13,28 @@ export function listenHttp(server: Server, host: string, port: number): Promise<
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/**
+ * Binds an admin API (`what` names it in the error) and resolves with its port; a failure becomes
+ * AERAKI_ERR_LISTEN_FAILED naming the API, the address and the cause (EADDRINUSE, …).
+ */
+export async function bindAdmin(
+  admin: { listen(host: string, port: number): Promise<number> },
+  what: string,
+  host: string,
+  port: number,
+): Promise<number> {
+  try {
+    return await admin.listen(host, port);
+  } catch (err) {
+    const cause = err as NodeJS.ErrnoException;
+    throw new AerakiError(
+      ErrorCodes.LISTEN_FAILED,
+      `${what} cannot listen on ${host}:${port}: ${cause.code ?? cause.message}`,
+      { cause: err },
+    );
+  }
 }
 
 /** Stops `server`, cutting open keep-alive connections. */

@@ -10,14 +10,15 @@
  * ```
  * DiscoveryRequest = { 1: version_info string, 2: node Node, 3: resource_names string (repeated),
  *                      4: type_url string, 5: response_nonce string, 6: error_detail Status }
- * field            = tag (varint: number << 3 | wire type) · payload; wire type 2 = varint length ·
- *                    bytes, 0 = varint, 1 = 8 bytes, 5 = 4 bytes
  * ```
+ *
+ * (fields and varints as in src/xds/protobuf-fields.ts)
  *
  * Encoders write fields in number order, so the names are one run of field-3 entries; that run is the
  * interning key. A request whose names are not one run is decoded the ordinary way.
  */
 import { decodeDiscoveryRequest, type DiscoveryRequest } from '../../xds/index.js';
+import { fieldEnd, readVarint } from '../../xds/protobuf-fields.js';
 
 /** Lists shorter than this are decoded each time: cheap, and not worth remembering. */
 const MIN_INTERNED_NAMES_BYTES = 512;
@@ -27,18 +28,6 @@ const MAX_INTERNED_BYTES = 32 * 1024 * 1024;
 /** Bytes from each end of a run that make up its lookup key (the whole run is compared on a hit). */
 const KEY_EDGE_BYTES = 24;
 
-function readVarint(buf: Uint8Array, offset: number): [value: number, next: number] {
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = buf[offset++];
-    if (byte === undefined) throw new Error('truncated varint');
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return [value, offset];
-    scale *= 128;
-  }
-}
-
 /** Where the run of field-3 entries is: [start, end), or undefined if none or not one run. */
 function namesRun(buf: Uint8Array): [start: number, end: number] | undefined {
   let offset = 0;
@@ -47,24 +36,8 @@ function namesRun(buf: Uint8Array): [start: number, end: number] | undefined {
   while (offset < buf.length) {
     const fieldStart = offset;
     const [tag, afterTag] = readVarint(buf, offset);
-    switch (tag & 7) {
-      case 0:
-        offset = readVarint(buf, afterTag)[1];
-        break;
-      case 1:
-        offset = afterTag + 8;
-        break;
-      case 5:
-        offset = afterTag + 4;
-        break;
-      case 2: {
-        const [length, from] = readVarint(buf, afterTag);
-        offset = from + length;
-        break;
-      }
-      default:
-        return undefined;
-    }
+    offset = fieldEnd(buf, tag & 7, afterTag);
+    if (offset < 0) return undefined;
     if (tag >>> 3 !== 3) continue;
     if (start === -1) start = fieldStart;
     else if (end !== fieldStart) return undefined;
