@@ -19,14 +19,18 @@
  *
  * Options: --protocols thrift,dubbo  --shapes 32x1,32x8  --duration S (5)  --warmup S (1)  --rounds N (3)
  *          --variants LIST (all)  --json
+ *          --cpu-prof  profile each variant's proxy (node --cpu-prof) and print its top functions by self
+ *                      time, to see where a feature's cost goes  --keep  keep the work directory (profiles)
+ *          --node-flags STR  extra node flags for the proxies, space-separated (e.g. --trace-gc)
  */
 import { existsSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad, type RunResult, type Shape } from './load.js';
+import { summariseProfiles, type HotFunction } from './cpu-profile.js';
 import { buildNative } from './native-build.js';
-import { installCleanupHandlers, stopAll } from './processes.js';
+import { installCleanupHandlers, stopAll, stopProcess } from './processes.js';
 import { parseProtocols, type Protocol } from './protocols.js';
 import { repoRoot } from './repo-root.js';
 import { shapeName } from './report.js';
@@ -131,6 +135,10 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
+function profileDir(work: string, protocol: Protocol, variant: Variant): string {
+  return join(work, `cpu-prof-${protocol.name}-${variant.name}`);
+}
+
 function parseShape(text: string): Shape {
   const m = /^(\d+)x(\d+)$/.exec(text.trim());
   if (m === null) throw new Error(`a shape looks like 32x8, got '${text}'`);
@@ -166,8 +174,13 @@ async function main(): Promise<number> {
       rounds: { type: 'string', default: '3' },
       variants: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      'node-flags': { type: 'string', default: '' },
     },
   });
+  const cpuProf = values['cpu-prof'];
+  const nodeFlags = values['node-flags'].split(' ').filter(flag => flag !== '');
   const protocols: Protocol[] = parseProtocols(values.protocols);
   const shapes = values.shapes.split(',').map(parseShape);
   const durationS = Number(values.duration);
@@ -179,13 +192,15 @@ async function main(): Promise<number> {
   const root = repoRoot();
   const work = mkdtempSync(join(tmpdir(), 'aeraki-bench-features-'));
   installCleanupHandlers(() => {
-    rmSync(work, { recursive: true, force: true });
+    if (values.keep) log(`bench: kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
     rmSync(ACCESS_LOG, { force: true });
   });
   log('bench: building C clients and servers (gcc -O2)');
   const native = buildNative(join(root, 'bench', 'native'), protocols);
 
   const results: Measured[] = [];
+  const hot = new Map<string, HotFunction[]>();
   try {
     for (const protocol of protocols) {
       const programs = native.get(protocol.name)!;
@@ -199,6 +214,10 @@ async function main(): Promise<number> {
           upstreams: new Map([[protocol, server]]),
           workers: 1,
           upArgs: variant.upArgs(work),
+          nodeArgs: [
+            ...nodeFlags,
+            ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(work, protocol, variant)}`] : []),
+          ],
           ...(variant.extraConfig === undefined ? {} : { extraConfig: variant.extraConfig }),
         });
         proxies.set(variant.name, targets.get(protocol.name)!);
@@ -231,6 +250,17 @@ async function main(): Promise<number> {
           }
         }
       }
+      if (cpuProf) {
+        for (const variant of variants) {
+          // The profile is written when the process exits cleanly, so stop it before reading.
+          await stopProcess(proxies.get(variant.name)!.process, 10_000, 'SIGINT');
+          const dir = profileDir(work, protocol, variant);
+          hot.set(
+            `${protocol.name} ${variant.name}`,
+            existsSync(dir) ? summariseProfiles(dir, root, 15) : [],
+          );
+        }
+      }
       await stopAll();
     }
   } finally {
@@ -240,6 +270,14 @@ async function main(): Promise<number> {
   const summary = summarise(results, variants);
   if (values.json) process.stdout.write(`${JSON.stringify({ runs: results, summary }, null, 2)}\n`);
   else process.stdout.write(render(summary));
+  for (const [label, functions] of hot) {
+    process.stdout.write(`\nproxy (${label}) CPU profile, top functions by self time:\n`);
+    if (functions.length === 0)
+      process.stdout.write('  (no profile written: did it exit cleanly on SIGINT?)\n');
+    for (const h of functions) {
+      process.stdout.write(`  ${h.selfPct.toFixed(1).padStart(5)}%  ${h.name}  ${h.location}\n`);
+    }
+  }
   return 0;
 }
 

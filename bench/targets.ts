@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -213,6 +213,13 @@ export interface AerakiOptions {
   extraConfig?: (services: readonly AerakiService[]) => string;
 }
 
+/** The node flags in `bin`'s `#!/usr/bin/env -S node …` line: run as `node bin`, it runs as it would alone. */
+export function shebangNodeFlags(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(?:\s+(.*))?$/.exec(first);
+  return m?.[1]?.split(/\s+/).filter(flag => flag !== '') ?? [];
+}
+
 /**
  * Starts `aeraki up DIR` and waits for its `"msg":"ready"` log line; returns one target per protocol,
  * all of them the same process. Output goes to aeraki-LABEL.log in `dir`.
@@ -230,6 +237,7 @@ export async function startAeraki(opts: AerakiOptions): Promise<Map<string, Targ
     aerakiConfig(services) + (extra === undefined ? '' : `---\n${extra}`),
   );
   const args = [
+    ...shebangNodeFlags(opts.bin),
     ...(opts.nodeArgs ?? []),
     opts.bin,
     'up',

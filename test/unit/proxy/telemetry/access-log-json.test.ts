@@ -1,88 +1,50 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { Metadata } from '../../../../src/codec/index.js';
-import type { ActiveRequest } from '../../../../src/proxy/active-request.js';
 import { accessLogEntry } from '../../../../src/proxy/telemetry/access-log-entry.js';
-import { accessLogJson } from '../../../../src/proxy/telemetry/access-log-json.js';
+import { AccessLogJsonEncoder } from '../../../../src/proxy/telemetry/access-log-json.js';
+import { MAX_RECORD_SLOTS, writeRecord } from '../../../../src/proxy/telemetry/access-log-record.js';
+import { BatchedLineWriter } from '../../../../src/proxy/telemetry/batched-line-writer.js';
+import { StringTable } from '../../../../src/proxy/telemetry/string-table.js';
+import { finishedRequests } from './finished-requests.js';
 
-function metadata(values: Record<string, string>): Metadata {
-  const m = new Metadata();
-  for (const [k, v] of Object.entries(values)) m.set(k, v);
-  return m;
+const redact = new Set(['emoji']);
+const requests = Object.entries(finishedRequests);
+
+/** Each request recorded twice (the second time its runs come from the cache), encoded, read back. */
+async function encodedLines(): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'aeraki-json-line-'));
+  try {
+    const table = new StringTable(MAX_RECORD_SLOTS);
+    const slots = new Float64Array(2 * requests.length * MAX_RECORD_SLOTS);
+    let end = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const [, req] of requests) end = writeRecord(slots, end, req, req.startTime + 12, table);
+    }
+    const encoder = new AccessLogJsonEncoder(table.takePending(), redact);
+    const path = join(dir, 'access.log');
+    const writer = new BatchedLineWriter(path);
+    for (let at = 0; at < end;) {
+      assert.ok(writer.beginLine());
+      at = encoder.write(slots, at, writer);
+      writer.endLine();
+    }
+    await writer.close();
+    return (await readFile(path, 'utf8')).split('\n');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
-/** The fields of an ActiveRequest the access log reads. */
-function request(overrides: Record<string, unknown>): ActiveRequest {
-  return {
-    request: {
-      type: 'request',
-      metadata: metadata({ method: 'sayHello' }),
-      operation: 'Hello/sayHello',
-      requestId: 9,
-      bytes: Buffer.alloc(42),
-    },
-    response: undefined,
-    localReplyKind: undefined,
-    localReplyMessage: '',
-    faultDelayed: false,
-    faultAborted: false,
-    startTime: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
-    listenerName: '127.0.0.1_9090',
-    protocol: 'thrift',
-    route: { name: 'r1' },
-    clusterName: 'outbound|9090|v1|svc',
-    upstreamHost: '127.0.0.1:9191',
-    responseBytes: 17,
-    downstreamRemoteAddress: '127.0.0.1:50000',
-    downstreamLocalAddress: '127.0.0.1:9090',
-    ...overrides,
-  } as unknown as ActiveRequest;
-}
-
-const cases: Record<string, ActiveRequest> = {
-  success: request({
-    response: { status: 'ok', metadata: metadata({ 'x-served-by': 'v1' }), bytes: Buffer.alloc(17) },
-  }),
-  'error reply': request({ response: { status: 'error', metadata: metadata({}), bytes: Buffer.alloc(5) } }),
-  'local reply': request({
-    localReplyKind: 'over-limit',
-    localReplyMessage: 'limited "now"',
-    route: undefined,
-    clusterName: '',
-  }),
-  'fault abort after a delay': request({
-    localReplyKind: 'no-healthy-upstream',
-    faultAborted: true,
-    faultDelayed: true,
-  }),
-  'client gone': request({}),
-  oneway: request({
-    request: { type: 'oneway', metadata: metadata({}), operation: '', requestId: 0, bytes: Buffer.alloc(1) },
-  }),
-  'values that need escaping': request({
-    request: {
-      type: 'request',
-      metadata: metadata({ 'we"ird\nkey': 'tab\there \\ back', emoji: '😀', lone: '\ud800x', ctl: '\u0001' }),
-      operation: 'ünïcode',
-      requestId: 1,
-      bytes: Buffer.alloc(1),
-    },
-  }),
-};
-
-for (const [name, req] of Object.entries(cases)) {
-  test(`the JSON line is the entry, serialised: ${name}`, () => {
-    const redact = new Set(['emoji']);
-    const line = accessLogJson(req, req.startTime + 12, redact);
-    assert.deepEqual(
-      JSON.parse(line),
-      JSON.parse(JSON.stringify(accessLogEntry(req, req.startTime + 12, redact))),
-    );
-    assert.ok(!line.includes('\n'), 'one line');
-    assert.equal(
-      Buffer.from(line, 'utf8').toString('utf8'),
-      line,
-      'valid UTF-8: lone surrogates are escaped',
-    );
-  });
-}
+test('each JSON line parses to the entry of its request, escapes, redaction and UTF-8 included', async () => {
+  const lines = await encodedLines();
+  assert.equal(lines.length, 2 * requests.length + 1);
+  assert.equal(lines.at(-1), '', 'every line ends with a newline');
+  for (let i = 0; i < 2 * requests.length; i++) {
+    const [name, req] = requests[i % requests.length]!;
+    const expected = JSON.parse(JSON.stringify(accessLogEntry(req, req.startTime + 12, redact)));
+    assert.deepEqual(JSON.parse(lines[i]!), expected, name);
+  }
+});

@@ -44,3 +44,34 @@ test('a few lines are written within the flush interval, without waiting for a f
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('lines built field by field reach the file whole, also when one moves to a new chunk mid-line', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'aeraki-lines-'));
+  try {
+    const path = join(dir, 'access.log');
+    const writer = new BatchedLineWriter(path);
+    const open = Buffer.from('{"n":', 'latin1');
+    const middle = Buffer.from(',"s":', 'latin1');
+    const expected: string[] = [];
+    // Lines of varied length, so that the 64 KiB chunk boundary falls inside a field many times;
+    // one string is longer than a chunk.
+    for (let i = 0; i < 4000; i++) {
+      const s = i === 1234 ? 'z'.repeat(70_000) : `${'é'.repeat(i % 50)}"${'x'.repeat(i % 97)}`;
+      assert.ok(writer.beginLine());
+      writer.raw(open);
+      writer.number(i);
+      writer.raw(middle);
+      writer.raw(Buffer.from(JSON.stringify(s), 'utf8'));
+      writer.raw(Buffer.from('}', 'latin1'));
+      writer.endLine();
+      expected.push(`${JSON.stringify({ n: i, s })}\n`);
+    }
+    writer.write('a whole line\n');
+    expected.push('a whole line\n');
+    await writer.close();
+    assert.equal(await readFile(path, 'utf8'), expected.join(''));
+    assert.equal(writer.beginLine(), false, 'nothing is taken after close');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
