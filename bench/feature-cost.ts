@@ -9,8 +9,8 @@
  *   policies   metrics + a local rate limit, a global rate limit and a fault on the route, configured
  *              but not triggering (a bucket that never runs dry, a global match no request has,
  *              fault percentages of one in a million)
- *   logged     metrics + a JSON access log to a file (last in each round, on tmpfs, emptied after
- *              each run: writing back its hundreds of megabytes would slow whatever runs next)
+ *   logged     metrics + a JSON access log to a file (last in each round, emptied after each run:
+ *              writing back its hundreds of megabytes would slow whatever runs next)
  *
  * For each it prints the median throughput and the proxy's CPU time per request, and the cost of the
  * feature against its baseline: `logged` against `bare` (goal ≤ 10 %), `traced` (≤ 2 %) and `policies`
@@ -22,6 +22,8 @@
  *          --cpu-prof  profile each variant's proxy (node --cpu-prof) and print its top functions by self
  *                      time, to see where a feature's cost goes  --keep  keep the work directory (profiles)
  *          --node-flags STR  extra node flags for the proxies, space-separated (e.g. --trace-gc)
+ *          --access-log-dir DIR  where the logged variant writes (default: the temporary directory;
+ *                      /dev/shm measures tmpfs, which costs the kernel more per byte here)
  */
 import { existsSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,9 +42,9 @@ interface Variant {
   readonly name: string;
   /** The variant it is compared with, and the largest acceptable cost. */
   readonly baseline?: { readonly name: string; readonly maxCostPct: number };
-  readonly upArgs: (work: string) => string[];
+  readonly upArgs: (context: RunContext) => string[];
   /** Called after each of its runs. */
-  readonly afterRun?: () => void;
+  readonly afterRun?: (context: RunContext) => void;
   readonly extraConfig?: (services: readonly AerakiService[]) => string;
 }
 
@@ -87,15 +89,17 @@ spec:
   return docs.join('---\n');
 }
 
-/**
- * The access log of the `logged` variant: in memory (tmpfs) where there is one, and emptied after
- * every run, so that writing back hundreds of megabytes of log to disk does not slow the runs after
- * it. The kernel's cost of taking the writes is still the proxy's.
- */
-const ACCESS_LOG = join(
-  existsSync('/dev/shm') ? '/dev/shm' : tmpdir(),
-  `aeraki-bench-access-${process.pid}.log`,
-);
+/** What a variant's arguments may depend on. */
+interface RunContext {
+  readonly work: string;
+  /**
+   * The access log of the `logged` variant: a file in --access-log-dir (default the system's temporary
+   * directory, on disk as a proxy's log would be), emptied after every run, so that its hundreds of
+   * megabytes are dropped from the page cache before they are written back and slow the runs after
+   * it. The kernel's cost of taking the writes is still the proxy's.
+   */
+  readonly accessLog: string;
+}
 
 const VARIANTS: readonly Variant[] = [
   { name: 'bare', upArgs: () => ['--no-metrics'] },
@@ -114,8 +118,8 @@ const VARIANTS: readonly Variant[] = [
   {
     name: 'logged',
     baseline: { name: 'bare', maxCostPct: 10 },
-    upArgs: () => ['--access-log', ACCESS_LOG],
-    afterRun: () => truncateSync(ACCESS_LOG, 0),
+    upArgs: ({ accessLog }) => ['--access-log', accessLog],
+    afterRun: ({ accessLog }) => truncateSync(accessLog, 0),
   },
 ];
 
@@ -177,6 +181,7 @@ async function main(): Promise<number> {
       'cpu-prof': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'node-flags': { type: 'string', default: '' },
+      'access-log-dir': { type: 'string', default: tmpdir() },
     },
   });
   const cpuProf = values['cpu-prof'];
@@ -191,10 +196,14 @@ async function main(): Promise<number> {
 
   const root = repoRoot();
   const work = mkdtempSync(join(tmpdir(), 'aeraki-bench-features-'));
+  const context: RunContext = {
+    work,
+    accessLog: join(values['access-log-dir'], `aeraki-bench-access-${process.pid}.log`),
+  };
   installCleanupHandlers(() => {
     if (values.keep) log(`bench: kept ${work}`);
     else rmSync(work, { recursive: true, force: true });
-    rmSync(ACCESS_LOG, { force: true });
+    rmSync(context.accessLog, { force: true });
   });
   log('bench: building C clients and servers (gcc -O2)');
   const native = buildNative(join(root, 'bench', 'native'), protocols);
@@ -213,7 +222,7 @@ async function main(): Promise<number> {
           label: `${protocol.name}-${variant.name}`,
           upstreams: new Map([[protocol, server]]),
           workers: 1,
-          upArgs: variant.upArgs(work),
+          upArgs: variant.upArgs(context),
           nodeArgs: [
             ...nodeFlags,
             ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(work, protocol, variant)}`] : []),
@@ -237,7 +246,7 @@ async function main(): Promise<number> {
               payload: 100,
               watch: { server: server.process.pid!, proxy: target.process.pid! },
             });
-            variant.afterRun?.();
+            variant.afterRun?.(context);
             const m = measured(protocol.name, shapeName(shape), variant.name, run);
             results.push(m);
             log(
