@@ -30,7 +30,21 @@ export interface ProxyRuntimeOptions {
 /** Starts the admin API and the ADS client; the proxy applies each consistent snapshot it receives. */
 export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
   const { logger } = options;
-  const proxy = new Proxy(builtinCodecs(), logger, [], new RequestTelemetry(options.telemetry));
+  const telemetry = options.telemetry;
+  const accessLog = telemetry?.accessLog;
+  const proxy = new Proxy(
+    builtinCodecs(),
+    logger,
+    [],
+    new RequestTelemetry(
+      accessLog === undefined
+        ? telemetry
+        : {
+            ...telemetry,
+            accessLog: { ...accessLog, onError: err => logger.warn({ err }, 'access log write failed') },
+          },
+    ),
+  );
   const admin = new AdminServer(proxy);
   const adminPort = await bindAdmin(admin, 'admin API', options.admin.host, options.admin.port);
   let lastError: unknown;

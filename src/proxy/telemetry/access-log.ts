@@ -29,7 +29,7 @@ export interface AccessLogOptions {
   readonly format?: string;
   /** Attribute keys whose values are written as `[REDACTED]` (case-insensitive). */
   readonly redact?: readonly string[];
-  /** Told of failed writes (their lines are lost). */
+  /** Told of failed writes (their lines are lost): the first, then at most one every 10 s with a count. */
   readonly onError?: (err: Error) => void;
   /** Bound of the string table before it is reset; for tests. */
   readonly maxStrings?: number;
@@ -40,6 +40,8 @@ const BATCH_SLOTS = 64 * 1024;
 const MAX_BATCHES_IN_FLIGHT = 16;
 const FLUSH_MS = 100;
 const CLOSE_TIMEOUT_MS = 10_000;
+/** A full disk fails every write: one report per this long is enough. */
+const ERROR_REPORT_MS = 10_000;
 
 export class AccessLog {
   /** Requests not logged because the worker was behind, or lines it dropped because the disk was. */
@@ -74,12 +76,18 @@ export class AccessLog {
     this.worker = new Worker(new URL('./access-log-worker.js', import.meta.url), { workerData: data });
     this.worker.unref();
     const onError = options.onError ?? (() => {});
+    let failures = 0;
+    let reportedAt = -Infinity;
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'returned') {
         this.inFlight--;
         if (this.spare.length < 2) this.spare.push(message.records);
       } else if (message.type === 'error') {
-        onError(new Error(message.message));
+        failures++;
+        if (Date.now() - reportedAt >= ERROR_REPORT_MS) {
+          reportedAt = Date.now();
+          onError(new Error(`${message.message} (${failures} failed write(s) so far)`));
+        }
       } else {
         this.onClosed?.(message.dropped);
       }
