@@ -11,6 +11,9 @@ export const TELEMETRY_USAGE = `  --access-log PATH   write one access-log line 
                       '[%START_TIME%] %PROTOCOL% %REQ(method)% %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%'
   --access-log-redact KEYS
                       comma-separated request/response attributes logged as [REDACTED]
+  --access-log-sampling PERCENT
+                      share of successful requests logged (0-100, default 100); failed requests
+                      and those the proxy answered itself are always logged (0 = errors only)
   --metrics-per-method
                       add a request_operation (method) label to the Istio request metrics
   --no-metrics        do not record request metrics (stats counters stay)
@@ -26,6 +29,7 @@ export const TELEMETRY_OPTIONS = {
   'access-log': { type: 'string' },
   'access-log-format': { type: 'string' },
   'access-log-redact': { type: 'string' },
+  'access-log-sampling': { type: 'string' },
   'metrics-per-method': { type: 'boolean', default: false },
   'no-metrics': { type: 'boolean', default: false },
   workload: { type: 'string' },
@@ -37,6 +41,7 @@ interface TelemetryValues {
   readonly 'access-log'?: string | undefined;
   readonly 'access-log-format'?: string | undefined;
   readonly 'access-log-redact'?: string | undefined;
+  readonly 'access-log-sampling'?: string | undefined;
   readonly 'metrics-per-method'?: boolean | undefined;
   readonly 'no-metrics'?: boolean | undefined;
   readonly workload?: string | undefined;
@@ -60,15 +65,14 @@ export function telemetryOptions(values: TelemetryValues): TelemetryOptions {
     throw new AerakiError(ErrorCodes.CLI_USAGE, `--access-log-format needs --access-log PATH`);
   }
   const path = values['access-log'];
+  const logSampling = values['access-log-sampling'];
+  if (logSampling !== undefined && path === undefined) {
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `--access-log-sampling needs --access-log PATH`);
+  }
+  const successPercent = logSampling === undefined ? 100 : percentage('--access-log-sampling', logSampling);
   const workload = values.workload ?? 'unknown';
   const sampling = values['trace-sampling'];
-  const samplingPercent = sampling === undefined ? 1 : Number(sampling);
-  if (!(samplingPercent >= 0 && samplingPercent <= 100)) {
-    throw new AerakiError(
-      ErrorCodes.CLI_USAGE,
-      `--trace-sampling must be a percentage 0-100, got '${sampling}'`,
-    );
-  }
+  const samplingPercent = sampling === undefined ? 1 : percentage('--trace-sampling', sampling);
   const otlp = values['trace-otlp'];
   if (otlp !== undefined && !/^https?:\/\//.test(otlp)) {
     throw new AerakiError(ErrorCodes.CLI_USAGE, `--trace-otlp must be an http(s) URL, got '${otlp}'`);
@@ -96,6 +100,7 @@ export function telemetryOptions(values: TelemetryValues): TelemetryOptions {
           accessLog: {
             path,
             ...(format === undefined ? {} : { format }),
+            ...(successPercent === 100 ? {} : { successSamplingPercent: successPercent }),
             redact: (values['access-log-redact'] ?? '')
               .split(',')
               .map(k => k.trim())
@@ -103,4 +108,12 @@ export function telemetryOptions(values: TelemetryValues): TelemetryOptions {
           },
         }),
   };
+}
+
+function percentage(option: string, text: string): number {
+  const value = text.trim() === '' ? NaN : Number(text);
+  if (!(value >= 0 && value <= 100)) {
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `${option} must be a percentage 0-100, got '${text}'`);
+  }
+  return value;
 }

@@ -16,6 +16,7 @@
 import { closeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { ActiveRequest } from '../active-request.js';
+import { responseCode } from './access-log-entry.js';
 import { compileAccessLogFormat } from './access-log-format.js';
 import { MAX_RECORD_SLOTS, writeRecord } from './access-log-record.js';
 import type { AccessLogWorkerData, FromWorker, ToWorker } from './access-log-worker.js';
@@ -29,6 +30,11 @@ export interface AccessLogOptions {
   readonly format?: string;
   /** Attribute keys whose values are written as `[REDACTED]` (case-insensitive). */
   readonly redact?: readonly string[];
+  /**
+   * Share of successful requests logged, 0-100 (default 100). Failed requests, and those the proxy
+   * answered itself, are always logged: 0 logs errors only.
+   */
+  readonly successSamplingPercent?: number;
   /** Told of failed writes (their lines are lost): the first, then at most one every 10 s with a count. */
   readonly onError?: (err: Error) => void;
   /** Bound of the string table before it is reset; for tests. */
@@ -50,6 +56,8 @@ export class AccessLog {
   /** The file, opened here so that a bad path fails the proxy's start; the worker writes to it. */
   private readonly fd: number;
   private readonly strings: StringTable;
+  /** Probability that a successful request is logged. */
+  private readonly successShare: number;
   private slots = new Float64Array(BATCH_SLOTS);
   private used = 0;
   /** The worker's string table must be cleared before the next batch's strings. */
@@ -66,6 +74,7 @@ export class AccessLog {
     // Compiled here too, so that a bad format is reported when the proxy starts.
     if (format !== 'json') compileAccessLogFormat(format);
     this.strings = new StringTable(MAX_RECORD_SLOTS, options.maxStrings);
+    this.successShare = (options.successSamplingPercent ?? 100) / 100;
     this.fd = openLogFile(options.path);
     const data: AccessLogWorkerData = {
       path: options.path,
@@ -102,6 +111,7 @@ export class AccessLog {
   /** Records a finished request. */
   write(request: ActiveRequest, now: number): void {
     if (this.closed) return;
+    if (this.successShare < 1 && responseCode(request) === 0 && !(Math.random() < this.successShare)) return;
     if (this.used + MAX_RECORD_SLOTS > this.slots.length || this.strings.full) {
       if (!this.send()) {
         this.dropped++;

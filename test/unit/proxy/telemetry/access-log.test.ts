@@ -119,6 +119,44 @@ test('requests beyond 16 batches waiting for the worker are counted as dropped, 
     }
   }));
 
+test('sampling logs that share of successful requests, and every failed one', () =>
+  withDir(async dir => {
+    const path = join(dir, 'access.log');
+    const log = new AccessLog({ path, successSamplingPercent: 25 });
+    const n = 4000;
+    for (let i = 0; i < n; i++) {
+      if (i % 200 === 0) while (log.batchesInFlight > 0) await new Promise(resolve => setTimeout(resolve, 1));
+      log.write(finishedRequests['success']!, Date.now());
+      log.write(finishedRequests['local reply']!, Date.now());
+      log.write(finishedRequests['error reply']!, Date.now());
+    }
+    await log.close();
+    const lines = (await readFile(path, 'utf8'))
+      .split('\n')
+      .slice(0, -1)
+      .map(line => JSON.parse(line) as { response_code: number });
+    const failed = lines.filter(l => l.response_code === 1).length;
+    assert.equal(failed, 2 * n, 'every failed request is logged');
+    // Binomial(4000, 0.25): mean 1000, sd 27.4; 99.9% of runs fall within 3.29 sd.
+    const logged = lines.length - failed;
+    assert.ok(
+      Math.abs(logged - 1000) <= 3.29 * Math.sqrt(n * 0.25 * 0.75),
+      `${logged} of ${n} successes logged`,
+    );
+  }));
+
+test('sampling 0 logs errors only', () =>
+  withDir(async dir => {
+    const path = join(dir, 'access.log');
+    const log = new AccessLog({ path, successSamplingPercent: 0 });
+    for (let i = 0; i < 100; i++) log.write(finishedRequests['success']!, Date.now());
+    log.write(finishedRequests['local reply']!, Date.now());
+    await log.close();
+    const lines = (await readFile(path, 'utf8')).split('\n').slice(0, -1);
+    assert.equal(lines.length, 1);
+    assert.equal((JSON.parse(lines[0]!) as { response_flags: string }).response_flags, 'RL');
+  }));
+
 test('a file that cannot be opened is an error when the log is created', () =>
   withDir(async dir => {
     await assert.rejects(async () => new AccessLog({ path: join(dir, 'no\u0000such') }), /path|string|null/i);
