@@ -35,6 +35,7 @@ export class AdminServer {
       requestMetrics: proxy.telemetry.metrics,
       listeners: () => proxy.listenerMap.values(),
       clusters: () => proxy.clusters.all(),
+      accessLog: () => proxy.telemetry.accessLogStats(),
     });
     this.server = createServer((req, res) => this.handle(req, res));
   }

@@ -343,6 +343,15 @@ test('the access log has one JSON line per request: success, connect failure, ra
     await sleep(50);
   }
   assert.equal(lines.length, 14);
+  const losses = (await scrape()).filter(s => s.name.startsWith('aeraki_access_log_'));
+  assert.deepEqual(
+    losses.map(s => [s.name, s.value]),
+    [
+      ['aeraki_access_log_dropped_total', 0],
+      ['aeraki_access_log_write_failures_total', 0],
+    ],
+    'the access log reports that it lost nothing',
+  );
   const thrift = lines.filter(l => l.protocol === 'thrift');
   const ok = thrift.filter(l => l.response_code === 0 && l.route_name === 'say-hello');
   assert.equal(ok.length, 5);

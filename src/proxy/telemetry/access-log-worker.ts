@@ -33,7 +33,8 @@ export type ToWorker =
   | { readonly type: 'close' };
 
 export type FromWorker =
-  | { readonly type: 'returned'; readonly records: ArrayBuffer }
+  /** A batch's buffer back for reuse, and how many lines the writer has dropped so far. */
+  | { readonly type: 'returned'; readonly records: ArrayBuffer; readonly dropped: number }
   | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'closed'; readonly dropped: number };
 
@@ -78,7 +79,7 @@ function run(): void {
         at = next;
       }
     }
-    post({ type: 'returned', records: message.records }, [message.records]);
+    post({ type: 'returned', records: message.records, dropped: writer.dropped }, [message.records]);
   });
 }
 

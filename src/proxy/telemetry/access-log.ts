@@ -49,9 +49,20 @@ const CLOSE_TIMEOUT_MS = 10_000;
 /** A full disk fails every write: one report per this long is enough. */
 const ERROR_REPORT_MS = 10_000;
 
+/** What the access log lost, for the proxy's metrics. */
+export interface AccessLogStats {
+  /** Requests not logged: the worker was behind, or the disk was. */
+  readonly dropped: number;
+  /** Writes that failed (their lines are lost too, and not counted in `dropped`). */
+  readonly writeFailures: number;
+}
+
 export class AccessLog {
-  /** Requests not logged because the worker was behind, or lines it dropped because the disk was. */
-  dropped = 0;
+  /** Requests not handed to the worker because it was behind. */
+  private notSent = 0;
+  /** Lines the worker dropped because the disk was behind, as it last reported. */
+  private notWritten = 0;
+  private writeFailures = 0;
   private readonly worker: Worker;
   /** The file, opened here so that a bad path fails the proxy's start; the worker writes to it. */
   private readonly fd: number;
@@ -66,7 +77,7 @@ export class AccessLog {
   private readonly spare: ArrayBuffer[] = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
-  private onClosed: ((dropped: number) => void) | undefined;
+  private onClosed: (() => void) | undefined;
 
   /** Opens the file (throws now if it cannot be) and starts the worker. */
   constructor(options: AccessLogOptions) {
@@ -85,20 +96,21 @@ export class AccessLog {
     this.worker = new Worker(new URL('./access-log-worker.js', import.meta.url), { workerData: data });
     this.worker.unref();
     const onError = options.onError ?? (() => {});
-    let failures = 0;
     let reportedAt = -Infinity;
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'returned') {
         this.inFlight--;
+        this.notWritten = message.dropped;
         if (this.spare.length < 2) this.spare.push(message.records);
       } else if (message.type === 'error') {
-        failures++;
+        this.writeFailures++;
         if (Date.now() - reportedAt >= ERROR_REPORT_MS) {
           reportedAt = Date.now();
-          onError(new Error(`${message.message} (${failures} failed write(s) so far)`));
+          onError(new Error(`${message.message} (${this.writeFailures} failed write(s) so far)`));
         }
       } else {
-        this.onClosed?.(message.dropped);
+        this.notWritten = message.dropped;
+        this.onClosed?.();
       }
     });
     this.worker.on('error', err =>
@@ -114,7 +126,7 @@ export class AccessLog {
     if (this.successShare < 1 && responseCode(request) === 0 && !(Math.random() < this.successShare)) return;
     if (this.used + MAX_RECORD_SLOTS > this.slots.length || this.strings.full) {
       if (!this.send()) {
-        this.dropped++;
+        this.notSent++;
         return;
       }
     }
@@ -127,15 +139,24 @@ export class AccessLog {
     clearInterval(this.timer);
     this.send(true);
     this.closed = true;
-    const closed = new Promise<number>(resolve => (this.onClosed = resolve));
+    const closed = new Promise<void>(resolve => (this.onClosed = resolve));
     this.post({ type: 'close' });
     this.worker.ref();
     let timeout: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<number>(resolve => (timeout = setTimeout(() => resolve(0), CLOSE_TIMEOUT_MS)));
-    this.dropped += await Promise.race([closed, gaveUp]);
+    const gaveUp = new Promise<void>(resolve => (timeout = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+    await Promise.race([closed, gaveUp]);
     clearTimeout(timeout);
     await this.worker.terminate();
     if (this.fd !== 1) closeSync(this.fd);
+  }
+
+  /** Requests not logged: the worker was behind (see {@link MAX_BATCHES_IN_FLIGHT}), or the disk was. */
+  get dropped(): number {
+    return this.notSent + this.notWritten;
+  }
+
+  stats(): AccessLogStats {
+    return { dropped: this.dropped, writeFailures: this.writeFailures };
   }
 
   /** Batches handed to the worker and not yet written by it. */

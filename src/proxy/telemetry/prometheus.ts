@@ -1,7 +1,8 @@
 /**
  * The proxy's metrics in Prometheus form, through prom-client's registry: Istio's standard request
  * metrics, the MetaProtocol listener stats (`envoy_meta_protocol_*`), the upstream cluster stats
- * (`envoy_cluster_*`, Envoy's names), and the process's own (memory, CPU, event-loop lag).
+ * (`envoy_cluster_*`, Envoy's names), the access log's losses (`aeraki_access_log_*`), and the
+ * process's own (memory, CPU, event-loop lag).
  *
  * The request path only adds to plain numbers (see RequestMetrics, ListenerStats, ClusterStats);
  * values are read here when scraped, so prom-client's per-observation label hashing never runs per
@@ -11,6 +12,7 @@ import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import type { Cluster } from '../../upstream/cluster.js';
 import { filterStats, shortFilterName } from '../filter-stats.js';
 import type { Listener } from '../listener.js';
+import type { AccessLogStats } from './access-log.js';
 import type { FixedHistogram } from './histogram.js';
 import type { RequestMetrics, RequestSeries } from './request-metrics.js';
 
@@ -26,6 +28,8 @@ export interface MetricsSource {
   readonly requestMetrics: RequestMetrics | undefined;
   readonly listeners: () => Iterable<Listener>;
   readonly clusters: () => Iterable<Cluster>;
+  /** The access log's losses; undefined when there is no access log. */
+  readonly accessLog?: () => AccessLogStats | undefined;
 }
 
 /**
@@ -209,6 +213,25 @@ export class ProxyMetricsExporter {
       register(
         new ScrapedMetric(name, help, 'gauge', () =>
           clusters.map(c => ({ labels: cluster(c), value: value(c) })),
+        ),
+      );
+    }
+    const accessLog = this.source.accessLog?.();
+    if (accessLog !== undefined) {
+      register(
+        new ScrapedMetric(
+          'aeraki_access_log_dropped_total',
+          'Requests not written to the access log because its worker or the disk was behind.',
+          'counter',
+          () => [{ labels: {}, value: accessLog.dropped }],
+        ),
+      );
+      register(
+        new ScrapedMetric(
+          'aeraki_access_log_write_failures_total',
+          'Access-log writes that failed (their lines are lost).',
+          'counter',
+          () => [{ labels: {}, value: accessLog.writeFailures }],
         ),
       );
     }

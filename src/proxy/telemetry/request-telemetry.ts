@@ -3,7 +3,7 @@
  * the access log (off unless configured). One call per request from the connection manager.
  */
 import type { ActiveRequest } from '../active-request.js';
-import { AccessLog, type AccessLogOptions } from './access-log.js';
+import { AccessLog, type AccessLogOptions, type AccessLogStats } from './access-log.js';
 import { RequestMetrics, type RequestMetricsOptions } from './request-metrics.js';
 import { RequestTracer, type TracingOptions } from './request-tracer.js';
 
@@ -41,6 +41,11 @@ export class RequestTelemetry {
     metrics?.record(request, now);
     accessLog?.write(request, now);
     if (request.span !== undefined) this.tracer?.finish(request, now);
+  }
+
+  /** What the access log lost; undefined when there is none. */
+  accessLogStats(): AccessLogStats | undefined {
+    return this.accessLog?.stats();
   }
 
   /** Flushes and closes the access log and exports the spans still buffered. */

@@ -110,6 +110,7 @@ test('requests beyond 16 batches waiting for the worker are counted as dropped, 
       .map(l => JSON.parse(l) as { operation: string; request_id: number });
     assert.ok(log.dropped > 0, 'a synchronous burst of 2000 new strings overruns 16 batches of ~20');
     assert.equal(lines.length + log.dropped, total);
+    assert.deepEqual(log.stats(), { dropped: log.dropped, writeFailures: 0 });
     // What was written is whole, in order, and each line names its own request.
     let last = -1;
     for (const line of lines) {
