@@ -16,10 +16,9 @@ export class StringTable {
   private readonly lastValues: (string | undefined)[];
   private readonly lastIds: number[];
 
-  /** @param maxStrings at most 2^16: the access log's JSON encoder packs ids into 16 bits */
   /**
    * @param fields how many field hints {@link id} takes (0 to fields - 1)
-   * @param maxStrings at most 2^16: the access log's JSON encoder packs ids into 16 bits
+   * @param maxStrings when the table is {@link full}, 1 to 2^16: what the two tables may hold
    */
   constructor(
     fields: number,
