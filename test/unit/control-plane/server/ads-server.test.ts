@@ -193,7 +193,7 @@ describe('ADS server', () => {
     assert.notEqual(cds.version_info, next.types.get(TypeUrls.cluster)?.version);
     const eds = await client.next();
     assert.equal(eds.type_url, TypeUrls.clusterLoadAssignment);
-    assert.deepEqual(names(eds), [A, B]);
+    assert.deepEqual(names(eds), [B], "EDS carries only what changed: A's endpoints, kept, are not resent");
     const rds = await client.next();
     assert.equal(rds.type_url, TypeUrls.routeConfiguration);
     const table = decodeResources(rds.resources).routes[0];
@@ -208,6 +208,73 @@ describe('ADS server', () => {
     assert.equal(pruned.type_url, TypeUrls.cluster);
     assert.deepEqual(names(pruned), [B]);
     assert.equal(pruned.version_info, next.types.get(TypeUrls.cluster)?.version);
+  });
+
+  test('after an ACK, RDS and EDS responses carry only the changed resources, under the whole set version', async () => {
+    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    const client = connect('node-changes');
+    const first = await subscribeAll(client);
+    assert.deepEqual(
+      names(first.get(TypeUrls.clusterLoadAssignment)!),
+      [A, B],
+      'the first response is whole',
+    );
+    await client.nothingWithin(100);
+
+    // Only B's endpoints move to another port; the route moves to B.
+    const changed = sampleSnapshot([A, B], B);
+    const edited = {
+      ...changed,
+      endpoints: changed.endpoints.map(e =>
+        e.clusterName === B ? { ...e, endpoints: e.endpoints.map(ep => ({ ...ep, port: 19099 })) } : e,
+      ),
+    };
+    const next = ads.setSnapshot('*', encodeSnapshot(edited));
+    const eds = await client.next();
+    assert.equal(eds.type_url, TypeUrls.clusterLoadAssignment);
+    assert.deepEqual(names(eds), [B]);
+    assert.equal(eds.version_info, next.types.get(TypeUrls.clusterLoadAssignment)?.version);
+    const rds = await client.next();
+    assert.equal(rds.type_url, TypeUrls.routeConfiguration);
+    assert.deepEqual(names(rds), [ROUTE]);
+    assert.equal(rds.version_info, next.types.get(TypeUrls.routeConfiguration)?.version);
+    await client.nothingWithin(100);
+
+    // Not yet answered, so the proxy may still hold the first set: the next change is sent relative to
+    // both. Moving A's endpoints now: A differs from both sets, B from the first.
+    const third = {
+      ...edited,
+      endpoints: edited.endpoints.map(e =>
+        e.clusterName === A ? { ...e, endpoints: e.endpoints.map(ep => ({ ...ep, port: 19098 })) } : e,
+      ),
+    };
+    ads.setSnapshot('*', encodeSnapshot(third));
+    const both = await client.next();
+    assert.deepEqual(names(both), [A, B]);
+    client.ack(eds, [A, B]);
+    client.ack(both, [A, B]);
+    client.ack(rds, [ROUTE]);
+    await client.nothingWithin(100);
+
+    // A new subscription gets the whole set again.
+    client.ack(both, [A]);
+    const resubscribed = await client.next();
+    assert.deepEqual(names(resubscribed), [A]);
+  });
+
+  test('an RDS or EDS change that leaves nothing new to send still sends the new version', async () => {
+    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    const client = connect('node-empty-change');
+    await subscribeAll(client);
+    await client.nothingWithin(100);
+    // B goes (nothing names it): the CDS response drops it; EDS has nothing new, but a new version.
+    const next = ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    const cds = await client.next();
+    assert.deepEqual(names(cds), [A]);
+    const eds = await client.next();
+    assert.equal(eds.type_url, TypeUrls.clusterLoadAssignment);
+    assert.deepEqual(names(eds), []);
+    assert.equal(eds.version_info, next.types.get(TypeUrls.clusterLoadAssignment)?.version);
   });
 
   test('a NACKed route keeps the clusters the old routes name', async () => {
