@@ -4,7 +4,7 @@
  * and wire bytes too). An edit of one MetaRouter among 10,000 services re-encodes one route table.
  */
 import { encodeSnapshot, type ProxySnapshot, type XdsResource } from '../../xds/index.js';
-import { compactCopies } from './resource-snapshot.js';
+import { withEntries } from './resource-snapshot.js';
 
 type Kind = 'clusters' | 'endpoints' | 'listeners' | 'routes';
 type Resource = ProxySnapshot[Kind][number];
@@ -73,8 +73,8 @@ export class ResourceEncoder {
     }
     // encodeSnapshot keeps its input order within each kind, kinds in KINDS order.
     const encoded = encodeSnapshot({ version: '', ...missing } as ProxySnapshot);
-    const values = compactCopies(encoded.map(r => r.value));
-    const fresh = encoded.map((r, i): XdsResource => ({ ...r, value: values[i] ?? r.value }));
+    // Kept until the resource changes: as views into the snapshot entries' wire bytes, not a copy.
+    const fresh = withEntries(encoded);
     this.encodedCount += fresh.length;
     let next = 0;
     const out: XdsResource[] = [];

@@ -19,6 +19,7 @@ import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
 import { AdsStream, SharedResponses, type StreamAck } from './ads-stream.js';
 import { InterningRequestDecoder } from './interned-requests.js';
+import { releaseDeliveredChunks } from './release-request-chunks.js';
 import { WriteBudget, type FlushingWrite } from './write-budget.js';
 import { StatusRegistry, type XdsObserver, type XdsServerStatus } from './xds-status.js';
 
@@ -199,7 +200,11 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       this.budget.close(flushingWrite);
       stream.close();
     };
-    call.on('data', (request: DiscoveryRequest) => stream.handleRequest(request));
+    call.on('data', (request: DiscoveryRequest) => {
+      // The request is decoded: grpc-js need not keep its chunks until the proxy's next request.
+      releaseDeliveredChunks(call);
+      stream.handleRequest(request);
+    });
     call.on('end', () => {
       finish();
       call.end();
