@@ -19,6 +19,7 @@ import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
 import { AdsStream, SharedResponses, type StreamAck } from './ads-stream.js';
 import { InterningRequestDecoder } from './interned-requests.js';
+import { DEFAULT_PUSHES_IN_FLIGHT, PushThrottle } from './push-throttle.js';
 import { releaseDeliveredChunks } from './release-request-chunks.js';
 import { WriteBudget, type FlushingWrite } from './write-budget.js';
 import { StatusRegistry, type XdsObserver, type XdsServerStatus } from './xds-status.js';
@@ -36,6 +37,11 @@ export interface AdsServerOptions {
   readonly logger?: Logger;
   /** Told of every response sent, ACKed and NACKed (metrics). */
   readonly observer?: XdsObserver;
+  /**
+   * How many proxies may have responses unanswered at once (default 32); the others wait their turn.
+   * Bounds the requests in flight: each answer repeats the proxy's subscription.
+   */
+  readonly maxPushesInFlight?: number;
 }
 
 /** A response the proxy accepted. */
@@ -82,6 +88,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   private readonly shared: SharedResponses;
   /** Bounds the response copies grpc-js holds until the sockets take them. */
   private readonly budget = new WriteBudget();
+  private readonly throttle: PushThrottle;
 
   constructor(options: AdsServerOptions = {}) {
     super();
@@ -89,6 +96,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.controlPlaneId = options.controlPlaneId ?? '';
     this.registry = new StatusRegistry(options.observer);
+    this.throttle = new PushThrottle(options.maxPushesInFlight ?? DEFAULT_PUSHES_IN_FLIGHT);
     this.shared = new SharedResponses(this.controlPlaneId, () => this.nextNonce());
     this.unsubscribe = this.cache.onPublish(() => {
       for (const stream of this.streams) stream.snapshotChanged();
@@ -178,6 +186,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       {
         controlPlaneId: this.controlPlaneId,
         shared: this.shared,
+        throttle: this.throttle,
         nextNonce: () => this.nextNonce(),
         onAck: ack => this.emit('ack', ack),
         onNack: nack => {

@@ -29,6 +29,7 @@ import {
   isWildcardType,
   sendsChangesOnly,
 } from './push-order.js';
+import type { PushThrottle, ThrottledStream } from './push-throttle.js';
 import type { NackRecord, StatusRegistry } from './xds-status.js';
 
 /** The write side of the gRPC call. */
@@ -188,6 +189,8 @@ export interface StreamHooks {
   readonly controlPlaneId: string;
   /** When given, responses are shared with the other streams that use the same object. */
   readonly shared?: SharedResponses;
+  /** When given, the stream pushes only while it holds one of its slots. */
+  readonly throttle?: PushThrottle;
   nextNonce(): string;
   onAck(ack: StreamAck): void;
   onNack(nack: StreamAck & { readonly errorDetail: NackRecord['errorDetail'] }): void;
@@ -237,7 +240,7 @@ function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
-export class AdsStream {
+export class AdsStream implements ThrottledStream {
   private nodeId: string | undefined;
   private readonly types = new Map<string, TypeState>();
   private scheduled = false;
@@ -293,9 +296,15 @@ export class AdsStream {
     if (this.nodeId !== undefined) this.schedule();
   }
 
+  /** Given a push slot after waiting for one. */
+  resume(): void {
+    this.schedule();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.hooks.throttle?.forget(this);
     if (this.nodeId !== undefined) this.status.streamClosed(this.nodeId);
   }
 
@@ -342,6 +351,13 @@ export class AdsStream {
       this.status.acked(nodeId, typeUrl, answered.version, latest);
       this.hooks.onAck(event);
     }
+    if (!this.awaitsAnswers()) this.hooks.throttle?.release(this);
+  }
+
+  /** Whether a response of any type is still unanswered. */
+  private awaitsAnswers(): boolean {
+    for (const state of this.types.values()) if (state.pending.size > 0) return true;
+    return false;
   }
 
   private schedule(): void {
@@ -357,6 +373,8 @@ export class AdsStream {
     if (this.closed || this.nodeId === undefined) return;
     const snapshot = this.cache.snapshotFor(this.nodeId);
     if (snapshot === undefined) return;
+    // Waits its turn when too many proxies have responses unanswered; resume() comes back here.
+    if (this.hooks.throttle?.acquire(this) === false) return;
     let inUse: Set<string> | undefined;
     for (const typeUrl of inPushOrder(this.types.keys())) {
       const state = this.types.get(typeUrl);
@@ -373,6 +391,7 @@ export class AdsStream {
       this.send(typeUrl, state, wanted.version, wanted.entries);
     }
     this.refsChanged = false;
+    if (!this.awaitsAnswers()) this.hooks.throttle?.release(this);
   }
 
   /** Clusters named by what the proxy runs or has been sent and not answered. */

@@ -393,6 +393,31 @@ describe('ADS server push order', () => {
   });
 });
 
+describe('ADS server push throttle', () => {
+  test('with one push in flight, a second proxy is answered once the first has ACKed', async () => {
+    const ads = new AdsServer({ debounce: { quietPeriodMs: 0, maxDelayMs: 0 }, maxPushesInFlight: 1 });
+    const port = await ads.start('127.0.0.1', 0);
+    const first = new RawAdsClient(port, 'node-first');
+    const second = new RawAdsClient(port, 'node-second');
+    try {
+      ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+      first.send({ type_url: TypeUrls.cluster });
+      const cds = await first.next();
+      second.send({ type_url: TypeUrls.cluster });
+      await second.nothingWithin(150);
+      first.ack(cds);
+      const turn = await second.next();
+      assert.equal(turn.type_url, TypeUrls.cluster);
+      second.ack(turn);
+      await first.nothingWithin(50);
+    } finally {
+      first.close();
+      second.close();
+      await ads.stop();
+    }
+  });
+});
+
 describe('ADS server debouncing', () => {
   test('a burst of snapshots reaches a proxy as one response, the last', async () => {
     const ads = new AdsServer({ debounce: { quietPeriodMs: 80, maxDelayMs: 1000 } });
