@@ -17,6 +17,8 @@ const NO_DATA = 0;
 interface DecoderShape {
   readState: unknown;
   readPartialMessage: unknown;
+  /** The flag byte of the last message: a one-byte slice of the chunk it came in. */
+  readCompressFlag?: unknown;
 }
 
 function decoderOf(call: unknown): DecoderShape | undefined {
@@ -37,7 +39,15 @@ export function releaseDeliveredChunks(call: unknown): boolean {
   const decoder = decoderOf(call);
   if (decoder === undefined) return false;
   // Mid-message, the chunks are the next message's: leave them.
-  if (decoder.readState === NO_DATA) decoder.readPartialMessage = [];
+  if (decoder.readState !== NO_DATA) return true;
+  decoder.readPartialMessage = [];
+  // A one-byte slice keeps its whole chunk (up to 16 KiB) alive; a copy keeps one byte.
+  const flag = decoder.readCompressFlag;
+  if (Buffer.isBuffer(flag) && flag.buffer.byteLength > flag.length) {
+    const copy = Buffer.allocUnsafeSlow(flag.length); // not a slice of Node's pool either
+    flag.copy(copy);
+    decoder.readCompressFlag = copy;
+  }
   return true;
 }
 

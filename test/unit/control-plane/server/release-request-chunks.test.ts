@@ -22,6 +22,7 @@ describe('releaseDeliveredChunks', () => {
     heldBefore: number | undefined;
     released: boolean;
     heldAfter: number | undefined;
+    flagBufferBytes: number;
   }[] = [];
 
   before(async () => {
@@ -42,7 +43,15 @@ describe('releaseDeliveredChunks', () => {
           call.on('data', (message: Buffer) => {
             const heldBefore = heldChunkBytes(call);
             const released = releaseDeliveredChunks(call);
-            seen.push({ size: message.length, heldBefore, released, heldAfter: heldChunkBytes(call) });
+            const decoder = (call as unknown as { call: { decoder: { readCompressFlag: Buffer } } }).call
+              .decoder;
+            seen.push({
+              size: message.length,
+              heldBefore,
+              released,
+              heldAfter: heldChunkBytes(call),
+              flagBufferBytes: decoder.readCompressFlag.buffer.byteLength,
+            });
             call.write(Buffer.from(String(message.length)));
           });
           call.on('end', () => call.end());
@@ -84,6 +93,7 @@ describe('releaseDeliveredChunks', () => {
     assert.ok((first.heldBefore ?? 0) >= 600_000, `grpc-js held ${first.heldBefore} bytes of the request`);
     assert.equal(first.released, true);
     assert.equal(first.heldAfter, 0);
+    assert.equal(first.flagBufferBytes, 1, 'the flag byte no longer keeps its chunk');
   });
 
   test('anything that is not a grpc-js server stream is left alone', () => {
