@@ -19,7 +19,7 @@ import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
 import { AdsStream, SharedResponses, type StreamAck } from './ads-stream.js';
 import { InterningRequestDecoder } from './interned-requests.js';
-import { DEFAULT_PUSHES_IN_FLIGHT, PushThrottle } from './push-throttle.js';
+import { DEFAULT_ANSWER_BUDGET_BYTES, PushThrottle } from './push-throttle.js';
 import { releaseDeliveredChunks } from './release-request-chunks.js';
 import { WriteBudget, type FlushingWrite } from './write-budget.js';
 import { StatusRegistry, type XdsObserver, type XdsServerStatus } from './xds-status.js';
@@ -38,10 +38,10 @@ export interface AdsServerOptions {
   /** Told of every response sent, ACKed and NACKed (metrics). */
   readonly observer?: XdsObserver;
   /**
-   * How many proxies may have responses unanswered at once (default 32); the others wait their turn.
-   * Bounds the requests in flight: each answer repeats the proxy's subscription.
+   * Bytes of answers (requests that repeat a proxy's subscription) the proxies may owe at once
+   * (default 32 MiB); proxies beyond it wait their turn to be pushed to. See PushThrottle.
    */
-  readonly maxPushesInFlight?: number;
+  readonly answerBudgetBytes?: number;
 }
 
 /** A response the proxy accepted. */
@@ -96,7 +96,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.controlPlaneId = options.controlPlaneId ?? '';
     this.registry = new StatusRegistry(options.observer);
-    this.throttle = new PushThrottle(options.maxPushesInFlight ?? DEFAULT_PUSHES_IN_FLIGHT);
+    this.throttle = new PushThrottle(options.answerBudgetBytes ?? DEFAULT_ANSWER_BUDGET_BYTES);
     this.shared = new SharedResponses(this.controlPlaneId, () => this.nextNonce());
     this.unsubscribe = this.cache.onPublish(() => {
       for (const stream of this.streams) stream.snapshotChanged();

@@ -111,6 +111,24 @@ export function changesBetween(
   return changes;
 }
 
+/** A request's bytes besides its names (type URL, version, nonce), for the push throttle. */
+const ANSWER_OVERHEAD_BYTES = 256;
+
+const namesBytes = new WeakMap<readonly string[], number>();
+
+/** The encoded size of a request's resource_names, worked out once per (interned) list. */
+function encodedNamesBytes(names: readonly string[] | undefined): number {
+  if (names === undefined) return 0;
+  let bytes = namesBytes.get(names);
+  if (bytes === undefined) {
+    bytes = 0;
+    // Tag, length (two bytes covers names up to 16 KiB; a close enough estimate beyond), UTF-8 bytes.
+    for (const name of names) bytes += 3 + Buffer.byteLength(name, 'utf8');
+    namesBytes.set(names, bytes);
+  }
+  return bytes;
+}
+
 /** At most this many unanswered responses are remembered per type; older ones count as superseded. */
 const MAX_PENDING = 16;
 /** Rejected sets still kept alive for make-before-break, per type. */
@@ -373,23 +391,39 @@ export class AdsStream implements ThrottledStream {
     if (this.closed || this.nodeId === undefined) return;
     const snapshot = this.cache.snapshotFor(this.nodeId);
     if (snapshot === undefined) return;
-    // Waits its turn when too many proxies have responses unanswered; resume() comes back here.
-    if (this.hooks.throttle?.acquire(this) === false) return;
+    // Worked out for every type first, sent only once the throttle lets this stream push.
+    const considered: TypeState[] = [];
+    const sends: {
+      typeUrl: string;
+      state: TypeState;
+      version: string;
+      entries: ReadonlyMap<string, SnapshotEntry>;
+    }[] = [];
     let inUse: Set<string> | undefined;
     for (const typeUrl of inPushOrder(this.types.keys())) {
       const state = this.types.get(typeUrl);
       if (state === undefined || !state.requested || (!state.wildcard && state.names.size === 0)) continue;
       const unchanged = state.evaluated === snapshot && !(this.refsChanged && isClusterScoped(typeUrl));
       if (unchanged && !state.force) continue;
-      state.evaluated = snapshot;
+      considered.push(state);
       const available = snapshot.types.get(typeUrl)?.entries ?? NO_ENTRIES;
       const gone = isClusterScoped(typeUrl) ? removedSince(state.lastSent, available) : [];
       if (gone.length > 0) inUse ??= this.clusterRefsInUse();
       const wanted = this.wanted(typeUrl, state, snapshot, gone, inUse);
       if (wanted === undefined) continue;
       if (!state.force && wanted.version === state.lastSent?.version) continue;
-      this.send(typeUrl, state, wanted.version, wanted.entries);
+      sends.push({ typeUrl, state, version: wanted.version, entries: wanted.entries });
     }
+    if (sends.length > 0 && this.hooks.throttle !== undefined) {
+      // The proxy answers each response with its subscription: that is what the push puts in flight.
+      let answerBytes = 0;
+      for (const { state } of sends)
+        answerBytes += ANSWER_OVERHEAD_BYTES + encodedNamesBytes(state.namesFrom);
+      // Waits its turn, nothing changed; resume() comes back here and works it out again.
+      if (!this.hooks.throttle.acquire(this, answerBytes)) return;
+    }
+    for (const state of considered) state.evaluated = snapshot;
+    for (const send of sends) this.send(send.typeUrl, send.state, send.version, send.entries);
     this.refsChanged = false;
     if (!this.awaitsAnswers()) this.hooks.throttle?.release(this);
   }

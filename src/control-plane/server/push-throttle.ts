@@ -1,11 +1,14 @@
 /**
- * Bounds how many proxies have a response unanswered at once, as Istio's push throttle does. A
- * state-of-the-world proxy answers each response with a request that repeats every name it subscribes
- * to (1.5 MB for EDS, 0.45 MB for RDS at 10,000 services), and grpc-js holds each request whole while
- * it arrives: a thousand proxies answering one push together put up to 1.5 GB of requests in flight.
- * Only streams holding a slot may push; a stream gives its slot back once the proxy has answered every
- * response it was sent (or after `holdLimitMs`, for a proxy that does not answer), and the streams
- * waiting get slots in the order they asked.
+ * Bounds the requests the proxies can have in flight at once, as Istio's push throttle bounds pushes.
+ * A state-of-the-world proxy answers each response with a request that repeats every name it
+ * subscribes to (1.5 MB for EDS, 0.45 MB for RDS at 10,000 services), and grpc-js holds each request
+ * whole while it arrives: a thousand proxies answering one push together put up to 1.5 GB in flight.
+ *
+ * A stream pushes only while it holds a slot, weighed by the bytes its answers will carry; slots are
+ * granted while the weights in flight stay within the budget (always to one stream at least). A stream
+ * gives its slot back once the proxy has answered every response it was sent (or after `holdLimitMs`,
+ * for a proxy that does not answer), and the streams waiting get slots in the order they asked. Small
+ * answers (1,000 services: 40 KB) let hundreds of proxies push at once; large ones, a few dozen.
  */
 
 /** A stream that can be told to push once it has been given a slot. */
@@ -13,22 +16,27 @@ export interface ThrottledStream {
   resume(): void;
 }
 
-/** Istio's default (PILOT_PUSH_THROTTLE) is 100; fewer keeps less in flight, at little cost in time. */
-export const DEFAULT_PUSHES_IN_FLIGHT = 32;
+/** The bytes of answers in flight (budget) by default. */
+export const DEFAULT_ANSWER_BUDGET_BYTES = 32 * 1024 * 1024;
 /** A slot is taken back after this long even if the proxy has not answered. */
 export const DEFAULT_HOLD_LIMIT_MS = 10_000;
 
+interface Slot {
+  bytes: number;
+  readonly timer: NodeJS.Timeout;
+}
+
 export class PushThrottle {
-  private readonly holders = new Map<ThrottledStream, NodeJS.Timeout>();
-  /** In the order they asked (a Set keeps insertion order). */
-  private readonly waiting = new Set<ThrottledStream>();
+  private readonly holders = new Map<ThrottledStream, Slot>();
+  /** In the order they asked (a Map keeps insertion order), with the bytes they asked for. */
+  private readonly waiting = new Map<ThrottledStream, number>();
+  private bytesInFlight = 0;
 
   constructor(
-    readonly limit = DEFAULT_PUSHES_IN_FLIGHT,
+    readonly budgetBytes = DEFAULT_ANSWER_BUDGET_BYTES,
     private readonly holdLimitMs = DEFAULT_HOLD_LIMIT_MS,
   ) {
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new Error(`push throttle limit must be ≥ 1, not ${limit}`);
+    if (!(budgetBytes > 0)) throw new Error(`push throttle budget must be > 0, not ${budgetBytes}`);
   }
 
   /** Streams holding a slot now. */
@@ -36,19 +44,32 @@ export class PushThrottle {
     return this.holders.size;
   }
 
+  /** Bytes of answers the holders are owed. */
+  get inFlightBytes(): number {
+    return this.bytesInFlight;
+  }
+
   /** Streams waiting for a slot now. */
   get queued(): number {
     return this.waiting.size;
   }
 
-  /** Whether `stream` may push now; if not, it waits and is resumed once given a slot. */
-  acquire(stream: ThrottledStream): boolean {
-    if (this.holders.has(stream)) return true;
-    if (this.holders.size < this.limit && this.waiting.size === 0) {
-      this.grant(stream);
+  /**
+   * Whether `stream` may push responses whose answers carry `bytes` now; if not, it waits and is
+   * resumed once given a slot. A stream that holds a slot may always push more (its weight grows).
+   */
+  acquire(stream: ThrottledStream, bytes: number): boolean {
+    const held = this.holders.get(stream);
+    if (held !== undefined) {
+      held.bytes += bytes;
+      this.bytesInFlight += bytes;
       return true;
     }
-    this.waiting.add(stream);
+    if (this.waiting.size === 0 && this.fits(bytes)) {
+      this.grant(stream, bytes);
+      return true;
+    }
+    this.waiting.set(stream, Math.max(bytes, this.waiting.get(stream) ?? 0));
     return false;
   }
 
@@ -58,23 +79,29 @@ export class PushThrottle {
     this.release(stream);
   }
 
-  /** `stream` has nothing unanswered: its slot (if it holds one) goes to the next waiting. */
+  /** `stream` has nothing unanswered: its slot (if it holds one) goes to those waiting. */
   release(stream: ThrottledStream): void {
-    const timer = this.holders.get(stream);
-    if (timer === undefined) return;
-    clearTimeout(timer);
+    const slot = this.holders.get(stream);
+    if (slot === undefined) return;
+    clearTimeout(slot.timer);
     this.holders.delete(stream);
-    while (this.holders.size < this.limit && this.waiting.size > 0) {
-      const next = this.waiting.values().next().value as ThrottledStream;
+    this.bytesInFlight -= slot.bytes;
+    for (const [next, bytes] of this.waiting) {
+      if (!this.fits(bytes)) break; // in order: the first waiting is not overtaken
       this.waiting.delete(next);
-      this.grant(next);
+      this.grant(next, bytes);
       next.resume();
     }
   }
 
-  private grant(stream: ThrottledStream): void {
+  private fits(bytes: number): boolean {
+    return this.holders.size === 0 || this.bytesInFlight + bytes <= this.budgetBytes;
+  }
+
+  private grant(stream: ThrottledStream, bytes: number): void {
     const timer = setTimeout(() => this.release(stream), this.holdLimitMs);
     timer.unref();
-    this.holders.set(stream, timer);
+    this.holders.set(stream, { bytes, timer });
+    this.bytesInFlight += bytes;
   }
 }

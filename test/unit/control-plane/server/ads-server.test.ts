@@ -394,8 +394,8 @@ describe('ADS server push order', () => {
 });
 
 describe('ADS server push throttle', () => {
-  test('with one push in flight, a second proxy is answered once the first has ACKed', async () => {
-    const ads = new AdsServer({ debounce: { quietPeriodMs: 0, maxDelayMs: 0 }, maxPushesInFlight: 1 });
+  test('with a budget of one push in flight, a second proxy is answered once the first has ACKed', async () => {
+    const ads = new AdsServer({ debounce: { quietPeriodMs: 0, maxDelayMs: 0 }, answerBudgetBytes: 1 });
     const port = await ads.start('127.0.0.1', 0);
     const first = new RawAdsClient(port, 'node-first');
     const second = new RawAdsClient(port, 'node-second');
@@ -413,6 +413,32 @@ describe('ADS server push throttle', () => {
     } finally {
       first.close();
       second.close();
+      await ads.stop();
+    }
+  });
+});
+
+describe('ADS server push throttle by answer size', () => {
+  test('proxies whose answers fit the budget are pushed to together; a large subscription waits', async () => {
+    // Wildcard answers weigh 256 bytes; 40 names of 40 bytes about 1,700.
+    const ads = new AdsServer({ debounce: { quietPeriodMs: 0, maxDelayMs: 0 }, answerBudgetBytes: 1000 });
+    const port = await ads.start('127.0.0.1', 0);
+    const clients = ['one', 'two', 'large'].map(id => new RawAdsClient(port, `node-${id}`));
+    const [one, two, large] = clients as [RawAdsClient, RawAdsClient, RawAdsClient];
+    try {
+      ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+      one.send({ type_url: TypeUrls.cluster });
+      two.send({ type_url: TypeUrls.cluster });
+      const [r1, r2] = [await one.next(), await two.next()];
+      assert.equal(r1.type_url, TypeUrls.cluster, 'both pushed without waiting for an ACK');
+      const names = Array.from({ length: 40 }, (_, i) => `${A}-${String(i).padStart(8, '0')}`);
+      large.send({ type_url: TypeUrls.clusterLoadAssignment, resource_names: [A, ...names] });
+      await large.nothingWithin(150);
+      one.ack(r1);
+      two.ack(r2);
+      assert.equal((await large.next()).type_url, TypeUrls.clusterLoadAssignment);
+    } finally {
+      for (const c of clients) c.close();
       await ads.stop();
     }
   });
