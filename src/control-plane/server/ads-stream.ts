@@ -94,8 +94,8 @@ interface Changes {
 
 const changesCache = new WeakMap<ReadonlyMap<string, SnapshotEntry>, Changes>();
 
-/** The entries of `to` that `from` lacks or holds with other content; exported for tests. */
-export function changesBetween(
+/** The entries of `to` that `from` lacks or holds with other content. */
+function changesBetween(
   from: ReadonlyMap<string, SnapshotEntry>,
   to: ReadonlyMap<string, SnapshotEntry>,
 ): Changes {
