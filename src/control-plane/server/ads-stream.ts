@@ -129,6 +129,24 @@ function encodedNamesBytes(names: readonly string[] | undefined): number {
   return bytes;
 }
 
+const impliedBytes = new WeakMap<ReadonlyMap<string, SnapshotEntry>, number>();
+
+/**
+ * What a wildcard response (LDS, CDS) makes its proxy send next, estimated: it subscribes to the
+ * endpoints of every cluster and the route table of every listener, as many names (of about the same
+ * length) as the response has resources. Worked out once per resource set.
+ */
+function impliedSubscriptionBytes(typeUrl: string, entries: ReadonlyMap<string, SnapshotEntry>): number {
+  if (!isWildcardType(typeUrl)) return 0;
+  let bytes = impliedBytes.get(entries);
+  if (bytes === undefined) {
+    bytes = 0;
+    for (const name of entries.keys()) bytes += 3 + Buffer.byteLength(name, 'utf8');
+    impliedBytes.set(entries, bytes);
+  }
+  return bytes;
+}
+
 /** At most this many unanswered responses are remembered per type; older ones count as superseded. */
 const MAX_PENDING = 16;
 /** Rejected sets still kept alive for make-before-break, per type. */
@@ -415,10 +433,15 @@ export class AdsStream implements ThrottledStream {
       sends.push({ typeUrl, state, version: wanted.version, entries: wanted.entries });
     }
     if (sends.length > 0 && this.hooks.throttle !== undefined) {
-      // The proxy answers each response with its subscription: that is what the push puts in flight.
+      // The proxy answers each response with its subscription, and follows clusters and listeners
+      // with new EDS and RDS subscriptions: that is what the push puts in flight.
       let answerBytes = 0;
-      for (const { state } of sends)
-        answerBytes += ANSWER_OVERHEAD_BYTES + encodedNamesBytes(state.namesFrom);
+      for (const { typeUrl, state, entries } of sends) {
+        answerBytes +=
+          ANSWER_OVERHEAD_BYTES +
+          encodedNamesBytes(state.namesFrom) +
+          impliedSubscriptionBytes(typeUrl, entries);
+      }
       // Waits its turn, nothing changed; resume() comes back here and works it out again.
       if (!this.hooks.throttle.acquire(this, answerBytes)) return;
     }

@@ -420,7 +420,8 @@ describe('ADS server push throttle', () => {
 
 describe('ADS server push throttle by answer size', () => {
   test('proxies whose answers fit the budget are pushed to together; a large subscription waits', async () => {
-    // Wildcard answers weigh 256 bytes; 40 names of 40 bytes about 1,700.
+    // A CDS push of one cluster weighs about 300 bytes (its ACK and the EDS subscription it implies);
+    // an EDS push to a proxy subscribed to 41 names of 40 bytes, about 1,900.
     const ads = new AdsServer({ debounce: { quietPeriodMs: 0, maxDelayMs: 0 }, answerBudgetBytes: 1000 });
     const port = await ads.start('127.0.0.1', 0);
     const clients = ['one', 'two', 'large'].map(id => new RawAdsClient(port, `node-${id}`));
