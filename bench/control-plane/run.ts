@@ -31,7 +31,7 @@ import { cpuDelta, machineCpu } from '../proc-stats.js';
 import { installCleanupHandlers, stopAll } from '../processes.js';
 import { ControlPlaneProcess, freePort, repositoryRoot } from './control-plane-process.js';
 import { generateConfig, type GeneratedConfig } from './generate-config.js';
-import { measureInProcess } from './in-process.js';
+import { measureInChildProcess } from './in-process-child.js';
 import { monotonicUs, profilePhases, type PhaseProfile, type PhaseWindow } from './profile-phases.js';
 import { formatReport } from './report.js';
 import {
@@ -354,9 +354,10 @@ async function runSize(services: number, work: string, options: Options): Promis
   progress(
     `${services} services: ${config.files} files, ${config.documents} documents, ${(config.bytes / 1e6).toFixed(1)} MB`,
   );
+  // In a child process, so that this process (the proxies' load generator) stays lean.
   const inProcess = options.skipInProcess
     ? undefined
-    : await measureInProcess(dir, options.runs, STAGE_BUDGET_MS, line => progress(`  ${line}`));
+    : await measureInChildProcess(dir, options.runs, STAGE_BUDGET_MS, line => progress(`  ${line}`));
   const run = await runControlPlane(config, work, options);
   const profile = run.profileDir === undefined ? undefined : phasesSafe(run.profileDir, run.windows);
   return {

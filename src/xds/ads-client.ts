@@ -9,6 +9,11 @@
  * Consistency (Envoy's warming, simplified): a listener is not handed over before its route table
  * arrived, and a route table is not handed over before every cluster it names is known; until then the
  * previously accepted version of that listener or route table (if any) stays in the snapshot.
+ *
+ * State of the world: an LDS or CDS response is the whole set of its type; an RDS or EDS response
+ * may carry only the resources that changed (xDS allows it, and our control plane does so), so those
+ * are merged into what the client holds, and a route table or endpoint set is dropped only when the
+ * client stops subscribing to it.
  */
 import { Client, credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -206,10 +211,10 @@ export class AdsClient {
         for (const e of decoded.endpoints) this.endpoints.set(e.clusterName, e);
         break;
       case TypeUrls.clusterLoadAssignment:
-        replace(this.endpoints, decoded.endpoints, e => e.clusterName);
+        for (const e of decoded.endpoints) this.endpoints.set(e.clusterName, e);
         break;
       case TypeUrls.routeConfiguration:
-        replace(this.routes, decoded.routes, r => r.name);
+        for (const r of decoded.routes) this.routes.set(r.name, r);
         break;
     }
     try {
@@ -242,12 +247,14 @@ export class AdsClient {
     const edsNames = [...this.clusters.keys()].sort();
     if (!sameNames(eds.names, edsNames)) {
       eds.names = edsNames;
+      keepOnly(this.endpoints, edsNames);
       if (edsNames.length > 0 || eds.version !== '') this.send(TypeUrls.clusterLoadAssignment);
     }
     const rds = this.types.get(TypeUrls.routeConfiguration)!;
     const rdsNames = [...new Set([...this.listeners.values()].map(l => l.routeConfigName))].sort();
     if (!sameNames(rds.names, rdsNames)) {
       rds.names = rdsNames;
+      keepOnly(this.routes, rdsNames);
       if (rdsNames.length > 0 || rds.version !== '') this.send(TypeUrls.routeConfiguration);
     }
   }
@@ -306,7 +313,13 @@ export class AdsClient {
   }
 }
 
-/** State of the world: the response is the whole set of its type (for the names subscribed). */
+/** Drops what is no longer subscribed to (RDS and EDS resources are kept until then). */
+function keepOnly(map: Map<string, unknown>, names: readonly string[]): void {
+  const wanted = new Set(names);
+  for (const name of map.keys()) if (!wanted.has(name)) map.delete(name);
+}
+
+/** LDS and CDS: the response is the whole set of its type. */
 function replace<T>(map: Map<string, T>, values: readonly T[], key: (value: T) => string): void {
   map.clear();
   for (const value of values) map.set(key(value), value);

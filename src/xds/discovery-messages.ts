@@ -139,7 +139,49 @@ function stringField(field: number, value: string): Buffer {
 
 /** One resource as field 2 of a DiscoveryResponse, ready to splice: encode once, send many times. */
 export function encodeResponseResource(typeUrl: string, value: Uint8Array): Buffer {
-  return lengthDelimited(2, Buffer.concat([stringField(1, typeUrl), lengthDelimited(2, value)]));
+  const out = Buffer.allocUnsafe(responseResourceSize(typeUrl, value.length));
+  writeResponseResource(out, 0, typeUrl, value);
+  return out;
+}
+
+/** Bytes of a value's 0x0A-style field: tag (fields 1–15 take one byte), length, payload. */
+function fieldSize(payloadLength: number): number {
+  return 1 + varintLength(payloadLength) + payloadLength;
+}
+
+/** The Any's fields: type_url (1, left out when empty) and value (2). */
+function anySize(typeUrl: string, valueLength: number): number {
+  const urlLength = Buffer.byteLength(typeUrl, 'utf8');
+  return (urlLength === 0 ? 0 : fieldSize(urlLength)) + fieldSize(valueLength);
+}
+
+/** Size of encodeResponseResource's output, to lay many of them out in one allocation. */
+export function responseResourceSize(typeUrl: string, valueLength: number): number {
+  return fieldSize(anySize(typeUrl, valueLength));
+}
+
+/**
+ * Writes what encodeResponseResource returns into `out` at `offset`, without any intermediate buffer;
+ * returns the offset after it.
+ */
+export function writeResponseResource(
+  out: Buffer,
+  offset: number,
+  typeUrl: string,
+  value: Uint8Array,
+): number {
+  out[offset++] = (2 << 3) | 2;
+  offset = writeVarint(out, offset, anySize(typeUrl, value.length));
+  const urlLength = Buffer.byteLength(typeUrl, 'utf8');
+  if (urlLength > 0) {
+    out[offset++] = (1 << 3) | 2;
+    offset = writeVarint(out, offset, urlLength);
+    offset += out.write(typeUrl, offset, 'utf8');
+  }
+  out[offset++] = (2 << 3) | 2;
+  offset = writeVarint(out, offset, value.length);
+  out.set(value, offset);
+  return offset + value.length;
 }
 
 /**

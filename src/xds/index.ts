@@ -53,6 +53,8 @@ export {
   encodeDiscoveryResponse,
   decodeDiscoveryResponse,
   encodeResponseResource,
+  responseResourceSize,
+  writeResponseResource,
   assembleDiscoveryResponse,
   assembleResponseBody,
   finishResponse,

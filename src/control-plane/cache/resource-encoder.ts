@@ -4,10 +4,13 @@
  * and wire bytes too). An edit of one MetaRouter among 10,000 services re-encodes one route table.
  */
 import { encodeSnapshot, type ProxySnapshot, type XdsResource } from '../../xds/index.js';
-import { compactCopies } from './resource-snapshot.js';
+import { withEntries } from './resource-snapshot.js';
 
 type Kind = 'clusters' | 'endpoints' | 'listeners' | 'routes';
 type Resource = ProxySnapshot[Kind][number];
+
+/** Resources encoded per batch (see encode). */
+const ENCODE_BATCH = 2000;
 
 /** The snapshot's parts in encodeSnapshot's output order. */
 const KINDS: readonly Kind[] = ['clusters', 'endpoints', 'listeners', 'routes'];
@@ -71,10 +74,18 @@ export class ResourceEncoder {
         if (before === undefined || !sameJson(before.resource, resource)) missing[kind].push(resource);
       }
     }
-    // encodeSnapshot keeps its input order within each kind, kinds in KINDS order.
-    const encoded = encodeSnapshot({ version: '', ...missing } as ProxySnapshot);
-    const values = compactCopies(encoded.map(r => r.value));
-    const fresh = encoded.map((r, i): XdsResource => ({ ...r, value: values[i] ?? r.value }));
+    // encodeSnapshot keeps its input order within each kind, kinds in KINDS order. Encoded a batch at
+    // a time, each batch copied into its wire bytes at once (kept until the resource changes, as views
+    // into the snapshot entries' wire bytes): the encoder's own buffers (slices of Node's pool) are
+    // garbage batch by batch, not all held until the whole config is encoded.
+    const fresh: XdsResource[] = [];
+    for (const kind of KINDS) {
+      for (let i = 0; i < missing[kind].length; i += ENCODE_BATCH) {
+        const part = { version: '', clusters: [], endpoints: [], listeners: [], routes: [] } as ProxySnapshot;
+        const batch = encodeSnapshot({ ...part, [kind]: missing[kind].slice(i, i + ENCODE_BATCH) });
+        for (const resource of withEntries(batch)) fresh.push(resource);
+      }
+    }
     this.encodedCount += fresh.length;
     let next = 0;
     const out: XdsResource[] = [];

@@ -19,6 +19,8 @@ import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
 import { AdsStream, SharedResponses, type StreamAck } from './ads-stream.js';
 import { InterningRequestDecoder } from './interned-requests.js';
+import { DEFAULT_ANSWER_BUDGET_BYTES, PushThrottle } from './push-throttle.js';
+import { releaseDeliveredChunks } from './release-request-chunks.js';
 import { WriteBudget, type FlushingWrite } from './write-budget.js';
 import { StatusRegistry, type XdsObserver, type XdsServerStatus } from './xds-status.js';
 
@@ -35,6 +37,11 @@ export interface AdsServerOptions {
   readonly logger?: Logger;
   /** Told of every response sent, ACKed and NACKed (metrics). */
   readonly observer?: XdsObserver;
+  /**
+   * Bytes of answers (requests that repeat a proxy's subscription) the proxies may owe at once
+   * (default 32 MiB); proxies beyond it wait their turn to be pushed to. See PushThrottle.
+   */
+  readonly answerBudgetBytes?: number;
 }
 
 /** A response the proxy accepted. */
@@ -81,6 +88,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   private readonly shared: SharedResponses;
   /** Bounds the response copies grpc-js holds until the sockets take them. */
   private readonly budget = new WriteBudget();
+  private readonly throttle: PushThrottle;
 
   constructor(options: AdsServerOptions = {}) {
     super();
@@ -88,6 +96,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.controlPlaneId = options.controlPlaneId ?? '';
     this.registry = new StatusRegistry(options.observer);
+    this.throttle = new PushThrottle(options.answerBudgetBytes ?? DEFAULT_ANSWER_BUDGET_BYTES);
     this.shared = new SharedResponses(this.controlPlaneId, () => this.nextNonce());
     this.unsubscribe = this.cache.onPublish(() => {
       for (const stream of this.streams) stream.snapshotChanged();
@@ -177,6 +186,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       {
         controlPlaneId: this.controlPlaneId,
         shared: this.shared,
+        throttle: this.throttle,
         nextNonce: () => this.nextNonce(),
         onAck: ack => this.emit('ack', ack),
         onNack: nack => {
@@ -199,7 +209,11 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       this.budget.close(flushingWrite);
       stream.close();
     };
-    call.on('data', (request: DiscoveryRequest) => stream.handleRequest(request));
+    call.on('data', (request: DiscoveryRequest) => {
+      // The request is decoded: grpc-js need not keep its chunks until the proxy's next request.
+      releaseDeliveredChunks(call);
+      stream.handleRequest(request);
+    });
     call.on('end', () => {
       finish();
       call.end();

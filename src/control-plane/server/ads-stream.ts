@@ -12,12 +12,24 @@
  * listeners, routes), so requests that arrive together are answered in that order. Make-before-break:
  * a cluster (and its endpoints) removed from the snapshot is still sent while a route or listener the
  * proxy runs, or has been sent and not yet answered, names it; it goes once the new routes are ACKed.
+ *
+ * RDS and EDS responses carry only what changed (see sendsChangesOnly): the resources that differ from
+ * every set the proxy may hold now (the last it ACKed, and those sent and not yet answered, which it
+ * may still accept). The version sent is still that of the whole set the proxy then has. A first
+ * request, a new subscription and a proxy that never ACKed get the whole set.
  */
 import { assembleResponseBody, finishResponse, type DiscoveryRequest } from '../../xds/index.js';
 import { versionOf, type SnapshotEntry } from '../cache/resource-snapshot.js';
 import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import type { SnapshotCache } from '../cache/snapshot-cache.js';
-import { holdsClusterRefs, inPushOrder, isClusterScoped, isWildcardType } from './push-order.js';
+import {
+  holdsClusterRefs,
+  inPushOrder,
+  isClusterScoped,
+  isWildcardType,
+  sendsChangesOnly,
+} from './push-order.js';
+import type { PushThrottle, ThrottledStream } from './push-throttle.js';
 import type { NackRecord, StatusRegistry } from './xds-status.js';
 
 /** The write side of the gRPC call. */
@@ -73,6 +85,68 @@ function removedSince(sent: SentSet | undefined, now: ReadonlyMap<string, Snapsh
   return gone;
 }
 
+/** What changed from one set to another: computed once per pair however many proxies share them. */
+interface Changes {
+  readonly to: ReadonlyMap<string, SnapshotEntry>;
+  /** The entries of `to` that are not in the other set, or differ there. */
+  readonly changed: readonly SnapshotEntry[];
+}
+
+const changesCache = new WeakMap<ReadonlyMap<string, SnapshotEntry>, Changes>();
+
+/** The entries of `to` that `from` lacks or holds with other content. */
+function changesBetween(
+  from: ReadonlyMap<string, SnapshotEntry>,
+  to: ReadonlyMap<string, SnapshotEntry>,
+): Changes {
+  const cached = changesCache.get(from);
+  if (cached?.to === to) return cached;
+  const changed: SnapshotEntry[] = [];
+  for (const entry of to.values()) {
+    const before = from.get(entry.name);
+    if (before !== entry && before?.digest !== entry.digest) changed.push(entry);
+  }
+  const changes = { to, changed };
+  changesCache.set(from, changes);
+  return changes;
+}
+
+/** A request's bytes besides its names (type URL, version, nonce), for the push throttle. */
+const ANSWER_OVERHEAD_BYTES = 256;
+
+const namesBytes = new WeakMap<readonly string[], number>();
+
+/** The encoded size of a request's resource_names, worked out once per (interned) list. */
+function encodedNamesBytes(names: readonly string[] | undefined): number {
+  if (names === undefined) return 0;
+  let bytes = namesBytes.get(names);
+  if (bytes === undefined) {
+    bytes = 0;
+    // Tag, length (two bytes covers names up to 16 KiB; a close enough estimate beyond), UTF-8 bytes.
+    for (const name of names) bytes += 3 + Buffer.byteLength(name, 'utf8');
+    namesBytes.set(names, bytes);
+  }
+  return bytes;
+}
+
+const impliedBytes = new WeakMap<ReadonlyMap<string, SnapshotEntry>, number>();
+
+/**
+ * What a wildcard response (LDS, CDS) makes its proxy send next, estimated: it subscribes to the
+ * endpoints of every cluster and the route table of every listener, as many names (of about the same
+ * length) as the response has resources. Worked out once per resource set.
+ */
+function impliedSubscriptionBytes(typeUrl: string, entries: ReadonlyMap<string, SnapshotEntry>): number {
+  if (!isWildcardType(typeUrl)) return 0;
+  let bytes = impliedBytes.get(entries);
+  if (bytes === undefined) {
+    bytes = 0;
+    for (const name of entries.keys()) bytes += 3 + Buffer.byteLength(name, 'utf8');
+    impliedBytes.set(entries, bytes);
+  }
+  return bytes;
+}
+
 /** At most this many unanswered responses are remembered per type; older ones count as superseded. */
 const MAX_PENDING = 16;
 /** Rejected sets still kept alive for make-before-break, per type. */
@@ -90,6 +164,8 @@ class TypeState {
   evaluated: ResourceSnapshot | undefined;
   /** What the proxy may be running: the last ACKed set plus any partly rejected since. */
   inEffect: SentSet[] = [];
+  /** The last set the proxy ACKed: what it holds, unless it accepts a response still unanswered. */
+  acked: SentSet | undefined;
   readonly pending = new Map<string, SentSet>();
 }
 
@@ -107,8 +183,9 @@ export interface StreamAck {
  * would get a nonce it already has gets a fresh one.)
  */
 export class SharedResponses {
+  /** By what was sent: a whole set (its entries map) or the changes from one set to another. */
   private readonly bySet = new WeakMap<
-    ReadonlyMap<string, SnapshotEntry>,
+    object,
     { readonly typeUrl: string; readonly version: string; readonly response: SharedResponse }
   >();
 
@@ -117,19 +194,22 @@ export class SharedResponses {
     private readonly nextNonce: () => string,
   ) {}
 
-  /** The response carrying `entries`, made on first use. */
-  get(typeUrl: string, version: string, entries: ReadonlyMap<string, SnapshotEntry>): SharedResponse {
-    const cached = this.bySet.get(entries);
+  /**
+   * The response carrying `resources` under `version`, made on first use; `key` is the object they
+   * come from (a set's entries map, or the Changes between two sets), shared by the streams sent them.
+   */
+  get(typeUrl: string, version: string, key: object, resources: Iterable<SnapshotEntry>): SharedResponse {
+    const cached = this.bySet.get(key);
     if (cached !== undefined && cached.typeUrl === typeUrl && cached.version === version)
       return cached.response;
     const wires: Buffer[] = [];
-    for (const entry of entries.values()) wires.push(entry.wire);
+    for (const entry of resources) wires.push(entry.wire);
     const body = assembleResponseBody(version, typeUrl, wires);
     const nonce = this.nextNonce();
     // The body is the response's prefix: kept once, as part of the response.
     const bytes = finishResponse(body, nonce, this.controlPlaneId);
     const response = { nonce, bytes, body: bytes.subarray(0, body.length) };
-    this.bySet.set(entries, { typeUrl, version, response });
+    this.bySet.set(key, { typeUrl, version, response });
     return response;
   }
 }
@@ -145,6 +225,8 @@ export interface StreamHooks {
   readonly controlPlaneId: string;
   /** When given, responses are shared with the other streams that use the same object. */
   readonly shared?: SharedResponses;
+  /** When given, the stream pushes only while it holds one of its slots. */
+  readonly throttle?: PushThrottle;
   nextNonce(): string;
   onAck(ack: StreamAck): void;
   onNack(nack: StreamAck & { readonly errorDetail: NackRecord['errorDetail'] }): void;
@@ -194,7 +276,7 @@ function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
-export class AdsStream {
+export class AdsStream implements ThrottledStream {
   private nodeId: string | undefined;
   private readonly types = new Map<string, TypeState>();
   private scheduled = false;
@@ -250,9 +332,15 @@ export class AdsStream {
     if (this.nodeId !== undefined) this.schedule();
   }
 
+  /** Given a push slot after waiting for one. */
+  resume(): void {
+    this.schedule();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.hooks.throttle?.forget(this);
     if (this.nodeId !== undefined) this.status.streamClosed(this.nodeId);
   }
 
@@ -295,9 +383,17 @@ export class AdsStream {
       this.hooks.onNack({ ...event, errorDetail: request.error_detail });
     } else {
       state.inEffect = [answered];
+      state.acked = answered;
       this.status.acked(nodeId, typeUrl, answered.version, latest);
       this.hooks.onAck(event);
     }
+    if (!this.awaitsAnswers()) this.hooks.throttle?.release(this);
+  }
+
+  /** Whether a response of any type is still unanswered. */
+  private awaitsAnswers(): boolean {
+    for (const state of this.types.values()) if (state.pending.size > 0) return true;
+    return false;
   }
 
   private schedule(): void {
@@ -313,22 +409,46 @@ export class AdsStream {
     if (this.closed || this.nodeId === undefined) return;
     const snapshot = this.cache.snapshotFor(this.nodeId);
     if (snapshot === undefined) return;
+    // Worked out for every type first, sent only once the throttle lets this stream push.
+    const considered: TypeState[] = [];
+    const sends: {
+      typeUrl: string;
+      state: TypeState;
+      version: string;
+      entries: ReadonlyMap<string, SnapshotEntry>;
+    }[] = [];
     let inUse: Set<string> | undefined;
     for (const typeUrl of inPushOrder(this.types.keys())) {
       const state = this.types.get(typeUrl);
       if (state === undefined || !state.requested || (!state.wildcard && state.names.size === 0)) continue;
       const unchanged = state.evaluated === snapshot && !(this.refsChanged && isClusterScoped(typeUrl));
       if (unchanged && !state.force) continue;
-      state.evaluated = snapshot;
+      considered.push(state);
       const available = snapshot.types.get(typeUrl)?.entries ?? NO_ENTRIES;
       const gone = isClusterScoped(typeUrl) ? removedSince(state.lastSent, available) : [];
       if (gone.length > 0) inUse ??= this.clusterRefsInUse();
       const wanted = this.wanted(typeUrl, state, snapshot, gone, inUse);
       if (wanted === undefined) continue;
       if (!state.force && wanted.version === state.lastSent?.version) continue;
-      this.send(typeUrl, state, wanted.version, wanted.entries);
+      sends.push({ typeUrl, state, version: wanted.version, entries: wanted.entries });
     }
+    if (sends.length > 0 && this.hooks.throttle !== undefined) {
+      // The proxy answers each response with its subscription, and follows clusters and listeners
+      // with new EDS and RDS subscriptions: that is what the push puts in flight.
+      let answerBytes = 0;
+      for (const { typeUrl, state, entries } of sends) {
+        answerBytes +=
+          ANSWER_OVERHEAD_BYTES +
+          encodedNamesBytes(state.namesFrom) +
+          impliedSubscriptionBytes(typeUrl, entries);
+      }
+      // Waits its turn, nothing changed; resume() comes back here and works it out again.
+      if (!this.hooks.throttle.acquire(this, answerBytes)) return;
+    }
+    for (const state of considered) state.evaluated = snapshot;
+    for (const send of sends) this.send(send.typeUrl, send.state, send.version, send.entries);
     this.refsChanged = false;
+    if (!this.awaitsAnswers()) this.hooks.throttle?.release(this);
   }
 
   /** Clusters named by what the proxy runs or has been sent and not answered. */
@@ -385,7 +505,10 @@ export class AdsStream {
     version: string,
     entries: ReadonlyMap<string, SnapshotEntry>,
   ): void {
-    const shared = this.hooks.shared?.get(typeUrl, version, entries);
+    const changes = this.changesOnly(typeUrl, state, entries);
+    const key = changes ?? entries;
+    const resources = changes?.changed ?? entries.values();
+    const shared = this.hooks.shared?.get(typeUrl, version, key, resources);
     const fresh =
       shared === undefined || state.pending.has(shared.nonce) || state.lastSent?.nonce === shared.nonce;
     const nonce = fresh ? this.hooks.nextNonce() : shared.nonce;
@@ -402,7 +525,34 @@ export class AdsStream {
       this.sink.write(shared.bytes);
       return;
     }
-    const body = shared?.body ?? responseBody(typeUrl, version, entries);
+    const body =
+      shared?.body ??
+      (changes === undefined
+        ? responseBody(typeUrl, version, entries)
+        : assembleResponseBody(
+            version,
+            typeUrl,
+            changes.changed.map(e => e.wire),
+          ));
     this.sink.write(finishResponse(body, nonce, this.hooks.controlPlaneId));
+  }
+
+  /**
+   * For RDS and EDS once the proxy has ACKed a set under its current subscription: what `entries`
+   * changes with respect to every set the proxy may hold. `undefined`: send the whole set.
+   */
+  private changesOnly(
+    typeUrl: string,
+    state: TypeState,
+    entries: ReadonlyMap<string, SnapshotEntry>,
+  ): Changes | undefined {
+    // A forced response answers a first request or a new subscription: the proxy may lack anything.
+    if (!sendsChangesOnly(typeUrl) || state.force || state.acked === undefined) return undefined;
+    const bases = [state.acked, ...state.pending.values()];
+    if (bases.length === 1) return changesBetween(state.acked.entries, entries);
+    // Several sets the proxy may hold (responses not yet answered): what differs from any of them.
+    const changed = new Set<SnapshotEntry>();
+    for (const base of bases) for (const e of changesBetween(base.entries, entries).changed) changed.add(e);
+    return { to: entries, changed: [...changed] };
   }
 }

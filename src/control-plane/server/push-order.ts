@@ -35,3 +35,13 @@ export function holdsClusterRefs(typeUrl: string): boolean {
 export function isClusterScoped(typeUrl: string): boolean {
   return typeUrl === TypeUrls.cluster || typeUrl === TypeUrls.clusterLoadAssignment;
 }
+
+/**
+ * Types whose state-of-the-world responses may carry only the resources that changed (xDS: every type
+ * but LDS and CDS, whose responses must list every resource, as absence means removal). A client keeps
+ * the RDS and EDS resources it holds until it unsubscribes from them, so after an edit of one route
+ * table a proxy is sent that table, not every table it subscribes to.
+ */
+export function sendsChangesOnly(typeUrl: string): boolean {
+  return typeUrl === TypeUrls.routeConfiguration || typeUrl === TypeUrls.clusterLoadAssignment;
+}

@@ -2,7 +2,9 @@
  * gRPC's own xDS client (`@grpc/grpc-js-xds`, a real client nobody here wrote) against our ADS server:
  * it fetches and ACKs Listener → RouteConfiguration → Cluster → ClusterLoadAssignment from a snapshot
  * that also holds MetaProtocol resources, makes real RPCs to grpc-js backends, then NACKs an invalid
- * Listener; the server records the NACK with gRPC's error_detail and does not resend in a loop.
+ * Listener; the server records the NACK with gRPC's error_detail and does not resend in a loop. With
+ * two targets, an EDS response that carries only the changed endpoints (as our server sends once a
+ * set is ACKed) updates that target and leaves the other working.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -226,6 +228,43 @@ describe('grpc-js-xds client against our ADS server', () => {
     await waitFor(() => listenerStatus().state === 'acked');
     assert.equal(listenerStatus().responsesSent, sentBefore + 1);
     assert.equal(listenerStatus().lastNack?.version, badVersion, 'the NACK stays on record');
+  });
+
+  test('an EDS response with only the changed endpoints updates one target and keeps the other', async () => {
+    const second = (port: number): XdsResource[] => [
+      grpcListener('echo2.local', 'echo2-route'),
+      grpcRouteConfiguration('echo2-route', 'echo2.local', 'echo2-cluster'),
+      grpcCluster('echo2-cluster'),
+      grpcEndpoints('echo2-cluster', [port]),
+    ];
+    const [portA, portB] = ports as [number, number];
+    ads.setSnapshot('*', [...encodeSnapshot(META), ...grpcSet(ports), ...second(portA)]);
+    const client2 = new grpc.Client('xds:///echo2.local', grpc.credentials.createInsecure());
+    try {
+      assert.match(await echo(client2, 'x'), /^a:x$/);
+      const edsStatus = () => {
+        const node = ads.status().nodes.find(n => n.nodeId.startsWith('grpc-client~'));
+        return node?.types.find(t => t.typeUrl === TypeUrls.clusterLoadAssignment);
+      };
+      await waitFor(() => edsStatus()?.state === 'acked' && edsStatus()?.subscribed.length === 2);
+      const before = edsStatus()?.ackedVersion;
+
+      // Only echo2-cluster's endpoints change: the response carries that one ClusterLoadAssignment.
+      ads.setSnapshot('*', [...encodeSnapshot(META), ...grpcSet(ports), ...second(portB)]);
+      await waitFor(() => edsStatus()?.state === 'acked' && edsStatus()?.ackedVersion !== before);
+      let reply = '';
+      for (let i = 0; i < 50 && !reply.startsWith('b:'); i++) reply = await echo(client2, `y${i}`);
+      assert.match(reply, /^b:/);
+      // The first target, whose endpoints were not resent, still reaches both backends.
+      const replies: string[] = [];
+      for (let i = 0; i < 10; i++) replies.push(await echo(client, `z${i}`));
+      assert.ok(
+        replies.some(r => r.startsWith('a:')) && replies.some(r => r.startsWith('b:')),
+        replies.join(' '),
+      );
+    } finally {
+      client2.close();
+    }
   });
 
   function listenerStatus() {

@@ -98,3 +98,37 @@ test('a set the proxy rejects is NACKed too; a good one afterwards is ACKed and 
   await waitFor(() => routeStatus()?.state === 'acked', 'the ACK');
   assert.deepEqual(applied.at(-1)!.routes[0]!.routes[0]!.action, { cluster: 'b' });
 });
+
+test('RDS and EDS responses with only the changed resources are merged; unsubscribed ones are dropped', async () => {
+  // The server sends only b's endpoints (a's are unchanged): a's must stay.
+  const base = sampleSnapshot(['a', 'b'], 'b', 19093);
+  const onlyB: ProxySnapshot = {
+    ...base,
+    endpoints: base.endpoints.map(e =>
+      e.clusterName === 'b' ? { ...e, endpoints: e.endpoints.map(ep => ({ ...ep, port: 19094 })) } : e,
+    ),
+  };
+  server.setSnapshot('*', encodeSnapshot(onlyB));
+  await waitFor(
+    () => applied.at(-1)?.endpoints.find(e => e.clusterName === 'b')?.endpoints[0]?.port === 19094,
+    'the endpoints of b',
+  );
+  assert.equal(applied.at(-1)!.endpoints.find(e => e.clusterName === 'a')?.endpoints[0]?.port, 19093);
+  const eds = () =>
+    server
+      .status()
+      .nodes.find(n => n.nodeId === 'unit-proxy')
+      ?.types.find(t => t.typeUrl === TypeUrls.clusterLoadAssignment);
+  await waitFor(() => eds()?.state === 'acked', 'the EDS ACK');
+
+  // Cluster b goes: the proxy stops subscribing to its endpoints and drops them.
+  server.setSnapshot('*', encodeSnapshot(sampleSnapshot(['a'], 'a', 19093)));
+  await waitFor(() => applied.at(-1)?.clusters.length === 1, 'the cluster removal');
+  await waitFor(() => eds()?.state === 'acked' && eds()?.subscribed.length === 1, 'the new EDS subscription');
+  const last = applied.at(-1)!;
+  assert.deepEqual(
+    last.endpoints.map(e => e.clusterName),
+    ['a'],
+  );
+  assert.equal(last.endpoints[0]?.endpoints[0]?.port, 19093);
+});

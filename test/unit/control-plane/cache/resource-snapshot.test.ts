@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ResourceSnapshot } from '../../../../src/control-plane/cache/index.js';
+import { withEntries } from '../../../../src/control-plane/cache/resource-snapshot.js';
 import { ErrorCodes } from '../../../../src/errors.js';
-import { encodeSnapshot, TypeUrls } from '../../../../src/xds/index.js';
+import { encodeResponseResource, encodeSnapshot, TypeUrls } from '../../../../src/xds/index.js';
 import { sampleSnapshot } from '../../xds/sample-snapshot.js';
 
 describe('ResourceSnapshot', () => {
@@ -23,6 +24,40 @@ describe('ResourceSnapshot', () => {
     );
     assert.equal(moved.types.get(TypeUrls.cluster)?.version, one.types.get(TypeUrls.cluster)?.version);
     assert.notEqual(moved.version, one.version);
+  });
+
+  test('wire bytes are each resource as a DiscoveryResponse Any, laid out in one allocation', () => {
+    const resources = encodeSnapshot(sampleSnapshot(['a', 'b'], 'a'));
+    const snapshot = ResourceSnapshot.from(resources);
+    const wires = [...snapshot.types.values()].flatMap(t => [...t.entries.values()].map(e => e.wire));
+    for (const r of resources) {
+      const entry = snapshot.types.get(r.typeUrl)?.entries.get(r.name);
+      assert.deepEqual(entry?.wire, encodeResponseResource(r.typeUrl, r.value));
+    }
+    assert.equal(new Set(wires.map(w => w.buffer)).size, 1);
+  });
+
+  test('withEntries hands resources back with their value inside the wire bytes, entries made', () => {
+    const resources = encodeSnapshot(sampleSnapshot(['a', 'b'], 'a'));
+    const kept = withEntries(resources);
+    assert.deepEqual(
+      kept.map(r => [r.typeUrl, r.name, Buffer.from(r.value)]),
+      resources.map(r => [r.typeUrl, r.name, Buffer.from(r.value)]),
+    );
+    const snapshot = ResourceSnapshot.from(kept);
+    for (const r of kept) {
+      const wire = snapshot.types.get(r.typeUrl)?.entries.get(r.name)?.wire;
+      assert.ok(wire !== undefined);
+      assert.equal(r.value.buffer, wire.buffer, 'no second copy of the bytes');
+      assert.equal(r.value.byteOffset + r.value.length, wire.byteOffset + wire.length);
+    }
+    // Made once: a second snapshot of the same objects reuses the entries.
+    const again = ResourceSnapshot.from(kept);
+    const name = kept[0]!.name;
+    assert.equal(
+      again.types.get(kept[0]!.typeUrl)?.entries.get(name),
+      snapshot.types.get(kept[0]!.typeUrl)?.entries.get(name),
+    );
   });
 
   test('entries are by name, in name order, with the clusters routes name', () => {

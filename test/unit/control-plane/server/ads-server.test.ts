@@ -193,7 +193,7 @@ describe('ADS server', () => {
     assert.notEqual(cds.version_info, next.types.get(TypeUrls.cluster)?.version);
     const eds = await client.next();
     assert.equal(eds.type_url, TypeUrls.clusterLoadAssignment);
-    assert.deepEqual(names(eds), [A, B]);
+    assert.deepEqual(names(eds), [B], "EDS carries only what changed: A's endpoints, kept, are not resent");
     const rds = await client.next();
     assert.equal(rds.type_url, TypeUrls.routeConfiguration);
     const table = decodeResources(rds.resources).routes[0];
@@ -208,6 +208,73 @@ describe('ADS server', () => {
     assert.equal(pruned.type_url, TypeUrls.cluster);
     assert.deepEqual(names(pruned), [B]);
     assert.equal(pruned.version_info, next.types.get(TypeUrls.cluster)?.version);
+  });
+
+  test('after an ACK, RDS and EDS responses carry only the changed resources, under the whole set version', async () => {
+    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    const client = connect('node-changes');
+    const first = await subscribeAll(client);
+    assert.deepEqual(
+      names(first.get(TypeUrls.clusterLoadAssignment)!),
+      [A, B],
+      'the first response is whole',
+    );
+    await client.nothingWithin(100);
+
+    // Only B's endpoints move to another port; the route moves to B.
+    const changed = sampleSnapshot([A, B], B);
+    const edited = {
+      ...changed,
+      endpoints: changed.endpoints.map(e =>
+        e.clusterName === B ? { ...e, endpoints: e.endpoints.map(ep => ({ ...ep, port: 19099 })) } : e,
+      ),
+    };
+    const next = ads.setSnapshot('*', encodeSnapshot(edited));
+    const eds = await client.next();
+    assert.equal(eds.type_url, TypeUrls.clusterLoadAssignment);
+    assert.deepEqual(names(eds), [B]);
+    assert.equal(eds.version_info, next.types.get(TypeUrls.clusterLoadAssignment)?.version);
+    const rds = await client.next();
+    assert.equal(rds.type_url, TypeUrls.routeConfiguration);
+    assert.deepEqual(names(rds), [ROUTE]);
+    assert.equal(rds.version_info, next.types.get(TypeUrls.routeConfiguration)?.version);
+    await client.nothingWithin(100);
+
+    // Not yet answered, so the proxy may still hold the first set: the next change is sent relative to
+    // both. Moving A's endpoints now: A differs from both sets, B from the first.
+    const third = {
+      ...edited,
+      endpoints: edited.endpoints.map(e =>
+        e.clusterName === A ? { ...e, endpoints: e.endpoints.map(ep => ({ ...ep, port: 19098 })) } : e,
+      ),
+    };
+    ads.setSnapshot('*', encodeSnapshot(third));
+    const both = await client.next();
+    assert.deepEqual(names(both), [A, B]);
+    client.ack(eds, [A, B]);
+    client.ack(both, [A, B]);
+    client.ack(rds, [ROUTE]);
+    await client.nothingWithin(100);
+
+    // A new subscription gets the whole set again.
+    client.ack(both, [A]);
+    const resubscribed = await client.next();
+    assert.deepEqual(names(resubscribed), [A]);
+  });
+
+  test('an RDS or EDS change that leaves nothing new to send still sends the new version', async () => {
+    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    const client = connect('node-empty-change');
+    await subscribeAll(client);
+    await client.nothingWithin(100);
+    // B goes (nothing names it): the CDS response drops it; EDS has nothing new, but a new version.
+    const next = ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    const cds = await client.next();
+    assert.deepEqual(names(cds), [A]);
+    const eds = await client.next();
+    assert.equal(eds.type_url, TypeUrls.clusterLoadAssignment);
+    assert.deepEqual(names(eds), []);
+    assert.equal(eds.version_info, next.types.get(TypeUrls.clusterLoadAssignment)?.version);
   });
 
   test('a NACKed route keeps the clusters the old routes name', async () => {
@@ -321,6 +388,58 @@ describe('ADS server push order', () => {
       ]);
     } finally {
       client.close();
+      await ads.stop();
+    }
+  });
+});
+
+describe('ADS server push throttle', () => {
+  test('with a budget of one push in flight, a second proxy is answered once the first has ACKed', async () => {
+    const ads = new AdsServer({ debounce: { quietPeriodMs: 0, maxDelayMs: 0 }, answerBudgetBytes: 1 });
+    const port = await ads.start('127.0.0.1', 0);
+    const first = new RawAdsClient(port, 'node-first');
+    const second = new RawAdsClient(port, 'node-second');
+    try {
+      ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+      first.send({ type_url: TypeUrls.cluster });
+      const cds = await first.next();
+      second.send({ type_url: TypeUrls.cluster });
+      await second.nothingWithin(150);
+      first.ack(cds);
+      const turn = await second.next();
+      assert.equal(turn.type_url, TypeUrls.cluster);
+      second.ack(turn);
+      await first.nothingWithin(50);
+    } finally {
+      first.close();
+      second.close();
+      await ads.stop();
+    }
+  });
+});
+
+describe('ADS server push throttle by answer size', () => {
+  test('proxies whose answers fit the budget are pushed to together; a large subscription waits', async () => {
+    // A CDS push of one cluster weighs about 300 bytes (its ACK and the EDS subscription it implies);
+    // an EDS push to a proxy subscribed to 41 names of 40 bytes, about 1,900.
+    const ads = new AdsServer({ debounce: { quietPeriodMs: 0, maxDelayMs: 0 }, answerBudgetBytes: 1000 });
+    const port = await ads.start('127.0.0.1', 0);
+    const clients = ['one', 'two', 'large'].map(id => new RawAdsClient(port, `node-${id}`));
+    const [one, two, large] = clients as [RawAdsClient, RawAdsClient, RawAdsClient];
+    try {
+      ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+      one.send({ type_url: TypeUrls.cluster });
+      two.send({ type_url: TypeUrls.cluster });
+      const [r1, r2] = [await one.next(), await two.next()];
+      assert.equal(r1.type_url, TypeUrls.cluster, 'both pushed without waiting for an ACK');
+      const names = Array.from({ length: 40 }, (_, i) => `${A}-${String(i).padStart(8, '0')}`);
+      large.send({ type_url: TypeUrls.clusterLoadAssignment, resource_names: [A, ...names] });
+      await large.nothingWithin(150);
+      one.ack(r1);
+      two.ack(r2);
+      assert.equal((await large.next()).type_url, TypeUrls.clusterLoadAssignment);
+    } finally {
+      for (const c of clients) c.close();
       await ads.stop();
     }
   });
