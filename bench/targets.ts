@@ -6,12 +6,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startProcess } from './processes.js';
+import { shebangNodeFlags } from './shebang-flags.js';
 import type { Protocol } from './protocols.js';
 
 /** A running process the load generator can connect to. */
@@ -211,13 +212,6 @@ export interface AerakiOptions {
   upArgs?: string[];
   /** More config documents for the services (e.g. a MetaRouter), appended to the ServiceEntries. */
   extraConfig?: (services: readonly AerakiService[]) => string;
-}
-
-/** The node flags in `bin`'s `#!/usr/bin/env -S node …` line: run as `node bin`, it runs as it would alone. */
-export function shebangNodeFlags(bin: string): string[] {
-  const first = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node(?:\s+(.*))?$/.exec(first);
-  return m?.[1]?.split(/\s+/).filter(flag => flag !== '') ?? [];
 }
 
 /**
