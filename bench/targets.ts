@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startProcess } from './processes.js';
-import { shebangNodeFlags } from './shebang-flags.js';
+import { launcherNodeFlags } from './launcher-flags.js';
 import type { Protocol } from './protocols.js';
 
 /** A running process the load generator can connect to. */
@@ -231,7 +231,7 @@ export async function startAeraki(opts: AerakiOptions): Promise<Map<string, Targ
     aerakiConfig(services) + (extra === undefined ? '' : `---\n${extra}`),
   );
   const args = [
-    ...shebangNodeFlags(opts.bin),
+    ...launcherNodeFlags(opts.bin, 'up'),
     ...(opts.nodeArgs ?? []),
     opts.bin,
     'up',

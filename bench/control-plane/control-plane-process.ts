@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { treeCpu, treePeakRssMb, treeRssMb, type CpuTime } from '../proc-stats.js';
 import { startProcess, stopProcess } from '../processes.js';
-import { shebangNodeFlags } from '../shebang-flags.js';
+import { launcherNodeFlags } from '../launcher-flags.js';
 
 /** The repository root (the directory holding `bin/aeraki`), from sources or from `dist/`. */
 export function repositoryRoot(): string {
@@ -73,8 +73,8 @@ export class ControlPlaneProcess {
   constructor(private readonly options: ControlPlaneProcessOptions) {
     const root = repositoryRoot();
     const bin = join(root, 'bin', 'aeraki');
-    // Run as `aeraki control-plane` would: with the node flags of bin/aeraki's shebang line.
-    const flags = [...shebangNodeFlags(bin), ...(options.nodeFlags ?? [])];
+    // Run as `aeraki control-plane` would: with the node flags bin/aeraki gives that command.
+    const flags = [...launcherNodeFlags(bin, 'control-plane'), ...(options.nodeFlags ?? [])];
     if (options.cpuProfileDir !== undefined)
       flags.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
     this.child = startProcess(
