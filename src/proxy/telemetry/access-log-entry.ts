@@ -1,9 +1,9 @@
 /**
  * One access-log entry: the JSON object written per request (keys follow Envoy's access-log command
- * names in snake case, so existing log pipelines recognise them).
+ * names in snake case, so existing log pipelines recognise them). The request thread records it
+ * (access-log-record.ts); the worker reads it back, or renders its JSON (access-log-json.ts).
  */
 import type { ActiveRequest } from '../active-request.js';
-import { responseFlags } from './istio-labels.js';
 
 export interface AccessLogEntry {
   start_time: string;
@@ -60,43 +60,4 @@ export function isoTime(ms: number): string {
     cachedIso = new Date(ms).toISOString();
   }
   return cachedIso;
-}
-
-/** Builds the entry of a finished request; `redact` lists lower-case attribute keys to hide. */
-export function accessLogEntry(
-  request: ActiveRequest,
-  now: number,
-  redact: ReadonlySet<string>,
-): AccessLogEntry {
-  const response = request.response;
-  const entry: AccessLogEntry = {
-    start_time: isoTime(request.startTime),
-    duration: now - request.startTime,
-    listener: request.listenerName,
-    protocol: request.protocol,
-    operation: request.request.operation,
-    request_id: request.request.requestId,
-    route_name: request.route?.name ?? '',
-    upstream_cluster: request.clusterName,
-    upstream_host: request.upstreamHost,
-    response_code: responseCode(request),
-    response_flags: responseFlags(request.localReplyKind, request),
-    response_code_details: responseCodeDetails(request),
-    bytes_received: request.request.bytes.length,
-    bytes_sent: request.responseBytes,
-    downstream_remote_address: request.downstreamRemoteAddress,
-    downstream_local_address: request.downstreamLocalAddress,
-    request: attributes(request.request.metadata.entries(), redact),
-  };
-  if (response !== undefined) entry.response = attributes(response.metadata.entries(), redact);
-  return entry;
-}
-
-function attributes(
-  entries: Iterable<[string, string]>,
-  redact: ReadonlySet<string>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of entries) out[key] = redact.has(key) ? REDACTED : value;
-  return out;
 }

@@ -84,9 +84,7 @@ export function writeRecord(
   slots[at + RecordField.UpstreamHost] = strings.id(request.upstreamHost, RecordField.UpstreamHost);
   slots[at + RecordField.ResponseFlags] = strings.id(responseFlags(kind, request), RecordField.ResponseFlags);
   slots[at + RecordField.ResponseCodeDetails] = strings.id(
-    kind === undefined && response !== undefined && response.status !== 'error'
-      ? ''
-      : responseCodeDetails(request),
+    responseCodeDetails(request),
     RecordField.ResponseCodeDetails,
   );
   slots[at + RecordField.DownstreamRemoteAddress] = strings.id(

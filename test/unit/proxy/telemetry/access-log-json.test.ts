@@ -3,12 +3,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { accessLogEntry } from '../../../../src/proxy/telemetry/access-log-entry.js';
 import { AccessLogJsonEncoder } from '../../../../src/proxy/telemetry/access-log-json.js';
 import { MAX_RECORD_SLOTS, writeRecord } from '../../../../src/proxy/telemetry/access-log-record.js';
 import { BatchedLineWriter } from '../../../../src/proxy/telemetry/batched-line-writer.js';
 import { StringTable } from '../../../../src/proxy/telemetry/string-table.js';
-import { finishedRequests } from './finished-requests.js';
+import { accessLogEntry, finishedRequests } from './finished-requests.js';
 
 const redact = new Set(['emoji']);
 const requests = Object.entries(finishedRequests);

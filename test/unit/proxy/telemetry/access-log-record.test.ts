@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { accessLogEntry } from '../../../../src/proxy/telemetry/access-log-entry.js';
 import {
   MAX_ATTRIBUTES,
   MAX_RECORD_SLOTS,
@@ -8,7 +7,7 @@ import {
   writeRecord,
 } from '../../../../src/proxy/telemetry/access-log-record.js';
 import { StringTable } from '../../../../src/proxy/telemetry/string-table.js';
-import { finishedRequest, finishedRequests, metadata } from './finished-requests.js';
+import { accessLogEntry, finishedRequest, finishedRequests, metadata } from './finished-requests.js';
 
 test('records written one after another read back as the entries of their requests', () => {
   const table = new StringTable(MAX_RECORD_SLOTS);

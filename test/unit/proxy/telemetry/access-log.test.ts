@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AccessLog } from '../../../../src/proxy/telemetry/access-log.js';
-import { accessLogEntry } from '../../../../src/proxy/telemetry/access-log-entry.js';
-import { finishedRequest, finishedRequests, metadata } from './finished-requests.js';
+import { accessLogEntry, finishedRequest, finishedRequests, metadata } from './finished-requests.js';
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'aeraki-access-log-'));

@@ -1,6 +1,18 @@
-/** ActiveRequest look-alikes with the fields telemetry reads, for the access-log tests. */
+/**
+ * ActiveRequest look-alikes with the fields telemetry reads, and the access-log entry each should
+ * give, built straight from the request: what the record, the worker and the JSON encoder must agree
+ * with.
+ */
 import { Metadata } from '../../../../src/codec/index.js';
 import type { ActiveRequest } from '../../../../src/proxy/active-request.js';
+import {
+  isoTime,
+  REDACTED,
+  responseCode,
+  responseCodeDetails,
+  type AccessLogEntry,
+} from '../../../../src/proxy/telemetry/access-log-entry.js';
+import { responseFlags } from '../../../../src/proxy/telemetry/istio-labels.js';
 
 export function metadata(values: Record<string, string>): Metadata {
   const m = new Metadata();
@@ -69,3 +81,42 @@ export const finishedRequests: Record<string, ActiveRequest> = {
     },
   }),
 };
+
+/** The entry of a finished request; `redact` lists lower-case attribute keys to hide. */
+export function accessLogEntry(
+  request: ActiveRequest,
+  now: number,
+  redact: ReadonlySet<string>,
+): AccessLogEntry {
+  const response = request.response;
+  const entry: AccessLogEntry = {
+    start_time: isoTime(request.startTime),
+    duration: now - request.startTime,
+    listener: request.listenerName,
+    protocol: request.protocol,
+    operation: request.request.operation,
+    request_id: request.request.requestId,
+    route_name: request.route?.name ?? '',
+    upstream_cluster: request.clusterName,
+    upstream_host: request.upstreamHost,
+    response_code: responseCode(request),
+    response_flags: responseFlags(request.localReplyKind, request),
+    response_code_details: responseCodeDetails(request),
+    bytes_received: request.request.bytes.length,
+    bytes_sent: request.responseBytes,
+    downstream_remote_address: request.downstreamRemoteAddress,
+    downstream_local_address: request.downstreamLocalAddress,
+    request: attributes(request.request.metadata.entries(), redact),
+  };
+  if (response !== undefined) entry.response = attributes(response.metadata.entries(), redact);
+  return entry;
+}
+
+function attributes(
+  entries: Iterable<[string, string]>,
+  redact: ReadonlySet<string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of entries) out[key] = redact.has(key) ? REDACTED : value;
+  return out;
+}
