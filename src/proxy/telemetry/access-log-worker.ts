@@ -44,10 +44,8 @@ function run(): void {
   const data = workerData as AccessLogWorkerData;
   const post = (message: FromWorker, transfer: ArrayBuffer[] = []): void =>
     port.postMessage(message, transfer);
-  const writer = new BatchedLineWriter(
-    data.path,
-    err => post({ type: 'error', message: err.message }),
-    data.fd,
+  const writer = new BatchedLineWriter(data.fd, data.path, err =>
+    post({ type: 'error', message: err.message }),
   );
   const formatter = data.format === 'json' ? undefined : compileAccessLogFormat(data.format);
   const strings: string[] = [];

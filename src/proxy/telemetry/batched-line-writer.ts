@@ -1,7 +1,6 @@
 /**
  * Appends lines to a file in large writes. A line is built in place, straight into a 64 KiB chunk:
- * as bytes, field by field ({@link raw}, {@link number}), or from a whole string
- * ({@link write}). No line outlives its request as a string or object (anything kept until a flush
+ * as bytes, field by field ({@link raw}, {@link number}), or from a whole string ({@link text}). No line outlives its request as a string or object (anything kept until a flush
  * would survive young-generation GCs and be copied into the old generation). Full chunks are written
  * with one writev, one write in flight at a time, and a partly filled chunk is flushed every 250 ms.
  * Hand-written because pino's SonicBoom re-measures its growing string buffer on every line, which at
@@ -14,7 +13,7 @@
  * Only whole lines are ever written out: a line that does not fit moves, as far as it got, to a new
  * chunk.
  */
-import { closeSync, mkdirSync, openSync, writeSync, writev } from 'node:fs';
+import { mkdirSync, openSync, writeSync, writev } from 'node:fs';
 import { dirname } from 'node:path';
 import { MAX_NUMBER_BYTES, writeJsonNumber } from './json-number.js';
 
@@ -48,23 +47,19 @@ export class BatchedLineWriter {
   private backlog = 0;
   private inFlight = false;
   private closed = false;
-  private readonly fd: number;
-  private readonly ownsFd: boolean;
   private readonly timer: NodeJS.Timeout;
   private drained: (() => void) | undefined;
 
   /**
-   * @param path the file (created with its directory, appended to), or `-` for standard output
+   * @param fd the file, open to append to (see {@link openLogFile}); the caller closes it
+   * @param path its name, for error messages
    * @param onError told of each failed write (the lines of that write are lost)
-   * @param fd the file, already open (see {@link openLogFile}); then the caller closes it
    */
   constructor(
+    private readonly fd: number,
     private readonly path: string,
     private readonly onError: (err: Error) => void = () => {},
-    fd?: number,
   ) {
-    this.ownsFd = fd === undefined && path !== '-';
-    this.fd = fd ?? openLogFile(path);
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
@@ -118,14 +113,6 @@ export class BatchedLineWriter {
     if (this.full.length > 0) this.flush();
   }
 
-  /** Queues `line` (its newline included), a whole line as a string. */
-  write(line: string): void {
-    if (!this.beginLine()) return;
-    this.text(line);
-    this.lineStart = this.pos;
-    if (this.full.length > 0) this.flush();
-  }
-
   /** Starts writing what is queued, unless a write is already in flight. */
   flush(): void {
     if (this.inFlight) return;
@@ -139,7 +126,7 @@ export class BatchedLineWriter {
     this.writeAll(buffers);
   }
 
-  /** Writes everything queued, then closes the file. */
+  /** Writes everything queued; the file stays open (its opener closes it). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -152,7 +139,6 @@ export class BatchedLineWriter {
       this.onError(err as Error);
     }
     this.full = [];
-    if (this.ownsFd) closeSync(this.fd);
   }
 
   /** Moves the current chunk's whole lines to the write queue and starts a new chunk. */

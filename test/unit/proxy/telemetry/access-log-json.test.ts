@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { closeSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AccessLogJsonEncoder } from '../../../../src/proxy/telemetry/access-log-json.js';
 import { MAX_RECORD_SLOTS, writeRecord } from '../../../../src/proxy/telemetry/access-log-record.js';
-import { BatchedLineWriter } from '../../../../src/proxy/telemetry/batched-line-writer.js';
+import { BatchedLineWriter, openLogFile } from '../../../../src/proxy/telemetry/batched-line-writer.js';
 import { StringTable } from '../../../../src/proxy/telemetry/string-table.js';
 import { accessLogEntry, finishedRequests } from './finished-requests.js';
 
@@ -24,13 +25,15 @@ async function encodedLines(): Promise<string[]> {
     }
     const encoder = new AccessLogJsonEncoder(table.takePending(), redact);
     const path = join(dir, 'access.log');
-    const writer = new BatchedLineWriter(path);
+    const fd = openLogFile(path);
+    const writer = new BatchedLineWriter(fd, path);
     for (let at = 0; at < end;) {
       assert.ok(writer.beginLine());
       at = encoder.write(slots, at, writer);
       writer.endLine();
     }
     await writer.close();
+    closeSync(fd);
     return (await readFile(path, 'utf8')).split('\n');
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -4,19 +4,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchedLineWriter } from '../../../../src/proxy/telemetry/batched-line-writer.js';
+import { closeSync } from 'node:fs';
+import { BatchedLineWriter, openLogFile } from '../../../../src/proxy/telemetry/batched-line-writer.js';
+
+/** A writer on `path` (opened, its directory created), and how to close both. */
+function open(path: string): { writer: BatchedLineWriter; close: () => Promise<void> } {
+  const fd = openLogFile(path);
+  const writer = new BatchedLineWriter(fd, path);
+  return {
+    writer,
+    close: async () => {
+      await writer.close();
+      closeSync(fd);
+    },
+  };
+}
+
+/** One whole line from a string (without its newline). */
+function writeLine(writer: BatchedLineWriter, text: string): void {
+  if (!writer.beginLine()) return;
+  writer.text(text);
+  writer.endLine();
+}
 
 test('every line reaches the file, in order, across chunks; multi-byte and over-long lines included', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'aeraki-lines-'));
   try {
     const path = join(dir, 'nested', 'access.log');
-    const writer = new BatchedLineWriter(path);
+    const { writer, close } = open(path);
     const lines: string[] = [];
     for (let i = 0; i < 5000; i++)
       lines.push(`{"n":${i},"text":"${i % 7 === 0 ? 'ünïcödé 😀' : 'x'.repeat(i % 300)}"}\n`);
     lines.splice(2500, 0, `${'y'.repeat(100_000)}\n`);
-    for (const line of lines) writer.write(line);
-    await writer.close();
+    for (const line of lines) writeLine(writer, line.slice(0, -1));
+    await close();
     assert.equal(await readFile(path, 'utf8'), lines.join(''));
     assert.equal(writer.dropped, 0);
   } finally {
@@ -28,17 +49,17 @@ test('a few lines are written within the flush interval, without waiting for a f
   const dir = await mkdtemp(join(tmpdir(), 'aeraki-lines-'));
   try {
     const path = join(dir, 'access.log');
-    const writer = new BatchedLineWriter(path);
-    writer.write('one\n');
-    writer.write('two\n');
+    const { writer, close } = open(path);
+    writeLine(writer, 'one');
+    writeLine(writer, 'two');
     let text = '';
     for (let i = 0; i < 40 && text === ''; i++) {
       await sleep(25);
       text = await readFile(path, 'utf8');
     }
     assert.equal(text, 'one\ntwo\n');
-    await writer.close();
-    writer.write('after close\n');
+    await close();
+    writeLine(writer, 'after close');
     assert.equal(await readFile(path, 'utf8'), 'one\ntwo\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -49,8 +70,8 @@ test('lines built field by field reach the file whole, also when one moves to a 
   const dir = await mkdtemp(join(tmpdir(), 'aeraki-lines-'));
   try {
     const path = join(dir, 'access.log');
-    const writer = new BatchedLineWriter(path);
-    const open = Buffer.from('{"n":', 'latin1');
+    const { writer, close } = open(path);
+    const start = Buffer.from('{"n":', 'latin1');
     const middle = Buffer.from(',"s":', 'latin1');
     const expected: string[] = [];
     // Lines of varied length, so that the 64 KiB chunk boundary falls inside a field many times;
@@ -58,7 +79,7 @@ test('lines built field by field reach the file whole, also when one moves to a 
     for (let i = 0; i < 4000; i++) {
       const s = i === 1234 ? 'z'.repeat(70_000) : `${'é'.repeat(i % 50)}"${'x'.repeat(i % 97)}`;
       assert.ok(writer.beginLine());
-      writer.raw(open);
+      writer.raw(start);
       writer.number(i);
       writer.raw(middle);
       writer.raw(Buffer.from(JSON.stringify(s), 'utf8'));
@@ -66,9 +87,9 @@ test('lines built field by field reach the file whole, also when one moves to a 
       writer.endLine();
       expected.push(`${JSON.stringify({ n: i, s })}\n`);
     }
-    writer.write('a whole line\n');
+    writeLine(writer, 'a whole line');
     expected.push('a whole line\n');
-    await writer.close();
+    await close();
     assert.equal(await readFile(path, 'utf8'), expected.join(''));
     assert.equal(writer.beginLine(), false, 'nothing is taken after close');
   } finally {
