@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  adminAddress,
   connectHello,
   createConfigDir,
   destination,
@@ -83,9 +84,8 @@ before(
       ],
     });
     aeraki = await startAeraki(config.path, { listeners: [{ host: ADDRESS, port }] });
-    const ready = aeraki.logs.find(l => l.msg === 'ready');
-    admin = String(ready?.['admin']);
-    controlPlaneAdmin = String(ready?.['controlPlaneAdmin']);
+    admin = adminAddress(aeraki);
+    controlPlaneAdmin = adminAddress(aeraki, 'controlPlaneAdmin');
   },
   { timeout: 30000 },
 );

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  adminAddress,
   connectHello,
   createConfigDir,
   destination,
@@ -163,9 +164,7 @@ before(
     aeraki = await startAeraki(config.path, {
       listeners: SERVICES.map(name => ({ host: ADDRESS, port: ports.get(name)! })),
     });
-    const ready = aeraki.logs.find(l => l.msg === 'ready');
-    admin = String(ready?.['admin'] ?? '');
-    assert.notEqual(admin, '', 'the ready log names the admin address');
+    admin = adminAddress(aeraki);
   },
   { timeout: 40000 },
 );

@@ -28,11 +28,15 @@ export interface AdminCluster {
   readonly stats: Readonly<Record<string, number>>;
 }
 
-/** `host:port` of the admin API, from the process's `ready` log line. */
-export function adminAddress(aeraki: AerakiProcess): string {
+/**
+ * `host:port` of the proxy's admin API (`admin`), or of the control plane's (`controlPlaneAdmin`,
+ * `aeraki up`), from the process's `ready` log line.
+ */
+export function adminAddress(aeraki: AerakiProcess, field: 'admin' | 'controlPlaneAdmin' = 'admin'): string {
   const ready = aeraki.logs.find(l => l.msg === 'ready');
-  const admin = ready?.['admin'];
-  if (typeof admin !== 'string') throw new Error(`no admin address in the ready log\n${aeraki.outputTail()}`);
+  const admin = ready?.[field];
+  if (typeof admin !== 'string')
+    throw new Error(`no ${field} address in the ready log\n${aeraki.outputTail()}`);
   return admin;
 }
 
