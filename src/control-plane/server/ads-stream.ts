@@ -114,37 +114,30 @@ function changesBetween(
 /** A request's bytes besides its names (type URL, version, nonce), for the push throttle. */
 const ANSWER_OVERHEAD_BYTES = 256;
 
-const namesBytes = new WeakMap<readonly string[], number>();
+const namesBytes = new WeakMap<object, number>();
 
-/** The encoded size of a request's resource_names, worked out once per (interned) list. */
-function encodedNamesBytes(names: readonly string[] | undefined): number {
-  if (names === undefined) return 0;
-  let bytes = namesBytes.get(names);
+/**
+ * The encoded size of resource names as a request lists them, worked out once per collection
+ * (`key`: an interned name list, or a resource set's entries).
+ */
+function encodedNamesBytes(key: object, names: Iterable<string>): number {
+  let bytes = namesBytes.get(key);
   if (bytes === undefined) {
     bytes = 0;
     // Tag, length (two bytes covers names up to 16 KiB; a close enough estimate beyond), UTF-8 bytes.
     for (const name of names) bytes += 3 + Buffer.byteLength(name, 'utf8');
-    namesBytes.set(names, bytes);
+    namesBytes.set(key, bytes);
   }
   return bytes;
 }
 
-const impliedBytes = new WeakMap<ReadonlyMap<string, SnapshotEntry>, number>();
-
 /**
  * What a wildcard response (LDS, CDS) makes its proxy send next, estimated: it subscribes to the
  * endpoints of every cluster and the route table of every listener, as many names (of about the same
- * length) as the response has resources. Worked out once per resource set.
+ * length) as the response has resources.
  */
 function impliedSubscriptionBytes(typeUrl: string, entries: ReadonlyMap<string, SnapshotEntry>): number {
-  if (!isWildcardType(typeUrl)) return 0;
-  let bytes = impliedBytes.get(entries);
-  if (bytes === undefined) {
-    bytes = 0;
-    for (const name of entries.keys()) bytes += 3 + Buffer.byteLength(name, 'utf8');
-    impliedBytes.set(entries, bytes);
-  }
-  return bytes;
+  return isWildcardType(typeUrl) ? encodedNamesBytes(entries, entries.keys()) : 0;
 }
 
 /** At most this many unanswered responses are remembered per type; older ones count as superseded. */
@@ -439,7 +432,7 @@ export class AdsStream implements ThrottledStream {
       for (const { typeUrl, state, entries } of sends) {
         answerBytes +=
           ANSWER_OVERHEAD_BYTES +
-          encodedNamesBytes(state.namesFrom) +
+          (state.namesFrom === undefined ? 0 : encodedNamesBytes(state.namesFrom, state.namesFrom)) +
           impliedSubscriptionBytes(typeUrl, entries);
       }
       // Waits its turn, nothing changed; resume() comes back here and works it out again.
