@@ -3,6 +3,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A TCP port that was free on `host` a moment ago (the OS picks it). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
+  // The kernel may give a port it gave before once that was closed: a test asking for several ports
+  // before it binds them could get the same one twice. So never hand out a port twice.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await ephemeralPort(host);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no port on ${host} that this process has not handed out already, after 100 tries`);
+}
+
+/** Ports {@link freePort} has given this process. */
+const handedOut = new Set<number>();
+
+/** A port the kernel picks for `host`, bound and released at once. */
+async function ephemeralPort(host: string): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
