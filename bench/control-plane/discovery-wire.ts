@@ -12,11 +12,19 @@
  *                       (repeated), 4: type_url string, 5: response_nonce string }
  * Any               = { 1: type_url string, 2: value bytes }
  * Cluster           = { 1: name string, … }
+ *
+ * DeltaDiscoveryResponse = { 1: system_version_info string, 2: resources Resource (repeated),
+ *                            4: type_url string, 5: nonce string, 6: removed_resources string
+ *                            (repeated), 7: control_plane message }
+ * Resource               = { 1: version string, 2: resource Any, 3: name string }
+ * DeltaDiscoveryRequest  = { 1: node Node { 1: id string }, 2: type_url string,
+ *                            3: resource_names_subscribe string (repeated),
+ *                            4: resource_names_unsubscribe string (repeated), 6: response_nonce string }
  * ```
  *
  * (fields and varints as in src/xds/protobuf-fields.ts, whose reader this uses)
  */
-import { fieldEnd, readVarint } from '../../src/xds/protobuf-fields.js';
+import { fieldEnd, lengthDelimited, readVarint, stringField } from '../../src/xds/protobuf-fields.js';
 
 /** The parts of a DiscoveryResponse a simulated proxy looks at. */
 export interface ResponseHead {
@@ -73,28 +81,13 @@ export function clusterName(value: Buffer): string {
   return name;
 }
 
-function varintBytes(value: number): number[] {
-  const out: number[] = [];
-  while (value >= 0x80) {
-    out.push((value & 0x7f) | 0x80);
-    value = Math.floor(value / 128);
-  }
-  out.push(value);
-  return out;
-}
-
-function lengthDelimited(field: number, payload: Buffer): Buffer {
-  const head = Buffer.from([...varintBytes((field << 3) | 2), ...varintBytes(payload.length)]);
-  return Buffer.concat([head, payload]);
-}
-
-function stringField(field: number, value: string): Buffer {
-  return value === '' ? Buffer.alloc(0) : lengthDelimited(field, Buffer.from(value, 'utf8'));
-}
-
-/** `resource_names` (field 3) for a list of names, encoded once and reused by every request. */
-export function encodeResourceNames(names: readonly string[]): Buffer {
-  return Buffer.concat(names.map(name => lengthDelimited(3, Buffer.from(name, 'utf8'))));
+/**
+ * A repeated string field for a list of names, encoded once and reused by every request: field 3 is
+ * `resource_names` in a DiscoveryRequest and `resource_names_subscribe` in a delta one, field 4 is
+ * `resource_names_unsubscribe`.
+ */
+export function encodeResourceNames(names: readonly string[], field = 3): Buffer {
+  return Buffer.concat(names.map(name => lengthDelimited(field, Buffer.from(name, 'utf8'))));
 }
 
 /** A DiscoveryRequest; `nodeId` only on a stream's first request, as Envoy sends it. */
@@ -111,5 +104,52 @@ export function encodeRequest(
     names,
     stringField(4, typeUrl),
     stringField(5, nonce),
+  ]);
+}
+
+/** The parts of a DeltaDiscoveryResponse a simulated proxy looks at. */
+export interface DeltaResponseHead extends ResponseHead {
+  /** The names of the resources carried, only when resources are asked for. */
+  readonly names: string[];
+  readonly removed: string[];
+}
+
+/** Version, type, nonce and removed names of a delta response; its resources too when `withResources`. */
+export function readDeltaResponseHead(buf: Buffer, withResources: boolean): DeltaResponseHead {
+  let versionInfo = '';
+  let typeUrl = '';
+  let nonce = '';
+  const resources: Buffer[] = [];
+  const names: string[] = [];
+  const removed: string[] = [];
+  forEachField(buf, 0, buf.length, (field, from, to) => {
+    if (field === 1) versionInfo = buf.toString('utf8', from, to);
+    else if (field === 4) typeUrl = buf.toString('utf8', from, to);
+    else if (field === 5) nonce = buf.toString('utf8', from, to);
+    else if (field === 6) removed.push(buf.toString('utf8', from, to));
+    else if (field === 2 && withResources) {
+      forEachField(buf, from, to, (resourceField, innerFrom, innerTo) => {
+        if (resourceField === 3) names.push(buf.toString('utf8', innerFrom, innerTo));
+        else if (resourceField === 2) {
+          forEachField(buf, innerFrom, innerTo, (anyField, valueFrom, valueTo) => {
+            if (anyField === 2) resources.push(buf.subarray(valueFrom, valueTo));
+          });
+        }
+      });
+    }
+  });
+  return { versionInfo, typeUrl, nonce, resources, names, removed };
+}
+
+/**
+ * A DeltaDiscoveryRequest: `names` holds encoded subscribe (field 3) and unsubscribe (field 4) lists;
+ * `nodeId` only on a stream's first request, as Envoy sends it.
+ */
+export function encodeDeltaRequest(typeUrl: string, nonce: string, names: Buffer, nodeId = ''): Buffer {
+  return Buffer.concat([
+    nodeId === '' ? Buffer.alloc(0) : lengthDelimited(1, stringField(1, nodeId)),
+    stringField(2, typeUrl),
+    names,
+    stringField(6, nonce),
   ]);
 }

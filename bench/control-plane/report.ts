@@ -107,7 +107,7 @@ export function formatReport(result: BenchResult): string {
   );
   out.push('');
   out.push(
-    'Proxies (edit → …: median / max over edits, ms; sync = connect in waves until every stream ACKed all four types)',
+    `Proxies speaking ${result.options['api'] === 'sotw' ? 'state-of-the-world' : 'delta'} ADS (edit → …: median / max over edits, ms; sync = connect in waves until every stream ACKed all four types)`,
   );
   out.push(
     table(

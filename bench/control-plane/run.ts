@@ -13,6 +13,7 @@
  *   --edits N          MetaRouter edits per proxy count (default 3; fewer once edits take > 30 s)
  *   --wave N           proxies connected at a time while syncing (default 100)
  *   --channels N       HTTP/2 connections the proxies share (default 4)
+ *   --api API          how the proxies speak ADS: delta (default, as `aeraki proxy`) or sotw
  *   --runs N           in-process repeats per stage (default 3; one when a stage takes > 20 s)
  *   --timeout-s S      limit of each wait: startup, one wave's sync, one edit (default 900)
  *   --max-rss-mb MB    kill the control plane above this RSS (default 8192)
@@ -26,6 +27,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { XdsApi } from '../../src/xds/ads-client.js';
 import { TypeUrls } from '../../src/xds/index.js';
 import { cpuDelta, machineCpu } from '../proc-stats.js';
 import { installCleanupHandlers, stopAll } from '../processes.js';
@@ -50,6 +52,7 @@ interface Options {
   edits: number;
   wave: number;
   channels: number;
+  api: XdsApi;
   runs: number;
   timeoutMs: number;
   maxRssMb: number;
@@ -66,6 +69,11 @@ const STAGE_BUDGET_MS = 20_000;
 /** Pause between edits, so that two edits never fall into one debounce window. */
 const EDIT_PAUSE_MS = 1000;
 
+function xdsApi(value: string): XdsApi {
+  if (value === 'delta' || value === 'sotw') return value;
+  throw new Error(`bad --api: ${value} (delta or sotw)`);
+}
+
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
@@ -74,6 +82,7 @@ function parseOptions(): Options {
       edits: { type: 'string', default: '3' },
       wave: { type: 'string', default: '100' },
       channels: { type: 'string', default: '4' },
+      api: { type: 'string', default: 'delta' },
       runs: { type: 'string', default: '3' },
       'timeout-s': { type: 'string', default: '900' },
       'max-rss-mb': { type: 'string', default: '8192' },
@@ -100,6 +109,7 @@ function parseOptions(): Options {
     edits: Math.floor(positive(values.edits, 'edits')),
     wave: Math.floor(positive(values.wave, 'wave')),
     channels: Math.floor(positive(values.channels, 'channels')),
+    api: xdsApi(values.api),
     runs: Math.floor(positive(values.runs, 'runs')),
     timeoutMs: positive(values['timeout-s'], 'timeout-s') * 1000,
     maxRssMb: positive(values['max-rss-mb'], 'max-rss-mb'),
@@ -283,7 +293,7 @@ async function runControlPlane(
     progress(`control plane ready after ${(startupMs / 1000).toFixed(1)} s (pid ${cp.pid}, port ${port})`);
     await sleep(1000);
     idleRssMb = cp.rssMb();
-    fleet = new ProxyFleet({ target: `127.0.0.1:${port}`, channels: options.channels });
+    fleet = new ProxyFleet({ target: `127.0.0.1:${port}`, channels: options.channels, api: options.api });
     let weight = 80;
     for (const count of options.proxies) {
       cp.takePhaseMaxRssMb();

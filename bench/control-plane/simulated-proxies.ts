@@ -1,7 +1,8 @@
 /**
- * Many simulated proxies in one process, each one state-of-the-world ADS stream that behaves as a proxy
- * does on the wire: it subscribes to clusters and listeners (wildcard), then to the endpoints of every
- * cluster and the route table of every listener, and ACKs every response with the names it wants.
+ * Many simulated proxies in one process, each one ADS stream (state of the world or delta) that
+ * behaves as a proxy does on the wire: it subscribes to clusters and listeners (wildcard), then to the
+ * endpoints of every cluster and the route table of every listener, and ACKs every response (state of
+ * the world: with the names it wants; delta: with the nonce alone, subscriptions sent as changes).
  *
  * What it does not do is apply the resources: it reads only version, type and nonce of each response,
  * and works out the names to subscribe to once per distinct CDS/LDS version (shared by all proxies),
@@ -9,8 +10,17 @@
  * grpc-js channels (HTTP/2 connections), many streams each.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ADS_METHOD_PATH, decodeListener, TypeUrls } from '../../src/xds/index.js';
-import { clusterName, encodeRequest, encodeResourceNames, readResponseHead } from './discovery-wire.js';
+import type { XdsApi } from '../../src/xds/ads-client.js';
+import { ADS_METHOD_PATH, DELTA_ADS_METHOD_PATH, decodeListener, TypeUrls } from '../../src/xds/index.js';
+import {
+  clusterName,
+  encodeDeltaRequest,
+  encodeRequest,
+  encodeResourceNames,
+  readDeltaResponseHead,
+  readResponseHead,
+  type DeltaResponseHead,
+} from './discovery-wire.js';
 
 /** Names a proxy subscribes to, and their encoding, shared by every proxy that wants the same. */
 interface NameList {
@@ -19,6 +29,17 @@ interface NameList {
 }
 
 const EMPTY_NAMES: NameList = { names: [], encoded: Buffer.alloc(0) };
+
+/** A delta subscription change from one name list to another, encoded once for every proxy. */
+interface SubscriptionChange {
+  /** Subscribe (field 3) and unsubscribe (field 4) lists. */
+  readonly encoded: Buffer;
+  /** Whether names are added: only then does the server answer. */
+  readonly subscribes: boolean;
+}
+
+/** What a CDS or LDS version holds: each resource's name and the name it leads to subscribe to. */
+type HeldNames = ReadonlyMap<string, string>;
 
 /** What one type of one stream last received and ACKed. */
 interface TypeProgress {
@@ -65,15 +86,23 @@ class SimulatedProxy {
         subscription: EMPTY_NAMES,
         awaiting: false,
       });
+    const delta = fleet.api === 'delta';
     this.call = channel.makeBidiStreamRequest(
-      ADS_METHOD_PATH,
+      delta ? DELTA_ADS_METHOD_PATH : ADS_METHOD_PATH,
       (request: Buffer) => request,
       (bytes: Buffer) => bytes,
     );
-    this.call.on('data', (response: Buffer) => this.onResponse(response));
+    this.call.on('data', (response: Buffer) =>
+      delta ? this.onDeltaResponse(response) : this.onResponse(response),
+    );
     this.call.on('error', (err: grpc.ServiceError) => fleet.streamFailed(this, err));
-    this.call.write(encodeRequest(TypeUrls.cluster, '', '', EMPTY_NAMES.encoded, nodeId));
-    this.call.write(encodeRequest(TypeUrls.listener, '', '', EMPTY_NAMES.encoded));
+    if (delta) {
+      this.call.write(encodeDeltaRequest(TypeUrls.cluster, '', EMPTY_NAMES.encoded, nodeId));
+      this.call.write(encodeDeltaRequest(TypeUrls.listener, '', EMPTY_NAMES.encoded));
+    } else {
+      this.call.write(encodeRequest(TypeUrls.cluster, '', '', EMPTY_NAMES.encoded, nodeId));
+      this.call.write(encodeRequest(TypeUrls.listener, '', '', EMPTY_NAMES.encoded));
+    }
   }
 
   /** True once every type has been ACKed for the names the latest clusters and listeners call for. */
@@ -124,6 +153,40 @@ class SimulatedProxy {
     );
   }
 
+  private onDeltaResponse(response: Buffer): void {
+    const receivedAt = performance.now();
+    this.fleet.bytesReceived += response.length;
+    this.fleet.responses++;
+    const head = readDeltaResponseHead(response, false);
+    const { typeUrl, versionInfo } = head;
+    this.fleet.sawResponse(typeUrl, versionInfo, receivedAt);
+    const p = this.progress.get(typeUrl);
+    if (p === undefined) return;
+    const before = p.acked;
+    p.version = versionInfo;
+    p.nonce = head.nonce;
+    p.awaiting = false;
+    this.write(encodeDeltaRequest(typeUrl, head.nonce, EMPTY_NAMES.encoded));
+    p.acked = versionInfo;
+    this.fleet.acked(this, typeUrl, versionInfo, performance.now());
+    if (typeUrl !== TypeUrls.cluster && typeUrl !== TypeUrls.listener) return;
+    const names =
+      this.fleet.namesFor(typeUrl, versionInfo) ??
+      this.fleet.namesAfterDelta(typeUrl, before, versionInfo, readDeltaResponseHead(response, true));
+    const next = typeUrl === TypeUrls.cluster ? TypeUrls.clusterLoadAssignment : TypeUrls.routeConfiguration;
+    const q = this.progress.get(next)!;
+    if (q.subscription === names) return;
+    const change = this.fleet.subscriptionChange(q.subscription, names);
+    q.subscription = names;
+    q.awaiting = change.subscribes;
+    this.write(encodeDeltaRequest(next, '', change.encoded));
+  }
+
+  private write(request: Buffer): void {
+    this.fleet.bytesSent += request.length;
+    this.call.write(request);
+  }
+
   private resubscribe(typeUrl: string, names: NameList): void {
     const p = this.progress.get(typeUrl)!;
     if (p.subscription === names) return;
@@ -133,9 +196,7 @@ class SimulatedProxy {
   }
 
   private send(typeUrl: string, p: TypeProgress): void {
-    const request = encodeRequest(typeUrl, p.version, p.nonce, p.subscription.encoded);
-    this.fleet.bytesSent += request.length;
-    this.call.write(request);
+    this.write(encodeRequest(typeUrl, p.version, p.nonce, p.subscription.encoded));
   }
 }
 
@@ -144,16 +205,27 @@ export interface FleetOptions {
   readonly target: string;
   /** HTTP/2 connections shared by the streams. */
   readonly channels: number;
+  /** State of the world or delta (default `sotw`). */
+  readonly api?: XdsApi;
 }
 
 /** A set of simulated proxies and what they have ACKed. */
 /** The proxies' HTTP/2 receive window. */
 const FLOW_CONTROL_WINDOW_BYTES = 64 * 1024 * 1024;
 
+/** The route table an encoded Listener names. */
+function routeTableOf(listener: Buffer): string {
+  return decodeListener(listener).listener.routeConfigName;
+}
+
 export class ProxyFleet {
   private readonly channels: grpc.Client[] = [];
   private readonly proxies = new Set<SimulatedProxy>();
   private readonly names = new Map<string, NameList>();
+  /** Delta: what each CDS/LDS version holds, by `${typeUrl} ${version}`. */
+  private readonly held = new Map<string, HeldNames>();
+  private readonly changes = new WeakMap<NameList, Map<NameList, SubscriptionChange>>();
+  readonly api: XdsApi;
   private readonly waiters = new Set<AckWaiter>();
   private readonly firstSeen = new Map<string, number>();
   private readonly lastSeen = new Map<string, number>();
@@ -165,6 +237,7 @@ export class ProxyFleet {
   responses = 0;
 
   constructor(options: FleetOptions) {
+    this.api = options.api ?? 'sotw';
     for (let i = 0; i < options.channels; i++) {
       this.channels.push(
         new grpc.Client(options.target, grpc.credentials.createInsecure(), {
@@ -278,9 +351,51 @@ export class ProxyFleet {
     const known = this.names.get(key);
     if (known !== undefined) return known;
     const names =
-      typeUrl === TypeUrls.cluster
-        ? resources.map(clusterName)
-        : [...new Set(resources.map(r => decodeListener(r).listener.routeConfigName))];
+      typeUrl === TypeUrls.cluster ? resources.map(clusterName) : [...new Set(resources.map(routeTableOf))];
+    return this.remember(key, names);
+  }
+
+  /**
+   * The same for a delta response: what version `from` held, changed by the response; worked out once
+   * per version too (a version is the content of the whole set the proxy then holds).
+   */
+  namesAfterDelta(typeUrl: string, from: string, version: string, head: DeltaResponseHead): NameList {
+    const key = `${typeUrl} ${version}`;
+    const known = this.names.get(key);
+    if (known !== undefined) return known;
+    const held = new Map(from === '' ? [] : this.held.get(`${typeUrl} ${from}`));
+    for (const name of head.removed) held.delete(name);
+    head.names.forEach((name, i) => {
+      held.set(name, typeUrl === TypeUrls.cluster ? name : routeTableOf(head.resources[i]!));
+    });
+    this.held.set(key, held);
+    return this.remember(key, [...new Set(held.values())]);
+  }
+
+  /** The delta request that moves a subscription from one list to another, encoded once. */
+  subscriptionChange(from: NameList, to: NameList): SubscriptionChange {
+    let byTarget = this.changes.get(from);
+    if (byTarget === undefined) {
+      byTarget = new Map();
+      this.changes.set(from, byTarget);
+    }
+    let change = byTarget.get(to);
+    if (change === undefined) {
+      const had = new Set(from.names);
+      const wanted = new Set(to.names);
+      const added = to.names.filter(n => !had.has(n));
+      const dropped = from.names.filter(n => !wanted.has(n));
+      change = {
+        encoded: Buffer.concat([encodeResourceNames(added, 3), encodeResourceNames(dropped, 4)]),
+        subscribes: added.length > 0,
+      };
+      byTarget.set(to, change);
+    }
+    return change;
+  }
+
+  /** The shared list for these names (sorted here). */
+  private remember(key: string, names: string[]): NameList {
     names.sort();
     // A new version with the same names keeps the same list, so proxies do not resubscribe.
     for (const list of this.names.values()) {

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AerakiError, ErrorCodes } from '../errors.js';
+import type { XdsApi } from '../xds/ads-client.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -24,4 +25,10 @@ export function parseHostPort(value: string, what: string): { host: string; port
     throw new AerakiError(ErrorCodes.CLI_USAGE, `${what} must look like HOST:PORT, got '${value}'`);
   }
   return { host: value.slice(0, i), port };
+}
+
+/** `--xds-api`: `delta` or `sotw`. */
+export function parseXdsApi(value: string): XdsApi {
+  if (value === 'delta' || value === 'sotw') return value;
+  throw new AerakiError(ErrorCodes.CLI_USAGE, `--xds-api must be delta or sotw, got '${value}'`);
 }

@@ -5,7 +5,7 @@ import { bindAdmin } from '../net/http-admin.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import { Proxy } from '../proxy/proxy.js';
 import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
-import { AdsClient } from '../xds/ads-client.js';
+import { AdsClient, type XdsApi } from '../xds/ads-client.js';
 
 /** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
 export interface ProxyRuntime {
@@ -20,7 +20,7 @@ export interface ProxyRuntime {
 
 export interface ProxyRuntimeOptions {
   /** The ADS server and this proxy's node id; absent for a static config the caller applies. */
-  readonly xds: { readonly target: string; readonly nodeId: string } | undefined;
+  readonly xds: { readonly target: string; readonly nodeId: string; readonly api: XdsApi } | undefined;
   readonly admin: { readonly host: string; readonly port: number };
   readonly logger: Logger;
   /** Request metrics (on by default) and access log (off by default). */
@@ -54,6 +54,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
       ? undefined
       : new AdsClient({
           target: xds.target,
+          api: xds.api,
           node: { id: xds.nodeId, user_agent_name: 'aeraki-ts' },
           logger,
           onSnapshot: async snapshot => {

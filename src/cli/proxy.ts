@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { AerakiError, ErrorCodes } from '../errors.js';
-import { parseCommandArgs, parseHostPort } from './args.js';
+import { parseCommandArgs, parseHostPort, parseXdsApi } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
@@ -18,6 +18,7 @@ Options:
   --config FILE       a static bootstrap instead: Envoy v3 resources as JSON (a list, or
                       {"resources": [...]}: Listener, Cluster, ClusterLoadAssignment, RouteConfiguration)
   --node-id ID        this proxy's node id (default sidecar~<hostname>~<pid>)
+  --xds-api API       delta (incremental xDS, the default) or sotw (state of the world)
   --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
 ${TELEMETRY_USAGE}`;
@@ -30,6 +31,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
       xds: { type: 'string' },
       config: { type: 'string' },
       'node-id': { type: 'string' },
+      'xds-api': { type: 'string', default: 'delta' },
       admin: { type: 'string', default: '127.0.0.1:15000' },
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
@@ -45,11 +47,12 @@ export async function proxyCommand(args: string[]): Promise<number> {
     throw new AerakiError(ErrorCodes.CLI_USAGE, `give exactly one of --xds and --config\n\n${USAGE}`);
   }
   if (values.xds !== undefined) parseHostPort(values.xds, '--xds');
+  const api = parseXdsApi(values['xds-api']);
   const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
   const logger = createLogger(values['log-level']);
   const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
   const runtime = await startProxyRuntime({
-    xds: values.xds === undefined ? undefined : { target: values.xds, nodeId },
+    xds: values.xds === undefined ? undefined : { target: values.xds, nodeId, api },
     admin: parseHostPort(values.admin, '--admin'),
     logger,
     telemetry: telemetryOptions(values),

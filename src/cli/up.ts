@@ -4,7 +4,7 @@ import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
-import { parseCommandArgs, parseHostPort } from './args.js';
+import { parseCommandArgs, parseHostPort, parseXdsApi } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
@@ -24,6 +24,7 @@ Options:
   --control-plane-admin HOST:PORT
                       the control plane's admin API, read by 'aeraki status' (default 127.0.0.1:15011)
   --xds HOST:PORT     where the control plane serves xDS (default 127.0.0.1:0, a free port)
+  --xds-api API       how the proxy talks to it: delta (incremental xDS, the default) or sotw
   --log-level LEVEL   trace | debug | info | warn | error (default info)
 ${TELEMETRY_USAGE}  --no-watch          do not watch DIR for changes
 `;
@@ -36,6 +37,7 @@ export async function upCommand(args: string[]): Promise<number> {
       admin: { type: 'string', default: '127.0.0.1:15000' },
       'control-plane-admin': { type: 'string', default: '127.0.0.1:15011' },
       xds: { type: 'string', default: '127.0.0.1:0' },
+      'xds-api': { type: 'string', default: 'delta' },
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
       'no-watch': { type: 'boolean', default: false },
@@ -52,6 +54,7 @@ export async function upCommand(args: string[]): Promise<number> {
   const admin = parseHostPort(values.admin, '--admin');
   const controlPlaneAdmin = parseHostPort(values['control-plane-admin'], '--control-plane-admin');
   const xds = parseHostPort(values.xds, '--xds');
+  const api = parseXdsApi(values['xds-api']);
   const logger = createLogger(values['log-level']);
 
   const controlPlane = new ControlPlane({ dir, logger, watch: !values['no-watch'] });
@@ -77,7 +80,7 @@ export async function upCommand(args: string[]): Promise<number> {
   const stopControlPlane = (): Promise<unknown> => Promise.all([controlPlane.stop(), cpAdmin.close()]);
 
   const runtime = await startProxyRuntime({
-    xds: { target: `${xds.host}:${started.port}`, nodeId: `aeraki-up~${process.pid}` },
+    xds: { target: `${xds.host}:${started.port}`, nodeId: `aeraki-up~${process.pid}`, api },
     admin,
     logger,
     telemetry: telemetryOptions(values),

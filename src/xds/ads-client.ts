@@ -1,5 +1,6 @@
 /**
- * The proxy's side of ADS (state of the world): subscribes to listeners and clusters (wildcard), then
+ * The proxy's side of ADS, state of the world or incremental (delta): subscribes to listeners and
+ * clusters (wildcard), then
  * to the endpoints of those clusters and the route tables those listeners name, and hands the proxy a
  * consistent snapshot after each accepted update. Every response is ACKed once the proxy has applied it,
  * or NACKed with a readable `error_detail` when a resource is invalid or the proxy rejects the set; the
@@ -14,13 +15,22 @@
  * may carry only the resources that changed (xDS allows it, and our control plane does so), so those
  * are merged into what the client holds, and a route table or endpoint set is dropped only when the
  * client stops subscribing to it.
+ *
+ * Delta: every response carries changed resources and the names removed, and is merged; the client
+ * sends changes to its subscriptions, ACKs with the nonce alone, and on a reconnect tells the server
+ * the version of every resource it holds, so that an unchanged server sends nothing again.
  */
 import { Client, credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
+  DELTA_ADS_METHOD_PATH,
+  decodeDeltaDiscoveryResponse,
+  encodeDeltaDiscoveryRequest,
+  type DeltaDiscoveryRequest,
+} from './delta-discovery-messages.js';
+import {
   ADS_METHOD_PATH,
   type DiscoveryRequest,
-  type DiscoveryResponse,
   type XdsNode,
   decodeDiscoveryResponse,
   encodeDiscoveryRequest,
@@ -34,9 +44,13 @@ import type {
 } from './resources.js';
 import { decodeResources, routeTableClusterRefs } from './snapshot-codec.js';
 import { TypeUrls } from './type-urls.js';
+import type { AnyMessage } from './xds-resource.js';
 
 /** What the client does with a consistent snapshot; a rejection NACKs the update that produced it. */
 export type SnapshotSink = (snapshot: ProxySnapshot) => Promise<void>;
+
+/** The ADS variant: state of the world (`sotw`, Envoy's GRPC) or incremental (`delta`, DELTA_GRPC). */
+export type XdsApi = 'sotw' | 'delta';
 
 export interface AdsClientOptions {
   /** `host:port` of the ADS server. */
@@ -44,6 +58,8 @@ export interface AdsClientOptions {
   readonly node: XdsNode;
   readonly onSnapshot: SnapshotSink;
   readonly logger: Logger;
+  /** Default `sotw`. */
+  readonly api?: XdsApi;
   /** First reconnect delay; doubles up to {@link maxBackoffMs}. */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -55,6 +71,48 @@ interface TypeState {
   nonce: string;
   /** Names subscribed to; empty = wildcard (LDS, CDS). */
   names: string[];
+  /** Delta: the version of every resource held, by name (sent back on a reconnect). */
+  readonly resourceVersions: Map<string, string>;
+}
+
+/** A response of either variant, as the client applies it. */
+interface Update {
+  readonly typeUrl: string;
+  readonly version: string;
+  readonly nonce: string;
+  readonly resources: readonly AnyMessage[];
+  /** Delta: each resource's name and version, in the order of `resources`. */
+  readonly resourceVersions: readonly (readonly [name: string, version: string])[];
+  /** Delta: names to drop. */
+  readonly removed: readonly string[];
+  /** Whether it holds changes to merge (delta) rather than a whole LDS or CDS set (state of the world). */
+  readonly incremental: boolean;
+}
+
+function sotwUpdate(bytes: Buffer): Update {
+  const r = decodeDiscoveryResponse(bytes);
+  return {
+    typeUrl: r.type_url,
+    version: r.version_info,
+    nonce: r.nonce,
+    resources: r.resources,
+    resourceVersions: [],
+    removed: [],
+    incremental: false,
+  };
+}
+
+function deltaUpdate(bytes: Buffer): Update {
+  const r = decodeDeltaDiscoveryResponse(bytes);
+  return {
+    typeUrl: r.type_url,
+    version: r.system_version_info,
+    nonce: r.nonce,
+    resources: r.resources.map(resource => resource.resource),
+    resourceVersions: r.resources.map(resource => [resource.name, resource.version] as const),
+    removed: r.removed_resources,
+    incremental: true,
+  };
 }
 
 /** Where the client stands, for the admin API. */
@@ -77,7 +135,8 @@ const TYPE_ORDER = [
 
 export class AdsClient {
   private readonly client: Client;
-  private stream: ClientDuplexStream<Buffer, DiscoveryResponse> | undefined;
+  private stream: ClientDuplexStream<Buffer, Update> | undefined;
+  private readonly delta: boolean;
   private readonly types = new Map<string, TypeState>();
   private readonly listeners = new Map<string, ListenerResource>();
   private readonly clusters = new Map<string, ClusterResource>();
@@ -101,7 +160,9 @@ export class AdsClient {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     });
     this.backoffMs = options.initialBackoffMs ?? 250;
-    for (const typeUrl of TYPE_ORDER) this.types.set(typeUrl, { version: '', nonce: '', names: [] });
+    this.delta = options.api === 'delta';
+    for (const typeUrl of TYPE_ORDER)
+      this.types.set(typeUrl, { version: '', nonce: '', names: [], resourceVersions: new Map() });
   }
 
   /** Opens the stream and subscribes. */
@@ -127,12 +188,12 @@ export class AdsClient {
 
   private open(): void {
     const stream = this.client.makeBidiStreamRequest(
-      ADS_METHOD_PATH,
+      this.delta ? DELTA_ADS_METHOD_PATH : ADS_METHOD_PATH,
       (request: Buffer) => request,
-      (bytes: Buffer) => decodeDiscoveryResponse(bytes),
+      this.delta ? deltaUpdate : sotwUpdate,
     );
     this.stream = stream;
-    stream.on('data', (response: DiscoveryResponse) => {
+    stream.on('data', (response: Update) => {
       if (!this.connected) {
         this.connected = true;
         this.backoffMs = this.options.initialBackoffMs ?? 250;
@@ -149,14 +210,20 @@ export class AdsClient {
     stream.on('close', () => this.onClosed(stream));
     // Clusters and listeners first (wildcard); endpoints and routes follow once names are known. On a
     // reconnect the versions held are sent along, so an unchanged server sends nothing new.
-    this.send(TypeUrls.cluster);
-    this.send(TypeUrls.listener);
-    if (this.types.get(TypeUrls.clusterLoadAssignment)!.names.length > 0)
-      this.send(TypeUrls.clusterLoadAssignment);
-    if (this.types.get(TypeUrls.routeConfiguration)!.names.length > 0) this.send(TypeUrls.routeConfiguration);
+    for (const typeUrl of TYPE_ORDER) {
+      const state = this.types.get(typeUrl)!;
+      const wildcard = typeUrl === TypeUrls.cluster || typeUrl === TypeUrls.listener;
+      if (!wildcard && state.names.length === 0) continue;
+      if (!this.delta) this.send(typeUrl);
+      else
+        this.sendDelta(typeUrl, {
+          resource_names_subscribe: state.names,
+          initial_resource_versions: Object.fromEntries(state.resourceVersions),
+        });
+    }
   }
 
-  private onClosed(stream: ClientDuplexStream<Buffer, DiscoveryResponse>): void {
+  private onClosed(stream: ClientDuplexStream<Buffer, Update>): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
     this.connected = false;
@@ -172,6 +239,7 @@ export class AdsClient {
     this.reconnectTimer.unref();
   }
 
+  /** A state-of-the-world request: the whole subscription, the version held, the nonce answered. */
   private send(typeUrl: string, errorDetail?: string): void {
     const state = this.types.get(typeUrl)!;
     const request: DiscoveryRequest = {
@@ -185,12 +253,35 @@ export class AdsClient {
     this.stream?.write(encodeDiscoveryRequest(request));
   }
 
-  private async onResponse(
-    stream: ClientDuplexStream<Buffer, DiscoveryResponse>,
-    response: DiscoveryResponse,
-  ): Promise<void> {
+  /** A delta request: the node, the type and what is given (changes, nonce, error). */
+  private sendDelta(typeUrl: string, fields: Partial<DeltaDiscoveryRequest>): void {
+    const request: DeltaDiscoveryRequest = {
+      node: this.options.node,
+      type_url: typeUrl,
+      resource_names_subscribe: [],
+      resource_names_unsubscribe: [],
+      initial_resource_versions: {},
+      response_nonce: '',
+      ...fields,
+    };
+    this.stream?.write(encodeDeltaDiscoveryRequest(request));
+  }
+
+  /** Accepts (ACK) or rejects (NACK, with `errorDetail`) the last response of `typeUrl`. */
+  private answer(typeUrl: string, errorDetail?: string): void {
+    if (!this.delta) {
+      this.send(typeUrl, errorDetail);
+      return;
+    }
+    this.sendDelta(typeUrl, {
+      response_nonce: this.types.get(typeUrl)!.nonce,
+      ...(errorDetail === undefined ? {} : { error_detail: { code: 3, message: errorDetail } }),
+    });
+  }
+
+  private async onResponse(stream: ClientDuplexStream<Buffer, Update>, response: Update): Promise<void> {
     if (this.stream !== stream) return;
-    const typeUrl = response.type_url;
+    const typeUrl = response.typeUrl;
     const state = this.types.get(typeUrl);
     if (state === undefined) return;
     state.nonce = response.nonce;
@@ -201,24 +292,27 @@ export class AdsClient {
     }
     // Keep what ran before, to restore it if the proxy rejects the new set.
     const backup = this.captureType(typeUrl);
+    const removed = response.removed;
     switch (typeUrl) {
       case TypeUrls.listener:
-        replace(this.listeners, decoded.listeners, l => l.name);
+        if (response.incremental) merge(this.listeners, decoded.listeners, l => l.name, removed);
+        else replace(this.listeners, decoded.listeners, l => l.name);
         for (const table of decoded.routes) this.routes.set(table.name, table);
         break;
       case TypeUrls.cluster:
-        replace(this.clusters, decoded.clusters, c => c.name);
+        if (response.incremental) merge(this.clusters, decoded.clusters, c => c.name, removed);
+        else replace(this.clusters, decoded.clusters, c => c.name);
         for (const e of decoded.endpoints) this.endpoints.set(e.clusterName, e);
         break;
       case TypeUrls.clusterLoadAssignment:
-        for (const e of decoded.endpoints) this.endpoints.set(e.clusterName, e);
+        merge(this.endpoints, decoded.endpoints, e => e.clusterName, removed);
         break;
       case TypeUrls.routeConfiguration:
-        for (const r of decoded.routes) this.routes.set(r.name, r);
+        merge(this.routes, decoded.routes, r => r.name, removed);
         break;
     }
     try {
-      await this.applyConsistent(response.version_info);
+      await this.applyConsistent(response.version);
     } catch (err) {
       this.restoreType(typeUrl, backup);
       this.nack(
@@ -227,8 +321,10 @@ export class AdsClient {
       );
       return;
     }
-    state.version = response.version_info;
-    this.send(typeUrl);
+    state.version = response.version;
+    for (const name of removed) state.resourceVersions.delete(name);
+    for (const [name, version] of response.resourceVersions) state.resourceVersions.set(name, version);
+    this.answer(typeUrl);
     this.updateSubscriptions();
   }
 
@@ -238,25 +334,33 @@ export class AdsClient {
       { typeUrl, error: message },
       'xDS update rejected (NACK); the previous config keeps serving',
     );
-    this.send(typeUrl, message);
+    this.answer(typeUrl, message);
   }
 
   /** Subscribes to the endpoints of every cluster and the route table of every listener. */
   private updateSubscriptions(): void {
-    const eds = this.types.get(TypeUrls.clusterLoadAssignment)!;
-    const edsNames = [...this.clusters.keys()].sort();
-    if (!sameNames(eds.names, edsNames)) {
-      eds.names = edsNames;
-      keepOnly(this.endpoints, edsNames);
-      if (edsNames.length > 0 || eds.version !== '') this.send(TypeUrls.clusterLoadAssignment);
-    }
-    const rds = this.types.get(TypeUrls.routeConfiguration)!;
-    const rdsNames = [...new Set([...this.listeners.values()].map(l => l.routeConfigName))].sort();
-    if (!sameNames(rds.names, rdsNames)) {
-      rds.names = rdsNames;
-      keepOnly(this.routes, rdsNames);
-      if (rdsNames.length > 0 || rds.version !== '') this.send(TypeUrls.routeConfiguration);
-    }
+    this.subscribe(TypeUrls.clusterLoadAssignment, [...this.clusters.keys()].sort(), this.endpoints);
+    const routeTables = new Set([...this.listeners.values()].map(l => l.routeConfigName));
+    this.subscribe(TypeUrls.routeConfiguration, [...routeTables].sort(), this.routes);
+  }
+
+  /** Makes `names` the subscription of `typeUrl`, dropping from `held` what it no longer names. */
+  private subscribe(typeUrl: string, names: string[], held: Map<string, unknown>): void {
+    const state = this.types.get(typeUrl)!;
+    if (sameNames(state.names, names)) return;
+    const before = state.names;
+    state.names = names;
+    keepOnly(held, names);
+    if (this.delta) {
+      const wanted = new Set(names);
+      const had = new Set(before);
+      for (const name of state.resourceVersions.keys())
+        if (!wanted.has(name)) state.resourceVersions.delete(name);
+      this.sendDelta(typeUrl, {
+        resource_names_subscribe: names.filter(n => !had.has(n)),
+        resource_names_unsubscribe: before.filter(n => !wanted.has(n)),
+      });
+    } else if (names.length > 0 || state.version !== '') this.send(typeUrl);
   }
 
   /** Builds the snapshot the proxy can run now and applies it. */
@@ -319,7 +423,18 @@ function keepOnly(map: Map<string, unknown>, names: readonly string[]): void {
   for (const name of map.keys()) if (!wanted.has(name)) map.delete(name);
 }
 
-/** LDS and CDS: the response is the whole set of its type. */
+/** RDS and EDS, and every delta response: changes to what is held. */
+function merge<T>(
+  map: Map<string, T>,
+  values: readonly T[],
+  key: (value: T) => string,
+  removed: readonly string[],
+): void {
+  for (const name of removed) map.delete(name);
+  for (const value of values) map.set(key(value), value);
+}
+
+/** State-of-the-world LDS and CDS: the response is the whole set of its type. */
 function replace<T>(map: Map<string, T>, values: readonly T[], key: (value: T) => string): void {
   map.clear();
   for (const value of values) map.set(key(value), value);

@@ -18,6 +18,7 @@
 import type { MethodDefinition } from '@grpc/grpc-js';
 import { decodeMessage, encodeMessage, type ProtoObject } from './proto-message.js';
 import type { AnyMessage } from './xds-resource.js';
+import { lengthDelimited, stringField, varintLength, writeVarint } from './protobuf-fields.js';
 import { jsonFromStruct, structFromJson } from './well-known.js';
 
 /** The gRPC method path of state-of-the-world ADS. */
@@ -103,38 +104,6 @@ export function decodeDiscoveryResponse(bytes: Uint8Array): DiscoveryResponse {
       ? {}
       : { control_plane: o['control_plane'] as { identifier: string } }),
   };
-}
-
-function varintLength(value: number): number {
-  let n = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    n++;
-  }
-  return n;
-}
-
-function writeVarint(out: Buffer, offset: number, value: number): number {
-  while (value >= 0x80) {
-    out[offset++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  out[offset++] = value;
-  return offset;
-}
-
-/** A length-delimited field: tag, length, bytes. */
-function lengthDelimited(field: number, payload: Uint8Array): Buffer {
-  const tag = (field << 3) | 2;
-  const out = Buffer.allocUnsafe(varintLength(tag) + varintLength(payload.length) + payload.length);
-  let offset = writeVarint(out, 0, tag);
-  offset = writeVarint(out, offset, payload.length);
-  out.set(payload, offset);
-  return out;
-}
-
-function stringField(field: number, value: string): Buffer {
-  return value === '' ? Buffer.alloc(0) : lengthDelimited(field, Buffer.from(value, 'utf8'));
 }
 
 /** One resource as field 2 of a DiscoveryResponse, ready to splice: encode once, send many times. */

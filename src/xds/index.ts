@@ -62,3 +62,17 @@ export {
   type DiscoveryResponse,
   type XdsNode,
 } from './discovery-messages.js';
+export {
+  DELTA_ADS_METHOD_PATH,
+  deltaAdsMethodDefinition,
+  encodeDeltaDiscoveryRequest,
+  decodeDeltaDiscoveryRequest,
+  encodeDeltaDiscoveryResponse,
+  decodeDeltaDiscoveryResponse,
+  assembleDeltaResponseBody,
+  finishDeltaResponse,
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
+  type DeltaResource,
+  type DeltaResourceWire,
+} from './delta-discovery-messages.js';

@@ -1,6 +1,7 @@
 /**
- * The aggregated discovery service (state-of-the-world ADS, `envoy.service.discovery.v3.
- * AggregatedDiscoveryService/StreamAggregatedResources`) on grpc-js. It serves the snapshots of a
+ * The aggregated discovery service (`envoy.service.discovery.v3.AggregatedDiscoveryService`) on
+ * grpc-js, both variants: state of the world (`StreamAggregatedResources`, see AdsStream) and
+ * incremental (`DeltaAggregatedResources`, see DeltaAdsStream). It serves the snapshots of a
  * SnapshotCache — any resource types, not only MetaProtocol ones — to every connected proxy, and keeps
  * the per-node ACK/NACK view returned by `status()`. Port 15010 by default, as Aeraki's.
  */
@@ -10,17 +11,24 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import {
   ADS_METHOD_PATH,
+  DELTA_ADS_METHOD_PATH,
+  encodeDeltaDiscoveryRequest,
   encodeDiscoveryRequest,
+  finishDeltaResponse,
+  finishResponse,
+  type DeltaDiscoveryRequest,
   type DiscoveryRequest,
   type XdsResource,
 } from '../../xds/index.js';
 import type { DebounceOptions } from '../cache/debouncer.js';
 import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
-import { AdsStream, SharedResponses, type StreamAck } from './ads-stream.js';
-import { InterningRequestDecoder } from './interned-requests.js';
+import { AdsStream, type ResponseSink, type StreamAck, type StreamHooks } from './ads-stream.js';
+import { DeltaAdsStream } from './delta-ads-stream.js';
+import { DELTA_REQUESTS, InterningRequestDecoder, SOTW_REQUESTS } from './interned-requests.js';
 import { DEFAULT_ANSWER_BUDGET_BYTES, PushThrottle } from './push-throttle.js';
 import { releaseDeliveredChunks } from './release-request-chunks.js';
+import { SharedResponses } from './shared-responses.js';
 import { WriteBudget, type FlushingWrite } from './write-budget.js';
 import { StatusRegistry, type XdsObserver, type XdsServerStatus } from './xds-status.js';
 
@@ -61,31 +69,52 @@ interface AdsServerEvents {
  * grpc-js method table: requests decoded by protobufjs with their resource names interned, responses
  * already encoded by the stream.
  */
-function serviceDefinition(decoder: InterningRequestDecoder) {
+function serviceDefinition(
+  sotw: InterningRequestDecoder<DiscoveryRequest>,
+  delta: InterningRequestDecoder<DeltaDiscoveryRequest>,
+) {
+  const encoded = {
+    requestStream: true,
+    responseStream: true,
+    responseSerialize: (response: Buffer): Buffer => response,
+    responseDeserialize: (bytes: Buffer): Buffer => bytes,
+  } as const;
   return {
     StreamAggregatedResources: {
+      ...encoded,
       path: ADS_METHOD_PATH,
-      requestStream: true,
-      responseStream: true,
       requestSerialize: encodeDiscoveryRequest,
-      requestDeserialize: (bytes: Buffer): DiscoveryRequest => decoder.decode(bytes),
-      responseSerialize: (response: Buffer): Buffer => response,
-      responseDeserialize: (bytes: Buffer): Buffer => bytes,
+      requestDeserialize: (bytes: Buffer): DiscoveryRequest => sotw.decode(bytes),
+    },
+    DeltaAggregatedResources: {
+      ...encoded,
+      path: DELTA_ADS_METHOD_PATH,
+      requestSerialize: encodeDeltaDiscoveryRequest,
+      requestDeserialize: (bytes: Buffer): DeltaDiscoveryRequest => delta.decode(bytes),
     },
   };
+}
+
+/** What the server needs of either kind of stream. */
+interface ServedStream<Request> {
+  handleRequest(request: Request): void;
+  snapshotChanged(): void;
+  close(): void;
 }
 
 export class AdsServer extends EventEmitter<AdsServerEvents> {
   readonly cache: SnapshotCache;
   private readonly registry: StatusRegistry;
-  private readonly streams = new Set<AdsStream>();
+  private readonly streams = new Set<ServedStream<never>>();
   private readonly logger: Logger;
   private readonly controlPlaneId: string;
   private readonly unsubscribe: () => void;
   private server: Server | undefined;
   private nonceCounter = 0;
-  private readonly decoder = new InterningRequestDecoder();
-  private readonly shared: SharedResponses;
+  private readonly sotwDecoder = new InterningRequestDecoder(SOTW_REQUESTS);
+  private readonly deltaDecoder = new InterningRequestDecoder(DELTA_REQUESTS);
+  private readonly sotwShared: SharedResponses;
+  private readonly deltaShared: SharedResponses;
   /** Bounds the response copies grpc-js holds until the sockets take them. */
   private readonly budget = new WriteBudget();
   private readonly throttle: PushThrottle;
@@ -97,7 +126,8 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     this.controlPlaneId = options.controlPlaneId ?? '';
     this.registry = new StatusRegistry(options.observer);
     this.throttle = new PushThrottle(options.answerBudgetBytes ?? DEFAULT_ANSWER_BUDGET_BYTES);
-    this.shared = new SharedResponses(this.controlPlaneId, () => this.nextNonce());
+    this.sotwShared = new SharedResponses(this.controlPlaneId, () => this.nextNonce(), finishResponse);
+    this.deltaShared = new SharedResponses(this.controlPlaneId, () => this.nextNonce(), finishDeltaResponse);
     this.unsubscribe = this.cache.onPublish(() => {
       for (const stream of this.streams) stream.snapshotChanged();
     });
@@ -107,8 +137,19 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   start(host = '127.0.0.1', port = DEFAULT_XDS_PORT): Promise<number> {
     if (this.server !== undefined) return Promise.reject(new Error('ADS server already started'));
     const server = new Server();
-    server.addService(serviceDefinition(this.decoder), {
-      StreamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) => this.serve(call),
+    server.addService(serviceDefinition(this.sotwDecoder, this.deltaDecoder), {
+      StreamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) =>
+        this.serve(
+          call,
+          (sink, hooks) => new AdsStream(sink, this.cache, this.registry, hooks),
+          this.sotwShared,
+        ),
+      DeltaAggregatedResources: (call: ServerDuplexStream<DeltaDiscoveryRequest, Buffer>) =>
+        this.serve(
+          call,
+          (sink, hooks) => new DeltaAdsStream(sink, this.cache, this.registry, hooks),
+          this.deltaShared,
+        ),
     });
     this.server = server;
     const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -168,12 +209,16 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     return (++this.nonceCounter).toString(36);
   }
 
-  private serve(call: ServerDuplexStream<DiscoveryRequest, Buffer>): void {
+  private serve<Request>(
+    call: ServerDuplexStream<Request, Buffer>,
+    makeStream: (sink: ResponseSink, hooks: StreamHooks) => ServedStream<Request>,
+    shared: SharedResponses,
+  ): void {
     const flushingWrite: FlushingWrite = (response, done) => {
       if (call.cancelled || call.destroyed) done();
       else call.write(response, () => done());
     };
-    const stream = new AdsStream(
+    const stream = makeStream(
       {
         write: response => this.budget.write(flushingWrite, response),
         fail: message => {
@@ -181,11 +226,9 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
           call.end();
         },
       },
-      this.cache,
-      this.registry,
       {
         controlPlaneId: this.controlPlaneId,
-        shared: this.shared,
+        shared,
         throttle: this.throttle,
         nextNonce: () => this.nextNonce(),
         onAck: ack => this.emit('ack', ack),
@@ -209,7 +252,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       this.budget.close(flushingWrite);
       stream.close();
     };
-    call.on('data', (request: DiscoveryRequest) => {
+    call.on('data', (request: Request) => {
       // The request is decoded: grpc-js need not keep its chunks until the proxy's next request.
       releaseDeliveredChunks(call);
       stream.handleRequest(request);

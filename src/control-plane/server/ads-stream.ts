@@ -19,7 +19,7 @@
  * request, a new subscription and a proxy that never ACKed get the whole set.
  */
 import { assembleResponseBody, finishResponse, type DiscoveryRequest } from '../../xds/index.js';
-import { versionOf, type SnapshotEntry } from '../cache/resource-snapshot.js';
+import type { SnapshotEntry } from '../cache/resource-snapshot.js';
 import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import type { SnapshotCache } from '../cache/snapshot-cache.js';
 import {
@@ -30,6 +30,17 @@ import {
   sendsChangesOnly,
 } from './push-order.js';
 import type { PushThrottle, ThrottledStream } from './push-throttle.js';
+import type { SharedResponses } from './shared-responses.js';
+import {
+  ANSWER_OVERHEAD_BYTES,
+  changesBetween,
+  encodedNamesBytes,
+  impliedSubscriptionBytes,
+  NO_ENTRIES,
+  removedBetween,
+  wantedEntries,
+  type Changes,
+} from './resource-sets.js';
 import type { NackRecord, StatusRegistry } from './xds-status.js';
 
 /** The write side of the gRPC call. */
@@ -44,9 +55,6 @@ interface SentSet {
   readonly nonce: string;
   readonly entries: ReadonlyMap<string, SnapshotEntry>;
 }
-
-const NO_ENTRIES: ReadonlyMap<string, SnapshotEntry> = new Map();
-const EMPTY_VERSION = versionOf([]);
 
 /** Response bodies by resource set: proxies sent the same set share one body (encode once, send many). */
 const bodies = new WeakMap<
@@ -67,77 +75,6 @@ export function responseBody(
   const body = assembleResponseBody(version, typeUrl, wires);
   bodies.set(entries, { typeUrl, version, body });
   return body;
-}
-
-/** Names removed between two sets, computed once per pair however many proxies share them. */
-const removals = new WeakMap<
-  ReadonlyMap<string, SnapshotEntry>,
-  { to: ReadonlyMap<string, SnapshotEntry>; gone: readonly string[] }
->();
-
-function removedSince(sent: SentSet | undefined, now: ReadonlyMap<string, SnapshotEntry>): readonly string[] {
-  if (sent === undefined) return [];
-  const cached = removals.get(sent.entries);
-  if (cached !== undefined && cached.to === now) return cached.gone;
-  const gone: string[] = [];
-  for (const name of sent.entries.keys()) if (!now.has(name)) gone.push(name);
-  removals.set(sent.entries, { to: now, gone });
-  return gone;
-}
-
-/** What changed from one set to another: computed once per pair however many proxies share them. */
-interface Changes {
-  readonly to: ReadonlyMap<string, SnapshotEntry>;
-  /** The entries of `to` that are not in the other set, or differ there. */
-  readonly changed: readonly SnapshotEntry[];
-}
-
-const changesCache = new WeakMap<ReadonlyMap<string, SnapshotEntry>, Changes>();
-
-/** The entries of `to` that `from` lacks or holds with other content. */
-function changesBetween(
-  from: ReadonlyMap<string, SnapshotEntry>,
-  to: ReadonlyMap<string, SnapshotEntry>,
-): Changes {
-  const cached = changesCache.get(from);
-  if (cached?.to === to) return cached;
-  const changed: SnapshotEntry[] = [];
-  for (const entry of to.values()) {
-    const before = from.get(entry.name);
-    if (before !== entry && before?.digest !== entry.digest) changed.push(entry);
-  }
-  const changes = { to, changed };
-  changesCache.set(from, changes);
-  return changes;
-}
-
-/** A request's bytes besides its names (type URL, version, nonce), for the push throttle. */
-const ANSWER_OVERHEAD_BYTES = 256;
-
-const namesBytes = new WeakMap<object, number>();
-
-/**
- * The encoded size of resource names as a request lists them, worked out once per collection
- * (`key`: an interned name list, or a resource set's entries).
- */
-function encodedNamesBytes(key: object, names: Iterable<string>): number {
-  let bytes = namesBytes.get(key);
-  if (bytes === undefined) {
-    bytes = 0;
-    // Tag, length (two bytes covers names up to 16 KiB; a close enough estimate beyond), UTF-8 bytes.
-    for (const name of names) bytes += 3 + Buffer.byteLength(name, 'utf8');
-    namesBytes.set(key, bytes);
-  }
-  return bytes;
-}
-
-/**
- * What a wildcard response (LDS, CDS) makes its proxy send next, estimated: it subscribes to the
- * endpoints of every cluster and the route table of every listener, as many names (of about the same
- * length) as the response has resources.
- */
-function impliedSubscriptionBytes(typeUrl: string, entries: ReadonlyMap<string, SnapshotEntry>): number {
-  return isWildcardType(typeUrl) ? encodedNamesBytes(entries, entries.keys()) : 0;
 }
 
 /** At most this many unanswered responses are remembered per type; older ones count as superseded. */
@@ -169,51 +106,6 @@ export interface StreamAck {
   readonly nonce: string;
 }
 
-/**
- * Whole responses shared by the streams of one server: every stream sent the same body gets the same
- * bytes under the same nonce, so a push to a thousand proxies builds one response, not a thousand
- * copies of it. (A nonce only has to tell apart the responses of one stream and type; a stream that
- * would get a nonce it already has gets a fresh one.)
- */
-export class SharedResponses {
-  /** By what was sent: a whole set (its entries map) or the changes from one set to another. */
-  private readonly bySet = new WeakMap<
-    object,
-    { readonly typeUrl: string; readonly version: string; readonly response: SharedResponse }
-  >();
-
-  constructor(
-    private readonly controlPlaneId: string,
-    private readonly nextNonce: () => string,
-  ) {}
-
-  /**
-   * The response carrying `resources` under `version`, made on first use; `key` is the object they
-   * come from (a set's entries map, or the Changes between two sets), shared by the streams sent them.
-   */
-  get(typeUrl: string, version: string, key: object, resources: Iterable<SnapshotEntry>): SharedResponse {
-    const cached = this.bySet.get(key);
-    if (cached !== undefined && cached.typeUrl === typeUrl && cached.version === version)
-      return cached.response;
-    const wires: Buffer[] = [];
-    for (const entry of resources) wires.push(entry.wire);
-    const body = assembleResponseBody(version, typeUrl, wires);
-    const nonce = this.nextNonce();
-    // The body is the response's prefix: kept once, as part of the response.
-    const bytes = finishResponse(body, nonce, this.controlPlaneId);
-    const response = { nonce, bytes, body: bytes.subarray(0, body.length) };
-    this.bySet.set(key, { typeUrl, version, response });
-    return response;
-  }
-}
-
-/** A response shared by streams, and its body (everything but nonce and control plane). */
-export interface SharedResponse {
-  readonly nonce: string;
-  readonly bytes: Buffer;
-  readonly body: Buffer;
-}
-
 export interface StreamHooks {
   readonly controlPlaneId: string;
   /** When given, responses are shared with the other streams that use the same object. */
@@ -223,29 +115,6 @@ export interface StreamHooks {
   nextNonce(): string;
   onAck(ack: StreamAck): void;
   onNack(nack: StreamAck & { readonly errorDetail: NackRecord['errorDetail'] }): void;
-}
-
-/** coversAll's last answer per name set: streams that share a subscription share the work. */
-const coverage = new WeakMap<
-  ReadonlySet<string>,
-  { entries: ReadonlyMap<string, SnapshotEntry>; covers: boolean }
->();
-
-/** Whether every resource of `entries` is among `names`. */
-function coversAll(names: ReadonlySet<string>, entries: ReadonlyMap<string, SnapshotEntry>): boolean {
-  const cached = coverage.get(names);
-  if (cached?.entries === entries) return cached.covers;
-  let covers = names.size >= entries.size;
-  if (covers) {
-    for (const name of entries.keys()) {
-      if (!names.has(name)) {
-        covers = false;
-        break;
-      }
-    }
-  }
-  coverage.set(names, { entries, covers });
-  return covers;
 }
 
 /**
@@ -418,9 +287,12 @@ export class AdsStream implements ThrottledStream {
       if (unchanged && !state.force) continue;
       considered.push(state);
       const available = snapshot.types.get(typeUrl)?.entries ?? NO_ENTRIES;
-      const gone = isClusterScoped(typeUrl) ? removedSince(state.lastSent, available) : [];
+      const gone =
+        isClusterScoped(typeUrl) && state.lastSent !== undefined
+          ? removedBetween(state.lastSent.entries, available)
+          : [];
       if (gone.length > 0) inUse ??= this.clusterRefsInUse();
-      const wanted = this.wanted(typeUrl, state, snapshot, gone, inUse);
+      const wanted = wantedEntries(state, snapshot.types.get(typeUrl), state.lastSent?.entries, gone, inUse);
       if (wanted === undefined) continue;
       if (!state.force && wanted.version === state.lastSent?.version) continue;
       sends.push({ typeUrl, state, version: wanted.version, entries: wanted.entries });
@@ -433,7 +305,7 @@ export class AdsStream implements ThrottledStream {
         answerBytes +=
           ANSWER_OVERHEAD_BYTES +
           (state.namesFrom === undefined ? 0 : encodedNamesBytes(state.namesFrom, state.namesFrom)) +
-          impliedSubscriptionBytes(typeUrl, entries);
+          impliedSubscriptionBytes(typeUrl, entries, entries.keys());
       }
       // Waits its turn, nothing changed; resume() comes back here and works it out again.
       if (!this.hooks.throttle.acquire(this, answerBytes)) return;
@@ -456,42 +328,6 @@ export class AdsStream implements ThrottledStream {
     return refs;
   }
 
-  /** What the proxy should have of one type; `undefined` when there is nothing to say. */
-  private wanted(
-    typeUrl: string,
-    state: TypeState,
-    snapshot: ResourceSnapshot,
-    gone: readonly string[],
-    inUse: ReadonlySet<string> | undefined,
-  ): { version: string; entries: ReadonlyMap<string, SnapshotEntry> } | undefined {
-    const available = snapshot.types.get(typeUrl);
-    const kept: SnapshotEntry[] = [];
-    for (const name of gone) {
-      if (inUse?.has(name) !== true || (!state.wildcard && !state.names.has(name))) continue;
-      const entry = state.lastSent?.entries.get(name);
-      if (entry !== undefined) kept.push(entry);
-    }
-    if (
-      kept.length === 0 &&
-      (state.wildcard || (available !== undefined && coversAll(state.names, available.entries)))
-    ) {
-      // The common case: the type's whole set, shared by every proxy (no copy, version precomputed).
-      return available === undefined ? { version: EMPTY_VERSION, entries: NO_ENTRIES } : available;
-    }
-    const entries = new Map<string, SnapshotEntry>();
-    if (state.wildcard) {
-      for (const [name, entry] of available?.entries ?? NO_ENTRIES) entries.set(name, entry);
-    } else {
-      for (const name of state.names) {
-        const entry = available?.entries.get(name);
-        if (entry !== undefined) entries.set(name, entry);
-      }
-    }
-    for (const entry of kept) entries.set(entry.name, entry);
-    if (entries.size === 0 && state.lastSent === undefined) return undefined;
-    return { version: versionOf(entries.values()), entries };
-  }
-
   private send(
     typeUrl: string,
     state: TypeState,
@@ -501,7 +337,13 @@ export class AdsStream implements ThrottledStream {
     const changes = this.changesOnly(typeUrl, state, entries);
     const key = changes ?? entries;
     const resources = changes?.changed ?? entries.values();
-    const shared = this.hooks.shared?.get(typeUrl, version, key, resources);
+    const shared = this.hooks.shared?.get(typeUrl, version, key, () =>
+      assembleResponseBody(
+        version,
+        typeUrl,
+        Array.from(resources, e => e.wire),
+      ),
+    );
     const fresh =
       shared === undefined || state.pending.has(shared.nonce) || state.lastSent?.nonce === shared.nonce;
     const nonce = fresh ? this.hooks.nextNonce() : shared.nonce;

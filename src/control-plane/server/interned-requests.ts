@@ -1,5 +1,5 @@
 /**
- * DiscoveryRequests decoded with their resource names interned. A proxy re-sends its whole name list
+ * Discovery requests decoded with their resource names interned. A proxy re-sends its whole name list
  * on every ACK (every cluster for EDS, every route table for RDS), and a fleet of proxies sends the
  * same list: decoded one by one, a thousand proxies of a 10,000-service mesh would hold tens of
  * millions of strings. Here a list seen before is recognised from its bytes and the one decoded array
@@ -14,10 +14,23 @@
  *
  * (fields and varints as in src/xds/protobuf-fields.ts)
  *
+ * The delta request's resource_names_subscribe is field 3 too, with the same type: a delta proxy's
+ * first subscription lists every cluster or route table, and is interned the same way.
+ *
+ * ```
+ * DeltaDiscoveryRequest = { 1: node Node, 2: type_url string, 3: resource_names_subscribe string
+ *                           (repeated), 4: resource_names_unsubscribe string (repeated), … }
+ * ```
+ *
  * Encoders write fields in number order, so the names are one run of field-3 entries; that run is the
  * interning key. A request whose names are not one run is decoded the ordinary way.
  */
-import { decodeDiscoveryRequest, type DiscoveryRequest } from '../../xds/index.js';
+import {
+  decodeDeltaDiscoveryRequest,
+  decodeDiscoveryRequest,
+  type DeltaDiscoveryRequest,
+  type DiscoveryRequest,
+} from '../../xds/index.js';
 import { fieldEnd, readVarint } from '../../xds/protobuf-fields.js';
 
 /** Lists shorter than this are decoded each time: cheap, and not worth remembering. */
@@ -52,8 +65,27 @@ interface InternedList {
   readonly names: readonly string[];
 }
 
-/** A decoder with its own memory of name lists (one per ADS server). */
-export class InterningRequestDecoder {
+/** How to decode one kind of request, and where its field-3 names go. */
+export interface InterningScheme<T> {
+  decode(bytes: Uint8Array): T;
+  namesOf(request: T): readonly string[];
+  withNames(request: T, names: readonly string[]): T;
+}
+
+export const SOTW_REQUESTS: InterningScheme<DiscoveryRequest> = {
+  decode: decodeDiscoveryRequest,
+  namesOf: request => request.resource_names,
+  withNames: (request, names) => ({ ...request, resource_names: names }),
+};
+
+export const DELTA_REQUESTS: InterningScheme<DeltaDiscoveryRequest> = {
+  decode: decodeDeltaDiscoveryRequest,
+  namesOf: request => request.resource_names_subscribe,
+  withNames: (request, names) => ({ ...request, resource_names_subscribe: names }),
+};
+
+/** A decoder with its own memory of name lists (one per ADS server and kind of request). */
+export class InterningRequestDecoder<T> {
   /** By length and edges; a few lists may share a key. */
   private readonly lists = new Map<string, InternedList[]>();
   private count = 0;
@@ -61,14 +93,16 @@ export class InterningRequestDecoder {
   /** Requests whose names were found already decoded. */
   hits = 0;
 
-  decode(bytes: Uint8Array): DiscoveryRequest {
+  constructor(private readonly scheme: InterningScheme<T>) {}
+
+  decode(bytes: Uint8Array): T {
     let run: [number, number] | undefined;
     try {
       run = namesRun(bytes);
     } catch {
       run = undefined; // malformed: let the full decoder report it
     }
-    if (run === undefined || run[1] - run[0] < MIN_INTERNED_NAMES_BYTES) return decodeDiscoveryRequest(bytes);
+    if (run === undefined || run[1] - run[0] < MIN_INTERNED_NAMES_BYTES) return this.scheme.decode(bytes);
     const [start, end] = run;
     const span = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start);
     const key = `${span.length}:${span.toString('latin1', 0, KEY_EDGE_BYTES)}:${span.toString('latin1', span.length - KEY_EDGE_BYTES)}`;
@@ -78,19 +112,19 @@ export class InterningRequestDecoder {
       Buffer.from(bytes.buffer, bytes.byteOffset, start),
       Buffer.from(bytes.buffer, bytes.byteOffset + end, bytes.length - end),
     ]);
-    const request = decodeDiscoveryRequest(rest);
+    const request = this.scheme.decode(rest);
     if (found !== undefined) {
       this.hits++;
       // Most recently used last.
       this.lists.delete(key);
       this.lists.set(key, candidates ?? []);
-      return { ...request, resource_names: found.names };
+      return this.scheme.withNames(request, found.names);
     }
-    const names = Object.freeze(decodeDiscoveryRequest(span).resource_names.slice());
+    const names = Object.freeze(this.scheme.namesOf(this.scheme.decode(span)).slice());
     const copy = Buffer.allocUnsafeSlow(span.length); // not a slice of Node's shared pool
     span.copy(copy);
     this.remember(key, { bytes: copy, names });
-    return { ...request, resource_names: names };
+    return this.scheme.withNames(request, names);
   }
 
   private remember(key: string, list: InternedList): void {

@@ -9,6 +9,10 @@
  * gives its slot back once the proxy has answered every response it was sent (or after `holdLimitMs`,
  * for a proxy that does not answer), and the streams waiting get slots in the order they asked. Small
  * answers (1,000 services: 40 KB) let hundreds of proxies push at once; large ones, a few dozen.
+ *
+ * A delta proxy's answers are small (a nonce; subscriptions only as changes), so a delta stream weighs
+ * its pushes by the responses themselves: a full sync of a large mesh then goes a few proxies at a
+ * time instead of every response at once.
  */
 
 /** A stream that can be told to push once it has been given a slot. */

@@ -5,11 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ResourceSnapshot, SnapshotCache } from '../../../../src/control-plane/cache/index.js';
-import { AdsStream, responseBody, SharedResponses } from '../../../../src/control-plane/server/ads-stream.js';
-import { InterningRequestDecoder } from '../../../../src/control-plane/server/interned-requests.js';
+import { AdsStream, responseBody } from '../../../../src/control-plane/server/ads-stream.js';
+import {
+  InterningRequestDecoder,
+  SOTW_REQUESTS,
+} from '../../../../src/control-plane/server/interned-requests.js';
+import { SharedResponses } from '../../../../src/control-plane/server/shared-responses.js';
 import { StatusRegistry } from '../../../../src/control-plane/server/xds-status.js';
 import {
   decodeDiscoveryRequest,
+  finishResponse,
   encodeDiscoveryRequest,
   encodeSnapshot,
   TypeUrls,
@@ -34,7 +39,7 @@ function request(names: readonly string[], nonce: string, withNode = false): Dis
 
 describe('InterningRequestDecoder', () => {
   test('decodes as protobufjs does, and hands out the same array for the same list', () => {
-    const decoder = new InterningRequestDecoder();
+    const decoder = new InterningRequestDecoder(SOTW_REQUESTS);
     const first = encodeDiscoveryRequest(request(clusters, '', true));
     const one = decoder.decode(first);
     assert.deepEqual(one, decodeDiscoveryRequest(first));
@@ -49,7 +54,7 @@ describe('InterningRequestDecoder', () => {
   });
 
   test('a list that differs in one name, or is short, is decoded on its own', () => {
-    const decoder = new InterningRequestDecoder();
+    const decoder = new InterningRequestDecoder(SOTW_REQUESTS);
     const one = decoder.decode(encodeDiscoveryRequest(request(clusters, '1')));
     const changed = [...clusters];
     changed[100] = changed[100]!.replace('v1', 'v2');
@@ -65,7 +70,7 @@ describe('InterningRequestDecoder', () => {
   });
 
   test('the least recently used lists are forgotten once 256 are remembered', () => {
-    const decoder = new InterningRequestDecoder();
+    const decoder = new InterningRequestDecoder(SOTW_REQUESTS);
     const list = (i: number): string[] => clusters.map(c => `${c}-${i}`);
     const decode = (i: number): readonly string[] =>
       decoder.decode(encodeDiscoveryRequest(request(list(i), String(i)))).resource_names;
@@ -83,7 +88,7 @@ describe('InterningRequestDecoder', () => {
   test('names split by another field are all decoded', () => {
     const head = Buffer.from(encodeDiscoveryRequest(request(clusters, '1')));
     const tail = Buffer.from(encodeDiscoveryRequest({ ...request(['last-one'], ''), type_url: '' }));
-    const decoded = new InterningRequestDecoder().decode(Buffer.concat([head, tail]));
+    const decoded = new InterningRequestDecoder(SOTW_REQUESTS).decode(Buffer.concat([head, tail]));
     assert.deepEqual(decoded.resource_names, [...clusters, 'last-one']);
     assert.equal(decoded.response_nonce, '1');
   });
@@ -100,7 +105,7 @@ describe('shared responses', () => {
     const nextNonce = (): string => String(++nonce);
     const hooks = {
       controlPlaneId: 'cp',
-      shared: new SharedResponses('cp', nextNonce),
+      shared: new SharedResponses('cp', nextNonce, finishResponse),
       nextNonce,
       onAck: () => undefined,
       onNack: () => undefined,
