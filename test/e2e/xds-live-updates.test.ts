@@ -184,61 +184,73 @@ test('a bad YAML edit under load fails no request and is reported clearly', { ti
   }
 });
 
-test(
-  'the control plane killed and restarted under load: no request fails, updates resume',
-  { timeout: 40000 },
-  async () => {
-    await config!.write('router.yaml', routeTo('v1'));
-    const xdsPort = await freePort('127.0.0.1');
-    const controlPlaneArgs = [
-      'control-plane',
-      '--config-dir',
-      config!.path,
-      '--listen',
-      `127.0.0.1:${xdsPort}`,
-      '--admin',
-      '127.0.0.1:0',
-    ];
-    let controlPlane: AerakiProcess | undefined = await startAerakiCommand(controlPlaneArgs, 'ready');
-    const proxy = await startAerakiCommand(
-      ['proxy', '--xds', `127.0.0.1:${xdsPort}`, '--node-id', 'e2e-proxy', '--admin', '127.0.0.1:0'],
-      'proxy started; waiting for config',
-      { listeners: [{ host: ADDRESS, port }] },
-    );
-    try {
-      const load = await startLoad();
-      await sleep(300);
-      await controlPlane.stop(0);
-      await sleep(1000);
-      const during = load.total;
-      controlPlane = await startAerakiCommand(controlPlaneArgs, 'ready');
-      await sleep(500);
-      await config!.write('router.yaml', routeTo('v2'));
-      const deadline = Date.now() + 5000;
-      while ((load.seen.get(versionTag('v2')) ?? 0) === 0) {
-        if (Date.now() > deadline)
-          throw new Error(`no call reached v2 after the restart\n${proxy.outputTail()}`);
-        await sleep(50);
-      }
-      await load.stop();
-      // The restarted control plane lists the proxy, with every resource type ACKed.
-      const ready = controlPlane.logs.find(l => l.msg === 'ready')!;
-      const status = (await (await fetch(`http://${String(ready['admin'])}/status`)).json()) as {
-        nodes: Array<{ nodeId: string; types: Array<{ state: string }> }>;
-      };
-      const node = status.nodes.find(n => n.nodeId === 'e2e-proxy');
-      assert.ok(node !== undefined, 'the proxy is listed');
-      assert.ok(
-        node.types.every(t => t.state === 'acked'),
-        JSON.stringify(node.types),
+for (const api of ['delta', 'sotw']) {
+  test(
+    `the control plane killed and restarted under load (${api} xDS): no request fails, updates resume`,
+    { timeout: 40000 },
+    async () => {
+      await config!.write('router.yaml', routeTo('v1'));
+      const xdsPort = await freePort('127.0.0.1');
+      const controlPlaneArgs = [
+        'control-plane',
+        '--config-dir',
+        config!.path,
+        '--listen',
+        `127.0.0.1:${xdsPort}`,
+        '--admin',
+        '127.0.0.1:0',
+      ];
+      let controlPlane: AerakiProcess | undefined = await startAerakiCommand(controlPlaneArgs, 'ready');
+      const proxy = await startAerakiCommand(
+        [
+          'proxy',
+          '--xds',
+          `127.0.0.1:${xdsPort}`,
+          '--xds-api',
+          api,
+          '--node-id',
+          `e2e-proxy-${api}`,
+          '--admin',
+          '127.0.0.1:0',
+        ],
+        'proxy started; waiting for config',
+        { listeners: [{ host: ADDRESS, port }] },
       );
-      assert.ok(during > 0, 'calls went on while the control plane was down');
-      assert.deepEqual(load.failures, []);
-      assert.equal(load.closedConnections, 0);
-      assert.equal(proxy.exit, undefined, 'the proxy kept running');
-    } finally {
-      await proxy.stop();
-      await controlPlane?.stop();
-    }
-  },
-);
+      try {
+        const load = await startLoad();
+        await sleep(300);
+        await controlPlane.stop(0);
+        await sleep(1000);
+        const during = load.total;
+        controlPlane = await startAerakiCommand(controlPlaneArgs, 'ready');
+        await sleep(500);
+        await config!.write('router.yaml', routeTo('v2'));
+        const deadline = Date.now() + 5000;
+        while ((load.seen.get(versionTag('v2')) ?? 0) === 0) {
+          if (Date.now() > deadline)
+            throw new Error(`no call reached v2 after the restart\n${proxy.outputTail()}`);
+          await sleep(50);
+        }
+        await load.stop();
+        // The restarted control plane lists the proxy, with every resource type ACKed.
+        const ready = controlPlane.logs.find(l => l.msg === 'ready')!;
+        const status = (await (await fetch(`http://${String(ready['admin'])}/status`)).json()) as {
+          nodes: Array<{ nodeId: string; types: Array<{ state: string }> }>;
+        };
+        const node = status.nodes.find(n => n.nodeId === `e2e-proxy-${api}`);
+        assert.ok(node !== undefined, 'the proxy is listed');
+        assert.ok(
+          node.types.every(t => t.state === 'acked'),
+          JSON.stringify(node.types),
+        );
+        assert.ok(during > 0, 'calls went on while the control plane was down');
+        assert.deepEqual(load.failures, []);
+        assert.equal(load.closedConnections, 0);
+        assert.equal(proxy.exit, undefined, 'the proxy kept running');
+      } finally {
+        await proxy.stop();
+        await controlPlane?.stop();
+      }
+    },
+  );
+}

@@ -7,17 +7,21 @@ import { describe, test } from 'node:test';
 import { ResourceSnapshot, SnapshotCache } from '../../../../src/control-plane/cache/index.js';
 import { AdsStream, responseBody } from '../../../../src/control-plane/server/ads-stream.js';
 import {
+  DELTA_REQUESTS,
   InterningRequestDecoder,
   SOTW_REQUESTS,
 } from '../../../../src/control-plane/server/interned-requests.js';
 import { SharedResponses } from '../../../../src/control-plane/server/shared-responses.js';
 import { StatusRegistry } from '../../../../src/control-plane/server/xds-status.js';
 import {
+  decodeDeltaDiscoveryRequest,
   decodeDiscoveryRequest,
+  encodeDeltaDiscoveryRequest,
   finishResponse,
   encodeDiscoveryRequest,
   encodeSnapshot,
   TypeUrls,
+  type DeltaDiscoveryRequest,
   type DiscoveryRequest,
 } from '../../../../src/xds/index.js';
 import { sampleSnapshot } from '../../xds/sample-snapshot.js';
@@ -83,6 +87,26 @@ describe('InterningRequestDecoder', () => {
     const again = decode(1);
     assert.notEqual(again, dropped);
     assert.deepEqual(again, dropped);
+  });
+
+  test('delta subscriptions are interned the same way; unsubscriptions and the rest decode as usual', () => {
+    const decoder = new InterningRequestDecoder(DELTA_REQUESTS);
+    const delta = (nonce: string): DeltaDiscoveryRequest => ({
+      node: { id: `node-${nonce}` },
+      type_url: TypeUrls.clusterLoadAssignment,
+      resource_names_subscribe: clusters,
+      resource_names_unsubscribe: ['old'],
+      initial_resource_versions: { a: '1' },
+      response_nonce: nonce,
+    });
+    const firstBytes = encodeDeltaDiscoveryRequest(delta('1'));
+    const one = decoder.decode(firstBytes);
+    assert.deepEqual(one, decodeDeltaDiscoveryRequest(firstBytes));
+    const secondBytes = encodeDeltaDiscoveryRequest(delta('2'));
+    const two = decoder.decode(secondBytes);
+    assert.deepEqual(two, decodeDeltaDiscoveryRequest(secondBytes));
+    assert.equal(two.resource_names_subscribe, one.resource_names_subscribe);
+    assert.equal(decoder.hits, 1);
   });
 
   test('names split by another field are all decoded', () => {
