@@ -10,6 +10,7 @@ import type { SourceWatch } from './sources/config-source.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
 import { AdsServer, DEFAULT_XDS_PORT } from './server/index.js';
 import { translate } from './translate/translate.js';
+import { TranslationMemo } from './translate/translation-memo.js';
 
 export interface ControlPlaneOptions {
   /** The config directory (the embedded default config store). */
@@ -38,6 +39,8 @@ export class ControlPlane {
   /** Version of the xDS snapshot handed to the server (per-type versions from resource digests). */
   private servedVersion: string | undefined;
   private readonly encoder = new ResourceEncoder();
+  /** What the last translation built: a reload rebuilds only what its edit touched. */
+  private readonly memo = new TranslationMemo();
 
   /** Pushes, ACK/NACK latencies, connected proxies, config reloads (Prometheus). */
   readonly metrics: ControlPlaneMetrics;
@@ -108,7 +111,7 @@ export class ControlPlane {
       return { issues: loaded.issues };
     }
     for (const issue of loaded.issues) logger.warn({ issue }, formatIssue(issue, false));
-    const snapshot = translate(loaded.config);
+    const snapshot = translate(loaded.config, this.memo);
     try {
       const resources = ResourceSnapshot.from(this.encoder.encode(snapshot));
       if (resources.version !== this.servedVersion) {

@@ -152,6 +152,11 @@ export class ConfigIndex {
     return this.destinationRulesFor(host)[0];
   }
 
+  /** The MetaRouter used for `host`: the first of metaRoutersFor. */
+  metaRouterFor(host: string): ConfigObject<MetaRouter> | undefined {
+    return this.metaRoutersFor(host)[0];
+  }
+
   /** MetaRouters whose `hosts[0]` names `host`, in config order; the first one is used. */
   metaRoutersFor(host: string): readonly ConfigObject<MetaRouter>[] {
     if (this.routersByHost === undefined) {

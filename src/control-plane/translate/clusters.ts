@@ -5,6 +5,7 @@
 import {
   durationMs,
   type ConnectionPoolSettings,
+  type DestinationRuleSpec,
   type LoadBalancerSettings,
   type OutlierDetection,
   type WorkloadEntry,
@@ -17,8 +18,9 @@ import type {
   LbPolicy,
   OutlierDetectionSettings,
 } from '../../xds/resources.js';
-import type { ConfigIndex } from '../model/config-index.js';
+import type { ConfigIndex, ServicePortRef } from '../model/config-index.js';
 import { effectivePolicy } from '../model/traffic-policy.js';
+import { TranslationMemo, type ClusterWants } from './translation-memo.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_LB_POLICY,
@@ -40,10 +42,13 @@ interface ClusterKey {
   readonly host: string;
 }
 
-export class ClusterBuilder {
+export class ClusterBuilder implements ClusterWants {
   private readonly wanted = new Map<string, ClusterKey>();
 
-  constructor(private readonly index: ConfigIndex) {}
+  constructor(
+    private readonly index: ConfigIndex,
+    private readonly memo = new TranslationMemo(),
+  ) {}
 
   /** Records that a cluster is needed and returns its name. */
   want(port: number, subset: string, host: string): string {
@@ -61,50 +66,64 @@ export class ClusterBuilder {
       if (key === undefined) continue;
       const ref = this.index.servicePort(key.host, key.port);
       if (ref === undefined) continue;
-      const rule = this.index.destinationRuleFor(key.host)?.resource.spec;
-      const policy = effectivePolicy(rule, key.port, key.subset);
-      const tcp = policy.connectionPool?.tcp;
-      const limits = circuitBreakers(policy.connectionPool);
-      const outlier = policy.outlierDetection;
-      const maxRequestsPerConnection = policy.connectionPool?.http?.maxRequestsPerConnection ?? 0;
-      clusters.push({
-        name,
-        lbPolicy: lbPolicy(policy.loadBalancer),
-        connectTimeoutMs: durationMs(tcp?.connectTimeout, DEFAULT_CONNECT_TIMEOUT_MS),
-        idleTimeoutMs: durationMs(tcp?.idleTimeout, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS),
-        maxConnectionsPerEndpoint: 0,
-        multiplexedConnections: DEFAULT_MULTIPLEXED_CONNECTIONS,
-        heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
-        ...(limits === undefined ? {} : { circuitBreakers: limits }),
-        ...(maxRequestsPerConnection > 0 ? { maxRequestsPerConnection } : {}),
-        ...(outlier === undefined ? {} : { outlierDetection: outlierDetection(outlier) }),
-      });
-
-      const spec = ref.serviceEntry.resource.spec;
-      const subsetLabels =
-        key.subset === '' ? {} : (rule?.subsets?.find(s => s.name === key.subset)?.labels ?? undefined);
-      let entries: readonly WorkloadEntry[] = spec.endpoints ?? [];
-      if (entries.length === 0 && (spec.resolution === 'DNS' || spec.resolution === 'DNS_ROUND_ROBIN')) {
-        entries = [{ address: key.host }];
-      }
-      const selected: EndpointResource[] = [];
-      // A subset the DestinationRule does not define selects nothing (the config has an error then).
-      if (subsetLabels !== undefined) {
-        const wanted = Object.entries(subsetLabels);
-        for (const entry of entries) {
-          if (entry.address === undefined || !wanted.every(([k, v]) => entry.labels?.[k] === v)) continue;
-          selected.push({
-            address: entry.address,
-            port: entry.ports?.[ref.port.name] ?? ref.port.targetPort ?? ref.port.number,
-            labels: { ...entry.labels },
-            weight: entry.weight === undefined || entry.weight === 0 ? 1 : entry.weight,
-          });
-        }
-      }
-      endpoints.push({ clusterName: name, endpoints: selected });
+      const rule = this.index.destinationRuleFor(key.host);
+      const built = this.memo.cluster(name, ref.serviceEntry, ref.port, rule, () =>
+        makeCluster(name, key, ref, rule?.resource.spec),
+      );
+      clusters.push(built.cluster);
+      endpoints.push(built.endpoints);
     }
     return { clusters, endpoints };
   }
+}
+
+/** A cluster and its endpoints: the service port's endpoints the subset selects, the rule's policy. */
+function makeCluster(
+  name: string,
+  key: ClusterKey,
+  ref: ServicePortRef,
+  rule: DestinationRuleSpec | undefined,
+): { cluster: ClusterResource; endpoints: EndpointAssignmentResource } {
+  const policy = effectivePolicy(rule, key.port, key.subset);
+  const tcp = policy.connectionPool?.tcp;
+  const limits = circuitBreakers(policy.connectionPool);
+  const outlier = policy.outlierDetection;
+  const maxRequestsPerConnection = policy.connectionPool?.http?.maxRequestsPerConnection ?? 0;
+  const cluster: ClusterResource = {
+    name,
+    lbPolicy: lbPolicy(policy.loadBalancer),
+    connectTimeoutMs: durationMs(tcp?.connectTimeout, DEFAULT_CONNECT_TIMEOUT_MS),
+    idleTimeoutMs: durationMs(tcp?.idleTimeout, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS),
+    maxConnectionsPerEndpoint: 0,
+    multiplexedConnections: DEFAULT_MULTIPLEXED_CONNECTIONS,
+    heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+    ...(limits === undefined ? {} : { circuitBreakers: limits }),
+    ...(maxRequestsPerConnection > 0 ? { maxRequestsPerConnection } : {}),
+    ...(outlier === undefined ? {} : { outlierDetection: outlierDetection(outlier) }),
+  };
+
+  const spec = ref.serviceEntry.resource.spec;
+  const subsetLabels =
+    key.subset === '' ? {} : (rule?.subsets?.find(s => s.name === key.subset)?.labels ?? undefined);
+  let entries: readonly WorkloadEntry[] = spec.endpoints ?? [];
+  if (entries.length === 0 && (spec.resolution === 'DNS' || spec.resolution === 'DNS_ROUND_ROBIN')) {
+    entries = [{ address: key.host }];
+  }
+  const selected: EndpointResource[] = [];
+  // A subset the DestinationRule does not define selects nothing (the config has an error then).
+  if (subsetLabels !== undefined) {
+    const wanted = Object.entries(subsetLabels);
+    for (const entry of entries) {
+      if (entry.address === undefined || !wanted.every(([k, v]) => entry.labels?.[k] === v)) continue;
+      selected.push({
+        address: entry.address,
+        port: entry.ports?.[ref.port.name] ?? ref.port.targetPort ?? ref.port.number,
+        labels: { ...entry.labels },
+        weight: entry.weight === undefined || entry.weight === 0 ? 1 : entry.weight,
+      });
+    }
+  }
+  return { cluster, endpoints: { clusterName: name, endpoints: selected } };
 }
 
 /** Envoy's policy for a DestinationRule load balancer setting. */

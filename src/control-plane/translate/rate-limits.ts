@@ -17,16 +17,15 @@ import type {
   LocalRateLimitResource,
   TokenBucketResource,
 } from '../../xds/resources.js';
-import type { ConfigIndex } from '../model/config-index.js';
 import type { ConfigObject } from '../model/config-set.js';
-import type { ClusterBuilder } from './clusters.js';
 import { DEFAULT_RATE_LIMIT_SERVICE_TIMEOUT_MS } from './defaults.js';
 import { attributeMatchers } from './routes.js';
+import type { ClusterWants, PortLookups } from './translation-memo.js';
 
 export function buildRateLimits(
   router: ConfigObject<MetaRouter> | undefined,
-  index: ConfigIndex,
-  clusters: ClusterBuilder,
+  index: PortLookups,
+  clusters: ClusterWants,
 ): Pick<ListenerResource, 'localRateLimit' | 'globalRateLimit'> {
   const spec = router?.resource.spec;
   if (router === undefined || spec === undefined) return {};
@@ -67,8 +66,8 @@ function tokenBucket(bucket: TokenBucket): TokenBucketResource {
 function rateLimitCluster(
   written: string,
   namespace: string,
-  index: ConfigIndex,
-  clusters: ClusterBuilder,
+  index: PortLookups,
+  clusters: ClusterWants,
 ): string {
   const parsed = parseClusterName(written);
   if (parsed === undefined) return written;

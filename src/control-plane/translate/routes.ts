@@ -30,9 +30,8 @@ import type {
   RouteResource,
 } from '../../xds/resources.js';
 import type { ConfigObject } from '../model/config-set.js';
-import type { ConfigIndex } from '../model/config-index.js';
 import { effectivePolicy, hashKey } from '../model/traffic-policy.js';
-import type { ClusterBuilder } from './clusters.js';
+import type { ClusterWants, PortLookups } from './translation-memo.js';
 
 /** Everything needed to build the route table of one service port. */
 export interface RouteTableInput {
@@ -43,8 +42,8 @@ export interface RouteTableInput {
 
 export function buildRouteTable(
   input: RouteTableInput,
-  index: ConfigIndex,
-  clusters: ClusterBuilder,
+  index: PortLookups,
+  clusters: ClusterWants,
 ): RouteConfigResource {
   const name = `${input.host}_${input.port}`;
   const routes = input.router?.resource.spec.routes ?? [];
@@ -55,7 +54,7 @@ export function buildRouteTable(
   return { name, routes: routes.map((route, i) => buildRoute(route, i, namespace, input, index, clusters)) };
 }
 
-function defaultRoute(input: RouteTableInput, index: ConfigIndex, clusters: ClusterBuilder): RouteResource {
+function defaultRoute(input: RouteTableInput, index: PortLookups, clusters: ClusterWants): RouteResource {
   return {
     name: 'default',
     match: [],
@@ -72,8 +71,8 @@ function buildRoute(
   position: number,
   namespace: string,
   input: RouteTableInput,
-  index: ConfigIndex,
-  clusters: ClusterBuilder,
+  index: PortLookups,
+  clusters: ClusterWants,
 ): RouteResource {
   const target = (destination: Destination): { cluster: string; hashPolicy: string[] } => {
     const host = index.resolveHost(destination.host, namespace) ?? destination.host;
@@ -172,7 +171,7 @@ export function attributeMatchers(match: MetaRouteMatch | undefined): AttributeM
     });
 }
 
-function hashKeys(index: ConfigIndex, host: string, port: number, subset: string): string[] {
+function hashKeys(index: PortLookups, host: string, port: number, subset: string): string[] {
   const key = hashKey(effectivePolicy(index.destinationRuleFor(host)?.resource.spec, port, subset));
   return key === undefined ? [] : [key];
 }

@@ -13,7 +13,13 @@
  * Pure and deterministic: the same config always gives the same snapshot and version. A config with
  * errors still translates (what cannot be built is left out) but should not be served.
  */
-import { isWildcardHost, selectPortProtocol, singleAddress } from '../../api/index.js';
+import {
+  isWildcardHost,
+  selectPortProtocol,
+  singleAddress,
+  type ServiceEntrySpec,
+  type ServicePort,
+} from '../../api/index.js';
 import type { ListenerResource, ProxySnapshot, RouteConfigResource } from '../../xds/resources.js';
 import type { ConfigSet } from '../model/config-set.js';
 import { ConfigIndex } from '../model/config-index.js';
@@ -22,12 +28,23 @@ import { DEFAULT_LISTENER_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './
 import { buildRateLimits } from './rate-limits.js';
 import { buildRouteTable } from './routes.js';
 import { withContentVersion } from './snapshot-version.js';
+import {
+  TranslationMemo,
+  type ClusterWants,
+  type PortLookups,
+  type PortTranslation,
+} from './translation-memo.js';
 
-export function translate(config: ConfigSet): ProxySnapshot {
+/**
+ * `memo` keeps what this translation builds for the next one, which reuses whatever inputs did not
+ * change (see TranslationMemo); the result is the same with or without it.
+ */
+export function translate(config: ConfigSet, memo = new TranslationMemo()): ProxySnapshot {
   const index = new ConfigIndex(config);
-  const clusters = new ClusterBuilder(index);
+  const clusters = new ClusterBuilder(index, memo);
   const listeners = new Map<string, ListenerResource>();
   const routes = new Map<string, RouteConfigResource>();
+  memo.begin();
 
   for (const entry of config.serviceEntries) {
     const spec = entry.resource.spec;
@@ -36,44 +53,21 @@ export function translate(config: ConfigSet): ProxySnapshot {
     for (const port of spec.ports) {
       const selected = selectPortProtocol(port.name);
       if (selected.family !== 'metaprotocol') continue;
-      const binding = index.protocol(selected.protocol);
       const routeConfigName = `${host}_${port.number}`;
-      if (binding === undefined || routes.has(routeConfigName)) continue;
-
-      for (const h of spec.hosts) {
-        if (isWildcardHost(h)) continue;
-        clusters.want(port.number, '', h);
-        for (const subset of index.destinationRuleFor(h)?.resource.spec.subsets ?? []) {
-          clusters.want(port.number, subset.name, h);
-        }
-      }
-      const router = index.metaRoutersFor(host)[0];
-      routes.set(routeConfigName, buildRouteTable({ host, port: port.number, router }, index, clusters));
-      const rateLimits = buildRateLimits(router, index, clusters);
-
-      for (const written of spec.addresses ?? []) {
-        const address = singleAddress(written);
-        if (address === undefined) continue;
-        const name = `${address}_${port.number}`;
-        if (listeners.has(name)) continue;
-        listeners.set(name, {
-          name,
-          address,
-          port: port.number,
-          protocol: selected.protocol,
-          codec: binding.codec,
-          routeConfigName,
-          statPrefix: `outbound|${port.number}||${host}`,
-          idleTimeoutMs: DEFAULT_LISTENER_IDLE_TIMEOUT_MS,
-          requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
-          multiplexing: binding.multiplexing,
-          ...rateLimits,
-        });
+      if (routes.has(routeConfigName)) continue;
+      const translated = memo.port(routeConfigName, entry, port, index, clusters, (lookups, wants) =>
+        translatePort(entry.resource.spec, host, port, selected.protocol, lookups, wants),
+      );
+      if (translated === undefined) continue;
+      routes.set(routeConfigName, translated.routeTable);
+      for (const listener of translated.listeners) {
+        if (!listeners.has(listener.name)) listeners.set(listener.name, listener);
       }
     }
   }
 
   const built = clusters.build();
+  memo.end();
   const content = {
     listeners: sortByName([...listeners.values()]),
     clusters: built.clusters,
@@ -81,6 +75,50 @@ export function translate(config: ConfigSet): ProxySnapshot {
     routes: sortByName([...routes.values()]),
   };
   return withContentVersion(content);
+}
+
+/** One MetaProtocol port of a ServiceEntry: its route table, its listeners, the clusters they use. */
+function translatePort(
+  spec: ServiceEntrySpec,
+  host: string,
+  port: ServicePort,
+  protocol: string,
+  lookups: PortLookups,
+  clusters: ClusterWants,
+): PortTranslation {
+  const binding = lookups.protocol(protocol);
+  if (binding === undefined) return undefined;
+  for (const h of spec.hosts) {
+    if (isWildcardHost(h)) continue;
+    clusters.want(port.number, '', h);
+    for (const subset of lookups.destinationRuleFor(h)?.resource.spec.subsets ?? []) {
+      clusters.want(port.number, subset.name, h);
+    }
+  }
+  const router = lookups.metaRouterFor(host);
+  const routeTable = buildRouteTable({ host, port: port.number, router }, lookups, clusters);
+  const rateLimits = buildRateLimits(router, lookups, clusters);
+  const listeners = new Map<string, ListenerResource>();
+  for (const written of spec.addresses ?? []) {
+    const address = singleAddress(written);
+    if (address === undefined) continue;
+    const name = `${address}_${port.number}`;
+    if (listeners.has(name)) continue;
+    listeners.set(name, {
+      name,
+      address,
+      port: port.number,
+      protocol,
+      codec: binding.codec,
+      routeConfigName: routeTable.name,
+      statPrefix: `outbound|${port.number}||${host}`,
+      idleTimeoutMs: DEFAULT_LISTENER_IDLE_TIMEOUT_MS,
+      requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+      multiplexing: binding.multiplexing,
+      ...rateLimits,
+    });
+  }
+  return { routeTable, listeners: [...listeners.values()] };
 }
 
 function sortByName<T extends { readonly name: string }>(items: T[]): T[] {
