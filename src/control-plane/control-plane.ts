@@ -111,7 +111,7 @@ export class ControlPlane {
       return { issues: loaded.issues };
     }
     for (const issue of loaded.issues) logger.warn({ issue }, formatIssue(issue, false));
-    const snapshot = translate(loaded.config, this.memo);
+    const snapshot = translate(loaded.config, this.memo, loaded.index);
     try {
       const resources = ResourceSnapshot.from(this.encoder.encode(snapshot));
       if (resources.version !== this.servedVersion) {

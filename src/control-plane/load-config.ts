@@ -46,5 +46,5 @@ function fromSnapshot(dir: string, snapshot: SourceSnapshot): LoadedConfig {
     rule: 'no-config',
     message: `no config documents found in ${dir} (looked for *.yaml and *.yml files)`,
   };
-  return { config: loaded.config, issues: [...loaded.issues, empty] };
+  return { ...loaded, issues: [...loaded.issues, empty] };
 }

@@ -53,8 +53,9 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
     metaRouters: metaRouters.sort(byKey),
     applicationProtocols: applicationProtocols.sort(byKey),
   };
-  issues.push(...crossDocumentIssues(config, new ConfigIndex(config)));
-  return { config, issues: issues.sort(compareIssues) };
+  const index = new ConfigIndex(config);
+  issues.push(...crossDocumentIssues(config, index));
+  return { config, issues: issues.sort(compareIssues), index };
 }
 
 interface CheckedDocument {

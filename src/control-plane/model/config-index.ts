@@ -17,6 +17,8 @@ import {
 } from '../../api/index.js';
 import type { ConfigObject, ConfigSet } from './config-set.js';
 
+const NO_RULES: readonly ConfigObject<DestinationRule>[] = [];
+
 /** The suffix Kubernetes gives service names. */
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
 
@@ -133,10 +135,17 @@ export class ConfigIndex {
   destinationRulesFor(host: string): readonly ConfigObject<DestinationRule>[] {
     const cached = this.rulesByHost.get(host);
     if (cached !== undefined) return cached;
+    const exact = this.exactRules.get(host);
+    if (this.wildcardRules.length === 0 && (exact === undefined || exact.length === 1)) {
+      // Nothing to rank (the common case): no list to build per host.
+      const rules = exact ?? NO_RULES;
+      this.rulesByHost.set(host, rules);
+      return rules;
+    }
     const specificity = (dr: ConfigObject<DestinationRule>): number =>
       dr.resource.spec.host.startsWith('*') ? dr.resource.spec.host.length : Number.MAX_SAFE_INTEGER;
     const candidates = [
-      ...(this.exactRules.get(host) ?? []),
+      ...(exact ?? []),
       ...this.wildcardRules.filter(dr => hostMatches(dr.resource.spec.host, dr.namespace, host)),
     ];
     const rules = candidates

@@ -10,6 +10,7 @@ import type {
   ServiceEntry,
 } from '../../api/index.js';
 import type { DocumentOrigin } from '../sources/config-source.js';
+import type { ConfigIndex } from './config-index.js';
 
 /** One validated object. */
 export interface ConfigObject<T extends KnownResource> {
@@ -41,6 +42,8 @@ export interface LoadedConfig {
   readonly config: ConfigSet;
   /** Ordered by file, line, column. */
   readonly issues: readonly ConfigIssue[];
+  /** The lookups built over `config` to check it, handed on so translation need not build them again. */
+  readonly index?: ConfigIndex;
 }
 
 /** An empty config. */

@@ -37,10 +37,14 @@ import {
 
 /**
  * `memo` keeps what this translation builds for the next one, which reuses whatever inputs did not
- * change (see TranslationMemo); the result is the same with or without it.
+ * change (see TranslationMemo); the result is the same with or without it. `index` must be built over
+ * `config` (buildConfig hands one on).
  */
-export function translate(config: ConfigSet, memo = new TranslationMemo()): ProxySnapshot {
-  const index = new ConfigIndex(config);
+export function translate(
+  config: ConfigSet,
+  memo = new TranslationMemo(),
+  index = new ConfigIndex(config),
+): ProxySnapshot {
   const clusters = new ClusterBuilder(index, memo);
   const listeners = new Map<string, ListenerResource>();
   const routes = new Map<string, RouteConfigResource>();
