@@ -30,6 +30,7 @@ import { holdsClusterRefs, inPushOrder, isClusterScoped, isWildcardType } from '
 import type { ThrottledStream } from './push-throttle.js';
 import {
   ANSWER_OVERHEAD_BYTES,
+  EMPTY_VERSION,
   changedWireBytes,
   changesBetween,
   encodedNamesBytes,
@@ -170,6 +171,18 @@ interface PlannedSend {
   readonly removed: readonly string[];
   /** Whether the response depends only on the sets (held → wanted) and can be shared. */
   readonly shareable: boolean;
+}
+
+/** Per subscribed list (interned when long): its names missing from the last set checked. */
+const missingCache = new WeakMap<readonly string[], { entries: EntrySet; missing: readonly string[] }>();
+
+/** The names of `subscribed` (but `*`) that `entries` lacks; worked out once for streams that share both. */
+function missingNames(subscribed: readonly string[], entries: EntrySet): readonly string[] {
+  const cached = missingCache.get(subscribed);
+  if (cached?.entries === entries) return cached.missing;
+  const missing = subscribed.filter(name => name !== '*' && !entries.has(name));
+  missingCache.set(subscribed, { entries, missing });
+  return missing;
 }
 
 function* namesOf(entries: readonly SnapshotEntry[]): Iterable<string> {
@@ -338,13 +351,13 @@ export class DeltaAdsStream implements ThrottledStream {
       const gone = isClusterScoped(typeUrl) ? removedBetween(held, available?.entries ?? NO_ENTRIES) : [];
       if (gone.length > 0) inUse ??= this.clusterRefsInUse();
       const wanted = wantedEntries(state, available, state.held, gone, inUse) ?? {
-        version: snapshot.types.get(typeUrl)?.version ?? '',
+        version: EMPTY_VERSION,
         entries: NO_ENTRIES,
       };
       const changes = changesBetween(held, wanted.entries);
       let removed = removedBetween(held, wanted.entries);
       // Names just subscribed to that do not exist are reported removed: the proxy need not wait.
-      const missing = state.force ? state.added.filter(n => n !== '*' && !wanted.entries.has(n)) : [];
+      const missing = state.force ? missingNames(state.added, wanted.entries) : NO_LIST;
       if (missing.length > 0) removed = [...new Set([...removed, ...missing])];
       if (changes.changed.length === 0 && removed.length === 0 && state.answered) {
         // Nothing to tell: the proxy holds what it should (the shared set from now on).
