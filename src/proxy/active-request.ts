@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
-import type { CodecFactory, LocalReplyKind, Message, Mutation } from '../codec/index.js';
+import type { LocalReplyKind, Message, Mutation } from '../codec/index.js';
 import type { RoutableRequest } from '../filters/router/router-filter.js';
+import type { UpstreamCodec } from '../upstream/upstream-codec.js';
 import type { CompiledRoute, RouteTable } from '../filters/router/route-table.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
@@ -34,7 +35,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
   response: Message | undefined = undefined;
   readonly startTime: number;
   readonly routeTable: RouteTable | undefined;
-  readonly codecFactory: CodecFactory;
+  readonly upstreamCodec: UpstreamCodec;
   route: CompiledRoute | undefined = undefined;
   clusterName = '';
   mutation: Mutation | undefined = undefined;
@@ -85,7 +86,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
     this.request = request;
     this.message = request;
     this.routeTable = state.routeTable;
-    this.codecFactory = state.codecFactory;
+    this.upstreamCodec = state.upstreamCodec;
     this.startTime = Date.now();
   }
 
@@ -199,7 +200,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
       const perTry = this.route?.retryPolicy?.perTryTimeoutMs ?? 0;
       if (perTry > 0) this.connection.deadlines.arm((this.tryTimer ??= new TryTimer(this)), perTry);
     }
-    cluster.pool(host, this.codecFactory, this.multiplexing).send(this);
+    cluster.pool(host, this.upstreamCodec, this.multiplexing).send(this);
   }
 
   onUpstreamResponse(response: Message): void {

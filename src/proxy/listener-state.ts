@@ -1,6 +1,7 @@
 import type { CodecFactory } from '../codec/index.js';
 import type { DecoderFilter, EncoderFilter } from '../filters/filter.js';
 import type { RouteTable } from '../filters/router/route-table.js';
+import type { UpstreamCodec } from '../upstream/upstream-codec.js';
 import type { ListenerResource } from '../xds/resources.js';
 
 /**
@@ -10,7 +11,10 @@ import type { ListenerResource } from '../xds/resources.js';
  */
 export interface ListenerState {
   readonly resource: ListenerResource;
+  /** The listener's codec, for its downstream connections. */
   readonly codecFactory: CodecFactory;
+  /** The same codec with the listener's codecConfig, for the upstream connections of its requests. */
+  readonly upstreamCodec: UpstreamCodec;
   /** Decoder filters in configured order, router last. */
   readonly decoders: readonly DecoderFilter[];
   /** Encoder filters in the order they run: reverse configured order. */

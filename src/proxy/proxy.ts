@@ -11,6 +11,7 @@ import {
 import { RouteTable } from '../filters/router/route-table.js';
 import { RouterFilter } from '../filters/router/router-filter.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
+import { UpstreamCodecs } from '../upstream/upstream-codec.js';
 import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { Listener } from './listener.js';
@@ -28,6 +29,8 @@ const LISTENER_DRAIN_MS = 5000;
  */
 export class Proxy {
   readonly clusters = new ClusterManager();
+  /** One per codec and codec config: listeners with equal settings share upstream pools. */
+  private readonly upstreamCodecs = new UpstreamCodecs();
   private readonly listeners = new Map<string, Listener>();
   private readonly routeTables = new Map<string, RouteTable>();
   private readonly deadlines = new DeadlineTimer();
@@ -139,9 +142,11 @@ export class Proxy {
       this.router,
     ];
     const encoders: EncoderFilter[] = this.filters.filter(isEncoderFilter).reverse();
+    const codecFactory = this.codecs.require(resource.codec);
     return {
       resource,
-      codecFactory: this.codecs.require(resource.codec),
+      codecFactory,
+      upstreamCodec: this.upstreamCodecs.get(codecFactory, resource.codecConfig),
       decoders,
       encoders,
       routeTable: this.routeTables.get(resource.routeConfigName),

@@ -1,4 +1,3 @@
-import type { CodecFactory } from '../codec/index.js';
 import type { ClusterResource, EndpointResource } from '../xds/resources.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { ClusterStats } from './cluster-stats.js';
@@ -10,6 +9,7 @@ import { createLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { MultiplexedPool } from './multiplexed-pool.js';
 import { OutlierDetector, type HealthListener } from './outlier-detector.js';
 import { RetryBudget } from './retry-budget.js';
+import type { UpstreamCodec } from './upstream-codec.js';
 
 /**
  * An upstream cluster: its hosts, its load balancer, its circuit breakers and outlier detection, and
@@ -72,8 +72,8 @@ export class Cluster implements HealthListener {
   }
 
   /** The pool for `host` speaking `codec`; multiplexed when asked and the codec has request ids. */
-  pool(host: Host, codec: CodecFactory, multiplexing: boolean): ConnectionPool {
-    const multiplexed = multiplexing && codec.capabilities.requestIds;
+  pool(host: Host, codec: UpstreamCodec, multiplexing: boolean): ConnectionPool {
+    const multiplexed = multiplexing && codec.factory.capabilities.requestIds;
     const pools = multiplexed ? host.multiplexedPools : host.exclusivePools;
     let pool = pools.get(codec);
     if (pool === undefined) {

@@ -1,10 +1,10 @@
-import type { CodecFactory } from '../codec/index.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { Host } from './host.js';
 import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
 import type { RequestHolder, UpstreamRequest } from './upstream-request.js';
+import type { UpstreamCodec } from './upstream-codec.js';
 
 /** Settings of an exclusive pool. */
 export interface ExclusivePoolOptions {
@@ -31,7 +31,7 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
 
   constructor(
     private readonly host: Host,
-    private readonly codecFactory: CodecFactory,
+    private readonly codec: UpstreamCodec,
     private readonly options: ExclusivePoolOptions,
     private readonly stats: ClusterStats,
     private readonly breaker: CircuitBreaker,
@@ -123,7 +123,7 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
   private open(): UpstreamConnection {
     const connection = new UpstreamConnection(
       this.host,
-      this.codecFactory.create('upstream'),
+      this.codec.factory.create('upstream', this.codec.config),
       {
         connectTimeoutMs: this.options.connectTimeoutMs,
         idleTimeoutMs: this.options.idleTimeoutMs,

@@ -1,8 +1,8 @@
-import type { CodecFactory } from '../codec/index.js';
 import type { EndpointResource } from '../xds/resources.js';
 import { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { OutlierDetector, RequestOutcome } from './outlier-detector.js';
+import type { UpstreamCodec } from './upstream-codec.js';
 
 /** One endpoint of a cluster as the load balancer sees it. */
 export class Host {
@@ -15,11 +15,11 @@ export class Host {
   /** Whether the host may receive requests; false while outlier detection has it ejected. */
   healthy = true;
   /**
-   * This host's pools by codec, one map per pool kind. Keyed by the factory object, so the lookup
-   * on every request hashes no string.
+   * This host's pools by codec and settings, one map per pool kind. Keyed by the UpstreamCodec
+   * object, so the lookup on every request hashes no string.
    */
-  readonly multiplexedPools = new Map<CodecFactory, ConnectionPool>();
-  readonly exclusivePools = new Map<CodecFactory, ConnectionPool>();
+  readonly multiplexedPools = new Map<UpstreamCodec, ConnectionPool>();
+  readonly exclusivePools = new Map<UpstreamCodec, ConnectionPool>();
 
   /** The cluster's outlier detector, when it runs one; set by the cluster. */
   detector: OutlierDetector | undefined = undefined;

@@ -1,10 +1,10 @@
-import type { CodecFactory } from '../codec/index.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { Host } from './host.js';
 import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
 import type { UpstreamRequest } from './upstream-request.js';
+import type { UpstreamCodec } from './upstream-codec.js';
 
 /** Settings of a multiplexed pool. */
 export interface MultiplexedPoolOptions {
@@ -30,7 +30,7 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
 
   constructor(
     private readonly host: Host,
-    private readonly codecFactory: CodecFactory,
+    private readonly codec: UpstreamCodec,
     private readonly options: MultiplexedPoolOptions,
     private readonly stats: ClusterStats,
     private readonly breaker: CircuitBreaker,
@@ -50,7 +50,7 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
     ) {
       connection = new UpstreamConnection(
         this.host,
-        this.codecFactory.create('upstream'),
+        this.codec.factory.create('upstream', this.codec.config),
         {
           connectTimeoutMs: this.options.connectTimeoutMs,
           idleTimeoutMs: this.options.idleTimeoutMs,

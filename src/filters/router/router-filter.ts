@@ -1,6 +1,7 @@
-import type { CodecFactory, LocalReplyKind, Message, Mutation } from '../../codec/index.js';
+import type { LocalReplyKind, Message, Mutation } from '../../codec/index.js';
 import type { ClusterManager } from '../../upstream/cluster-manager.js';
 import type { Cluster } from '../../upstream/cluster.js';
+import type { UpstreamCodec } from '../../upstream/upstream-codec.js';
 import type { Host } from '../../upstream/host.js';
 import type { RequestHolder, UpstreamRequest } from '../../upstream/upstream-request.js';
 import type { DecoderFilter, FilterStatus, RequestContext } from '../filter.js';
@@ -15,8 +16,8 @@ export const ROUTER_FILTER_NAME = 'aeraki.meta_protocol.filters.router';
 export interface RoutableRequest extends RequestContext, UpstreamRequest {
   /** The route table in force when the request was decoded; later updates do not affect it. */
   readonly routeTable: RouteTable | undefined;
-  /** The protocol's codec, used to open upstream connections. */
-  readonly codecFactory: CodecFactory;
+  /** The protocol's codec and the listener's settings for it, used to open upstream connections. */
+  readonly upstreamCodec: UpstreamCodec;
   /** Whether upstream connections may be shared (multiplexed pools). */
   readonly multiplexing: boolean;
   /** The route chosen, once routed. */
@@ -136,7 +137,7 @@ export class RouterFilter implements DecoderFilter {
       const copy = new MirrorRequest(req.request, mutation, host);
       // One-way copies get no callback, so only two-way ones count as load.
       if (copy.message.type !== 'oneway') host.activeRequests++;
-      cluster.pool(host, req.codecFactory, req.multiplexing).send(copy);
+      cluster.pool(host, req.upstreamCodec, req.multiplexing).send(copy);
     }
   }
 }

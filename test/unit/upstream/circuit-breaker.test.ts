@@ -11,6 +11,10 @@ import type { RequestHolder, UpstreamRequest } from '../../../src/upstream/upstr
 import type { CircuitBreakerLimits, ClusterResource } from '../../../src/xds/resources.js';
 import { encodeToy, toyCodecFactory } from '../proxy/toy-codec.js';
 import { ToyServer } from '../proxy/toy-peers.js';
+import type { UpstreamCodec } from '../../../src/upstream/upstream-codec.js';
+
+/** One object for every request, as a listener's state holds it: the pools are keyed by it. */
+const TOY_CODEC: UpstreamCodec = { factory: toyCodecFactory, config: undefined };
 
 const UNLIMITED = 4_294_967_295;
 
@@ -85,7 +89,7 @@ function burst(cluster: Cluster, n: number, multiplexed: boolean, firstId = 1): 
     const request = new TestRequest(firstId + i, host);
     host.activeRequests++;
     requests.push(request);
-    cluster.pool(host, toyCodecFactory, multiplexed).send(request);
+    cluster.pool(host, TOY_CODEC, multiplexed).send(request);
   }
   return requests;
 }

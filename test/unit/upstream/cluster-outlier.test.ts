@@ -14,6 +14,10 @@ import type { RequestHolder, UpstreamRequest } from '../../../src/upstream/upstr
 import type { ClusterResource, OutlierDetectionSettings } from '../../../src/xds/resources.js';
 import { encodeToy, toyCodecFactory } from '../proxy/toy-codec.js';
 import { ToyServer } from '../proxy/toy-peers.js';
+import type { UpstreamCodec } from '../../../src/upstream/upstream-codec.js';
+
+/** One object for every request, as a listener's state holds it: the pools are keyed by it. */
+const TOY_CODEC: UpstreamCodec = { factory: toyCodecFactory, config: undefined };
 
 class TestRequest implements UpstreamRequest {
   readonly message: Message;
@@ -92,7 +96,7 @@ function clusterOver(ports: number[], overrides: Partial<ClusterResource> = {}):
 function send(cluster: Cluster, host: Host, multiplexed = true): TestRequest {
   const request = new TestRequest(host);
   host.activeRequests++;
-  cluster.pool(host, toyCodecFactory, multiplexed).send(request);
+  cluster.pool(host, TOY_CODEC, multiplexed).send(request);
   return request;
 }
 

@@ -1,0 +1,127 @@
+/**
+ * Upstream connections speak the codec with the listener's codecConfig (a frame-size limit bounds
+ * responses as well as requests), and listeners with equal settings share the upstream pools.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { CodecRegistry, type CodecFactory } from '../../../src/codec/index.js';
+import { Proxy } from '../../../src/proxy/proxy.js';
+import { UpstreamCodecs } from '../../../src/upstream/upstream-codec.js';
+import type { ListenerResource, ProxySnapshot } from '../../../src/xds/resources.js';
+import { toyCodecFactory } from './toy-codec.js';
+import { ToyClient, ToyServer } from './toy-peers.js';
+
+const ADDRESS = '127.0.77.21';
+const logger = pino({ level: 'silent' });
+
+/** The toy codec, recording the side and config of every codec it makes. */
+function recordingFactory(created: [side: string, config: unknown][]): CodecFactory {
+  return {
+    ...toyCodecFactory,
+    create: (side, config) => {
+      created.push([side, config]);
+      return toyCodecFactory.create(side, config);
+    },
+  };
+}
+
+function listener(port: number, codecConfig: unknown): ListenerResource {
+  return {
+    name: `${ADDRESS}_${port}`,
+    address: ADDRESS,
+    port,
+    protocol: 'toy',
+    codec: toyCodecFactory.name,
+    ...(codecConfig === undefined ? {} : { codecConfig }),
+    routeConfigName: 'toy',
+    statPrefix: 'outbound|0||toy',
+    idleTimeoutMs: 0,
+    requestTimeoutMs: 2000,
+    multiplexing: true,
+  };
+}
+
+describe('upstream codec config', () => {
+  test('UpstreamCodecs hands out one object per codec and equal settings', () => {
+    const codecs = new UpstreamCodecs();
+    const a = codecs.get(toyCodecFactory, { maxFrameSize: 1024 });
+    assert.equal(codecs.get(toyCodecFactory, { maxFrameSize: 1024 }), a);
+    assert.notEqual(codecs.get(toyCodecFactory, { maxFrameSize: 2048 }), a);
+    assert.notEqual(codecs.get(toyCodecFactory, undefined), a);
+    assert.equal(codecs.get(toyCodecFactory, undefined), codecs.get(toyCodecFactory, undefined));
+    assert.deepEqual(a, { factory: toyCodecFactory, config: { maxFrameSize: 1024 } });
+  });
+
+  describe('through the proxy', () => {
+    const server = new ToyServer('v1');
+    const created: [string, unknown][] = [];
+    let proxy: Proxy;
+    let serverPort: number;
+
+    before(async () => {
+      serverPort = await server.start();
+      const registry = new CodecRegistry();
+      registry.register(recordingFactory(created));
+      proxy = new Proxy(registry, logger);
+    });
+
+    after(async () => {
+      await proxy.close(100);
+      await server.stop();
+    });
+
+    test("each listener's upstream connections get its codecConfig; equal settings share a pool", async () => {
+      const ports = [41901, 41902, 41903];
+      const configs = [{ maxFrameSize: 1024 }, { maxFrameSize: 4096 }, { maxFrameSize: 1024 }];
+      const snapshot: ProxySnapshot = {
+        version: 'v',
+        listeners: ports.map((port, i) => listener(port, configs[i])),
+        clusters: [
+          {
+            name: 'v1',
+            lbPolicy: 'ROUND_ROBIN',
+            connectTimeoutMs: 1000,
+            idleTimeoutMs: 0,
+            maxConnectionsPerEndpoint: 0,
+            multiplexedConnections: 1,
+            heartbeatIntervalMs: 0,
+          },
+        ],
+        endpoints: [
+          {
+            clusterName: 'v1',
+            endpoints: [{ address: '127.0.0.1', port: serverPort, labels: {}, weight: 1 }],
+          },
+        ],
+        routes: [
+          {
+            name: 'toy',
+            routes: [
+              {
+                name: 'all',
+                match: [],
+                action: { cluster: 'v1' },
+                hashPolicy: [],
+                mirrors: [],
+                requestMutation: [],
+                responseMutation: [],
+              },
+            ],
+          },
+        ],
+      };
+      await proxy.apply(snapshot);
+      for (const [i, port] of ports.entries()) {
+        const client = await ToyClient.connect(ADDRESS, port);
+        assert.equal((await client.call({ id: i + 1 })).headers['server'], 'v1');
+        client.close();
+      }
+      const upstream = created.filter(([side]) => side === 'upstream').map(([, config]) => config);
+      assert.deepEqual(upstream, [{ maxFrameSize: 1024 }, { maxFrameSize: 4096 }]);
+      assert.equal(server.connections, 2, 'the third listener, with equal settings, shares the first pool');
+      const downstream = created.filter(([side]) => side === 'downstream').map(([, config]) => config);
+      assert.deepEqual(downstream, configs);
+    });
+  });
+});
