@@ -38,7 +38,8 @@ function parseTree(text: string): SyntaxTree {
  *
  * The syntax tree is not kept: it weighs many times the data, and a large config would hold it for
  * every document. Locating a field (only needed to report an issue) parses the text again, once per
- * file.
+ * file. Nor is the data kept once read (see YamlDocument): a source keeps its documents for as long as
+ * their file is unchanged, and validation reads each one once.
  */
 export function parseYamlDocuments(file: string, text: string): ParsedFile {
   const { documents: parsed, lineCounter } = parseTree(text);
@@ -47,6 +48,15 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
     reparsed ??= parseTree(text);
     const doc = reparsed.documents[documentIndex];
     return doc === undefined ? { line: 1, column: 1 } : locate(doc, reparsed.lineCounter, path);
+  };
+  let reparsedData: WeakRef<unknown[]> | undefined;
+  const dataAt = (documentIndex: number): unknown => {
+    let all = reparsedData?.deref();
+    if (all === undefined) {
+      all = parseTree(text).documents.map(d => (d.errors.length > 0 ? undefined : toData(d)));
+      reparsedData = new WeakRef(all);
+    }
+    return all[documentIndex];
   };
   const documents: SourceDocument[] = [];
   const issues: ConfigIssue[] = [];
@@ -73,7 +83,7 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
     if (doc.errors.length > 0) return;
     let data: unknown;
     try {
-      data = doc.toJS({ maxAliasCount: 100 });
+      data = toData(doc);
     } catch (err) {
       const where = lineCounter.linePos(doc.contents?.range[0] ?? 0);
       issues.push({
@@ -91,15 +101,65 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
       return;
     }
     if (data === null || data === undefined) return;
-    documents.push({
-      file,
-      documentIndex,
-      data,
-      resourceVersion: createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16),
-      locate: path => locateIn(documentIndex, path),
-    });
+    documents.push(
+      new YamlDocument(
+        file,
+        documentIndex,
+        data,
+        createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16),
+        path => locateIn(documentIndex, path),
+        () => dataAt(documentIndex),
+      ),
+    );
   });
   return { documents, issues };
+}
+
+function toData(doc: Document.Parsed): unknown {
+  return doc.toJS({ maxAliasCount: 100 });
+}
+
+/**
+ * A parsed document that holds its data only until it is first read. Validation reads it once and
+ * keeps its own (validated) copy, while the source keeps the document for as long as its file is
+ * unchanged, so holding the parse as well would keep the whole config twice (about 80 MB at 10,000
+ * services). Read again, the data comes from a weak reference, or from parsing the file's text anew.
+ */
+export class YamlDocument implements SourceDocument {
+  private strong: unknown;
+  private weak: WeakRef<object> | undefined;
+  private read = false;
+
+  constructor(
+    readonly file: string,
+    readonly documentIndex: number,
+    data: unknown,
+    readonly resourceVersion: string,
+    readonly locate: (path: FieldPath) => SourcePosition,
+    private readonly reparse: () => unknown,
+  ) {
+    this.strong = data;
+  }
+
+  get data(): unknown {
+    if (!this.read) {
+      this.read = true;
+      const data = this.strong;
+      // Primitives (a scalar document) are cheap to keep.
+      if (typeof data === 'object' && data !== null) {
+        this.weak = new WeakRef(data);
+        this.strong = undefined;
+      }
+      return data;
+    }
+    if (this.weak === undefined) return this.strong;
+    let data: unknown = this.weak.deref();
+    if (data === undefined) {
+      data = this.reparse();
+      if (typeof data === 'object' && data !== null) this.weak = new WeakRef(data);
+    }
+    return data;
+  }
 }
 
 function locate(doc: Document, lineCounter: LineCounter, path: FieldPath): SourcePosition {
