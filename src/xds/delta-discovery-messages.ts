@@ -20,11 +20,10 @@
  * Requests (small: a first subscription, then changes and ACKs) go through protobufjs.
  */
 import type { MethodDefinition } from '@grpc/grpc-js';
-import { encodeResponseResource, type XdsNode } from './discovery-messages.js';
+import { encodeResponseResource, nodeFromProto, withNodeProto, type XdsNode } from './discovery-messages.js';
 import { decodeMessage, encodeMessage, type ProtoObject } from './proto-message.js';
 import { lengthDelimited, stringField, varintLength, writeVarint } from './protobuf-fields.js';
 import type { AnyMessage } from './xds-resource.js';
-import { jsonFromStruct, structFromJson } from './well-known.js';
 
 /** The gRPC method path of incremental ADS. */
 export const DELTA_ADS_METHOD_PATH =
@@ -64,12 +63,7 @@ const REQUEST = 'envoy.service.discovery.v3.DeltaDiscoveryRequest';
 const RESPONSE = 'envoy.service.discovery.v3.DeltaDiscoveryResponse';
 
 export function encodeDeltaDiscoveryRequest(request: DeltaDiscoveryRequest): Buffer {
-  const node = request.node;
-  const object: ProtoObject =
-    node?.metadata === undefined
-      ? { ...request }
-      : { ...request, node: { ...node, metadata: structFromJson(node.metadata) } };
-  return Buffer.from(encodeMessage(REQUEST, object));
+  return Buffer.from(encodeMessage(REQUEST, withNodeProto(request)));
 }
 
 export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRequest {
@@ -82,17 +76,7 @@ export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRe
     resource_names_unsubscribe: (o['resource_names_unsubscribe'] as string[] | undefined) ?? [],
     initial_resource_versions: (o['initial_resource_versions'] as Record<string, string> | undefined) ?? {},
     response_nonce: (o['response_nonce'] as string | undefined) ?? '',
-    ...(node === undefined
-      ? {}
-      : {
-          node: {
-            ...node,
-            id: typeof node['id'] === 'string' ? node['id'] : '',
-            ...(node['metadata'] === undefined
-              ? {}
-              : { metadata: jsonFromStruct(node['metadata'] as ProtoObject) }),
-          } as XdsNode,
-        }),
+    ...(node === undefined ? {} : { node: nodeFromProto(node) }),
     ...(status === undefined
       ? {}
       : { error_detail: { code: status.code ?? 0, message: status.message ?? '' } }),

@@ -57,15 +57,19 @@ const REQUEST = 'envoy.service.discovery.v3.DiscoveryRequest';
 const RESPONSE = 'envoy.service.discovery.v3.DiscoveryResponse';
 
 export function encodeDiscoveryRequest(request: DiscoveryRequest): Buffer {
-  const node = request.node;
-  const object: ProtoObject =
-    node?.metadata === undefined
-      ? { ...request }
-      : { ...request, node: { ...node, metadata: structFromJson(node.metadata) } };
-  return Buffer.from(encodeMessage(REQUEST, object));
+  return Buffer.from(encodeMessage(REQUEST, withNodeProto(request)));
 }
 
-function nodeFromProto(node: ProtoObject): XdsNode {
+/** A request object with its node's metadata as a google.protobuf.Struct, ready for protobufjs. */
+export function withNodeProto<R extends { readonly node?: XdsNode }>(request: R): ProtoObject {
+  const node = request.node;
+  return node?.metadata === undefined
+    ? { ...request }
+    : { ...request, node: { ...node, metadata: structFromJson(node.metadata) } };
+}
+
+/** A decoded envoy.config.core.v3.Node, its metadata as plain JSON. */
+export function nodeFromProto(node: ProtoObject): XdsNode {
   const metadata = node['metadata'] as ProtoObject | undefined;
   return {
     ...node,

@@ -23,7 +23,8 @@ import {
 import type { DebounceOptions } from '../cache/debouncer.js';
 import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
-import { AdsStream, type ResponseSink, type StreamAck, type StreamHooks } from './ads-stream.js';
+import { AdsStream } from './ads-stream.js';
+import type { ResponseSink, StreamAck, StreamHooks } from './discovery-stream.js';
 import { DeltaAdsStream } from './delta-ads-stream.js';
 import { DELTA_REQUESTS, InterningRequestDecoder, SOTW_REQUESTS } from './interned-requests.js';
 import { DEFAULT_ANSWER_BUDGET_BYTES, PushThrottle } from './push-throttle.js';

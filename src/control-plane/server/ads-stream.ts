@@ -20,17 +20,8 @@
  */
 import { assembleResponseBody, finishResponse, type DiscoveryRequest } from '../../xds/index.js';
 import type { SnapshotEntry } from '../cache/resource-snapshot.js';
-import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
-import type { SnapshotCache } from '../cache/snapshot-cache.js';
-import {
-  holdsClusterRefs,
-  inPushOrder,
-  isClusterScoped,
-  isWildcardType,
-  sendsChangesOnly,
-} from './push-order.js';
-import type { PushThrottle, ThrottledStream } from './push-throttle.js';
-import type { SharedResponses } from './shared-responses.js';
+import { inPushOrder, isClusterScoped, isWildcardType, sendsChangesOnly } from './push-order.js';
+import { BaseTypeState, DiscoveryStream, type SentSet } from './discovery-stream.js';
 import {
   ANSWER_OVERHEAD_BYTES,
   changesBetween,
@@ -41,20 +32,6 @@ import {
   wantedEntries,
   type Changes,
 } from './resource-sets.js';
-import type { NackRecord, StatusRegistry } from './xds-status.js';
-
-/** The write side of the gRPC call. */
-export interface ResponseSink {
-  write(response: Buffer): unknown;
-  fail(message: string): void;
-}
-
-/** A response sent on this stream. */
-interface SentSet {
-  readonly version: string;
-  readonly nonce: string;
-  readonly entries: ReadonlyMap<string, SnapshotEntry>;
-}
 
 /** Response bodies by resource set: proxies sent the same set share one body (encode once, send many). */
 const bodies = new WeakMap<
@@ -77,12 +54,7 @@ export function responseBody(
   return body;
 }
 
-/** At most this many unanswered responses are remembered per type; older ones count as superseded. */
-const MAX_PENDING = 16;
-/** Rejected sets still kept alive for make-before-break, per type. */
-const MAX_IN_EFFECT = 4;
-
-class TypeState {
+class TypeState extends BaseTypeState {
   requested = false;
   force = false;
   wildcard = false;
@@ -90,31 +62,8 @@ class TypeState {
   /** The request's list the names came from: the same list again changes nothing. */
   namesFrom: readonly string[] | undefined;
   lastSent: SentSet | undefined;
-  /** Snapshot this type was last worked out for: nothing to do again until it, or the rest, changes. */
-  evaluated: ResourceSnapshot | undefined;
-  /** What the proxy may be running: the last ACKed set plus any partly rejected since. */
-  inEffect: SentSet[] = [];
   /** The last set the proxy ACKed: what it holds, unless it accepts a response still unanswered. */
   acked: SentSet | undefined;
-  readonly pending = new Map<string, SentSet>();
-}
-
-export interface StreamAck {
-  readonly nodeId: string;
-  readonly typeUrl: string;
-  readonly version: string;
-  readonly nonce: string;
-}
-
-export interface StreamHooks {
-  readonly controlPlaneId: string;
-  /** When given, responses are shared with the other streams that use the same object. */
-  readonly shared?: SharedResponses;
-  /** When given, the stream pushes only while it holds one of its slots. */
-  readonly throttle?: PushThrottle;
-  nextNonce(): string;
-  onAck(ack: StreamAck): void;
-  onNack(nack: StreamAck & { readonly errorDetail: NackRecord['errorDetail'] }): void;
 }
 
 /**
@@ -138,72 +87,25 @@ function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
-export class AdsStream implements ThrottledStream {
-  private nodeId: string | undefined;
-  private readonly types = new Map<string, TypeState>();
-  private scheduled = false;
-  private closed = false;
-  /** An answer to routes or listeners arrived: the clusters kept alive for them may change. */
-  private refsChanged = false;
-
-  constructor(
-    private readonly sink: ResponseSink,
-    private readonly cache: SnapshotCache,
-    private readonly status: StatusRegistry,
-    private readonly hooks: StreamHooks,
-  ) {}
-
-  /** The node id, once the first request has arrived. */
-  get node(): string | undefined {
-    return this.nodeId;
-  }
-
+export class AdsStream extends DiscoveryStream<DiscoveryRequest, TypeState> {
   handleRequest(request: DiscoveryRequest): void {
-    if (this.closed) return;
-    if (this.nodeId === undefined) {
-      const id = request.node?.id ?? '';
-      if (id === '') {
-        this.sink.fail('the first DiscoveryRequest of a stream must carry node.id');
-        return;
-      }
-      this.nodeId = id;
-      this.status.streamOpened(id);
-    }
-    const typeUrl = request.type_url;
-    if (typeUrl === '') return;
-    let state = this.types.get(typeUrl);
-    if (state === undefined) {
-      state = new TypeState();
-      this.types.set(typeUrl, state);
-    }
+    const found = this.typeOf(request);
+    if (found === undefined) return;
+    const [typeUrl, state] = found;
 
     const nonce = request.response_nonce;
     if (nonce === '' || state.lastSent === undefined) {
       state.force = true;
     } else {
       const answered = state.pending.get(nonce);
-      if (answered !== undefined) this.settle(typeUrl, state, answered, request);
+      if (answered !== undefined) {
+        this.settle(typeUrl, state, answered, request.error_detail);
+        if (request.error_detail === undefined) state.acked = answered;
+      }
       if (nonce !== state.lastSent.nonce) return;
     }
     this.subscribe(typeUrl, state, request.resource_names);
     this.schedule();
-  }
-
-  /** The node's snapshot may have changed. */
-  snapshotChanged(): void {
-    if (this.nodeId !== undefined) this.schedule();
-  }
-
-  /** Given a push slot after waiting for one. */
-  resume(): void {
-    this.schedule();
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.hooks.throttle?.forget(this);
-    if (this.nodeId !== undefined) this.status.streamClosed(this.nodeId);
   }
 
   private subscribe(typeUrl: string, state: TypeState, names: readonly string[]): void {
@@ -223,51 +125,11 @@ export class AdsStream implements ThrottledStream {
     this.status.subscribed(this.nodeId ?? '', typeUrl, wildcard ? '*' : named);
   }
 
-  private settle(typeUrl: string, state: TypeState, answered: SentSet, request: DiscoveryRequest): void {
-    // Responses are processed in order: this one and every older one are settled.
-    for (const nonce of state.pending.keys()) {
-      state.pending.delete(nonce);
-      if (nonce === answered.nonce) break;
-    }
-    const nodeId = this.nodeId ?? '';
-    const latest = answered.nonce === state.lastSent?.nonce;
-    if (holdsClusterRefs(typeUrl)) this.refsChanged = true;
-    const event = { nodeId, typeUrl, version: answered.version, nonce: answered.nonce };
-    if (request.error_detail !== undefined) {
-      state.inEffect = [...state.inEffect, answered].slice(-MAX_IN_EFFECT);
-      const nack: NackRecord = {
-        version: answered.version,
-        nonce: answered.nonce,
-        errorDetail: request.error_detail,
-        at: new Date().toISOString(),
-      };
-      this.status.nacked(nodeId, typeUrl, nack, latest);
-      this.hooks.onNack({ ...event, errorDetail: request.error_detail });
-    } else {
-      state.inEffect = [answered];
-      state.acked = answered;
-      this.status.acked(nodeId, typeUrl, answered.version, latest);
-      this.hooks.onAck(event);
-    }
-    if (!this.awaitsAnswers()) this.hooks.throttle?.release(this);
+  protected newTypeState(): TypeState {
+    return new TypeState();
   }
 
-  /** Whether a response of any type is still unanswered. */
-  private awaitsAnswers(): boolean {
-    for (const state of this.types.values()) if (state.pending.size > 0) return true;
-    return false;
-  }
-
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.respond();
-    });
-  }
-
-  private respond(): void {
+  protected respond(): void {
     if (this.closed || this.nodeId === undefined) return;
     const snapshot = this.cache.snapshotFor(this.nodeId);
     if (snapshot === undefined) return;
@@ -316,18 +178,6 @@ export class AdsStream implements ThrottledStream {
     if (!this.awaitsAnswers()) this.hooks.throttle?.release(this);
   }
 
-  /** Clusters named by what the proxy runs or has been sent and not answered. */
-  private clusterRefsInUse(): Set<string> {
-    const refs = new Set<string>();
-    for (const [typeUrl, state] of this.types) {
-      if (!holdsClusterRefs(typeUrl)) continue;
-      for (const set of [...state.inEffect, ...state.pending.values()]) {
-        for (const entry of set.entries.values()) for (const ref of entry.clusterRefs) refs.add(ref);
-      }
-    }
-    return refs;
-  }
-
   private send(
     typeUrl: string,
     state: TypeState,
@@ -350,11 +200,7 @@ export class AdsStream implements ThrottledStream {
     const sent: SentSet = { version, nonce, entries };
     state.lastSent = sent;
     state.force = false;
-    state.pending.set(nonce, sent);
-    if (state.pending.size > MAX_PENDING) {
-      const oldest = state.pending.keys().next().value;
-      if (oldest !== undefined) state.pending.delete(oldest);
-    }
+    state.sent(sent);
     this.status.sent(this.nodeId ?? '', typeUrl, version, nonce);
     if (!fresh) {
       this.sink.write(shared.bytes);

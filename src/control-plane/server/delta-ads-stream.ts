@@ -21,13 +21,15 @@
  * endpoints, listeners, routes in one pass, and a cluster removed from the snapshot is not removed
  * from the proxy while a route or listener it runs, or has been sent and not yet answered, names it.
  */
-import type { DeltaDiscoveryRequest } from '../../xds/index.js';
-import { assembleDeltaResponseBody, finishDeltaResponse, type DeltaResourceWire } from '../../xds/index.js';
-import type { ResourceSnapshot, SnapshotEntry, TypeResources } from '../cache/resource-snapshot.js';
-import type { SnapshotCache } from '../cache/snapshot-cache.js';
-import type { ResponseSink, StreamHooks } from './ads-stream.js';
+import {
+  assembleDeltaResponseBody,
+  finishDeltaResponse,
+  type DeltaDiscoveryRequest,
+  type DeltaResourceWire,
+} from '../../xds/index.js';
+import type { SnapshotEntry, TypeResources } from '../cache/resource-snapshot.js';
+import { BaseTypeState, DiscoveryStream } from './discovery-stream.js';
 import { holdsClusterRefs, inPushOrder, isClusterScoped, isWildcardType } from './push-order.js';
-import type { ThrottledStream } from './push-throttle.js';
 import {
   ANSWER_OVERHEAD_BYTES,
   EMPTY_VERSION,
@@ -40,24 +42,12 @@ import {
   type Changes,
   type EntrySet,
 } from './resource-sets.js';
-import type { NackRecord, StatusRegistry } from './xds-status.js';
 
 /** The version a delta response gives a resource: short, and the same on every replica. */
 export function resourceVersion(entry: SnapshotEntry): string {
   return entry.digest.slice(0, 16);
 }
 
-/** A response sent on this stream: what the proxy holds once it applies it. */
-interface SentSet {
-  readonly version: string;
-  readonly nonce: string;
-  readonly entries: EntrySet;
-}
-
-/** At most this many unanswered responses are remembered per type; older ones count as superseded. */
-const MAX_PENDING = 16;
-/** Rejected sets still kept alive for make-before-break, per type. */
-const MAX_IN_EFFECT = 4;
 const NO_NAMES: ReadonlySet<string> = new Set();
 const NO_LIST: readonly string[] = [];
 
@@ -141,7 +131,7 @@ function heldFrom(
   return same ? entries : held;
 }
 
-class DeltaTypeState {
+class DeltaTypeState extends BaseTypeState {
   requested = false;
   /** A first request or a subscription change to answer. */
   force = false;
@@ -156,11 +146,6 @@ class DeltaTypeState {
   lastNonce: string | undefined;
   /** What the proxy holds once it applies every response sent: the last set sent. */
   held: EntrySet | undefined;
-  /** Snapshot this type was last worked out for: nothing to do again until it, or the rest, changes. */
-  evaluated: ResourceSnapshot | undefined;
-  /** What the proxy may be running: the last ACKed set plus any partly rejected since. */
-  inEffect: EntrySet[] = [];
-  readonly pending = new Map<string, SentSet>();
 }
 
 interface PlannedSend {
@@ -189,64 +174,18 @@ function* namesOf(entries: readonly SnapshotEntry[]): Iterable<string> {
   for (const entry of entries) yield entry.name;
 }
 
-export class DeltaAdsStream implements ThrottledStream {
-  private nodeId: string | undefined;
-  private readonly types = new Map<string, DeltaTypeState>();
-  private scheduled = false;
-  private closed = false;
-  /** An answer to routes or listeners arrived: the clusters kept alive for them may change. */
-  private refsChanged = false;
-
-  constructor(
-    private readonly sink: ResponseSink,
-    private readonly cache: SnapshotCache,
-    private readonly status: StatusRegistry,
-    private readonly hooks: StreamHooks,
-  ) {}
-
-  /** The node id, once the first request has arrived. */
-  get node(): string | undefined {
-    return this.nodeId;
-  }
-
+export class DeltaAdsStream extends DiscoveryStream<DeltaDiscoveryRequest, DeltaTypeState> {
   handleRequest(request: DeltaDiscoveryRequest): void {
-    if (this.closed) return;
-    if (this.nodeId === undefined) {
-      const id = request.node?.id ?? '';
-      if (id === '') {
-        this.sink.fail('the first DeltaDiscoveryRequest of a stream must carry node.id');
-        return;
-      }
-      this.nodeId = id;
-      this.status.streamOpened(id);
-    }
-    const typeUrl = request.type_url;
-    if (typeUrl === '') return;
-    let state = this.types.get(typeUrl);
-    if (state === undefined) {
-      state = new DeltaTypeState();
-      this.types.set(typeUrl, state);
-    }
+    const found = this.typeOf(request);
+    if (found === undefined) return;
+    const [typeUrl, state] = found;
     const answered = request.response_nonce === '' ? undefined : state.pending.get(request.response_nonce);
-    if (answered !== undefined) this.settle(typeUrl, state, answered, request);
+    if (answered !== undefined) {
+      this.settle(typeUrl, state, answered, request.error_detail);
+      // The clusters kept alive for the routes and listeners the proxy runs may go now.
+      if (holdsClusterRefs(typeUrl)) this.schedule();
+    }
     if (this.subscribe(typeUrl, state, request)) this.schedule();
-  }
-
-  /** The node's snapshot may have changed. */
-  snapshotChanged(): void {
-    if (this.nodeId !== undefined) this.schedule();
-  }
-
-  /** Given a push slot after waiting for one. */
-  resume(): void {
-    this.schedule();
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.hooks.throttle?.forget(this);
-    if (this.nodeId !== undefined) this.status.streamClosed(this.nodeId);
   }
 
   /** Applies the request's subscription changes; whether there is anything to work out. */
@@ -276,58 +215,11 @@ export class DeltaAdsStream implements ThrottledStream {
     return true;
   }
 
-  private settle(
-    typeUrl: string,
-    state: DeltaTypeState,
-    answered: SentSet,
-    request: DeltaDiscoveryRequest,
-  ): void {
-    // Responses are processed in order: this one and every older one are settled.
-    for (const nonce of state.pending.keys()) {
-      state.pending.delete(nonce);
-      if (nonce === answered.nonce) break;
-    }
-    const nodeId = this.nodeId ?? '';
-    const latest = state.pending.size === 0;
-    if (holdsClusterRefs(typeUrl)) {
-      this.refsChanged = true;
-      this.schedule();
-    }
-    const event = { nodeId, typeUrl, version: answered.version, nonce: answered.nonce };
-    if (request.error_detail !== undefined) {
-      state.inEffect = [...state.inEffect, answered.entries].slice(-MAX_IN_EFFECT);
-      const nack: NackRecord = {
-        version: answered.version,
-        nonce: answered.nonce,
-        errorDetail: request.error_detail,
-        at: new Date().toISOString(),
-      };
-      this.status.nacked(nodeId, typeUrl, nack, latest);
-      this.hooks.onNack({ ...event, errorDetail: request.error_detail });
-    } else {
-      state.inEffect = [answered.entries];
-      this.status.acked(nodeId, typeUrl, answered.version, latest);
-      this.hooks.onAck(event);
-    }
-    if (!this.awaitsAnswers()) this.hooks.throttle?.release(this);
+  protected newTypeState(): DeltaTypeState {
+    return new DeltaTypeState();
   }
 
-  /** Whether a response of any type is still unanswered. */
-  private awaitsAnswers(): boolean {
-    for (const state of this.types.values()) if (state.pending.size > 0) return true;
-    return false;
-  }
-
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.respond();
-    });
-  }
-
-  private respond(): void {
+  protected respond(): void {
     if (this.closed || this.nodeId === undefined) return;
     const snapshot = this.cache.snapshotFor(this.nodeId);
     if (snapshot === undefined) return;
@@ -344,7 +236,7 @@ export class DeltaAdsStream implements ThrottledStream {
       const available = snapshot.types.get(typeUrl);
       if (state.initialVersions !== undefined) {
         state.held = heldFrom(typeUrl, state.initialVersions, available);
-        state.inEffect = [state.held];
+        state.inEffect = [{ version: '', nonce: '', entries: state.held }];
         state.initialVersions = undefined;
       }
       const held = state.held ?? NO_ENTRIES;
@@ -386,18 +278,6 @@ export class DeltaAdsStream implements ThrottledStream {
     if (!this.awaitsAnswers()) this.hooks.throttle?.release(this);
   }
 
-  /** Clusters named by what the proxy runs or has been sent and not answered. */
-  private clusterRefsInUse(): Set<string> {
-    const refs = new Set<string>();
-    for (const [typeUrl, state] of this.types) {
-      if (!holdsClusterRefs(typeUrl)) continue;
-      const sets = [...state.inEffect, ...Array.from(state.pending.values(), s => s.entries)];
-      for (const set of sets)
-        for (const entry of set.values()) for (const ref of entry.clusterRefs) refs.add(ref);
-    }
-    return refs;
-  }
-
   private send({ typeUrl, state, wanted, changes, removed, shareable }: PlannedSend): void {
     const { version, entries } = wanted;
     const makeBody = (): Buffer =>
@@ -411,11 +291,7 @@ export class DeltaAdsStream implements ThrottledStream {
     state.force = false;
     state.answered = true;
     state.added = NO_LIST;
-    state.pending.set(nonce, { version, nonce, entries });
-    if (state.pending.size > MAX_PENDING) {
-      const oldest = state.pending.keys().next().value;
-      if (oldest !== undefined) state.pending.delete(oldest);
-    }
+    state.sent({ version, nonce, entries });
     this.status.sent(this.nodeId ?? '', typeUrl, version, nonce);
     if (!fresh) {
       this.sink.write(shared.bytes);

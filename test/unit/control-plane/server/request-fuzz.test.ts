@@ -22,18 +22,7 @@ import {
 } from '../../../../src/xds/index.js';
 import { sampleSnapshot } from '../../xds/sample-snapshot.js';
 import { RawDeltaAdsClient } from './raw-delta-ads-client.js';
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../seeded-random.js';
 
 const names = Array.from({ length: 60 }, (_, i) => `outbound|9090|v${i % 3}|svc-${i}.ns.svc.cluster.local`);
 
@@ -77,7 +66,7 @@ function mutate(random: () => number, seed: Buffer): Buffer {
 
 describe('discovery request fuzzing', () => {
   test('decoders return a well-formed request or throw an Error, for 4,000 mutated requests', () => {
-    const random = prng(20261204);
+    const random = seededRandom(20261204);
     const sotw = new InterningRequestDecoder(SOTW_REQUESTS);
     const delta = new InterningRequestDecoder(DELTA_REQUESTS);
     let refused = 0;
@@ -125,7 +114,7 @@ describe('discovery request fuzzing', () => {
       healthy.send({ type_url: TypeUrls.cluster });
       healthy.ack(await healthy.next());
       const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-      const random = prng(7);
+      const random = seededRandom(7);
       try {
         for (const path of [ADS_METHOD_PATH, DELTA_ADS_METHOD_PATH]) {
           const call = client.makeBidiStreamRequest(

@@ -1,18 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { FaultSampler } from '../../../../src/filters/fault/fault-sampler.js';
-
-/** mulberry32: a small seeded PRNG so the statistical test is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../seeded-random.js';
 
 describe('FaultSampler', () => {
   test('0% never and 100% always selects', () => {
@@ -29,7 +18,7 @@ describe('FaultSampler', () => {
     const n = 400;
     const bound = Math.ceil(3.29 * Math.sqrt(n * 0.5 * 0.5));
     for (const seed of [1, 2, 3, 42]) {
-      const sampler = new FaultSampler(50, seeded(seed));
+      const sampler = new FaultSampler(50, seededRandom(seed));
       let hits = 0;
       for (let i = 0; i < n; i++) if (sampler.sample()) hits++;
       assert.ok(Math.abs(hits - n / 2) <= bound, `seed ${seed}: ${hits} hits outside 200±${bound}`);

@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAX_NUMBER_BYTES, writeJsonNumber } from '../../../../src/proxy/telemetry/json-number.js';
-
-/** A deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../seeded-random.js';
 
 function numberBytes(value: number): Buffer {
   const buf = Buffer.alloc(MAX_NUMBER_BYTES);
@@ -20,7 +9,7 @@ function numberBytes(value: number): Buffer {
 }
 
 test('numbers are written as JSON.stringify writes them; what is not finite as null', () => {
-  const next = random(7);
+  const next = seededRandom(7);
   const values = [
     0, 1, 9, 10, 99, 100, 4294967295, 4294967296, -1, -0, 0.5, 1e21, 1e-7, -1.7976931348623157e308,
   ];
