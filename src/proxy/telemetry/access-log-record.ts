@@ -124,6 +124,13 @@ function writeAttributes(
   return at;
 }
 
+/** The slot after the record at `at`. */
+export function recordEnd(slots: Float64Array, at: number): number {
+  let next = at + ATTRIBUTES_SLOT;
+  next += 1 + 2 * slots[next]!;
+  return slots[next] === NO_RESPONSE ? next + 1 : next + 1 + 2 * slots[next]!;
+}
+
 /** Reads records back into entries, on the worker; `redact` lists lower-case keys to hide. */
 export class RecordReader {
   constructor(
@@ -165,9 +172,7 @@ export class RecordReader {
 
   /** The slot after the record at `at`, without reading it. */
   skip(slots: Float64Array, at: number): number {
-    let next = at + ATTRIBUTES_SLOT;
-    next += 1 + 2 * slots[next]!;
-    return slots[next] === NO_RESPONSE ? next + 1 : next + 1 + 2 * slots[next]!;
+    return recordEnd(slots, at);
   }
 
   private readAttributes(slots: Float64Array, at: number, into: Record<string, string>): number {

@@ -105,6 +105,16 @@ export class BatchedLineWriter {
     this.pos += this.chunk.write(text, this.pos, 'utf8');
   }
 
+  /** Bytes in the current line so far. */
+  get lineLength(): number {
+    return this.pos - this.lineStart;
+  }
+
+  /** A copy of the current line's bytes from `from` (a {@link lineLength} taken earlier) on. */
+  copyOfLine(from: number): Uint8Array {
+    return new Uint8Array(this.chunk.subarray(this.lineStart + from, this.pos));
+  }
+
   /** Ends the current line with its newline, and starts a write when a chunk is full. */
   endLine(): void {
     if (this.pos + 1 > this.chunk.length) this.makeRoom(1);
