@@ -170,11 +170,6 @@ export class RecordReader {
     return { entry, next };
   }
 
-  /** The slot after the record at `at`, without reading it. */
-  skip(slots: Float64Array, at: number): number {
-    return recordEnd(slots, at);
-  }
-
   private readAttributes(slots: Float64Array, at: number, into: Record<string, string>): number {
     const count = slots[at++]!;
     for (let i = 0; i < count; i++) {
