@@ -7,10 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { closeSync } from 'node:fs';
 import { BatchedLineWriter, openLogFile } from '../../../../src/proxy/telemetry/batched-line-writer.js';
 
+/** Chunks of 64 KiB (not the usual 1 MiB): the tests' lines cross many chunk boundaries. */
+const CHUNK_BYTES = 64 * 1024;
+
 /** A writer on `path` (opened, its directory created), and how to close both. */
 function open(path: string): { writer: BatchedLineWriter; close: () => void } {
   const fd = openLogFile(path);
-  const writer = new BatchedLineWriter(fd, path);
+  const writer = new BatchedLineWriter(fd, path, () => {}, CHUNK_BYTES);
   return {
     writer,
     close: () => {
@@ -95,7 +98,7 @@ test('a failed write is reported with the path, its lines are lost, and the writ
   // Every write to /dev/full fails with ENOSPC.
   const fd = openLogFile('/dev/full');
   const errors: Error[] = [];
-  const writer = new BatchedLineWriter(fd, '/dev/full', err => errors.push(err));
+  const writer = new BatchedLineWriter(fd, '/dev/full', err => errors.push(err), CHUNK_BYTES);
   try {
     for (let i = 0; i < 1000; i++) writeLine(writer, 'x'.repeat(100));
     assert.equal(errors.length, 1, 'the lines that filled the first chunk');
