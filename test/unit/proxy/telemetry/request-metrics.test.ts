@@ -27,9 +27,23 @@ test('each request is counted in the series of its listener, cluster, endpoint a
     localReplyKind: 'timeout',
     response: undefined,
   });
-  const order = [a, a, b, a, c, failed, b, b, c, a, failed];
+  // Two services on one endpoint: only the cluster tells them apart.
+  const d = request('l1', 'outbound|9090||other.ns.svc.cluster.local', '10.0.0.1:9090', 'v1');
+  // Another endpoint of a's cluster.
+  const e = request('l1', 'outbound|9090|v1|svc.ns.svc.cluster.local', '10.0.0.3:9090', 'v3');
+  // No route, so no cluster: the listener's service names the series.
+  const noRoute = (listener: string, service: string) =>
+    request(listener, '', '', 'unknown', {
+      statPrefix: `outbound|9090||${service}.ns.svc.cluster.local`,
+      localReplyKind: 'no-route',
+      response: undefined,
+    });
+  // Each request after one that differs from it in one key only, somewhere.
+  const order = [a, a, e, b, a, c, failed, b, d, b, c, a, d, failed];
+  order.push(noRoute('l1', 'svc'), noRoute('l3', 'third'));
   for (const r of order) metrics.record(r, r.startTime + 3);
   const counts = [...metrics.series()].map(s => ({
+    service: s.labels['destination_service_name'],
     version: s.labels['destination_version'],
     code: s.labels['response_code'],
     flags: s.labels['response_flags'],
@@ -37,11 +51,17 @@ test('each request is counted in the series of its listener, cluster, endpoint a
     durations: s.duration.count,
   }));
   assert.deepEqual(
-    counts.sort((x, y) => `${x.version}${x.code}`.localeCompare(`${y.version}${y.code}`)),
+    counts.sort((x, y) =>
+      `${x.service}${x.version}${x.code}`.localeCompare(`${y.service}${y.version}${y.code}`),
+    ),
     [
-      { version: 'v1', code: '0', flags: '-', requests: 6, durations: 6 },
-      { version: 'v1', code: '1', flags: 'UT', requests: 2, durations: 2 },
-      { version: 'v2', code: '0', flags: '-', requests: 3, durations: 3 },
+      { service: 'other', version: 'v1', code: '0', flags: '-', requests: 2, durations: 2 },
+      { service: 'svc', version: 'unknown', code: '1', flags: 'NR', requests: 1, durations: 1 },
+      { service: 'svc', version: 'v1', code: '0', flags: '-', requests: 6, durations: 6 },
+      { service: 'svc', version: 'v1', code: '1', flags: 'UT', requests: 2, durations: 2 },
+      { service: 'svc', version: 'v2', code: '0', flags: '-', requests: 3, durations: 3 },
+      { service: 'svc', version: 'v3', code: '0', flags: '-', requests: 1, durations: 1 },
+      { service: 'third', version: 'unknown', code: '1', flags: 'NR', requests: 1, durations: 1 },
     ],
   );
 });
