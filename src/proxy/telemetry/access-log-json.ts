@@ -26,12 +26,40 @@
 import { isoTime, REDACTED } from './access-log-entry.js';
 import { ATTRIBUTES_SLOT, NO_RESPONSE, RecordField, recordEnd } from './access-log-record.js';
 import type { BatchedLineWriter } from './batched-line-writer.js';
+import { MAX_NUMBER_BYTES, writeJsonNumber } from './json-number.js';
 
 const ascii = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 
-const REQUEST_ID = ascii(',"request_id":');
-const BYTES_RECEIVED = ascii(',"bytes_received":');
-const BYTES_SENT = ascii(',"bytes_sent":');
+/**
+ * A constant ASCII piece as little-endian 32-bit words: stored a word at a time, it costs a quarter of
+ * the byte-by-byte copy that a piece this short gets otherwise (the three keys below were a quarter
+ * of a line's time). The last word may carry up to three bytes past the piece, which what follows
+ * overwrites.
+ */
+class Words {
+  readonly words: Int32Array;
+  readonly length: number;
+
+  constructor(text: string) {
+    const bytes = Buffer.alloc(Math.ceil(text.length / 4) * 4);
+    this.length = bytes.write(text, 'latin1');
+    this.words = new Int32Array(bytes.length / 4);
+    for (let i = 0; i < this.words.length; i++) this.words[i] = bytes.readInt32LE(4 * i);
+  }
+
+  /** Stores the piece at `pos` in `view`; returns the position after it. */
+  store(view: DataView, pos: number): number {
+    const words = this.words;
+    for (let i = 0; i < words.length; i++) view.setInt32(pos + 4 * i, words[i]!, true);
+    return pos + this.length;
+  }
+}
+
+const REQUEST_ID = new Words(',"request_id":');
+const BYTES_RECEIVED = new Words(',"bytes_received":');
+const BYTES_SENT = new Words(',"bytes_sent":');
+/** The most bytes after the time run before the tail: three keys (word-padded), four numbers. */
+const NUMBERS_BYTES = 64 + 4 * MAX_NUMBER_BYTES;
 const RESPONSE = ascii(',"response":{');
 const COMMA = ascii(',');
 const CLOSE = ascii('}');
@@ -225,14 +253,18 @@ export class AccessLogJsonEncoder {
       this.timeMs = startTime;
       this.timeRun = ascii(`{"start_time":"${isoTime(startTime)}","duration":`);
     }
-    out.raw(this.timeRun);
-    out.number(slots[at + RecordField.Duration]!);
-    out.raw(REQUEST_ID);
-    out.number(slots[at + RecordField.RequestId]!);
-    out.raw(BYTES_RECEIVED);
-    out.number(slots[at + RecordField.BytesReceived]!);
-    out.raw(BYTES_SENT);
-    out.number(slots[at + RecordField.BytesSent]!);
+    // The time run, the four numbers and their keys in one reserve: one room check, and positions in
+    // local variables.
+    const timeRun = this.timeRun;
+    let pos = out.reserve(timeRun.length + NUMBERS_BYTES);
+    const buffer = out.buffer;
+    const view = out.view;
+    buffer.set(timeRun, pos);
+    pos = writeJsonNumber(buffer, pos + timeRun.length, slots[at + RecordField.Duration]!);
+    pos = writeJsonNumber(buffer, REQUEST_ID.store(view, pos), slots[at + RecordField.RequestId]!);
+    pos = writeJsonNumber(buffer, BYTES_RECEIVED.store(view, pos), slots[at + RecordField.BytesReceived]!);
+    pos = writeJsonNumber(buffer, BYTES_SENT.store(view, pos), slots[at + RecordField.BytesSent]!);
+    out.advance(pos);
     const next = recordEnd(slots, at);
     const found = this.tails.find(slots, at + TAIL_SLOT, next);
     if (found < 0) {

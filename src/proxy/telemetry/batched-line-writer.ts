@@ -40,6 +40,8 @@ const MAX_WAIT_MS = 1000;
 
 export class BatchedLineWriter {
   private chunk: Buffer;
+  /** The chunk, for {@link reserve}'s callers' multi-byte stores. */
+  private chunkView: DataView;
   /** Where the next byte of the current line goes. */
   private pos = 0;
   /** Where the current line starts: bytes before it are whole lines. */
@@ -64,6 +66,7 @@ export class BatchedLineWriter {
     private readonly chunkBytes = CHUNK_BYTES,
   ) {
     this.chunk = Buffer.allocUnsafe(chunkBytes);
+    this.chunkView = viewOf(this.chunk);
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
@@ -94,6 +97,32 @@ export class BatchedLineWriter {
     const most = text.length * MAX_BYTES_PER_CHAR;
     if (this.pos + most > this.chunk.length) this.makeRoom(most);
     this.pos += this.chunk.write(text, this.pos, 'utf8');
+  }
+
+  /**
+   * Makes room for `bytes` more in the current line, and returns where they go in {@link buffer}
+   * (and {@link view}); the caller writes them and calls {@link advance} with where it stopped. For a
+   * run of small pieces written with local variables: one room check for them all. Bytes stored
+   * past that point (within the room asked for) are not part of the line.
+   */
+  reserve(bytes: number): number {
+    if (this.pos + bytes > this.chunk.length) this.makeRoom(bytes);
+    return this.pos;
+  }
+
+  /** Where {@link reserve}d bytes go; valid until the next call that writes. */
+  get buffer(): Buffer {
+    return this.chunk;
+  }
+
+  /** {@link buffer} as a DataView, for stores of several bytes at once. */
+  get view(): DataView {
+    return this.chunkView;
+  }
+
+  /** Ends a {@link reserve}: the line goes on at `pos`. */
+  advance(pos: number): void {
+    this.pos = pos;
   }
 
   /** Bytes in the current line so far. */
@@ -146,6 +175,7 @@ export class BatchedLineWriter {
       const next = Buffer.allocUnsafe(size);
       this.chunk.copy(next, 0, this.lineStart, this.pos);
       this.chunk = next;
+      this.chunkView = viewOf(next);
     }
     this.pos = partial;
     this.lineStart = 0;
@@ -178,6 +208,10 @@ export class BatchedLineWriter {
     this.sleeper ??= new Int32Array(new SharedArrayBuffer(4));
     Atomics.wait(this.sleeper, 0, 0, ms);
   }
+}
+
+function viewOf(chunk: Buffer): DataView {
+  return new DataView(chunk.buffer, chunk.byteOffset, chunk.length);
 }
 
 /** Opens `path` to append to, creating it and its directory; `-` is standard output. */
