@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { ByteQueue, CodecError, type Codec, type Message } from '../codec/index.js';
 import { BatchedWriter } from '../net/batched-writer.js';
+import { beginRead, endRead } from '../net/read-clock.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { Host } from './host.js';
 import type { RequestHolder, UpstreamRequest } from './upstream-request.js';
@@ -205,6 +206,8 @@ export class UpstreamConnection implements RequestHolder {
     const input = this.input;
     input.push(chunk);
     let message: Message | undefined;
+    // The requests its responses complete are timed with one clock reading.
+    beginRead();
     try {
       while ((message = this.codec.decode(input)) !== undefined) this.dispatch(message);
     } catch (err) {
@@ -215,6 +218,8 @@ export class UpstreamConnection implements RequestHolder {
         `upstream ${this.host.key} sent bytes that could not be decoded: ${detail}`,
       );
       this.close();
+    } finally {
+      endRead();
     }
   }
 

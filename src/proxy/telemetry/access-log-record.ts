@@ -54,6 +54,8 @@ export const enum RecordField {
 export const ATTRIBUTES_SLOT = 16;
 /** The count that stands for "no response" in place of the response's attributes. */
 export const NO_RESPONSE = -1;
+/** The response flags of a request without any (Envoy's `-`). */
+const NO_FLAGS = '-';
 /** Attributes of a message beyond this many are left out of its line. */
 export const MAX_ATTRIBUTES = 128;
 /** The most slots one record takes. */
@@ -75,16 +77,22 @@ export function writeRecord(
   slots[at + RecordField.RequestId] = message.requestId;
   slots[at + RecordField.BytesReceived] = message.bytes.length;
   slots[at + RecordField.BytesSent] = request.responseBytes;
-  slots[at + RecordField.ResponseCode] = responseCode(request);
+  const code = responseCode(request);
+  // Most requests succeed untouched by faults: no flags and no details, without working them out.
+  const plain = code === 0 && !request.faultDelayed && !request.faultAborted;
+  slots[at + RecordField.ResponseCode] = code;
   slots[at + RecordField.Listener] = strings.id(request.listenerName, RecordField.Listener);
   slots[at + RecordField.Protocol] = strings.id(request.protocol, RecordField.Protocol);
   slots[at + RecordField.Operation] = strings.id(message.operation, RecordField.Operation);
   slots[at + RecordField.RouteName] = strings.id(request.route?.name ?? '', RecordField.RouteName);
   slots[at + RecordField.UpstreamCluster] = strings.id(request.clusterName, RecordField.UpstreamCluster);
   slots[at + RecordField.UpstreamHost] = strings.id(request.upstreamHost, RecordField.UpstreamHost);
-  slots[at + RecordField.ResponseFlags] = strings.id(responseFlags(kind, request), RecordField.ResponseFlags);
+  slots[at + RecordField.ResponseFlags] = strings.id(
+    plain ? NO_FLAGS : responseFlags(kind, request),
+    RecordField.ResponseFlags,
+  );
   slots[at + RecordField.ResponseCodeDetails] = strings.id(
-    responseCodeDetails(request),
+    plain ? '' : responseCodeDetails(request),
     RecordField.ResponseCodeDetails,
   );
   slots[at + RecordField.DownstreamRemoteAddress] = strings.id(
@@ -124,6 +132,13 @@ function writeAttributes(
   return at;
 }
 
+/** The slot after the record at `at`. */
+export function recordEnd(slots: Float64Array, at: number): number {
+  let next = at + ATTRIBUTES_SLOT;
+  next += 1 + 2 * slots[next]!;
+  return slots[next] === NO_RESPONSE ? next + 1 : next + 1 + 2 * slots[next]!;
+}
+
 /** Reads records back into entries, on the worker; `redact` lists lower-case keys to hide. */
 export class RecordReader {
   constructor(
@@ -161,13 +176,6 @@ export class RecordReader {
       next = this.readAttributes(slots, next, entry.response);
     }
     return { entry, next };
-  }
-
-  /** The slot after the record at `at`, without reading it. */
-  skip(slots: Float64Array, at: number): number {
-    let next = at + ATTRIBUTES_SLOT;
-    next += 1 + 2 * slots[next]!;
-    return slots[next] === NO_RESPONSE ? next + 1 : next + 1 + 2 * slots[next]!;
   }
 
   private readAttributes(slots: Float64Array, at: number, into: Record<string, string>): number {

@@ -33,10 +33,10 @@ export type ToWorker =
   | { readonly type: 'close' };
 
 export type FromWorker =
-  /** A batch's buffer back for reuse, and how many lines the writer has dropped so far. */
-  | { readonly type: 'returned'; readonly records: ArrayBuffer; readonly dropped: number }
+  /** A batch's buffer back for reuse. */
+  | { readonly type: 'returned'; readonly records: ArrayBuffer }
   | { readonly type: 'error'; readonly message: string }
-  | { readonly type: 'closed'; readonly dropped: number };
+  | { readonly type: 'closed' };
 
 function run(): void {
   const port = parentPort;
@@ -55,7 +55,8 @@ function run(): void {
 
   port.on('message', (message: ToWorker) => {
     if (message.type === 'close') {
-      void writer.close().then(() => post({ type: 'closed', dropped: writer.dropped }));
+      writer.close();
+      post({ type: 'closed' });
       return;
     }
     if (message.reset) {
@@ -65,9 +66,7 @@ function run(): void {
     for (const value of message.strings) strings.push(value);
     const slots = new Float64Array(message.records, 0, message.slots);
     for (let at = 0; at < message.slots;) {
-      if (!writer.beginLine()) {
-        at = reader.skip(slots, at);
-      } else if (formatter === undefined) {
+      if (formatter === undefined) {
         at = json.write(slots, at, writer);
         writer.endLine();
       } else {
@@ -77,7 +76,7 @@ function run(): void {
         at = next;
       }
     }
-    post({ type: 'returned', records: message.records, dropped: writer.dropped }, [message.records]);
+    post({ type: 'returned', records: message.records }, [message.records]);
   });
 }
 

@@ -10,8 +10,8 @@
  * about a microsecond per request, a quarter of everything else the proxy does for it.
  *
  * Batches go to the worker when full and every 100 ms. If the worker falls behind by more than
- * {@link MAX_BATCHES_IN_FLIGHT} batches, further requests are counted in {@link dropped} instead of
- * logged, so memory stays bounded.
+ * {@link MAX_BATCHES_IN_FLIGHT} batches (its writes are synchronous: a slow disk holds it up), further
+ * requests are counted in {@link dropped} instead of logged, so memory stays bounded.
  */
 import { closeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -58,10 +58,8 @@ export interface AccessLogStats {
 }
 
 export class AccessLog {
-  /** Requests not handed to the worker because it was behind. */
+  /** Requests not handed to the worker because it (or the disk) was behind. */
   private notSent = 0;
-  /** Lines the worker dropped because the disk was behind, as it last reported. */
-  private notWritten = 0;
   private writeFailures = 0;
   private readonly worker: Worker;
   /** The file, opened here so that a bad path fails the proxy's start; the worker writes to it. */
@@ -100,7 +98,6 @@ export class AccessLog {
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'returned') {
         this.inFlight--;
-        this.notWritten = message.dropped;
         if (this.spare.length < 2) this.spare.push(message.records);
       } else if (message.type === 'error') {
         this.writeFailures++;
@@ -109,7 +106,6 @@ export class AccessLog {
           onError(new Error(`${message.message} (${this.writeFailures} failed write(s) so far)`));
         }
       } else {
-        this.notWritten = message.dropped;
         this.onClosed?.();
       }
     });
@@ -152,7 +148,7 @@ export class AccessLog {
 
   /** Requests not logged: the worker was behind (see {@link MAX_BATCHES_IN_FLIGHT}), or the disk was. */
   get dropped(): number {
-    return this.notSent + this.notWritten;
+    return this.notSent;
   }
 
   stats(): AccessLogStats {

@@ -10,14 +10,17 @@ export const MAX_NUMBER_BYTES = 24;
 
 /** Writes `value` as a JSON number at `pos`; returns the position after it. */
 export function writeJsonNumber(buf: Uint8Array, pos: number, value: number): number {
-  // Durations, sizes and ids are small non-negative integers: digits without a string.
-  if (value >= 0 && value <= 0xffffffff && Math.floor(value) === value) {
+  // Durations, sizes and ids are small non-negative integers: digits without a string, in int32
+  // arithmetic, where V8 divides by 10 with a multiplication. (On float64, `%` is a call into C:
+  // four numbers cost a quarter of the line, measured.)
+  if (value >= 0 && value <= 0x7fffffff && (value | 0) === value) {
+    let rest = value | 0;
     let digits = 1;
-    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    let rest = value;
+    for (let left = rest; left >= 10; left = (left / 10) | 0) digits++;
     for (let at = pos + digits - 1; at >= pos; at--) {
-      buf[at] = ZERO + (rest % 10);
-      rest = Math.floor(rest / 10);
+      const tenth = (rest / 10) | 0;
+      buf[at] = ZERO + rest - tenth * 10;
+      rest = tenth;
     }
     return pos + digits;
   }

@@ -2,6 +2,7 @@
  * What the proxy records about every finished request: Istio's request metrics (on by default) and
  * the access log (off unless configured). One call per request from the connection manager.
  */
+import { readTime } from '../../net/read-clock.js';
 import type { ActiveRequest } from '../active-request.js';
 import { AccessLog, type AccessLogOptions, type AccessLogStats } from './access-log.js';
 import { RequestMetrics, type RequestMetricsOptions } from './request-metrics.js';
@@ -37,7 +38,7 @@ export class RequestTelemetry {
     const metrics = this.metrics;
     const accessLog = this.accessLog;
     if (metrics === undefined && accessLog === undefined && request.span === undefined) return;
-    const now = Date.now();
+    const now = readTime();
     metrics?.record(request, now);
     accessLog?.write(request, now);
     if (request.span !== undefined) this.tracer?.finish(request, now);

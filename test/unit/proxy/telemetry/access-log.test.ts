@@ -169,3 +169,13 @@ test('a bad format string is an error when the log is created', () =>
       /unknown command %NOPE%/,
     );
   }));
+
+test('failed writes are counted and reported, the first at once', async () => {
+  const errors: Error[] = [];
+  const log = new AccessLog({ path: '/dev/full', onError: err => errors.push(err) });
+  for (let i = 0; i < 1000; i++) log.write(finishedRequests['success']!, Date.now());
+  await log.close();
+  assert.ok(log.stats().writeFailures >= 1);
+  assert.equal(errors.length, 1, 'one report per 10 s');
+  assert.match(errors[0]!.message, /ENOSPC/);
+});

@@ -67,6 +67,10 @@ export const finishedRequests: Record<string, ActiveRequest> = {
     faultAborted: true,
     faultDelayed: true,
   }),
+  'success after a fault delay': finishedRequest({
+    response: { status: 'ok', metadata: metadata({}), bytes: Buffer.alloc(17) },
+    faultDelayed: true,
+  }),
   'client gone': finishedRequest({}),
   oneway: finishedRequest({
     request: { type: 'oneway', metadata: metadata({}), operation: '', requestId: 0, bytes: Buffer.alloc(1) },
