@@ -1,11 +1,10 @@
 /**
  * The proxy's side of ADS, state of the world or incremental (delta): subscribes to listeners and
- * clusters (wildcard), then
- * to the endpoints of those clusters and the route tables those listeners name, and hands the proxy a
- * consistent snapshot after each accepted update. Every response is ACKed once the proxy has applied it,
- * or NACKed with a readable `error_detail` when a resource is invalid or the proxy rejects the set; the
- * last good config keeps running either way. When the stream breaks, it reconnects with backoff and
- * the proxy keeps serving meanwhile.
+ * clusters (wildcard), then to the endpoints of those clusters and the route tables those listeners
+ * name, and hands the proxy a consistent snapshot after each accepted update. Every response is ACKed
+ * once the proxy has applied it, or NACKed with a readable `error_detail` when a resource is invalid
+ * or the proxy rejects the set; the last good config keeps running either way. When the stream breaks,
+ * it reconnects with backoff and the proxy keeps serving meanwhile.
  *
  * Consistency (Envoy's warming, simplified): a listener is not handed over before its route table
  * arrived, and a route table is not handed over before every cluster it names is known; until then the
