@@ -19,7 +19,7 @@
  * request, a new subscription and a proxy that never ACKed get the whole set.
  */
 import { assembleResponseBody, finishResponse, type DiscoveryRequest } from '../../xds/index.js';
-import type { SnapshotEntry } from '../cache/resource-snapshot.js';
+import type { ResourceSnapshot, SnapshotEntry } from '../cache/resource-snapshot.js';
 import { inPushOrder, isClusterScoped, isWildcardType, sendsChangesOnly } from './push-order.js';
 import { BaseTypeState, DiscoveryStream, type SentSet } from './discovery-stream.js';
 import {
@@ -129,10 +129,7 @@ export class AdsStream extends DiscoveryStream<DiscoveryRequest, TypeState> {
     return new TypeState();
   }
 
-  protected respond(): void {
-    if (this.closed || this.nodeId === undefined) return;
-    const snapshot = this.cache.snapshotFor(this.nodeId);
-    if (snapshot === undefined) return;
+  protected respond(snapshot: ResourceSnapshot): void {
     // Worked out for every type first, sent only once the throttle lets this stream push.
     const considered: TypeState[] = [];
     const sends: {

@@ -27,7 +27,7 @@ import {
   type DeltaDiscoveryRequest,
   type DeltaResourceWire,
 } from '../../xds/index.js';
-import type { SnapshotEntry, TypeResources } from '../cache/resource-snapshot.js';
+import type { ResourceSnapshot, SnapshotEntry, TypeResources } from '../cache/resource-snapshot.js';
 import { BaseTypeState, DiscoveryStream } from './discovery-stream.js';
 import { holdsClusterRefs, inPushOrder, isClusterScoped, isWildcardType } from './push-order.js';
 import {
@@ -219,10 +219,7 @@ export class DeltaAdsStream extends DiscoveryStream<DeltaDiscoveryRequest, Delta
     return new DeltaTypeState();
   }
 
-  protected respond(): void {
-    if (this.closed || this.nodeId === undefined) return;
-    const snapshot = this.cache.snapshotFor(this.nodeId);
-    if (snapshot === undefined) return;
+  protected respond(snapshot: ResourceSnapshot): void {
     // Worked out for every type first, sent only once the throttle lets this stream push.
     const considered: DeltaTypeState[] = [];
     const sends: PlannedSend[] = [];

@@ -5,6 +5,7 @@
  * throttle's slot. Subclasses say how requests change a type's state and what to send.
  */
 import type { XdsNode } from '../../xds/index.js';
+import type { ResourceSnapshot } from '../cache/resource-snapshot.js';
 import type { SnapshotCache } from '../cache/snapshot-cache.js';
 import { holdsClusterRefs } from './push-order.js';
 import type { PushThrottle, ThrottledStream } from './push-throttle.js';
@@ -51,7 +52,7 @@ const MAX_IN_EFFECT = 4;
 /** What every stream keeps per resource type. */
 export class BaseTypeState {
   /** Snapshot this type was last worked out for: nothing to do again until it, or the rest, changes. */
-  evaluated: unknown;
+  evaluated: ResourceSnapshot | undefined;
   /** What the proxy may be running: the last ACKed set plus any partly rejected since. */
   inEffect: SentSet[] = [];
   /** Sent and not yet answered, oldest first, by nonce. */
@@ -118,8 +119,8 @@ export abstract class DiscoveryStream<
   /** A fresh state for a type first asked for. */
   protected abstract newTypeState(): State;
 
-  /** Works out and sends what every type needs now. */
-  protected abstract respond(): void;
+  /** Works out and sends what every type needs now, from the node's current snapshot. */
+  protected abstract respond(snapshot: ResourceSnapshot): void;
 
   /**
    * The type a request is about, with its state (made on first use); `undefined` when the stream is
@@ -207,7 +208,9 @@ export abstract class DiscoveryStream<
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.respond();
+      if (this.closed || this.nodeId === undefined) return;
+      const snapshot = this.cache.snapshotFor(this.nodeId);
+      if (snapshot !== undefined) this.respond(snapshot);
     });
   }
 }
