@@ -146,15 +146,13 @@ export class TranslationMemo {
   private nextPorts = new Map<string, PortEntry>();
   private clusters = new Map<string, ClusterEntry>();
   private nextClusters = new Map<string, ClusterEntry>();
-  /** Ports and clusters reused, and built, by the latest translation (for tests and logs). */
-  reused = 0;
+  /** Ports and clusters the latest translation built afresh (0: it reused everything). */
   built = 0;
 
   /** Starts a translation. */
   begin(): void {
     this.nextPorts = new Map();
     this.nextClusters = new Map();
-    this.reused = 0;
     this.built = 0;
   }
 
@@ -187,7 +185,6 @@ export class TranslationMemo {
     ) {
       for (const [number, subset, host] of previous.wants) clusters.want(number, subset, host);
       this.nextPorts.set(key, previous);
-      this.reused++;
       return previous.result;
     }
     const recorder = new Recorder(lookups, clusters);
@@ -219,7 +216,6 @@ export class TranslationMemo {
       previous.rule === rule
     ) {
       this.nextClusters.set(name, previous);
-      this.reused++;
       return previous;
     }
     const made = build();
