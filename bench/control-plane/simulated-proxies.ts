@@ -92,9 +92,7 @@ class SimulatedProxy {
       (request: Buffer) => request,
       (bytes: Buffer) => bytes,
     );
-    this.call.on('data', (response: Buffer) =>
-      delta ? this.onDeltaResponse(response) : this.onResponse(response),
-    );
+    this.call.on('data', (response: Buffer) => this.onResponse(response));
     this.call.on('error', (err: grpc.ServiceError) => fleet.streamFailed(this, err));
     if (delta) {
       this.call.write(encodeDeltaRequest(TypeUrls.cluster, '', EMPTY_NAMES.encoded, nodeId));
@@ -127,37 +125,16 @@ class SimulatedProxy {
     this.call.cancel();
   }
 
+  /**
+   * A response of either variant: ACK it (state of the world: with the names asked for; delta: with
+   * the nonce), then, for clusters and listeners, follow the names they imply.
+   */
   private onResponse(response: Buffer): void {
+    const delta = this.fleet.api === 'delta';
     const receivedAt = performance.now();
     this.fleet.bytesReceived += response.length;
     this.fleet.responses++;
-    const head = readResponseHead(response, false);
-    const { typeUrl, versionInfo } = head;
-    this.fleet.sawResponse(typeUrl, versionInfo, receivedAt);
-    const p = this.progress.get(typeUrl);
-    if (p === undefined) return;
-    p.version = versionInfo;
-    p.nonce = head.nonce;
-    p.awaiting = false;
-    // ACK with the names asked for; then, for clusters and listeners, follow the names they imply.
-    this.send(typeUrl, p);
-    p.acked = versionInfo;
-    this.fleet.acked(this, typeUrl, versionInfo, performance.now());
-    if (typeUrl !== TypeUrls.cluster && typeUrl !== TypeUrls.listener) return;
-    const names =
-      this.fleet.namesFor(typeUrl, versionInfo) ??
-      this.fleet.namesFrom(typeUrl, versionInfo, readResponseHead(response, true).resources);
-    this.resubscribe(
-      typeUrl === TypeUrls.cluster ? TypeUrls.clusterLoadAssignment : TypeUrls.routeConfiguration,
-      names,
-    );
-  }
-
-  private onDeltaResponse(response: Buffer): void {
-    const receivedAt = performance.now();
-    this.fleet.bytesReceived += response.length;
-    this.fleet.responses++;
-    const head = readDeltaResponseHead(response, false);
+    const head = delta ? readDeltaResponseHead(response, false) : readResponseHead(response, false);
     const { typeUrl, versionInfo } = head;
     this.fleet.sawResponse(typeUrl, versionInfo, receivedAt);
     const p = this.progress.get(typeUrl);
@@ -166,20 +143,20 @@ class SimulatedProxy {
     p.version = versionInfo;
     p.nonce = head.nonce;
     p.awaiting = false;
-    this.write(encodeDeltaRequest(typeUrl, head.nonce, EMPTY_NAMES.encoded));
+    if (delta) this.write(encodeDeltaRequest(typeUrl, head.nonce, EMPTY_NAMES.encoded));
+    else this.send(typeUrl, p);
     p.acked = versionInfo;
     this.fleet.acked(this, typeUrl, versionInfo, performance.now());
     if (typeUrl !== TypeUrls.cluster && typeUrl !== TypeUrls.listener) return;
     const names =
       this.fleet.namesFor(typeUrl, versionInfo) ??
-      this.fleet.namesAfterDelta(typeUrl, before, versionInfo, readDeltaResponseHead(response, true));
-    const next = typeUrl === TypeUrls.cluster ? TypeUrls.clusterLoadAssignment : TypeUrls.routeConfiguration;
-    const q = this.progress.get(next)!;
-    if (q.subscription === names) return;
-    const change = this.fleet.subscriptionChange(q.subscription, names);
-    q.subscription = names;
-    q.awaiting = change.subscribes;
-    this.write(encodeDeltaRequest(next, '', change.encoded));
+      (delta
+        ? this.fleet.namesAfterDelta(typeUrl, before, versionInfo, readDeltaResponseHead(response, true))
+        : this.fleet.namesFrom(typeUrl, versionInfo, readResponseHead(response, true).resources));
+    this.resubscribe(
+      typeUrl === TypeUrls.cluster ? TypeUrls.clusterLoadAssignment : TypeUrls.routeConfiguration,
+      names,
+    );
   }
 
   private write(request: Buffer): void {
@@ -187,9 +164,18 @@ class SimulatedProxy {
     this.call.write(request);
   }
 
+  /** Subscribes `typeUrl` to `names`: the whole list (state of the world) or the change (delta). */
   private resubscribe(typeUrl: string, names: NameList): void {
     const p = this.progress.get(typeUrl)!;
     if (p.subscription === names) return;
+    if (this.fleet.api === 'delta') {
+      const change = this.fleet.subscriptionChange(p.subscription, names);
+      p.subscription = names;
+      // The server answers a subscription only when it adds names.
+      p.awaiting = change.subscribes;
+      this.write(encodeDeltaRequest(typeUrl, '', change.encoded));
+      return;
+    }
     p.subscription = names;
     p.awaiting = true;
     this.send(typeUrl, p);
