@@ -10,6 +10,7 @@ import type {
   RouteConfigResource,
   RouteResource,
 } from '../../../src/xds/resources.js';
+import { cluster, route } from './resource-fixtures.js';
 import { toyCodecFactory } from './toy-codec.js';
 import { ToyClient, ToyServer } from './toy-peers.js';
 
@@ -28,32 +29,6 @@ function listener(overrides: Partial<ListenerResource> = {}): ListenerResource {
     idleTimeoutMs: 0,
     requestTimeoutMs: 2000,
     multiplexing: true,
-    ...overrides,
-  };
-}
-
-function cluster(name: string, overrides: Partial<ClusterResource> = {}): ClusterResource {
-  return {
-    name,
-    lbPolicy: 'ROUND_ROBIN',
-    connectTimeoutMs: 1000,
-    idleTimeoutMs: 0,
-    maxConnectionsPerEndpoint: 0,
-    multiplexedConnections: 1,
-    heartbeatIntervalMs: 0,
-    ...overrides,
-  };
-}
-
-function route(name: string, target: string, overrides: Partial<RouteResource> = {}): RouteResource {
-  return {
-    name,
-    match: [],
-    action: { cluster: target },
-    hashPolicy: [],
-    mirrors: [],
-    requestMutation: [],
-    responseMutation: [],
     ...overrides,
   };
 }

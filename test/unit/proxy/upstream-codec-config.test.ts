@@ -9,6 +9,7 @@ import { CodecRegistry, type CodecFactory } from '../../../src/codec/index.js';
 import { Proxy } from '../../../src/proxy/proxy.js';
 import { UpstreamCodecs } from '../../../src/upstream/upstream-codec.js';
 import type { ListenerResource, ProxySnapshot } from '../../../src/xds/resources.js';
+import { cluster, route } from './resource-fixtures.js';
 import { toyCodecFactory } from './toy-codec.js';
 import { ToyClient, ToyServer } from './toy-peers.js';
 
@@ -77,39 +78,14 @@ describe('upstream codec config', () => {
       const snapshot: ProxySnapshot = {
         version: 'v',
         listeners: ports.map((port, i) => listener(port, configs[i])),
-        clusters: [
-          {
-            name: 'v1',
-            lbPolicy: 'ROUND_ROBIN',
-            connectTimeoutMs: 1000,
-            idleTimeoutMs: 0,
-            maxConnectionsPerEndpoint: 0,
-            multiplexedConnections: 1,
-            heartbeatIntervalMs: 0,
-          },
-        ],
+        clusters: [cluster('v1')],
         endpoints: [
           {
             clusterName: 'v1',
             endpoints: [{ address: '127.0.0.1', port: serverPort, labels: {}, weight: 1 }],
           },
         ],
-        routes: [
-          {
-            name: 'toy',
-            routes: [
-              {
-                name: 'all',
-                match: [],
-                action: { cluster: 'v1' },
-                hashPolicy: [],
-                mirrors: [],
-                requestMutation: [],
-                responseMutation: [],
-              },
-            ],
-          },
-        ],
+        routes: [{ name: 'toy', routes: [route('all', 'v1')] }],
       };
       await proxy.apply(snapshot);
       for (const [i, port] of ports.entries()) {
