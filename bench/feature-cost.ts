@@ -138,6 +138,8 @@ interface Measured {
   readonly p99Us: number;
   /** Proxy CPU (user + sys) per request, microseconds. */
   readonly proxyCpuUsPerRequest: number;
+  /** The same, of the proxy's main thread alone: it serves every request, so it bounds throughput. */
+  readonly mainCpuUsPerRequest: number;
   /** CPU (% of a core) used by processes outside the benchmark during the run. */
   readonly otherCpuPct: number;
 }
@@ -163,6 +165,7 @@ function median(values: number[]): number {
 
 function measured(protocol: string, shape: string, variant: string, run: RunResult): Measured {
   const proxy = run.cpu['proxy'];
+  const main = run.cpu['proxy-main'];
   const other = run.cpu['other'];
   return {
     protocol,
@@ -171,6 +174,7 @@ function measured(protocol: string, shape: string, variant: string, run: RunResu
     rps: run.rps,
     p99Us: run.p99_us,
     proxyCpuUsPerRequest: proxy === undefined ? NaN : ((proxy.user + proxy.sys) * 1e6) / run.requests,
+    mainCpuUsPerRequest: main === undefined ? NaN : ((main.user + main.sys) * 1e6) / run.requests,
     otherCpuPct: other === undefined ? 0 : (100 * (other.user + other.sys)) / run.duration_s,
   };
 }
@@ -252,13 +256,15 @@ async function main(): Promise<number> {
               warmupS,
               payload: 100,
               watch: { server: server.process.pid!, proxy: target.process.pid! },
+              mainThreads: { proxy: target.process.pid! },
             });
             variant.afterRun?.(context);
             const m = measured(protocol.name, shapeName(shape), variant.name, run);
             results.push(m);
             log(
               `bench: ${protocol.name} ${m.shape} ${variant.name} (round ${round}): ${Math.round(m.rps)} rps, ` +
-                `${m.proxyCpuUsPerRequest.toFixed(2)} µs proxy CPU/request, other ${m.otherCpuPct.toFixed(0)}%` +
+                `${m.proxyCpuUsPerRequest.toFixed(2)} µs proxy CPU/request ` +
+                `(${m.mainCpuUsPerRequest.toFixed(2)} main thread), other ${m.otherCpuPct.toFixed(0)}%` +
                 (run.errors + run.conn_failures > 0
                   ? `, ${run.errors} errors, ${run.conn_failures} connection failures`
                   : ''),
@@ -303,6 +309,7 @@ interface Summary {
   readonly variant: string;
   readonly rps: number;
   readonly proxyCpuUsPerRequest: number;
+  readonly mainCpuUsPerRequest: number;
   readonly baseline?: string;
   /** Throughput lost against the baseline, %. */
   readonly rpsCostPct?: number;
@@ -325,6 +332,7 @@ function summarise(results: readonly Measured[], variants: readonly Variant[]): 
       : {
           rps: median(runs.map(r => r.rps)),
           cpu: median(runs.map(r => r.proxyCpuUsPerRequest)),
+          main: median(runs.map(r => r.mainCpuUsPerRequest)),
           noisy: runs.some(r => r.otherCpuPct > 25),
         };
   };
@@ -340,6 +348,7 @@ function summarise(results: readonly Measured[], variants: readonly Variant[]): 
       variant: name,
       rps: own.rps,
       proxyCpuUsPerRequest: own.cpu,
+      mainCpuUsPerRequest: own.main,
       noisy: own.noisy || (base?.noisy ?? false),
       ...(base === undefined || variant.baseline === undefined
         ? {}
@@ -356,7 +365,18 @@ function summarise(results: readonly Measured[], variants: readonly Variant[]): 
 
 function render(summary: readonly Summary[]): string {
   const rows = [
-    ['protocol', 'shape', 'variant', 'rps', 'proxy µs/req', 'vs', 'rps cost', 'CPU cost', 'goal'],
+    [
+      'protocol',
+      'shape',
+      'variant',
+      'rps',
+      'proxy µs/req',
+      'main µs/req',
+      'vs',
+      'rps cost',
+      'CPU cost',
+      'goal',
+    ],
   ];
   for (const s of summary) {
     rows.push([
@@ -365,6 +385,7 @@ function render(summary: readonly Summary[]): string {
       s.variant,
       String(Math.round(s.rps)),
       s.proxyCpuUsPerRequest.toFixed(2),
+      s.mainCpuUsPerRequest.toFixed(2),
       s.baseline ?? '',
       s.rpsCostPct === undefined ? '' : `${s.rpsCostPct.toFixed(1)}%`,
       s.cpuCostPct === undefined ? '' : `${s.cpuCostPct.toFixed(1)}%`,
@@ -384,7 +405,8 @@ function render(summary: readonly Summary[]): string {
       )
       .join('\n') +
     '\n\nA cost is the throughput lost (rps) and the proxy CPU per request added (CPU) against the variant in' +
-    ' "vs"; a goal is met when both are within it. "noisy": other processes used > 25% of a core.\n'
+    ' "vs"; a goal is met when both are within it. "main": the proxy’s main' +
+    ' thread alone, which serves every request and so bounds throughput. "noisy": other processes used > 25% of a core.\n'
   );
 }
 

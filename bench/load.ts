@@ -3,7 +3,7 @@
  * (server, proxy) over exactly the measured phase, which the load generator marks on stderr.
  */
 import { createInterface } from 'node:readline';
-import { cpuDelta, machineCpu, treeCpu } from './proc-stats.js';
+import { cpuDelta, machineCpu, mainThreadCpu, treeCpu } from './proc-stats.js';
 import type { CpuTime } from './proc-stats.js';
 import { startProcess, stopProcess } from './processes.js';
 
@@ -54,11 +54,17 @@ export interface LoadOptions {
   payload: number;
   /** Processes whose CPU to sample, by role (e.g. server, proxy). */
   watch: Record<string, number>;
+  /**
+   * Processes whose main thread's CPU to sample as well, by role (reported as `ROLE-main`, and not
+   * counted again in `other`).
+   */
+  mainThreads?: Record<string, number>;
 }
 
-function sampleAll(watch: Record<string, number>): Record<string, CpuTime> {
+function sampleAll(opts: LoadOptions): Record<string, CpuTime> {
   const out: Record<string, CpuTime> = {};
-  for (const [role, pid] of Object.entries(watch)) out[role] = treeCpu(pid);
+  for (const [role, pid] of Object.entries(opts.watch)) out[role] = treeCpu(pid);
+  for (const [role, pid] of Object.entries(opts.mainThreads ?? {})) out[`${role}-main`] = mainThreadCpu(pid);
   out['machine'] = machineCpu();
   return out;
 }
@@ -82,8 +88,8 @@ export async function runLoad(opts: LoadOptions): Promise<RunResult> {
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   if (child.stderr !== null) {
     createInterface({ input: child.stderr }).on('line', line => {
-      if (line === 'measure-start') before = sampleAll(opts.watch);
-      else if (line === 'measure-end') after = sampleAll(opts.watch);
+      if (line === 'measure-start') before = sampleAll(opts);
+      else if (line === 'measure-end') after = sampleAll(opts);
       else stderrOther += `${line}\n`;
     });
   }
@@ -99,14 +105,15 @@ export async function runLoad(opts: LoadOptions): Promise<RunResult> {
   }
   const result = JSON.parse(stdout) as LoadgenResult;
   const cpu: Record<string, CpuTime> = {};
-  for (const role of [...Object.keys(opts.watch), 'machine']) {
+  const mainRoles = Object.keys(opts.mainThreads ?? {}).map(role => `${role}-main`);
+  for (const role of [...Object.keys(opts.watch), ...mainRoles, 'machine']) {
     const b = before?.[role];
     const a = after?.[role];
     cpu[role] = b !== undefined && a !== undefined ? cpuDelta(b, a) : { user: NaN, sys: NaN };
   }
   cpu['client'] = { user: result.cpu_user_s, sys: result.cpu_sys_s };
   // What the rest of the machine (other users, the driver itself) took while this run measured.
-  const ours = Object.entries(cpu).filter(([role]) => role !== 'machine');
+  const ours = Object.entries(cpu).filter(([role]) => role !== 'machine' && !mainRoles.includes(role));
   const machine = cpu['machine'] ?? { user: NaN, sys: NaN };
   cpu['other'] = {
     user: machine.user - ours.reduce((sum, [, c]) => sum + c.user, 0),

@@ -24,11 +24,11 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** The fields of /proc/PID/stat after the command name (whose parentheses may contain spaces). */
-function statFields(pid: number): string[] | undefined {
+/** The fields of /proc/PID/stat (or a thread's stat) after the command name (whose parentheses may contain spaces). */
+function statFields(pid: number, path = `/proc/${pid}/stat`): string[] | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
@@ -67,6 +67,18 @@ export function treeCpu(pid: number): CpuTime {
     total.sys += Number(fields[12]) / hz;
   }
   return total;
+}
+
+/**
+ * User and system CPU time of a process's main thread alone, in seconds. A Node proxy serves every
+ * request on that thread, so its time per request bounds throughput; helper threads (an access log's
+ * worker, the collector's) run beside it on the other core.
+ */
+export function mainThreadCpu(pid: number): CpuTime {
+  const fields = statFields(pid, `/proc/${pid}/task/${pid}/stat`);
+  if (fields === undefined) return { user: 0, sys: 0 };
+  const hz = ticksPerSecond();
+  return { user: Number(fields[11]) / hz, sys: Number(fields[12]) / hz };
 }
 
 function statusKb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
