@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../../../src/control-plane/index.js';
@@ -103,6 +103,40 @@ describe('FileSource.list', () => {
     const second = await source.list();
     assert.notEqual(second.version, first.version);
     assert.notEqual(second.documents[0]?.resourceVersion, first.documents[0]?.resourceVersion);
+  });
+
+  test('a file whose stat is unchanged keeps its documents; a rewrite of the same size and mtime is still seen', async () => {
+    const dir = configDir({ 'a.yaml': doc('a'), 'b.yaml': doc('b') });
+    // An hour old: past the window in which a file is read again whatever its stat says.
+    const old = new Date(Date.now() - 3_600_000);
+    for (const name of ['a.yaml', 'b.yaml']) utimesSync(join(dir, name), old, old);
+    const source = new FileSource(dir);
+    const first = await source.list();
+    const second = await source.list();
+    assert.deepEqual(second.documents, first.documents);
+    assert.equal(second.documents[0], first.documents[0]);
+
+    // Same size, mtime put back: only the inode change time tells.
+    writeFileSync(join(dir, 'b.yaml'), doc('c'));
+    utimesSync(join(dir, 'b.yaml'), old, old);
+    const third = await source.list();
+    assert.equal(third.documents[0], first.documents[0]);
+    assert.equal((third.documents[1]?.data as { metadata: { name: string } }).metadata.name, 'c');
+  });
+
+  test('a file that cannot be read any more is an issue; the others still load', async () => {
+    const dir = configDir({ 'a.yaml': doc('a'), 'b.yaml': doc('b') });
+    const source = new FileSource(dir);
+    await source.list();
+    rmSync(join(dir, 'b.yaml'));
+    symlinkSync(join(dir, 'missing.yaml'), join(dir, 'b.yaml'));
+    const snapshot = await source.list();
+    assert.deepEqual(
+      snapshot.documents.map(d => d.file),
+      [join(dir, 'a.yaml')],
+    );
+    assert.equal(snapshot.issues[0]?.rule, 'config-io');
+    assert.equal(snapshot.issues[0]?.file, join(dir, 'b.yaml'));
   });
 });
 
