@@ -4,7 +4,7 @@
  * break for removed clusters, stale nonces, per-node snapshots and debouncing.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AdsServer } from '../../../../src/control-plane/server/index.js';
 import { ErrorCodes } from '../../../../src/errors.js';
 import {
@@ -14,6 +14,7 @@ import {
   type DiscoveryResponse,
 } from '../../../../src/xds/index.js';
 import { sampleSnapshot } from '../../xds/sample-snapshot.js';
+import { adsTestServer } from './ads-test-server.js';
 import { RawAdsClient } from './raw-ads-client.js';
 
 const A = 'outbound|9090|a|svc.ns';
@@ -32,15 +33,8 @@ function names(response: DiscoveryResponse): string[] {
 }
 
 describe('ADS server', () => {
-  let ads: AdsServer;
-  let port: number;
-  const clients: RawAdsClient[] = [];
-
-  function connect(nodeId = 'node-1'): RawAdsClient {
-    const client = new RawAdsClient(port, nodeId);
-    clients.push(client);
-    return client;
-  }
+  const server = adsTestServer((port, nodeId) => new RawAdsClient(port, nodeId));
+  const connect = (nodeId = 'node-1'): RawAdsClient => server.connect(nodeId);
 
   /** Subscribes to all four types and ACKs the first responses; returns them by type. */
   async function subscribeAll(client: RawAdsClient): Promise<Map<string, DiscoveryResponse>> {
@@ -60,21 +54,8 @@ describe('ADS server', () => {
     return got;
   }
 
-  before(async () => {
-    ads = new AdsServer({ debounce: { quietPeriodMs: 0, maxDelayMs: 0 }, controlPlaneId: 'cp-test' });
-    port = await ads.start('127.0.0.1', 0);
-  });
-
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.close();
-  });
-
-  after(async () => {
-    await ads.stop();
-  });
-
   test('answers a first request at once with the snapshot, its content version and a fresh nonce', async () => {
-    const snapshot = ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    const snapshot = server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect();
     const started = Date.now();
     client.send({ type_url: TypeUrls.cluster });
@@ -89,13 +70,13 @@ describe('ADS server', () => {
   });
 
   test('an ACK gets no response, and status shows it', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect('node-ack');
     client.send({ type_url: TypeUrls.cluster });
     const response = await client.next();
     client.ack(response);
     await client.nothingWithin(150);
-    const status = ads.status().nodes.find(n => n.nodeId === 'node-ack');
+    const status = server.ads.status().nodes.find(n => n.nodeId === 'node-ack');
     const cds = status?.types.find(t => t.typeUrl === TypeUrls.cluster);
     assert.equal(status?.streams, 1);
     assert.equal(cds?.state, 'acked');
@@ -106,22 +87,22 @@ describe('ADS server', () => {
   });
 
   test('a NACK is recorded with its error_detail and version, never resent; a new version is sent', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect('node-nack');
     client.send({ type_url: TypeUrls.cluster });
     const first = await client.next();
     client.ack(first);
     const nacks: string[] = [];
-    ads.on('nack', n => nacks.push(n.errorDetail.message));
+    server.ads.on('nack', n => nacks.push(n.errorDetail.message));
 
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const second = await client.next();
     assert.notEqual(second.version_info, first.version_info);
     assert.notEqual(second.nonce, first.nonce);
     client.nack(second, 'Cluster "b": bad', first.version_info);
     await client.nothingWithin(300);
 
-    const cds = ads
+    const cds = server.ads
       .status()
       .nodes.find(n => n.nodeId === 'node-nack')
       ?.types.find(t => t.typeUrl === TypeUrls.cluster);
@@ -135,18 +116,18 @@ describe('ADS server', () => {
     assert.deepEqual(nacks, ['Cluster "b": bad']);
 
     // The same content again changes nothing; new content is sent.
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     await client.nothingWithin(100);
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A, 19092)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A, 19092)));
     const third = await client.next();
     assert.notEqual(third.version_info, second.version_info);
     client.ack(third);
     await client.nothingWithin(100);
-    ads.removeAllListeners('nack');
+    server.ads.removeAllListeners('nack');
   });
 
   test('RDS and EDS send only the names subscribed; a subscription change is answered', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const client = connect('node-named');
     client.send({ type_url: TypeUrls.clusterLoadAssignment, resource_names: [A] });
     const first = await client.next();
@@ -158,7 +139,7 @@ describe('ADS server', () => {
     assert.deepEqual(names(second), [A, B]);
     client.ack(second, [A, B]);
     await client.nothingWithin(100);
-    const eds = ads.status().nodes.find(n => n.nodeId === 'node-named')?.types[0];
+    const eds = server.ads.status().nodes.find(n => n.nodeId === 'node-named')?.types[0];
     assert.deepEqual(eds?.subscribed, [A, B]);
 
     // A name the snapshot lacks gets nothing until it exists.
@@ -167,12 +148,12 @@ describe('ADS server', () => {
   });
 
   test('a snapshot change reaches a subscribed proxy clusters first and routes last, changed types only', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect('node-push');
     await subscribeAll(client);
     await client.nothingWithin(100);
     // The listener is unchanged, so no LDS response.
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], B, 19092)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], B, 19092)));
     const order: string[] = [];
     for (let i = 0; i < 3; i++) order.push((await client.next()).type_url);
     assert.deepEqual(order, [TypeUrls.cluster, TypeUrls.clusterLoadAssignment, TypeUrls.routeConfiguration]);
@@ -180,13 +161,13 @@ describe('ADS server', () => {
   });
 
   test('make-before-break: a removed cluster stays until the routes naming it are replaced and ACKed', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect('node-mbb');
     await subscribeAll(client);
     await client.nothingWithin(100);
 
     // New snapshot: the route moves to B and A is gone.
-    const next = ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([B], B)));
+    const next = server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([B], B)));
     const cds = await client.next();
     assert.equal(cds.type_url, TypeUrls.cluster);
     assert.deepEqual(names(cds), [A, B], 'A is kept while the running route names it');
@@ -211,7 +192,7 @@ describe('ADS server', () => {
   });
 
   test('after an ACK, RDS and EDS responses carry only the changed resources, under the whole set version', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const client = connect('node-changes');
     const first = await subscribeAll(client);
     assert.deepEqual(
@@ -229,7 +210,7 @@ describe('ADS server', () => {
         e.clusterName === B ? { ...e, endpoints: e.endpoints.map(ep => ({ ...ep, port: 19099 })) } : e,
       ),
     };
-    const next = ads.setSnapshot('*', encodeSnapshot(edited));
+    const next = server.ads.setSnapshot('*', encodeSnapshot(edited));
     const eds = await client.next();
     assert.equal(eds.type_url, TypeUrls.clusterLoadAssignment);
     assert.deepEqual(names(eds), [B]);
@@ -248,7 +229,7 @@ describe('ADS server', () => {
         e.clusterName === A ? { ...e, endpoints: e.endpoints.map(ep => ({ ...ep, port: 19098 })) } : e,
       ),
     };
-    ads.setSnapshot('*', encodeSnapshot(third));
+    server.ads.setSnapshot('*', encodeSnapshot(third));
     const both = await client.next();
     assert.deepEqual(names(both), [A, B]);
     client.ack(eds, [A, B]);
@@ -263,12 +244,12 @@ describe('ADS server', () => {
   });
 
   test('an RDS or EDS change that leaves nothing new to send still sends the new version', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const client = connect('node-empty-change');
     await subscribeAll(client);
     await client.nothingWithin(100);
     // B goes (nothing names it): the CDS response drops it; EDS has nothing new, but a new version.
-    const next = ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    const next = server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const cds = await client.next();
     assert.deepEqual(names(cds), [A]);
     const eds = await client.next();
@@ -278,11 +259,11 @@ describe('ADS server', () => {
   });
 
   test('a NACKed route keeps the clusters the old routes name', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect('node-mbb-nack');
     const first = await subscribeAll(client);
     await client.nothingWithin(100);
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([B], B)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([B], B)));
     const cds = await client.next();
     const eds = await client.next();
     const rds = await client.next();
@@ -294,25 +275,25 @@ describe('ADS server', () => {
   });
 
   test('a request with a stale nonce is ignored', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect('node-stale');
     client.send({ type_url: TypeUrls.clusterLoadAssignment, resource_names: [A] });
     const first = await client.next();
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A, 19093)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A, 19093)));
     const second = await client.next();
     // Answers to the first response, with a new subscription: stale, so neither answered nor applied.
     client.ack(first, [A, B]);
     await client.nothingWithin(150);
     client.ack(second, [A]);
     await client.nothingWithin(100);
-    const eds = ads.status().nodes.find(n => n.nodeId === 'node-stale')?.types[0];
+    const eds = server.ads.status().nodes.find(n => n.nodeId === 'node-stale')?.types[0];
     assert.equal(eds?.state, 'acked');
     assert.equal(eds?.ackedVersion, second.version_info);
   });
 
   test('a node with its own snapshot gets it; others get the shared one', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
-    ads.setSnapshot('special', encodeSnapshot(sampleSnapshot([B], B)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('special', encodeSnapshot(sampleSnapshot([B], B)));
     const special = connect('special');
     const plain = connect('plain');
     special.send({ type_url: TypeUrls.cluster });
@@ -322,7 +303,7 @@ describe('ADS server', () => {
   });
 
   test('a reconnecting proxy that already has the version still gets its resources', async () => {
-    const snapshot = ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    const snapshot = server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect('node-reconnect');
     client.send({
       type_url: TypeUrls.cluster,
@@ -332,20 +313,20 @@ describe('ADS server', () => {
   });
 
   test('a closed stream leaves the node on record with no streams, and its snapshot in place', async () => {
-    const served = ads.setSnapshot('gone', encodeSnapshot(sampleSnapshot([B], B)));
-    const client = new RawAdsClient(port, 'gone');
+    const served = server.ads.setSnapshot('gone', encodeSnapshot(sampleSnapshot([B], B)));
+    const client = new RawAdsClient(server.port, 'gone');
     client.send({ type_url: TypeUrls.cluster });
     client.ack(await client.next());
     await client.nothingWithin(50);
-    assert.equal(ads.status().nodes.find(n => n.nodeId === 'gone')?.types[0]?.state, 'acked');
+    assert.equal(server.ads.status().nodes.find(n => n.nodeId === 'gone')?.types[0]?.state, 'acked');
     client.close();
     const deadline = Date.now() + 2000;
-    while (ads.status().nodes.find(n => n.nodeId === 'gone')?.streams !== 0) {
+    while (server.ads.status().nodes.find(n => n.nodeId === 'gone')?.streams !== 0) {
       assert.ok(Date.now() < deadline, 'stream close not seen');
       await new Promise(resolve => setTimeout(resolve, 10));
     }
-    assert.equal(ads.status().nodes.find(n => n.nodeId === 'gone')?.types[0]?.state, 'acked');
-    assert.equal(ads.cache.snapshotFor('gone'), served);
+    assert.equal(server.ads.status().nodes.find(n => n.nodeId === 'gone')?.types[0]?.state, 'acked');
+    assert.equal(server.ads.cache.snapshotFor('gone'), served);
   });
 
   test('a stream whose first request has no node id is refused', async () => {
@@ -357,10 +338,10 @@ describe('ADS server', () => {
   });
 
   test('an inconsistent snapshot is refused and the served one kept', () => {
-    const served = ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    const served = server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const broken = encodeSnapshot(sampleSnapshot([A], A)).filter(r => r.typeUrl !== TypeUrls.cluster);
-    assert.throws(() => ads.setSnapshot('*', broken), { code: ErrorCodes.XDS_INCONSISTENT_SNAPSHOT });
-    assert.equal(ads.cache.snapshotFor('any')?.version, served.version);
+    assert.throws(() => server.ads.setSnapshot('*', broken), { code: ErrorCodes.XDS_INCONSISTENT_SNAPSHOT });
+    assert.equal(server.ads.cache.snapshotFor('any')?.version, served.version);
   });
 });
 

@@ -5,9 +5,8 @@
  * clusters, reconnects with initial_resource_versions, and one response shared by proxies.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { resourceVersion } from '../../../../src/control-plane/server/delta-ads-stream.js';
-import { AdsServer } from '../../../../src/control-plane/server/index.js';
 import {
   decodeResources,
   encodeSnapshot,
@@ -16,6 +15,7 @@ import {
 } from '../../../../src/xds/index.js';
 import type { ResourceSnapshot } from '../../../../src/control-plane/cache/index.js';
 import { sampleSnapshot } from '../../xds/sample-snapshot.js';
+import { adsTestServer } from './ads-test-server.js';
 import { RawDeltaAdsClient } from './raw-delta-ads-client.js';
 
 const A = 'outbound|9090|a|svc.ns';
@@ -46,15 +46,8 @@ function versionIn(snapshot: ResourceSnapshot, typeUrl: string, name: string): s
 }
 
 describe('delta ADS server', () => {
-  let ads: AdsServer;
-  let port: number;
-  const clients: RawDeltaAdsClient[] = [];
-
-  function connect(nodeId: string): RawDeltaAdsClient {
-    const client = new RawDeltaAdsClient(port, nodeId);
-    clients.push(client);
-    return client;
-  }
+  const server = adsTestServer((port, nodeId) => new RawDeltaAdsClient(port, nodeId));
+  const connect = (nodeId: string): RawDeltaAdsClient => server.connect(nodeId);
 
   /** Subscribes to all four types as a proxy does and ACKs the first responses; returns them by type. */
   async function subscribeAll(client: RawDeltaAdsClient): Promise<Map<string, DeltaDiscoveryResponse>> {
@@ -71,21 +64,8 @@ describe('delta ADS server', () => {
     return got;
   }
 
-  before(async () => {
-    ads = new AdsServer({ debounce: { quietPeriodMs: 0, maxDelayMs: 0 }, controlPlaneId: 'cp-test' });
-    port = await ads.start('127.0.0.1', 0);
-  });
-
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.close();
-  });
-
-  after(async () => {
-    await ads.stop();
-  });
-
   test('a first wildcard request gets every resource with its version; an ACK gets nothing', async () => {
-    const snapshot = ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    const snapshot = server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const client = connect('delta-first');
     client.send({ type_url: TypeUrls.cluster });
     const response = await client.next();
@@ -100,7 +80,7 @@ describe('delta ADS server', () => {
     assert.equal(response.control_plane?.identifier, 'cp-test');
     client.ack(response);
     await client.nothingWithin(150);
-    const cds = ads
+    const cds = server.ads
       .status()
       .nodes.find(n => n.nodeId === 'delta-first')
       ?.types.find(t => t.typeUrl === TypeUrls.cluster);
@@ -110,7 +90,7 @@ describe('delta ADS server', () => {
   });
 
   test('named subscriptions: only those names; a name that does not exist is reported removed', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const client = connect('delta-named');
     client.send({ type_url: TypeUrls.clusterLoadAssignment, resource_names_subscribe: [A] });
     const first = await client.next();
@@ -122,19 +102,19 @@ describe('delta ADS server', () => {
     assert.deepEqual(second.removed_resources, ['nope']);
     client.ack(second);
     await client.nothingWithin(100);
-    const eds = ads.status().nodes.find(n => n.nodeId === 'delta-named')?.types[0];
+    const eds = server.ads.status().nodes.find(n => n.nodeId === 'delta-named')?.types[0];
     assert.deepEqual(eds?.subscribed, ['nope', A, B]);
   });
 
   test('a change sends only what changed, clusters first and routes last; removals by name', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const client = connect('delta-changes');
     await subscribeAll(client);
     await client.nothingWithin(100);
 
     // Only B's endpoints move; the listener and clusters stay as they are; the route moves to B.
     const changed = sampleSnapshot([A, B], B);
-    const next = ads.setSnapshot(
+    const next = server.ads.setSnapshot(
       '*',
       encodeSnapshot({
         ...changed,
@@ -155,7 +135,7 @@ describe('delta ADS server', () => {
     await client.nothingWithin(100);
 
     // B goes altogether: the route moves back to A first; once that is ACKed, CDS and EDS name B removed.
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const routeBack = await client.next();
     assert.equal(routeBack.type_url, TypeUrls.routeConfiguration);
     assert.deepEqual(names(routeBack), [ROUTE]);
@@ -171,12 +151,12 @@ describe('delta ADS server', () => {
   });
 
   test('make-before-break: a removed cluster is removed only once the routes naming it are ACKed', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect('delta-mbb');
     await subscribeAll(client);
     await client.nothingWithin(100);
 
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([B], B)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([B], B)));
     const cds = await client.next();
     assert.equal(cds.type_url, TypeUrls.cluster);
     assert.deepEqual(names(cds), [B]);
@@ -198,7 +178,7 @@ describe('delta ADS server', () => {
   });
 
   test('a NACK is recorded and nothing is resent; the next change is sent', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A], A)));
     const client = connect('delta-nack');
     client.send({ type_url: TypeUrls.cluster });
     const first = await client.next();
@@ -207,14 +187,14 @@ describe('delta ADS server', () => {
     const onNack = (n: { errorDetail: { message: string } }): void => {
       nacks.push(n.errorDetail.message);
     };
-    ads.on('nack', onNack);
+    server.ads.on('nack', onNack);
 
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const second = await client.next();
     assert.deepEqual(names(second), [B]);
     client.nack(second, 'Cluster "b": bad');
     await client.nothingWithin(300);
-    const cds = ads
+    const cds = server.ads
       .status()
       .nodes.find(n => n.nodeId === 'delta-nack')
       ?.types.find(t => t.typeUrl === TypeUrls.cluster);
@@ -226,9 +206,9 @@ describe('delta ADS server', () => {
 
     // The same content again changes nothing; a fixed B is sent.
     const withB = sampleSnapshot([A, B], A);
-    ads.setSnapshot('*', encodeSnapshot(withB));
+    server.ads.setSnapshot('*', encodeSnapshot(withB));
     await client.nothingWithin(100);
-    ads.setSnapshot(
+    server.ads.setSnapshot(
       '*',
       encodeSnapshot({
         ...withB,
@@ -239,24 +219,24 @@ describe('delta ADS server', () => {
     assert.deepEqual(names(third), [B]);
     client.ack(third);
     await client.nothingWithin(100);
-    ads.off('nack', onNack);
+    server.ads.off('nack', onNack);
   });
 
   test('an unsubscribed name is dropped silently and its changes are no longer sent', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const client = connect('delta-unsubscribe');
     client.send({ type_url: TypeUrls.clusterLoadAssignment, resource_names_subscribe: [A, B] });
     client.ack(await client.next());
     client.send({ type_url: TypeUrls.clusterLoadAssignment, resource_names_unsubscribe: [B] });
     await client.nothingWithin(150);
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A, 19093)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A, 19093)));
     const change = await client.next();
     assert.deepEqual(names(change), [A]);
     assert.deepEqual(change.removed_resources, []);
   });
 
   test('a reconnecting proxy names what it holds: only outdated and missing resources are sent', async () => {
-    const snapshot = ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    const snapshot = server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const client = connect('delta-reconnect');
     client.send({
       type_url: TypeUrls.cluster,
@@ -286,7 +266,7 @@ describe('delta ADS server', () => {
   });
 
   test('an explicit * subscribes to every resource of a type, and unsubscribing * ends it', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const client = connect('delta-star');
     client.send({ type_url: TypeUrls.clusterLoadAssignment, resource_names_subscribe: ['*'] });
     const all = await client.next();
@@ -299,13 +279,13 @@ describe('delta ADS server', () => {
   });
 
   test('proxies that hold the same resources are sent one response: same bytes, same nonce', async () => {
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], A)));
     const first = connect('delta-shared-1');
     const second = connect('delta-shared-2');
     await subscribeAll(first);
     await subscribeAll(second);
     await first.nothingWithin(50);
-    ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], B)));
+    server.ads.setSnapshot('*', encodeSnapshot(sampleSnapshot([A, B], B)));
     const one = await first.next();
     const two = await second.next();
     assert.equal(one.type_url, TypeUrls.routeConfiguration);
