@@ -13,16 +13,15 @@ import {
   connectHello,
   createConfigDir,
   destination,
-  destinationRule,
   exactMatch,
   freePort,
   metaRouter,
   runAeraki,
   startAeraki,
-  startHelloServer,
+  startVersionedHelloServers,
   testAddress,
-  thriftServiceEntry,
   versionTag,
+  versionedThriftService,
   type AerakiProcess,
   type ConfigDir,
   type HelloServer,
@@ -43,27 +42,11 @@ let controlPlaneAdmin = '';
 
 before(
   async () => {
-    [v1, v2] = await Promise.all(
-      ['v1', 'v2'].map(v => startHelloServer({ tag: versionTag(v), stack: STACK })),
-    );
+    [v1, v2] = await startVersionedHelloServers(STACK);
     port = await freePort(ADDRESS);
     config = await createConfigDir({
       'cli.yaml': [
-        thriftServiceEntry({
-          name: 'cli',
-          host: HOST,
-          addresses: [ADDRESS],
-          port,
-          endpoints: [
-            { address: v1!.host, port: v1!.port, labels: { version: 'v1' } },
-            { address: v2!.host, port: v2!.port, labels: { version: 'v2' } },
-          ],
-        }),
-        destinationRule({
-          name: 'cli',
-          host: HOST,
-          subsets: { v1: { version: 'v1' }, v2: { version: 'v2' } },
-        }),
+        ...versionedThriftService({ name: 'cli', host: HOST, address: ADDRESS, port, v1: v1!, v2: v2! }),
         // `add` matches no route on purpose: the no-route local reply shows up in the tap.
         metaRouter({
           name: 'cli',

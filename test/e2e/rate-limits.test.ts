@@ -14,17 +14,15 @@ import {
   connectHello,
   createConfigDir,
   destination,
-  destinationRule,
   exactMatch,
   freePort,
   staticServiceEntry,
   startAeraki,
-  startHelloServer,
+  startVersionedHelloServers,
   startRateLimitService,
   testAddress,
   thrift,
-  thriftServiceEntry,
-  versionTag,
+  versionedThriftService,
   type AerakiProcess,
   type ConfigDir,
   type ConfigDocument,
@@ -62,19 +60,7 @@ function router(name: string, spec: Record<string, unknown>): ConfigDocument {
 
 function service(name: string): ConfigDocument[] {
   const host = hostOf(name);
-  return [
-    thriftServiceEntry({
-      name,
-      host,
-      addresses: [ADDRESS],
-      port: ports.get(name)!,
-      endpoints: [
-        { address: v1!.host, port: v1!.port, labels: { version: 'v1' } },
-        { address: v2!.host, port: v2!.port, labels: { version: 'v2' } },
-      ],
-    }),
-    destinationRule({ name, host, subsets: { v1: { version: 'v1' }, v2: { version: 'v2' } } }),
-  ];
+  return versionedThriftService({ name, host, address: ADDRESS, port: ports.get(name)!, v1: v1!, v2: v2! });
 }
 
 /** A rate-limit service entry: no listener, only the cluster outbound|<port>||<host>. */
@@ -122,8 +108,7 @@ const SERVICES = ['local', 'global', 'deny-on-fail', 'allow-on-fail', 'edit'];
 
 before(
   async () => {
-    v1 = await startHelloServer({ tag: versionTag('v1'), stack: STACK });
-    v2 = await startHelloServer({ tag: versionTag('v2'), stack: STACK });
+    [v1, v2] = await startVersionedHelloServers(STACK);
     rls = await startRateLimitService({
       domain: 'production',
       descriptors: [{ key: 'method', value: 'sayHello', rateLimit: { unit: 'hour', requestsPerUnit: 5 } }],

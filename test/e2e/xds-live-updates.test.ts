@@ -10,15 +10,14 @@ import {
   connectHello,
   createConfigDir,
   destination,
-  destinationRule,
   freePort,
   metaRouter,
   startAeraki,
+  startVersionedHelloServers,
   startAerakiCommand,
-  startHelloServer,
   testAddress,
-  thriftServiceEntry,
   versionTag,
+  versionedThriftService,
   type AerakiProcess,
   type ConfigDir,
   type HelloConnection,
@@ -90,27 +89,11 @@ async function startLoad(): Promise<Load> {
 
 before(
   async () => {
-    [v1, v2] = await Promise.all(
-      ['v1', 'v2'].map(v => startHelloServer({ tag: versionTag(v), stack: STACK })),
-    );
+    [v1, v2] = await startVersionedHelloServers(STACK);
     port = await freePort(ADDRESS);
     config = await createConfigDir({
       'service.yaml': [
-        thriftServiceEntry({
-          name: 'live',
-          host: HOST,
-          addresses: [ADDRESS],
-          port,
-          endpoints: [
-            { address: v1!.host, port: v1!.port, labels: { version: 'v1' } },
-            { address: v2!.host, port: v2!.port, labels: { version: 'v2' } },
-          ],
-        }),
-        destinationRule({
-          name: 'live',
-          host: HOST,
-          subsets: { v1: { version: 'v1' }, v2: { version: 'v2' } },
-        }),
+        ...versionedThriftService({ name: 'live', host: HOST, address: ADDRESS, port, v1: v1!, v2: v2! }),
       ],
       'router.yaml': routeTo('v1'),
     });

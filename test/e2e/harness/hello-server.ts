@@ -208,6 +208,14 @@ export async function startHelloServer(options: HelloServerOptions): Promise<Hel
   await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
   return server;
 }
+/** A server tagged as version v1 and one as v2 (see {@link versionTag}), started side by side. */
+export async function startVersionedHelloServers(stack: ThriftStack): Promise<[HelloServer, HelloServer]> {
+  return Promise.all([
+    startHelloServer({ tag: versionTag('v1'), stack }),
+    startHelloServer({ tag: versionTag('v2'), stack }),
+  ]);
+}
+
 /** The conventional tag for a version, as Aeraki's samples name their servers. */
 export function versionTag(version: string, stack?: ThriftStack): string {
   return stack === undefined

@@ -83,6 +83,40 @@ export function destinationRule(spec: DestinationRuleSpec): ConfigDocument {
   };
 }
 
+/** Where a server of a versioned service listens. */
+export interface Listening {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * A Thrift service with one endpoint labelled `version: v1` and one `version: v2`, and its
+ * DestinationRule with subsets v1 and v2: the service most routing tests start from.
+ */
+export function versionedThriftService(spec: {
+  readonly name: string;
+  readonly host: string;
+  readonly address: string;
+  readonly port: number;
+  readonly v1: Listening;
+  readonly v2: Listening;
+}): ConfigDocument[] {
+  const { name, host } = spec;
+  return [
+    thriftServiceEntry({
+      name,
+      host,
+      addresses: [spec.address],
+      port: spec.port,
+      endpoints: [
+        { address: spec.v1.host, port: spec.v1.port, labels: { version: 'v1' } },
+        { address: spec.v2.host, port: spec.v2.port, labels: { version: 'v2' } },
+      ],
+    }),
+    destinationRule({ name, host, subsets: { v1: { version: 'v1' }, v2: { version: 'v2' } } }),
+  ];
+}
+
 /** One MetaRouter route, in the user's YAML shape (`match`, `route`, `mirror`, mutations, …). */
 export type MetaRoute = ConfigDocument;
 
