@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AerakiError, ErrorCodes } from '../../errors.js';
+import { ChunkedHash } from '../chunked-hash.js';
 import {
   responseResourceSize,
   routeConfigurationClusterRefs,
@@ -34,10 +35,10 @@ export interface TypeResources {
 
 /** Content version of a list of entries: a hash of their names and digests in name order. */
 export function versionOf(entries: Iterable<SnapshotEntry>): string {
-  const hash = createHash('sha256');
+  const hash = new ChunkedHash();
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of sorted) hash.update(e.name).update('\0').update(e.digest).update('\n');
-  return hash.digest('hex').slice(0, 16);
+  for (const e of sorted) hash.add(e.name).add('\0').add(e.digest).add('\n');
+  return hash.hex(16);
 }
 
 function clusterRefsOf(resource: XdsResource): readonly string[] {

@@ -5,12 +5,12 @@
  * Entries whose name starts with `.` are skipped (editor swap files, `.git`, and the `..data` link farm
  * of a Kubernetes ConfigMap mount, whose top-level links to the files are followed instead).
  */
-import { createHash } from 'node:crypto';
 import { watch as fsWatch, type BigIntStats, type FSWatcher } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigIssue } from '../../api/index.js';
 import { AerakiError, ErrorCodes } from '../../errors.js';
+import { ChunkedHash } from '../chunked-hash.js';
 import type { ConfigSource, SourceDocument, SourceSnapshot, SourceWatch } from './config-source.js';
 import { parseYamlDocuments, type ParsedFile } from './yaml-documents.js';
 
@@ -104,10 +104,9 @@ export class FileSource implements ConfigSource {
       for (const issue of entry.result.issues) issues.push(issue);
     }
     this.parsed = parsed;
-    const hash = createHash('sha256');
-    for (const doc of documents) hash.update(`${doc.file}\0${doc.documentIndex}\0${doc.resourceVersion}\n`);
-    hash.update(JSON.stringify(issues));
-    const version = hash.digest('hex').slice(0, 16);
+    const hash = new ChunkedHash();
+    for (const doc of documents) hash.add(`${doc.file}\0${doc.documentIndex}\0${doc.resourceVersion}\n`);
+    const version = hash.add(JSON.stringify(issues)).hex(16);
     this.lastVersion = version;
     return { documents, issues, version };
   }

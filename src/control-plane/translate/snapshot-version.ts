@@ -2,7 +2,7 @@
  * A snapshot's version is a hash of its content, so equal configs get equal versions and any change
  * gets a new one (Aeraki's Unix-seconds version lost updates made within one second).
  */
-import { createHash } from 'node:crypto';
+import { ChunkedHash } from '../chunked-hash.js';
 
 /** JSON with object keys sorted at every level; `undefined` members are left out, as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
@@ -20,17 +20,10 @@ export function canonicalJson(value: unknown): string {
 
 /** First 16 hex digits of the SHA-256 of the canonical JSON of `content`. */
 export function contentVersion(content: unknown): string {
-  const hash = createHash('sha256');
-  // The same bytes as canonicalJson(content), fed in chunks: a large snapshot never becomes one string.
-  let chunk = '';
-  writeCanonical(content, 2, piece => {
-    chunk += piece;
-    if (chunk.length >= 1 << 16) {
-      hash.update(chunk);
-      chunk = '';
-    }
-  });
-  return hash.update(chunk).digest('hex').slice(0, 16);
+  const hash = new ChunkedHash();
+  // The same bytes as canonicalJson(content), piece by piece: a large snapshot never becomes one string.
+  writeCanonical(content, 2, piece => hash.add(piece));
+  return hash.hex(16);
 }
 
 /** canonicalJson(value) as pieces: containers down to `depth` piece by piece, deeper ones whole. */
