@@ -39,6 +39,8 @@ export class ControlPlane {
   /** Version of the xDS snapshot handed to the server (per-type versions from resource digests). */
   private servedVersion: string | undefined;
   private readonly encoder = new ResourceEncoder();
+  /** The xDS snapshot being served: the next keeps the types an edit left unchanged. */
+  private resources: ResourceSnapshot | undefined;
   /** What the last translation built: a reload rebuilds only what its edit touched. */
   private readonly memo = new TranslationMemo();
 
@@ -113,9 +115,10 @@ export class ControlPlane {
     for (const issue of loaded.issues) logger.warn({ issue }, formatIssue(issue, false));
     const snapshot = translate(loaded.config, this.memo, loaded.index);
     try {
-      const resources = ResourceSnapshot.from(this.encoder.encode(snapshot));
+      const resources = ResourceSnapshot.from(this.encoder.encode(snapshot), this.resources);
       if (resources.version !== this.servedVersion) {
         this.server.cache.setSnapshot('*', resources);
+        this.resources = resources;
         this.servedVersion = resources.version;
         this.metrics.published();
       }

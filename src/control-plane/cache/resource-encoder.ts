@@ -66,48 +66,53 @@ export class ResourceEncoder {
 
   /** What encodeSnapshot(snapshot) returns, reusing the unchanged resources of the last call. */
   encode(snapshot: ProxySnapshot): XdsResource[] {
+    // One pass finds each resource's previous encoding (kept by the very same Encoded when the
+    // resource is the same object, as a TranslationMemo hands it over) and leaves a hole for the rest.
+    const out: (XdsResource | undefined)[] = [];
+    const holes: number[] = [];
     const missing: Record<Kind, Resource[]> = { clusters: [], endpoints: [], listeners: [], routes: [] };
-    for (const kind of KINDS) {
-      const seen = this.previous.get(kind);
-      for (const resource of snapshot[kind]) {
-        const before = seen?.get(nameOf(resource));
-        if (before === undefined || !sameJson(before.resource, resource)) missing[kind].push(resource);
-      }
-    }
-    // encodeSnapshot keeps its input order within each kind, kinds in KINDS order. Encoded a batch at
-    // a time, each batch copied into its wire bytes at once (kept until the resource changes, as views
-    // into the snapshot entries' wire bytes): the encoder's own buffers (slices of Node's pool) are
-    // garbage batch by batch, not all held until the whole config is encoded.
-    const fresh: XdsResource[] = [];
-    for (const kind of KINDS) {
-      for (let i = 0; i < missing[kind].length; i += ENCODE_BATCH) {
-        const part = { version: '', clusters: [], endpoints: [], listeners: [], routes: [] } as ProxySnapshot;
-        const batch = encodeSnapshot({ ...part, [kind]: missing[kind].slice(i, i + ENCODE_BATCH) });
-        for (const resource of withEntries(batch)) fresh.push(resource);
-      }
-    }
-    this.encodedCount += fresh.length;
-    let next = 0;
-    const out: XdsResource[] = [];
     const current = new Map<Kind, Map<string, Encoded>>();
     for (const kind of KINDS) {
       const seen = this.previous.get(kind);
       const byName = new Map<string, Encoded>();
       current.set(kind, byName);
-      const changed = new Set(missing[kind]);
       for (const resource of snapshot[kind]) {
         const name = nameOf(resource);
-        let encoded = changed.has(resource) ? undefined : seen?.get(name)?.encoded;
-        if (encoded === undefined) {
-          encoded = fresh[next++];
-          if (encoded?.name !== name)
-            throw new Error(`encodeSnapshot did not return ${kind} ${name} in order`);
+        const before = seen?.get(name);
+        if (before !== undefined && sameJson(before.resource, resource)) {
+          byName.set(name, before.resource === resource ? before : { resource, encoded: before.encoded });
+          out.push(before.encoded);
+        } else {
+          missing[kind].push(resource);
+          holes.push(out.length);
+          out.push(undefined);
         }
-        byName.set(name, { resource, encoded });
-        out.push(encoded);
       }
     }
+    // encodeSnapshot keeps its input order within each kind, kinds in KINDS order, so the fresh
+    // resources fill the holes in order. Encoded a batch at a time, each batch copied into its wire
+    // bytes at once (kept until the resource changes, as views into the snapshot entries' wire
+    // bytes): the encoder's own buffers (slices of Node's pool) are garbage batch by batch, not all
+    // held until the whole config is encoded.
+    let hole = 0;
+    for (const kind of KINDS) {
+      const byName = current.get(kind)!;
+      for (let i = 0; i < missing[kind].length; i += ENCODE_BATCH) {
+        const resources = missing[kind].slice(i, i + ENCODE_BATCH);
+        const part = { version: '', clusters: [], endpoints: [], listeners: [], routes: [] } as ProxySnapshot;
+        const batch = withEntries(encodeSnapshot({ ...part, [kind]: resources }));
+        resources.forEach((resource, j) => {
+          const encoded = batch[j];
+          const name = nameOf(resource);
+          if (encoded?.name !== name)
+            throw new Error(`encodeSnapshot did not return ${kind} ${name} in order`);
+          byName.set(name, { resource, encoded });
+          out[holes[hole++]!] = encoded;
+        });
+      }
+    }
+    this.encodedCount += hole;
     this.previous = current;
-    return out;
+    return out as XdsResource[];
   }
 }

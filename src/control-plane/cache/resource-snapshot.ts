@@ -33,12 +33,26 @@ export interface TypeResources {
   readonly entries: ReadonlyMap<string, SnapshotEntry>;
 }
 
+const byName = (a: SnapshotEntry, b: SnapshotEntry): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
 /** Content version of a list of entries: a hash of their names and digests in name order. */
 export function versionOf(entries: Iterable<SnapshotEntry>): string {
+  return versionOfSorted([...entries].sort(byName));
+}
+
+function versionOfSorted(sorted: readonly SnapshotEntry[]): string {
   const hash = new ChunkedHash();
-  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of sorted) hash.add(e.name).add('\0').add(e.digest).add('\n');
   return hash.hex(16);
+}
+
+/** Whether `type` holds exactly `sorted` (the same entry objects, in name order). */
+function holdsExactly(type: TypeResources, sorted: readonly SnapshotEntry[]): boolean {
+  if (type.entries.size !== sorted.length) return false;
+  let i = 0;
+  for (const entry of type.entries.values()) if (entry !== sorted[i++]) return false;
+  return true;
 }
 
 function clusterRefsOf(resource: XdsResource): readonly string[] {
@@ -121,8 +135,12 @@ export class ResourceSnapshot {
   /**
    * Builds a snapshot. Throws AERAKI_ERR_XDS_INCONSISTENT_SNAPSHOT when a resource names a cluster the
    * set does not contain, and AERAKI_ERR_XDS_INVALID_RESOURCE for a duplicate or empty name.
+   *
+   * A type whose entries are exactly those of `previous` keeps `previous`'s TypeResources (its map and
+   * version): an edit of one MetaRouter among 10,000 services builds one type's map of 10,000 route
+   * tables, not four maps of 80,000 resources, and the ADS server sees the others unchanged at once.
    */
-  static from(resources: Iterable<XdsResource>): ResourceSnapshot {
+  static from(resources: Iterable<XdsResource>, previous?: ResourceSnapshot): ResourceSnapshot {
     const all = [...resources];
     const fresh: XdsResource[] = [];
     for (const resource of all) {
@@ -141,8 +159,16 @@ export class ResourceSnapshot {
       byType.set(resource.typeUrl, list);
     }
     const types = new Map<string, TypeResources>();
+    // Types made anew have their cluster references checked; a kept type's were checked against the
+    // same clusters, unless the clusters are new too.
+    const made = new Set<TypeResources>();
     for (const [typeUrl, list] of byType) {
-      list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      list.sort(byName);
+      const kept = previous?.types.get(typeUrl);
+      if (kept !== undefined && holdsExactly(kept, list)) {
+        types.set(typeUrl, kept);
+        continue;
+      }
       const entries = new Map<string, SnapshotEntry>();
       for (const e of list) {
         if (entries.has(e.name)) {
@@ -153,11 +179,16 @@ export class ResourceSnapshot {
         }
         entries.set(e.name, e);
       }
-      types.set(typeUrl, { version: versionOf(list), entries });
+      const type = { version: versionOfSorted(list), entries };
+      types.set(typeUrl, type);
+      made.add(type);
     }
-    const clusters = types.get(TypeUrls.cluster)?.entries;
+    const clusterType = types.get(TypeUrls.cluster);
+    const clusters = clusterType?.entries;
+    const checkAll = clusterType === undefined || made.has(clusterType);
     const missing: string[] = [];
     for (const t of types.values()) {
+      if (!checkAll && !made.has(t)) continue;
       for (const e of t.entries.values()) {
         for (const ref of e.clusterRefs) {
           if (clusters?.has(ref) !== true) missing.push(`${e.name} → ${ref}`);

@@ -97,6 +97,47 @@ describe('ResourceSnapshot', () => {
     });
   });
 
+  test('a type left as it was keeps the previous snapshot’s map and version; a changed type is made anew', () => {
+    const before = encodeSnapshot(sampleSnapshot(['a', 'b'], 'a'));
+    const first = ResourceSnapshot.from(before);
+    // The same resource objects but for the endpoints, which moved (as ResourceEncoder hands them over).
+    const moved = encodeSnapshot(sampleSnapshot(['a', 'b'], 'a', 20000));
+    const after = [
+      ...before.filter(r => r.typeUrl !== TypeUrls.clusterLoadAssignment),
+      ...moved.filter(r => r.typeUrl === TypeUrls.clusterLoadAssignment),
+    ];
+    const second = ResourceSnapshot.from(after, first);
+    for (const typeUrl of [TypeUrls.cluster, TypeUrls.listener, TypeUrls.routeConfiguration]) {
+      assert.equal(second.types.get(typeUrl), first.types.get(typeUrl), typeUrl);
+    }
+    assert.notEqual(
+      second.types.get(TypeUrls.clusterLoadAssignment),
+      first.types.get(TypeUrls.clusterLoadAssignment),
+    );
+    const fresh = ResourceSnapshot.from(after);
+    assert.equal(second.version, fresh.version);
+    for (const [typeUrl, t] of fresh.types) {
+      assert.equal(second.types.get(typeUrl)?.version, t.version);
+      assert.deepEqual([...(second.types.get(typeUrl)?.entries.keys() ?? [])], [...t.entries.keys()]);
+    }
+  });
+
+  test('a kept route table is checked again when the clusters change under it', () => {
+    const before = encodeSnapshot(sampleSnapshot(['a'], 'a'));
+    const first = ResourceSnapshot.from(before);
+    const otherClusters = encodeSnapshot(sampleSnapshot(['b'], 'b')).filter(
+      r => r.typeUrl === TypeUrls.cluster || r.typeUrl === TypeUrls.clusterLoadAssignment,
+    );
+    const after = [
+      ...before.filter(r => r.typeUrl === TypeUrls.listener || r.typeUrl === TypeUrls.routeConfiguration),
+      ...otherClusters,
+    ];
+    assert.throws(() => ResourceSnapshot.from(after, first), {
+      code: ErrorCodes.XDS_INCONSISTENT_SNAPSHOT,
+      message: /svc\.ns_9090 → a/,
+    });
+  });
+
   test('generic resources of any type are kept as given', () => {
     const snapshot = ResourceSnapshot.from([
       { typeUrl: 'type.googleapis.com/some.Thing', name: 'x', value: Uint8Array.from([1, 2]) },
