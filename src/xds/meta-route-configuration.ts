@@ -24,7 +24,7 @@ import {
   mirrorPoliciesFromProto,
   retryPolicyFromProto,
   retryPolicyToProto,
-  weightedClustersFromProto,
+  routeTargetFromProto,
   weightedClustersToProto,
 } from './route-parts.js';
 import { durationFromMs, msFromDuration } from './well-known.js';
@@ -71,18 +71,7 @@ function routeFromProto(route: ProtoObject, label: string, path: string): RouteR
   const action = route['route'] as ProtoObject | undefined;
   if (action === undefined) throw invalidResource(label, `${path}.route`, 'is required');
   const at = `${path}.route`;
-  let routeAction: RouteResource['action'];
-  if (typeof action['cluster'] === 'string' && action['cluster'] !== '') {
-    routeAction = { cluster: action['cluster'] };
-  } else if (action['weighted_clusters'] !== undefined) {
-    routeAction = weightedClustersFromProto(
-      action['weighted_clusters'] as ProtoObject,
-      label,
-      `${at}.weighted_clusters`,
-    );
-  } else {
-    throw invalidResource(label, at, 'needs cluster or weighted_clusters');
-  }
+  const routeAction = routeTargetFromProto(action, label, at);
   const mirrors = mirrorPoliciesFromProto(action['request_mirror_policies'], label, at);
   const match = (route['match'] ?? {}) as ProtoObject;
   const decoded: RouteResource = {

@@ -34,7 +34,7 @@ import {
   mirrorPoliciesFromProto,
   retryPolicyFromProto,
   retryPolicyToProto,
-  weightedClustersFromProto,
+  routeTargetFromProto,
   weightedClustersToProto,
 } from './route-parts.js';
 import { durationFromMs, msFromDuration } from './well-known.js';
@@ -122,18 +122,7 @@ function routeFromProto(route: ProtoObject, label: string, path: string): RouteR
     );
   }
   const at = `${path}.route`;
-  let routeAction: RouteResource['action'];
-  if (typeof action['cluster'] === 'string' && action['cluster'] !== '') {
-    routeAction = { cluster: action['cluster'] };
-  } else if (action['weighted_clusters'] !== undefined) {
-    routeAction = weightedClustersFromProto(
-      action['weighted_clusters'] as ProtoObject,
-      label,
-      `${at}.weighted_clusters`,
-    );
-  } else {
-    throw invalidResource(label, at, 'needs cluster or weighted_clusters');
-  }
+  const routeAction = routeTargetFromProto(action, label, at);
   const hashPolicy = ((action['hash_policy'] ?? []) as ProtoObject[]).map((policy, i) => {
     const header = policy['header'] as ProtoObject | undefined;
     const key = header?.['header_name'];

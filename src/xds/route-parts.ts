@@ -25,6 +25,7 @@ import type {
   MirrorPolicy,
   RetryOnCondition,
   RetryPolicyResource,
+  RouteResource,
   WeightedCluster,
 } from './resources.js';
 import type { ProtoObject } from './proto-message.js';
@@ -122,6 +123,27 @@ export function weightedClustersFromProto(
   const sum = weightedClusters.reduce((total, c) => total + c.weight, 0);
   if (sum === 0) throw invalidResource(label, `${path}.clusters`, 'weights must not all be 0');
   return { weightedClusters, totalWeight: wrapperValue<number>(weighted['total_weight']) ?? sum };
+}
+
+/**
+ * Where a route action sends requests (Envoy's and MetaProtocol's share the shape): `cluster`, or
+ * `weighted_clusters`; `at` is the action's path.
+ */
+export function routeTargetFromProto(
+  action: ProtoObject,
+  label: string,
+  at: string,
+): RouteResource['action'] {
+  if (typeof action['cluster'] === 'string' && action['cluster'] !== '')
+    return { cluster: action['cluster'] };
+  if (action['weighted_clusters'] !== undefined) {
+    return weightedClustersFromProto(
+      action['weighted_clusters'] as ProtoObject,
+      label,
+      `${at}.weighted_clusters`,
+    );
+  }
+  throw invalidResource(label, at, 'needs cluster or weighted_clusters');
 }
 
 const DENOMINATORS: Readonly<Record<string, number>> = {
