@@ -1,58 +1,21 @@
-import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ByteQueue } from '../../../../src/codec/byte-queue.js';
 import { dubboCodecFactory } from '../../../../src/codecs/dubbo/index.js';
-import { CodecError } from '../../../../src/errors.js';
+import { chunkSizes, feedCodec, onlyCodecErrors } from '../codec-fuzz.js';
 import { codecFixtures } from './fixtures.js';
 
 const samples = codecFixtures().map(f => ({ bytes: f.bytes, side: f.side ?? 'downstream' }));
 const configs = [undefined, { maxBodySize: 64 }, { maxDepth: 2 }];
 
-/**
- * Decodes `bytes` arriving in chunks of the given sizes and exercises encode, local replies and
- * heartbeat replies on whatever comes out. Returns the error thrown, if any.
- */
 function run(
   bytes: Uint8Array,
   sizes: readonly number[],
   side: 'downstream' | 'upstream',
   config: unknown,
 ): unknown {
-  const codec = dubboCodecFactory.create(side, config);
-  const queue = new ByteQueue();
-  let at = 0;
-  let turn = 0;
-  try {
-    while (at < bytes.length) {
-      const size = Math.max(1, sizes[turn++ % Math.max(1, sizes.length)] ?? bytes.length);
-      queue.push(Buffer.from(bytes.subarray(at, at + size)));
-      at += size;
-      for (;;) {
-        const before = queue.length;
-        const message = codec.decode(queue);
-        if (message === undefined) break;
-        assert.ok(queue.length < before, 'a decoded message consumes bytes');
-        codec.encode(message, { requestId: 0x7ffffffe, mutation: new Map([['k', 'v']]) });
-        codec.encode(message, { requestId: 3 });
-        codec.encodeLocalReply(message, { kind: 'timeout', message: 'fuzz' });
-        if (message.type === 'heartbeat') codec.encodeHeartbeatReply!(message);
-      }
-    }
-    codec.encodeLocalReply(undefined, { kind: 'bad-request', message: 'fuzz' });
-  } catch (error) {
-    return error;
-  }
-  return undefined;
+  return feedCodec(dubboCodecFactory.create(side, config), bytes, sizes, 0x7ffffffe);
 }
 
-function onlyCodecErrors(error: unknown): void {
-  if (error === undefined) return;
-  if (error instanceof assert.AssertionError) throw error;
-  assert.ok(CodecError.isCodecError(error), `threw a non-codec error: ${String(error)}`);
-}
-
-const sizesArb = fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 8 });
 const configArb = fc.constantFrom(...configs);
 const sideArb = fc.constantFrom('downstream' as const, 'upstream' as const);
 
@@ -61,7 +24,7 @@ describe('dubbo codec: no input crashes it', () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ maxLength: 300 }),
-        sizesArb,
+        chunkSizes,
         sideArb,
         configArb,
         (body, sizes, side, config) => {
@@ -78,7 +41,7 @@ describe('dubbo codec: no input crashes it', () => {
       fc.property(
         fc.constantFrom(...samples),
         fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 }),
-        sizesArb,
+        chunkSizes,
         configArb,
         (sample, flips, sizes, config) => {
           const bytes = Buffer.from(sample.bytes);

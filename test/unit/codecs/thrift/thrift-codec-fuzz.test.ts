@@ -1,9 +1,7 @@
-import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ByteQueue } from '../../../../src/codec/byte-queue.js';
 import { thriftCodecFactory } from '../../../../src/codecs/thrift/index.js';
-import { CodecError } from '../../../../src/errors.js';
+import { chunkSizes, feedCodec, onlyCodecErrors } from '../codec-fuzz.js';
 import { PROTOCOLS, TRANSPORTS, sampleMessage } from './fixtures.js';
 
 const samples = TRANSPORTS.flatMap(transport =>
@@ -12,50 +10,16 @@ const samples = TRANSPORTS.flatMap(transport =>
 
 const configs = [undefined, { maxFrameSize: 64 }, { maxDepth: 2 }];
 
-/**
- * Decodes `bytes` arriving in chunks of the given sizes and exercises encode and local replies on
- * whatever comes out. Returns the error thrown, if any; fails on a message that consumed nothing.
- */
 function run(bytes: Uint8Array, sizes: readonly number[], config: unknown): unknown {
-  const codec = thriftCodecFactory.create('downstream', config);
-  const queue = new ByteQueue();
-  let at = 0;
-  let turn = 0;
-  try {
-    while (at < bytes.length) {
-      const size = Math.max(1, sizes[turn++ % Math.max(1, sizes.length)] ?? bytes.length);
-      queue.push(Buffer.from(bytes.subarray(at, at + size)));
-      at += size;
-      for (;;) {
-        const before = queue.length;
-        const message = codec.decode(queue);
-        if (message === undefined) break;
-        assert.ok(queue.length < before, 'a decoded message consumes bytes');
-        codec.encode(message, { requestId: 0xfffffffe, mutation: new Map([['k', 'v']]) });
-        codec.encode(message, { requestId: 3 });
-        codec.encodeLocalReply(message, { kind: 'timeout', message: 'fuzz' });
-      }
-    }
-    codec.encodeLocalReply(undefined, { kind: 'bad-request', message: 'fuzz' });
-  } catch (error) {
-    return error;
-  }
-  return undefined;
+  return feedCodec(thriftCodecFactory.create('downstream', config), bytes, sizes, 0xfffffffe);
 }
 
-function onlyCodecErrors(error: unknown): void {
-  if (error === undefined) return;
-  if (error instanceof assert.AssertionError) throw error;
-  assert.ok(CodecError.isCodecError(error), `threw a non-codec error: ${String(error)}`);
-}
-
-const sizesArb = fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 8 });
 const configArb = fc.constantFrom(...configs);
 
 describe('thrift codec: no input crashes it', () => {
   test('random bytes throw nothing but CodecError', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), sizesArb, configArb, (bytes, sizes, config) =>
+      fc.property(fc.uint8Array({ maxLength: 300 }), chunkSizes, configArb, (bytes, sizes, config) =>
         onlyCodecErrors(run(bytes, sizes, config)),
       ),
       { numRuns: 1500, seed: 7 },
@@ -72,7 +36,7 @@ describe('thrift codec: no input crashes it', () => {
       fc.property(
         fc.constantFrom(...samples),
         fc.array(edit, { minLength: 1, maxLength: 4 }),
-        sizesArb,
+        chunkSizes,
         configArb,
         (sample, edits, sizes, config) => {
           const bytes = [...sample];
@@ -95,7 +59,7 @@ describe('thrift codec: no input crashes it', () => {
         fc.constantFrom(...samples),
         fc.nat(),
         fc.uint8Array({ maxLength: 200 }),
-        sizesArb,
+        chunkSizes,
         (sample, cut, tail, sizes) => {
           const head = sample.subarray(0, cut % (sample.length + 1));
           onlyCodecErrors(run(Buffer.concat([head, tail]), sizes, undefined));
