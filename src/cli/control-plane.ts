@@ -6,6 +6,7 @@ import { bindAdmin } from '../net/http-admin.js';
 import { DEFAULT_XDS_PORT } from '../control-plane/server/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
+import { DEBOUNCE_OPTIONS, DEBOUNCE_USAGE, debounceOptions } from './debounce-options.js';
 import { createLogger } from './logger.js';
 import { untilSignal } from './signals.js';
 
@@ -20,7 +21,7 @@ Options:
   --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
   --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /snapshot, /resources
                       (default 127.0.0.1:15011; port 0 picks a free one)
-  --log-level LEVEL   trace | debug | info | warn | error (default info)
+${DEBOUNCE_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 `;
 
 /** `aeraki control-plane --config-dir DIR`. */
@@ -31,6 +32,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       'config-dir': { type: 'string' },
       listen: { type: 'string', default: `127.0.0.1:${DEFAULT_XDS_PORT}` },
       admin: { type: 'string', default: '127.0.0.1:15011' },
+      ...DEBOUNCE_OPTIONS,
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -45,8 +47,9 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   const dir = resolve(values['config-dir']);
   const listen = parseHostPort(values.listen, '--listen');
   const adminAddress = parseHostPort(values.admin, '--admin');
+  const debounce = debounceOptions(values);
   const logger = createLogger(values['log-level']);
-  const controlPlane = new ControlPlane({ dir, logger });
+  const controlPlane = new ControlPlane({ dir, logger, debounce });
   const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
     throw new AerakiError(
       ErrorCodes.LISTEN_FAILED,

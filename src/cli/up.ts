@@ -7,6 +7,7 @@ import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort, parseXdsApi } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
+import { DEBOUNCE_OPTIONS, DEBOUNCE_USAGE, debounceOptions } from './debounce-options.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
 import { untilSignal } from './signals.js';
 
@@ -25,7 +26,7 @@ Options:
                       the control plane's admin API, read by 'aeraki status' (default 127.0.0.1:15011)
   --xds HOST:PORT     where the control plane serves xDS (default 127.0.0.1:0, a free port)
   --xds-api API       how the proxy talks to it: delta (incremental xDS, the default) or sotw
-  --log-level LEVEL   trace | debug | info | warn | error (default info)
+${DEBOUNCE_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 ${TELEMETRY_USAGE}  --no-watch          do not watch DIR for changes
 `;
 
@@ -38,6 +39,7 @@ export async function upCommand(args: string[]): Promise<number> {
       'control-plane-admin': { type: 'string', default: '127.0.0.1:15011' },
       xds: { type: 'string', default: '127.0.0.1:0' },
       'xds-api': { type: 'string', default: 'delta' },
+      ...DEBOUNCE_OPTIONS,
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
       'no-watch': { type: 'boolean', default: false },
@@ -55,9 +57,10 @@ export async function upCommand(args: string[]): Promise<number> {
   const controlPlaneAdmin = parseHostPort(values['control-plane-admin'], '--control-plane-admin');
   const xds = parseHostPort(values.xds, '--xds');
   const api = parseXdsApi(values['xds-api']);
+  const debounce = debounceOptions(values);
   const logger = createLogger(values['log-level']);
 
-  const controlPlane = new ControlPlane({ dir, logger, watch: !values['no-watch'] });
+  const controlPlane = new ControlPlane({ dir, logger, watch: !values['no-watch'], debounce });
   const started = await controlPlane.start(xds.host, xds.port);
   if (started.snapshot === undefined) {
     const color = process.stderr.isTTY === true;

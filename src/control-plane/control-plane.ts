@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ProxySnapshot } from '../xds/resources.js';
 import type { ConfigIssue } from '../api/index.js';
 import { formatIssue } from '../api/issue-format.js';
+import type { DebounceOptions } from './cache/debouncer.js';
 import { ResourceEncoder } from './cache/resource-encoder.js';
 import { ResourceSnapshot } from './cache/resource-snapshot.js';
 import { loadConfig, watchConfig } from './load-config.js';
@@ -18,6 +19,8 @@ export interface ControlPlaneOptions {
   readonly logger: Logger;
   /** Watch `dir` and push changes (default true). */
   readonly watch?: boolean;
+  /** How pushes to proxies are debounced (default 100 ms quiet, 1 s at most). */
+  readonly debounce?: DebounceOptions;
 }
 
 /** The outcome of loading the config directory once. */
@@ -55,6 +58,7 @@ export class ControlPlane {
       logger: options.logger,
       controlPlaneId: `aeraki-${process.pid}`,
       observer: metrics,
+      ...(options.debounce === undefined ? {} : { debounce: options.debounce }),
     });
   }
 

@@ -23,7 +23,7 @@ export class SnapshotCache {
   >();
   private readonly listeners = new Set<PublishListener>();
 
-  constructor(private readonly debounce: DebounceOptions = DEFAULT_DEBOUNCE) {}
+  constructor(readonly debounce: DebounceOptions = DEFAULT_DEBOUNCE) {}
 
   /**
    * Sets the snapshot of `nodeId` (or `*`). Validates at once (throws on an inconsistent set, and the
