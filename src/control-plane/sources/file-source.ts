@@ -78,8 +78,8 @@ export class FileSource implements ConfigSource {
     const readStartMs = Date.now();
     const files = await walkYamlFiles(this.root, issues);
     // Reading every file again on each change cost a 10,000-service tree 30 MB of text and most of
-    // its listing time; the files read now are read together.
-    const reads = files.map(file => (this.unchanged(file) ? undefined : readText(file.path)));
+    // its listing time.
+    const reads = await readTexts(files.map(file => (this.unchanged(file) ? undefined : file.path)));
     const parsed = new Map<string, FileParse>();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
@@ -89,7 +89,7 @@ export class FileSource implements ConfigSource {
       if (read === undefined) {
         entry = previous!;
       } else {
-        const text = await read;
+        const text = read;
         if (typeof text !== 'string') {
           issues.push(ioIssue(file.path, text.error));
           continue;
@@ -174,9 +174,24 @@ export class FileSource implements ConfigSource {
   }
 }
 
-/** A file's text, or why it could not be read (never a rejection: reads run side by side). */
-function readText(path: string): Promise<string | { readonly error: unknown }> {
-  return readFile(path, 'utf8').catch((error: unknown) => ({ error }));
+/** Files read at once: enough to keep the disk and the thread pool busy, far below any open-file limit. */
+const PARALLEL_READS = 16;
+
+type ReadResult = string | { readonly error: unknown };
+
+/** The text of each path (or why it could not be read); undefined where no path is given. */
+async function readTexts(paths: readonly (string | undefined)[]): Promise<(ReadResult | undefined)[]> {
+  const texts = new Array<ReadResult | undefined>(paths.length).fill(undefined);
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    while (next < paths.length) {
+      const i = next++;
+      const path = paths[i];
+      if (path !== undefined) texts[i] = await readFile(path, 'utf8').catch((error: unknown) => ({ error }));
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL_READS }, reader));
+  return texts;
 }
 
 /** Every YAML file under `root`, sorted by path; unreadable entries become issues. */
