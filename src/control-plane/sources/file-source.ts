@@ -84,12 +84,11 @@ export class FileSource implements ConfigSource {
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
       const previous = this.parsed.get(file.path);
-      const read = reads[i];
+      const text = reads[i];
       let entry: FileParse;
-      if (read === undefined) {
+      if (text === undefined) {
         entry = previous!;
       } else {
-        const text = read;
         if (typeof text !== 'string') {
           issues.push(ioIssue(file.path, text.error));
           continue;
