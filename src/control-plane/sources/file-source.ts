@@ -34,7 +34,7 @@ const RACY_MARGIN_MS = 3000;
 /** A YAML file found by the walk, with what its stat says about its content. */
 interface ListedFile {
   readonly path: string;
-  /** Inode, size, mtime and ctime: any write, rename over or ConfigMap swap changes one of them. */
+  /** Device, inode, size, mtime and ctime: any write, rename over or ConfigMap swap changes one of them. */
   readonly stamp: string;
   readonly mtimeMs: number;
 }
@@ -201,7 +201,7 @@ export async function listYamlFiles(root: string, issues: ConfigIssue[]): Promis
 function listed(path: string, stats: BigIntStats): ListedFile {
   return {
     path,
-    stamp: `${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`,
+    stamp: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`,
     mtimeMs: Number(stats.mtimeMs),
   };
 }
