@@ -33,11 +33,11 @@ export class FileSource implements ConfigSource {
   private readonly maxDelayMs: number;
   private lastVersion: string | undefined;
   /**
-   * The last parse of each file with the text it came from: a reload re-parses only the files whose
-   * text changed, and hands on the very same document objects for the others (so that later stages
-   * can cache their work per document).
+   * The last parse of each file with a digest of the text it came from (not the text: the whole
+   * config's size): a reload re-parses only the files whose text changed, and hands on the very same
+   * document objects for the others (so that later stages can cache their work per document).
    */
-  private parsed = new Map<string, { readonly text: string; readonly result: ParsedFile }>();
+  private parsed = new Map<string, { readonly digest: string; readonly result: ParsedFile }>();
 
   /** `root` is a directory (read recursively) or a single YAML file; issue paths start with it. */
   constructor(
@@ -52,7 +52,7 @@ export class FileSource implements ConfigSource {
     const issues: ConfigIssue[] = [];
     const documents: SourceDocument[] = [];
     const files = await listYamlFiles(this.root, issues);
-    const parsed = new Map<string, { readonly text: string; readonly result: ParsedFile }>();
+    const parsed = new Map<string, { readonly digest: string; readonly result: ParsedFile }>();
     for (const file of files) {
       let text: string;
       try {
@@ -62,8 +62,9 @@ export class FileSource implements ConfigSource {
         continue;
       }
       const previous = this.parsed.get(file);
-      const result = previous?.text === text ? previous.result : parseYamlDocuments(file, text);
-      parsed.set(file, { text, result });
+      const digest = createHash('sha256').update(text).digest('base64');
+      const result = previous?.digest === digest ? previous.result : parseYamlDocuments(file, text);
+      parsed.set(file, { digest, result });
       for (const document of result.documents) documents.push(document);
       for (const issue of result.issues) issues.push(issue);
     }
