@@ -44,22 +44,7 @@ function parseTree(text: string): SyntaxTree {
  */
 export function parseYamlDocuments(file: string, text: string): ParsedFile {
   const { documents: parsed, lineCounter } = parseTree(text);
-  const kept = new DeflatedText(text);
-  let reparsed: SyntaxTree | undefined;
-  const locateIn = (documentIndex: number, path: FieldPath): SourcePosition => {
-    reparsed ??= parseTree(kept.text());
-    const doc = reparsed.documents[documentIndex];
-    return doc === undefined ? { line: 1, column: 1 } : locate(doc, reparsed.lineCounter, path);
-  };
-  let reparsedData: WeakRef<unknown[]> | undefined;
-  const dataAt = (documentIndex: number): unknown => {
-    let all = reparsedData?.deref();
-    if (all === undefined) {
-      all = parseTree(kept.text()).documents.map(d => (d.errors.length > 0 ? undefined : toData(d)));
-      reparsedData = new WeakRef(all);
-    }
-    return all[documentIndex];
-  };
+  const reread = rereadFrom(text);
   const documents: SourceDocument[] = [];
   const issues: ConfigIssue[] = [];
   parsed.forEach((doc, documentIndex) => {
@@ -110,12 +95,44 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
         data,
         // Sixteen hex digits written out, not a slice that keeps all 64 alive.
         createHash('sha256').update(JSON.stringify(data)).digest().toString('hex', 0, 8),
-        path => locateIn(documentIndex, path),
-        () => dataAt(documentIndex),
+        reread.locator(documentIndex),
+        reread.reader(documentIndex),
       ),
     );
   });
   return { documents, issues };
+}
+
+/**
+ * Per document, locating a field and reading its data again, from the file's text kept deflated.
+ * Made apart from parseYamlDocuments so that these closures hold no more than the text: closures
+ * share their function's variables, and the first parse's line index (as large as the text) would
+ * stay.
+ */
+function rereadFrom(text: string): {
+  locator: (documentIndex: number) => (path: FieldPath) => SourcePosition;
+  reader: (documentIndex: number) => () => unknown;
+} {
+  const kept = new DeflatedText(text);
+  let reparsed: SyntaxTree | undefined;
+  const locateIn = (documentIndex: number, path: FieldPath): SourcePosition => {
+    reparsed ??= parseTree(kept.text());
+    const doc = reparsed.documents[documentIndex];
+    return doc === undefined ? { line: 1, column: 1 } : locate(doc, reparsed.lineCounter, path);
+  };
+  let reparsedData: WeakRef<unknown[]> | undefined;
+  const dataAt = (documentIndex: number): unknown => {
+    let all = reparsedData?.deref();
+    if (all === undefined) {
+      all = parseTree(kept.text()).documents.map(d => (d.errors.length > 0 ? undefined : toData(d)));
+      reparsedData = new WeakRef(all);
+    }
+    return all[documentIndex];
+  };
+  return {
+    locator: documentIndex => path => locateIn(documentIndex, path),
+    reader: documentIndex => () => dataAt(documentIndex),
+  };
 }
 
 function toData(doc: Document.Parsed): unknown {
