@@ -40,17 +40,19 @@ export function versionOf(entries: Iterable<SnapshotEntry>): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** Shared by the entries that name no cluster (clusters and endpoints: most of them). */
+const NO_REFS: readonly string[] = [];
+
 function clusterRefsOf(resource: XdsResource): readonly string[] {
-  if (resource.clusterRefs !== undefined) return resource.clusterRefs;
-  if (resource.typeUrl === TypeUrls.routeConfiguration) {
+  let refs = resource.clusterRefs;
+  if (refs === undefined && resource.typeUrl === TypeUrls.routeConfiguration) {
     try {
-      return routeConfigurationClusterRefs(resource.value);
+      refs = routeConfigurationClusterRefs(resource.value);
     } catch {
       // Undecodable: the proxy will NACK it; it names nothing we can keep alive.
-      return [];
     }
   }
-  return [];
+  return refs === undefined || refs.length === 0 ? NO_REFS : refs;
 }
 
 /**
