@@ -18,7 +18,7 @@ import {
 export interface SnapshotEntry {
   readonly name: string;
   readonly typeUrl: string;
-  /** Hash of the encoded resource. */
+  /** Hash of the encoded resource (128 bits of SHA-256, hex). */
   readonly digest: string;
   /** The resource as DiscoveryResponse field 2 (an Any). */
   readonly wire: Buffer;
@@ -42,6 +42,19 @@ export function versionOf(entries: Iterable<SnapshotEntry>): string {
 
 /** Shared by the entries that name no cluster (clusters and endpoints: most of them). */
 const NO_REFS: readonly string[] = [];
+
+/**
+ * 128 bits of SHA-256 are plenty to tell contents apart, and written out (not a slice of the whole
+ * 64-digit hex, which a slice keeps alive) they take 48 bytes instead of 80 per resource.
+ */
+function resourceDigest(resource: XdsResource): string {
+  return createHash('sha256')
+    .update(resource.typeUrl)
+    .update('\0')
+    .update(resource.value)
+    .digest()
+    .toString('hex', 0, 16);
+}
 
 function clusterRefsOf(resource: XdsResource): readonly string[] {
   let refs = resource.clusterRefs;
@@ -119,7 +132,7 @@ function makeEntries(resources: readonly XdsResource[]): SlabEntry[] {
     const entry = new SlabEntry(
       resource.name,
       resource.typeUrl,
-      createHash('sha256').update(resource.typeUrl).update('\0').update(resource.value).digest('hex'),
+      resourceDigest(resource),
       clusterRefsOf(resource),
       slab,
       offset,
