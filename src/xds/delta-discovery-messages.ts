@@ -22,6 +22,7 @@
 import type { MethodDefinition } from '@grpc/grpc-js';
 import { encodeResponseResource, nodeFromProto, withNodeProto, type XdsNode } from './discovery-messages.js';
 import { decodeMessage, encodeMessage, type ProtoObject } from './proto-message.js';
+import { concatFramed } from './grpc-frame.js';
 import { lengthDelimited, stringField, varintLength, writeVarint } from './protobuf-fields.js';
 import type { AnyMessage } from './xds-resource.js';
 
@@ -152,11 +153,14 @@ export function assembleDeltaResponseBody(
   return out;
 }
 
-/** A whole DeltaDiscoveryResponse: a body from assembleDeltaResponseBody, then nonce and control plane. */
+/**
+ * A whole DeltaDiscoveryResponse: a body from assembleDeltaResponseBody, then nonce and control plane,
+ * allocated with its gRPC frame header in front (allocFramed) so that it is sent without a copy.
+ */
 export function finishDeltaResponse(body: Buffer, nonce: string, controlPlaneId = ''): Buffer {
   const controlPlane =
     controlPlaneId === '' ? Buffer.alloc(0) : lengthDelimited(7, stringField(1, controlPlaneId));
-  return Buffer.concat([body, stringField(5, nonce), controlPlane]);
+  return concatFramed([body, stringField(5, nonce), controlPlane]);
 }
 
 /** A DeltaDiscoveryResponse from decoded parts (tests, tools). */

@@ -18,6 +18,7 @@
 import type { MethodDefinition } from '@grpc/grpc-js';
 import { decodeMessage, encodeMessage, type ProtoObject } from './proto-message.js';
 import type { AnyMessage } from './xds-resource.js';
+import { concatFramed } from './grpc-frame.js';
 import { lengthDelimited, stringField, varintLength, writeVarint } from './protobuf-fields.js';
 import { jsonFromStruct, structFromJson } from './well-known.js';
 
@@ -170,11 +171,14 @@ export function assembleResponseBody(
   return Buffer.concat([stringField(1, versionInfo), ...encodedResources, stringField(4, typeUrl)]);
 }
 
-/** A whole DiscoveryResponse: a body from assembleResponseBody, then the nonce and control plane. */
+/**
+ * A whole DiscoveryResponse: a body from assembleResponseBody, then the nonce and control plane. It is
+ * allocated with its gRPC frame header in front (allocFramed), so that it is sent without a copy.
+ */
 export function finishResponse(body: Buffer, nonce: string, controlPlaneId = ''): Buffer {
   const controlPlane =
     controlPlaneId === '' ? Buffer.alloc(0) : lengthDelimited(6, stringField(1, controlPlaneId));
-  return Buffer.concat([body, stringField(5, nonce), controlPlane]);
+  return concatFramed([body, stringField(5, nonce), controlPlane]);
 }
 
 /** A DiscoveryResponse from resources already encoded by encodeResponseResource. */

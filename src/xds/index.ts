@@ -76,3 +76,4 @@ export {
   type DeltaResource,
   type DeltaResourceWire,
 } from './delta-discovery-messages.js';
+export { allocFramed, concatFramed, frameOf, GRPC_FRAME_HEADER_BYTES } from './grpc-frame.js';

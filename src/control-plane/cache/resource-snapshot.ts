@@ -19,7 +19,7 @@ import {
 export interface SnapshotEntry {
   readonly name: string;
   readonly typeUrl: string;
-  /** Hash of the encoded resource. */
+  /** Hash of the encoded resource (128 bits of SHA-256, hex). */
   readonly digest: string;
   /** The resource as DiscoveryResponse field 2 (an Any). */
   readonly wire: Buffer;
@@ -55,17 +55,32 @@ function holdsExactly(type: TypeResources, sorted: readonly SnapshotEntry[]): bo
   return true;
 }
 
+/** Shared by the entries that name no cluster (clusters and endpoints: most of them). */
+const NO_REFS: readonly string[] = [];
+
+/**
+ * 128 bits of SHA-256 are plenty to tell contents apart, and written out (not a slice of the whole
+ * 64-digit hex, which a slice keeps alive) they take 48 bytes instead of 80 per resource.
+ */
+function resourceDigest(resource: XdsResource): string {
+  return createHash('sha256')
+    .update(resource.typeUrl)
+    .update('\0')
+    .update(resource.value)
+    .digest()
+    .toString('hex', 0, 16);
+}
+
 function clusterRefsOf(resource: XdsResource): readonly string[] {
-  if (resource.clusterRefs !== undefined) return resource.clusterRefs;
-  if (resource.typeUrl === TypeUrls.routeConfiguration) {
+  let refs = resource.clusterRefs;
+  if (refs === undefined && resource.typeUrl === TypeUrls.routeConfiguration) {
     try {
-      return routeConfigurationClusterRefs(resource.value);
+      refs = routeConfigurationClusterRefs(resource.value);
     } catch {
       // Undecodable: the proxy will NACK it; it names nothing we can keep alive.
-      return [];
     }
   }
-  return [];
+  return refs === undefined || refs.length === 0 ? NO_REFS : refs;
 }
 
 /**
@@ -75,11 +90,52 @@ function clusterRefsOf(resource: XdsResource): readonly string[] {
 const entries = new WeakMap<XdsResource, SnapshotEntry>();
 
 /**
+ * An entry whose wire bytes are a range of the allocation they were written into (see makeEntries).
+ * The view is made when asked for (a response is assembled once and shared): kept, a view per entry
+ * would weigh about 80 bytes each, 6 MB at 10,000 services.
+ */
+class SlabEntry implements SnapshotEntry {
+  constructor(
+    readonly name: string,
+    readonly typeUrl: string,
+    readonly digest: string,
+    readonly clusterRefs: readonly string[],
+    private readonly slab: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  get wire(): Buffer {
+    return this.slab.subarray(this.start, this.end);
+  }
+}
+
+/** An encoded resource whose value is the tail of its entry's wire bytes, viewed when read. */
+class EntryResource implements XdsResource {
+  declare readonly clusterRefs?: readonly string[];
+
+  constructor(
+    readonly typeUrl: string,
+    readonly name: string,
+    clusterRefs: readonly string[] | undefined,
+    private readonly entry: SlabEntry,
+    private readonly valueLength: number,
+  ) {
+    if (clusterRefs !== undefined) this.clusterRefs = clusterRefs;
+  }
+
+  get value(): Buffer {
+    const wire = this.entry.wire;
+    return wire.subarray(wire.length - this.valueLength);
+  }
+}
+
+/**
  * Entries for new resources, their wire bytes written side by side into one exact allocation: no
  * per-resource buffers to collect (at 10,000 services, 80,000 resources and 31 MB), and no slice of
  * Node's shared pool keeping a slab of garbage alive.
  */
-function makeEntries(resources: readonly XdsResource[]): { entry: SnapshotEntry; value: Buffer }[] {
+function makeEntries(resources: readonly XdsResource[]): SlabEntry[] {
   let total = 0;
   const sizes = resources.map(r => responseResourceSize(r.typeUrl, r.value.length));
   for (const size of sizes) total += size;
@@ -88,31 +144,38 @@ function makeEntries(resources: readonly XdsResource[]): { entry: SnapshotEntry;
   return resources.map((resource, i) => {
     const end = writeResponseResource(slab, offset, resource.typeUrl, resource.value);
     if (end - offset !== sizes[i]) throw new Error(`resource ${resource.name}: wire size mismatch`);
-    const entry: SnapshotEntry = {
-      name: resource.name,
-      typeUrl: resource.typeUrl,
-      digest: createHash('sha256').update(resource.typeUrl).update('\0').update(resource.value).digest('hex'),
-      wire: slab.subarray(offset, end),
-      clusterRefs: clusterRefsOf(resource),
-    };
+    const entry = new SlabEntry(
+      resource.name,
+      resource.typeUrl,
+      resourceDigest(resource),
+      clusterRefsOf(resource),
+      slab,
+      offset,
+      end,
+    );
     offset = end;
     entries.set(resource, entry);
-    // The value is the wire's tail.
-    return { entry, value: slab.subarray(end - resource.value.length, end) };
+    return entry;
   });
 }
 
 /**
  * Makes the snapshot entries of freshly encoded resources now, and returns the resources with their
- * `value` a view into the entry's wire bytes (same content). Whoever keeps the resources (the
+ * `value` viewed, when read, in the entry's wire bytes (same content). Whoever keeps the resources (the
  * ResourceEncoder keeps them to hand unchanged ones over again) then holds no second copy of them, and
  * ResourceSnapshot.from finds their entries made.
  */
 export function withEntries(resources: readonly XdsResource[]): XdsResource[] {
   const made = makeEntries(resources);
   return resources.map((resource, i) => {
-    const { entry, value } = made[i]!;
-    const shared: XdsResource = { ...resource, value };
+    const entry = made[i]!;
+    const shared = new EntryResource(
+      resource.typeUrl,
+      resource.name,
+      resource.clusterRefs,
+      entry,
+      resource.value.length,
+    );
     entries.set(shared, entry);
     return shared;
   });

@@ -69,17 +69,31 @@ interface CheckedDocument {
  */
 const checkedDocuments = new WeakMap<SourceDocument, CheckedDocument>();
 
-function checkDocument(document: SourceDocument): CheckedDocument {
-  const cached = checkedDocuments.get(document);
-  if (cached !== undefined) return cached;
-  const origin: DocumentOrigin = {
+/** Shared by the documents without issues (nearly all): an array each would be 1 MB at 10,000 services. */
+const NO_ISSUES: readonly ConfigIssue[] = [];
+
+/**
+ * A document's origin, made apart from checkDocument: its `locate` closure, kept as long as the
+ * object, would share checkDocument's variables and keep the whole validation result alive.
+ */
+function originOf(document: SourceDocument): DocumentOrigin {
+  return {
     file: document.file,
     documentIndex: document.documentIndex,
     resourceVersion: document.resourceVersion,
     locate: path => document.locate(path),
   };
+}
+
+function checkDocument(document: SourceDocument): CheckedDocument {
+  const cached = checkedDocuments.get(document);
+  if (cached !== undefined) return cached;
+  const origin = originOf(document);
   const result = validateDocument(document.data);
-  const issues = result.issues.map(issue => issueInDocument(origin, result.kind, result.name, issue));
+  const issues =
+    result.issues.length === 0
+      ? NO_ISSUES
+      : result.issues.map(issue => issueInDocument(origin, result.kind, result.name, issue));
   const resource = result.resource;
   let checked: CheckedDocument = { issues };
   if (resource !== undefined) {

@@ -26,6 +26,7 @@ import { DEFAULT_DEBOUNCE, SnapshotCache } from '../cache/snapshot-cache.js';
 import { AdsStream } from './ads-stream.js';
 import type { ResponseSink, StreamAck, StreamHooks } from './discovery-stream.js';
 import { DeltaAdsStream } from './delta-ads-stream.js';
+import { sendFramesAsIs } from './framed-writes.js';
 import { DELTA_REQUESTS, InterningRequestDecoder, SOTW_REQUESTS } from './interned-requests.js';
 import { DEFAULT_ANSWER_BUDGET_BYTES, PushThrottle } from './push-throttle.js';
 import { releaseDeliveredChunks } from './release-request-chunks.js';
@@ -215,6 +216,8 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     makeStream: (sink: ResponseSink, hooks: StreamHooks) => ServedStream<Request>,
     shared: SharedResponses,
   ): void {
+    // Responses are made with their gRPC frame header in front: grpc-js need not copy them.
+    sendFramesAsIs(call);
     const flushingWrite: FlushingWrite = (response, done) => {
       if (call.cancelled || call.destroyed) done();
       else call.write(response, () => done());

@@ -5,6 +5,7 @@
  * Entries whose name starts with `.` are skipped (editor swap files, `.git`, and the `..data` link farm
  * of a Kubernetes ConfigMap mount, whose top-level links to the files are followed instead).
  */
+import { createHash } from 'node:crypto';
 import { watch as fsWatch, type BigIntStats, type FSWatcher } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,9 +40,9 @@ interface ListedFile {
   readonly mtimeMs: number;
 }
 
-/** The last parse of a file: the text it came from, the stat it had, when it was read. */
+/** The last parse of a file: a digest of the text it came from, the stat it had, when it was read. */
 interface FileParse {
-  readonly text: string;
+  readonly digest: string;
   readonly result: ParsedFile;
   readonly stamp: string;
   readonly readStartMs: number;
@@ -58,8 +59,9 @@ export class FileSource implements ConfigSource {
   private lastVersion: string | undefined;
   /**
    * The last parse of each file: a reload reads only the files whose stat changed, re-parses only
-   * those whose text changed, and hands on the very same document objects for the others (so that
-   * later stages can cache their work per document).
+   * those whose text changed (by a digest of it; the text itself, the whole config's size, is not
+   * kept), and hands on the very same document objects for the others (so that later stages can
+   * cache their work per document).
    */
   private parsed = new Map<string, FileParse>();
 
@@ -93,10 +95,11 @@ export class FileSource implements ConfigSource {
           issues.push(ioIssue(file.path, text.error));
           continue;
         }
+        const digest = createHash('sha256').update(text).digest('base64');
         entry =
-          previous?.text === text
+          previous?.digest === digest
             ? { ...previous, stamp: file.stamp, readStartMs }
-            : { text, result: parseYamlDocuments(file.path, text), stamp: file.stamp, readStartMs };
+            : { digest, result: parseYamlDocuments(file.path, text), stamp: file.stamp, readStartMs };
       }
       parsed.set(file.path, entry);
       for (const document of entry.result.documents) documents.push(document);

@@ -3,6 +3,7 @@
  * path back at its line and column.
  */
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   isAlias,
   isMap,
@@ -43,21 +44,7 @@ function parseTree(text: string): SyntaxTree {
  */
 export function parseYamlDocuments(file: string, text: string): ParsedFile {
   const { documents: parsed, lineCounter } = parseTree(text);
-  let reparsed: SyntaxTree | undefined;
-  const locateIn = (documentIndex: number, path: FieldPath): SourcePosition => {
-    reparsed ??= parseTree(text);
-    const doc = reparsed.documents[documentIndex];
-    return doc === undefined ? { line: 1, column: 1 } : locate(doc, reparsed.lineCounter, path);
-  };
-  let reparsedData: WeakRef<unknown[]> | undefined;
-  const dataAt = (documentIndex: number): unknown => {
-    let all = reparsedData?.deref();
-    if (all === undefined) {
-      all = parseTree(text).documents.map(d => (d.errors.length > 0 ? undefined : toData(d)));
-      reparsedData = new WeakRef(all);
-    }
-    return all[documentIndex];
-  };
+  const reread = rereadFrom(text);
   const documents: SourceDocument[] = [];
   const issues: ConfigIssue[] = [];
   parsed.forEach((doc, documentIndex) => {
@@ -106,17 +93,91 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
         file,
         documentIndex,
         data,
-        createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16),
-        path => locateIn(documentIndex, path),
-        () => dataAt(documentIndex),
+        // Sixteen hex digits written out, not a slice that keeps all 64 alive.
+        createHash('sha256').update(JSON.stringify(data)).digest().toString('hex', 0, 8),
+        reread.locator(documentIndex),
+        reread.reader(documentIndex),
       ),
     );
   });
   return { documents, issues };
 }
 
+/**
+ * Per document, locating a field and reading its data again, from the file's text kept deflated.
+ * Made apart from parseYamlDocuments so that these closures hold no more than the text: closures
+ * share their function's variables, and the first parse's line index (as large as the text) would
+ * stay.
+ */
+function rereadFrom(text: string): {
+  locator: (documentIndex: number) => (path: FieldPath) => SourcePosition;
+  reader: (documentIndex: number) => () => unknown;
+} {
+  const kept = new DeflatedText(text);
+  let reparsed: SyntaxTree | undefined;
+  const locateIn = (documentIndex: number, path: FieldPath): SourcePosition => {
+    reparsed ??= parseTree(kept.text());
+    const doc = reparsed.documents[documentIndex];
+    return doc === undefined ? { line: 1, column: 1 } : locate(doc, reparsed.lineCounter, path);
+  };
+  let reparsedData: WeakRef<unknown[]> | undefined;
+  const dataAt = (documentIndex: number): unknown => {
+    let all = reparsedData?.deref();
+    if (all === undefined) {
+      all = parseTree(kept.text()).documents.map(d => (d.errors.length > 0 ? undefined : toData(d)));
+      reparsedData = new WeakRef(all);
+    }
+    return all[documentIndex];
+  };
+  return {
+    locator: documentIndex => path => locateIn(documentIndex, path),
+    reader: documentIndex => () => dataAt(documentIndex),
+  };
+}
+
 function toData(doc: Document.Parsed): unknown {
-  return doc.toJS({ maxAliasCount: 100 });
+  return ownStrings(doc.toJS({ maxAliasCount: 100 }));
+}
+
+/** V8 makes a substring of this many characters or more a view that keeps its whole source alive. */
+const SLICE_MIN_LENGTH = 13;
+
+/**
+ * Replaces, in place, the strings of parsed data that are views into the file's text by copies of
+ * their own. The YAML parser hands out scalars as substrings of the text, so the data of one document
+ * (kept by validation for as long as the config is served) would keep its whole file's text alive:
+ * at 10,000 services, all 18.5 MB of it, in the form of host names and addresses.
+ */
+function ownStrings(value: unknown): unknown {
+  if (typeof value === 'string') {
+    // A JSON round trip is the cheapest way to a string that is not a view into another.
+    return value.length >= SLICE_MIN_LENGTH ? (JSON.parse(JSON.stringify(value)) as string) : value;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = ownStrings(value[i]);
+  } else if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    // Assigning `__proto__` would set the prototype; its value keeps a view, which is harmless.
+    for (const key of Object.keys(record)) if (key !== '__proto__') record[key] = ownStrings(record[key]);
+  }
+  return value;
+}
+
+/**
+ * A file's text, kept deflated for the rare moments it is needed again (locating a field for an
+ * issue, or parsing a document whose data was collected): YAML compresses about 20 times, and a
+ * config's text would otherwise be held whole as long as the file is unchanged.
+ */
+class DeflatedText {
+  private readonly deflated: Buffer;
+
+  constructor(text: string) {
+    this.deflated = deflateRawSync(text);
+  }
+
+  text(): string {
+    return inflateRawSync(this.deflated).toString('utf8');
+  }
 }
 
 /**

@@ -118,13 +118,17 @@ function makeCluster(
       selected.push({
         address: entry.address,
         port: entry.ports?.[ref.port.name] ?? ref.port.targetPort ?? ref.port.number,
-        labels: { ...entry.labels },
+        // The ServiceEntry's own labels, not a copy per endpoint and cluster (100,000 objects at
+        // 10,000 services): neither side changes them.
+        labels: entry.labels ?? NO_LABELS,
         weight: entry.weight === undefined || entry.weight === 0 ? 1 : entry.weight,
       });
     }
   }
   return { cluster, endpoints: { clusterName: name, endpoints: selected } };
 }
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Envoy's policy for a DestinationRule load balancer setting. */
 export function lbPolicy(settings: LoadBalancerSettings | undefined): LbPolicy {

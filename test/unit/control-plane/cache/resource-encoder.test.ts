@@ -7,7 +7,13 @@ import { encodeSnapshot, TypeUrls, type ProxySnapshot } from '../../../../src/xd
 import { sampleSnapshot } from '../../xds/sample-snapshot.js';
 
 function plain(resources: ReturnType<typeof encodeSnapshot>): unknown[] {
-  return resources.map(r => ({ ...r, value: Buffer.from(r.value).toString('hex') }));
+  // The fields an XdsResource has, read as a consumer does (a value may be read through a getter).
+  return resources.map(r => ({
+    typeUrl: r.typeUrl,
+    name: r.name,
+    value: Buffer.from(r.value).toString('hex'),
+    clusterRefs: r.clusterRefs,
+  }));
 }
 
 describe('ResourceEncoder', () => {

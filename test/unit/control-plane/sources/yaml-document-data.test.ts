@@ -52,6 +52,17 @@ describe('YAML document data', () => {
     assert.equal(reparsed, 1, 'the first read let go of the data');
   });
 
+  test('collected, the data is parsed anew from the kept text, strings and positions the same', async () => {
+    const long = 'a-service-name.a-namespace.svc.cluster.local';
+    const { documents } = parseYamlDocuments('f.yaml', `${text}---\nkind: C\nspec:\n  host: ${long}\n`);
+    const third = documents[2]!;
+    assert.deepEqual(third.data, { kind: 'C', spec: { host: long } });
+    await tick();
+    gc();
+    assert.deepEqual(third.data, { kind: 'C', spec: { host: long } });
+    assert.deepEqual(third.locate(['spec', 'host']), { line: 9, column: 3 });
+  });
+
   test('a scalar document is kept as it is', () => {
     const document = new YamlDocument(
       'f.yaml',
