@@ -405,8 +405,8 @@ function render(summary: readonly Summary[]): string {
       )
       .join('\n') +
     '\n\nA cost is the throughput lost (rps) and the proxy CPU per request added (CPU) against the variant in' +
-    ' "vs"; a goal is met when both are within it. "main": the proxy’s main' +
-    ' thread alone, which serves every request and so bounds throughput. "noisy": other processes used > 25% of a core.\n'
+    ' "vs"; a goal is met when both are within it. "main": the main thread of' +
+    ' the proxy alone, which serves every request and so bounds throughput. "noisy": other processes used > 25% of a core.\n'
   );
 }
 
