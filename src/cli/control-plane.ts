@@ -34,13 +34,12 @@ const RUNNING_HEAP_GROWING_PERCENT = 15;
  * running control plane allocates (a reload's new index, translation and snapshot maps, about 40 MB
  * at 10,000 services) is collected before it piles up, instead of raising RSS edit after edit. Not
  * from the start: loading a large config would then collect far more often and take 35% more CPU.
- * The loading's own garbage (60 MB at 10,000 services) is collected now, when nothing waits, rather
- * than in the first push to proxies, where it added to the peak (bin/aeraki exposes `gc` for this;
- * run otherwise, it is left to V8). Figures: bench/control-plane/README.md.
+ * The loading's own garbage is collected stage by stage instead (ControlPlaneOptions.collectGarbage,
+ * with the `gc` bin/aeraki exposes; run otherwise, it is left to V8). Figures:
+ * bench/control-plane/README.md.
  */
 function settleHeap(): void {
   setFlagsFromString(`--heap-growing-percent=${RUNNING_HEAP_GROWING_PERCENT}`);
-  (globalThis as { gc?: () => void }).gc?.();
 }
 
 /** `aeraki control-plane --config-dir DIR`. */
@@ -68,7 +67,13 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);
   const logger = createLogger(values['log-level']);
-  const controlPlane = new ControlPlane({ dir, logger, debounce });
+  const collectGarbage = (globalThis as { gc?: () => void }).gc;
+  const controlPlane = new ControlPlane({
+    dir,
+    logger,
+    debounce,
+    ...(collectGarbage === undefined ? {} : { collectGarbage }),
+  });
   const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
     throw new AerakiError(
       ErrorCodes.LISTEN_FAILED,

@@ -21,7 +21,16 @@ export interface ControlPlaneOptions {
   readonly watch?: boolean;
   /** How pushes to proxies are debounced (default 100 ms quiet, 1 s at most). */
   readonly debounce?: DebounceOptions;
+  /**
+   * Called between the stages of the first load (reading and validating, translating, encoding) and
+   * after it: given V8's `gc`, each stage's garbage is collected before the next allocates, and
+   * loading 10,000 services peaks at 382 instead of 475 MiB for about the same time. Reloads do
+   * without (a collection per edit costs more than the edit).
+   */
+  readonly collectGarbage?: () => void;
 }
+
+const nothing = (): void => {};
 
 /** The outcome of loading the config directory once. */
 export interface ConfigLoad {
@@ -78,9 +87,12 @@ export class ControlPlane {
    * bound port (0 when not started).
    */
   async start(host = '127.0.0.1', port = DEFAULT_XDS_PORT): Promise<ConfigLoad & { port: number }> {
+    const settle = this.options.collectGarbage ?? nothing;
     const first =
       this.options.watch === false ? await loadConfig(this.options.dir) : await this.startWatching();
-    const load = this.publish(first);
+    settle();
+    const load = this.publish(first, settle);
+    settle();
     if (load.snapshot === undefined) {
       this.watcher?.close();
       return { ...load, port: 0 };
@@ -104,8 +116,11 @@ export class ControlPlane {
     return initial;
   }
 
-  /** Validates and, when there is no error, translates and hands the snapshot to the ADS server. */
-  private publish(loaded: LoadedConfig): ConfigLoad {
+  /**
+   * Validates and, when there is no error, translates and hands the snapshot to the ADS server;
+   * `betweenStages` runs between translating and encoding.
+   */
+  private publish(loaded: LoadedConfig, betweenStages = nothing): ConfigLoad {
     const logger = this.options.logger;
     const errors = loaded.issues.filter(i => i.severity === 'error');
     this.metrics.configLoaded(errors.length);
@@ -118,6 +133,7 @@ export class ControlPlane {
     }
     for (const issue of loaded.issues) logger.warn({ issue }, formatIssue(issue, false));
     const snapshot = translate(loaded.config, this.memo, loaded.index);
+    betweenStages();
     try {
       const resources = ResourceSnapshot.from(this.encoder.encode(snapshot), this.resources);
       if (resources.version !== this.servedVersion) {
