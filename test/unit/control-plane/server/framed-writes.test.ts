@@ -4,13 +4,10 @@
  * grpc-js's serialization. If grpc-js changes the internals this relies on, these tests fail.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
+import { describe, test } from 'node:test';
 import { sendFramesAsIs } from '../../../../src/control-plane/server/framed-writes.js';
 import { allocFramed } from '../../../../src/xds/index.js';
-
-const PATH = '/aeraki.test.Echo/Chat';
-const identity = (b: Buffer): Buffer => b;
+import { rawChatServer, repliesThenEnd } from './raw-chat-server.js';
 
 function framed(size: number, fill: number): Buffer {
   const message = allocFramed(size);
@@ -19,70 +16,28 @@ function framed(size: number, fill: number): Buffer {
 }
 
 describe('sendFramesAsIs', () => {
-  const server = new grpc.Server();
-  let client: grpc.Client;
   let installed: boolean | undefined;
   /** What grpc-js's serialization returned for a framed message: its own allocation or a copy. */
   let sharesMemory: boolean | undefined;
-
-  before(async () => {
-    server.addService(
-      {
-        Chat: {
-          path: PATH,
-          requestStream: true,
-          responseStream: true,
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
-        },
-      },
-      {
-        Chat: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
-          installed = sendFramesAsIs(call);
-          const inner = (call as unknown as { call: { serializeMessage(m: Buffer): Buffer } }).call;
-          const probe = framed(10, 1);
-          sharesMemory = inner.serializeMessage(probe).buffer === probe.buffer;
-          call.on('data', () => {
-            const big = framed(600_000, 7);
-            call.write(big);
-            call.write(Buffer.from('plain'));
-            // A view into a framed message is not one: it is copied as usual.
-            call.write(big.subarray(0, 3));
-          });
-          call.on('end', () => call.end());
-        },
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err === null ? resolve(p) : reject(err),
-      ),
-    );
-    client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  });
-
-  after(() => {
-    client.close();
-    server.forceShutdown();
+  const server = rawChatServer(call => {
+    installed = sendFramesAsIs(call);
+    const inner = (call as unknown as { call: { serializeMessage(m: Buffer): Buffer } }).call;
+    const probe = framed(10, 1);
+    sharesMemory = inner.serializeMessage(probe).buffer === probe.buffer;
+    call.on('data', () => {
+      const big = framed(600_000, 7);
+      call.write(big);
+      call.write(Buffer.from('plain'));
+      // A view into a framed message is not one: it is copied as usual.
+      call.write(big.subarray(0, 3));
+    });
+    call.on('end', () => call.end());
   });
 
   test('framed messages are sent without a copy and arrive whole; others as before', async () => {
-    const call = client.makeBidiStreamRequest(PATH, identity, identity);
-    const replies: Buffer[] = [];
-    const three = new Promise<void>(resolve =>
-      call.on('data', (reply: Buffer) => {
-        replies.push(reply);
-        if (replies.length === 3) resolve();
-      }),
-    );
+    const call = server.open();
     call.write(Buffer.from('go'));
-    await three;
-    const ended = new Promise(resolve => call.on('status', resolve));
-    call.on('error', () => {}); // the status says how it ended
-    call.end();
-    await ended;
+    const replies = await repliesThenEnd(call, 3);
     assert.equal(installed, true);
     assert.equal(sharesMemory, true, 'grpc-js wrote the framed message from its own allocation');
     assert.equal(replies[0]!.length, 600_000);

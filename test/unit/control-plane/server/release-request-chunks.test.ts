@@ -4,19 +4,14 @@
  * arrives whole. If grpc-js changes the internals this relies on, these tests fail.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
+import { describe, test } from 'node:test';
 import {
   heldChunkBytes,
   releaseDeliveredChunks,
 } from '../../../../src/control-plane/server/release-request-chunks.js';
-
-const PATH = '/aeraki.test.Echo/Chat';
-const identity = (b: Buffer): Buffer => b;
+import { rawChatServer, repliesThenEnd } from './raw-chat-server.js';
 
 describe('releaseDeliveredChunks', () => {
-  const server = new grpc.Server();
-  let client: grpc.Client;
   const seen: {
     size: number;
     heldBefore: number | undefined;
@@ -25,69 +20,28 @@ describe('releaseDeliveredChunks', () => {
     flagBufferBytes: number;
   }[] = [];
 
-  before(async () => {
-    server.addService(
-      {
-        Chat: {
-          path: PATH,
-          requestStream: true,
-          responseStream: true,
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
-        },
-      },
-      {
-        Chat: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
-          call.on('data', (message: Buffer) => {
-            const heldBefore = heldChunkBytes(call);
-            const released = releaseDeliveredChunks(call);
-            const decoder = (call as unknown as { call: { decoder: { readCompressFlag: Buffer } } }).call
-              .decoder;
-            seen.push({
-              size: message.length,
-              heldBefore,
-              released,
-              heldAfter: heldChunkBytes(call),
-              flagBufferBytes: decoder.readCompressFlag.buffer.byteLength,
-            });
-            call.write(Buffer.from(String(message.length)));
-          });
-          call.on('end', () => call.end());
-        },
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err === null ? resolve(p) : reject(err),
-      ),
-    );
-    client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  });
-
-  after(() => {
-    client.close();
-    server.forceShutdown();
+  const server = rawChatServer(call => {
+    call.on('data', (message: Buffer) => {
+      const heldBefore = heldChunkBytes(call);
+      const released = releaseDeliveredChunks(call);
+      const decoder = (call as unknown as { call: { decoder: { readCompressFlag: Buffer } } }).call.decoder;
+      seen.push({
+        size: message.length,
+        heldBefore,
+        released,
+        heldAfter: heldChunkBytes(call),
+        flagBufferBytes: decoder.readCompressFlag.buffer.byteLength,
+      });
+      call.write(Buffer.from(String(message.length)));
+    });
+    call.on('end', () => call.end());
   });
 
   test('drops the chunks of a delivered request; the next request arrives whole', async () => {
-    const call = client.makeBidiStreamRequest(PATH, identity, identity);
-    const replies: string[] = [];
-    const two = new Promise<void>(resolve =>
-      call.on('data', (reply: Buffer) => {
-        replies.push(reply.toString());
-        if (replies.length === 2) resolve();
-      }),
-    );
-    const big = Buffer.alloc(600_000, 7);
-    call.write(big);
+    const call = server.open();
+    call.write(Buffer.alloc(600_000, 7));
     call.write(Buffer.from('small'));
-    await two;
-    const ended = new Promise(resolve => call.on('status', resolve));
-    call.on('error', () => {}); // the status says how it ended
-    call.end();
-    await ended;
+    const replies = (await repliesThenEnd(call, 2)).map(String);
     assert.deepEqual(replies, ['600000', '5']);
     const first = seen[0]!;
     assert.ok((first.heldBefore ?? 0) >= 600_000, `grpc-js held ${first.heldBefore} bytes of the request`);
