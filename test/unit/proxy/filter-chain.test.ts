@@ -10,6 +10,7 @@ import type {
 } from '../../../src/filters/filter.js';
 import { Proxy } from '../../../src/proxy/proxy.js';
 import type { ProxySnapshot } from '../../../src/xds/resources.js';
+import { cluster as clusterResource } from '../resource-fixtures.js';
 import { toyCodecFactory } from './toy-codec.js';
 import { ToyClient, ToyServer } from './toy-peers.js';
 
@@ -70,17 +71,7 @@ before(async () => {
         multiplexing: true,
       },
     ],
-    clusters: [
-      {
-        name: 'c',
-        lbPolicy: 'ROUND_ROBIN',
-        connectTimeoutMs: 1000,
-        idleTimeoutMs: 0,
-        maxConnectionsPerEndpoint: 0,
-        multiplexedConnections: 1,
-        heartbeatIntervalMs: 0,
-      },
-    ],
+    clusters: [clusterResource('c')],
     endpoints: [
       { clusterName: 'c', endpoints: [{ address: '127.0.0.1', port: upstreamPort, labels: {}, weight: 1 }] },
     ],

@@ -10,7 +10,7 @@ import type {
   RouteConfigResource,
   RouteResource,
 } from '../../../src/xds/resources.js';
-import { cluster, route } from './resource-fixtures.js';
+import { cluster, route } from '../resource-fixtures.js';
 import { toyCodecFactory } from './toy-codec.js';
 import { ToyClient, ToyServer } from './toy-peers.js';
 

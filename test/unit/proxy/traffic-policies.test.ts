@@ -8,12 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { CodecRegistry } from '../../../src/codec/index.js';
 import { Proxy } from '../../../src/proxy/proxy.js';
-import type {
-  ClusterResource,
-  ListenerResource,
-  ProxySnapshot,
-  RouteResource,
-} from '../../../src/xds/resources.js';
+import type { ListenerResource, ProxySnapshot, RouteResource } from '../../../src/xds/resources.js';
+import { cluster as clusterResource } from '../resource-fixtures.js';
 import { encodeToy, toyCodecFactory } from './toy-codec.js';
 import { ToyClient, ToyServer } from './toy-peers.js';
 
@@ -40,15 +36,6 @@ function snapshot(
   only: RouteResource,
   listener: Partial<ListenerResource> = {},
 ): ProxySnapshot {
-  const resource = (name: string): ClusterResource => ({
-    name,
-    lbPolicy: 'ROUND_ROBIN',
-    connectTimeoutMs: 1000,
-    idleTimeoutMs: 0,
-    maxConnectionsPerEndpoint: 0,
-    multiplexedConnections: 1,
-    heartbeatIntervalMs: 0,
-  });
   return {
     version: String(Math.random()),
     listeners: [
@@ -66,7 +53,7 @@ function snapshot(
         ...listener,
       },
     ],
-    clusters: Object.keys(clusters).map(resource),
+    clusters: Object.keys(clusters).map(name => clusterResource(name)),
     endpoints: Object.entries(clusters).map(([clusterName, ports]) => ({
       clusterName,
       endpoints: ports.map(port => ({ address: '127.0.0.1', port, labels: {}, weight: 1 })),

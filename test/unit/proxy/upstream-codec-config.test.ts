@@ -9,7 +9,7 @@ import { CodecRegistry, type CodecFactory } from '../../../src/codec/index.js';
 import { Proxy } from '../../../src/proxy/proxy.js';
 import { UpstreamCodecs } from '../../../src/upstream/upstream-codec.js';
 import type { ListenerResource, ProxySnapshot } from '../../../src/xds/resources.js';
-import { cluster, route } from './resource-fixtures.js';
+import { cluster, route } from '../resource-fixtures.js';
 import { toyCodecFactory } from './toy-codec.js';
 import { ToyClient, ToyServer } from './toy-peers.js';
 

@@ -10,6 +10,7 @@ import type { Host } from '../../../src/upstream/host.js';
 import type { RequestHolder, UpstreamRequest } from '../../../src/upstream/upstream-request.js';
 import type { CircuitBreakerLimits, ClusterResource } from '../../../src/xds/resources.js';
 import { encodeToy, toyCodecFactory } from '../proxy/toy-codec.js';
+import { cluster as clusterResource } from '../resource-fixtures.js';
 import { ToyServer } from '../proxy/toy-peers.js';
 import type { UpstreamCodec } from '../../../src/upstream/upstream-codec.js';
 
@@ -61,14 +62,7 @@ function clusterWith(
   overrides: Partial<ClusterResource> = {},
 ): Cluster {
   return new Cluster(
-    {
-      name: 'cb',
-      lbPolicy: 'ROUND_ROBIN',
-      connectTimeoutMs: 1000,
-      idleTimeoutMs: 0,
-      maxConnectionsPerEndpoint: 0,
-      multiplexedConnections: 1,
-      heartbeatIntervalMs: 0,
+    clusterResource('cb', {
       circuitBreakers: {
         maxConnections: UNLIMITED,
         maxPendingRequests: UNLIMITED,
@@ -76,7 +70,7 @@ function clusterWith(
         ...limits,
       },
       ...overrides,
-    },
+    }),
     ports.map(port => ({ address: '127.0.0.1', port, labels: {}, weight: 1 })),
   );
 }

@@ -13,6 +13,7 @@ import type { Host } from '../../../src/upstream/host.js';
 import type { RequestHolder, UpstreamRequest } from '../../../src/upstream/upstream-request.js';
 import type { ClusterResource, OutlierDetectionSettings } from '../../../src/xds/resources.js';
 import { encodeToy, toyCodecFactory } from '../proxy/toy-codec.js';
+import { cluster as clusterResource } from '../resource-fixtures.js';
 import { ToyServer } from '../proxy/toy-peers.js';
 import type { UpstreamCodec } from '../../../src/upstream/upstream-codec.js';
 
@@ -78,17 +79,7 @@ const DETECTION: OutlierDetectionSettings = {
 
 function clusterOver(ports: number[], overrides: Partial<ClusterResource> = {}): Cluster {
   return new Cluster(
-    {
-      name: 'od',
-      lbPolicy: 'ROUND_ROBIN',
-      connectTimeoutMs: 1000,
-      idleTimeoutMs: 0,
-      maxConnectionsPerEndpoint: 0,
-      multiplexedConnections: 1,
-      heartbeatIntervalMs: 0,
-      outlierDetection: DETECTION,
-      ...overrides,
-    },
+    clusterResource('od', { outlierDetection: DETECTION, ...overrides }),
     ports.map(port => ({ address: '127.0.0.1', port, labels: {}, weight: 1 })),
   );
 }
@@ -161,16 +152,7 @@ describe('outlier detection fed by upstream connections', () => {
   });
 
   test('removing outlier detection from a cluster takes its ejected hosts back', async () => {
-    const resource: ClusterResource = {
-      name: 'od',
-      lbPolicy: 'ROUND_ROBIN',
-      connectTimeoutMs: 1000,
-      idleTimeoutMs: 0,
-      maxConnectionsPerEndpoint: 0,
-      multiplexedConnections: 1,
-      heartbeatIntervalMs: 0,
-      outlierDetection: DETECTION,
-    };
+    const resource = clusterResource('od', { outlierDetection: DETECTION });
     const endpoints = [refusedPort, okPort].map(port => ({
       address: '127.0.0.1',
       port,

@@ -3,20 +3,12 @@ import { describe, test } from 'node:test';
 import { Cluster } from '../../../src/upstream/cluster.js';
 import { hashString } from '../../../src/upstream/hash.js';
 import { chooseRetryHost } from '../../../src/upstream/retry-host.js';
-import type { ClusterResource, LbPolicy } from '../../../src/xds/resources.js';
+import type { LbPolicy } from '../../../src/xds/resources.js';
+import { cluster as clusterResource } from '../resource-fixtures.js';
 
 function cluster(lbPolicy: LbPolicy, ports: number[]): Cluster {
-  const resource: ClusterResource = {
-    name: 'c',
-    lbPolicy,
-    connectTimeoutMs: 1000,
-    idleTimeoutMs: 0,
-    maxConnectionsPerEndpoint: 0,
-    multiplexedConnections: 1,
-    heartbeatIntervalMs: 0,
-  };
   return new Cluster(
-    resource,
+    clusterResource('c', { lbPolicy }),
     ports.map(port => ({ address: '127.0.0.1', port, labels: {}, weight: 1 })),
   );
 }

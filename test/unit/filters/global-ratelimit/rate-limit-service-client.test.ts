@@ -10,7 +10,7 @@ import {
   type RateLimitRequestMessage,
 } from '../../../../src/filters/global-ratelimit/rate-limit-service-client.js';
 import { ClusterManager } from '../../../../src/upstream/cluster-manager.js';
-import type { ClusterResource } from '../../../../src/xds/resources.js';
+import { cluster as clusterResource } from '../../resource-fixtures.js';
 import {
   startRateLimitService,
   type RateLimitServiceStandIn,
@@ -21,18 +21,6 @@ const REQUEST: RateLimitRequestMessage = {
   domain: 'production',
   descriptors: [{ entries: [{ key: 'method', value: 'sayHello' }] }],
 };
-
-function clusterResource(name: string): ClusterResource {
-  return {
-    name,
-    lbPolicy: 'ROUND_ROBIN',
-    connectTimeoutMs: 1000,
-    idleTimeoutMs: 0,
-    maxConnectionsPerEndpoint: 0,
-    multiplexedConnections: 1,
-    heartbeatIntervalMs: 0,
-  };
-}
 
 let rls: RateLimitServiceStandIn;
 const clusters = new ClusterManager();

@@ -1,5 +1,5 @@
-/** Proxy resources with the settings the proxy tests start from (fast connect timeout, no idle timeout). */
-import type { ClusterResource, RouteResource } from '../../../src/xds/resources.js';
+/** xDS resources with the settings the proxy, upstream and filter tests start from (fast connect timeout, no idle timeout). */
+import type { ClusterResource, RouteResource } from '../../src/xds/resources.js';
 
 /** A round-robin cluster, one multiplexed connection per endpoint, no heartbeats. */
 export function cluster(name: string, overrides: Partial<ClusterResource> = {}): ClusterResource {
