@@ -1,4 +1,7 @@
-/** xDS resources with the settings the proxy, upstream and filter tests start from (fast connect timeout, no idle timeout). */
+/**
+ * xDS resources with the settings the proxy, upstream and filter tests start from (fast connect
+ * timeout, no idle timeout).
+ */
 import type { ClusterResource, RouteResource } from '../../src/xds/resources.js';
 
 /** A round-robin cluster, one multiplexed connection per endpoint, no heartbeats. */
