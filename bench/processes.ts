@@ -63,19 +63,26 @@ export async function stopAll(): Promise<void> {
 }
 
 /**
- * Makes Ctrl-C, SIGTERM and an abrupt exit stop every registered process; on a signal, `afterStop`
- * then runs (e.g. to remove temporary files) before the exit.
+ * Makes Ctrl-C, SIGTERM and any exit stop every registered process, and then run `afterStop` once
+ * (e.g. to remove temporary files): whether the bench ends normally, throws or is interrupted.
  */
 export function installCleanupHandlers(afterStop: () => void = () => {}): void {
+  let cleaned = false;
+  const cleanUp = (): void => {
+    if (cleaned) return;
+    cleaned = true;
+    afterStop();
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\nbench: ${signal}, stopping the processes it started\n`);
     void stopAll()
-      .then(afterStop)
+      .then(cleanUp)
       .finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('exit', () => {
     for (const child of running) child.kill('SIGKILL');
+    cleanUp();
   });
 }
