@@ -1,4 +1,5 @@
 import { malformed } from '../errors.js';
+import { RECENT_STRING_MAX_BYTES, RecentStrings } from './recent-strings.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -19,6 +20,8 @@ export class ByteQueue {
   private head = 0;
   private total = 0;
   private removed = 0;
+  /** Made by the first {@link string} call: queues that never decode a name do without. */
+  private recent: RecentStrings | undefined = undefined;
 
   /** Number of undecoded bytes. */
   get length(): number {
@@ -104,13 +107,18 @@ export class ByteQueue {
     return out;
   }
 
-  /** Latin-1/UTF-8 string of `length` bytes at `offset`. */
+  /**
+   * Latin-1/UTF-8 string of `length` bytes at `offset`. A short one that lies in one chunk comes from
+   * the queue's {@link RecentStrings} when the same bytes were decoded before.
+   */
   string(offset: number, length: number): string {
     const first = this.chunks[0];
     const start = this.head + offset;
     // Decoding straight from the chunk spares a view object per string (names are read per message).
     if (first !== undefined && offset >= 0 && length >= 0 && start + length <= first.length) {
-      return first.toString('utf8', start, start + length);
+      if (length === 0 || length > RECENT_STRING_MAX_BYTES)
+        return first.toString('utf8', start, start + length);
+      return (this.recent ??= new RecentStrings()).decode(first, start, start + length);
     }
     return this.peek(offset, length).toString('utf8');
   }
