@@ -1,7 +1,10 @@
 import { malformed } from '../errors.js';
-import { RECENT_STRING_MAX_BYTES, RecentStrings } from './recent-strings.js';
+import { RecentStrings } from './recent-strings.js';
 
 const EMPTY = Buffer.alloc(0);
+/** Names a queue remembers (Thrift method names, THeader keys): 16 of up to 32 bytes, 0.5 KiB. */
+const RECENT_SLOTS = 16;
+const RECENT_MAX_BYTES = 32;
 
 /**
  * The bytes received on one connection and not yet decoded, kept as the list of chunks the socket
@@ -116,9 +119,12 @@ export class ByteQueue {
     const start = this.head + offset;
     // Decoding straight from the chunk spares a view object per string (names are read per message).
     if (first !== undefined && offset >= 0 && length >= 0 && start + length <= first.length) {
-      if (length === 0 || length > RECENT_STRING_MAX_BYTES)
-        return first.toString('utf8', start, start + length);
-      return (this.recent ??= new RecentStrings()).decode(first, start, start + length);
+      if (length === 0 || length > RECENT_MAX_BYTES) return first.toString('utf8', start, start + length);
+      return (this.recent ??= new RecentStrings(RECENT_SLOTS, RECENT_MAX_BYTES)).decode(
+        first,
+        start,
+        start + length,
+      );
     }
     return this.peek(offset, length).toString('utf8');
   }

@@ -3,6 +3,7 @@
  * See `Codec` for the contract and `runCodecTestKit` for the conformance harness.
  */
 export { ByteQueue } from './byte-queue.js';
+export { RecentStrings } from './recent-strings.js';
 export type {
   Codec,
   CodecCapabilities,

@@ -1,31 +1,49 @@
 /**
- * The short strings last decoded on one connection, found again by their bytes. Method names and
- * header keys repeat on nearly every message of a connection; comparing a few bytes with the ones
- * decoded into the same slot before costs less than decoding them again (a call into C++ and a new
- * string each time). For Thrift's two names a request (call and reply), that saved 0.3 of the 4.2 µs
- * of CPU the proxy spent on a request at 32x8 (`npm run bench:features`, `bare`). Every later
- * comparison of the string (route matches, the access log's string ids) is then with the same object.
+ * The short strings last decoded on one connection, found again by their bytes. Method names, header
+ * keys and (in Dubbo) service names and versions repeat on nearly every message of a connection;
+ * comparing a few bytes with the ones decoded into the same slot before costs less than decoding them
+ * again (a call into C++ and a new string each time). For Thrift's two names a request (call and
+ * reply), that saved 0.3 of the 4.2 µs of CPU the proxy spent on a request at 32x8
+ * (`npm run bench:features`, `bare`). Every later comparison of the string (route matches, the
+ * access log's string ids) is then with the same object.
  *
- * Direct-mapped: {@link RECENT_STRING_SLOTS} entries of up to {@link RECENT_STRING_MAX_BYTES} bytes,
- * chosen by the length and the first and last byte. A string that never repeats (a trace id, a
- * unique header value) only replaces the entry of its slot, at the cost of copying its bytes there.
+ * Direct-mapped: a fixed number of slots of up to {@link maxBytes} bytes each, chosen by the length
+ * and the first and last byte. A string that never repeats (a trace id, a unique header value) only
+ * replaces the entry of its slot, at the cost of copying its bytes there.
  */
-export const RECENT_STRING_SLOTS = 16;
-/** Longer strings are decoded every time (and do not evict a name). */
-export const RECENT_STRING_MAX_BYTES = 32;
-
 export class RecentStrings {
-  /** Slot i's bytes at i * RECENT_STRING_MAX_BYTES. */
-  private readonly bytes = new Uint8Array(RECENT_STRING_SLOTS * RECENT_STRING_MAX_BYTES);
+  /** Slot i's bytes at i * maxBytes. */
+  private readonly bytes: Uint8Array;
   /** Slot i's length; 0 for an empty slot. */
-  private readonly lengths = new Uint8Array(RECENT_STRING_SLOTS);
-  private readonly strings = new Array<string>(RECENT_STRING_SLOTS).fill('');
+  private readonly lengths: Uint8Array;
+  private readonly strings: string[];
+  private readonly mask: number;
 
-  /** `source[start, end)` as UTF-8; the caller keeps `end - start` within 1 to {@link RECENT_STRING_MAX_BYTES}. */
+  /**
+   * @param slots entries, a power of two
+   * @param maxBytes the longest string kept, at most 255; the caller decodes longer ones itself
+   */
+  constructor(
+    slots: number,
+    readonly maxBytes: number,
+  ) {
+    if (!(slots > 0 && (slots & (slots - 1)) === 0) || !(maxBytes >= 1 && maxBytes <= 255)) {
+      throw new RangeError(`recent strings: ${slots} slots (a power of two) of ${maxBytes} bytes (1 to 255)`);
+    }
+    this.bytes = new Uint8Array(slots * maxBytes);
+    this.lengths = new Uint8Array(slots);
+    this.strings = new Array<string>(slots).fill('');
+    this.mask = slots - 1;
+  }
+
+  /**
+   * `source[start, end)` as UTF-8 (which is also its Latin-1 reading when every byte is ASCII); the
+   * caller keeps `end - start` within 1 to {@link maxBytes}.
+   */
   decode(source: Buffer, start: number, end: number): string {
     const length = end - start;
-    const slot = (length * 7 + source[start]! + source[end - 1]!) & (RECENT_STRING_SLOTS - 1);
-    const base = slot * RECENT_STRING_MAX_BYTES;
+    const slot = (length * 7 + source[start]! + source[end - 1]!) & this.mask;
+    const base = slot * this.maxBytes;
     const bytes = this.bytes;
     if (this.lengths[slot] === length) {
       let i = 0;

@@ -13,6 +13,7 @@
  * Every read is bounded by the end of the body: a value running past it is malformed. After each
  * read, {@link HessianReader.next} is the offset just past the value.
  */
+import { RecentStrings } from '../../codec/recent-strings.js';
 import { malformed } from '../../errors.js';
 import { cesu8End, decodeCesu8, type Cesu8Scan } from './cesu8.js';
 import {
@@ -59,6 +60,12 @@ import {
 } from './hessian-tags.js';
 
 const EMPTY = Buffer.alloc(0);
+/**
+ * Strings a reader remembers: a Dubbo request carries a dozen (version, service path, method, types,
+ * attachment keys and values), Java names often longer than 32 bytes. 32 of up to 64 bytes, 2 KiB.
+ */
+const RECENT_SLOTS = 32;
+const RECENT_MAX_BYTES = 64;
 
 function hex(tag: number): string {
   return `0x${tag.toString(16).padStart(2, '0')}`;
@@ -74,6 +81,8 @@ export class HessianReader implements Cesu8Scan {
   next = 0;
   /** Whether the last string chunk scanned was all ASCII. */
   ascii = true;
+  /** Made by the first {@link string}: the names of a connection's messages, decoded once. */
+  private recent: RecentStrings | undefined = undefined;
   /** The chunk header last read by {@link chunk}. */
   private chunkData = 0;
   private chunkUnits = 0;
@@ -140,7 +149,15 @@ export class HessianReader implements Cesu8Scan {
     for (;;) {
       this.chunk(offset);
       const stop = cesu8End(this.bytes, this.chunkData, this.chunkUnits, this.end, this);
-      const piece = decodeCesu8(this.bytes, this.chunkData, stop, this.ascii);
+      const length = stop - this.chunkData;
+      const piece =
+        this.ascii && length > 0 && length <= RECENT_MAX_BYTES
+          ? (this.recent ??= new RecentStrings(RECENT_SLOTS, RECENT_MAX_BYTES)).decode(
+              this.bytes,
+              this.chunkData,
+              stop,
+            )
+          : decodeCesu8(this.bytes, this.chunkData, stop, this.ascii);
       text = text === '' ? piece : text + piece;
       offset = stop;
       if (this.chunkFinal) break;

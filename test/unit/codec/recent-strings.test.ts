@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ByteQueue } from '../../../src/codec/byte-queue.js';
-import {
-  RECENT_STRING_MAX_BYTES,
-  RECENT_STRING_SLOTS,
-  RecentStrings,
-} from '../../../src/codec/recent-strings.js';
+import { RecentStrings } from '../../../src/codec/recent-strings.js';
 import { seededRandom } from '../seeded-random.js';
 
+const SLOTS = 16;
+const recentStrings = () => new RecentStrings(SLOTS, 32);
 const decodeAll = (recent: RecentStrings, source: Buffer) => recent.decode(source, 0, source.length);
 
 describe('RecentStrings', () => {
   test('a name decoded again reads the same, also after its source buffer is reused', () => {
-    const recent = new RecentStrings();
+    const recent = recentStrings();
     const source = Buffer.from('xxsayHelloyy');
     assert.equal(recent.decode(source, 2, 10), 'sayHello');
     assert.equal(recent.decode(source, 2, 10), 'sayHello');
@@ -23,7 +21,7 @@ describe('RecentStrings', () => {
   });
 
   test('names that share a slot (length, first and last byte) never stand for each other', () => {
-    const recent = new RecentStrings();
+    const recent = recentStrings();
     const a = Buffer.from('getUser');
     const b = Buffer.from('gotUser');
     for (let i = 0; i < 4; i++) {
@@ -33,7 +31,7 @@ describe('RecentStrings', () => {
   });
 
   test('multi-byte UTF-8 and invalid bytes decode as Buffer#toString does', () => {
-    const recent = new RecentStrings();
+    const recent = recentStrings();
     for (const bytes of [
       Buffer.from('héllo→✓'),
       Buffer.from([0x61, 0xff, 0xc3]),
@@ -46,7 +44,7 @@ describe('RecentStrings', () => {
 
   test('matches Buffer#toString on random names from a small alphabet (many collisions)', () => {
     const random = seededRandom(7);
-    const recent = new RecentStrings();
+    const recent = recentStrings();
     const alphabet = Buffer.from('ab\u00e9');
     for (let n = 0; n < 20_000; n++) {
       const length = 1 + Math.floor(random() * 6);
@@ -56,9 +54,15 @@ describe('RecentStrings', () => {
     }
   });
 
+  test('slots must be a power of two and strings 1 to 255 bytes', () => {
+    assert.throws(() => new RecentStrings(12, 32), RangeError);
+    assert.throws(() => new RecentStrings(16, 256), RangeError);
+    assert.equal(new RecentStrings(1, 255).maxBytes, 255);
+  });
+
   test('holds at most its slots: more distinct names than slots are all still decoded right', () => {
-    const recent = new RecentStrings();
-    const names = Array.from({ length: RECENT_STRING_SLOTS * 3 }, (_, i) => `method${i}`);
+    const recent = recentStrings();
+    const names = Array.from({ length: SLOTS * 3 }, (_, i) => `method${i}`);
     for (let round = 0; round < 3; round++) {
       for (const name of names) assert.equal(decodeAll(recent, Buffer.from(name)), name);
     }
@@ -67,7 +71,8 @@ describe('RecentStrings', () => {
 
 describe('ByteQueue.string', () => {
   test('short, long, empty and chunk-spanning strings', () => {
-    const long = 'L'.repeat(RECENT_STRING_MAX_BYTES + 1);
+    // Longer than the queue remembers (32 bytes).
+    const long = 'L'.repeat(33);
     const queue = new ByteQueue();
     queue.push(Buffer.from(`sayHello${long}say`));
     queue.push(Buffer.from('Hello'));
