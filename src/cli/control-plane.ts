@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { formatIssue } from '../api/issue-format.js';
+import { reportRefusedConfig } from './refused-config.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { bindAdmin } from '../net/http-admin.js';
@@ -84,9 +84,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     );
   });
   if (started.snapshot === undefined) {
-    const color = process.stderr.isTTY === true;
-    for (const issue of started.issues) process.stderr.write(formatIssue(issue, color) + '\n');
-    process.stderr.write(`aeraki: errors in ${dir}; the control plane was not started\n`);
+    reportRefusedConfig(started, dir, 'the control plane was not started');
     return 1;
   }
   const admin = new ControlPlaneAdminServer(controlPlane);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { formatIssue } from '../api/issue-format.js';
+import { reportRefusedConfig } from './refused-config.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { bindAdmin } from '../net/http-admin.js';
@@ -63,10 +63,7 @@ export async function upCommand(args: string[]): Promise<number> {
   const controlPlane = new ControlPlane({ dir, logger, watch: !values['no-watch'], debounce });
   const started = await controlPlane.start(xds.host, xds.port);
   if (started.snapshot === undefined) {
-    const color = process.stderr.isTTY === true;
-    for (const issue of started.issues) process.stderr.write(formatIssue(issue, color) + '\n');
-    const errors = started.issues.filter(i => i.severity === 'error').length;
-    process.stderr.write(`aeraki: ${errors} error(s) in ${dir}; nothing was started\n`);
+    reportRefusedConfig(started, dir, 'nothing was started');
     return 1;
   }
 

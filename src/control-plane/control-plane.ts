@@ -37,6 +37,8 @@ export interface ConfigLoad {
   readonly issues: readonly ConfigIssue[];
   /** Present when the config had no errors and was published. */
   readonly snapshot?: ProxySnapshot;
+  /** Why a config without errors was not published: a translation the cache refuses, or encoding failed. */
+  readonly failure?: Error;
 }
 
 /**
@@ -146,7 +148,7 @@ export class ControlPlane {
       // The cache refuses a set whose routes name a missing cluster: a translator bug, never a
       // user's; keep serving the previous snapshot rather than a broken one.
       logger.error({ err }, 'translated config is inconsistent; the previous config keeps serving');
-      return { issues: loaded.issues };
+      return { issues: loaded.issues, failure: err instanceof Error ? err : new Error(String(err)) };
     }
     this.current = snapshot;
     return { issues: loaded.issues, snapshot };
