@@ -55,6 +55,8 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
   /** Set when the proxy answered the request itself. */
   localReplyKind: LocalReplyKind | undefined = undefined;
   localReplyMessage = '';
+  /** Where its connection keeps it among the requests in flight; -1 once it is not there. */
+  activeSlot = -1;
   deadline = 0;
   deadlineKey = -1;
   deadlinePrev: DeadlineEntry | null = null;

@@ -47,7 +47,11 @@ export class DownstreamConnection {
   readonly localAddress: string;
   private readonly input = new ByteQueue();
   private readonly writer: BatchedWriter;
-  private readonly active = new Set<ActiveRequest>();
+  /**
+   * Requests in flight, each at its {@link ActiveRequest.activeSlot}; removal moves the last one
+   * into the hole. Not a Set, for the reason InFlightTable gives (src/upstream/in-flight-table.ts).
+   */
+  private readonly active: ActiveRequest[] = [];
   private closed = false;
   /** The client half-closed; close once the requests in flight are answered. */
   private ending = false;
@@ -88,7 +92,7 @@ export class DownstreamConnection {
 
   /** Requests in flight. */
   get activeRequests(): number {
-    return this.active.size;
+    return this.active.length;
   }
 
   /** Queues bytes for the client. */
@@ -102,17 +106,29 @@ export class DownstreamConnection {
 
   /** Called by a request when it has ended. */
   onRequestFinished(request: ActiveRequest): void {
-    if (this.active.delete(request)) this.host.stats.requestActive--;
+    if (this.removeActive(request)) this.host.stats.requestActive--;
     this.host.telemetry.onRequestFinished(request);
     const taps = this.host.taps;
     if (taps.length > 0) publishToTaps(taps, request);
-    if (this.active.size === 0 && (this.ending || this.draining)) this.closeGracefully();
+    if (this.active.length === 0 && (this.ending || this.draining)) this.closeGracefully();
+  }
+
+  private removeActive(request: ActiveRequest): boolean {
+    const at = request.activeSlot;
+    if (at < 0 || this.active[at] !== request) return false;
+    const last = this.active.pop()!;
+    if (last !== request) {
+      this.active[at] = last;
+      last.activeSlot = at;
+    }
+    request.activeSlot = -1;
+    return true;
   }
 
   /** Stops accepting requests; closes after the requests in flight are answered. */
   drain(): void {
     this.draining = true;
-    if (this.active.size === 0) this.closeGracefully();
+    if (this.active.length === 0) this.closeGracefully();
   }
 
   /** Closes at once; requests in flight are abandoned. */
@@ -158,7 +174,8 @@ export class DownstreamConnection {
         if (message.type === 'request') stats.request++;
         else stats.requestOneway++;
         const request = new ActiveRequest(this, this.host.state, message);
-        this.active.add(request);
+        request.activeSlot = this.active.length;
+        this.active.push(request);
         stats.requestActive++;
         this.host.telemetry.onRequestStarted(request);
         request.start();
@@ -203,17 +220,17 @@ export class DownstreamConnection {
     this.input.clear();
     this.draining = true;
     // Requests decoded before the bad bytes are abandoned: the stream can no longer be trusted.
-    for (const request of [...this.active]) request.abandon();
+    for (const request of this.active.slice()) request.abandon();
     this.closeGracefully();
   }
 
   private onEnd(): void {
     this.ending = true;
-    if (this.active.size === 0) this.closeGracefully();
+    if (this.active.length === 0) this.closeGracefully();
   }
 
   private onIdle(): void {
-    if (this.active.size > 0) return;
+    if (this.active.length > 0) return;
     this.host.stats.cxIdleTimeout++;
     this.closeGracefully();
   }
@@ -231,7 +248,7 @@ export class DownstreamConnection {
     this.closed = true;
     this.input.clear();
     this.host.stats.cxActive--;
-    for (const request of [...this.active]) request.abandon();
+    for (const request of this.active.slice()) request.abandon();
     this.host.onConnectionClosed(this);
   }
 }

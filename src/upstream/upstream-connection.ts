@@ -4,6 +4,7 @@ import { BatchedWriter } from '../net/batched-writer.js';
 import { beginRead, endRead } from '../net/read-clock.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { Host } from './host.js';
+import { InFlightTable } from './in-flight-table.js';
 import type { RequestHolder, UpstreamRequest } from './upstream-request.js';
 
 /** What a connection tells the pool that owns it. */
@@ -53,7 +54,8 @@ export class UpstreamConnection implements RequestHolder {
   private readonly socket: Socket;
   private readonly writer: BatchedWriter;
   private readonly input = new ByteQueue();
-  private readonly pending = new Map<number, UpstreamRequest>();
+  /** Requests written and not yet answered, by the id on the wire (not a Map: see InFlightTable). */
+  private readonly pending = new InFlightTable<UpstreamRequest>();
   private waiting: UpstreamRequest[] = [];
   private connected = false;
   private closed = false;
@@ -230,7 +232,7 @@ export class UpstreamConnection implements RequestHolder {
         let request = this.pending.get(message.requestId);
         if (request === undefined && !this.options.multiplexed && this.pending.size === 1) {
           // One request in flight and a reply with another id: the upstream broke the protocol.
-          request = this.pending.values().next().value!;
+          request = this.pending.values()[0]!;
           this.pending.delete(request.upstreamId);
           request.upstream = undefined;
           this.host.recordOutcome('error');
@@ -327,7 +329,7 @@ export class UpstreamConnection implements RequestHolder {
   private failAll(kind: 'connect-failure' | 'upstream-reset' | 'bad-response', detail: string): void {
     const waiting = this.waiting;
     this.waiting = [];
-    const pending = [...this.pending.values()];
+    const pending = this.pending.values();
     this.pending.clear();
     if (waiting.length + pending.length > 0) this.stats.rqReset += waiting.length + pending.length;
     const outcome = kind === 'bad-response' ? 'error' : 'gateway-error';
