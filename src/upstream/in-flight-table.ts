@@ -3,12 +3,13 @@
  * two arrays that are only replaced when they grow.
  *
  * Why not a Map: a Map whose entries are added and deleted all the time (one of each per request)
- * rebuilds its hash table again and again, and V8 links each table it leaves to the one that
- * replaces it. Once a full GC has moved the connection's table to the old generation, that link keeps
- * every later table, and the requests in it, alive through young-generation collections until the
- * next full GC, which starts the chain again: most of what the proxy allocates is then promoted, and a
- * proxy fell to half its throughput with a full GC every few hundred milliseconds (the slow mode in
- * bench/README.md; reproduced with a Map alone, and gone with arrays).
+ * rebuilds its hash table again and again. Once a full GC has run under that churn, most of what the
+ * proxy allocated afterwards survived young-generation collections until the next full GC, which
+ * then came every few hundred milliseconds, and the proxy fell to half its throughput (the slow mode
+ * in bench/README.md). `bench/map-churn-gc.ts` shows it with a Map alone, and not with this table.
+ * The likely path: V8 leaves each table it replaces pointing at its successor (for iterators still
+ * running over it), so an old-generation table keeps every later one, and the requests in them,
+ * alive until the next full GC.
  *
  * Open addressing with linear probing, at most half full. A deletion shifts the entries after it back
  * into the hole, so there are no tombstones and nothing to rebuild.
