@@ -119,7 +119,6 @@ export class ByteQueue {
     const start = this.head + offset;
     // Decoding straight from the chunk spares a view object per string (names are read per message).
     if (first !== undefined && offset >= 0 && length >= 0 && start + length <= first.length) {
-      if (length === 0 || length > RECENT_MAX_BYTES) return first.toString('utf8', start, start + length);
       return (this.recent ??= new RecentStrings(RECENT_SLOTS, RECENT_MAX_BYTES)).decode(
         first,
         start,

@@ -21,7 +21,7 @@ export class RecentStrings {
 
   /**
    * @param slots entries, a power of two
-   * @param maxBytes the longest string kept, at most 255; the caller decodes longer ones itself
+   * @param maxBytes the longest string kept, at most 255
    */
   constructor(
     slots: number,
@@ -37,11 +37,12 @@ export class RecentStrings {
   }
 
   /**
-   * `source[start, end)` as UTF-8 (which is also its Latin-1 reading when every byte is ASCII); the
-   * caller keeps `end - start` within 1 to {@link maxBytes}.
+   * `source[start, end)` as UTF-8 (which is also its Latin-1 reading when every byte is ASCII). An
+   * empty string, or one longer than {@link maxBytes}, is decoded without the slots.
    */
   decode(source: Buffer, start: number, end: number): string {
     const length = end - start;
+    if (length <= 0 || length > this.maxBytes) return source.toString('utf8', start, end);
     const slot = (length * 7 + source[start]! + source[end - 1]!) & this.mask;
     const base = slot * this.maxBytes;
     const bytes = this.bytes;

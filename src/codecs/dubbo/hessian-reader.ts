@@ -149,15 +149,13 @@ export class HessianReader implements Cesu8Scan {
     for (;;) {
       this.chunk(offset);
       const stop = cesu8End(this.bytes, this.chunkData, this.chunkUnits, this.end, this);
-      const length = stop - this.chunkData;
-      const piece =
-        this.ascii && length > 0 && length <= RECENT_MAX_BYTES
-          ? (this.recent ??= new RecentStrings(RECENT_SLOTS, RECENT_MAX_BYTES)).decode(
-              this.bytes,
-              this.chunkData,
-              stop,
-            )
-          : decodeCesu8(this.bytes, this.chunkData, stop, this.ascii);
+      const piece = this.ascii
+        ? (this.recent ??= new RecentStrings(RECENT_SLOTS, RECENT_MAX_BYTES)).decode(
+            this.bytes,
+            this.chunkData,
+            stop,
+          )
+        : decodeCesu8(this.bytes, this.chunkData, stop, this.ascii);
       text = text === '' ? piece : text + piece;
       offset = stop;
       if (this.chunkFinal) break;

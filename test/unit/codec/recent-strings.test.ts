@@ -54,6 +54,15 @@ describe('RecentStrings', () => {
     }
   });
 
+  test('an empty string and one longer than its slots decode as Buffer#toString does', () => {
+    const recent = recentStrings();
+    const long = Buffer.from(`x${'é'.repeat(20)}`);
+    for (let i = 0; i < 2; i++) {
+      assert.equal(recent.decode(long, 0, long.length), long.toString('utf8'));
+      assert.equal(recent.decode(long, 3, 3), '');
+    }
+  });
+
   test('slots must be a power of two and strings 1 to 255 bytes', () => {
     assert.throws(() => new RecentStrings(12, 32), RangeError);
     assert.throws(() => new RecentStrings(16, 256), RangeError);
