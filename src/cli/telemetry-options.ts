@@ -3,14 +3,18 @@
  */
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { compileAccessLogFormat } from '../proxy/telemetry/access-log-format.js';
+import { DEFAULT_REDACTED_NAME_PARTS, type RedactionSpec } from '../proxy/telemetry/attribute-redaction.js';
 import type { TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
 
 export const TELEMETRY_USAGE = `  --access-log PATH   write one access-log line per request to PATH ('-' = standard output)
   --access-log-format FORMAT
                       json (default), or an Envoy-style format such as
                       '[%START_TIME%] %PROTOCOL% %REQ(method)% %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%'
+  --redact PARTS      tap, /tap and the access log show as [REDACTED] the values of attributes
+                      whose names contain one of these comma-separated parts ('none': show all);
+                      default ${DEFAULT_REDACTED_NAME_PARTS.join(',')}
   --access-log-redact KEYS
-                      comma-separated request/response attributes logged as [REDACTED]
+                      comma-separated attribute names (exact) also shown as [REDACTED]
   --access-log-sampling PERCENT
                       share of successful requests logged (0-100, default 100); failed requests
                       and those the proxy answered itself are always logged (0 = errors only)
@@ -29,6 +33,7 @@ export const TELEMETRY_OPTIONS = {
   'access-log': { type: 'string' },
   'access-log-format': { type: 'string' },
   'access-log-redact': { type: 'string' },
+  redact: { type: 'string' },
   'access-log-sampling': { type: 'string' },
   'metrics-per-method': { type: 'boolean', default: false },
   'no-metrics': { type: 'boolean', default: false },
@@ -41,6 +46,7 @@ interface TelemetryValues {
   readonly 'access-log'?: string | undefined;
   readonly 'access-log-format'?: string | undefined;
   readonly 'access-log-redact'?: string | undefined;
+  readonly redact?: string | undefined;
   readonly 'access-log-sampling'?: string | undefined;
   readonly 'metrics-per-method'?: boolean | undefined;
   readonly 'no-metrics'?: boolean | undefined;
@@ -101,13 +107,24 @@ export function telemetryOptions(values: TelemetryValues): TelemetryOptions {
             path,
             ...(format === undefined ? {} : { format }),
             ...(successPercent === 100 ? {} : { successSamplingPercent: successPercent }),
-            redact: (values['access-log-redact'] ?? '')
-              .split(',')
-              .map(k => k.trim())
-              .filter(k => k !== ''),
           },
         }),
+    redaction: redactionSpec(values.redact, values['access-log-redact']),
   };
+}
+
+/** `--redact` (name parts; default the built-in list, `none` = none) and `--access-log-redact` (names). */
+function redactionSpec(parts: string | undefined, names: string | undefined): RedactionSpec {
+  const nameParts =
+    parts === undefined ? DEFAULT_REDACTED_NAME_PARTS : parts.trim() === 'none' ? [] : commaList(parts);
+  return { nameParts, names: commaList(names ?? '') };
+}
+
+function commaList(text: string): string[] {
+  return text
+    .split(',')
+    .map(item => item.trim().toLowerCase())
+    .filter(item => item !== '');
 }
 
 function percentage(option: string, text: string): number {

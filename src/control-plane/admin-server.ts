@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
+import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import { encodeSnapshot } from '../xds/snapshot-codec.js';
 import { resourceToJson } from '../xds/resource-json.js';
 import type { ControlPlane } from './control-plane.js';
@@ -12,7 +12,18 @@ import type { ControlPlane } from './control-plane.js';
  * - `GET /snapshot`: the translated config (the proxy resource model);
  * - `GET /resources`: the same as Envoy v3 resources in JSON, as proxies receive them;
  * - `GET /stats/prometheus` (also `/metrics`): pushes, ACK/NACK latency, connected proxies, reloads.
+ *
+ * Every path answers GET and HEAD only (405 otherwise): the API changes nothing.
  */
+const PATHS: ReadonlySet<string> = new Set([
+  '/ready',
+  '/status',
+  '/snapshot',
+  '/resources',
+  '/stats/prometheus',
+  '/metrics',
+]);
+
 export class ControlPlaneAdminServer {
   private readonly server: Server;
 
@@ -29,7 +40,8 @@ export class ControlPlaneAdminServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!admitRead(req, res, path, PATHS)) return;
     const snapshot = this.controlPlane.snapshot;
     switch (path) {
       case '/ready':
@@ -56,8 +68,6 @@ export class ControlPlaneAdminServer {
         );
         return;
       }
-      default:
-        return sendText(res, 404, 'not found; try /ready /status /snapshot /resources /stats/prometheus\n');
     }
   }
 }

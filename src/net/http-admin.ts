@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AerakiError, ErrorCodes } from '../errors.js';
 
@@ -55,4 +55,25 @@ export function sendJson(res: ServerResponse, body: unknown, status = 200): void
 export function sendText(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/plain' });
   res.end(body);
+}
+
+/**
+ * Whether `req` may be served by an admin API, which only reads: `path` must be one of `paths` (404
+ * otherwise) and the method GET or HEAD (405 with `Allow` otherwise, as HTTP asks). When it may not,
+ * the answer has been sent.
+ */
+export function admitRead(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  paths: ReadonlySet<string>,
+): boolean {
+  if (!paths.has(path)) {
+    sendText(res, 404, `not found; try ${[...paths].join(' ')}\n`);
+    return false;
+  }
+  if (req.method === 'GET' || req.method === 'HEAD') return true;
+  res.setHeader('allow', 'GET, HEAD');
+  sendText(res, 405, `${req.method ?? ''} not allowed: the admin API only answers GET and HEAD\n`);
+  return false;
 }

@@ -1,10 +1,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
+import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import type { Proxy } from './proxy.js';
 import { filterStats } from './filter-stats.js';
 import { explainRoute, routeTablesForService } from './route-explainer.js';
 import { Tap } from './tap.js';
 import { ProxyMetricsExporter } from './telemetry/prometheus.js';
+
+const PATHS: ReadonlySet<string> = new Set([
+  '/ready',
+  '/config_dump',
+  '/clusters',
+  '/listeners',
+  '/routes',
+  '/stats',
+  '/stats/prometheus',
+  '/xds',
+  '/explain',
+  '/tap',
+]);
 
 /**
  * The proxy's admin HTTP API (127.0.0.1 only by default), for people and scripts:
@@ -22,7 +35,10 @@ import { ProxyMetricsExporter } from './telemetry/prometheus.js';
  * - `GET /tap?service=HOST[:PORT]|listener=NAME&attr=KEY=VALUE…&limit=N`: a live stream (NDJSON) of
  *   the requests those listeners finish, filtered by exact attribute values; the first line names
  *   the listeners tapped. Traffic is not stopped; the stream ends after `limit` records or when the
- *   client disconnects.
+ *   client disconnects. Attribute values whose names look like credentials are redacted (see
+ *   AttributeRedaction).
+ *
+ * Every path answers GET and HEAD only (405 otherwise): the API changes nothing.
  */
 export class AdminServer {
   private readonly server: Server;
@@ -57,6 +73,7 @@ export class AdminServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
+    if (!admitRead(req, res, path, PATHS)) return;
     const proxy = this.proxy;
     switch (path) {
       case '/ready':
@@ -129,12 +146,6 @@ export class AdminServer {
         return this.explain(url.searchParams, res);
       case '/tap':
         return this.tap(url.searchParams, res);
-      default:
-        return sendText(
-          res,
-          404,
-          'not found; try /ready /config_dump /clusters /listeners /routes /stats /stats/prometheus /xds /explain /tap\n',
-        );
     }
   }
 
@@ -209,6 +220,7 @@ export class AdminServer {
         for (const l of listeners) l.removeTap(tap);
         res.end();
       },
+      this.proxy.telemetry.redaction,
     );
     for (const l of listeners) l.addTap(tap);
     // The response's close (not the request's) tells that the client went away.

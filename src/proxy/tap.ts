@@ -4,6 +4,7 @@
  * slowed for untapped listeners: the listener checks one array's length per request.
  */
 import type { RequestRecord } from './request-record.js';
+import { AttributeRedaction } from './telemetry/attribute-redaction.js';
 
 /** A filter on request attributes: every key must be present with exactly this value. */
 export type TapMatch = ReadonlyMap<string, string>;
@@ -17,12 +18,14 @@ export class Tap {
    * @param limit records to deliver before the tap closes itself; 0 = no limit
    * @param deliver receives each record
    * @param onClose called once when the tap closes (limit reached or {@link close})
+   * @param redaction which attribute values the records show as `[REDACTED]`
    */
   constructor(
     private readonly match: TapMatch,
     private readonly limit: number,
     private readonly deliver: (record: RequestRecord) => void,
     private readonly onClose: () => void,
+    private readonly redaction: AttributeRedaction = new AttributeRedaction(),
   ) {}
 
   get isClosed(): boolean {
@@ -36,10 +39,16 @@ export class Tap {
     return true;
   }
 
-  /** Hands over one record; closes the tap when its limit is reached. */
+  /** Hands over one record, hidden values redacted; closes the tap when its limit is reached. */
   publish(record: RequestRecord): void {
     if (this.closed) return;
-    this.deliver(record);
+    const redaction = this.redaction;
+    const response = record.response;
+    this.deliver({
+      ...record,
+      request: redaction.applyTo(record.request),
+      ...(response === undefined ? {} : { response: redaction.applyTo(response) }),
+    });
     if (this.limit > 0 && ++this.seen >= this.limit) this.close();
   }
 

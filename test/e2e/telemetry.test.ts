@@ -33,6 +33,8 @@ import {
 } from './harness/index.js';
 import { dubboServiceEntry } from './dubbo/dubbo-mesh.js';
 import { Dubbo2jsClient } from './dubbo/dubbo2js-client.js';
+import { attachmentsMap, requestFrame } from './dubbo/dubbo-wire.js';
+import { RawDubboConnection } from './dubbo/raw-dubbo-client.js';
 import { startProvider, type HessianProvider } from './dubbo/hessian-provider.js';
 
 const ADDRESS = testAddress(51);
@@ -384,4 +386,99 @@ test('the access log has one JSON line per request: success, connect failure, ra
     assert.equal(l.request['group'], '[REDACTED]');
     assert.equal(l.request['method'], 'sayHello');
   }
+});
+
+test('tap and access log hide credentials by default, and the names --access-log-redact gives', async () => {
+  const tap = await fetch(`http://${admin}/tap?service=${DUBBO_HOST}&limit=1`);
+  assert.equal(tap.status, 200);
+  const tapText = tap.text();
+  await waitForTapAttached();
+  const connection = await RawDubboConnection.connect(ADDRESS, dubboPort);
+  try {
+    connection.send(
+      requestFrame({
+        requestId: 7,
+        service: DEMO,
+        version: '1.0.0',
+        method: 'sayHello',
+        parameterTypes: 'Ljava/lang/String;',
+        args: ['x'],
+        attachments: attachmentsMap({
+          path: DEMO,
+          interface: DEMO,
+          version: '1.0.0',
+          group: 'secret-group',
+          cookie: 'SESSION=1',
+          'x-auth-token': 'SECRET-TOKEN',
+          tenant: 'acme',
+        }),
+      }),
+    );
+    await connection.next();
+  } finally {
+    connection.destroy();
+  }
+  const [, line] = (await tapText).trim().split('\n');
+  const tapped = (JSON.parse(line!) as { request: Record<string, string> }).request;
+  const logged = await lastLogLine(l => l.request['tenant'] === 'acme');
+  for (const request of [tapped, logged.request]) {
+    assert.equal(request['group'], '[REDACTED]', '--access-log-redact names it');
+    assert.equal(request['cookie'], '[REDACTED]', 'a credential, hidden by default');
+    assert.equal(request['x-auth-token'], '[REDACTED]', 'a credential, hidden by default');
+    assert.equal(request['tenant'], 'acme');
+    assert.equal(request['method'], 'sayHello');
+  }
+});
+
+/** Polls the proxy's /listeners until the Dubbo listener has a tap attached. */
+async function waitForTapAttached(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const listeners = (await (await fetch(`http://${admin}/listeners`)).json()) as {
+      name: string;
+      taps: number;
+    }[];
+    if (listeners.find(l => l.name === `${ADDRESS}_${dubboPort}`)?.taps === 1) return;
+    await sleep(10);
+  }
+  throw new Error('the tap did not attach');
+}
+
+/** The last access-log line that `match` accepts, once it is written. */
+async function lastLogLine(match: (line: LogLine) => boolean): Promise<LogLine> {
+  for (let i = 0; i < 100; i++) {
+    const text = await readFile(join(logDir, 'access.log'), 'utf8');
+    const found = text
+      .split('\n')
+      .filter(l => l !== '')
+      .map(l => JSON.parse(l) as LogLine)
+      .filter(match)
+      .at(-1);
+    if (found !== undefined) return found;
+    await sleep(50);
+  }
+  throw new Error('no such access-log line');
+}
+
+test('the admin APIs answer only GET and HEAD: 405 with Allow for other methods, 404 for unknown paths', async () => {
+  const controlPlaneAdmin = adminAddress(aeraki!, 'controlPlaneAdmin');
+  for (const [base, path] of [
+    [admin, '/config_dump'],
+    [admin, '/tap'],
+    [controlPlaneAdmin, '/status'],
+  ] as const) {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const response = await fetch(`http://${base}${path}`, {
+        method,
+        body: method === 'DELETE' ? null : '{}',
+      });
+      assert.equal(response.status, 405, `${method} ${path}`);
+      assert.equal(response.headers.get('allow'), 'GET, HEAD');
+      await response.text();
+    }
+    const head = await fetch(`http://${base}${path === '/tap' ? '/ready' : path}`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+  }
+  const unknown = await fetch(`http://${admin}/nope`, { method: 'POST' });
+  assert.equal(unknown.status, 404);
+  await unknown.text();
 });

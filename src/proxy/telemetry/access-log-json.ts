@@ -25,6 +25,7 @@
  */
 import { isoTime, REDACTED } from './access-log-entry.js';
 import { ATTRIBUTES_SLOT, NO_RESPONSE, RecordField, recordEnd } from './access-log-record.js';
+import type { AttributeRedaction } from './attribute-redaction.js';
 import type { BatchedLineWriter } from './batched-line-writer.js';
 import { MAX_NUMBER_BYTES, writeJsonNumber } from './json-number.js';
 
@@ -213,9 +214,9 @@ export class AccessLogJsonEncoder {
 
   /**
    * @param strings the worker's string table, indexed by id
-   * @param redact lower-case attribute keys whose values are written as `[REDACTED]`
+   * @param redact which attribute values are written as `[REDACTED]`
    */
-  constructor(strings: readonly string[], redact: ReadonlySet<string>) {
+  constructor(strings: readonly string[], redact: AttributeRedaction) {
     const str = (id: number): string => JSON.stringify(strings[id]);
     this.context = new RunCache(
       CONTEXT_FIELDS,
@@ -233,7 +234,8 @@ export class AccessLogJsonEncoder {
     );
     this.pairs = new RunCache(
       PAIR_FIELDS,
-      ([key, value]) => `${str(key!)}:${redact.has(strings[key!]!) ? JSON.stringify(REDACTED) : str(value!)}`,
+      ([key, value]) =>
+        `${str(key!)}:${redact.redacts(strings[key!]!) ? JSON.stringify(REDACTED) : str(value!)}`,
       4096,
     );
   }

@@ -15,13 +15,8 @@
  * format string) and writing the file happen on the worker.
  */
 import type { ActiveRequest } from '../active-request.js';
-import {
-  isoTime,
-  REDACTED,
-  responseCode,
-  responseCodeDetails,
-  type AccessLogEntry,
-} from './access-log-entry.js';
+import { isoTime, responseCode, responseCodeDetails, type AccessLogEntry } from './access-log-entry.js';
+import type { AttributeRedaction } from './attribute-redaction.js';
 import { responseFlags } from './istio-labels.js';
 
 /** Gives the id of a string, the same id for the same string until the table is reset. */
@@ -139,11 +134,11 @@ export function recordEnd(slots: Float64Array, at: number): number {
   return slots[next] === NO_RESPONSE ? next + 1 : next + 1 + 2 * slots[next]!;
 }
 
-/** Reads records back into entries, on the worker; `redact` lists lower-case keys to hide. */
+/** Reads records back into entries, on the worker; `redact` says which attribute values to hide. */
 export class RecordReader {
   constructor(
     private readonly strings: readonly string[],
-    private readonly redact: ReadonlySet<string>,
+    private readonly redact: AttributeRedaction,
   ) {}
 
   /** The entry of the record at slot `at`, and the slot after it. */
@@ -183,7 +178,7 @@ export class RecordReader {
     for (let i = 0; i < count; i++) {
       const key = this.strings[slots[at++]!]!;
       const value = this.strings[slots[at++]!]!;
-      into[key] = this.redact.has(key) ? REDACTED : value;
+      into[key] = this.redact.valueOf(key, value);
     }
     return at;
   }

@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { compileAccessLogFormat } from './access-log-format.js';
 import { AccessLogJsonEncoder } from './access-log-json.js';
 import { RecordReader } from './access-log-record.js';
+import { AttributeRedaction, type RedactionSpec } from './attribute-redaction.js';
 import { BatchedLineWriter } from './batched-line-writer.js';
 
 export interface AccessLogWorkerData {
@@ -18,8 +19,8 @@ export interface AccessLogWorkerData {
   readonly fd: number;
   /** `json` or an Envoy-style format string (already validated by the request thread). */
   readonly format: string;
-  /** Lower-case attribute keys to redact. */
-  readonly redact: readonly string[];
+  /** Which attribute values to write as `[REDACTED]`. */
+  readonly redaction: RedactionSpec;
 }
 
 export type ToWorker =
@@ -49,7 +50,7 @@ function run(): void {
   );
   const formatter = data.format === 'json' ? undefined : compileAccessLogFormat(data.format);
   const strings: string[] = [];
-  const redact = new Set(data.redact);
+  const redact = new AttributeRedaction(data.redaction);
   const reader = new RecordReader(strings, redact);
   const json = new AccessLogJsonEncoder(strings, redact);
 

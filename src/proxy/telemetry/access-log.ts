@@ -21,6 +21,7 @@ import { compileAccessLogFormat } from './access-log-format.js';
 import { MAX_RECORD_SLOTS, writeRecord } from './access-log-record.js';
 import type { AccessLogWorkerData, FromWorker, ToWorker } from './access-log-worker.js';
 import { openLogFile } from './batched-line-writer.js';
+import { DEFAULT_REDACTION, withNames, type RedactionSpec } from './attribute-redaction.js';
 import { StringTable } from './string-table.js';
 
 export interface AccessLogOptions {
@@ -28,7 +29,12 @@ export interface AccessLogOptions {
   readonly path: string;
   /** `json` (default), or an Envoy-style format string such as `[%START_TIME%] %REQ(method)% %RESPONSE_FLAGS%`. */
   readonly format?: string;
-  /** Attribute keys whose values are written as `[REDACTED]` (case-insensitive). */
+  /**
+   * Which attribute values are written as `[REDACTED]`; default {@link DEFAULT_REDACTION} (names that
+   * carry credentials).
+   */
+  readonly redaction?: RedactionSpec;
+  /** More attribute names to redact (exact, case-insensitive), on top of {@link redaction}. */
   readonly redact?: readonly string[];
   /**
    * Share of successful requests logged, 0-100 (default 100). Failed requests, and those the proxy
@@ -89,7 +95,7 @@ export class AccessLog {
       path: options.path,
       fd: this.fd,
       format,
-      redact: (options.redact ?? []).map(k => k.toLowerCase()),
+      redaction: withNames(options.redaction ?? DEFAULT_REDACTION, options.redact ?? []),
     };
     this.worker = new Worker(new URL('./access-log-worker.js', import.meta.url), { workerData: data });
     this.worker.unref();

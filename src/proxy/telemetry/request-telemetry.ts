@@ -5,6 +5,7 @@
 import { readTime } from '../../net/read-clock.js';
 import type { ActiveRequest } from '../active-request.js';
 import { AccessLog, type AccessLogOptions, type AccessLogStats } from './access-log.js';
+import { AttributeRedaction, DEFAULT_REDACTION, type RedactionSpec } from './attribute-redaction.js';
 import { RequestMetrics, type RequestMetricsOptions } from './request-metrics.js';
 import { RequestTracer, type TracingOptions } from './request-tracer.js';
 
@@ -15,6 +16,11 @@ export interface TelemetryOptions {
   readonly accessLog?: AccessLogOptions;
   /** Tracing; off when absent. */
   readonly tracing?: TracingOptions;
+  /**
+   * Which attribute values taps and the access log show as `[REDACTED]`; default
+   * {@link DEFAULT_REDACTION}. The access log's own `redaction`, when given, wins for the log.
+   */
+  readonly redaction?: RedactionSpec;
 }
 
 export class RequestTelemetry {
@@ -22,10 +28,15 @@ export class RequestTelemetry {
   readonly metrics: RequestMetrics | undefined;
   private readonly accessLog: AccessLog | undefined;
   private readonly tracer: RequestTracer | undefined;
+  /** What observers of requests (taps, the access log) must not see. */
+  readonly redaction: AttributeRedaction;
 
   constructor(options: TelemetryOptions = {}) {
+    const redaction = options.redaction ?? DEFAULT_REDACTION;
+    this.redaction = new AttributeRedaction(redaction);
     this.metrics = options.metrics === false ? undefined : new RequestMetrics(options.metrics);
-    this.accessLog = options.accessLog === undefined ? undefined : new AccessLog(options.accessLog);
+    this.accessLog =
+      options.accessLog === undefined ? undefined : new AccessLog({ redaction, ...options.accessLog });
     this.tracer = options.tracing === undefined ? undefined : new RequestTracer(options.tracing);
   }
 

@@ -8,9 +8,15 @@ import { AccessLogJsonEncoder } from '../../../../src/proxy/telemetry/access-log
 import { MAX_RECORD_SLOTS, writeRecord } from '../../../../src/proxy/telemetry/access-log-record.js';
 import { BatchedLineWriter, openLogFile } from '../../../../src/proxy/telemetry/batched-line-writer.js';
 import { StringTable } from '../../../../src/proxy/telemetry/string-table.js';
-import { accessLogEntry, finishedRequest, finishedRequests, metadata } from './finished-requests.js';
+import {
+  HIDDEN_KEYS,
+  accessLogEntry,
+  finishedRequest,
+  finishedRequests,
+  fixtureRedaction,
+  metadata,
+} from './finished-requests.js';
 
-const redact = new Set(['emoji']);
 const manyAttributes = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key-${i}`, `value-${i}`]));
 const requests = Object.entries({
   ...finishedRequests,
@@ -34,7 +40,7 @@ async function encodedLines(): Promise<string[]> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [, req] of requests) end = writeRecord(slots, end, req, req.startTime + 12, table);
     }
-    const encoder = new AccessLogJsonEncoder(table.takePending(), redact);
+    const encoder = new AccessLogJsonEncoder(table.takePending(), fixtureRedaction());
     const path = join(dir, 'access.log');
     const fd = openLogFile(path);
     const writer = new BatchedLineWriter(fd, path);
@@ -56,7 +62,7 @@ test('each JSON line parses to the entry of its request, escapes, redaction and 
   assert.equal(lines.at(-1), '', 'every line ends with a newline');
   for (let i = 0; i < ROUNDS * requests.length; i++) {
     const [name, req] = requests[i % requests.length]!;
-    const expected = JSON.parse(JSON.stringify(accessLogEntry(req, req.startTime + 12, redact)));
+    const expected = JSON.parse(JSON.stringify(accessLogEntry(req, req.startTime + 12, HIDDEN_KEYS)));
     assert.deepEqual(JSON.parse(lines[i]!), expected, name);
   }
 });

@@ -7,13 +7,20 @@ import {
   writeRecord,
 } from '../../../../src/proxy/telemetry/access-log-record.js';
 import { StringTable } from '../../../../src/proxy/telemetry/string-table.js';
-import { accessLogEntry, finishedRequest, finishedRequests, metadata } from './finished-requests.js';
+import { AttributeRedaction } from '../../../../src/proxy/telemetry/attribute-redaction.js';
+import {
+  HIDDEN_KEYS,
+  accessLogEntry,
+  finishedRequest,
+  finishedRequests,
+  fixtureRedaction,
+  metadata,
+} from './finished-requests.js';
 
 test('records written one after another read back as the entries of their requests', () => {
   const table = new StringTable(MAX_RECORD_SLOTS);
   const strings: string[] = [];
-  const redact = new Set(['emoji']);
-  const reader = new RecordReader(strings, redact);
+  const reader = new RecordReader(strings, fixtureRedaction());
   const requests = Object.values(finishedRequests);
   const slots = new Float64Array(requests.length * MAX_RECORD_SLOTS);
   let at = 0;
@@ -22,7 +29,7 @@ test('records written one after another read back as the entries of their reques
   let read = 0;
   for (const req of requests) {
     const { entry, next } = reader.read(slots, read);
-    assert.deepEqual(entry, accessLogEntry(req, req.startTime + 12, redact));
+    assert.deepEqual(entry, accessLogEntry(req, req.startTime + 12, HIDDEN_KEYS));
     read = next;
   }
   assert.equal(read, at, 'the reader ends where the writer did');
@@ -66,7 +73,10 @@ test(`a message's attributes beyond ${MAX_ATTRIBUTES} are left out, and the reco
   const slots = new Float64Array(MAX_RECORD_SLOTS);
   const end = writeRecord(slots, 0, req, req.startTime, table);
   assert.equal(end, MAX_RECORD_SLOTS);
-  const { entry } = new RecordReader(table.takePending(), new Set()).read(slots, 0);
+  const { entry } = new RecordReader(
+    table.takePending(),
+    new AttributeRedaction({ nameParts: [], names: [] }),
+  ).read(slots, 0);
   assert.equal(Object.keys(entry.request).length, MAX_ATTRIBUTES);
   assert.equal(entry.request['k0'], 'v0');
   assert.equal(entry.response?.[`k${MAX_ATTRIBUTES - 1}`], `v${MAX_ATTRIBUTES - 1}`);

@@ -12,6 +12,11 @@ import {
   responseCodeDetails,
   type AccessLogEntry,
 } from '../../../../src/proxy/telemetry/access-log-entry.js';
+import {
+  AttributeRedaction,
+  DEFAULT_REDACTION,
+  withNames,
+} from '../../../../src/proxy/telemetry/attribute-redaction.js';
 import { responseFlags } from '../../../../src/proxy/telemetry/istio-labels.js';
 
 export function metadata(values: Record<string, string>): Metadata {
@@ -78,13 +83,29 @@ export const finishedRequests: Record<string, ActiveRequest> = {
   'values that need escaping': finishedRequest({
     request: {
       type: 'request',
-      metadata: metadata({ 'we"ird\nkey': 'tab\there \\ back', emoji: '😀', lone: '\ud800x', ctl: '\u0001' }),
+      metadata: metadata({
+        'we"ird\nkey': 'tab\there \\ back',
+        emoji: '😀',
+        lone: '\ud800x',
+        ctl: '\u0001',
+        'x-auth-token': 'SECRET-1',
+      }),
       operation: 'ünïcode',
       requestId: 1,
       bytes: Buffer.alloc(1),
     },
   }),
 };
+
+/**
+ * Attribute names the fixtures' logs must hide: `emoji` named by the log's options, `x-auth-token` by
+ * the default name parts.
+ */
+export const HIDDEN_KEYS: ReadonlySet<string> = new Set(['emoji', 'x-auth-token']);
+
+/** The redaction the fixtures' logs run with: the defaults, plus `emoji` by name. */
+export const fixtureRedaction = (): AttributeRedaction =>
+  new AttributeRedaction(withNames(DEFAULT_REDACTION, ['Emoji']));
 
 /** The entry of a finished request; `redact` lists lower-case attribute keys to hide. */
 export function accessLogEntry(
