@@ -6,6 +6,14 @@
  * or the proxy rejects the set; the last good config keeps running either way. When the stream breaks,
  * it reconnects with backoff and the proxy keeps serving meanwhile.
  *
+ * Reconnecting: every attempt gets a channel of its own, with a subchannel pool of its own. grpc-js
+ * keeps a subchannel that failed to connect in TRANSIENT_FAILURE for its own connection backoff (1 s
+ * growing ×1.6 up to 120 s), and fails a new call on it at once with the error it cached, without
+ * trying to connect; a client that reused one channel would waste its attempts on that cached error
+ * and resync only when grpc-js's backoff, grown with the outage, let it try again. A fresh channel
+ * connects when the call starts, so each attempt is a real one, and the only backoff is ours
+ * ({@link ReconnectBackoff}: capped, full jitter).
+ *
  * Consistency (Envoy's warming, simplified): a listener is not handed over before its route table
  * arrived, and a route table is not handed over before every cluster it names is known; until then the
  * previously accepted version of that listener or route table (if any) stays in the snapshot.
@@ -19,7 +27,13 @@
  * sends changes to its subscriptions, ACKs with the nonce alone, and on a reconnect tells the server
  * the version of every resource it holds, so that an unchanged server sends nothing again.
  */
-import { Client, credentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import {
+  Client,
+  credentials,
+  status as GrpcStatus,
+  type ClientDuplexStream,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   DELTA_ADS_METHOD_PATH,
@@ -41,6 +55,7 @@ import type {
   ProxySnapshot,
   RouteConfigResource,
 } from './resources.js';
+import { ReconnectBackoff, type BackoffPolicy } from './reconnect-backoff.js';
 import { decodeResources, routeTableClusterRefs } from './snapshot-codec.js';
 import { TypeUrls } from './type-urls.js';
 import type { AnyMessage } from './xds-resource.js';
@@ -59,9 +74,10 @@ export interface AdsClientOptions {
   readonly logger: Logger;
   /** Default `sotw`. */
   readonly api?: XdsApi;
-  /** First reconnect delay; doubles up to {@link maxBackoffMs}. */
-  readonly initialBackoffMs?: number;
-  readonly maxBackoffMs?: number;
+  /** The reconnect backoff; default {@link DEFAULT_RECONNECT_BACKOFF}. */
+  readonly backoff?: BackoffPolicy;
+  /** Uniform in [0, 1): the backoff's jitter (replaceable for tests). */
+  readonly random?: () => number;
 }
 
 /** Per resource type: what was accepted and what the server last sent. */
@@ -114,12 +130,33 @@ function deltaUpdate(bytes: Buffer): Update {
   };
 }
 
-/** Where the client stands, for the admin API. */
+/**
+ * The xDS connection: `connecting` (a stream is open and no response has come yet), `connected`
+ * (responses come), `backing-off` (waiting before the next attempt), `stopped`.
+ */
+export type XdsConnectionState = 'connecting' | 'connected' | 'backing-off' | 'stopped';
+
+/** Where the client stands, for the admin API and `aeraki status --proxy`. */
 export interface AdsClientStatus {
+  /** The ADS server, `host:port`. */
+  readonly target: string;
+  readonly state: XdsConnectionState;
+  /** When `state` last changed (ISO 8601), and how long ago that was in ms. */
+  readonly since: string;
+  readonly sinceMs: number;
+  /** While backing off: when the next attempt starts (ISO 8601). */
+  readonly retryAt?: string;
+  /** Whether responses come (state `connected`). */
   readonly connected: boolean;
+  /** Per type URL, the version last accepted. */
   readonly versions: Readonly<Record<string, string>>;
   readonly lastNack: { readonly typeUrl: string; readonly message: string; readonly at: string } | undefined;
+  /** Connection attempts made after a stream ended or failed. */
   readonly reconnects: number;
+  /** Attempts that failed since the last successful one. */
+  readonly consecutiveFailures: number;
+  /** Why the last stream ended or the last attempt failed, and when. */
+  readonly lastError: { readonly message: string; readonly at: string } | undefined;
 }
 
 /** Largest DiscoveryResponse accepted. */
@@ -133,7 +170,8 @@ const TYPE_ORDER = [
 ];
 
 export class AdsClient {
-  private readonly client: Client;
+  /** The channel of the current attempt (a new one each attempt; see the file's comment). */
+  private client: Client | undefined;
   private stream: ClientDuplexStream<Buffer, Update> | undefined;
   private readonly delta: boolean;
   private readonly types = new Map<string, TypeState>();
@@ -145,20 +183,19 @@ export class AdsClient {
   private appliedListeners = new Map<string, ListenerResource>();
   private appliedRoutes = new Map<string, RouteConfigResource>();
   private stopped = false;
-  private connected = false;
-  private backoffMs: number;
+  private state: XdsConnectionState = 'stopped';
+  private stateSince = Date.now();
+  private retryAt: number | undefined;
+  private readonly backoff: ReconnectBackoff;
   private reconnects = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastNack: AdsClientStatus['lastNack'];
+  private lastError: AdsClientStatus['lastError'];
   /** Responses are handled one at a time, in order, since applying is asynchronous. */
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: AdsClientOptions) {
-    // A snapshot of thousands of services is far above grpc-js's 4 MB default message limit.
-    this.client = new Client(options.target, credentials.createInsecure(), {
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    });
-    this.backoffMs = options.initialBackoffMs ?? 250;
+    this.backoff = new ReconnectBackoff(options.backoff, options.random);
     this.delta = options.api === 'delta';
     for (const typeUrl of TYPE_ORDER)
       this.types.set(typeUrl, { version: '', nonce: '', names: [], resourceVersions: new Map() });
@@ -174,38 +211,71 @@ export class AdsClient {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
-    this.stream?.cancel();
+    const stream = this.stream;
     this.stream = undefined;
-    this.client.close();
+    stream?.cancel();
+    this.client?.close();
+    this.client = undefined;
+    this.setState('stopped');
   }
 
   status(): AdsClientStatus {
     const versions: Record<string, string> = {};
     for (const [typeUrl, state] of this.types) versions[typeUrl] = state.version;
-    return { connected: this.connected, versions, lastNack: this.lastNack, reconnects: this.reconnects };
+    const now = Date.now();
+    return {
+      target: this.options.target,
+      state: this.state,
+      since: new Date(this.stateSince).toISOString(),
+      sinceMs: now - this.stateSince,
+      ...(this.state === 'backing-off' && this.retryAt !== undefined
+        ? { retryAt: new Date(this.retryAt).toISOString() }
+        : {}),
+      connected: this.state === 'connected',
+      versions,
+      lastNack: this.lastNack,
+      reconnects: this.reconnects,
+      consecutiveFailures: this.backoff.attempts,
+      lastError: this.lastError,
+    };
+  }
+
+  private setState(state: XdsConnectionState, retryAt?: number): void {
+    this.retryAt = retryAt;
+    if (state === this.state) return;
+    this.state = state;
+    this.stateSince = Date.now();
   }
 
   private open(): void {
-    const stream = this.client.makeBidiStreamRequest(
+    // A snapshot of thousands of services is far above grpc-js's 4 MB default message limit. A
+    // subchannel pool of the channel's own: no other channel's cached failure is seen (file comment).
+    const client = new Client(this.options.target, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.use_local_subchannel_pool': 1,
+    });
+    this.client = client;
+    this.setState('connecting');
+    const stream = client.makeBidiStreamRequest(
       this.delta ? DELTA_ADS_METHOD_PATH : ADS_METHOD_PATH,
       (request: Buffer) => request,
       this.delta ? deltaUpdate : sotwUpdate,
     );
     this.stream = stream;
     stream.on('data', (response: Update) => {
-      if (!this.connected) {
-        this.connected = true;
-        this.backoffMs = this.options.initialBackoffMs ?? 250;
+      if (this.stream === stream && this.state !== 'connected') {
+        // As Envoy does: the backoff restarts once the server has answered, not merely accepted.
+        this.backoff.reset();
+        this.setState('connected');
         this.options.logger.info({ target: this.options.target }, 'xDS stream connected');
       }
       this.queue = this.queue.then(() => this.onResponse(stream, response));
     });
-    stream.on('error', (err: Error) => {
-      if (!this.stopped)
-        this.options.logger.warn({ err: err.message, target: this.options.target }, 'xDS stream failed');
-    });
+    // Every failure also ends with 'status', which reports it; without this listener grpc-js's
+    // 'error' event would be unhandled.
+    stream.on('error', () => {});
     // grpc-js ends every call with 'status' (and not always 'close'); either one means reconnect.
-    stream.on('status', () => this.onClosed(stream));
+    stream.on('status', (status: StatusObject) => this.onClosed(stream, status));
     stream.on('close', () => this.onClosed(stream));
     // Clusters and listeners first (wildcard); endpoints and routes follow once names are known. On a
     // reconnect the versions held are sent along, so an unchanged server sends nothing new.
@@ -222,18 +292,27 @@ export class AdsClient {
     }
   }
 
-  private onClosed(stream: ClientDuplexStream<Buffer, Update>): void {
+  private onClosed(stream: ClientDuplexStream<Buffer, Update>, status?: StatusObject): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
-    this.connected = false;
+    this.client?.close();
+    this.client = undefined;
     if (this.stopped) return;
+    const wasConnected = this.state === 'connected';
+    const message =
+      status === undefined
+        ? 'the stream closed'
+        : status.code === GrpcStatus.OK
+          ? 'the server ended the stream'
+          : `${GrpcStatus[status.code] ?? status.code}: ${status.details}`;
+    this.lastError = { message, at: new Date().toISOString() };
     this.reconnects++;
-    const delay = Math.round(this.backoffMs * (0.8 + Math.random() * 0.4));
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
-    this.options.logger.info(
-      { delayMs: delay },
-      'xDS stream closed; keeping the last config and reconnecting',
-    );
+    const delay = this.backoff.next();
+    this.setState('backing-off', Date.now() + delay);
+    const log = { target: this.options.target, error: message, delayMs: delay };
+    if (wasConnected)
+      this.options.logger.warn(log, 'xDS stream closed; keeping the last config and reconnecting');
+    else this.options.logger.info(log, 'xDS connection attempt failed; retrying');
     this.reconnectTimer = setTimeout(() => this.open(), delay);
     this.reconnectTimer.unref();
   }
