@@ -88,8 +88,9 @@ export async function upCommand(args: string[]): Promise<number> {
     await stopControlPlane();
     throw err;
   });
+  let rejected;
   try {
-    await runtime.waitForListeners(
+    rejected = await runtime.waitForListeners(
       started.snapshot.listeners.map(l => l.name),
       10_000,
     );
@@ -106,6 +107,7 @@ export async function upCommand(args: string[]): Promise<number> {
       admin: `${admin.host}:${runtime.adminPort}`,
       controlPlaneAdmin: `${controlPlaneAdmin.host}:${cpAdminPort}`,
       xds: `${xds.host}:${started.port}`,
+      ...(rejected.length === 0 ? {} : { rejectedListeners: rejected.map(r => `${r.name}: ${r.reason}`) }),
     },
     'ready',
   );

@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdsServer } from '../../../src/control-plane/server/index.js';
 import { AdsClient, type XdsApi } from '../../../src/xds/ads-client.js';
-import type { BackoffPolicy } from '../../../src/xds/reconnect-backoff.js';
+import type { BackoffPolicy } from '../../../src/net/retry-backoff.js';
 import { encodeSnapshot } from '../../../src/xds/snapshot-codec.js';
 import { sampleSnapshot } from './sample-snapshot.js';
 import { seededRandom } from '../seeded-random.js';

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_RECONNECT_BACKOFF, ReconnectBackoff } from '../../../src/xds/reconnect-backoff.js';
+import { DEFAULT_RECONNECT_BACKOFF, RetryBackoff } from '../../../src/net/retry-backoff.js';
 import { seededRandom } from '../seeded-random.js';
 
 test('the ceiling doubles from the initial wait up to the cap and stays there', () => {
-  const backoff = new ReconnectBackoff({ initialMs: 250, maxMs: 2000 });
+  const backoff = new RetryBackoff({ initialMs: 250, maxMs: 2000 });
   assert.deepEqual(
     [1, 2, 3, 4, 5, 6, 100, 10_000].map(n => backoff.ceiling(n)),
     [250, 500, 1000, 2000, 2000, 2000, 2000, 2000],
@@ -18,7 +18,7 @@ test('the ceiling doubles from the initial wait up to the cap and stays there', 
 });
 
 test('every wait is within [0, ceiling), and a reset starts again from the initial ceiling', () => {
-  const backoff = new ReconnectBackoff({ initialMs: 10, maxMs: 300 }, seededRandom(7));
+  const backoff = new RetryBackoff({ initialMs: 10, maxMs: 300 }, seededRandom(7));
   for (let n = 1; n <= 5000; n++) {
     const wait = backoff.next();
     assert.equal(backoff.attempts, n);
@@ -33,14 +33,14 @@ test('every wait is within [0, ceiling), and a reset starts again from the initi
 });
 
 test('the extreme random values stay inside the bounds', () => {
-  assert.equal(new ReconnectBackoff({ initialMs: 100, maxMs: 100 }, () => 0).next(), 0);
-  assert.equal(new ReconnectBackoff({ initialMs: 100, maxMs: 100 }, () => 1 - 2 ** -53).next(), 99);
+  assert.equal(new RetryBackoff({ initialMs: 100, maxMs: 100 }, () => 0).next(), 0);
+  assert.equal(new RetryBackoff({ initialMs: 100, maxMs: 100 }, () => 1 - 2 ** -53).next(), 99);
 });
 
 test('a policy with no positive initial wait or a cap below it is refused', () => {
-  assert.throws(() => new ReconnectBackoff({ initialMs: 0, maxMs: 10 }), RangeError);
-  assert.throws(() => new ReconnectBackoff({ initialMs: 10, maxMs: 5 }), RangeError);
-  assert.throws(() => new ReconnectBackoff({ initialMs: Number.NaN, maxMs: 5 }), RangeError);
+  assert.throws(() => new RetryBackoff({ initialMs: 0, maxMs: 10 }), RangeError);
+  assert.throws(() => new RetryBackoff({ initialMs: 10, maxMs: 5 }), RangeError);
+  assert.throws(() => new RetryBackoff({ initialMs: Number.NaN, maxMs: 5 }), RangeError);
 });
 
 test('1,000 proxies that lost the control plane together come back spread over the cap, not in lockstep', () => {
@@ -54,7 +54,7 @@ test('1,000 proxies that lost the control plane together come back spread over t
   const random = seededRandom(20240601);
   const lateness: number[] = [];
   for (let p = 0; p < proxies; p++) {
-    const backoff = new ReconnectBackoff(DEFAULT_RECONNECT_BACKOFF, random);
+    const backoff = new RetryBackoff(DEFAULT_RECONNECT_BACKOFF, random);
     let t = 0;
     while (t < returnAt) t += backoff.next();
     lateness.push(t - returnAt);

@@ -1,8 +1,9 @@
 /**
- * How long the ADS client waits before its next connection attempt: capped exponential backoff with
- * full jitter. After the n-th consecutive failure the wait is uniform in [0, min(max, initial·2ⁿ⁻¹)).
+ * How long to wait before retrying something that failed (the ADS client's connection, a listener's
+ * bind): capped exponential backoff with full jitter. After the n-th consecutive failure the wait is
+ * uniform in [0, min(max, initial·2ⁿ⁻¹)).
  *
- * Why full jitter rather than gRPC's connection backoff (±20% around initial·1.6ⁿ, up to 120 s):
+ * For the ADS client, why full jitter rather than gRPC's connection backoff (±20% around initial·1.6ⁿ, up to 120 s):
  * every proxy of a mesh loses its control plane at the same moment, and with ±20% they come back in
  * waves that stay close together, while a uniform wait spreads them evenly over the whole window. And
  * the cap is small (2 s by default) because a proxy must resync within a few seconds of the control
@@ -23,7 +24,7 @@ export interface BackoffPolicy {
 export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 2000 };
 
 /** Consecutive failures and the wait before the next attempt. */
-export class ReconnectBackoff {
+export class RetryBackoff {
   private failures = 0;
 
   /**
