@@ -69,3 +69,4 @@ export {
   type KnownResource,
 } from './validation/document.js';
 export { re2Problem } from './validation/regex.js';
+export { unknownCodecIssue } from './validation/application-protocol.js';

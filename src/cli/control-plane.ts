@@ -2,8 +2,10 @@ import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { reportRefusedConfig } from './refused-config.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
+import { builtinCodecs } from '../codecs/index.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { bindAdmin } from '../net/http-admin.js';
+import { isLoopbackHost } from '../net/loopback.js';
 import { DEFAULT_XDS_PORT } from '../control-plane/server/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
@@ -72,6 +74,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     dir,
     logger,
     debounce,
+    knownCodecs: builtinCodecs().names(),
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });
   const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
@@ -103,6 +106,13 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     },
     'ready',
   );
+  if (!isLoopbackHost(listen.host)) {
+    // TLS and authentication of proxies are not there yet: say so where it matters.
+    logger.warn(
+      { xds: `${listen.host}:${started.port}` },
+      'xDS is served in plaintext without authentication on a non-loopback address: anyone who can reach it can read the whole config and subscribe as a proxy; keep it on a trusted network',
+    );
+  }
   settleHeap();
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');

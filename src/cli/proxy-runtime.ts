@@ -3,7 +3,8 @@ import { builtinCodecs } from '../codecs/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { AdminServer } from '../proxy/admin-server.js';
-import { Proxy } from '../proxy/proxy.js';
+import type { BackoffPolicy } from '../net/retry-backoff.js';
+import { Proxy, type ListenerRejection } from '../proxy/proxy.js';
 import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
 import { AdsClient, type XdsApi } from '../xds/ads-client.js';
 
@@ -13,14 +14,25 @@ export interface ProxyRuntime {
   /** The ADS client, unless the proxy runs a static config. */
   readonly ads: AdsClient | undefined;
   readonly adminPort: number;
-  /** Resolves once the proxy runs a config with every listener in `names` bound. */
-  waitForListeners(names: readonly string[], timeoutMs: number): Promise<void>;
+  /**
+   * Resolves once the proxy has a config in which every listener in `names` is bound or rejected,
+   * with the rejected ones (a rejected listener does not hold the others up).
+   */
+  waitForListeners(names: readonly string[], timeoutMs: number): Promise<ListenerRejection[]>;
   close(graceMs: number): Promise<void>;
 }
 
 export interface ProxyRuntimeOptions {
   /** The ADS server and this proxy's node id; absent for a static config the caller applies. */
-  readonly xds: { readonly target: string; readonly nodeId: string; readonly api: XdsApi } | undefined;
+  readonly xds:
+    | {
+        readonly target: string;
+        readonly nodeId: string;
+        readonly api: XdsApi;
+        /** The reconnect backoff; default DEFAULT_RECONNECT_BACKOFF. */
+        readonly backoff?: BackoffPolicy;
+      }
+    | undefined;
   readonly admin: { readonly host: string; readonly port: number };
   readonly logger: Logger;
   /** Request metrics (on by default) and access log (off by default). */
@@ -57,14 +69,20 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
           api: xds.api,
           node: { id: xds.nodeId, user_agent_name: 'aeraki-ts' },
           logger,
+          ...(xds.backoff === undefined ? {} : { backoff: xds.backoff }),
           onSnapshot: async snapshot => {
             try {
-              await proxy.apply(snapshot);
+              const result = await proxy.apply(snapshot);
               lastError = undefined;
               logger.debug(
-                { version: snapshot.version, listeners: snapshot.listeners.length },
+                {
+                  version: snapshot.version,
+                  listeners: snapshot.listeners.length,
+                  rejected: result.rejected.map(r => r.name),
+                },
                 'config applied',
               );
+              return result;
             } catch (err) {
               lastError = err;
               throw err;
@@ -72,7 +90,8 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
           },
         });
   if (ads !== undefined) {
-    admin.setXdsStatus(() => ads.status());
+    admin.setXdsStatus(() => ({ ...ads.status(), rejectedListeners: proxy.rejectedListeners() }));
+    admin.setXdsUpdateCounters(() => ads.status().updates);
     ads.start();
   }
   return {
@@ -81,8 +100,10 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     adminPort,
     async waitForListeners(names, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (!names.every(n => proxy.listenerMap.has(n))) {
-        if (lastError instanceof AerakiError && lastError.code === ErrorCodes.LISTEN_FAILED) throw lastError;
+      for (;;) {
+        const rejected = proxy.rejectedListeners();
+        const settled = new Set([...proxy.listenerMap.keys(), ...rejected.map(r => r.name)]);
+        if (names.every(n => settled.has(n))) return rejected.filter(r => names.includes(r.name));
         if (Date.now() > deadline) {
           throw new AerakiError(
             ErrorCodes.LISTEN_FAILED,

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { AerakiError, ErrorCodes } from '../errors.js';
+import { parseDurationMs } from '../api/duration.js';
+import { DEFAULT_RECONNECT_BACKOFF, type BackoffPolicy } from '../net/retry-backoff.js';
 import { parseCommandArgs, parseHostPort, parseXdsApi } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
@@ -19,6 +21,9 @@ Options:
                       {"resources": [...]}: Listener, Cluster, ClusterLoadAssignment, RouteConfiguration)
   --node-id ID        this proxy's node id (default sidecar~<hostname>~<pid>)
   --xds-api API       delta (incremental xDS, the default) or sotw (state of the world)
+  --xds-retry-initial DURATION, --xds-retry-max DURATION
+                      reconnect backoff: the first wait is up to the initial one, doubling
+                      up to the max, each drawn at random below that (default 250ms, 2s)
   --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
 ${TELEMETRY_USAGE}`;
@@ -32,6 +37,8 @@ export async function proxyCommand(args: string[]): Promise<number> {
       config: { type: 'string' },
       'node-id': { type: 'string' },
       'xds-api': { type: 'string', default: 'delta' },
+      'xds-retry-initial': { type: 'string' },
+      'xds-retry-max': { type: 'string' },
       admin: { type: 'string', default: '127.0.0.1:15000' },
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
@@ -48,23 +55,33 @@ export async function proxyCommand(args: string[]): Promise<number> {
   }
   if (values.xds !== undefined) parseHostPort(values.xds, '--xds');
   const api = parseXdsApi(values['xds-api']);
+  const backoff = parseBackoff(values['xds-retry-initial'], values['xds-retry-max']);
   const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
   const logger = createLogger(values['log-level']);
   const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
   const runtime = await startProxyRuntime({
-    xds: values.xds === undefined ? undefined : { target: values.xds, nodeId, api },
+    xds: values.xds === undefined ? undefined : { target: values.xds, nodeId, api, backoff },
     admin: parseHostPort(values.admin, '--admin'),
     logger,
     telemetry: telemetryOptions(values),
   });
   if (staticConfig !== undefined) {
+    let rejected;
     try {
-      await runtime.proxy.apply(staticConfig);
+      ({ rejected } = await runtime.proxy.apply(staticConfig));
     } catch (err) {
       await runtime.close(0);
       throw err;
     }
-    logger.info({ config: values.config, version: staticConfig.version, admin: runtime.adminPort }, 'ready');
+    logger.info(
+      {
+        config: values.config,
+        version: staticConfig.version,
+        admin: runtime.adminPort,
+        ...(rejected.length === 0 ? {} : { rejectedListeners: rejected.map(r => `${r.name}: ${r.reason}`) }),
+      },
+      'ready',
+    );
   } else {
     logger.info({ xds: values.xds, nodeId, admin: runtime.adminPort }, 'proxy started; waiting for config');
   }
@@ -72,4 +89,33 @@ export async function proxyCommand(args: string[]): Promise<number> {
   logger.info({ signal }, 'shutting down');
   await runtime.close(2000);
   return 0;
+}
+
+/** `--xds-retry-initial` and `--xds-retry-max` as a backoff policy. */
+function parseBackoff(initial: string | undefined, max: string | undefined): BackoffPolicy {
+  const initialMs =
+    initial === undefined
+      ? DEFAULT_RECONNECT_BACKOFF.initialMs
+      : durationOption(initial, '--xds-retry-initial');
+  const maxMs =
+    max === undefined
+      ? Math.max(DEFAULT_RECONNECT_BACKOFF.maxMs, initialMs)
+      : durationOption(max, '--xds-retry-max');
+  if (initialMs <= 0 || maxMs < initialMs) {
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      `the xDS retry backoff needs 0 < --xds-retry-initial ≤ --xds-retry-max, got ${initialMs} ms and ${maxMs} ms`,
+    );
+  }
+  return { initialMs, maxMs };
+}
+
+function durationOption(value: string, option: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === undefined)
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      `${option} must be a duration such as 500ms or 2s, got '${value}'`,
+    );
+  return ms;
 }

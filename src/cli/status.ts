@@ -1,8 +1,11 @@
 /**
  * `aeraki status`: every proxy connected to a control plane and, per resource type, whether it runs
- * what it was sent — the sync view `istioctl proxy-status` gives for Istio.
+ * what it was sent — the sync view `istioctl proxy-status` gives for Istio. With `--proxy`, one
+ * proxy's own view instead: its xDS connection and the listeners it could not run.
  */
 import type { NodeStatus, TypeStatus, XdsServerStatus } from '../control-plane/server/xds-status.js';
+import type { ListenerRejection } from '../proxy/proxy.js';
+import type { AdsClientStatus } from '../xds/ads-client.js';
 import { discoveryServiceOf } from '../xds/type-urls.js';
 import { fetchAdminJson } from './admin-client.js';
 import { parseCommandArgs } from './args.js';
@@ -15,7 +18,12 @@ resource type, the config version sent, the version the proxy ACKed, and its las
 
 Options:
   --control-plane HOST:PORT   the control plane's admin API (default 127.0.0.1:15011)
-  --json                      print the control plane's status as JSON
+  --proxy HOST:PORT           instead, one proxy's own view from its admin API (aeraki up and
+                              aeraki proxy: 127.0.0.1:15000): its xDS connection (connecting,
+                              connected, backing off until when), since when, reconnects, last
+                              error, versions and updates per type, last NACK, and the listeners it
+                              rejected with the reason — what to read when the control plane is away
+  --json                      print the status as JSON
   -h, --help                  show this help
 `;
 
@@ -24,6 +32,7 @@ export async function statusCommand(args: string[]): Promise<number> {
     args,
     {
       'control-plane': { type: 'string', default: '127.0.0.1:15011' },
+      proxy: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -31,6 +40,15 @@ export async function statusCommand(args: string[]): Promise<number> {
   );
   if (values.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.proxy !== undefined) {
+    const status = (await fetchAdminJson(values.proxy, '/xds', 'proxy')) as ProxyXdsStatus | null;
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      return 0;
+    }
+    process.stdout.write(formatProxyStatus(status, useColor(process.stdout)));
     return 0;
   }
   const status = (await fetchAdminJson(
@@ -83,4 +101,60 @@ function statusRow(node: NodeStatus, type: TypeStatus, color: boolean): string[]
     state,
     nack,
   ];
+}
+
+/** A proxy's `GET /xds`: its ADS client's status and the listeners it rejected. */
+export type ProxyXdsStatus = AdsClientStatus & { readonly rejectedListeners: readonly ListenerRejection[] };
+
+/** A proxy's own view: its xDS connection, per type its version and updates, its rejected listeners. */
+export function formatProxyStatus(status: ProxyXdsStatus | null, color: boolean): string {
+  if (status === null) return 'this proxy runs a static config (no xDS)\n';
+  const state =
+    status.state === 'connected'
+      ? style('CONNECTED', 'good', color)
+      : status.state === 'backing-off'
+        ? style(`BACKING OFF until ${status.retryAt ?? '?'}`, 'bad', color)
+        : status.state.toUpperCase();
+  let out =
+    `xDS ${status.target}: ${state} for ${formatAge(status.sinceMs)} (since ${status.since}), ` +
+    `${status.reconnects} reconnect(s)\n`;
+  if (status.lastError !== undefined)
+    out += `last error at ${status.lastError.at}: ${status.lastError.message}\n`;
+  const rows = Object.entries(status.versions).map(([typeUrl, version]) => {
+    const updates = status.updates[typeUrl];
+    return [
+      discoveryServiceOf(typeUrl)?.toUpperCase() ?? typeUrl,
+      version === '' ? '-' : version,
+      updates === undefined ? '-' : `${updates.attempt}/${updates.success}/${updates.rejected}`,
+    ];
+  });
+  out += '\n' + renderTable(['TYPE', 'VERSION', 'UPDATES (RECEIVED/ACKED/NACKED)'], rows, color);
+  if (status.lastNack !== undefined) {
+    const type = discoveryServiceOf(status.lastNack.typeUrl)?.toUpperCase() ?? status.lastNack.typeUrl;
+    out += `last NACK (${type}) at ${status.lastNack.at}: ${status.lastNack.message}\n`;
+  }
+  for (const invalid of status.invalidResources) {
+    const type = discoveryServiceOf(invalid.typeUrl)?.toUpperCase() ?? invalid.typeUrl;
+    out += `invalid ${type} resource ${invalid.name}: ${invalid.reason}\n`;
+  }
+  if (status.rejectedListeners.length === 0) return out + 'every listener runs\n';
+  const listeners = status.rejectedListeners.map(r => [
+    r.name,
+    `${r.address}:${r.port}`,
+    r.serving === 'previous' ? 'previous version' : style('nothing', 'bad', color),
+    r.code,
+    r.retryAt === undefined ? r.reason : `${r.reason} (bind retried at ${r.retryAt})`,
+  ]);
+  return (
+    out +
+    '\n' +
+    renderTable(['REJECTED LISTENER', 'ADDRESS', 'SERVING', 'CODE', 'REASON'], listeners, color) +
+    `${status.rejectedListeners.length} listener(s) rejected; the others run\n`
+  );
+}
+
+function formatAge(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)}s`;
+  return `${Math.round(ms / 60_000)}m`;
 }

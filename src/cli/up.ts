@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { reportRefusedConfig } from './refused-config.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
+import { builtinCodecs } from '../codecs/index.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
@@ -60,7 +61,13 @@ export async function upCommand(args: string[]): Promise<number> {
   const debounce = debounceOptions(values);
   const logger = createLogger(values['log-level']);
 
-  const controlPlane = new ControlPlane({ dir, logger, watch: !values['no-watch'], debounce });
+  const controlPlane = new ControlPlane({
+    dir,
+    logger,
+    watch: !values['no-watch'],
+    debounce,
+    knownCodecs: builtinCodecs().names(),
+  });
   const started = await controlPlane.start(xds.host, xds.port);
   if (started.snapshot === undefined) {
     reportRefusedConfig(started, dir, 'nothing was started');
@@ -88,8 +95,9 @@ export async function upCommand(args: string[]): Promise<number> {
     await stopControlPlane();
     throw err;
   });
+  let rejected;
   try {
-    await runtime.waitForListeners(
+    rejected = await runtime.waitForListeners(
       started.snapshot.listeners.map(l => l.name),
       10_000,
     );
@@ -106,6 +114,7 @@ export async function upCommand(args: string[]): Promise<number> {
       admin: `${admin.host}:${runtime.adminPort}`,
       controlPlaneAdmin: `${controlPlaneAdmin.host}:${cpAdminPort}`,
       xds: `${xds.host}:${started.port}`,
+      ...(rejected.length === 0 ? {} : { rejectedListeners: rejected.map(r => `${r.name}: ${r.reason}`) }),
     },
     'ready',
   );

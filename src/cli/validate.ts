@@ -2,14 +2,17 @@
  * `aeraki validate DIR [--json]`: checks every config document under DIR and reports every issue.
  */
 import { parseArgs } from 'node:util';
+import { builtinCodecs } from '../codecs/index.js';
 import { loadConfig } from '../control-plane/index.js';
+import { withCodecIssues } from '../control-plane/model/codec-issues.js';
 import { formatIssue } from '../api/issue-format.js';
 
 const USAGE = `Usage: aeraki validate DIR [--json]
 
 Checks every config document in DIR (every *.yaml / *.yml file below it, several documents per file;
 DIR may also be a single file): the schema of each ServiceEntry, DestinationRule, MetaRouter and
-ApplicationProtocol, Aeraki's validation rules, and the references between documents.
+ApplicationProtocol, Aeraki's validation rules, and the references between documents. An
+ApplicationProtocol whose codec is not built in gets a warning: proxies serve it only with a plugin.
 
 Prints each issue as FILE:LINE:COL: SEVERITY: MESSAGE (KIND NAME, field PATH, rule RULE).
 Exit status: 0 when there are no errors (warnings are allowed), 1 when there are errors, 2 on bad usage.
@@ -46,7 +49,7 @@ export async function validateCommand(args: string[]): Promise<number> {
     return 2;
   }
 
-  const { config, issues } = await loadConfig(dir);
+  const { config, issues } = withCodecIssues(await loadConfig(dir), builtinCodecs().names());
   const errors = issues.filter(i => i.severity === 'error');
   const warnings = issues.filter(i => i.severity === 'warning');
   if (values.json === true) {

@@ -6,6 +6,7 @@ import type { DebounceOptions } from './cache/debouncer.js';
 import { ResourceEncoder } from './cache/resource-encoder.js';
 import { ResourceSnapshot } from './cache/resource-snapshot.js';
 import { loadConfig, watchConfig } from './load-config.js';
+import { withCodecIssues } from './model/codec-issues.js';
 import type { LoadedConfig } from './model/config-set.js';
 import type { SourceWatch } from './sources/config-source.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
@@ -28,6 +29,11 @@ export interface ControlPlaneOptions {
    * without (a collection per edit costs more than the edit).
    */
   readonly collectGarbage?: () => void;
+  /**
+   * The codec names the proxies are known to have: an ApplicationProtocol naming another gets a
+   * warning (its listeners are served only by proxies with a plugin for it). Default: not checked.
+   */
+  readonly knownCodecs?: readonly string[];
 }
 
 const nothing = (): void => {};
@@ -122,7 +128,8 @@ export class ControlPlane {
    * Validates and, when there is no error, translates and hands the snapshot to the ADS server;
    * `betweenStages` runs between translating and encoding.
    */
-  private publish(loaded: LoadedConfig, betweenStages = nothing): ConfigLoad {
+  private publish(config: LoadedConfig, betweenStages = nothing): ConfigLoad {
+    const loaded = withCodecIssues(config, this.options.knownCodecs);
     const logger = this.options.logger;
     const errors = loaded.issues.filter(i => i.severity === 'error');
     this.metrics.configLoaded(errors.length);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
+import type { UpdateCounters } from '../xds/ads-client.js';
 import type { Proxy } from './proxy.js';
 import { filterStats } from './filter-stats.js';
 import { explainRoute, routeTablesForService } from './route-explainer.js';
@@ -25,10 +26,14 @@ const PATHS: ReadonlySet<string> = new Set([
  * - `GET /config_dump`: the snapshot the proxy runs, with its version;
  * - `GET /clusters`: each cluster's endpoints (load, outlier ejection), limits and counters;
  * - `GET /listeners`: each listener's connections and counters, and its filters' counters by name;
+ *   a listener the proxy could not build or bind has `rejected` (code, reason, since, whether its
+ *   previous version serves, the next bind attempt) and `bound: false` when nothing listens for it;
  * - `GET /routes`: the route tables in force;
  * - `GET /stats/prometheus`: Istio's request metrics, MetaProtocol and upstream stats, process metrics;
  * - `GET /stats`: the same as JSON;
- * - `GET /xds`: the xDS subscription (versions per type, last NACK);
+ * - `GET /xds`: the xDS connection (state: connecting / connected / backing-off with `retryAt`, since
+ *   when, reconnects, last error) and subscription (versions per type, update counters, last NACK,
+ *   resources that could not be decoded, listeners rejected);
  * - `GET /explain?service=HOST[:PORT]&attr=KEY=VALUE…`: which route a request with those attributes
  *   takes, where it goes, and why each earlier route did not match (404 for an unknown service, 409
  *   when the host has several ports and none was given);
@@ -43,6 +48,7 @@ const PATHS: ReadonlySet<string> = new Set([
 export class AdminServer {
   private readonly server: Server;
   private xdsStatus: (() => unknown) | undefined;
+  private xdsUpdates: (() => Readonly<Record<string, UpdateCounters>>) | undefined;
 
   private readonly metrics: ProxyMetricsExporter;
 
@@ -52,6 +58,11 @@ export class AdminServer {
       listeners: () => proxy.listenerMap.values(),
       clusters: () => proxy.clusters.all(),
       accessLog: () => proxy.telemetry.accessLogStats(),
+      listenerManager: () => ({
+        stats: proxy.listenerManager,
+        rejected: proxy.rejectedListeners(),
+        updates: this.xdsUpdates?.() ?? {},
+      }),
     });
     this.server = createServer((req, res) => this.handle(req, res));
   }
@@ -64,6 +75,11 @@ export class AdminServer {
   /** Adds `/xds`: where the proxy's xDS subscription stands (versions, last NACK). */
   setXdsStatus(status: () => unknown): void {
     this.xdsStatus = status;
+  }
+
+  /** Adds the xDS update counters (per type URL) to the metrics. */
+  setXdsUpdateCounters(updates: () => Readonly<Record<string, UpdateCounters>>): void {
+    this.xdsUpdates = updates;
   }
 
   close(): Promise<void> {
@@ -110,19 +126,37 @@ export class AdminServer {
             stats: c.stats,
           })),
         );
-      case '/listeners':
-        return sendJson(
-          res,
-          [...proxy.listenerMap.values()].map(l => ({
+      case '/listeners': {
+        const rejected = new Map(proxy.rejectedListeners().map(r => [r.name, r]));
+        const bound = [...proxy.listenerMap.values()].map(l => {
+          const rejection = rejected.get(l.name);
+          return {
             name: l.name,
             protocol: l.state.resource.protocol,
             routeConfigName: l.state.resource.routeConfigName,
+            bound: true,
             connections: l.connectionCount,
             taps: l.taps.length,
             stats: l.stats,
             filters: filterStats(l.state.decoders),
-          })),
-        );
+            ...(rejection === undefined ? {} : { rejected: rejection }),
+          };
+        });
+        const unbound = [...rejected.values()]
+          .filter(r => !proxy.listenerMap.has(r.name))
+          .map(r => {
+            const resource = proxy.current?.listeners.find(l => l.name === r.name);
+            return {
+              name: r.name,
+              protocol: resource?.protocol ?? '',
+              routeConfigName: resource?.routeConfigName ?? '',
+              bound: false,
+              connections: 0,
+              rejected: r,
+            };
+          });
+        return sendJson(res, [...bound, ...unbound]);
+      }
       case '/routes':
         return sendJson(res, proxy.current?.routes ?? []);
       case '/xds':

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CodecRegistry } from '../codec/index.js';
-import { AerakiError, ErrorCodes } from '../errors.js';
+import { AerakiError, ErrorCodes, type ErrorCode } from '../errors.js';
 import {
   isDecoderFilter,
   isEncoderFilter,
@@ -10,6 +10,7 @@ import {
 } from '../filters/filter.js';
 import { RouteTable } from '../filters/router/route-table.js';
 import { RouterFilter } from '../filters/router/router-filter.js';
+import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
 import { UpstreamCodecs } from '../upstream/upstream-codec.js';
 import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
@@ -22,17 +23,77 @@ import { RequestTelemetry } from './telemetry/request-telemetry.js';
 /** How long a removed listener lets its connections finish their requests. */
 const LISTENER_DRAIN_MS = 5000;
 
+/** A listener whose address is busy binds again after up to 500 ms, 1 s, 2 s, then up to 5 s each time. */
+export const DEFAULT_BIND_RETRY: BackoffPolicy = { initialMs: 500, maxMs: 5000 };
+
 /**
- * The data plane: listeners, clusters and route tables, updated from snapshots. An update is applied
- * as a whole or not at all: route tables and codecs are checked before anything changes, existing
- * connections survive, and requests in flight finish on the route they started with.
+ * A listener of the snapshot in force that the proxy could not build or bind, and why. The rest of
+ * the snapshot runs regardless (as Envoy does with LDS: the valid listeners are applied, the update
+ * is NACKed naming the failed ones).
+ */
+export interface ListenerRejection {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  /** `AERAKI_ERR_CODEC_UNKNOWN`, `AERAKI_ERR_LISTEN_FAILED` (busy address), `AERAKI_ERR_CONFIG_INVALID`. */
+  readonly code: ErrorCode;
+  readonly reason: string;
+  /** Since when it is rejected for this reason (ISO 8601). */
+  readonly since: string;
+  /** `previous`: the version of the listener that ran before keeps serving; `none`: nothing listens. */
+  readonly serving: 'previous' | 'none';
+  /** A bind that failed is retried with backoff: the next attempt (ISO 8601) and the failures so far. */
+  readonly retryAt?: string;
+  readonly bindFailures?: number;
+}
+
+/** What {@link Proxy.apply} could not apply. */
+export interface ApplyResult {
+  /** Listeners of the snapshot that do not run as given, by name. */
+  readonly rejected: readonly ListenerRejection[];
+}
+
+/** Counters of listener updates (Envoy's `listener_manager.*`). */
+export class ListenerManagerStats {
+  /** Listener versions that could not be built or bound (each failed bind retry counts too). */
+  listenerCreateFailure = 0;
+  /** Listener versions built and bound. */
+  listenerCreateSuccess = 0;
+}
+
+/** A listener waiting for its address: retried with backoff until it binds or is replaced. */
+interface PendingBind {
+  readonly listener: Listener;
+  /** The version it replaces, serving until it binds. */
+  readonly previous: Listener | undefined;
+  readonly backoff: RetryBackoff;
+  timer: NodeJS.Timeout | undefined;
+  retryAt: number;
+  cancelled: boolean;
+}
+
+export interface ProxyOptions {
+  /** How a listener whose bind failed is retried; default {@link DEFAULT_BIND_RETRY}. */
+  readonly bindRetry?: BackoffPolicy;
+}
+
+/**
+ * The data plane: listeners, clusters and route tables, updated from snapshots. Existing connections
+ * survive an update and requests in flight finish on the route they started with. One listener that
+ * cannot be built (unknown codec, route table that does not compile) or bound (address in use) is
+ * rejected alone: the version of it that ran before (if any) keeps serving, everything else is
+ * applied, and a busy address is bound as soon as it is free.
  */
 export class Proxy {
+  readonly listenerManager = new ListenerManagerStats();
   readonly clusters = new ClusterManager();
   /** One per codec and codec config: listeners with equal settings share upstream pools. */
   private readonly upstreamCodecs = new UpstreamCodecs();
   private readonly listeners = new Map<string, Listener>();
   private readonly routeTables = new Map<string, RouteTable>();
+  private readonly rejections = new Map<string, ListenerRejection>();
+  private readonly pendingBinds = new Map<string, PendingBind>();
+  private readonly bindRetry: BackoffPolicy;
   private readonly deadlines = new DeadlineTimer();
   private readonly router: RouterFilter;
   private readonly rateLimits: ListenerRateLimits;
@@ -48,7 +109,9 @@ export class Proxy {
     private readonly logger: Logger,
     private readonly filters: readonly Filter[] = [],
     readonly telemetry: RequestTelemetry = new RequestTelemetry(),
+    options: ProxyOptions = {},
   ) {
+    this.bindRetry = options.bindRetry ?? DEFAULT_BIND_RETRY;
     this.router = new RouterFilter(this.clusters);
     this.rateLimits = new ListenerRateLimits(this.clusters);
   }
@@ -68,63 +131,194 @@ export class Proxy {
     return this.routeTables.get(name);
   }
 
+  /** Listeners of the snapshot in force that do not run as given, by name. */
+  rejectedListeners(): ListenerRejection[] {
+    return [...this.rejections.values()].map(r => {
+      const pending = this.pendingBinds.get(r.name);
+      return pending === undefined
+        ? r
+        : { ...r, retryAt: new Date(pending.retryAt).toISOString(), bindFailures: pending.backoff.attempts };
+    });
+  }
+
   /**
-   * Makes the proxy run `snapshot`. Rejects (and changes nothing) if a listener names an unknown
-   * codec or a route cannot be compiled; rejects after applying if a new listener cannot bind.
+   * Makes the proxy run `snapshot`, as much of it as it can: a listener that cannot be built or bound
+   * is left out (its previous version, if any, keeps serving) and named in the result; a busy
+   * address is retried in the background. Resolves once every new listener bound or failed to.
    */
-  async apply(snapshot: ProxySnapshot): Promise<void> {
-    // Validate everything first so that a bad snapshot leaves the running one untouched.
+  async apply(snapshot: ProxySnapshot): Promise<ApplyResult> {
+    // Each route table on its own: one that does not compile keeps its previous version (if any),
+    // which the listeners already running on it keep using.
     const tables = new Map<string, RouteTable>();
+    const tableErrors = new Map<string, unknown>();
     for (const resource of snapshot.routes) {
       try {
         tables.set(resource.name, new RouteTable(resource));
       } catch (err) {
-        throw new AerakiError(
-          ErrorCodes.CONFIG_INVALID,
-          `route table '${resource.name}' cannot be compiled`,
-          {
-            cause: err,
-          },
-        );
+        tableErrors.set(resource.name, err);
+        const previous = this.routeTables.get(resource.name);
+        if (previous !== undefined) tables.set(resource.name, previous);
       }
     }
-    for (const l of snapshot.listeners) this.codecs.require(l.codec);
 
     this.clusters.apply(snapshot.clusters, snapshot.endpoints);
     this.routeTables.clear();
     for (const [name, table] of tables) this.routeTables.set(name, table);
 
     const wanted = new Map(snapshot.listeners.map(l => [l.name, l]));
-    const binding: Promise<void>[] = [];
-    for (const [name, resource] of wanted) {
-      const state = this.stateFor(resource);
-      const existing = this.listeners.get(name);
-      if (existing !== undefined && sameSocket(existing.state.resource, resource)) {
-        existing.update(state);
-        continue;
-      }
-      if (existing !== undefined) void existing.drain(LISTENER_DRAIN_MS);
-      const listener = new Listener(state, this.deadlines, this.logger, this.telemetry);
-      this.listeners.set(name, listener);
-      binding.push(
-        listener.listen().catch((err: unknown) => {
-          this.listeners.delete(name);
-          throw err;
-        }),
-      );
-    }
+    // Removals first, so that a listener may take over the address of one that goes (as Envoy does).
     for (const [name, listener] of this.listeners) {
       if (wanted.has(name)) continue;
       this.listeners.delete(name);
       void listener.drain(LISTENER_DRAIN_MS);
     }
+    for (const name of [...this.pendingBinds.keys()]) if (!wanted.has(name)) this.cancelBind(name);
+    for (const name of [...this.rejections.keys()]) if (!wanted.has(name)) this.rejections.delete(name);
+
+    const binding: Promise<void>[] = [];
+    for (const [name, resource] of wanted) {
+      let existing = this.listeners.get(name);
+      let state: ListenerState;
+      try {
+        const tableError = tableErrors.get(resource.routeConfigName);
+        if (tableError !== undefined) {
+          throw new AerakiError(
+            ErrorCodes.CONFIG_INVALID,
+            `route table '${resource.routeConfigName}' cannot be compiled: ${messageOf(tableError)}`,
+            { cause: tableError },
+          );
+        }
+        state = this.stateFor(resource);
+      } catch (err) {
+        this.cancelBind(name);
+        this.reject(resource, err, existing !== undefined);
+        continue;
+      }
+      if (existing !== undefined && sameSocket(existing.state.resource, resource)) {
+        existing.update(state);
+        this.cancelBind(name);
+        this.rejections.delete(name);
+        continue;
+      }
+      const pending = this.pendingBinds.get(name);
+      if (pending !== undefined && sameSocket(pending.listener.state.resource, resource)) {
+        // Still waiting for the same address: it binds with this state when it can.
+        pending.listener.update(state);
+        continue;
+      }
+      this.cancelBind(name);
+      if (existing !== undefined && sameAddress(existing.state.resource, resource)) {
+        // Same address, another codec: the old listener must give up the socket first.
+        this.listeners.delete(name);
+        void existing.drain(LISTENER_DRAIN_MS);
+        existing = undefined;
+      }
+      binding.push(
+        this.bind(name, new Listener(state, this.deadlines, this.logger, this.telemetry), existing),
+      );
+    }
     this.rateLimits.retain(snapshot.listeners);
     this.snapshot = snapshot;
     await Promise.all(binding);
+    return { rejected: this.rejectedListeners() };
+  }
+
+  /**
+   * Binds `listener`; on success it replaces `previous` (drained), on failure it is rejected and
+   * retried with backoff while `previous` keeps serving.
+   */
+  private async bind(name: string, listener: Listener, previous: Listener | undefined): Promise<void> {
+    try {
+      await listener.listen();
+    } catch (err) {
+      this.reject(listener.state.resource, err, previous !== undefined);
+      const pending: PendingBind = {
+        listener,
+        previous,
+        backoff: new RetryBackoff(this.bindRetry),
+        timer: undefined,
+        retryAt: 0,
+        cancelled: false,
+      };
+      this.pendingBinds.set(name, pending);
+      this.scheduleBind(name, pending);
+      return;
+    }
+    this.activate(name, listener, previous);
+  }
+
+  private scheduleBind(name: string, pending: PendingBind): void {
+    const delay = pending.backoff.next();
+    pending.retryAt = Date.now() + delay;
+    pending.timer = setTimeout(() => {
+      pending.timer = undefined;
+      pending.listener.listen().then(
+        () => {
+          if (pending.cancelled) {
+            void pending.listener.drain(0);
+            return;
+          }
+          this.pendingBinds.delete(name);
+          this.activate(name, pending.listener, pending.previous);
+          this.logger.info(
+            { listener: name, bindFailures: pending.backoff.attempts },
+            'listener bound: its address is free now',
+          );
+        },
+        (err: unknown) => {
+          if (pending.cancelled) return;
+          // Counted, and logged only when the reason changed.
+          this.reject(pending.listener.state.resource, err, pending.previous !== undefined);
+          this.scheduleBind(name, pending);
+        },
+      );
+    }, delay);
+    pending.timer.unref();
+  }
+
+  private activate(name: string, listener: Listener, previous: Listener | undefined): void {
+    this.listenerManager.listenerCreateSuccess++;
+    this.listeners.set(name, listener);
+    this.rejections.delete(name);
+    if (previous !== undefined && previous !== listener) void previous.drain(LISTENER_DRAIN_MS);
+  }
+
+  /** Stops retrying the bind of `name`'s pending listener. */
+  private cancelBind(name: string): void {
+    const pending = this.pendingBinds.get(name);
+    if (pending === undefined) return;
+    this.pendingBinds.delete(name);
+    pending.cancelled = true;
+    clearTimeout(pending.timer);
+  }
+
+  private reject(resource: ListenerResource, err: unknown, previousServes: boolean): void {
+    this.listenerManager.listenerCreateFailure++;
+    const reason = messageOf(err);
+    const code = err instanceof AerakiError ? err.code : ErrorCodes.CONFIG_INVALID;
+    const earlier = this.rejections.get(resource.name);
+    this.rejections.set(resource.name, {
+      name: resource.name,
+      address: resource.address,
+      port: resource.port,
+      code,
+      reason,
+      since: earlier?.reason === reason ? earlier.since : new Date().toISOString(),
+      serving: previousServes ? 'previous' : 'none',
+    });
+    if (earlier?.reason === reason) return;
+    this.logger.error(
+      { listener: resource.name, address: `${resource.address}:${resource.port}`, code, reason },
+      previousServes
+        ? 'listener update rejected; its previous version keeps serving'
+        : 'listener rejected; the other listeners are not affected',
+    );
   }
 
   /** Stops every listener (letting requests in flight finish) and closes upstream connections. */
   async close(graceMs = LISTENER_DRAIN_MS): Promise<void> {
+    for (const name of [...this.pendingBinds.keys()]) this.cancelBind(name);
+    this.rejections.clear();
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.all(listeners.map(l => l.drain(graceMs)));
@@ -136,13 +330,14 @@ export class Proxy {
 
   /** Filters in order: the proxy-wide ones, the listener's rate limits (local, global), the router. */
   private stateFor(resource: ListenerResource): ListenerState {
+    // The codec first: a listener rejected for it must not leave rate-limit filters behind.
+    const codecFactory = this.codecs.require(resource.codec);
     const decoders: DecoderFilter[] = [
       ...this.filters.filter(isDecoderFilter),
       ...this.rateLimits.filtersFor(resource),
       this.router,
     ];
     const encoders: EncoderFilter[] = this.filters.filter(isEncoderFilter).reverse();
-    const codecFactory = this.codecs.require(resource.codec);
     return {
       resource,
       codecFactory,
@@ -156,5 +351,13 @@ export class Proxy {
 
 /** Whether two listener resources can share one bound socket. */
 function sameSocket(a: ListenerResource, b: ListenerResource): boolean {
-  return a.address === b.address && a.port === b.port && a.codec === b.codec;
+  return sameAddress(a, b) && a.codec === b.codec;
+}
+
+function sameAddress(a: ListenerResource, b: ListenerResource): boolean {
+  return a.address === b.address && a.port === b.port;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

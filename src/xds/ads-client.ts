@@ -6,6 +6,14 @@
  * or the proxy rejects the set; the last good config keeps running either way. When the stream breaks,
  * it reconnects with backoff and the proxy keeps serving meanwhile.
  *
+ * Reconnecting: every attempt gets a channel of its own, with a subchannel pool of its own. grpc-js
+ * keeps a subchannel that failed to connect in TRANSIENT_FAILURE for its own connection backoff (1 s
+ * growing ×1.6 up to 120 s), and fails a new call on it at once with the error it cached, without
+ * trying to connect; a client that reused one channel would waste its attempts on that cached error
+ * and resync only when grpc-js's backoff, grown with the outage, let it try again. A fresh channel
+ * connects when the call starts, so each attempt is a real one, and the only backoff is ours
+ * ({@link RetryBackoff}: capped, full jitter).
+ *
  * Consistency (Envoy's warming, simplified): a listener is not handed over before its route table
  * arrived, and a route table is not handed over before every cluster it names is known; until then the
  * previously accepted version of that listener or route table (if any) stays in the snapshot.
@@ -19,7 +27,13 @@
  * sends changes to its subscriptions, ACKs with the nonce alone, and on a reconnect tells the server
  * the version of every resource it holds, so that an unchanged server sends nothing again.
  */
-import { Client, credentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import {
+  Client,
+  credentials,
+  status as GrpcStatus,
+  type ClientDuplexStream,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   DELTA_ADS_METHOD_PATH,
@@ -41,12 +55,35 @@ import type {
   ProxySnapshot,
   RouteConfigResource,
 } from './resources.js';
+import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
 import { decodeResources, routeTableClusterRefs } from './snapshot-codec.js';
 import { TypeUrls } from './type-urls.js';
 import type { AnyMessage } from './xds-resource.js';
 
-/** What the client does with a consistent snapshot; a rejection NACKs the update that produced it. */
-export type SnapshotSink = (snapshot: ProxySnapshot) => Promise<void>;
+/** A listener the proxy could not run as given, and why. */
+export interface RejectedListener {
+  readonly name: string;
+  readonly reason: string;
+}
+
+/** What the proxy could not apply of a snapshot; the rest of it runs. */
+export interface SnapshotOutcome {
+  readonly rejected: readonly RejectedListener[];
+}
+
+/**
+ * What the client does with a consistent snapshot. Listeners it reports rejected are named in a NACK
+ * of the update that brought them, while the rest stays applied; a rejection of the promise NACKs
+ * the update and the client goes back to what it held before.
+ */
+export type SnapshotSink = (snapshot: ProxySnapshot) => Promise<SnapshotOutcome | void>;
+
+/** Envoy's per-subscription counters (`update_attempt`, `update_success`, `update_rejected`). */
+export interface UpdateCounters {
+  attempt: number;
+  success: number;
+  rejected: number;
+}
 
 /** The ADS variant: state of the world (`sotw`, Envoy's GRPC) or incremental (`delta`, DELTA_GRPC). */
 export type XdsApi = 'sotw' | 'delta';
@@ -59,9 +96,10 @@ export interface AdsClientOptions {
   readonly logger: Logger;
   /** Default `sotw`. */
   readonly api?: XdsApi;
-  /** First reconnect delay; doubles up to {@link maxBackoffMs}. */
-  readonly initialBackoffMs?: number;
-  readonly maxBackoffMs?: number;
+  /** The reconnect backoff; default {@link DEFAULT_RECONNECT_BACKOFF}. */
+  readonly backoff?: BackoffPolicy;
+  /** Uniform in [0, 1): the backoff's jitter (replaceable for tests). */
+  readonly random?: () => number;
 }
 
 /** Per resource type: what was accepted and what the server last sent. */
@@ -114,12 +152,41 @@ function deltaUpdate(bytes: Buffer): Update {
   };
 }
 
-/** Where the client stands, for the admin API. */
+/**
+ * The xDS connection: `connecting` (a stream is open and no response has come yet), `connected`
+ * (responses come), `backing-off` (waiting before the next attempt), `stopped`.
+ */
+export type XdsConnectionState = 'connecting' | 'connected' | 'backing-off' | 'stopped';
+
+/** Where the client stands, for the admin API and `aeraki status --proxy`. */
 export interface AdsClientStatus {
+  /** The ADS server, `host:port`. */
+  readonly target: string;
+  readonly state: XdsConnectionState;
+  /** When `state` last changed (ISO 8601), and how long ago that was in ms. */
+  readonly since: string;
+  readonly sinceMs: number;
+  /** While backing off: when the next attempt starts (ISO 8601). */
+  readonly retryAt?: string;
+  /** Whether responses come (state `connected`). */
   readonly connected: boolean;
+  /** Per type URL, the version last accepted. */
   readonly versions: Readonly<Record<string, string>>;
   readonly lastNack: { readonly typeUrl: string; readonly message: string; readonly at: string } | undefined;
+  /** Connection attempts made after a stream ended or failed. */
   readonly reconnects: number;
+  /** Attempts that failed since the last successful one. */
+  readonly consecutiveFailures: number;
+  /** Why the last stream ended or the last attempt failed, and when. */
+  readonly lastError: { readonly message: string; readonly at: string } | undefined;
+  /** Responses per type URL: received, ACKed, NACKed. */
+  readonly updates: Readonly<Record<string, Readonly<UpdateCounters>>>;
+  /** Resources that could not be decoded (their previous version, if any, runs), with the reason. */
+  readonly invalidResources: readonly {
+    readonly typeUrl: string;
+    readonly name: string;
+    readonly reason: string;
+  }[];
 }
 
 /** Largest DiscoveryResponse accepted. */
@@ -133,7 +200,8 @@ const TYPE_ORDER = [
 ];
 
 export class AdsClient {
-  private readonly client: Client;
+  /** The channel of the current attempt (a new one each attempt; see the file's comment). */
+  private client: Client | undefined;
   private stream: ClientDuplexStream<Buffer, Update> | undefined;
   private readonly delta: boolean;
   private readonly types = new Map<string, TypeState>();
@@ -145,20 +213,23 @@ export class AdsClient {
   private appliedListeners = new Map<string, ListenerResource>();
   private appliedRoutes = new Map<string, RouteConfigResource>();
   private stopped = false;
-  private connected = false;
-  private backoffMs: number;
+  private state: XdsConnectionState = 'stopped';
+  private stateSince = Date.now();
+  private retryAt: number | undefined;
+  private readonly backoff: RetryBackoff;
   private reconnects = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastNack: AdsClientStatus['lastNack'];
+  private lastError: AdsClientStatus['lastError'];
+  private readonly counters = new Map<string, UpdateCounters>();
+  private readonly invalidResources = new Map<string, Map<string, string>>();
+  /** The listeners the proxy reported rejected after the last update, with the reason. */
+  private rejectedBefore = new Map<string, string>();
   /** Responses are handled one at a time, in order, since applying is asynchronous. */
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: AdsClientOptions) {
-    // A snapshot of thousands of services is far above grpc-js's 4 MB default message limit.
-    this.client = new Client(options.target, credentials.createInsecure(), {
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    });
-    this.backoffMs = options.initialBackoffMs ?? 250;
+    this.backoff = new RetryBackoff(options.backoff, options.random);
     this.delta = options.api === 'delta';
     for (const typeUrl of TYPE_ORDER)
       this.types.set(typeUrl, { version: '', nonce: '', names: [], resourceVersions: new Map() });
@@ -174,38 +245,79 @@ export class AdsClient {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
-    this.stream?.cancel();
+    const stream = this.stream;
     this.stream = undefined;
-    this.client.close();
+    stream?.cancel();
+    this.client?.close();
+    this.client = undefined;
+    this.setState('stopped');
   }
 
   status(): AdsClientStatus {
     const versions: Record<string, string> = {};
     for (const [typeUrl, state] of this.types) versions[typeUrl] = state.version;
-    return { connected: this.connected, versions, lastNack: this.lastNack, reconnects: this.reconnects };
+    const now = Date.now();
+    return {
+      target: this.options.target,
+      state: this.state,
+      since: new Date(this.stateSince).toISOString(),
+      sinceMs: now - this.stateSince,
+      ...(this.state === 'backing-off' && this.retryAt !== undefined
+        ? { retryAt: new Date(this.retryAt).toISOString() }
+        : {}),
+      connected: this.state === 'connected',
+      versions,
+      lastNack: this.lastNack,
+      reconnects: this.reconnects,
+      consecutiveFailures: this.backoff.attempts,
+      lastError: this.lastError,
+      updates: Object.fromEntries([...this.counters].map(([typeUrl, c]) => [typeUrl, { ...c }])),
+      invalidResources: [...this.invalidResources].flatMap(([typeUrl, byName]) => {
+        // Endpoints and route tables count while subscribed to.
+        const names = this.types.get(typeUrl)?.names ?? [];
+        return [...byName]
+          .filter(([name]) => names.length === 0 || names.includes(name))
+          .map(([name, reason]) => ({ typeUrl, name, reason }));
+      }),
+    };
+  }
+
+  private setState(state: XdsConnectionState, retryAt?: number): void {
+    this.retryAt = retryAt;
+    if (state === this.state) return;
+    this.state = state;
+    this.stateSince = Date.now();
   }
 
   private open(): void {
-    const stream = this.client.makeBidiStreamRequest(
+    // A snapshot of thousands of services is far above grpc-js's 4 MB default message limit. A
+    // subchannel pool of the channel's own: no other channel's cached failure is seen (file comment).
+    const client = new Client(this.options.target, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.use_local_subchannel_pool': 1,
+    });
+    this.client = client;
+    this.setState('connecting');
+    const stream = client.makeBidiStreamRequest(
       this.delta ? DELTA_ADS_METHOD_PATH : ADS_METHOD_PATH,
       (request: Buffer) => request,
       this.delta ? deltaUpdate : sotwUpdate,
     );
     this.stream = stream;
     stream.on('data', (response: Update) => {
-      if (!this.connected) {
-        this.connected = true;
-        this.backoffMs = this.options.initialBackoffMs ?? 250;
+      if (this.stream === stream && this.state !== 'connected') {
+        // As Envoy does: the backoff restarts once the server has answered, not merely accepted.
+        this.backoff.reset();
+        this.setState('connected');
         this.options.logger.info({ target: this.options.target }, 'xDS stream connected');
       }
       this.queue = this.queue.then(() => this.onResponse(stream, response));
     });
-    stream.on('error', (err: Error) => {
-      if (!this.stopped)
-        this.options.logger.warn({ err: err.message, target: this.options.target }, 'xDS stream failed');
-    });
+    // Every failure also ends with 'status', which reports it; without this listener grpc-js's
+    // 'error' event would be unhandled.
+    stream.on('error', () => {});
     // grpc-js ends every call with 'status' (and not always 'close'); either one means reconnect.
-    stream.on('status', () => this.onClosed(stream));
+    stream.on('status', (status: StatusObject) => this.onClosed(stream, status));
     stream.on('close', () => this.onClosed(stream));
     // Clusters and listeners first (wildcard); endpoints and routes follow once names are known. On a
     // reconnect the versions held are sent along, so an unchanged server sends nothing new.
@@ -222,18 +334,27 @@ export class AdsClient {
     }
   }
 
-  private onClosed(stream: ClientDuplexStream<Buffer, Update>): void {
+  private onClosed(stream: ClientDuplexStream<Buffer, Update>, status?: StatusObject): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
-    this.connected = false;
+    this.client?.close();
+    this.client = undefined;
     if (this.stopped) return;
+    const wasConnected = this.state === 'connected';
+    const message =
+      status === undefined
+        ? 'the stream closed'
+        : status.code === GrpcStatus.OK
+          ? 'the server ended the stream'
+          : `${GrpcStatus[status.code] ?? status.code}: ${status.details}`;
+    this.lastError = { message, at: new Date().toISOString() };
     this.reconnects++;
-    const delay = Math.round(this.backoffMs * (0.8 + Math.random() * 0.4));
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
-    this.options.logger.info(
-      { delayMs: delay },
-      'xDS stream closed; keeping the last config and reconnecting',
-    );
+    const delay = this.backoff.next();
+    this.setState('backing-off', Date.now() + delay);
+    const log = { target: this.options.target, error: message, delayMs: delay };
+    if (wasConnected)
+      this.options.logger.warn(log, 'xDS stream closed; keeping the last config and reconnecting');
+    else this.options.logger.info(log, 'xDS connection attempt failed; retrying');
     this.reconnectTimer = setTimeout(() => this.open(), delay);
     this.reconnectTimer.unref();
   }
@@ -284,12 +405,14 @@ export class AdsClient {
     const state = this.types.get(typeUrl);
     if (state === undefined) return;
     state.nonce = response.nonce;
+    const counters = this.updateCounters(typeUrl);
+    counters.attempt++;
     const decoded = decodeResources(response.resources);
-    if (decoded.errors.length > 0) {
-      this.nack(typeUrl, decoded.errors.map(e => e.message).join('; '));
-      return;
-    }
-    // Keep what ran before, to restore it if the proxy rejects the new set.
+    // As gRPC's xDS client does (gRFC A46): a resource that cannot be decoded is left out and named
+    // in the NACK, its previous version (if any) stays, and the valid ones are used.
+    const invalidNow = new Set<string>();
+    for (const error of decoded.errors) if (error.name !== undefined) invalidNow.add(error.name);
+    // Keep what ran before, to restore it if the proxy fails the update as a whole.
     const backup = this.captureType(typeUrl);
     const removed = response.removed;
     switch (typeUrl) {
@@ -310,20 +433,68 @@ export class AdsClient {
         merge(this.routes, decoded.routes, r => r.name, removed);
         break;
     }
-    try {
-      await this.applyConsistent(response.version);
-    } catch (err) {
-      this.restoreType(typeUrl, backup);
-      this.nack(
-        typeUrl,
-        `the proxy rejected the update: ${err instanceof Error ? err.message : String(err)}`,
-      );
-      return;
+    const held = this.mapOf(typeUrl);
+    for (const name of invalidNow) {
+      const previous = backup.get(name);
+      if (previous !== undefined) held.set(name, previous);
     }
-    state.version = response.version;
+    this.noteInvalid(typeUrl, response, decoded.errors, [
+      ...decoded.listeners.map(l => l.name),
+      ...decoded.clusters.map(c => c.name),
+      ...(typeUrl === TypeUrls.clusterLoadAssignment ? decoded.endpoints.map(e => e.clusterName) : []),
+      ...(typeUrl === TypeUrls.routeConfiguration ? decoded.routes.map(r => r.name) : []),
+    ]);
+
+    let rejected: readonly RejectedListener[] = [];
+    if (!sameEntries(held, backup)) {
+      try {
+        rejected = (await this.applyConsistent(response.version))?.rejected ?? [];
+      } catch (err) {
+        this.restoreType(typeUrl, backup);
+        counters.rejected++;
+        this.nack(typeUrl, `the proxy rejected the update: ${errorText(err)}`);
+        return;
+      }
+    } else {
+      rejected = [...this.rejectedBefore].map(([name, reason]) => ({ name, reason }));
+    }
+    // Listeners this response answers for: those it carries, those whose route table it carries,
+    // and any that this update rejected first (a listener waits for its route table, so the update
+    // that hands it to the proxy may be of another type).
+    const carried = new Set<string>();
+    if (typeUrl === TypeUrls.listener) for (const l of decoded.listeners) carried.add(l.name);
+    if (typeUrl === TypeUrls.routeConfiguration) {
+      const tables = new Set(decoded.routes.map(r => r.name));
+      for (const l of this.listeners.values()) if (tables.has(l.routeConfigName)) carried.add(l.name);
+    }
+    const answerable = rejected.filter(
+      r => carried.has(r.name) || this.rejectedBefore.get(r.name) !== r.reason,
+    );
+    this.rejectedBefore = new Map(rejected.map(r => [r.name, r.reason]));
+
     for (const name of removed) state.resourceVersions.delete(name);
-    for (const [name, version] of response.resourceVersions) state.resourceVersions.set(name, version);
-    this.answer(typeUrl);
+    const refused = new Set([...invalidNow, ...answerable.map(r => r.name)]);
+    for (const [name, version] of response.resourceVersions) {
+      // Delta: a reconnect tells the server what is held; what was refused is not.
+      if (refused.has(name)) state.resourceVersions.delete(name);
+      else state.resourceVersions.set(name, version);
+    }
+    if (decoded.errors.length === 0 && answerable.length === 0) {
+      state.version = response.version;
+      counters.success++;
+      this.answer(typeUrl);
+    } else {
+      // Partial acceptance: what could be applied stays applied. As Envoy, a state-of-the-world NACK
+      // carries the version last accepted whole.
+      counters.rejected++;
+      const parts = decoded.errors.map(e => e.message);
+      if (answerable.length > 0) {
+        parts.push(
+          `error adding/updating listener(s) ${answerable.map(r => `${r.name}: ${r.reason}`).join('; ')}`,
+        );
+      }
+      this.nack(typeUrl, parts.join('; '));
+    }
     this.updateSubscriptions();
   }
 
@@ -331,9 +502,41 @@ export class AdsClient {
     this.lastNack = { typeUrl, message, at: new Date().toISOString() };
     this.options.logger.error(
       { typeUrl, error: message },
-      'xDS update rejected (NACK); the previous config keeps serving',
+      'xDS update rejected (NACK); what could be applied runs, the rest keeps its previous config',
     );
     this.answer(typeUrl, message);
+  }
+
+  private updateCounters(typeUrl: string): UpdateCounters {
+    let counters = this.counters.get(typeUrl);
+    if (counters === undefined) {
+      counters = { attempt: 0, success: 0, rejected: 0 };
+      this.counters.set(typeUrl, counters);
+    }
+    return counters;
+  }
+
+  /**
+   * Records which resources of `typeUrl` cannot be decoded (named in `errors`); one is forgotten once
+   * a valid version of it arrives (`valid`) or the server drops it.
+   */
+  private noteInvalid(
+    typeUrl: string,
+    response: Update,
+    errors: readonly { readonly name?: string; readonly message: string }[],
+    valid: readonly string[],
+  ): void {
+    let invalid = this.invalidResources.get(typeUrl);
+    if (invalid === undefined) {
+      invalid = new Map();
+      this.invalidResources.set(typeUrl, invalid);
+    }
+    // A state-of-the-world LDS or CDS response is the whole set: what it lacks is gone.
+    if (!response.incremental && (typeUrl === TypeUrls.listener || typeUrl === TypeUrls.cluster))
+      invalid.clear();
+    for (const name of response.removed) invalid.delete(name);
+    for (const name of valid) invalid.delete(name);
+    for (const error of errors) if (error.name !== undefined) invalid.set(error.name, error.message);
   }
 
   /** Subscribes to the endpoints of every cluster and the route table of every listener. */
@@ -363,7 +566,7 @@ export class AdsClient {
   }
 
   /** Builds the snapshot the proxy can run now and applies it. */
-  private async applyConsistent(version: string): Promise<void> {
+  private async applyConsistent(version: string): Promise<SnapshotOutcome | void> {
     const routes = new Map<string, RouteConfigResource>();
     for (const [name, table] of this.routes) {
       const ready = routeTableClusterRefs(table).every(c => this.clusters.has(c));
@@ -387,9 +590,10 @@ export class AdsClient {
       endpoints: clusters.map(c => this.endpoints.get(c.name) ?? { clusterName: c.name, endpoints: [] }),
       routes: [...routes.values()],
     };
-    await this.options.onSnapshot(snapshot);
+    const outcome = await this.options.onSnapshot(snapshot);
     this.appliedListeners = listeners;
     this.appliedRoutes = routes;
+    return outcome;
   }
 
   private captureType(typeUrl: string): Map<string, unknown> {
@@ -437,6 +641,17 @@ function merge<T>(
 function replace<T>(map: Map<string, T>, values: readonly T[], key: (value: T) => string): void {
   map.clear();
   for (const value of values) map.set(key(value), value);
+}
+
+/** Whether two maps hold the same values (the same objects) under the same keys. */
+function sameEntries(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

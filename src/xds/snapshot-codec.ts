@@ -14,6 +14,7 @@ import { decodeCluster, encodeCluster } from './cluster.js';
 import { decodeEndpointAssignment, encodeEndpointAssignment } from './endpoints.js';
 import { errorMessage } from './invalid-resource.js';
 import { decodeListener, encodeListener } from './listener.js';
+import { encodedResourceName } from './resource-name.js';
 import { decodeRouteConfiguration, encodeRouteConfiguration } from './route-configuration.js';
 import { TypeUrls } from './type-urls.js';
 import type { AnyMessage, XdsResource } from './xds-resource.js';
@@ -59,6 +60,8 @@ export interface ResourceError {
   readonly typeUrl: string;
   /** Position of the resource in the input. */
   readonly index: number;
+  /** The resource's name, when it can be read. */
+  readonly name?: string;
   /** Readable reason naming the resource and field, for a NACK's error_detail. */
   readonly message: string;
 }
@@ -114,7 +117,13 @@ export function decodeResources(resources: Iterable<EncodedResource>): DecodedRe
           throw new Error(`resource type ${typeUrl} is not supported`);
       }
     } catch (err) {
-      decoded.errors.push({ typeUrl, index, message: errorMessage(err) });
+      const name = 'name' in resource ? resource.name : encodedResourceName(resource.value);
+      decoded.errors.push({
+        typeUrl,
+        index,
+        message: errorMessage(err),
+        ...(name === undefined ? {} : { name }),
+      });
     }
     index++;
   }

@@ -38,3 +38,25 @@ export function validateApplicationProtocol(spec: ApplicationProtocolSpec): Fiel
   }
   return issues;
 }
+
+/**
+ * The warning for an ApplicationProtocol whose codec is not among `knownCodecs` (the codecs of the
+ * proxies this config is for, as far as the caller knows: the built-in ones, and later those of
+ * `--plugin` modules). A warning, not an error: a proxy that loads a plugin registering the codec
+ * serves the protocol, and one that does not rejects only that protocol's listeners.
+ */
+export function unknownCodecIssue(
+  spec: ApplicationProtocolSpec,
+  knownCodecs: ReadonlySet<string>,
+): FieldIssue | undefined {
+  if (spec.codec === '' || knownCodecs.has(spec.codec)) return undefined;
+  const known = [...knownCodecs].sort().join(', ') || 'none';
+  return {
+    severity: 'warning',
+    path: ['spec', 'codec'],
+    rule: 'codec-unknown',
+    message:
+      `codec '${spec.codec}' is not known here (known: ${known}); a proxy without a plugin that ` +
+      `registers it rejects the listeners of protocol '${spec.protocol}' and serves everything else`,
+  };
+}

@@ -226,9 +226,11 @@ export class AdsStream extends DiscoveryStream<DiscoveryRequest, TypeState> {
   ): Changes | undefined {
     // A forced response answers a first request or a new subscription: the proxy may lack anything.
     if (!sendsChangesOnly(typeUrl) || state.force || state.acked === undefined) return undefined;
-    const bases = [state.acked, ...state.pending.values()];
-    if (bases.length === 1) return changesBetween(state.acked.entries, entries);
-    // Several sets the proxy may hold (responses not yet answered): what differs from any of them.
+    // A NACKed response may be held too, in part: a proxy applies the valid resources of a response
+    // it NACKs (gRFC A46; Envoy's LDS) — inEffect holds the ACKed set and the NACKed ones since.
+    const bases = new Set([state.acked, ...state.inEffect, ...state.pending.values()]);
+    if (bases.size === 1) return changesBetween(state.acked.entries, entries);
+    // Several sets the proxy may hold (NACKed, or not yet answered): what differs from any of them.
     const changed = new Set<SnapshotEntry>();
     for (const base of bases) for (const e of changesBetween(base.entries, entries).changed) changed.add(e);
     return { to: entries, changed: [...changed] };

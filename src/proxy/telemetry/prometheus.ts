@@ -1,8 +1,9 @@
 /**
  * The proxy's metrics in Prometheus form, through prom-client's registry: Istio's standard request
  * metrics, the MetaProtocol listener stats (`envoy_meta_protocol_*`), the upstream cluster stats
- * (`envoy_cluster_*`, Envoy's names), the access log's losses (`aeraki_access_log_*`), and the
- * process's own (memory, CPU, event-loop lag).
+ * (`envoy_cluster_*`, Envoy's names), listener updates and rejections (`envoy_listener_manager_*`,
+ * `envoy_cluster_manager_cds_*`, `aeraki_listener_rejected`), the access log's losses
+ * (`aeraki_access_log_*`), and the process's own (memory, CPU, event-loop lag).
  *
  * The request path only adds to plain numbers (see RequestMetrics, ListenerStats, ClusterStats);
  * values are read here when scraped, so prom-client's per-observation label hashing never runs per
@@ -11,7 +12,10 @@
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import type { Cluster } from '../../upstream/cluster.js';
 import { filterStats, shortFilterName } from '../filter-stats.js';
+import type { UpdateCounters } from '../../xds/ads-client.js';
+import { TypeUrls } from '../../xds/type-urls.js';
 import type { Listener } from '../listener.js';
+import type { ListenerManagerStats, ListenerRejection } from '../proxy.js';
 import type { AccessLogStats } from './access-log.js';
 import type { FixedHistogram } from './histogram.js';
 import type { RequestMetrics, RequestSeries } from './request-metrics.js';
@@ -30,7 +34,23 @@ export interface MetricsSource {
   readonly clusters: () => Iterable<Cluster>;
   /** The access log's losses; undefined when there is no access log. */
   readonly accessLog?: () => AccessLogStats | undefined;
+  /** Listener updates: Envoy's `listener_manager.*` counters, rejected listeners, xDS updates per type. */
+  readonly listenerManager?: () => ListenerManagerSource;
 }
+
+/** What the listener-manager metrics are read from. */
+export interface ListenerManagerSource {
+  readonly stats: ListenerManagerStats;
+  readonly rejected: readonly ListenerRejection[];
+  /** Per type URL: DiscoveryResponses received, ACKed and NACKed. */
+  readonly updates: Readonly<Record<string, Readonly<UpdateCounters>>>;
+}
+
+/** Envoy's stat prefix of each subscription whose update counters are exported. */
+const SUBSCRIPTION_PREFIXES: Readonly<Record<string, string>> = {
+  [TypeUrls.listener]: 'envoy_listener_manager_lds_',
+  [TypeUrls.cluster]: 'envoy_cluster_manager_cds_',
+};
 
 /**
  * A metric whose samples are computed when scraped. prom-client's registry reads any object with
@@ -216,6 +236,9 @@ export class ProxyMetricsExporter {
         ),
       );
     }
+    const listenerManager = this.source.listenerManager?.();
+    if (listenerManager !== undefined)
+      for (const metric of listenerManagerMetrics(listenerManager)) register(metric);
     const accessLog = this.source.accessLog?.();
     if (accessLog !== undefined) {
       register(
@@ -237,4 +260,48 @@ export class ProxyMetricsExporter {
     }
     return Registry.merge([this.processRegistry, scraped]);
   }
+}
+
+/**
+ * Envoy's names: `listener_manager.listener_create_{success,failure}`, `listener_manager.lds.update_*`,
+ * `cluster_manager.cds.update_*`; and one gauge per listener the proxy rejects, labelled with the
+ * error code, so an alert can name it.
+ */
+function listenerManagerMetrics(source: ListenerManagerSource): ScrapedMetric[] {
+  const { stats } = source;
+  const metrics = [
+    new ScrapedMetric(
+      'envoy_listener_manager_listener_create_success',
+      'Listener versions built and bound.',
+      'counter',
+      () => [{ labels: {}, value: stats.listenerCreateSuccess }],
+    ),
+    new ScrapedMetric(
+      'envoy_listener_manager_listener_create_failure',
+      'Listener versions that could not be built or bound (failed bind retries included).',
+      'counter',
+      () => [{ labels: {}, value: stats.listenerCreateFailure }],
+    ),
+    new ScrapedMetric(
+      'aeraki_listener_rejected',
+      'Listeners of the config in force that do not run as given (1 each), by error code.',
+      'gauge',
+      () => source.rejected.map(r => ({ labels: { listener: r.name, code: r.code }, value: 1 })),
+    ),
+  ];
+  for (const [typeUrl, prefix] of Object.entries(SUBSCRIPTION_PREFIXES)) {
+    const counters = source.updates[typeUrl] ?? { attempt: 0, success: 0, rejected: 0 };
+    for (const [field, help] of [
+      ['attempt', 'responses received'],
+      ['success', 'responses applied whole (ACKed)'],
+      ['rejected', 'responses NACKed (their valid parts applied)'],
+    ] as const) {
+      metrics.push(
+        new ScrapedMetric(`${prefix}update_${field}`, `xDS ${help}.`, 'counter', () => [
+          { labels: {}, value: counters[field] },
+        ]),
+      );
+    }
+  }
+  return metrics;
 }

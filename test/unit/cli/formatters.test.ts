@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatExplanation } from '../../../src/cli/explain.js';
-import { formatStatus } from '../../../src/cli/status.js';
+import { formatProxyStatus, formatStatus } from '../../../src/cli/status.js';
+import { ErrorCodes } from '../../../src/errors.js';
 import { formatRecord } from '../../../src/cli/tap.js';
 
 test('status: one row per proxy and type, NACKs with their error', () => {
@@ -95,4 +96,57 @@ test('tap: one line per request with route, endpoint and outcome', () => {
     line,
     '10:11:12.345  #7  127.0.0.1_9090  sayHello  r → c (127.0.0.1:1)  timeout: too slow  3 ms',
   );
+});
+
+test('status --proxy: the xDS connection, per-type updates and the rejected listeners with their reason', () => {
+  const lds = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+  const out = formatProxyStatus(
+    {
+      target: '127.0.0.1:15010',
+      state: 'backing-off',
+      since: '2026-01-01T00:00:00.000Z',
+      sinceMs: 1500,
+      retryAt: '2026-01-01T00:00:01.800Z',
+      connected: false,
+      versions: { [lds]: 'v7' },
+      lastNack: {
+        typeUrl: lds,
+        message: 'error adding/updating listener(s) acme: no codec',
+        at: '2026-01-01',
+      },
+      reconnects: 4,
+      consecutiveFailures: 4,
+      lastError: { message: 'UNAVAILABLE: connect ECONNREFUSED', at: '2026-01-01T00:00:00.000Z' },
+      updates: { [lds]: { attempt: 3, success: 2, rejected: 1 } },
+      invalidResources: [],
+      rejectedListeners: [
+        {
+          name: '127.0.0.1_9000',
+          address: '127.0.0.1',
+          port: 9000,
+          code: ErrorCodes.CODEC_UNKNOWN,
+          reason: "no codec named 'aeraki.meta_protocol.codec.acme'",
+          since: '2026-01-01',
+          serving: 'none',
+        },
+      ],
+    },
+    false,
+  );
+  assert.match(
+    out,
+    /^xDS 127\.0\.0\.1:15010: BACKING OFF until 2026-01-01T00:00:01\.800Z for 1\.5s .*4 reconnect\(s\)$/m,
+  );
+  assert.match(out, /^last error at .*: UNAVAILABLE: connect ECONNREFUSED$/m);
+  assert.match(out, /^LDS\s+v7\s+3\/2\/1$/m);
+  assert.match(
+    out,
+    /^last NACK \(LDS\) at 2026-01-01: error adding\/updating listener\(s\) acme: no codec$/m,
+  );
+  assert.match(
+    out,
+    /^127\.0\.0\.1_9000\s+127\.0\.0\.1:9000\s+nothing\s+AERAKI_ERR_CODEC_UNKNOWN\s+no codec named 'aeraki\.meta_protocol\.codec\.acme'$/m,
+  );
+  assert.match(out, /1 listener\(s\) rejected; the others run\n$/);
+  assert.equal(formatProxyStatus(null, false), 'this proxy runs a static config (no xDS)\n');
 });

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CONFIG_FIXTURES } from '../control-plane/fixtures.js';
+import { configDir, serviceEntry } from '../control-plane/temp-config.js';
 
 const moduleUrl = new URL('../../../src/cli/validate.js', import.meta.url).href;
 
@@ -65,7 +66,8 @@ describe('aeraki validate', () => {
       ),
       result.stdout,
     );
-    assert.match(lines[lines.length - 1] ?? '', /: 8 errors, 6 warnings in 4 files$/);
+    // 6 warnings of the fixture's own, and codec-unknown for its two ApplicationProtocols (brpc, brpc2).
+    assert.match(lines[lines.length - 1] ?? '', /: 8 errors, 8 warnings in 4 files$/);
     assert.ok(!result.stdout.includes('\u001b['), 'no colour when stdout is not a terminal');
   });
 
@@ -75,11 +77,12 @@ describe('aeraki validate', () => {
     const report = JSON.parse(result.stdout) as {
       ok: boolean;
       errors: { rule: string }[];
-      warnings: unknown[];
+      warnings: { rule: string }[];
     };
     assert.equal(report.ok, false);
     assert.equal(report.errors.length, 8);
-    assert.equal(report.warnings.length, 6);
+    assert.equal(report.warnings.length, 8);
+    assert.equal(report.warnings.filter(w => w.rule === 'codec-unknown').length, 2);
     assert.ok(report.errors.some(e => e.rule === 'address-port-conflict'));
     const clean = JSON.parse((await validate(valid, '--json')).stdout) as { ok: boolean; errors: unknown[] };
     assert.deepEqual(clean, { ok: true, errors: [], warnings: [] });
@@ -104,5 +107,46 @@ describe('aeraki validate', () => {
     const help = await validate('--help');
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: aeraki validate DIR/);
+  });
+
+  test('an ApplicationProtocol whose codec is not built in is a warning naming file, document and field', async () => {
+    const dir = configDir({
+      'acme.yaml': `apiVersion: metaprotocol.aeraki.io/v1alpha1
+kind: ApplicationProtocol
+metadata:
+  name: acme
+spec:
+  protocol: acme
+  codec: aeraki.meta_protocol.codec.acme
+`,
+      'services.yaml': [
+        serviceEntry({
+          name: 'acme',
+          host: 'acme.demo.svc.cluster.local',
+          address: '127.0.0.1',
+          port: 9000,
+          portName: 'tcp-metaprotocol-acme',
+        }),
+        serviceEntry({
+          name: 'hello',
+          host: 'hello.demo.svc.cluster.local',
+          address: '127.0.0.1',
+          port: 9090,
+        }),
+      ].join('---\n'),
+    });
+    const result = await validate(dir);
+    assert.equal(result.code, 0, 'a warning: a proxy with a plugin could serve it');
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.ok(
+      lines.includes(
+        `${join(dir, 'acme.yaml')}:7:3: warning: codec 'aeraki.meta_protocol.codec.acme' is not known here ` +
+          '(known: aeraki.meta_protocol.codec.dubbo, aeraki.meta_protocol.codec.thrift); a proxy without a plugin ' +
+          "that registers it rejects the listeners of protocol 'acme' and serves everything else " +
+          '(ApplicationProtocol acme, document 1, field spec.codec, rule codec-unknown)',
+      ),
+      result.stdout,
+    );
+    assert.match(result.stdout, /: ok, 3 objects valid, 1 warning\n$/);
   });
 });

@@ -43,7 +43,7 @@ for (const api of ['sotw', 'delta'] satisfies XdsApi[]) {
         api,
         node: { id: 'unit-proxy' },
         logger,
-        initialBackoffMs: 20,
+        backoff: { initialMs: 20, maxMs: 100 },
         onSnapshot: async snapshot => {
           if (rejectNext !== undefined) {
             const reason = rejectNext;
