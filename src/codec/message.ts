@@ -1,3 +1,5 @@
+import type { RequestId } from './request-id.js';
+
 /**
  * What a codec tells the proxy about one decoded message.
  *
@@ -71,9 +73,10 @@ export interface Message {
   type: MessageType;
   /**
    * The protocol's request id (Thrift seqid, Dubbo request id), used to match responses to requests.
-   * 0 for protocols without one.
+   * 0 for protocols without one. A number, or a bigint for an id beyond 2^53 − 1 either side of 0;
+   * see request-id.ts for the rule.
    */
-  requestId: number;
+  requestId: RequestId;
   /** Routing attributes; see {@link Metadata}. */
   readonly metadata: Metadata;
   /**
@@ -95,7 +98,7 @@ export interface Message {
 /** Builds a {@link Message}; codecs use this so every message has the same shape (one hidden class). */
 export function createMessage(
   type: MessageType,
-  requestId: number,
+  requestId: RequestId,
   bytes: Buffer,
   metadata: Metadata,
   codecState: unknown,

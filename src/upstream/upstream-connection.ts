@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { ByteQueue, CodecError, type Codec, type Message } from '../codec/index.js';
+import { ByteQueue, CodecError, type Codec, type Message, type RequestId } from '../codec/index.js';
 import { BatchedWriter } from '../net/batched-writer.js';
 import { beginRead, endRead } from '../net/read-clock.js';
 import type { ClusterStats } from './cluster-stats.js';
@@ -43,6 +43,12 @@ const MAX_MISSED_HEARTBEATS = 2;
 
 /** Largest id handed out on a multiplexed connection; ids fit a signed 32-bit field (Thrift seqid). */
 const MAX_ID = 0x7fffffff;
+
+/**
+ * Where an exclusive connection keeps its one request in flight when the client's id is a bigint (see
+ * codec/request-id.ts): number ids are safe integers, so none is ever this key.
+ */
+const WIDE_ID_KEY = Number.MAX_VALUE;
 
 /**
  * One TCP connection to an upstream host, with its own codec instance. Requests written before the
@@ -161,7 +167,8 @@ export class UpstreamConnection implements RequestHolder {
       id = this.allocateId();
       bytes = this.codec.encode(message, { mutation: request.mutation, requestId: id });
     } else {
-      id = message.requestId;
+      const own = message.requestId;
+      id = typeof own === 'number' ? own : WIDE_ID_KEY;
       bytes =
         request.mutation === undefined
           ? message.bytes
@@ -229,7 +236,8 @@ export class UpstreamConnection implements RequestHolder {
     switch (message.type) {
       case 'response':
       case 'error': {
-        let request = this.pending.get(message.requestId);
+        const id = message.requestId;
+        let request = typeof id === 'number' ? this.pending.get(id) : this.wideRequest(id);
         if (request === undefined && !this.options.multiplexed && this.pending.size === 1) {
           // One request in flight and a reply with another id: the upstream broke the protocol.
           request = this.pending.values()[0]!;
@@ -248,7 +256,7 @@ export class UpstreamConnection implements RequestHolder {
           this.stats.rsUnknownId++;
           return;
         }
-        this.pending.delete(message.requestId);
+        this.pending.delete(request.upstreamId);
         request.upstream = undefined;
         this.stats.rqCompleted++;
         this.host.recordOutcome(message.status === 'error' || message.type === 'error' ? 'error' : 'success');
@@ -265,6 +273,12 @@ export class UpstreamConnection implements RequestHolder {
         // Heartbeat replies need no action; requests from a server are not part of the protocol.
         return;
     }
+  }
+
+  /** The request in flight whose client id is `id`, a bigint (exclusive connections only). */
+  private wideRequest(id: RequestId): UpstreamRequest | undefined {
+    const request = this.pending.get(WIDE_ID_KEY);
+    return request !== undefined && request.message.requestId === id ? request : undefined;
   }
 
   /** @internal Probes a silent peer; closes the connection when it stopped answering. */

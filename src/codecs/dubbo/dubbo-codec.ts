@@ -13,6 +13,7 @@ import type { ByteQueue } from '../../codec/byte-queue.js';
 import type { Codec, EncodeOptions, LocalReply } from '../../codec/codec.js';
 import { Metadata, createMessage } from '../../codec/message.js';
 import type { Message, MessageType, ResponseStatus } from '../../codec/message.js';
+import type { RequestId } from '../../codec/request-id.js';
 import type { DubboCodecConfig } from './codec-config.js';
 import { DubboFrameHeader, checkFrameHeader, readFrameHeader } from './frame-header.js';
 import { heartbeatProbe, heartbeatReply } from './heartbeat.js';
@@ -44,10 +45,10 @@ export class DubboCodec implements Codec {
   private readonly reader = new HessianReader();
   private readonly skipper: HessianSkipper;
   /**
-   * The request id of the last header read, or -1: a frame rejected after its header (unsupported
-   * serialization, too large, bad body) is answered with its own id.
+   * The request id of the last header read, or undefined: a frame rejected after its header
+   * (unsupported serialization, too large, bad body) is answered with its own id.
    */
-  private lastRequestId = -1;
+  private lastRequestId: RequestId | undefined = undefined;
   /** The protocol version of the last request decoded, and whether its client reads response attachments. */
   private clientVersion: string | undefined;
   private clientReadsResponseAttachments = true;
@@ -58,7 +59,7 @@ export class DubboCodec implements Codec {
 
   decode(input: ByteQueue): Message | undefined {
     const header = this.header;
-    this.lastRequestId = -1;
+    this.lastRequestId = undefined;
     if (!readFrameHeader(input, header)) return undefined;
     this.lastRequestId = header.requestId;
     checkFrameHeader(header, this.config.maxBodySize);
@@ -118,7 +119,7 @@ export class DubboCodec implements Codec {
 
   encodeLocalReply(request: Message | undefined, reply: LocalReply): Buffer | undefined {
     if (request?.type === 'oneway') return undefined;
-    const id = request !== undefined ? request.requestId : Math.max(0, this.lastRequestId);
+    const id = request !== undefined ? request.requestId : (this.lastRequestId ?? 0);
     return errorResponse(isValidRequestId(id) ? id : 0, localReplyStatus(reply.kind), reply.message);
   }
 

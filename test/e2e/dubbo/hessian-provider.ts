@@ -28,11 +28,12 @@ import {
   readHeader,
   responseFrame,
   type DecodedRequest,
+  type DubboRequestId,
 } from './dubbo-wire.js';
 
 /** One call as the provider received it. */
 export interface ProviderCall extends DecodedRequest {
-  readonly requestId: number;
+  readonly requestId: DubboRequestId;
   /** The whole request frame as received. */
   readonly frame: Buffer;
 }
@@ -52,7 +53,7 @@ export class HessianProvider {
   readonly tag: string;
   readonly calls: ProviderCall[] = [];
   /** Request ids of the heartbeats received. */
-  readonly heartbeatIds: number[] = [];
+  readonly heartbeatIds: DubboRequestId[] = [];
   host = '';
   port = 0;
   private readonly sockets = new Set<net.Socket>();
@@ -121,7 +122,7 @@ export class HessianProvider {
     else setTimeout(() => socket.write(reply), delay);
   }
 
-  private answer(requestId: number, request: DecodedRequest): Buffer {
+  private answer(requestId: DubboRequestId, request: DecodedRequest): Buffer {
     switch (request.method) {
       case 'fail':
         return responseFrame({

@@ -92,21 +92,21 @@ class ToyCodec implements Codec {
     if (options?.mutation === undefined && options?.requestId === undefined) return message.bytes;
     const frame = decodeToy(message.bytes);
     for (const [k, v] of options.mutation ?? []) frame.headers[k] = v;
-    if (options.requestId !== undefined) frame.id = options.requestId;
+    if (options.requestId !== undefined) frame.id = Number(options.requestId);
     return encodeToy(frame);
   }
 
   encodeLocalReply(request: Message | undefined, reply: LocalReply): Buffer | undefined {
     return encodeToy({
       type: 'error',
-      id: request?.requestId ?? 0,
+      id: Number(request?.requestId ?? 0),
       headers: { kind: reply.kind },
       payload: reply.message,
     });
   }
 
   encodeHeartbeatReply(heartbeat: Message): Buffer {
-    return encodeToy({ type: 'heartbeat-reply', id: heartbeat.requestId });
+    return encodeToy({ type: 'heartbeat-reply', id: Number(heartbeat.requestId) });
   }
 
   encodeHeartbeat(requestId: number): Buffer {

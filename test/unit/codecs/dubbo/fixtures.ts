@@ -223,6 +223,26 @@ export function codecFixtures(): CodecFixture[] {
         { type: 'heartbeat-reply', requestId: 11 },
       ],
     },
+    {
+      // Java longs a number cannot hold (this heartbeat id was seen in the field), and the wrap-around.
+      name: 'heartbeat with a wide id',
+      bytes: heartbeatFrame(0x0ba57dc2b73348adn),
+      expect: [{ type: 'heartbeat', requestId: 0x0ba57dc2b73348adn }],
+    },
+    {
+      name: 'wide and negative request ids',
+      bytes: Buffer.concat([
+        requestFrame({ requestId: 2n ** 63n - 1n, service: SERVICE, method: 'a', parameterTypes: '' }),
+        requestFrame({ requestId: -(2n ** 63n), service: SERVICE, method: 'b', parameterTypes: '' }),
+        requestFrame({ requestId: -1, service: SERVICE, method: 'c', parameterTypes: '' }),
+      ]),
+      carriesMutation: true,
+      expect: [
+        { type: 'request', requestId: 2n ** 63n - 1n, metadata: { method: 'a' } },
+        { type: 'request', requestId: -(2n ** 63n), metadata: { method: 'b' } },
+        { type: 'request', requestId: -1, metadata: { method: 'c' } },
+      ],
+    },
   ];
 }
 
