@@ -10,8 +10,14 @@ import type { RequestId } from './request-id.js';
  *   a Dubbo response with a non-OK status); it completes its request like a response does.
  * - `heartbeat`: a keep-alive probe; the proxy answers it and never forwards it.
  * - `heartbeat-reply`: the answer to a heartbeat the proxy sent upstream; consumed by the proxy.
+ * - `goaway`: the peer is going away (Dubbo's READONLY event, what HTTP/2 calls GOAWAY): it takes no
+ *   new request on this connection and still answers those it has. On an upstream connection the
+ *   proxy then sends nothing new on it, lets the requests in flight finish and closes it; new
+ *   requests go to other connections. Never forwarded, never answered. Codecs whose protocol has no
+ *   such notice never produce it, and nothing else changes for them.
  */
-export type MessageType = 'request' | 'oneway' | 'response' | 'error' | 'heartbeat' | 'heartbeat-reply';
+export type MessageType =
+  'request' | 'oneway' | 'response' | 'error' | 'heartbeat' | 'heartbeat-reply' | 'goaway';
 
 /** Whether a response reports success. Thrift REPLY and EXCEPTION, Dubbo status 20 or not, … */
 export type ResponseStatus = 'ok' | 'error';

@@ -105,6 +105,10 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
     if (this.queue.length > 0 && this.mayOpen()) this.open().send(this.dequeue()!);
   }
 
+  onConnectionRetired(): void {
+    // Its one request is in flight, so it is in no list here; once answered it closes (exhausted).
+  }
+
   private dequeue(): UpstreamRequest | undefined {
     const next = this.queue.shift();
     if (next !== undefined) {

@@ -16,6 +16,11 @@ export interface ConnectionOwner {
   onConnectionIdle(connection: UpstreamConnection): void;
   /** The connection closed; the pool forgets it. */
   onConnectionClosed(connection: UpstreamConnection): void;
+  /**
+   * The peer announced it is going away (`goaway`): the pool sends nothing more on the connection,
+   * which closes itself once its requests in flight are answered.
+   */
+  onConnectionRetired(connection: UpstreamConnection): void;
 }
 
 /** Settings for one upstream connection. */
@@ -72,6 +77,8 @@ export class UpstreamConnection implements RequestHolder {
   private readsSinceTick = 0;
   private missedHeartbeats = 0;
   private requestCount = 0;
+  /** The peer said it is going away: no new request goes on this connection. */
+  private goingAway = false;
 
   constructor(
     host: Host,
@@ -108,9 +115,12 @@ export class UpstreamConnection implements RequestHolder {
     return this.input.length > 0;
   }
 
-  /** Whether the connection has carried as many requests as it may (`max_requests_per_connection`). */
+  /**
+   * Whether the connection takes no more requests: it has carried as many as it may
+   * (`max_requests_per_connection`), or the peer said it is going away. It closes once idle.
+   */
   get exhausted(): boolean {
-    return this.options.maxRequests > 0 && this.requestCount >= this.options.maxRequests;
+    return this.goingAway || (this.options.maxRequests > 0 && this.requestCount >= this.options.maxRequests);
   }
 
   /** Whether the connection can take more requests. */
@@ -269,10 +279,25 @@ export class UpstreamConnection implements RequestHolder {
         if (this.codec.encodeHeartbeatReply !== undefined)
           this.writer.write(this.codec.encodeHeartbeatReply(message));
         return;
+      case 'goaway':
+        this.onGoAway();
+        return;
       default:
         // Heartbeat replies need no action; requests from a server are not part of the protocol.
         return;
     }
+  }
+
+  /** The peer is going away: finish what is in flight here, take nothing new, then close. */
+  private onGoAway(): void {
+    if (this.goingAway || this.closed) return;
+    this.goingAway = true;
+    this.stats.cxCloseNotify++;
+    if (this.pending.size === 0) {
+      this.close();
+      return;
+    }
+    this.owner.onConnectionRetired(this);
   }
 
   /** The request in flight whose client id is `id`, a bigint (exclusive connections only). */

@@ -3,7 +3,7 @@
  *
  *   frame := header body                                  (see frame-header.ts)
  *   body  := request body (request-body.ts) | OK response body (response-body.ts)
- *          | error message string (other statuses) | 'N' (events)
+ *          | error message string (other statuses) | event data (events.ts)
  *
  * A frame is taken off the queue once it has arrived whole (its length is in the header): a view of
  * the socket's chunk, or one copy when it spans chunks. Its body is then read in place: the header
@@ -15,6 +15,7 @@ import { Metadata, createMessage } from '../../codec/message.js';
 import type { Message, MessageType, ResponseStatus } from '../../codec/message.js';
 import type { RequestId } from '../../codec/request-id.js';
 import type { DubboCodecConfig } from './codec-config.js';
+import { isReadOnlyEvent } from './events.js';
 import { DubboFrameHeader, checkFrameHeader, readFrameHeader } from './frame-header.js';
 import { heartbeatProbe, heartbeatReply } from './heartbeat.js';
 import { HessianReader } from './hessian-reader.js';
@@ -69,7 +70,12 @@ export class DubboCodec implements Codec {
     const flags = header.flags;
     const requestId = header.requestId;
     if ((flags & FLAG_EVENT) !== 0) {
-      const type: MessageType = (flags & FLAG_REQUEST) !== 0 ? 'heartbeat' : 'heartbeat-reply';
+      const type: MessageType =
+        (flags & FLAG_REQUEST) === 0
+          ? 'heartbeat-reply'
+          : isReadOnlyEvent(this.reader, bytes, frameLength)
+            ? 'goaway'
+            : 'heartbeat';
       return createMessage(
         type,
         requestId,

@@ -4,7 +4,8 @@
  *   probe := header(flags = request | two-way | event | hessian2 = 0xe2, status 0, id, length 1) 'N'
  *   reply := header(flags = event | hessian2 = 0x22, status OK (20), same id, length 1) 'N'
  *
- * An event request without the two-way flag (e.g. Dubbo's read-only notice) expects no reply.
+ * An event request without the two-way flag expects no reply (the read-only event, events.ts, is
+ * decoded as `goaway` and never gets here).
  */
 import type { RequestId } from '../../codec/request-id.js';
 import { writeFrameHeader } from './frame-header.js';

@@ -3,11 +3,12 @@
  * protocol) with Hessian2 bodies.
  *
  * Decoded messages:
- * - type: a two-way request → `request`, a request without the two-way flag → `oneway`; an event
- *   request → `heartbeat`, an event response → `heartbeat-reply`; a response with status OK (20) →
- *   `response`, unless its body reports an exception (response type 0 or 3) → `error`; a response
- *   with any other status (30, 31, 40, 50, 60, 70, 80, 90, 100, …) → `error`. Status `error` for
- *   `error` messages, else `ok`.
+ * - type: a two-way request → `request`, a request without the two-way flag → `oneway`; the read-only
+ *   event (an event request whose data is the string "R", sent by a provider shutting down) →
+ *   `goaway`, any other event request → `heartbeat`, an event response → `heartbeat-reply`; a
+ *   response with status OK (20) → `response`, unless its body reports an exception (response type
+ *   0 or 3) → `error`; a response with any other status (30, 31, 40, 50, 60, 70, 80, 90, 100, …) →
+ *   `error`. Status `error` for `error` messages, else `ok`.
  * - requestId: the 8-byte request id, a signed Java long: a number, or a bigint beyond 2^53 − 1 either
  *   side of 0 (the SDK's rule, codec/request-id.ts). Every 64-bit id is taken and written back exactly.
  * - metadata of requests: `interface` (the service path), `method`, `version` (the body's service

@@ -152,6 +152,14 @@ export function heartbeatFrame(requestId: DubboRequestId): Buffer {
   return frame(FLAG_REQUEST | FLAG_TWO_WAY | FLAG_EVENT | HESSIAN2, 0, requestId, Buffer.from([0x4e]));
 }
 
+/**
+ * The read-only event a provider sends on each connection when it shuts down gracefully (Dubbo's
+ * `READONLY_EVENT`): a one-way event request whose data is the string "R".
+ */
+export function readOnlyEventFrame(requestId: DubboRequestId): Buffer {
+  return frame(FLAG_REQUEST | FLAG_EVENT | HESSIAN2, 0, requestId, hessianBytes('R'));
+}
+
 /** A heartbeat reply (event response, status OK) with a null body. */
 export function heartbeatReplyFrame(requestId: DubboRequestId): Buffer {
   return frame(FLAG_EVENT | HESSIAN2, STATUS_OK, requestId, Buffer.from([0x4e]));

@@ -17,8 +17,10 @@ import {
   decodeResponseBody,
   frame,
   heartbeatFrame,
+  hessianBytes,
   javaException,
   readHeader,
+  readOnlyEventFrame,
   requestFrame,
   responseFrame,
   type RequestSpec,
@@ -159,6 +161,24 @@ describe('dubbo codec: request metadata', () => {
       const reply = rejecting.encodeLocalReply(undefined, { kind: 'bad-request', message: 'x' })!;
       assert.equal(readHeader(reply).requestId, id);
     }
+  });
+});
+
+describe('dubbo codec: events', () => {
+  test("the read-only event ('R') is goaway, in any string form; other event data is a heartbeat", () => {
+    const flags = FLAG_REQUEST | FLAG_EVENT | 2;
+    assert.equal(decode(readOnlyEventFrame(5), 'upstream').type, 'goaway');
+    // 'S' + 16-bit length: the long form of the same string.
+    assert.equal(
+      decode(frame(flags, 0, 5, Buffer.from([0x53, 0x00, 0x01, 0x52])), 'upstream').type,
+      'goaway',
+    );
+    assert.equal(decode(frame(flags, 0, 5, hessianBytes('X')), 'upstream').type, 'heartbeat');
+    assert.equal(decode(frame(flags, 0, 5, hessianBytes('RR')), 'upstream').type, 'heartbeat');
+    assert.equal(decode(frame(flags, 0, 5, Buffer.alloc(0)), 'upstream').type, 'heartbeat');
+    assert.equal(decode(heartbeatFrame(5), 'upstream').type, 'heartbeat');
+    // A read-only event as a response (no request flag) is only a heartbeat reply.
+    assert.equal(decode(frame(FLAG_EVENT | 2, 20, 5, hessianBytes('R')), 'upstream').type, 'heartbeat-reply');
   });
 });
 

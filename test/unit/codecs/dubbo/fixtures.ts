@@ -14,6 +14,7 @@ import {
   heartbeatFrame,
   heartbeatReplyFrame,
   hessianBytes,
+  readOnlyEventFrame,
   javaException,
   requestFrame,
   responseFrame,
@@ -221,6 +222,16 @@ export function codecFixtures(): CodecFixture[] {
       expect: [
         { type: 'heartbeat', requestId: 11 },
         { type: 'heartbeat-reply', requestId: 11 },
+      ],
+    },
+    {
+      // A provider shutting down: answered by nobody, and never mistaken for a heartbeat.
+      name: 'read-only event',
+      bytes: Buffer.concat([readOnlyEventFrame(12), heartbeatFrame(13)]),
+      side: 'upstream',
+      expect: [
+        { type: 'goaway', requestId: 12 },
+        { type: 'heartbeat', requestId: 13 },
       ],
     },
     {
