@@ -105,8 +105,10 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
     if (this.queue.length > 0 && this.mayOpen()) this.open().send(this.dequeue()!);
   }
 
-  onConnectionRetired(): void {
-    // Its one request is in flight, so it is in no list here; once answered it closes (exhausted).
+  onConnectionRetired(connection: UpstreamConnection): void {
+    // An idle one closes now; one with its request in flight closes once answered (exhausted).
+    const i = this.idle.indexOf(connection);
+    if (i >= 0) this.idle.splice(i, 1);
   }
 
   private dequeue(): UpstreamRequest | undefined {

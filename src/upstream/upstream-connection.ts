@@ -18,7 +18,7 @@ export interface ConnectionOwner {
   onConnectionClosed(connection: UpstreamConnection): void;
   /**
    * The peer announced it is going away (`goaway`): the pool sends nothing more on the connection,
-   * which closes itself once its requests in flight are answered.
+   * which closes itself once its requests in flight are answered (at once when it has none).
    */
   onConnectionRetired(connection: UpstreamConnection): void;
 }
@@ -293,11 +293,9 @@ export class UpstreamConnection implements RequestHolder {
     if (this.goingAway || this.closed) return;
     this.goingAway = true;
     this.stats.cxCloseNotify++;
-    if (this.pending.size === 0) {
-      this.close();
-      return;
-    }
+    // The pool lets go of it first: its close event comes later, and nothing may be sent meanwhile.
     this.owner.onConnectionRetired(this);
+    if (this.pending.size === 0) this.close();
   }
 
   /** The request in flight whose client id is `id`, a bigint (exclusive connections only). */
