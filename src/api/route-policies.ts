@@ -2,7 +2,8 @@
  * Per-route traffic policies of a MetaRouter route, in the spirit of Istio's VirtualService HTTP route:
  * `fault` (delay and abort a share of requests) and `retries` (attempts, per-try timeout, retry
  * conditions). Both are extensions of Aeraki's API: the original commented its `fault` field out and has
- * no retries, so YAML without them stays valid and means what it always meant.
+ * no retries, so YAML without them stays valid. A route without `retries` gets Istio's default (two
+ * retries of connect failures, see filters/router/retry-policy.ts); `attempts: 0` turns retries off.
  */
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
@@ -99,7 +100,7 @@ export const DEFAULT_RETRY_ON = 'connect-failure';
 export const MAX_RETRY_ATTEMPTS = 10;
 
 export interface RetryPolicy {
-  /** Retries after the first try (Istio's meaning); 0 = no retry. */
+  /** Retries after the first try (Istio's meaning); 0 = no retry, not even the default ones. */
   readonly attempts: number;
   /** Time allowed to each try, within the route's timeout; absent = only the route timeout. */
   readonly perTryTimeout?: string;

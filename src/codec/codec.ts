@@ -1,5 +1,6 @@
 import type { ByteQueue } from './byte-queue.js';
 import type { Message, Mutation } from './message.js';
+import type { RequestId } from './request-id.js';
 
 /**
  * Why the proxy answers a request itself instead of forwarding the upstream's reply. Each codec maps
@@ -53,8 +54,12 @@ export interface CodecCapabilities {
 export interface EncodeOptions {
   /** Headers to write into the message; absent or empty = none. */
   readonly mutation?: Mutation | undefined;
-  /** A new request id to write in place of the message's own; absent = keep it. */
-  readonly requestId?: number | undefined;
+  /**
+   * A new request id to write in place of the message's own; absent = keep it. Either an id that an
+   * instance of this codec decoded, or one the proxy allocated for a multiplexed upstream connection
+   * (a number from 1 to 2^31 − 1): see request-id.ts.
+   */
+  readonly requestId?: RequestId | undefined;
 }
 
 /**
@@ -67,6 +72,8 @@ export interface EncodeOptions {
  * - Bad bytes raise a {@link CodecError} (never any other exception).
  * - The payload is passed through: parse what routing needs, skip the rest, never re-serialize it.
  * - `encode` returns bytes for the wire; it may modify `message.bytes` in place (the proxy owns them).
+ * - Request ids are numbers, or bigints only beyond 2^53 − 1 either side of 0 (see request-id.ts),
+ *   and are written back exactly as given.
  */
 export interface Codec {
   /**
@@ -100,7 +107,8 @@ export interface Codec {
 
   /**
    * A heartbeat probe with the given request id, sent by the proxy on idle upstream connections.
-   * Only called when `capabilities.heartbeats` is true.
+   * The id is one the proxy allocated (a number from 1 to 2^31 − 1). Only called when
+   * `capabilities.heartbeats` is true.
    */
   encodeHeartbeat?(requestId: number): Buffer;
 }

@@ -14,6 +14,8 @@ export type {
   LocalReplyKind,
 } from './codec.js';
 export { Metadata, createMessage } from './message.js';
+export { isNormalRequestId, normalizeRequestId } from './request-id.js';
+export type { RequestId } from './request-id.js';
 export type { Message, MessageType, Mutation, ResponseStatus } from './message.js';
 export { CODEC_NAME_PREFIX, CodecRegistry } from './registry.js';
 export { codecConfigFields, positiveIntegerSetting } from './codec-config.js';

@@ -1,3 +1,5 @@
+import type { RequestId } from './request-id.js';
+
 /**
  * What a codec tells the proxy about one decoded message.
  *
@@ -8,8 +10,14 @@
  *   a Dubbo response with a non-OK status); it completes its request like a response does.
  * - `heartbeat`: a keep-alive probe; the proxy answers it and never forwards it.
  * - `heartbeat-reply`: the answer to a heartbeat the proxy sent upstream; consumed by the proxy.
+ * - `goaway`: the peer is going away (Dubbo's READONLY event, what HTTP/2 calls GOAWAY): it takes no
+ *   new request on this connection and still answers those it has. On an upstream connection the
+ *   proxy then sends nothing new on it, lets the requests in flight finish and closes it; new
+ *   requests go to other connections. Never forwarded, never answered. Codecs whose protocol has no
+ *   such notice never produce it, and nothing else changes for them.
  */
-export type MessageType = 'request' | 'oneway' | 'response' | 'error' | 'heartbeat' | 'heartbeat-reply';
+export type MessageType =
+  'request' | 'oneway' | 'response' | 'error' | 'heartbeat' | 'heartbeat-reply' | 'goaway';
 
 /** Whether a response reports success. Thrift REPLY and EXCEPTION, Dubbo status 20 or not, … */
 export type ResponseStatus = 'ok' | 'error';
@@ -71,9 +79,10 @@ export interface Message {
   type: MessageType;
   /**
    * The protocol's request id (Thrift seqid, Dubbo request id), used to match responses to requests.
-   * 0 for protocols without one.
+   * 0 for protocols without one. A number, or a bigint for an id beyond 2^53 − 1 either side of 0;
+   * see request-id.ts for the rule.
    */
-  requestId: number;
+  requestId: RequestId;
   /** Routing attributes; see {@link Metadata}. */
   readonly metadata: Metadata;
   /**
@@ -95,7 +104,7 @@ export interface Message {
 /** Builds a {@link Message}; codecs use this so every message has the same shape (one hidden class). */
 export function createMessage(
   type: MessageType,
-  requestId: number,
+  requestId: RequestId,
   bytes: Buffer,
   metadata: Metadata,
   codecState: unknown,

@@ -18,11 +18,13 @@ import { CodecError } from '../errors.js';
 import { ByteQueue } from './byte-queue.js';
 import type { Codec, CodecFactory, CodecSide, LocalReplyKind } from './codec.js';
 import type { Message, MessageType, Mutation, ResponseStatus } from './message.js';
+import { isNormalRequestId, normalizeRequestId, type RequestId } from './request-id.js';
 
 /** What one decoded message of a fixture must look like. Absent fields are not checked. */
 export interface ExpectedMessage {
   readonly type: MessageType;
-  readonly requestId?: number;
+  /** A number, or a bigint for an id beyond 2^53 − 1 either side of 0 (`5n` and `5` are the same id). */
+  readonly requestId?: RequestId;
   readonly status?: ResponseStatus;
   readonly operation?: string;
   /** Attributes the message's metadata must have (a subset; keys lower-case). */
@@ -71,8 +73,12 @@ export interface CodecTestKitOptions {
    * boundaries, the first and last bytes and an even spread. Default 4096.
    */
   readonly maxBoundaries?: number;
-  /** Request ids written by the `request-id` check. Default [1, 300, 70000, 0x7ffffff0]. */
-  readonly requestIds?: readonly number[];
+  /**
+   * Request ids written by the `request-id` check. Default [1, 300, 70000, 0x7ffffff0]. A codec with
+   * wide ids adds ids beyond 2^53 − 1 as bigints (e.g. `2n ** 63n - 1n`, and negative ones if its
+   * ids are signed): the check then proves they are written and decoded back exactly.
+   */
+  readonly requestIds?: readonly RequestId[];
   /** The mutation applied by the `mutation` check. Default { 'x-aeraki-test-kit': 'mutated' }. */
   readonly mutation?: Mutation;
   /** Whether to run the `local-reply` check (decodes local replies with the codec itself). Default true. */
@@ -90,7 +96,8 @@ export interface CodecTestKitRunOptions extends CodecTestKitOptions {
 /**
  * The checks the kit runs on each fixture:
  * - `whole`: the fixture in one chunk decodes to the expected messages, each consuming exactly its
- *   frame, with `message.bytes` equal to the frame's bytes.
+ *   frame, with `message.bytes` equal to the frame's bytes and its request id in normal form (a safe
+ *   integer number, or a bigint beyond 2^53 − 1 either side of 0; see request-id.ts).
  * - `byte-by-byte`: pushed one byte at a time with a decode after each push, a message comes out
  *   exactly when its last byte arrives; before that decode returns `undefined` and consumes nothing.
  * - `split`: the fixture in two chunks, for every split point.
@@ -141,7 +148,7 @@ interface Settings {
   readonly randomMaxLength: number;
   readonly mutationRuns: number;
   readonly maxBoundaries: number;
-  readonly requestIds: readonly number[];
+  readonly requestIds: readonly RequestId[];
   readonly mutation: Mutation;
   readonly localReplies: boolean;
   readonly maxFailures: number;
@@ -154,7 +161,7 @@ function settingsOf(options: CodecTestKitOptions | undefined): Settings {
     randomMaxLength: options?.randomMaxLength ?? 256,
     mutationRuns: options?.mutationRuns ?? 100,
     maxBoundaries: options?.maxBoundaries ?? 4096,
-    requestIds: options?.requestIds ?? [1, 300, 70000, 0x7ffffff0],
+    requestIds: (options?.requestIds ?? [1, 300, 70000, 0x7ffffff0]).map(normalizeRequestId),
     mutation: options?.mutation ?? DEFAULT_MUTATION,
     localReplies: options?.localReplies ?? true,
     maxFailures: options?.maxFailures ?? 10,
@@ -225,7 +232,8 @@ function fail(message: string): never {
 function mismatch(message: Message, expected: ExpectedMessage, index: number): string | undefined {
   const where = `message ${index}`;
   if (message.type !== expected.type) return `${where}: type ${message.type}, expected ${expected.type}`;
-  if (expected.requestId !== undefined && message.requestId !== expected.requestId) {
+  if (!isNormalRequestId(message.requestId)) return `${where}: ${badIdForm(message.requestId)}`;
+  if (expected.requestId !== undefined && message.requestId !== normalizeRequestId(expected.requestId)) {
     return `${where}: requestId ${message.requestId}, expected ${expected.requestId}`;
   }
   if (expected.status !== undefined && message.status !== expected.status) {
@@ -245,6 +253,12 @@ function mismatch(message: Message, expected: ExpectedMessage, index: number): s
   if (expected.bytes !== undefined && !message.bytes.equals(expected.bytes))
     return `${where}: bytes differ from expected`;
   return undefined;
+}
+
+function badIdForm(id: unknown): string {
+  return typeof id === 'bigint'
+    ? `requestId ${id}n is a bigint but a safe integer: it must be the number ${id}`
+    : `requestId ${String(id)} (${typeof id}) is neither a safe integer nor a bigint beyond 2^53 - 1`;
 }
 
 /** Frame ends (offsets just past each frame) found by decoding the whole fixture. */
@@ -367,6 +381,7 @@ function decodeOne(codec: Codec, bytes: Buffer, what: string): Message {
   }
   if (message === undefined) fail(`${what} did not decode to a message`);
   if (queue.length !== 0) fail(`${what} left ${queue.length} bytes after one message`);
+  if (!isNormalRequestId(message.requestId)) fail(`${what}: ${badIdForm(message.requestId)}`);
   return message;
 }
 

@@ -21,9 +21,10 @@ const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
  * the encoded response. It is also the pool's callback object and the timeout's timer entry, so a
  * request costs one allocation of this class and no closures.
  *
- * Retries (opt-in per route) resend the same request to the cluster, preferring another host, while
- * the route's attempts, the cluster's retry budget and the overall timeout allow; a per-try timeout is
- * a second timer entry ({@link TryTimer}), made only for routes that set one.
+ * Retries resend the same request to the cluster, preferring another host, while the route's attempts
+ * (Istio's default policy for a route without one), the cluster's retry budget and the overall
+ * timeout allow; a per-try timeout is a second timer entry ({@link TryTimer}), made only for routes
+ * that set one.
  */
 export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOwner {
   readonly request: Message;
@@ -68,6 +69,8 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
   private cluster: Cluster | undefined = undefined;
   /** Retries scheduled so far. */
   private retries = 0;
+  /** The current try is a retry. */
+  private retrying = false;
   /** The current try is a retry and holds a slot of the cluster's retry budget. */
   private holdsRetrySlot = false;
   private tryTimer: TryTimer | undefined = undefined;
@@ -199,7 +202,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
     this.upstreamLabels = host.labels;
     if (this.request.type !== 'oneway') {
       host.activeRequests++;
-      const perTry = this.route?.retryPolicy?.perTryTimeoutMs ?? 0;
+      const perTry = this.route?.retryPolicy.perTryTimeoutMs ?? 0;
       if (perTry > 0) this.connection.deadlines.arm((this.tryTimer ??= new TryTimer(this)), perTry);
     }
     cluster.pool(host, this.upstreamCodec, this.multiplexing).send(this);
@@ -207,7 +210,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
 
   onUpstreamResponse(response: Message): void {
     if (this.done) return;
-    if (this.holdsRetrySlot) this.cluster!.stats.rqRetrySuccess++;
+    if (this.retrying) this.cluster!.stats.rqRetrySuccess++;
     this.releaseHost();
     this.response = response;
     this.encoderIndex = 0;
@@ -230,7 +233,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
     if (upstream !== undefined) upstream.timeOut(this);
     const failed = this.host;
     this.releaseHost();
-    const detail = `no response from ${failed?.key ?? 'the upstream'} within the per-try timeout of ${this.route?.retryPolicy?.perTryTimeoutMs ?? 0} ms`;
+    const detail = `no response from ${failed?.key ?? 'the upstream'} within the per-try timeout of ${this.route?.retryPolicy.perTryTimeoutMs ?? 0} ms`;
     if (this.scheduleRetry('timeout', responseStarted, detail, failed)) {
       this.message = { ...this.request, bytes: Buffer.from(this.message.bytes) };
       return;
@@ -270,7 +273,8 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
     const cluster = this.cluster!;
     const failed = this.failedHost;
     this.failedHost = undefined;
-    if (!cluster.retryBudget.tryAcquire(activeRequestsOf(cluster.hosts))) {
+    const budgeted = this.route!.retryPolicy.budgeted;
+    if (budgeted && !cluster.retryBudget.tryAcquire(activeRequestsOf(cluster.hosts))) {
       cluster.stats.rqRetryOverflow++;
       this.sendLocalReply(
         this.retryKind,
@@ -280,11 +284,12 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
     }
     const host = chooseRetryHost(cluster, this.route?.hashKey(this.request.metadata), failed);
     if (host === undefined) {
-      cluster.retryBudget.release();
+      if (budgeted) cluster.retryBudget.release();
       this.sendLocalReply(this.retryKind, `aeraki: ${this.retryDetail} (cluster '${this.clusterName}')`);
       return;
     }
-    this.holdsRetrySlot = true;
+    this.retrying = true;
+    this.holdsRetrySlot = budgeted;
     cluster.stats.rqRetry++;
     this.sendTry(cluster, host);
   }
@@ -357,6 +362,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry, TryTimerOw
       host.activeRequests--;
       this.host = undefined;
     }
+    this.retrying = false;
     if (this.holdsRetrySlot) {
       this.holdsRetrySlot = false;
       this.cluster!.retryBudget.release();

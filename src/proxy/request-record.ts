@@ -3,7 +3,7 @@
  * the place access logs and metrics read from). Built only when someone observes the listener, so an
  * unobserved request pays nothing for it.
  */
-import type { LocalReplyKind, ResponseStatus } from '../codec/index.js';
+import type { LocalReplyKind, RequestId, ResponseStatus } from '../codec/index.js';
 import type { ActiveRequest } from './active-request.js';
 
 /** How a request ended. */
@@ -23,7 +23,8 @@ export interface RequestRecord {
   readonly durationMs: number;
   readonly listener: string;
   readonly protocol: string;
-  readonly requestId: number;
+  /** The client's request id; see {@link jsonRequestId}. */
+  readonly requestId: number | string;
   /** `Service/method` or the codec's operation name; empty if the codec has none. */
   readonly operation: string;
   /** The request's attributes as the codec decoded them (before mutations). */
@@ -52,7 +53,7 @@ export function recordOf(request: ActiveRequest, now: number): RequestRecord {
     durationMs: now - request.startTime,
     listener: request.listenerName,
     protocol: request.protocol,
-    requestId: message.requestId,
+    requestId: jsonRequestId(message.requestId),
     operation: message.operation,
     request: message.metadata.toJSON(),
     requestBytes: message.bytes.length,
@@ -73,4 +74,12 @@ export function recordOf(request: ActiveRequest, now: number): RequestRecord {
     };
   }
   return { ...base, outcome: message.type === 'oneway' ? 'oneway' : 'abandoned' };
+}
+
+/**
+ * A request id as JSON carries it: a number, or for a bigint id (beyond 2^53 − 1 either side of 0)
+ * the string of its digits, which JSON readers would otherwise round.
+ */
+export function jsonRequestId(id: RequestId): number | string {
+  return typeof id === 'number' ? id : id.toString();
 }

@@ -10,6 +10,11 @@ export class ClusterStats {
   cxConnectTimeout = 0;
   /** Connections closed because they stayed idle. */
   cxIdleTimeout = 0;
+  /**
+   * Connections whose peer said it was going away (a Dubbo provider's read-only event), closed once
+   * their requests in flight were answered (`upstream_cx_close_notify`).
+   */
+  cxCloseNotify = 0;
   /** Times a connection was wanted but `max_connections` was reached (`upstream_cx_overflow`). */
   cxOverflow = 0;
   /** Requests sent upstream (mirrors included). */

@@ -105,6 +105,12 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
     if (this.queue.length > 0 && this.mayOpen()) this.open().send(this.dequeue()!);
   }
 
+  onConnectionRetired(connection: UpstreamConnection): void {
+    // An idle one closes now; one with its request in flight closes once answered (exhausted).
+    const i = this.idle.indexOf(connection);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
   private dequeue(): UpstreamRequest | undefined {
     const next = this.queue.shift();
     if (next !== undefined) {

@@ -85,4 +85,9 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
     const i = this.connections.indexOf(connection);
     if (i >= 0) this.connections.splice(i, 1);
   }
+
+  onConnectionRetired(connection: UpstreamConnection): void {
+    // The next request opens a replacement, as for a connection retired by max_requests.
+    this.onConnectionClosed(connection);
+  }
 }

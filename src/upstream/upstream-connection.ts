@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { ByteQueue, CodecError, type Codec, type Message } from '../codec/index.js';
+import { ByteQueue, CodecError, type Codec, type Message, type RequestId } from '../codec/index.js';
 import { BatchedWriter } from '../net/batched-writer.js';
 import { beginRead, endRead } from '../net/read-clock.js';
 import type { ClusterStats } from './cluster-stats.js';
@@ -16,6 +16,11 @@ export interface ConnectionOwner {
   onConnectionIdle(connection: UpstreamConnection): void;
   /** The connection closed; the pool forgets it. */
   onConnectionClosed(connection: UpstreamConnection): void;
+  /**
+   * The peer announced it is going away (`goaway`): the pool sends nothing more on the connection,
+   * which closes itself once its requests in flight are answered (at once when it has none).
+   */
+  onConnectionRetired(connection: UpstreamConnection): void;
 }
 
 /** Settings for one upstream connection. */
@@ -45,6 +50,12 @@ const MAX_MISSED_HEARTBEATS = 2;
 const MAX_ID = 0x7fffffff;
 
 /**
+ * Where an exclusive connection keeps its one request in flight when the client's id is a bigint (see
+ * codec/request-id.ts): number ids are safe integers, so none is ever this key.
+ */
+const WIDE_ID_KEY = Number.MAX_VALUE;
+
+/**
  * One TCP connection to an upstream host, with its own codec instance. Requests written before the
  * connection is up wait in order; responses are matched to requests by request id. How each request
  * ends (reply, error reply, failure) is reported to the host's outlier detection.
@@ -66,6 +77,8 @@ export class UpstreamConnection implements RequestHolder {
   private readsSinceTick = 0;
   private missedHeartbeats = 0;
   private requestCount = 0;
+  /** The peer said it is going away: no new request goes on this connection. */
+  private goingAway = false;
 
   constructor(
     host: Host,
@@ -102,9 +115,12 @@ export class UpstreamConnection implements RequestHolder {
     return this.input.length > 0;
   }
 
-  /** Whether the connection has carried as many requests as it may (`max_requests_per_connection`). */
+  /**
+   * Whether the connection takes no more requests: it has carried as many as it may
+   * (`max_requests_per_connection`), or the peer said it is going away. It closes once idle.
+   */
   get exhausted(): boolean {
-    return this.options.maxRequests > 0 && this.requestCount >= this.options.maxRequests;
+    return this.goingAway || (this.options.maxRequests > 0 && this.requestCount >= this.options.maxRequests);
   }
 
   /** Whether the connection can take more requests. */
@@ -161,7 +177,8 @@ export class UpstreamConnection implements RequestHolder {
       id = this.allocateId();
       bytes = this.codec.encode(message, { mutation: request.mutation, requestId: id });
     } else {
-      id = message.requestId;
+      const own = message.requestId;
+      id = typeof own === 'number' ? own : WIDE_ID_KEY;
       bytes =
         request.mutation === undefined
           ? message.bytes
@@ -229,7 +246,8 @@ export class UpstreamConnection implements RequestHolder {
     switch (message.type) {
       case 'response':
       case 'error': {
-        let request = this.pending.get(message.requestId);
+        const id = message.requestId;
+        let request = typeof id === 'number' ? this.pending.get(id) : this.wideRequest(id);
         if (request === undefined && !this.options.multiplexed && this.pending.size === 1) {
           // One request in flight and a reply with another id: the upstream broke the protocol.
           request = this.pending.values()[0]!;
@@ -248,7 +266,7 @@ export class UpstreamConnection implements RequestHolder {
           this.stats.rsUnknownId++;
           return;
         }
-        this.pending.delete(message.requestId);
+        this.pending.delete(request.upstreamId);
         request.upstream = undefined;
         this.stats.rqCompleted++;
         this.host.recordOutcome(message.status === 'error' || message.type === 'error' ? 'error' : 'success');
@@ -261,10 +279,29 @@ export class UpstreamConnection implements RequestHolder {
         if (this.codec.encodeHeartbeatReply !== undefined)
           this.writer.write(this.codec.encodeHeartbeatReply(message));
         return;
+      case 'goaway':
+        this.onGoAway();
+        return;
       default:
         // Heartbeat replies need no action; requests from a server are not part of the protocol.
         return;
     }
+  }
+
+  /** The peer is going away: finish what is in flight here, take nothing new, then close. */
+  private onGoAway(): void {
+    if (this.goingAway || this.closed) return;
+    this.goingAway = true;
+    this.stats.cxCloseNotify++;
+    // The pool lets go of it first: its close event comes later, and nothing may be sent meanwhile.
+    this.owner.onConnectionRetired(this);
+    if (this.pending.size === 0) this.close();
+  }
+
+  /** The request in flight whose client id is `id`, a bigint (exclusive connections only). */
+  private wideRequest(id: RequestId): UpstreamRequest | undefined {
+    const request = this.pending.get(WIDE_ID_KEY);
+    return request !== undefined && request.message.requestId === id ? request : undefined;
   }
 
   /** @internal Probes a silent peer; closes the connection when it stopped answering. */

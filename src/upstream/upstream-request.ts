@@ -27,7 +27,11 @@ export interface UpstreamRequest {
   readonly mutation: Mutation | undefined;
   /** Set by the pool: the queue or connection holding the request while it waits. */
   upstream: RequestHolder | undefined;
-  /** Set by the pool: the request id used on that connection. */
+  /**
+   * Set by the pool: the key of the request on that connection: the id it carries there (allocated
+   * by a multiplexed connection, the client's own on an exclusive one), or a stand-in key on an
+   * exclusive connection when the client's id is a bigint.
+   */
   upstreamId: number;
   /** The response (or protocol error reply) from the upstream, with its upstream request id. */
   onUpstreamResponse(response: Message): void;

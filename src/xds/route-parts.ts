@@ -282,8 +282,10 @@ export function retryPolicyFromProto(policy: ProtoObject, label: string, path: s
       );
     }
   }
-  // Envoy's default when the field is unset.
-  const attempts = wrapperValue<number>(policy['num_retries']) ?? 1;
+  // Envoy's default when the field is unset; a UInt32Value of 0 arrives empty (proto3 drops zeros).
+  const numRetries = policy['num_retries'];
+  const attempts =
+    numRetries === undefined || numRetries === null ? 1 : (wrapperValue<number>(numRetries) ?? 0);
   const perTryTimeoutMs = msFromDuration(policy['per_try_timeout']);
   return {
     attempts,

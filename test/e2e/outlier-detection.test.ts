@@ -12,8 +12,10 @@ import {
   adminCluster,
   connectHello,
   createConfigDir,
+  destination,
   destinationRule,
   freePort,
+  metaRouter,
   startAeraki,
   startHelloServer,
   testAddress,
@@ -67,6 +69,12 @@ async function service(
       endpoints: servers.map(s => ({ address: s.host, port: s.port, labels: {} })),
     }),
     destinationRule({ name, host, subsets: {}, trafficPolicy }),
+    // Retries off (Istio's default would retry connect failures): every failure reaches the client.
+    metaRouter({
+      name,
+      host,
+      routes: [{ name: 'no-retries', retries: { attempts: 0 }, route: [destination(host)] }],
+    }),
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * Timeouts and retries per route through `aeraki up`, with real Apache Thrift clients and servers:
- * a retry turns a refused connection on the first endpoint into a success (and without retries some
- * calls fail); a retry after the DestinationRule's connect timeout on an endpoint that never accepts;
+ * a retry turns a refused connection on the first endpoint into a success (so does Istio's default
+ * retry on a route without a policy; with retries off, some calls fail); a retry after the DestinationRule's connect timeout on an endpoint that never accepts;
  * a route timeout on a server that hangs is a timeout error in about that time; a per-try timeout moves
  * a call from a hanging server to a healthy one.
  */
@@ -39,7 +39,7 @@ const ROUTE_TIMEOUT_MS = 300;
 const PER_TRY_TIMEOUT_MS = 200;
 const CALLS = 20;
 
-type ServiceName = 'retry-refused' | 'refused' | 'retry-blackhole' | 'hang' | 'per-try';
+type ServiceName = 'retry-refused' | 'refused' | 'default-refused' | 'retry-blackhole' | 'hang' | 'per-try';
 
 let server: HelloServer | undefined;
 let blackhole: Blackhole | undefined;
@@ -96,7 +96,9 @@ before(
     await service('retry-refused', [at(refused), healthy], {
       retries: { attempts: 1, retryOn: 'connect-failure' },
     });
-    await service('refused', [at(refused), healthy]);
+    await service('refused', [at(refused), healthy], { retries: { attempts: 0 } });
+    // No MetaRouter: the default route, with Istio's default retries.
+    await service('default-refused', [at(refused), healthy]);
     await service('retry-blackhole', [at(blackhole.port), healthy], {
       retries: { attempts: 1, retryOn: 'connect-failure' },
     });
@@ -171,12 +173,31 @@ describe('retries', () => {
     },
   );
 
-  test('without retries, the calls sent to the refusing endpoint fail', { timeout: 20000 }, async () => {
-    const results = await calls('refused', CALLS);
-    const failed = results.filter(r => !r.ok);
-    assert.ok(failed.length > 0 && failed.length < CALLS, `${failed.length} of ${CALLS} failed`);
-    for (const r of failed) assert.match(r.error!.message, /ECONNREFUSED/);
-  });
+  test(
+    'with retries off (attempts: 0), the calls sent to the refusing endpoint fail',
+    { timeout: 20000 },
+    async () => {
+      const results = await calls('refused', CALLS);
+      const failed = results.filter(r => !r.ok);
+      assert.ok(failed.length > 0 && failed.length < CALLS, `${failed.length} of ${CALLS} failed`);
+      for (const r of failed) assert.match(r.error!.message, /ECONNREFUSED/);
+    },
+  );
+
+  test(
+    "without a retry policy, Istio's default retries the refused calls: none fails",
+    { timeout: 20000 },
+    async () => {
+      const results = await calls('default-refused', CALLS);
+      assert.deepEqual(
+        results.filter(r => !r.ok).map(r => r.error!.message),
+        [],
+      );
+      const stats = await clusterStats(aeraki!, clusterOf('default-refused'));
+      assert.ok(stats['rqRetry']! >= CALLS / 2 - 1, `${stats['rqRetry']} retries`);
+      assert.equal(stats['rqRetrySuccess'], stats['rqRetry']);
+    },
+  );
 
   test(
     'a retry after the connect timeout of an endpoint that never accepts',

@@ -95,6 +95,8 @@ before(
               {
                 name: 'to-nowhere',
                 match: exactMatch({ method: 'whoami' }),
+                // No retries: one connection attempt per call, so every counter below is exact.
+                retries: { attempts: 0 },
                 route: [destination(THRIFT_HOST, 'dead')],
               },
               {

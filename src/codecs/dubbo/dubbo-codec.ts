@@ -3,7 +3,7 @@
  *
  *   frame := header body                                  (see frame-header.ts)
  *   body  := request body (request-body.ts) | OK response body (response-body.ts)
- *          | error message string (other statuses) | 'N' (events)
+ *          | error message string (other statuses) | event data (events.ts)
  *
  * A frame is taken off the queue once it has arrived whole (its length is in the header): a view of
  * the socket's chunk, or one copy when it spans chunks. Its body is then read in place: the header
@@ -13,7 +13,9 @@ import type { ByteQueue } from '../../codec/byte-queue.js';
 import type { Codec, EncodeOptions, LocalReply } from '../../codec/codec.js';
 import { Metadata, createMessage } from '../../codec/message.js';
 import type { Message, MessageType, ResponseStatus } from '../../codec/message.js';
+import type { RequestId } from '../../codec/request-id.js';
 import type { DubboCodecConfig } from './codec-config.js';
+import { isReadOnlyEvent } from './events.js';
 import { DubboFrameHeader, checkFrameHeader, readFrameHeader } from './frame-header.js';
 import { heartbeatProbe, heartbeatReply } from './heartbeat.js';
 import { HessianReader } from './hessian-reader.js';
@@ -44,10 +46,10 @@ export class DubboCodec implements Codec {
   private readonly reader = new HessianReader();
   private readonly skipper: HessianSkipper;
   /**
-   * The request id of the last header read, or -1: a frame rejected after its header (unsupported
-   * serialization, too large, bad body) is answered with its own id.
+   * The request id of the last header read, or undefined: a frame rejected after its header
+   * (unsupported serialization, too large, bad body) is answered with its own id.
    */
-  private lastRequestId = -1;
+  private lastRequestId: RequestId | undefined = undefined;
   /** The protocol version of the last request decoded, and whether its client reads response attachments. */
   private clientVersion: string | undefined;
   private clientReadsResponseAttachments = true;
@@ -58,7 +60,7 @@ export class DubboCodec implements Codec {
 
   decode(input: ByteQueue): Message | undefined {
     const header = this.header;
-    this.lastRequestId = -1;
+    this.lastRequestId = undefined;
     if (!readFrameHeader(input, header)) return undefined;
     this.lastRequestId = header.requestId;
     checkFrameHeader(header, this.config.maxBodySize);
@@ -68,7 +70,12 @@ export class DubboCodec implements Codec {
     const flags = header.flags;
     const requestId = header.requestId;
     if ((flags & FLAG_EVENT) !== 0) {
-      const type: MessageType = (flags & FLAG_REQUEST) !== 0 ? 'heartbeat' : 'heartbeat-reply';
+      const type: MessageType =
+        (flags & FLAG_REQUEST) === 0
+          ? 'heartbeat-reply'
+          : isReadOnlyEvent(this.reader, bytes, frameLength)
+            ? 'goaway'
+            : 'heartbeat';
       return createMessage(
         type,
         requestId,
@@ -118,7 +125,7 @@ export class DubboCodec implements Codec {
 
   encodeLocalReply(request: Message | undefined, reply: LocalReply): Buffer | undefined {
     if (request?.type === 'oneway') return undefined;
-    const id = request !== undefined ? request.requestId : Math.max(0, this.lastRequestId);
+    const id = request !== undefined ? request.requestId : (this.lastRequestId ?? 0);
     return errorResponse(isValidRequestId(id) ? id : 0, localReplyStatus(reply.kind), reply.message);
   }
 

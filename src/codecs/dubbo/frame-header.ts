@@ -8,6 +8,7 @@
  * at its first bytes rather than after 16.
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
+import type { RequestId } from '../../codec/request-id.js';
 import { CodecError, ErrorCodes, malformed } from '../../errors.js';
 import { requestIdFromWords, writeRequestId } from './request-id.js';
 import {
@@ -26,8 +27,8 @@ import {
 export class DubboFrameHeader {
   flags = 0;
   status = 0;
-  /** The request id, or -1 when it does not fit a JavaScript number exactly. */
-  requestId = 0;
+  /** The request id (a number, or a bigint beyond 2^53 − 1 either side of 0). */
+  requestId: RequestId = 0;
   bodyLength = 0;
 }
 
@@ -42,15 +43,14 @@ export function readFrameHeader(input: ByteQueue, header: DubboFrameHeader): boo
   if (available < HEADER_SIZE) return false;
   header.flags = input.u8(FLAGS_OFFSET);
   header.status = input.u8(STATUS_OFFSET);
-  header.requestId = requestIdFromWords(input.u32(REQUEST_ID_OFFSET), input.u32(REQUEST_ID_OFFSET + 4));
+  header.requestId = requestIdFromWords(input.i32(REQUEST_ID_OFFSET), input.u32(REQUEST_ID_OFFSET + 4));
   header.bodyLength = input.i32(BODY_LENGTH_OFFSET);
   return true;
 }
 
 /**
  * Rejects a header this codec cannot take: a negative or too large body (CODEC_MALFORMED,
- * CODEC_TOO_LARGE), a serialization other than Hessian2 or a request id above 2^53 − 1
- * (CODEC_UNSUPPORTED).
+ * CODEC_TOO_LARGE), a serialization other than Hessian2 (CODEC_UNSUPPORTED).
  */
 export function checkFrameHeader(header: DubboFrameHeader, maxBodySize: number): void {
   if (header.bodyLength < 0) throw malformed(`dubbo body length ${header.bodyLength} is negative`);
@@ -67,9 +67,6 @@ export function checkFrameHeader(header: DubboFrameHeader, maxBodySize: number):
       `dubbo serialization id ${serialization} is not supported (only hessian2, id ${SERIALIZATION_HESSIAN2})`,
     );
   }
-  if (header.requestId < 0) {
-    throw new CodecError(ErrorCodes.CODEC_UNSUPPORTED, 'dubbo request id is above 2^53 - 1');
-  }
 }
 
 /** Writes a header for a body of `bodyLength` bytes at the start of `out`. */
@@ -77,7 +74,7 @@ export function writeFrameHeader(
   out: Buffer,
   flags: number,
   status: number,
-  requestId: number,
+  requestId: RequestId,
   bodyLength: number,
 ): void {
   out[0] = MAGIC_HIGH;

@@ -3,12 +3,14 @@
  * protocol) with Hessian2 bodies.
  *
  * Decoded messages:
- * - type: a two-way request → `request`, a request without the two-way flag → `oneway`; an event
- *   request → `heartbeat`, an event response → `heartbeat-reply`; a response with status OK (20) →
- *   `response`, unless its body reports an exception (response type 0 or 3) → `error`; a response
- *   with any other status (30, 31, 40, 50, 60, 70, 80, 90, 100, …) → `error`. Status `error` for
- *   `error` messages, else `ok`.
- * - requestId: the 8-byte request id, as a number; ids above 2^53 − 1 are rejected (CODEC_UNSUPPORTED).
+ * - type: a two-way request → `request`, a request without the two-way flag → `oneway`; the read-only
+ *   event (an event request whose data is the string "R", sent by a provider shutting down) →
+ *   `goaway`, any other event request → `heartbeat`, an event response → `heartbeat-reply`; a
+ *   response with status OK (20) → `response`, unless its body reports an exception (response type
+ *   0 or 3) → `error`; a response with any other status (30, 31, 40, 50, 60, 70, 80, 90, 100, …) →
+ *   `error`. Status `error` for `error` messages, else `ok`.
+ * - requestId: the 8-byte request id, a signed Java long: a number, or a bigint beyond 2^53 − 1 either
+ *   side of 0 (the SDK's rule, codec/request-id.ts). Every 64-bit id is taken and written back exactly.
  * - metadata of requests: `interface` (the service path), `method`, `version` (the body's service
  *   version, overridden by a `version` attachment, as Dubbo does), and every attachment (`group`,
  *   `timeout`, `application`, `path`, custom keys…): string values as they are, numbers and booleans
@@ -16,7 +18,7 @@
  * - operation: `interface/method`.
  * - Arguments and results are never decoded: a Hessian2 skipper walks them to reach the attachments.
  *
- * encode: without options, the original bytes. `requestId` rewrites the 8-byte id. `mutation` is
+ * encode: without options, the original bytes. `requestId` rewrites the 8-byte id (any long). `mutation` is
  * written into the attachments (only the attachments map is re-encoded, the body length fixed up):
  * of requests, and of OK responses. A response of type 0, 1 or 2 (no attachments) is upgraded to
  * type 3, 4 or 5 with an attachments map, unless the client on the connection announced a protocol

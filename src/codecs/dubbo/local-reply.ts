@@ -17,6 +17,7 @@
  * - internal → SERVER_ERROR (80): a fault of the proxy itself.
  */
 import type { LocalReplyKind } from '../../codec/codec.js';
+import type { RequestId } from '../../codec/request-id.js';
 import { writeFrameHeader } from './frame-header.js';
 import { stringSize, writeString } from './hessian-writer.js';
 import {
@@ -53,7 +54,7 @@ export function localReplyStatus(kind: LocalReplyKind): number {
 }
 
 /** An error response with `status` and `message` for request `requestId`. */
-export function errorResponse(requestId: number, status: number, message: string): Buffer {
+export function errorResponse(requestId: RequestId, status: number, message: string): Buffer {
   const bodyLength = stringSize(message);
   const out = Buffer.allocUnsafe(HEADER_SIZE + bodyLength);
   writeFrameHeader(out, SERIALIZATION_HESSIAN2, status, requestId, bodyLength);

@@ -48,9 +48,6 @@ export const RESPONSE_NULL_VALUE_WITH_ATTACHMENTS = 5;
 /** The offset between a response type and its `*_WITH_ATTACHMENTS` variant. */
 export const WITH_ATTACHMENTS_DELTA = 3;
 
-/** Largest request id this codec exposes: ids must be exact JavaScript numbers. */
-export const MAX_REQUEST_ID = Number.MAX_SAFE_INTEGER;
-
 /** Dubbo's default payload limit (`payload`, 8 MiB). */
 export const DEFAULT_MAX_BODY_SIZE = 8 * 1024 * 1024;
 

@@ -61,7 +61,8 @@ export function rewriteThriftMessage(
       ? options.mutation
       : undefined;
   const seqidNow = currentSeqid(bytes, state);
-  const seqid = options.requestId === undefined ? seqidNow : options.requestId >>> 0;
+  // Ids handed to this codec are its own seqids or the proxy's small ids: always numbers.
+  const seqid = options.requestId === undefined ? seqidNow : Number(options.requestId) >>> 0;
   if (mutation === undefined) {
     if (seqid === seqidNow) return bytes;
     if (state.protocol === 'binary') {

@@ -116,7 +116,7 @@ export class ThriftCodec implements Codec {
         state.protocol,
         state.theader?.flags ?? 0,
         state.name,
-        request!.requestId,
+        Number(request!.requestId),
         reply.message,
         type,
       );
@@ -126,7 +126,7 @@ export class ThriftCodec implements Codec {
       this.connectionProtocol,
       0,
       '',
-      request?.requestId ?? 0,
+      Number(request?.requestId ?? 0),
       reply.message,
       type,
     );

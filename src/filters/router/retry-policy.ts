@@ -12,11 +12,14 @@ export class CompiledRetryPolicy {
   readonly attempts: number;
   /** Time allowed to each try; 0 = none (only the route timeout). */
   readonly perTryTimeoutMs: number;
+  /** Whether each retry needs a slot of the cluster's retry budget. */
+  readonly budgeted: boolean;
   private readonly onConnectFailure: boolean;
   private readonly onReset: boolean;
 
-  constructor(resource: RetryPolicyResource) {
+  constructor(resource: RetryPolicyResource, budgeted = true) {
     this.attempts = resource.attempts;
+    this.budgeted = budgeted;
     this.perTryTimeoutMs = resource.perTryTimeoutMs ?? 0;
     this.onConnectFailure = resource.retryOn.includes('connect-failure');
     this.onReset = resource.retryOn.includes('reset');
@@ -40,3 +43,16 @@ export class CompiledRetryPolicy {
     }
   }
 }
+
+/**
+ * The retries of a route that has no retry policy, as Istio gives every route without `retries`:
+ * 2 retries, on `connect-failure` (Istio's default also names `refused-stream`, `unavailable`,
+ * `cancelled` and 503, which only HTTP/2 and gRPC have), preferring another endpoint. A route sets
+ * `attempts: 0` to have none. Only requests that never left the proxy are retried, so the retries
+ * add no load to any upstream; they are not held to the retry budget, just as Istio's clusters allow
+ * 2^32 − 1 retries in flight unless told otherwise.
+ */
+export const DEFAULT_RETRY_POLICY = new CompiledRetryPolicy(
+  { attempts: 2, retryOn: ['connect-failure'] },
+  false,
+);

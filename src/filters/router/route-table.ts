@@ -8,7 +8,7 @@ import type {
 } from '../../xds/resources.js';
 import { hashString } from '../../upstream/hash.js';
 import { RouteFault } from '../fault/route-fault.js';
-import { CompiledRetryPolicy } from './retry-policy.js';
+import { CompiledRetryPolicy, DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import {
   compileAttributeMatcher,
   describeMismatch,
@@ -28,8 +28,8 @@ export class CompiledRoute {
   readonly timeoutMs: number | undefined;
   /** Fault injection; undefined for routes without one (the common case, which costs nothing). */
   readonly fault: RouteFault | undefined;
-  /** Retries; undefined = a failed try is answered with its failure. */
-  readonly retryPolicy: CompiledRetryPolicy | undefined;
+  /** Retries: the route's policy, or Istio's default when it has none (DEFAULT_RETRY_POLICY). */
+  readonly retryPolicy: CompiledRetryPolicy;
   private readonly cluster: string | undefined;
   private readonly weighted: readonly WeightedCluster[];
   /** Running sums of the weights, so a pick is one random number and a short scan. */
@@ -46,7 +46,7 @@ export class CompiledRoute {
     this.timeoutMs = source.timeoutMs;
     this.fault = source.fault === undefined ? undefined : new RouteFault(source.name, source.fault);
     this.retryPolicy =
-      source.retryPolicy === undefined ? undefined : new CompiledRetryPolicy(source.retryPolicy);
+      source.retryPolicy === undefined ? DEFAULT_RETRY_POLICY : new CompiledRetryPolicy(source.retryPolicy);
     if ('cluster' in source.action) {
       this.cluster = source.action.cluster;
       this.weighted = [];

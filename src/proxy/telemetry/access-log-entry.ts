@@ -12,7 +12,8 @@ export interface AccessLogEntry {
   listener: string;
   protocol: string;
   operation: string;
-  request_id: number;
+  /** A number, or the digits of an id beyond 2^53 − 1 either side of 0 as a string (jsonRequestId). */
+  request_id: number | string;
   route_name: string;
   upstream_cluster: string;
   upstream_host: string;

@@ -4,7 +4,7 @@
  * per-request numbers come first, then everything else, which repeats from request to request:
  *
  * ```
- * line        = time-run number ',"request_id":' number ',"bytes_received":' number
+ * line        = time-run number ',"request_id":' request-id ',"bytes_received":' number
  *               ',"bytes_sent":' number tail
  * tail        = context-run address-run [ pairs ] "}" [ ',"response":{' [ pairs ] "}" ] "}"
  * time-run    = '{"start_time":"' ISO-8601 '","duration":'        ; one per millisecond
@@ -15,6 +15,7 @@
  * address-run = ',"downstream_remote_address":' string ',"downstream_local_address":' string
  *               ',"request":{'
  * pairs       = pair *( "," pair ),  pair = string ":" string
+ * request-id  = number | '"' digits '"'                              ; a string beyond 2^53 - 1
  * ```
  *
  * The tail is the record's slots from the response code on: string ids and counts. A tail seen twice
@@ -24,7 +25,13 @@
  * written from them in a dozen copies, and a collision in the tail cache costs no more than that.
  */
 import { isoTime, REDACTED } from './access-log-entry.js';
-import { ATTRIBUTES_SLOT, NO_RESPONSE, RecordField, recordEnd } from './access-log-record.js';
+import {
+  ATTRIBUTES_SLOT,
+  NO_RESPONSE,
+  RecordField,
+  recordEnd,
+  requestIdOfSlot,
+} from './access-log-record.js';
 import type { AttributeRedaction } from './attribute-redaction.js';
 import type { BatchedLineWriter } from './batched-line-writer.js';
 import { MAX_NUMBER_BYTES, writeJsonNumber } from './json-number.js';
@@ -61,6 +68,7 @@ const BYTES_RECEIVED = new Words(',"bytes_received":');
 const BYTES_SENT = new Words(',"bytes_sent":');
 /** The most bytes after the time run before the tail: three keys (word-padded), four numbers. */
 const NUMBERS_BYTES = 64 + 4 * MAX_NUMBER_BYTES;
+const QUOTE = 0x22;
 const RESPONSE = ascii(',"response":{');
 const COMMA = ascii(',');
 const CLOSE = ascii('}');
@@ -216,7 +224,10 @@ export class AccessLogJsonEncoder {
    * @param strings the worker's string table, indexed by id
    * @param redact which attribute values are written as `[REDACTED]`
    */
-  constructor(strings: readonly string[], redact: AttributeRedaction) {
+  constructor(
+    private readonly strings: readonly string[],
+    redact: AttributeRedaction,
+  ) {
     const str = (id: number): string => JSON.stringify(strings[id]);
     this.context = new RunCache(
       CONTEXT_FIELDS,
@@ -263,7 +274,7 @@ export class AccessLogJsonEncoder {
     const view = out.view;
     buffer.set(timeRun, pos);
     pos = writeJsonNumber(buffer, pos + timeRun.length, slots[at + RecordField.Duration]!);
-    pos = writeJsonNumber(buffer, REQUEST_ID.store(view, pos), slots[at + RecordField.RequestId]!);
+    pos = this.writeRequestId(buffer, REQUEST_ID.store(view, pos), slots[at + RecordField.RequestId]!);
     pos = writeJsonNumber(buffer, BYTES_RECEIVED.store(view, pos), slots[at + RecordField.BytesReceived]!);
     pos = writeJsonNumber(buffer, BYTES_SENT.store(view, pos), slots[at + RecordField.BytesSent]!);
     out.advance(pos);
@@ -282,6 +293,16 @@ export class AccessLogJsonEncoder {
     this.writeTail(slots, at, out);
     this.tails.keep(found, out.copyOfLine(from));
     return next;
+  }
+
+  /** The request id of a record: a number, or the digits of a bigint id as a string (20 bytes at most). */
+  private writeRequestId(buffer: Uint8Array, pos: number, slot: number): number {
+    if (Number.isInteger(slot)) return writeJsonNumber(buffer, pos, slot);
+    const digits = requestIdOfSlot(slot, this.strings) as string;
+    buffer[pos++] = QUOTE;
+    for (let i = 0; i < digits.length; i++) buffer[pos++] = digits.charCodeAt(i);
+    buffer[pos++] = QUOTE;
+    return pos;
   }
 
   /** The tail of the record at `at`, from the runs of its parts. */

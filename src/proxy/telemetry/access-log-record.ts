@@ -10,10 +10,13 @@
  * attributes = count count*( key value )     ; count -1 (and no pairs): there was no response
  * ```
  *
- * Every field is one slot; the twelve names and each attribute key and value are string ids. Writing
+ * Every field is one slot; the twelve names and each attribute key and value are string ids. The
+ * request id is the id itself, or for a bigint id the string id of its digits plus one half (see
+ * {@link requestIdSlot}). Writing
  * a record costs the request thread a few map lookups and stores; formatting it (JSON or an Envoy
  * format string) and writing the file happen on the worker.
  */
+import type { RequestId } from '../../codec/index.js';
 import type { ActiveRequest } from '../active-request.js';
 import { isoTime, responseCode, responseCodeDetails, type AccessLogEntry } from './access-log-entry.js';
 import type { AttributeRedaction } from './attribute-redaction.js';
@@ -56,6 +59,19 @@ export const MAX_ATTRIBUTES = 128;
 /** The most slots one record takes. */
 export const MAX_RECORD_SLOTS = ATTRIBUTES_SLOT + 2 * (1 + 2 * MAX_ATTRIBUTES);
 
+/**
+ * The request-id slot: a number id as it is; a bigint id (beyond 2^53 − 1 either side of 0) as the
+ * string id of its digits plus one half, which no number id can be since those are integers.
+ */
+export function requestIdSlot(id: RequestId, strings: StringIds): number {
+  return typeof id === 'number' ? id : strings.id(id.toString(), RecordField.RequestId) + 0.5;
+}
+
+/** The request id of a slot written by {@link requestIdSlot}: a number, or the digits of a bigint. */
+export function requestIdOfSlot(slot: number, strings: readonly string[]): number | string {
+  return Number.isInteger(slot) ? slot : strings[slot - 0.5]!;
+}
+
 /** Appends the record of a finished `request` at slot `at`; returns the slot after it. */
 export function writeRecord(
   slots: Float64Array,
@@ -69,7 +85,7 @@ export function writeRecord(
   const kind = request.localReplyKind;
   slots[at + RecordField.StartTime] = request.startTime;
   slots[at + RecordField.Duration] = now - request.startTime;
-  slots[at + RecordField.RequestId] = message.requestId;
+  slots[at + RecordField.RequestId] = requestIdSlot(message.requestId, strings);
   slots[at + RecordField.BytesReceived] = message.bytes.length;
   slots[at + RecordField.BytesSent] = request.responseBytes;
   const code = responseCode(request);
@@ -150,7 +166,7 @@ export class RecordReader {
       listener: s[slots[at + RecordField.Listener]!]!,
       protocol: s[slots[at + RecordField.Protocol]!]!,
       operation: s[slots[at + RecordField.Operation]!]!,
-      request_id: slots[at + RecordField.RequestId]!,
+      request_id: requestIdOfSlot(slots[at + RecordField.RequestId]!, s),
       route_name: s[slots[at + RecordField.RouteName]!]!,
       upstream_cluster: s[slots[at + RecordField.UpstreamCluster]!]!,
       upstream_host: s[slots[at + RecordField.UpstreamHost]!]!,

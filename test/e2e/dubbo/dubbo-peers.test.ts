@@ -135,7 +135,7 @@ test('the codec fixtures write exactly what the dubbo2.js client sends', async (
   assert.equal(err, null);
   const received = provider!.callsOf('fixtureCheck')[0]!;
   const expected = dubbo2jsRequestFrame({
-    requestId: received.requestId,
+    requestId: Number(received.requestId),
     service: DEMO,
     version: '1.0.0',
     group: 'blue',

@@ -22,11 +22,25 @@ export const ResponseType = {
   nullValueWithAttachments: 5,
 } as const;
 
+/**
+ * A request id: a Java long. A number when its magnitude is at most 2^53 - 1, else a bigint (the
+ * codec SDK's rule, so that ids read here compare with `===` to the codec's).
+ */
+export type DubboRequestId = number | bigint;
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The id as this module returns ids: a number when it is exact as one. */
+export function dubboRequestId(id: bigint | number): DubboRequestId {
+  const big = BigInt(id);
+  return big >= -MAX_SAFE && big <= MAX_SAFE ? Number(big) : big;
+}
+
 /** A Dubbo frame's header fields. */
 export interface FrameHeader {
   readonly flags: number;
   readonly status: number;
-  readonly requestId: number;
+  readonly requestId: DubboRequestId;
   readonly bodyLength: number;
 }
 
@@ -34,19 +48,18 @@ export function readHeader(frame: Buffer): FrameHeader {
   return {
     flags: frame[2]!,
     status: frame[3]!,
-    requestId: frame.readUInt32BE(4) * 0x1_0000_0000 + frame.readUInt32BE(8),
+    requestId: dubboRequestId(frame.readBigInt64BE(4)),
     bodyLength: frame.readInt32BE(12),
   };
 }
 
 /** A frame around `body`. */
-export function frame(flags: number, status: number, requestId: number, body: Buffer): Buffer {
+export function frame(flags: number, status: number, requestId: DubboRequestId, body: Buffer): Buffer {
   const header = Buffer.alloc(16);
   header.writeUInt16BE(0xdabb, 0);
   header[2] = flags;
   header[3] = status;
-  header.writeUInt32BE(Math.floor(requestId / 0x1_0000_0000), 4);
-  header.writeUInt32BE(requestId % 0x1_0000_0000, 8);
+  header.writeBigInt64BE(BigInt(requestId), 4);
   header.writeInt32BE(body.length, 12);
   return Buffer.concat([header, body]);
 }
@@ -64,7 +77,7 @@ export function attachmentsMap(attachments: Readonly<Record<string, unknown>>): 
 }
 
 export interface RequestSpec {
-  readonly requestId: number;
+  readonly requestId: DubboRequestId;
   readonly dubboVersion?: string;
   readonly service: string;
   readonly version?: string;
@@ -99,7 +112,7 @@ export function requestFrame(spec: RequestSpec): Buffer {
 }
 
 export interface ResponseSpec {
-  readonly requestId: number;
+  readonly requestId: DubboRequestId;
   readonly status?: number;
   /** For status OK: the response type (default: 1, or 4 when attachments are given). */
   readonly type?: number;
@@ -135,12 +148,20 @@ export function javaException(message: string, className = 'java.lang.RuntimeExc
 }
 
 /** A heartbeat request (two-way event) with a null body. */
-export function heartbeatFrame(requestId: number): Buffer {
+export function heartbeatFrame(requestId: DubboRequestId): Buffer {
   return frame(FLAG_REQUEST | FLAG_TWO_WAY | FLAG_EVENT | HESSIAN2, 0, requestId, Buffer.from([0x4e]));
 }
 
+/**
+ * The read-only event a provider sends on each connection when it shuts down gracefully (Dubbo's
+ * `READONLY_EVENT`): a one-way event request whose data is the string "R".
+ */
+export function readOnlyEventFrame(requestId: DubboRequestId): Buffer {
+  return frame(FLAG_REQUEST | FLAG_EVENT | HESSIAN2, 0, requestId, hessianBytes('R'));
+}
+
 /** A heartbeat reply (event response, status OK) with a null body. */
-export function heartbeatReplyFrame(requestId: number): Buffer {
+export function heartbeatReplyFrame(requestId: DubboRequestId): Buffer {
   return frame(FLAG_EVENT | HESSIAN2, STATUS_OK, requestId, Buffer.from([0x4e]));
 }
 

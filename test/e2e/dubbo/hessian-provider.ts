@@ -9,10 +9,13 @@
  * - `echo`: answers its first argument.
  * - `sha256`: answers the SHA-256 of the raw Hessian bytes of its first argument, as received.
  * - `withAttachments`: answers its tag with response attachments (type 4, `x-provider: <tag>`).
+ * - `big`: answers a string of as many `x` as its first argument says.
  * - `slow`: never answers.
  * - any other method: answers the provider's tag.
  *
- * Heartbeats are answered as Dubbo answers them. Every call and every heartbeat id is recorded.
+ * Heartbeats are answered as Dubbo answers them. Every call and every heartbeat id is recorded. A
+ * connection its client half-closes is closed once the replies to what it received are written.
+ * {@link HessianProvider.shutDownGracefully} shuts down as a Dubbo provider does.
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -25,14 +28,16 @@ import {
   decodeRequestBody,
   heartbeatReplyFrame,
   javaException,
+  readOnlyEventFrame,
   readHeader,
   responseFrame,
   type DecodedRequest,
+  type DubboRequestId,
 } from './dubbo-wire.js';
 
 /** One call as the provider received it. */
 export interface ProviderCall extends DecodedRequest {
-  readonly requestId: number;
+  readonly requestId: DubboRequestId;
   /** The whole request frame as received. */
   readonly frame: Buffer;
 }
@@ -48,22 +53,40 @@ export interface ProviderOptions {
   readonly jitterMs?: number;
 }
 
+/** A client connection and the replies it is owed. */
+interface Connection {
+  readonly socket: net.Socket;
+  /** Two-way requests received and not answered yet (`slow` ones are never answered). */
+  owed: number;
+  /** The client has closed its side: close ours once nothing is owed. */
+  peerEnded: boolean;
+}
+
 export class HessianProvider {
   readonly tag: string;
   readonly calls: ProviderCall[] = [];
   /** Request ids of the heartbeats received. */
-  readonly heartbeatIds: number[] = [];
+  readonly heartbeatIds: DubboRequestId[] = [];
+  /** Whether a graceful shutdown has begun (read-only events sent, no new connection taken). */
+  shuttingDown = false;
   host = '';
   port = 0;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly connections = new Set<Connection>();
   private readonly server: net.Server;
   private readonly jitterMs: number;
+  /** Ids of the requests the provider sends itself (read-only events), as a Dubbo provider counts. */
+  private nextEventId = 0;
 
   /** @internal Use startProvider. */
   constructor(options: ProviderOptions) {
     this.tag = options.tag;
     this.jitterMs = options.jitterMs ?? 0;
-    this.server = net.createServer(socket => this.serve(socket));
+    this.server = net.createServer({ allowHalfOpen: true }, socket => this.serve(socket));
+  }
+
+  /** Client connections open now. */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   /** Calls of `method`. */
@@ -83,14 +106,41 @@ export class HessianProvider {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
+    for (const connection of this.connections) connection.socket.destroy();
     await new Promise<void>(resolve => this.server.close(() => resolve()));
   }
 
+  /**
+   * Shuts down the way a Dubbo provider does (`HeaderExchangeServer.close(timeout)`): takes no new
+   * connection (the port is closed, so a new one is refused), sends the read-only event on every
+   * connection, keeps answering whatever arrives on them (a request its client sent before the
+   * event reached it included), and closes each connection once its client has closed it and the
+   * replies it is owed are written. Connections still open after `timeoutMs` (Dubbo waits up to
+   * `dubbo.service.shutdown.wait`, 10 s by default) are closed anyway. Resolves when all are closed.
+   */
+  async shutDownGracefully(timeoutMs = 10000): Promise<void> {
+    this.shuttingDown = true;
+    const closed = new Promise<void>(resolve => this.server.close(() => resolve()));
+    for (const { socket } of this.connections) socket.write(readOnlyEventFrame(++this.nextEventId));
+    const timer = setTimeout(() => {
+      for (const { socket } of this.connections) socket.destroy();
+    }, timeoutMs);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private serve(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    const connection: Connection = { socket, owed: 0, peerEnded: false };
+    this.connections.add(connection);
+    socket.on('close', () => this.connections.delete(connection));
     socket.on('error', () => {});
+    socket.on('end', () => {
+      connection.peerEnded = true;
+      if (connection.owed === 0) socket.end();
+    });
     const reader = new FrameReader();
     socket.on('data', chunk => {
       let frames: Buffer[];
@@ -100,11 +150,12 @@ export class HessianProvider {
         socket.destroy();
         return;
       }
-      for (const frame of frames) this.onFrame(socket, frame);
+      for (const frame of frames) this.onFrame(connection, frame);
     });
   }
 
-  private onFrame(socket: net.Socket, frame: Buffer): void {
+  private onFrame(connection: Connection, frame: Buffer): void {
+    const socket = connection.socket;
     const header = readHeader(frame);
     if ((header.flags & FLAG_REQUEST) === 0) return;
     if ((header.flags & FLAG_EVENT) !== 0) {
@@ -116,12 +167,20 @@ export class HessianProvider {
     this.calls.push({ ...request, requestId: header.requestId, frame: Buffer.from(frame) });
     if ((header.flags & FLAG_TWO_WAY) === 0 || request.method === 'slow') return;
     const reply = this.answer(header.requestId, request);
+    connection.owed++;
     const delay = this.jitterMs > 0 ? Math.floor(Math.random() * this.jitterMs) : 0;
-    if (delay === 0) socket.write(reply);
-    else setTimeout(() => socket.write(reply), delay);
+    if (delay === 0) this.reply(connection, reply);
+    else setTimeout(() => this.reply(connection, reply), delay);
   }
 
-  private answer(requestId: number, request: DecodedRequest): Buffer {
+  private reply(connection: Connection, reply: Buffer): void {
+    connection.owed--;
+    if (connection.socket.destroyed) return;
+    connection.socket.write(reply);
+    if (connection.peerEnded && connection.owed === 0) connection.socket.end();
+  }
+
+  private answer(requestId: DubboRequestId, request: DecodedRequest): Buffer {
     switch (request.method) {
       case 'fail':
         return responseFrame({
@@ -140,6 +199,8 @@ export class HessianProvider {
         });
       case 'withAttachments':
         return responseFrame({ requestId, value: this.tag, attachments: { 'x-provider': this.tag } });
+      case 'big':
+        return responseFrame({ requestId, value: 'x'.repeat(Number(request.args[0] ?? 0)) });
       default:
         return responseFrame({ requestId, value: this.tag });
     }

@@ -35,6 +35,8 @@ export interface AdminCluster {
 export function adminAddress(aeraki: AerakiProcess, field: 'admin' | 'controlPlaneAdmin' = 'admin'): string {
   const ready = aeraki.logs.find(l => l.msg === 'ready');
   const admin = ready?.[field];
+  // `aeraki proxy` logs the port alone; the tests start it with `--admin 127.0.0.1:0`.
+  if (typeof admin === 'number') return `127.0.0.1:${admin}`;
   if (typeof admin !== 'string')
     throw new Error(`no ${field} address in the ready log\n${aeraki.outputTail()}`);
   return admin;

@@ -19,7 +19,8 @@ type Bug =
   | 'type-error-on-garbage'
   | 'encode-reserializes'
   | 'wrong-reply-id'
-  | 'ignores-request-id';
+  | 'ignores-request-id'
+  | 'bigint-small-ids';
 
 const TYPES: Record<number, MessageType> = { 1: 'request', 2: 'response', 3: 'oneway' };
 
@@ -44,19 +45,20 @@ class ToyCodec implements Codec {
     const bytes = input.take(Math.min(2 + length, input.length));
     const metadata = new Metadata();
     metadata.set('Payload', bytes.subarray(7).toString('latin1'));
-    return createMessage(type, requestId, bytes, metadata, undefined, 'ok', 'toy');
+    const id = this.bug === 'bigint-small-ids' ? BigInt(requestId) : requestId;
+    return createMessage(type, id, bytes, metadata, undefined, 'ok', 'toy');
   }
 
   encode(message: Message, options?: EncodeOptions): Buffer {
     if (this.bug === 'encode-reserializes') return Buffer.concat([message.bytes, Buffer.from([0])]);
     if (options?.requestId === undefined || this.bug === 'ignores-request-id') return message.bytes;
-    message.bytes.writeUInt32BE(options.requestId >>> 0, 3);
+    message.bytes.writeUInt32BE(Number(options.requestId) >>> 0, 3);
     return message.bytes;
   }
 
   encodeLocalReply(request: Message | undefined, reply: LocalReply): Buffer | undefined {
     if (request?.type === 'oneway') return undefined;
-    const id = (request?.requestId ?? 0) + (this.bug === 'wrong-reply-id' ? 1 : 0);
+    const id = Number(request?.requestId ?? 0) + (this.bug === 'wrong-reply-id' ? 1 : 0);
     return frame(2, id, reply.message);
   }
 }
@@ -145,6 +147,26 @@ describe('codec test kit', () => {
   test('a codec that ignores request ids fails request-id', () => {
     const failing = checksFailing(checkCodec(toyFactory('ignores-request-id'), fixtures, quick));
     assert.deepEqual(failing, new Set(['request-id']));
+  });
+
+  test('a small id decoded as a bigint breaks the normal form, and whole says so', () => {
+    const failures = checkCodec(toyFactory('bigint-small-ids'), fixtures, quick);
+    assert.ok(
+      failures.some(
+        f => f.check === 'whole' && /requestId 7n is a bigint but a safe integer/.test(f.message),
+      ),
+    );
+  });
+
+  test('bigint ids: expectations compare by value; a codec that cannot hold a wide id fails request-id', () => {
+    const wide = [{ ...fixtures[0]!, expect: [{ type: 'request' as const, requestId: 7n }] }];
+    assert.deepEqual(checkCodec(toyFactory(), wide, quick), []);
+    const failures = checkCodec(toyFactory(), fixtures.slice(0, 1), {
+      ...quick,
+      requestIds: [2n ** 53n + 1n],
+    });
+    assert.deepEqual(checksFailing(failures), new Set(['request-id']));
+    assert.match(failures[0]!.message, /request id 9007199254740993/);
   });
 
   test('wrong expectations are reported by whole', () => {

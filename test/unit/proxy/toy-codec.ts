@@ -7,7 +7,7 @@
  *   frame   = length:u32be body            ; length counts the body
  *   body    = type:u8 id:u32be count:u8 header{count} payload
  *   header  = klen:u8 key:klen vlen:u8 value:vlen
- *   type    = 1 request | 2 response | 3 oneway | 4 error | 5 heartbeat | 6 heartbeat-reply
+ *   type    = 1 request | 2 response | 3 oneway | 4 error | 5 heartbeat | 6 heartbeat-reply | 7 goaway
  *   payload = the remaining bytes
  */
 import {
@@ -25,7 +25,15 @@ import {
   type MessageType,
 } from '../../../src/codec/index.js';
 
-const TYPES: MessageType[] = ['request', 'response', 'oneway', 'error', 'heartbeat', 'heartbeat-reply'];
+const TYPES: MessageType[] = [
+  'request',
+  'response',
+  'oneway',
+  'error',
+  'heartbeat',
+  'heartbeat-reply',
+  'goaway',
+];
 
 export interface ToyFrame {
   type: MessageType;
@@ -92,21 +100,21 @@ class ToyCodec implements Codec {
     if (options?.mutation === undefined && options?.requestId === undefined) return message.bytes;
     const frame = decodeToy(message.bytes);
     for (const [k, v] of options.mutation ?? []) frame.headers[k] = v;
-    if (options.requestId !== undefined) frame.id = options.requestId;
+    if (options.requestId !== undefined) frame.id = Number(options.requestId);
     return encodeToy(frame);
   }
 
   encodeLocalReply(request: Message | undefined, reply: LocalReply): Buffer | undefined {
     return encodeToy({
       type: 'error',
-      id: request?.requestId ?? 0,
+      id: Number(request?.requestId ?? 0),
       headers: { kind: reply.kind },
       payload: reply.message,
     });
   }
 
   encodeHeartbeatReply(heartbeat: Message): Buffer {
-    return encodeToy({ type: 'heartbeat-reply', id: heartbeat.requestId });
+    return encodeToy({ type: 'heartbeat-reply', id: Number(heartbeat.requestId) });
   }
 
   encodeHeartbeat(requestId: number): Buffer {

@@ -58,6 +58,16 @@ export class ToyServer {
     });
   }
 
+  /** Tells every connected peer that the server is going away (a `goaway` frame); keeps answering. */
+  goAway(): void {
+    for (const s of this.sockets) s.write(encodeToy({ type: 'goaway', id: 0 }));
+  }
+
+  /** Connections open now. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   async start(): Promise<number> {
     await new Promise<void>(resolve => this.server.listen(0, '127.0.0.1', resolve));
     return (this.server.address() as AddressInfo).port;

@@ -277,13 +277,42 @@ describe('per-route policies with the toy codec', () => {
       });
     }
 
-    test('without a retry policy the refused tries fail', async () => {
+    test("without a retry policy, Istio's default retries refused tries on the other host", async () => {
       await proxy.apply(snapshot({ plain: [await deadPort(), v1Port] }, route('plain')));
+      const client = await ToyClient.connect(ADDRESS, port);
+      for (let id = 1; id <= 10; id++) assert.equal((await client.call({ id })).headers['server'], 'v1');
+      const s = clusterStats('plain');
+      assert.ok(s.rqRetry >= 1);
+      assert.equal(s.rqRetry, s.cxConnectFail, 'every refused try was retried');
+      assert.equal(s.rqRetrySuccess, s.rqRetry);
+      client.close();
+    });
+
+    test("the default's two retries run out on dead hosts, outside the retry budget", async () => {
+      await proxy.apply(snapshot({ dead: [await deadPort(), await deadPort()] }, route('dead')));
+      const client = await ToyClient.connect(ADDRESS, port);
+      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => client.call({ id: i + 1 })));
+      assert.ok(replies.every(r => r.headers['kind'] === 'connect-failure'));
+      const s = clusterStats('dead');
+      assert.equal(s.rqRetry, 40, 'two retries each');
+      assert.equal(s.rqRetryOverflow, 0);
+      assert.equal(s.rqRetryExhausted, 20);
+      assert.equal(proxy.clusters.get('dead')!.retryBudget.inFlight, 0);
+      client.close();
+    });
+
+    test('attempts: 0 turns retries off: the refused tries fail', async () => {
+      await proxy.apply(
+        snapshot(
+          { off: [await deadPort(), v1Port] },
+          route('off', { retryPolicy: { attempts: 0, retryOn: ['connect-failure'] } }),
+        ),
+      );
       const client = await ToyClient.connect(ADDRESS, port);
       const kinds = [];
       for (let id = 1; id <= 4; id++) kinds.push((await client.call({ id })).headers['kind'] ?? 'ok');
       assert.ok(kinds.includes('connect-failure'), kinds.join());
-      assert.equal(clusterStats('plain').rqRetry, 0);
+      assert.equal(clusterStats('off').rqRetry, 0);
       client.close();
     });
 

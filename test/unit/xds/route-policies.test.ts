@@ -53,6 +53,8 @@ const TABLE: RouteConfigResource = {
       retryPolicy: { attempts: 2, perTryTimeoutMs: 300, retryOn: ['connect-failure', 'reset'] },
     }),
     route({ name: 'retry-no-per-try', retryPolicy: { attempts: 1, retryOn: ['connect-failure'] } }),
+    // attempts 0 turns the default retries off: a zero must not come back as Envoy's default of 1.
+    route({ name: 'no-retries', retryPolicy: { attempts: 0, retryOn: ['connect-failure'] } }),
   ],
 };
 

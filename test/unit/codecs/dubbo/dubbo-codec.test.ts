@@ -16,8 +16,11 @@ import {
   decodeRequestBody,
   decodeResponseBody,
   frame,
+  heartbeatFrame,
+  hessianBytes,
   javaException,
   readHeader,
+  readOnlyEventFrame,
   requestFrame,
   responseFrame,
   type RequestSpec,
@@ -50,6 +53,9 @@ function decodeError(bytes: Buffer, config?: unknown): { error: CodecError; code
   }
   assert.fail('decode did not throw');
 }
+
+/** Ids a number cannot hold, and the negative ones a Java client reaches after wrapping around. */
+const WIDE_IDS = [2n ** 53n + 1n, 2n ** 63n - 1n, -1, -(2n ** 63n), 0x0ba57dc2b73348adn, -(2 ** 40)];
 
 const request = (spec: Partial<RequestSpec> = {}): Buffer =>
   requestFrame({
@@ -108,14 +114,71 @@ describe('dubbo codec: request metadata', () => {
     for (const key of ['missing', 'list', 'when']) assert.equal(message.metadata.has(key), false);
   });
 
-  test('the largest exact request id is accepted; a larger one is unsupported', () => {
-    assert.equal(decode(request({ requestId: Number.MAX_SAFE_INTEGER })).requestId, Number.MAX_SAFE_INTEGER);
-    const tooLarge = request();
-    tooLarge.writeUInt32BE(0x00200000, 4);
-    const { error, codec } = decodeError(tooLarge);
-    assert.equal(error.code, ErrorCodes.CODEC_UNSUPPORTED);
-    const reply = codec.encodeLocalReply(undefined, { kind: 'bad-request', message: error.message })!;
-    assert.equal(readHeader(reply).requestId, 0);
+  test('any 64-bit id is taken: requests, heartbeats and responses keep it exactly', () => {
+    for (const id of WIDE_IDS) {
+      const message = decode(request({ requestId: id }));
+      assert.equal(message.type, 'request');
+      assert.equal(message.requestId, id);
+      const heartbeat = decode(heartbeatFrame(id));
+      assert.equal(heartbeat.type, 'heartbeat');
+      assert.equal(heartbeat.requestId, id);
+      const reply = dubboCodecFactory.create('downstream').encodeHeartbeatReply!(heartbeat);
+      assert.deepEqual(readHeader(reply), { flags: 0x22, status: 20, requestId: id, bodyLength: 1 });
+      const response = decode(responseFrame({ requestId: id, value: 'v' }), 'upstream');
+      assert.equal(response.requestId, id);
+    }
+  });
+
+  test('a wide id is written back exactly: over a proxy id, and with a mutation', () => {
+    for (const id of WIDE_IDS) {
+      const downstream = dubboCodecFactory.create('downstream');
+      const original = request({ requestId: id });
+      const sent = downstream.encode(decodeWith(downstream, original), { requestId: 7 });
+      assert.equal(readHeader(sent).requestId, 7);
+      const upstream = decode(responseFrame({ requestId: 7, value: 'v' }), 'upstream');
+      const back = downstream.encode(upstream, { requestId: id });
+      assert.equal(readHeader(back).requestId, id);
+      const mutated = downstream.encode(decode(responseFrame({ requestId: 7, value: 'v' }), 'upstream'), {
+        requestId: id,
+        mutation: new Map([['x-k', 'v']]),
+      });
+      assert.equal(readHeader(mutated).requestId, id);
+      assert.equal(decode(mutated, 'upstream').metadata.get('x-k'), 'v');
+    }
+  });
+
+  test('local replies carry a wide id: to a request, and to a frame rejected after its header', () => {
+    for (const id of WIDE_IDS) {
+      const codec = dubboCodecFactory.create('downstream');
+      const message = decodeWith(codec, request({ requestId: id }));
+      for (const kind of ['no-route', 'timeout'] as const) {
+        const reply = codec.encodeLocalReply(message, { kind, message: kind })!;
+        assert.equal(readHeader(reply).requestId, id);
+        assert.equal(decode(reply, 'upstream').requestId, id);
+      }
+      const tooLarge = request({ requestId: id });
+      const { codec: rejecting } = decodeError(tooLarge, { maxBodySize: 10 });
+      const reply = rejecting.encodeLocalReply(undefined, { kind: 'bad-request', message: 'x' })!;
+      assert.equal(readHeader(reply).requestId, id);
+    }
+  });
+});
+
+describe('dubbo codec: events', () => {
+  test("the read-only event ('R') is goaway, in any string form; other event data is a heartbeat", () => {
+    const flags = FLAG_REQUEST | FLAG_EVENT | 2;
+    assert.equal(decode(readOnlyEventFrame(5), 'upstream').type, 'goaway');
+    // 'S' + 16-bit length: the long form of the same string.
+    assert.equal(
+      decode(frame(flags, 0, 5, Buffer.from([0x53, 0x00, 0x01, 0x52])), 'upstream').type,
+      'goaway',
+    );
+    assert.equal(decode(frame(flags, 0, 5, hessianBytes('X')), 'upstream').type, 'heartbeat');
+    assert.equal(decode(frame(flags, 0, 5, hessianBytes('RR')), 'upstream').type, 'heartbeat');
+    assert.equal(decode(frame(flags, 0, 5, Buffer.alloc(0)), 'upstream').type, 'heartbeat');
+    assert.equal(decode(heartbeatFrame(5), 'upstream').type, 'heartbeat');
+    // A read-only event as a response (no request flag) is only a heartbeat reply.
+    assert.equal(decode(frame(FLAG_EVENT | 2, 20, 5, hessianBytes('R')), 'upstream').type, 'heartbeat-reply');
   });
 });
 

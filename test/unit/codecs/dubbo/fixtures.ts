@@ -14,6 +14,7 @@ import {
   heartbeatFrame,
   heartbeatReplyFrame,
   hessianBytes,
+  readOnlyEventFrame,
   javaException,
   requestFrame,
   responseFrame,
@@ -221,6 +222,36 @@ export function codecFixtures(): CodecFixture[] {
       expect: [
         { type: 'heartbeat', requestId: 11 },
         { type: 'heartbeat-reply', requestId: 11 },
+      ],
+    },
+    {
+      // A provider shutting down: answered by nobody, and never mistaken for a heartbeat.
+      name: 'read-only event',
+      bytes: Buffer.concat([readOnlyEventFrame(12), heartbeatFrame(13)]),
+      side: 'upstream',
+      expect: [
+        { type: 'goaway', requestId: 12 },
+        { type: 'heartbeat', requestId: 13 },
+      ],
+    },
+    {
+      // Java longs a number cannot hold (this heartbeat id was seen in the field), and the wrap-around.
+      name: 'heartbeat with a wide id',
+      bytes: heartbeatFrame(0x0ba57dc2b73348adn),
+      expect: [{ type: 'heartbeat', requestId: 0x0ba57dc2b73348adn }],
+    },
+    {
+      name: 'wide and negative request ids',
+      bytes: Buffer.concat([
+        requestFrame({ requestId: 2n ** 63n - 1n, service: SERVICE, method: 'a', parameterTypes: '' }),
+        requestFrame({ requestId: -(2n ** 63n), service: SERVICE, method: 'b', parameterTypes: '' }),
+        requestFrame({ requestId: -1, service: SERVICE, method: 'c', parameterTypes: '' }),
+      ]),
+      carriesMutation: true,
+      expect: [
+        { type: 'request', requestId: 2n ** 63n - 1n, metadata: { method: 'a' } },
+        { type: 'request', requestId: -(2n ** 63n), metadata: { method: 'b' } },
+        { type: 'request', requestId: -1, metadata: { method: 'c' } },
       ],
     },
   ];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LocalReplyKind } from '../../../../src/codec/index.js';
-import { CompiledRetryPolicy } from '../../../../src/filters/router/retry-policy.js';
+import { CompiledRetryPolicy, DEFAULT_RETRY_POLICY } from '../../../../src/filters/router/retry-policy.js';
 
 const ALL_KINDS: LocalReplyKind[] = [
   'no-route',
@@ -50,5 +50,13 @@ describe('CompiledRetryPolicy', () => {
     assert.equal(policy.attempts, 3);
     assert.equal(policy.perTryTimeoutMs, 300);
     assert.equal(new CompiledRetryPolicy({ attempts: 1, retryOn: ['reset'] }).perTryTimeoutMs, 0);
+  });
+
+  test("Istio's default: two retries of connect failures, outside the retry budget", () => {
+    assert.equal(DEFAULT_RETRY_POLICY.attempts, 2);
+    assert.equal(DEFAULT_RETRY_POLICY.perTryTimeoutMs, 0);
+    assert.equal(DEFAULT_RETRY_POLICY.budgeted, false);
+    assert.deepEqual(retriableKinds(DEFAULT_RETRY_POLICY), ['connect-failure']);
+    assert.equal(new CompiledRetryPolicy({ attempts: 2, retryOn: ['connect-failure'] }).budgeted, true);
   });
 });

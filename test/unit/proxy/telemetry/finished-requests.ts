@@ -5,6 +5,7 @@
  */
 import { Metadata } from '../../../../src/codec/index.js';
 import type { ActiveRequest } from '../../../../src/proxy/active-request.js';
+import { jsonRequestId } from '../../../../src/proxy/request-record.js';
 import {
   isoTime,
   REDACTED,
@@ -80,6 +81,16 @@ export const finishedRequests: Record<string, ActiveRequest> = {
   oneway: finishedRequest({
     request: { type: 'oneway', metadata: metadata({}), operation: '', requestId: 0, bytes: Buffer.alloc(1) },
   }),
+  // Dubbo ids are Java longs: beyond 2^53 - 1 they are bigints, below 0 they stay numbers.
+  'wide request id': finishedRequest({
+    request: { ...finishedRequest({}).request, requestId: 2n ** 63n - 1n },
+  }),
+  'wide negative request id': finishedRequest({
+    request: { ...finishedRequest({}).request, requestId: -(2n ** 63n) },
+  }),
+  'negative request id': finishedRequest({
+    request: { ...finishedRequest({}).request, requestId: -1 },
+  }),
   'values that need escaping': finishedRequest({
     request: {
       type: 'request',
@@ -120,7 +131,7 @@ export function accessLogEntry(
     listener: request.listenerName,
     protocol: request.protocol,
     operation: request.request.operation,
-    request_id: request.request.requestId,
+    request_id: jsonRequestId(request.request.requestId),
     route_name: request.route?.name ?? '',
     upstream_cluster: request.clusterName,
     upstream_host: request.upstreamHost,
