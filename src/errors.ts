@@ -31,6 +31,13 @@ export const ErrorCodes = {
   ADMIN_UNREACHABLE: 'AERAKI_ERR_ADMIN_UNREACHABLE',
   /** A CLI command named a service, route table or listener the running proxy does not have. */
   NOT_FOUND: 'AERAKI_ERR_NOT_FOUND',
+  /** A `--plugin` module could not be found or imported (its own error is the cause). */
+  PLUGIN_LOAD_FAILED: 'AERAKI_ERR_PLUGIN_LOAD_FAILED',
+  /**
+   * A plugin module loaded but cannot be used: its export has the wrong shape, it was written for an
+   * SDK version this aeraki does not satisfy, or it registers a malformed or taken name.
+   */
+  PLUGIN_INVALID: 'AERAKI_ERR_PLUGIN_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

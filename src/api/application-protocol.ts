@@ -2,7 +2,7 @@
  * Aeraki `ApplicationProtocol` (metaprotocol.aeraki.io/v1alpha1, cluster-scoped): maps the protocol
  * name in port names (`tcp-metaprotocol-<protocol>-…`) to a codec name.
  *
- * Extension (old YAML stays valid): `multiplexing`.
+ * Extensions (old YAML stays valid): `multiplexing`, `declarativeCodec`.
  */
 import { z } from 'zod';
 import type { Resource } from './metadata.js';
@@ -20,6 +20,12 @@ export interface ApplicationProtocolSpec {
    * uses it only when the codec has request ids, so set false to force one request per connection.
    */
   readonly multiplexing?: boolean;
+  /**
+   * Extension: a codec without code. With `codec: aeraki.meta_protocol.codec.declarative`, the
+   * description of the protocol's frames (docs/declarative-codec.md), which proxies compile into the
+   * protocol's codec.
+   */
+  readonly declarativeCodec?: Readonly<Record<string, z.core.util.JSONType>>;
 }
 
 export type ApplicationProtocol = Resource<'ApplicationProtocol', ApplicationProtocolSpec>;
@@ -28,7 +34,11 @@ export const applicationProtocolSpecSchema: z.ZodType<ApplicationProtocolSpec> =
   protocol: z.string(),
   codec: z.string(),
   multiplexing: z.boolean().optional(),
+  declarativeCodec: z.record(z.string(), z.json()).optional(),
 });
+
+/** The codec whose settings are a description (ApplicationProtocol `declarativeCodec`). */
+export const DECLARATIVE_CODEC = `${CODEC_NAME_PREFIX}declarative`;
 
 /** Registered without any ApplicationProtocol document, as Aeraki does. */
 export const BUILTIN_APPLICATION_PROTOCOLS: readonly ApplicationProtocolSpec[] = [

@@ -56,7 +56,11 @@ export {
   retryOnTokens,
 } from './route-policies.js';
 export type { ApplicationProtocol, ApplicationProtocolSpec } from './application-protocol.js';
-export { BUILTIN_APPLICATION_PROTOCOLS, CODEC_NAME_PREFIX } from './application-protocol.js';
+export {
+  BUILTIN_APPLICATION_PROTOCOLS,
+  CODEC_NAME_PREFIX,
+  DECLARATIVE_CODEC,
+} from './application-protocol.js';
 export { durationMs, parseDurationMs } from './duration.js';
 export { selectPortProtocol, type PortProtocol } from './port-protocol.js';
 export { fqdnProblem, hostProblem, isWildcardHost, parseClusterName, singleAddress } from './names.js';

@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { reportRefusedConfig } from './refused-config.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { builtinCodecs } from '../codecs/index.js';
+import { checkDeclarativeCodec } from './declarative-codec-check.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { isLoopbackHost } from '../net/loopback.js';
@@ -75,6 +76,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     logger,
     debounce,
     knownCodecs: builtinCodecs().names(),
+    checkApplicationProtocol: checkDeclarativeCodec,
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });
   const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {

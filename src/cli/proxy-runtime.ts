@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CodecRegistry } from '../codec/index.js';
 import { builtinCodecs } from '../codecs/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { bindAdmin } from '../net/http-admin.js';
@@ -37,6 +38,8 @@ export interface ProxyRuntimeOptions {
   readonly logger: Logger;
   /** Request metrics (on by default) and access log (off by default). */
   readonly telemetry?: TelemetryOptions;
+  /** The codecs listeners may use; default the built-in ones (`--plugin` adds to them). */
+  readonly codecs?: CodecRegistry;
 }
 
 /** Starts the admin API and the ADS client; the proxy applies each consistent snapshot it receives. */
@@ -45,7 +48,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
   const telemetry = options.telemetry;
   const accessLog = telemetry?.accessLog;
   const proxy = new Proxy(
-    builtinCodecs(),
+    options.codecs ?? builtinCodecs(),
     logger,
     [],
     new RequestTelemetry(

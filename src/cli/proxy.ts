@@ -8,6 +8,7 @@ import { startProxyRuntime } from './proxy-runtime.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
 import { readStaticConfig } from './static-config.js';
 import { untilSignal } from './signals.js';
+import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
 
 const USAGE = `Usage: aeraki proxy (--xds HOST:PORT | --config FILE) [options]
 
@@ -26,7 +27,7 @@ Options:
                       up to the max, each drawn at random below that (default 250ms, 2s)
   --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
-${TELEMETRY_USAGE}`;
+${TELEMETRY_USAGE}${PLUGIN_USAGE}`;
 
 /** `aeraki proxy --xds HOST:PORT`. */
 export async function proxyCommand(args: string[]): Promise<number> {
@@ -42,6 +43,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
       admin: { type: 'string', default: '127.0.0.1:15000' },
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
+      ...PLUGIN_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
     USAGE,
@@ -59,7 +61,9 @@ export async function proxyCommand(args: string[]): Promise<number> {
   const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
   const logger = createLogger(values['log-level']);
   const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
+  const { codecs } = await loadCliCodecs(values.plugin, logger);
   const runtime = await startProxyRuntime({
+    codecs,
     xds: values.xds === undefined ? undefined : { target: values.xds, nodeId, api, backoff },
     admin: parseHostPort(values.admin, '--admin'),
     logger,

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { reportRefusedConfig } from './refused-config.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
-import { builtinCodecs } from '../codecs/index.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
@@ -11,6 +10,8 @@ import { startProxyRuntime } from './proxy-runtime.js';
 import { DEBOUNCE_OPTIONS, DEBOUNCE_USAGE, debounceOptions } from './debounce-options.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
 import { untilSignal } from './signals.js';
+import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
+import { checkDeclarativeCodec } from './declarative-codec-check.js';
 
 const USAGE = `Usage: aeraki up DIR [options]
 
@@ -28,7 +29,7 @@ Options:
   --xds HOST:PORT     where the control plane serves xDS (default 127.0.0.1:0, a free port)
   --xds-api API       how the proxy talks to it: delta (incremental xDS, the default) or sotw
 ${DEBOUNCE_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
-${TELEMETRY_USAGE}  --no-watch          do not watch DIR for changes
+${TELEMETRY_USAGE}${PLUGIN_USAGE}  --no-watch          do not watch DIR for changes
 `;
 
 /** `aeraki up DIR`: control plane + proxy through the xDS path, until SIGINT/SIGTERM. */
@@ -43,6 +44,7 @@ export async function upCommand(args: string[]): Promise<number> {
       ...DEBOUNCE_OPTIONS,
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
+      ...PLUGIN_OPTIONS,
       'no-watch': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -60,13 +62,15 @@ export async function upCommand(args: string[]): Promise<number> {
   const api = parseXdsApi(values['xds-api']);
   const debounce = debounceOptions(values);
   const logger = createLogger(values['log-level']);
+  const { codecs } = await loadCliCodecs(values.plugin, logger);
 
   const controlPlane = new ControlPlane({
     dir,
     logger,
     watch: !values['no-watch'],
     debounce,
-    knownCodecs: builtinCodecs().names(),
+    knownCodecs: codecs.names(),
+    checkApplicationProtocol: checkDeclarativeCodec,
   });
   const started = await controlPlane.start(xds.host, xds.port);
   if (started.snapshot === undefined) {
@@ -91,6 +95,7 @@ export async function upCommand(args: string[]): Promise<number> {
     admin,
     logger,
     telemetry: telemetryOptions(values),
+    codecs,
   }).catch(async (err: unknown) => {
     await stopControlPlane();
     throw err;

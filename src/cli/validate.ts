@@ -2,24 +2,26 @@
  * `aeraki validate DIR [--json]`: checks every config document under DIR and reports every issue.
  */
 import { parseArgs } from 'node:util';
-import { builtinCodecs } from '../codecs/index.js';
 import { loadConfig } from '../control-plane/index.js';
 import { withCodecIssues } from '../control-plane/model/codec-issues.js';
 import { formatIssue } from '../api/issue-format.js';
+import { checkDeclarativeCodec } from './declarative-codec-check.js';
+import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
 
-const USAGE = `Usage: aeraki validate DIR [--json]
+const USAGE = `Usage: aeraki validate DIR [--json] [--plugin MODULE]…
 
 Checks every config document in DIR (every *.yaml / *.yml file below it, several documents per file;
 DIR may also be a single file): the schema of each ServiceEntry, DestinationRule, MetaRouter and
 ApplicationProtocol, Aeraki's validation rules, and the references between documents. An
-ApplicationProtocol whose codec is not built in gets a warning: proxies serve it only with a plugin.
+ApplicationProtocol whose codec is neither built in nor registered by a --plugin gets a warning:
+proxies serve it only with a plugin. A declarative codec's description is compiled and checked.
 
 Prints each issue as FILE:LINE:COL: SEVERITY: MESSAGE (KIND NAME, field PATH, rule RULE).
 Exit status: 0 when there are no errors (warnings are allowed), 1 when there are errors, 2 on bad usage.
 
 Options:
   --json      print {"ok": bool, "errors": [...], "warnings": [...]} instead
-  -h, --help  show this help
+${PLUGIN_USAGE}  -h, --help  show this help
 `;
 
 export async function validateCommand(args: string[]): Promise<number> {
@@ -29,6 +31,7 @@ export async function validateCommand(args: string[]): Promise<number> {
       args,
       options: {
         json: { type: 'boolean', default: false },
+        ...PLUGIN_OPTIONS,
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -49,7 +52,8 @@ export async function validateCommand(args: string[]): Promise<number> {
     return 2;
   }
 
-  const { config, issues } = withCodecIssues(await loadConfig(dir), builtinCodecs().names());
+  const { codecs } = await loadCliCodecs(values.plugin);
+  const { config, issues } = withCodecIssues(await loadConfig(dir), codecs.names(), checkDeclarativeCodec);
   const errors = issues.filter(i => i.severity === 'error');
   const warnings = issues.filter(i => i.severity === 'warning');
   if (values.json === true) {

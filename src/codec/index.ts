@@ -16,6 +16,8 @@ export type {
 export { Metadata, createMessage } from './message.js';
 export { isNormalRequestId, normalizeRequestId } from './request-id.js';
 export type { RequestId } from './request-id.js';
+export { SDK_VERSION } from './version.js';
+export type { CodecPlugin } from './plugin.js';
 export type { Message, MessageType, Mutation, ResponseStatus } from './message.js';
 export { CODEC_NAME_PREFIX, CodecRegistry } from './registry.js';
 export { codecConfigFields, positiveIntegerSetting } from './codec-config.js';

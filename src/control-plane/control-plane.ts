@@ -6,7 +6,7 @@ import type { DebounceOptions } from './cache/debouncer.js';
 import { ResourceEncoder } from './cache/resource-encoder.js';
 import { ResourceSnapshot } from './cache/resource-snapshot.js';
 import { loadConfig, watchConfig } from './load-config.js';
-import { withCodecIssues } from './model/codec-issues.js';
+import { withCodecIssues, type ApplicationProtocolCheck } from './model/codec-issues.js';
 import type { LoadedConfig } from './model/config-set.js';
 import type { SourceWatch } from './sources/config-source.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
@@ -34,6 +34,8 @@ export interface ControlPlaneOptions {
    * warning (its listeners are served only by proxies with a plugin for it). Default: not checked.
    */
   readonly knownCodecs?: readonly string[];
+  /** Checks of ApplicationProtocols' codec settings (a declarative codec's description); default none. */
+  readonly checkApplicationProtocol?: ApplicationProtocolCheck;
 }
 
 const nothing = (): void => {};
@@ -129,7 +131,7 @@ export class ControlPlane {
    * `betweenStages` runs between translating and encoding.
    */
   private publish(config: LoadedConfig, betweenStages = nothing): ConfigLoad {
-    const loaded = withCodecIssues(config, this.options.knownCodecs);
+    const loaded = withCodecIssues(config, this.options.knownCodecs, this.options.checkApplicationProtocol);
     const logger = this.options.logger;
     const errors = loaded.issues.filter(i => i.severity === 'error');
     this.metrics.configLoaded(errors.length);

@@ -332,6 +332,9 @@ export class Proxy {
   private stateFor(resource: ListenerResource): ListenerState {
     // The codec first: a listener rejected for it must not leave rate-limit filters behind.
     const codecFactory = this.codecs.require(resource.codec);
+    // Settings the codec refuses (such as a declarative codec's description that does not compile)
+    // reject the listener here rather than fail every connection it accepts.
+    if (resource.codecConfig !== undefined) codecFactory.create('downstream', resource.codecConfig);
     const decoders: DecoderFilter[] = [
       ...this.filters.filter(isDecoderFilter),
       ...this.rateLimits.filtersFor(resource),

@@ -122,7 +122,7 @@ test(
       try {
         const ready = aeraki.logs.find(l => l.msg === 'ready')!;
         assert.deepEqual(ready['rejectedListeners'], [
-          `${acmeListener}: no codec named 'aeraki.meta_protocol.codec.acme' (known: aeraki.meta_protocol.codec.dubbo, aeraki.meta_protocol.codec.thrift)`,
+          `${acmeListener}: no codec named 'aeraki.meta_protocol.codec.acme' (known: aeraki.meta_protocol.codec.dubbo, aeraki.meta_protocol.codec.thrift, aeraki.meta_protocol.codec.declarative)`,
         ]);
         assert.ok(
           aeraki.logs.some(l => (l['issue'] as { rule?: string } | undefined)?.rule === 'codec-unknown'),

@@ -1,7 +1,11 @@
 /**
  * ApplicationProtocol rules (Aeraki defines them but never runs them; here they are enforced).
  */
-import { CODEC_NAME_PREFIX, type ApplicationProtocolSpec } from '../application-protocol.js';
+import {
+  CODEC_NAME_PREFIX,
+  DECLARATIVE_CODEC,
+  type ApplicationProtocolSpec,
+} from '../application-protocol.js';
 import type { FieldIssue } from '../issue.js';
 
 export function validateApplicationProtocol(spec: ApplicationProtocolSpec): FieldIssue[] {
@@ -34,6 +38,21 @@ export function validateApplicationProtocol(spec: ApplicationProtocolSpec): Fiel
       path: ['spec', 'codec'],
       rule: 'codec-prefix',
       message: `codec '${spec.codec}' must look like '${CODEC_NAME_PREFIX}<name>'`,
+    });
+  }
+  if (spec.codec === DECLARATIVE_CODEC && spec.declarativeCodec === undefined) {
+    issues.push({
+      severity: 'error',
+      path: ['spec', 'declarativeCodec'],
+      rule: 'declarative-codec-missing',
+      message: `codec '${DECLARATIVE_CODEC}' needs the protocol's description in declarativeCodec`,
+    });
+  } else if (spec.codec !== DECLARATIVE_CODEC && spec.declarativeCodec !== undefined) {
+    issues.push({
+      severity: 'error',
+      path: ['spec', 'declarativeCodec'],
+      rule: 'declarative-codec-unused',
+      message: `declarativeCodec is read only with codec '${DECLARATIVE_CODEC}', not '${spec.codec}'`,
     });
   }
   return issues;

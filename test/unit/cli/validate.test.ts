@@ -141,7 +141,8 @@ spec:
     assert.ok(
       lines.includes(
         `${join(dir, 'acme.yaml')}:7:3: warning: codec 'aeraki.meta_protocol.codec.acme' is not known here ` +
-          '(known: aeraki.meta_protocol.codec.dubbo, aeraki.meta_protocol.codec.thrift); a proxy without a plugin ' +
+          '(known: aeraki.meta_protocol.codec.declarative, aeraki.meta_protocol.codec.dubbo, ' +
+          'aeraki.meta_protocol.codec.thrift); a proxy without a plugin ' +
           "that registers it rejects the listeners of protocol 'acme' and serves everything else " +
           '(ApplicationProtocol acme, document 1, field spec.codec, rule codec-unknown)',
       ),
