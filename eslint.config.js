@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test/fixtures/gen-*/', 'bench/native/'] },
+  { ignores: ['dist/', 'node_modules/', 'test/fixtures/gen-*/', 'bench/native/', 'plugins/*/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,6 +14,7 @@ Commands:
   routes SERVICE  the routes a running proxy applies to a service
   explain SERVICE which route a request takes and why (--attr method=sayHello …)
   tap SERVICE     watch a service's requests live, as the proxy finishes them
+  codec init|test write a codec plugin: scaffold one, run the codec test kit on one
   version         print the version
 
 Run 'aeraki <command> --help' for a command's options.
@@ -30,6 +31,7 @@ const commands: Record<string, () => Promise<Command>> = {
   routes: async () => (await import('./routes.js')).routesCommand,
   explain: async () => (await import('./explain.js')).explainCommand,
   tap: async () => (await import('./tap.js')).tapCommand,
+  codec: async () => (await import('./codec.js')).codecCommand,
   version: async () => async () => {
     const { createRequire } = await import('node:module');
     const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };

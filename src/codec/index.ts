@@ -23,6 +23,7 @@ export { CODEC_NAME_PREFIX, CodecRegistry } from './registry.js';
 export { codecConfigFields, positiveIntegerSetting } from './codec-config.js';
 export { CodecError, ErrorCodes, malformed } from '../errors.js';
 export { CODEC_TEST_KIT_CHECKS, checkCodec, runCodecTestKit } from './test-kit.js';
+export { loadCodecFixtureFile, loadCodecFixtures } from './fixture-files.js';
 export type {
   CodecFixture,
   CodecTestKitCheck,
