@@ -106,7 +106,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function unknownFields(value: Record<string, unknown>, known: ReadonlySet<string>, where: string): void {
   for (const key of Object.keys(value)) {
-    if (!known.has(key)) problem(`${where}unknown field '${key}' (known: ${[...known].join(', ')})`);
+    if (!known.has(key)) {
+      const at = where === '' ? '' : `${where.slice(0, -1)}: `;
+      problem(`${at}unknown field '${key}' (known: ${[...known].join(', ')})`);
+    }
   }
 }
 

@@ -128,7 +128,7 @@ const LOCAL_REPLY_KINDS = [
 const fieldValueSchema = z.union([
   z.literal('request'),
   uint,
-  z.record(z.enum([...LOCAL_REPLY_KINDS, 'default']), uint),
+  z.partialRecord(z.enum([...LOCAL_REPLY_KINDS, 'default']), uint),
 ]);
 
 /**
