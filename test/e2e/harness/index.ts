@@ -18,3 +18,4 @@ export * from './repo-root.js';
 export * from './theader.js';
 export * from './thrift-lib.js';
 export * from './thrift-stack.js';
+export * from './tiny-rpc.js';

@@ -178,3 +178,17 @@ export async function createConfigDir(
   for (const [file, documents] of Object.entries(files)) await dir.write(file, documents);
   return dir;
 }
+
+/** An ApplicationProtocol mapping `protocol` (as in port names) to `codec`, with extension fields. */
+export function applicationProtocol(
+  protocol: string,
+  codec: string,
+  extra: Readonly<Record<string, unknown>> = {},
+): ConfigDocument {
+  return {
+    apiVersion: 'metaprotocol.aeraki.io/v1alpha1',
+    kind: 'ApplicationProtocol',
+    metadata: { name: protocol },
+    spec: { protocol, codec, ...extra },
+  };
+}
