@@ -10,6 +10,7 @@ export * from './blackhole.js';
 export * from './hello-client.js';
 export * from './hello-idl.js';
 export * from './hello-server.js';
+export * from './memcached.js';
 export * from './mesh-config.js';
 export * from './net-utils.js';
 export * from './otlp-receiver.js';
