@@ -12,6 +12,23 @@ export const GOALS = {
   moonshotThroughputVsHaproxy: 1.0,
 } as const;
 
+/**
+ * Codecs judged by the proxy's CPU per call against another protocol's in the same run: the memcached
+ * plugin against the built-in Thrift codec, the declarative memcached codec against the plugin.
+ */
+export const CODEC_COST_GOALS = [
+  { protocol: 'memcached', baseline: 'thrift', limit: 1.2 },
+  { protocol: 'mcyaml', baseline: 'memcached', limit: 1.3 },
+] as const;
+
+/** The proxy's CPU time per call of a run, in µs. */
+export function proxyCpuPerCallUs(run: RunResult): number | undefined {
+  const cpu = run.cpu['proxy'];
+  const calls = run.rps * run.duration_s;
+  if (cpu === undefined || Number.isNaN(cpu.user) || calls <= 0) return undefined;
+  return ((cpu.user + cpu.sys) * 1e6) / calls;
+}
+
 /** The median runs of one protocol and shape. */
 export interface ShapeResults {
   /** The protocol's name: thrift, dubbo. */
@@ -105,6 +122,24 @@ export function verdicts(
       });
     }
   });
+  for (const goal of CODEC_COST_GOALS) {
+    for (const r of results) {
+      if (r.protocol !== goal.protocol || r.shape.conns < 32) continue;
+      const base = results.find(
+        b => b.protocol === goal.baseline && shapeName(b.shape) === shapeName(r.shape),
+      );
+      const own = r.runs['aeraki'] === undefined ? undefined : proxyCpuPerCallUs(r.runs['aeraki']);
+      const theirs = base?.runs['aeraki'] === undefined ? undefined : proxyCpuPerCallUs(base.runs['aeraki']);
+      const value = ratio(own, theirs);
+      if (value === undefined) continue;
+      out.push({
+        check: `${goal.protocol} ${shapeName(r.shape)} proxy CPU per call / ${goal.baseline}`,
+        value,
+        limit: goal.limit,
+        pass: value <= goal.limit,
+      });
+    }
+  }
   for (const [label, rssMb] of Object.entries(aerakiPeakRssMb)) {
     const limit = GOALS.maxRssMb;
     out.push({ check: `${label} aeraki peak RSS (MiB)`, value: rssMb, limit, pass: rssMb <= limit });
@@ -150,6 +185,7 @@ function runsTable(results: ShapeResults[]): string {
         cpuPct(run, 'server'),
         cpuPct(run, 'proxy'),
         cpuPct(run, 'other'),
+        fmt(target === 'direct' ? undefined : proxyCpuPerCallUs(run), 1),
       ]);
     }
   }
@@ -166,6 +202,7 @@ function runsTable(results: ShapeResults[]): string {
       'server',
       'proxy',
       'other',
+      'proxy µs/call',
     ],
     rows,
   );

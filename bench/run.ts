@@ -5,7 +5,8 @@
  * See bench/README.md.
  *
  * Options (each also as an environment variable):
- *   --protocols LIST  thrift,dubbo (BENCH_PROTOCOLS, default both)
+ *   --protocols LIST  thrift,dubbo,memcached,mcyaml (BENCH_PROTOCOLS, default thrift,dubbo,memcached;
+ *                     mcyaml is memcached through the declarative codec)
  *   --duration S      measured seconds per run (BENCH_DURATION, default 5)
  *   --warmup S        warm-up seconds before each run (BENCH_WARMUP, default 1)
  *   --shapes LIST     CONNSxDEPTH,... (BENCH_SHAPES, default 1x1,32x1,32x8)
@@ -33,7 +34,7 @@ import { buildNative } from './native-build.js';
 import type { NativePrograms } from './native-build.js';
 import { treePeakRssMb, treeRssMb } from './proc-stats.js';
 import { installCleanupHandlers, stopAll, stopProcess } from './processes.js';
-import { PROTOCOLS, parseProtocols } from './protocols.js';
+import { DEFAULT_PROTOCOLS, parseProtocols } from './protocols.js';
 import type { Protocol } from './protocols.js';
 import { repoRoot } from './repo-root.js';
 import { ratios, renderText, shapeName, verdicts } from './report.js';
@@ -97,9 +98,7 @@ function parseOptions(): Options {
     if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target '${t}'`);
   }
   return {
-    protocols: parseProtocols(
-      values.protocols ?? env['BENCH_PROTOCOLS'] ?? PROTOCOLS.map(p => p.name).join(','),
-    ),
+    protocols: parseProtocols(values.protocols ?? env['BENCH_PROTOCOLS'] ?? DEFAULT_PROTOCOLS),
     durationS: num(values.duration ?? env['BENCH_DURATION'], 5, 'duration'),
     warmupS: num(values.warmup ?? env['BENCH_WARMUP'], 1, 'warmup'),
     shapes,
@@ -201,6 +200,7 @@ async function startTargets(
           label,
           upstreams: new Map(group.map(p => [p, servers.get(p.name)!])),
           workers: 1,
+          ...pluginSetup(group, root),
           nodeArgs: [...opts.nodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
         });
         add('aeraki', byProtocol);
@@ -217,6 +217,23 @@ async function startTargets(
     }
   }
   return { targets, servers, aerakis, aerakiFailed };
+}
+
+/** The ApplicationProtocols and `aeraki up` flags of the protocols whose codecs are not built in. */
+function pluginSetup(
+  group: readonly Protocol[],
+  root: string,
+): { extraConfig?: () => string; upArgs?: string[] } {
+  const configs = group.flatMap(p => (p.aeraki === undefined ? [] : [p.aeraki.config(root)]));
+  // Each plugin once, even when several protocols need it.
+  const lists = new Map(
+    group.flatMap(p => (p.aeraki === undefined ? [] : [p.aeraki.args(root)])).map(a => [a.join('\0'), a]),
+  );
+  const args = [...lists.values()].flat();
+  return {
+    ...(configs.length === 0 ? {} : { extraConfig: () => configs.join('---\n') }),
+    ...(args.length === 0 ? {} : { upArgs: args }),
+  };
 }
 
 function exited(target: Target): boolean {

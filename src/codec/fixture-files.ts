@@ -22,7 +22,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { CodecSide } from './codec.js';
-import type { MessageType, ResponseStatus } from './message.js';
+import { MESSAGE_TYPES, type MessageType, type ResponseStatus } from './message.js';
 import type { CodecFixture, ExpectedMessage } from './test-kit.js';
 
 const FIXTURE_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -37,15 +37,6 @@ const FIXTURE_FIELDS = new Set([
   'expect',
 ]);
 const EXPECT_FIELDS = new Set(['type', 'requestId', 'status', 'operation', 'metadata', 'length']);
-const MESSAGE_TYPES = new Set([
-  'request',
-  'oneway',
-  'response',
-  'error',
-  'heartbeat',
-  'heartbeat-reply',
-  'goaway',
-]);
 
 class FixtureProblem extends Error {}
 
@@ -159,8 +150,8 @@ function expectedOf(value: unknown, where: string): ExpectedMessage {
   if (!isObject(value)) problem(`${where.slice(0, -1)} must be a map with at least a type`);
   unknownFields(value, EXPECT_FIELDS, where);
   const { type, requestId, status, operation, metadata, length } = value;
-  if (typeof type !== 'string' || !MESSAGE_TYPES.has(type)) {
-    problem(`${where}type must be one of ${[...MESSAGE_TYPES].join(', ')}`);
+  if (typeof type !== 'string' || !MESSAGE_TYPES.includes(type as MessageType)) {
+    problem(`${where}type must be one of ${MESSAGE_TYPES.join(', ')}`);
   }
   let id: number | bigint | undefined;
   if (typeof requestId === 'number' && Number.isSafeInteger(requestId)) id = requestId;

@@ -13,7 +13,7 @@ export type {
   LocalReply,
   LocalReplyKind,
 } from './codec.js';
-export { Metadata, createMessage } from './message.js';
+export { MESSAGE_TYPES, Metadata, createMessage } from './message.js';
 export { isNormalRequestId, normalizeRequestId } from './request-id.js';
 export type { RequestId } from './request-id.js';
 export { SDK_VERSION } from './version.js';

@@ -19,6 +19,17 @@ import type { RequestId } from './request-id.js';
 export type MessageType =
   'request' | 'oneway' | 'response' | 'error' | 'heartbeat' | 'heartbeat-reply' | 'goaway';
 
+/** Every {@link MessageType}, for code that reads them from config or files. */
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'request',
+  'oneway',
+  'response',
+  'error',
+  'heartbeat',
+  'heartbeat-reply',
+  'goaway',
+];
+
 /** Whether a response reports success. Thrift REPLY and EXCEPTION, Dubbo status 20 or not, … */
 export type ResponseStatus = 'ok' | 'error';
 

@@ -10,21 +10,15 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import {
   applicationProtocol,
-  cacheService,
-  createConfigDir,
-  freePort,
   memjsClient,
   repoRoot,
-  startAeraki,
-  startMemcached,
+  startCacheProxy,
   testAddress,
-  type AerakiProcess,
-  type ConfigDir,
+  type CacheProxy,
   type ConfigDocument,
   type MemcachedServer,
 } from './harness/index.js';
 
-const HOST = 'cache.demo.svc.cluster.local';
 const descriptionFile = join(repoRoot(), 'plugins/declarative/memcached.yaml');
 
 const ways: { name: string; protocol: ConfigDocument; args: string[] }[] = [
@@ -45,34 +39,18 @@ const ways: { name: string; protocol: ConfigDocument; args: string[] }[] = [
 for (const [i, way] of ways.entries()) {
   describe(`the declarative memcached codec, ${way.name}`, () => {
     const address = testAddress(72, i + 1);
+    let cache: CacheProxy;
     let a: MemcachedServer;
     let b: MemcachedServer;
-    let config: ConfigDir;
-    let aeraki: AerakiProcess;
     let port: number;
 
     before(async () => {
-      [a, b] = [await startMemcached(await freePort()), await startMemcached(await freePort())];
-      port = await freePort(address);
-      config = await createConfigDir({
-        'cache.yaml': cacheService({
-          host: HOST,
-          address,
-          port,
-          a: a.port,
-          b: b.port,
-          dead: await freePort(),
-          protocol: way.protocol,
-        }),
-      });
-      aeraki = await startAeraki(config.path, { extraArgs: way.args, listeners: [{ host: address, port }] });
+      cache = await startCacheProxy(address, way.protocol, way.args);
+      ({ a, b, port } = cache);
     });
 
     after(async () => {
-      await aeraki?.stop();
-      await config?.remove();
-      await a?.stop();
-      await b?.stop();
+      await cache?.stop();
     });
 
     test('routes by key: each prefix to its server, replies to the right caller', async () => {

@@ -11,22 +11,17 @@ import { after, before, describe, test } from 'node:test';
 import {
   applicationProtocol,
   binomialBounds,
-  cacheService,
-  createConfigDir,
-  freePort,
   listenerStats,
   memjsClient,
   repoRoot,
-  startAeraki,
-  startMemcached,
+  startCacheProxy,
   testAddress,
   type AerakiProcess,
-  type ConfigDir,
+  type CacheProxy,
   type MemcachedServer,
 } from './harness/index.js';
 
 const ADDRESS = testAddress(71);
-const HOST = 'cache.demo.svc.cluster.local';
 const SPLIT_KEYS = 300;
 
 /** A raw binary request packet. */
@@ -81,38 +76,24 @@ async function exchange(port: number, packets: Buffer[], waitMs: number): Promis
 }
 
 describe('memcached through the memcached plugin, with memjs and two memcached servers', () => {
+  let cache: CacheProxy;
   let a: MemcachedServer;
   let b: MemcachedServer;
-  let config: ConfigDir;
   let aeraki: AerakiProcess;
   let port: number;
   const proxy = () => memjsClient(`${ADDRESS}:${port}`);
 
   before(async () => {
-    [a, b] = [await startMemcached(await freePort()), await startMemcached(await freePort())];
-    port = await freePort(ADDRESS);
-    config = await createConfigDir({
-      'cache.yaml': cacheService({
-        host: HOST,
-        address: ADDRESS,
-        port,
-        a: a.port,
-        b: b.port,
-        dead: await freePort(),
-        protocol: applicationProtocol('memcached', 'aeraki.meta_protocol.codec.memcached'),
-      }),
-    });
-    aeraki = await startAeraki(config.path, {
-      extraArgs: ['--plugin', join(repoRoot(), 'plugins/memcached')],
-      listeners: [{ host: ADDRESS, port }],
-    });
+    cache = await startCacheProxy(
+      ADDRESS,
+      applicationProtocol('memcached', 'aeraki.meta_protocol.codec.memcached'),
+      ['--plugin', join(repoRoot(), 'plugins/memcached')],
+    );
+    ({ a, b, aeraki, port } = cache);
   });
 
   after(async () => {
-    await aeraki?.stop();
-    await config?.remove();
-    await a?.stop();
-    await b?.stop();
+    await cache?.stop();
   });
 
   test('routes by key prefix: user: keys live on one server, session: keys on the other', async () => {

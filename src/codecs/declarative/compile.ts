@@ -48,7 +48,8 @@ export type MetadataReader =
       readonly kind: 'field';
       readonly name: string;
       readonly field: WireField;
-      readonly values: ReadonlyMap<number, string> | undefined;
+      /** Names by value (a sparse array: values are small integers). */
+      readonly values: readonly (string | undefined)[] | undefined;
     }
   | {
       readonly kind: 'string';
@@ -78,14 +79,24 @@ export interface CompiledProtocol {
   readonly maxFrame: number;
   readonly magicField: WireField | undefined;
   readonly magicValues: readonly number[];
+  /** For a one-byte magic: whether each of the 256 values is one of `magicValues`. */
+  readonly magicByte: Uint8Array | undefined;
   readonly lengthField: WireField;
   readonly lengthAdjust: number;
   readonly idField: WireField | undefined;
   readonly rules: readonly TypeRule[];
+  /**
+   * When every rule looks at the same one-byte field: the type for each of its 256 values (undefined:
+   * no rule matches), so that typing a frame is one lookup.
+   */
+  readonly typeTable:
+    { readonly field: WireField; readonly types: readonly (MessageType | undefined)[] } | undefined;
   readonly statusField: WireField | undefined;
   readonly okStatuses: readonly number[];
   readonly metadata: readonly MetadataReader[];
   readonly operation: string | undefined;
+  /** The index in `metadata` of the operation's attribute; -1 when it is a header entry or absent. */
+  readonly operationIndex: number;
   readonly headers: HeaderSection | undefined;
   readonly heartbeatReply: ReplyTemplate | undefined;
   readonly heartbeatProbe: ReplyTemplate | undefined;
@@ -193,14 +204,20 @@ class Compiler {
       maxFrame,
       magicField,
       magicValues: d.magic?.values ?? [],
+      magicByte: magicField?.size === 1 && !magicField.signed ? byteSet(d.magic!.values) : undefined,
       lengthField,
       lengthAdjust,
       idField,
       rules,
+      typeTable: typeTableOf(rules),
       statusField,
       okStatuses: d.responseStatus?.ok ?? [],
       metadata,
       operation: d.operation?.toLowerCase(),
+      operationIndex:
+        d.operation === undefined
+          ? -1
+          : metadata.findIndex(m => m.name.toLowerCase() === d.operation!.toLowerCase()),
       headers,
       heartbeatReply,
       heartbeatProbe,
@@ -230,13 +247,15 @@ class Compiler {
   private metadataReader(m: NonNullable<CodecDescription['metadata']>[number], i: number): MetadataReader {
     const path = ['metadata', i];
     if ('field' in m) {
-      let values: Map<number, string> | undefined;
+      let values: (string | undefined)[] | undefined;
       if (m.values !== undefined) {
-        values = new Map();
+        values = [];
         for (const [key, value] of Object.entries(m.values)) {
           const n = Number(key);
-          if (!Number.isInteger(n)) throw new DescriptionError([...path, 'values', key], 'keys are integers');
-          values.set(n, value);
+          if (!Number.isInteger(n) || n < 0 || n > 0xffff) {
+            throw new DescriptionError([...path, 'values', key], 'keys are integers from 0 to 65535');
+          }
+          values[n] = value;
         }
       }
       return { kind: 'field', name: m.name, field: this.field(m.field, [...path, 'field']), values };
@@ -325,4 +344,25 @@ class Compiler {
     const withMessage = (t.body ?? frame.body) === 'message';
     return new ReplyTemplate(bytes, withMessage, sets, lengthField, lengthAdjust, idField);
   }
+}
+
+/** The 256-entry table for rules that all look at one one-byte field (see CompiledProtocol.typeTable). */
+function typeTableOf(rules: readonly TypeRule[]): CompiledProtocol['typeTable'] {
+  const fields = new Set(rules.flatMap(r => r.conditions.map(c => c.field)));
+  const [field] = fields;
+  if (fields.size !== 1 || field === undefined || field.size !== 1 || field.signed) return undefined;
+  const types: (MessageType | undefined)[] = [];
+  for (let value = 0; value < 256; value++) {
+    types[value] = rules.find(r =>
+      r.conditions.every(c => (c.mask < 0 ? value : (value & c.mask) >>> 0) === c.equals),
+    )?.type;
+  }
+  return { field, types };
+}
+
+/** A 256-entry membership table of `values` (the ones above 255 cannot be a byte). */
+function byteSet(values: readonly number[]): Uint8Array {
+  const table = new Uint8Array(256);
+  for (const v of values) if (v < 256) table[v] = 1;
+  return table;
 }

@@ -39,8 +39,13 @@ export class DeclarativeCodec implements Codec {
     const p = this.p;
     if (input.length < p.peekBytes) return undefined;
     const magic = p.magicField;
-    if (magic !== undefined && !p.magicValues.includes(magic.readQueued(input))) {
-      throw malformed(`bad magic ${magic.readQueued(input)} in field '${magic.name}'`);
+    if (magic !== undefined) {
+      const byte = p.magicByte;
+      const ok =
+        byte !== undefined
+          ? byte[input.u8(magic.offset)] === 1
+          : p.magicValues.includes(magic.readQueued(input));
+      if (!ok) throw malformed(`bad magic ${magic.readQueued(input)} in field '${magic.name}'`);
     }
     const length = p.lengthField.readQueued(input) + p.lengthAdjust;
     if (length > p.maxFrame) {
@@ -70,13 +75,24 @@ export class DeclarativeCodec implements Codec {
     }
     const metadata = new Metadata();
     const readers = p.metadata;
-    for (let i = 0; i < readers.length; i++) readAttribute(readers[i]!, frame, metadata);
+    let operation = '';
+    for (let i = 0; i < readers.length; i++) {
+      const value = readAttribute(readers[i]!, frame, metadata);
+      if (i === p.operationIndex && value !== undefined) operation = value;
+    }
     const span = p.headers === undefined ? undefined : p.headers.read(frame, metadata);
-    const operation = p.operation === undefined ? '' : (metadata.get(p.operation) ?? '');
+    // An operation named after a header entry is known only once the headers are read.
+    if (p.operation !== undefined && p.operationIndex < 0) operation = metadata.get(p.operation) ?? '';
     return createMessage(type, requestId, frame, metadata, span, status, operation);
   }
 
   private typeOf(frame: Buffer): MessageType {
+    const table = this.p.typeTable;
+    if (table !== undefined) {
+      const type = table.types[frame[table.field.offset]!];
+      if (type === undefined) throw malformed('no messageType rule matches the frame');
+      return type;
+    }
     const rules = this.p.rules;
     for (let r = 0; r < rules.length; r++) {
       const rule = rules[r]!;
@@ -127,12 +143,13 @@ export class DeclarativeCodec implements Codec {
   }
 }
 
-/** Reads one metadata attribute of `frame` into `metadata`; an empty string is not set. */
-function readAttribute(reader: MetadataReader, frame: Buffer, metadata: Metadata): void {
+/** Reads one metadata attribute of `frame` into `metadata` and returns it; an empty string is not set. */
+function readAttribute(reader: MetadataReader, frame: Buffer, metadata: Metadata): string | undefined {
   if (reader.kind === 'field') {
-    const value = reader.field.read(frame);
-    metadata.set(reader.name, reader.values?.get(value) ?? String(value));
-    return;
+    const number = reader.field.read(frame);
+    const value = reader.values?.[number] ?? String(number);
+    metadata.set(reader.name, value);
+    return value;
   }
   const at = reader.at.evaluate(frame);
   let start: number;
@@ -154,9 +171,11 @@ function readAttribute(reader: MetadataReader, frame: Buffer, metadata: Metadata
             ? frame.readUInt32LE(at)
             : frame.readUInt32BE(at);
   }
-  if (length === 0) return;
+  if (length === 0) return undefined;
   if (start < 0 || length < 0 || start + length > frame.length) {
     throw malformed(`'${reader.name}' (${length} bytes at ${start}) outside the frame of ${frame.length}`);
   }
-  metadata.set(reader.name, frame.toString(reader.encoding, start, start + length));
+  const value = frame.toString(reader.encoding, start, start + length);
+  metadata.set(reader.name, value);
+  return value;
 }

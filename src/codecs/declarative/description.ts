@@ -23,6 +23,7 @@
  * ```
  */
 import { z } from 'zod';
+import { MESSAGE_TYPES, type MessageType } from '../../codec/index.js';
 
 const uint = z.number().int().nonnegative();
 const byteOrder = z.enum(['big', 'little']);
@@ -39,23 +40,13 @@ export const fieldSchema = z.strictObject({
 });
 export type FieldDescription = z.infer<typeof fieldSchema>;
 
-const MESSAGE_TYPES = [
-  'request',
-  'oneway',
-  'response',
-  'error',
-  'heartbeat',
-  'heartbeat-reply',
-  'goaway',
-] as const;
-
 /** A condition on a field: equal to a value, or `(field & mask) == equals` (bits). */
 const conditionSchema = z.union([uint, z.strictObject({ mask: uint, equals: uint })]);
 
 export const messageTypeRuleSchema = z.strictObject({
   /** Field name → condition; every one must hold. Absent or empty: always. */
   when: z.record(z.string(), conditionSchema).optional(),
-  type: z.enum(MESSAGE_TYPES),
+  type: z.enum(MESSAGE_TYPES as [MessageType, ...MessageType[]]),
 });
 
 const metadataBase = { name: z.string().min(1) };

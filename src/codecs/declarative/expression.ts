@@ -20,8 +20,13 @@ export class CompiledExpression {
 
   /** Its value for `frame`. */
   evaluate(frame: Buffer): number {
-    let value = this.constant + this.frameLengthSign * frame.length;
     const fields = this.fields;
+    // The common shapes: a constant, or a constant plus one field.
+    if (this.frameLengthSign === 0) {
+      if (fields.length === 0) return this.constant;
+      if (fields.length === 1) return this.constant + this.signs[0]! * fields[0]!.read(frame);
+    }
+    let value = this.constant + this.frameLengthSign * frame.length;
     for (let i = 0; i < fields.length; i++) value += this.signs[i]! * fields[i]!.read(frame);
     return value;
   }

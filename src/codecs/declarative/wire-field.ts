@@ -1,3 +1,16 @@
+/** The shape of a field, chosen once so that a read is one switch. */
+const enum Kind {
+  U8,
+  U16BE,
+  U32BE,
+  U16LE,
+  U32LE,
+  I8,
+  I16,
+  I32,
+  WIDE,
+}
+
 /**
  * A fixed-size integer at a fixed offset of a frame: 1, 2, 4 or 8 bytes, big- or little-endian,
  * unsigned or signed. Read from a frame's Buffer, or from a ByteQueue before the frame is taken.
@@ -8,6 +21,10 @@ import { normalizeRequestId, type RequestId } from '../../codec/index.js';
 export class WireField {
   /** Offset just past the field. */
   readonly end: number;
+  /** The range of values a field of up to 4 bytes holds, as numbers (checked per request id written). */
+  private readonly min: number;
+  private readonly max: number;
+  private readonly kind: Kind;
 
   constructor(
     readonly name: string,
@@ -17,20 +34,33 @@ export class WireField {
     readonly signed: boolean,
   ) {
     this.end = offset + size;
+    const bits = 8 * Math.min(size, 4);
+    this.min = signed ? -(2 ** (bits - 1)) : 0;
+    this.max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+    this.kind = kindOf(size, little, signed);
   }
 
   /** The value in `frame` (whose byte 0 is the frame's first byte), as a number. */
   read(frame: Buffer): number {
+    // Every field lies within the shortest frame accepted, so these reads stay inside `frame`.
     const at = this.offset;
-    switch (this.size) {
-      case 1:
-        return this.signed ? frame.readInt8(at) : frame[at]!;
-      case 2:
-        if (this.little) return this.signed ? frame.readInt16LE(at) : frame.readUInt16LE(at);
-        return this.signed ? frame.readInt16BE(at) : frame.readUInt16BE(at);
-      case 4:
-        if (this.little) return this.signed ? frame.readInt32LE(at) : frame.readUInt32LE(at);
-        return this.signed ? frame.readInt32BE(at) : frame.readUInt32BE(at);
+    switch (this.kind) {
+      case Kind.U8:
+        return frame[at]!;
+      case Kind.U16BE:
+        return (frame[at]! << 8) | frame[at + 1]!;
+      case Kind.U32BE:
+        return frame[at]! * 0x1000000 + ((frame[at + 1]! << 16) | (frame[at + 2]! << 8) | frame[at + 3]!);
+      case Kind.U16LE:
+        return frame[at]! | (frame[at + 1]! << 8);
+      case Kind.U32LE:
+        return frame[at + 3]! * 0x1000000 + ((frame[at + 2]! << 16) | (frame[at + 1]! << 8) | frame[at]!);
+      case Kind.I8:
+        return frame.readInt8(at);
+      case Kind.I16:
+        return this.little ? frame.readInt16LE(at) : frame.readInt16BE(at);
+      case Kind.I32:
+        return this.little ? frame.readInt32LE(at) : frame.readInt32BE(at);
       default:
         return Number(this.readWide(frame));
     }
@@ -84,6 +114,13 @@ export class WireField {
     const n = Number(value);
     // Written as the unsigned bit pattern: a signed field takes negative values the same way.
     const bits = n < 0 ? n + 2 ** (8 * this.size) : n;
+    if (this.kind === Kind.U32BE || (this.kind === Kind.I32 && !this.little)) {
+      frame[at] = bits >>> 24;
+      frame[at + 1] = (bits >>> 16) & 0xff;
+      frame[at + 2] = (bits >>> 8) & 0xff;
+      frame[at + 3] = bits & 0xff;
+      return;
+    }
     switch (this.size) {
       case 1:
         frame[at] = bits & 0xff;
@@ -100,8 +137,17 @@ export class WireField {
 
   /** Whether `value` fits the field. */
   fits(value: number | bigint): boolean {
+    if (typeof value === 'number' && this.size < 8) return value >= this.min && value <= this.max;
     const bits = BigInt(8 * this.size);
     const v = BigInt(value);
     return this.signed ? v >= -(1n << (bits - 1n)) && v < 1n << (bits - 1n) : v >= 0n && v < 1n << bits;
   }
+}
+
+function kindOf(size: 1 | 2 | 4 | 8, little: boolean, signed: boolean): Kind {
+  if (size === 8) return Kind.WIDE;
+  if (signed) return size === 1 ? Kind.I8 : size === 2 ? Kind.I16 : Kind.I32;
+  if (size === 1) return Kind.U8;
+  if (size === 2) return little ? Kind.U16LE : Kind.U16BE;
+  return little ? Kind.U32LE : Kind.U32BE;
 }

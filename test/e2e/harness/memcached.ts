@@ -5,13 +5,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import {
+  createConfigDir,
   destination,
   destinationRule,
   metaRouter,
   staticServiceEntry,
   type ConfigDocument,
 } from './mesh-config.js';
-import { waitForTcp } from './net-utils.js';
+import { freePort, waitForTcp } from './net-utils.js';
+import { startAeraki, type AerakiProcess } from './aeraki-process.js';
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -140,4 +142,49 @@ export function cacheService(spec: CacheServiceSpec): ConfigDocument[] {
       ],
     }),
   ];
+}
+
+/** Two memcached servers, and `aeraki up` in front of them serving {@link cacheService}. */
+export interface CacheProxy {
+  readonly a: MemcachedServer;
+  readonly b: MemcachedServer;
+  readonly aeraki: AerakiProcess;
+  readonly address: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a {@link CacheProxy} on `address`, its codec given by `protocol` and `args` (e.g. --plugin). */
+export async function startCacheProxy(
+  address: string,
+  protocol: ConfigDocument,
+  args: readonly string[],
+): Promise<CacheProxy> {
+  const [a, b] = [await startMemcached(await freePort()), await startMemcached(await freePort())];
+  const port = await freePort(address);
+  const config = await createConfigDir({
+    'cache.yaml': cacheService({
+      host: 'cache.demo.svc.cluster.local',
+      address,
+      port,
+      a: a.port,
+      b: b.port,
+      dead: await freePort(),
+      protocol,
+    }),
+  });
+  const aeraki = await startAeraki(config.path, { extraArgs: args, listeners: [{ host: address, port }] });
+  return {
+    a,
+    b,
+    aeraki,
+    address,
+    port,
+    async stop() {
+      await aeraki.stop();
+      await config.remove();
+      await a.stop();
+      await b.stop();
+    },
+  };
 }

@@ -103,33 +103,25 @@ ${spec}`;
     assert.match(withPlugin.stdout, /ok, 1 object valid, 0 warnings/);
   });
 
-  test('a declarative codec whose description does not compile: an error at its field, with file and line', async () => {
-    writeFileSync(
-      join(config, 'ap.yaml'),
-      applicationProtocol(`  codec: aeraki.meta_protocol.codec.declarative
+  /** An ApplicationProtocol with a declarative codec whose length field is `lengthField`. */
+  const declarative = (lengthField: string) =>
+    applicationProtocol(`  codec: aeraki.meta_protocol.codec.declarative
   declarativeCodec:
     fields:
       size: { offset: 0, size: 4 }
-    length: { field: sise }
+    length: { field: ${lengthField} }
     messageType: [{ type: request }]
-`),
-    );
+`);
+
+  test('a declarative codec whose description does not compile: an error at its field, with file and line', async () => {
+    writeFileSync(join(config, 'ap.yaml'), declarative('sise'));
     const result = await runAeraki(['validate', config]);
     assert.equal(result.code, 1);
     assert.match(
       result.stdout,
       /ap\.yaml:11:15: error: 'sise' is not a field \(fields: size\) \(ApplicationProtocol memcached, document 1, field spec\.declarativeCodec\.length\.field, rule declarative-codec-invalid\)/,
     );
-    writeFileSync(
-      join(config, 'ap.yaml'),
-      applicationProtocol(`  codec: aeraki.meta_protocol.codec.declarative
-  declarativeCodec:
-    fields:
-      size: { offset: 0, size: 4 }
-    length: { field: size }
-    messageType: [{ type: request }]
-`),
-    );
+    writeFileSync(join(config, 'ap.yaml'), declarative('size'));
     const noIds = await runAeraki(['validate', config]);
     assert.equal(noIds.code, 1);
     assert.match(
