@@ -9,6 +9,8 @@ import type { ControlPlane } from './control-plane.js';
  * - `GET /ready`: 200 once a config is served;
  * - `GET /status`: every connected proxy and, per resource type, the version sent, the version
  *   ACKed, and the last NACK with its error;
+ * - `GET /config`: the config served: its version, when it was read, from which files, the outcome
+ *   of the last load (a rejected edit shows here), and how the directory is watched;
  * - `GET /snapshot`: the translated config (the proxy resource model);
  * - `GET /resources`: the same as Envoy v3 resources in JSON, as proxies receive them;
  * - `GET /stats/prometheus` (also `/metrics`): pushes, ACK/NACK latency, connected proxies, reloads.
@@ -40,6 +42,8 @@ export class ControlPlaneAdminServer {
         );
       case '/status':
         return sendJson(res, this.controlPlane.server.status());
+      case '/config':
+        return sendJson(res, this.controlPlane.configStatus());
       case '/snapshot':
         return sendJson(res, snapshot ?? null);
       case '/resources':
@@ -57,7 +61,11 @@ export class ControlPlaneAdminServer {
         return;
       }
       default:
-        return sendText(res, 404, 'not found; try /ready /status /snapshot /resources /stats/prometheus\n');
+        return sendText(
+          res,
+          404,
+          'not found; try /ready /status /config /snapshot /resources /stats/prometheus\n',
+        );
     }
   }
 }
