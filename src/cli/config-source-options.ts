@@ -1,11 +1,40 @@
 /**
- * How the config directory is read and watched, shared by `aeraki up` and `aeraki control-plane`:
- * the period of the re-scan that backs up the file-system events.
+ * How the config directory is read and watched: the largest file read (`aeraki validate`, `up` and
+ * `control-plane`), and the period of the re-scan that backs up the file-system events (`up` and
+ * `control-plane`).
  */
+import { formatByteSize, parseByteSize } from '../api/byte-size.js';
 import { parseDurationMs } from '../api/duration.js';
 import type { FileSourceOptions } from '../control-plane/sources/file-source.js';
-import { DEFAULT_RESCAN_INTERVAL_MS } from '../control-plane/sources/file-source.js';
+import { DEFAULT_MAX_FILE_BYTES, DEFAULT_RESCAN_INTERVAL_MS } from '../control-plane/sources/file-source.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
+
+export const CONFIG_LIMIT_USAGE = `  --config-max-file-size SIZE
+                      refuse (unread, as an error) any config file larger than this, e.g. 16MiB,
+                      512KiB (default ${formatByteSize(DEFAULT_MAX_FILE_BYTES).replace(' ', '')})
+`;
+
+export const CONFIG_LIMIT_OPTIONS = {
+  'config-max-file-size': { type: 'string' },
+} as const;
+
+interface ConfigLimitValues {
+  readonly 'config-max-file-size'?: string | undefined;
+}
+
+/** The reading limits the command line asks for. */
+export function configLimitOptions(values: ConfigLimitValues): FileSourceOptions {
+  const text = values['config-max-file-size'];
+  if (text === undefined) return {};
+  const bytes = parseByteSize(text);
+  if (bytes === undefined || bytes < 1) {
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      `--config-max-file-size must be a size such as 16MiB, 512KiB or 1000000, got '${text}'`,
+    );
+  }
+  return { maxFileBytes: bytes };
+}
 
 export const CONFIG_WATCH_USAGE = `  --config-rescan DURATION
                       list DIR again this often even without a file-system event, reading only

@@ -8,7 +8,14 @@ import { DEFAULT_XDS_PORT } from '../control-plane/server/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
 import { DEBOUNCE_OPTIONS, DEBOUNCE_USAGE, debounceOptions } from './debounce-options.js';
-import { CONFIG_WATCH_OPTIONS, CONFIG_WATCH_USAGE, configWatchOptions } from './config-source-options.js';
+import {
+  CONFIG_LIMIT_OPTIONS,
+  CONFIG_LIMIT_USAGE,
+  CONFIG_WATCH_OPTIONS,
+  CONFIG_WATCH_USAGE,
+  configLimitOptions,
+  configWatchOptions,
+} from './config-source-options.js';
 import { createLogger } from './logger.js';
 import { untilSignal } from './signals.js';
 
@@ -23,7 +30,7 @@ Options:
   --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
   --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /snapshot, /resources
                       (default 127.0.0.1:15011; port 0 picks a free one)
-${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
+${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 `;
 
 /** How much V8 may grow the heap between full collections once the control plane runs. */
@@ -53,6 +60,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       admin: { type: 'string', default: '127.0.0.1:15011' },
       ...DEBOUNCE_OPTIONS,
       ...CONFIG_WATCH_OPTIONS,
+      ...CONFIG_LIMIT_OPTIONS,
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -68,7 +76,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   const listen = parseHostPort(values.listen, '--listen');
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);
-  const source = configWatchOptions(values);
+  const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
   const logger = createLogger(values['log-level']);
   const collectGarbage = (globalThis as { gc?: () => void }).gc;
   const controlPlane = new ControlPlane({

@@ -81,6 +81,9 @@ export interface ConfigStatus {
 /** Errors of a refused load listed in {@link LastConfigLoad.issues}. */
 export const MAX_REPORTED_ISSUES = 20;
 
+/** Errors of a refused load logged one by one (the count is always logged). */
+const MAX_LOGGED_ISSUES = 100;
+
 /**
  * The control plane: a config source (a watched YAML directory) → validation → translation →
  * versioned snapshots → the ADS server. A bad edit is reported and the last good config keeps being
@@ -212,7 +215,9 @@ export class ControlPlane {
     if (errors.length > 0) {
       outcome('rejected');
       if (this.current !== undefined) {
-        for (const issue of errors) logger.error({ issue }, formatIssue(issue, false));
+        // A file of thousands of broken documents must not flood the log on every edit.
+        for (const issue of errors.slice(0, MAX_LOGGED_ISSUES))
+          logger.error({ issue }, formatIssue(issue, false));
         logger.error({ errors: errors.length }, 'config rejected; the previous config keeps serving');
       }
       return { issues: loaded.issues };

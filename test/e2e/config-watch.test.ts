@@ -7,7 +7,7 @@
  * control plane's `/config` and `aeraki status` name the version served and the files it came from.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -75,8 +75,16 @@ class Mesh {
     return toYaml(versionedThriftService({ name: 'watch', host: HOST, address, port, v1: v1!, v2: v2! }));
   }
 
-  static async start(dir: string, address: string, port: number): Promise<Mesh> {
-    const aeraki = await startAeraki(dir, { extraArgs: EVENTS_ONLY, listeners: [{ host: address, port }] });
+  static async start(
+    dir: string,
+    address: string,
+    port: number,
+    args: readonly string[] = [],
+  ): Promise<Mesh> {
+    const aeraki = await startAeraki(dir, {
+      extraArgs: [...EVENTS_ONLY, ...args],
+      listeners: [{ host: address, port }],
+    });
     const hello = await connectHello(address, port, { stack: STACK });
     return new Mesh(aeraki, hello);
   }
@@ -114,6 +122,17 @@ class Mesh {
     const response = await fetch(`http://${adminAddress(this.aeraki, 'controlPlaneAdmin')}/config`);
     return (await response.json()) as ConfigStatus;
   }
+
+  /** The control plane's `/config` once `done` holds for it (within 5 s). */
+  async statusWhen(done: (status: ConfigStatus) => boolean): Promise<ConfigStatus> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const status = await this.configStatus();
+      if (done(status)) return status;
+      assert.ok(Date.now() < deadline, JSON.stringify(status));
+      await sleep(50);
+    }
+  }
 }
 
 describe('a plain directory', () => {
@@ -129,7 +148,7 @@ describe('a plain directory', () => {
       dir = config.path;
       await config.write('router.yaml', router('edit-0', 'v1'));
       staging = await mkdtemp(join(tmpdir(), 'aeraki-staging-'));
-      mesh = await Mesh.start(dir, address, port);
+      mesh = await Mesh.start(dir, address, port, ['--config-max-file-size', '1MiB']);
     },
     { timeout: 30000 },
   );
@@ -227,14 +246,8 @@ describe('a plain directory', () => {
       await renameOver(join(dir, 'router.yaml'), router('good', 'v1'));
       await mesh!.served('good', 'v1', Date.now());
       await renameOver(join(dir, 'router.yaml'), router('bad', 'v2').replace('subset: v2', 'subset: [v2'));
-      const deadline = Date.now() + 5000;
-      let status = await mesh!.configStatus();
-      while (status.lastLoad?.result !== 'rejected') {
-        assert.ok(Date.now() < deadline, JSON.stringify(status.lastLoad));
-        await sleep(50);
-        status = await mesh!.configStatus();
-      }
-      assert.equal(status.lastLoad.issues[0]?.file, join(dir, 'router.yaml'));
+      const status = await mesh!.statusWhen(s => s.lastLoad?.result === 'rejected');
+      assert.equal(status.lastLoad?.issues[0]?.file, join(dir, 'router.yaml'));
       assert.equal(await mesh!.servedRoute(), 'good');
       const human = await runAeraki([
         'status',
@@ -243,6 +256,25 @@ describe('a plain directory', () => {
       ]);
       assert.match(human.stdout, /last load at \S+ rejected: 1 error; the config above keeps serving/);
       assert.match(human.stdout, /router\.yaml:\d+:\d+: error: /);
+    },
+  );
+
+  test(
+    'a file over --config-max-file-size is refused unread while the last good config serves',
+    { timeout: 15000 },
+    async () => {
+      await renameOver(join(dir, 'router.yaml'), router('before-huge', 'v2'));
+      await mesh!.served('before-huge', 'v2', Date.now());
+      await writeFile(join(dir, 'huge.yaml'), Buffer.alloc(2 * 1024 * 1024, 0xff));
+      const status = await mesh!.statusWhen(s => s.lastLoad?.result === 'rejected');
+      assert.deepEqual(
+        status.lastLoad?.issues.map(i => [i.file, i.rule]),
+        [[join(dir, 'huge.yaml'), 'config-file-too-large']],
+      );
+      assert.equal(await mesh!.servedRoute(), 'before-huge');
+      await rm(join(dir, 'huge.yaml'));
+      await renameOver(join(dir, 'router.yaml'), router('after-huge', 'v1'));
+      await mesh!.served('after-huge', 'v1', Date.now());
     },
   );
 });

@@ -9,14 +9,16 @@
  * lists the tree again only when a stat differs from the last listing's.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { formatByteSize } from '../../api/byte-size.js';
 import type { ConfigIssue } from '../../api/index.js';
 import { AerakiError, ErrorCodes } from '../../errors.js';
 import { ChunkedHash } from '../chunked-hash.js';
 import type { ConfigSource, SourceDocument, SourceSnapshot, SourceWatch } from './config-source.js';
 import { DirectoryWatches, type WatchedDirectory } from './directory-watches.js';
 import { ioIssue, walkTree, type ListedFile, type TreeWalk } from './tree-walk.js';
-import { parseYamlDocuments, type ParsedFile } from './yaml-documents.js';
+import { decodeUtf8 } from './utf8.js';
+import { DEFAULT_MAX_DOCUMENTS_PER_FILE, parseYamlDocuments, type ParsedFile } from './yaml-documents.js';
 
 /** How long the tree must be quiet before a change is read: editors write files in several steps. */
 export const DEFAULT_DEBOUNCE_MS = 100;
@@ -43,6 +45,13 @@ const RACY_MARGIN_MS = 3000;
  */
 export const DEFAULT_RESCAN_INTERVAL_MS = 2000;
 
+/**
+ * The largest config file read. A larger one is refused unread (an error naming it, so the last good
+ * config keeps serving): YAML parses at a few megabytes a second and its syntax trees weigh many times
+ * the text, so one huge file would stall and bloat the control plane.
+ */
+export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
+
 /** The last parse of a file: a digest of the text it came from, the stat it had, when it was read. */
 interface FileParse {
   readonly digest: string;
@@ -54,6 +63,10 @@ interface FileParse {
 export interface FileSourceOptions {
   readonly debounceMs?: number;
   readonly maxDelayMs?: number;
+  /** The largest file read, in bytes (default {@link DEFAULT_MAX_FILE_BYTES}). */
+  readonly maxFileBytes?: number;
+  /** The most YAML documents one file may hold (default 50,000). */
+  readonly maxDocumentsPerFile?: number;
   /** Period of the re-scan that backs up the file-system events; 0 turns it off. */
   readonly rescanIntervalMs?: number;
   /**
@@ -86,6 +99,8 @@ export class FileSource implements ConfigSource {
   private readonly rescanIntervalMs: number;
   private readonly fsEvents: boolean;
   private readonly onError: (error: Error) => void;
+  private readonly maxFileBytes: number;
+  private readonly maxDocumentsPerFile: number;
   private lastVersion: string | undefined;
   /** Open watches that listen to events: listing then also collects the directories to watch. */
   private eventWatches = 0;
@@ -112,6 +127,8 @@ export class FileSource implements ConfigSource {
     this.rescanIntervalMs = options.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS;
     this.fsEvents = options.fsEvents ?? true;
     this.onError = options.onError ?? (() => {});
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.maxDocumentsPerFile = options.maxDocumentsPerFile ?? DEFAULT_MAX_DOCUMENTS_PER_FILE;
   }
 
   async list(): Promise<SourceSnapshot> {
@@ -125,25 +142,52 @@ export class FileSource implements ConfigSource {
     this.lastWalkIssues = JSON.stringify(walked.issues);
     // Reading every file again on each change cost a 10,000-service tree 30 MB of text and most of
     // its listing time.
-    const reads = await readTexts(files.map(file => (this.unchanged(file) ? undefined : file.path)));
+    const limit = this.maxFileBytes;
+    const reads = await readFiles(
+      files.map(file => (this.unchanged(file) || file.size > limit ? undefined : file.path)),
+      limit,
+    );
     const parsed = new Map<string, FileParse>();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
       const previous = this.parsed.get(file.path);
-      const text = reads[i];
+      const read = reads[i];
       let entry: FileParse;
-      if (text === undefined) {
+      if (file.size > limit) {
+        issues.push(tooLargeIssue(file.path, file.size, limit));
+        continue;
+      } else if (read === undefined) {
         entry = previous!;
+      } else if ('error' in read) {
+        issues.push(ioIssue(file.path, read.error));
+        continue;
+      } else if ('tooLarge' in read) {
+        issues.push(tooLargeIssue(file.path, read.tooLarge, limit));
+        continue;
       } else {
-        if (typeof text !== 'string') {
-          issues.push(ioIssue(file.path, text.error));
-          continue;
+        const digest = createHash('sha256').update(read.bytes).digest('base64');
+        if (previous?.digest === digest) {
+          entry = { ...previous, stamp: file.stamp, readStartMs };
+        } else {
+          const text = decodeUtf8(read.bytes);
+          if (typeof text !== 'string') {
+            issues.push({
+              severity: 'error',
+              file: file.path,
+              line: text.line,
+              column: text.column,
+              documentIndex: -1,
+              kind: '',
+              name: '',
+              field: '',
+              rule: 'config-not-utf8',
+              message: `${file.path} is not UTF-8: ill-formed bytes ${text.bytes} at byte offset ${text.offset}`,
+            });
+            continue;
+          }
+          const result = parseYamlDocuments(file.path, text, { maxDocuments: this.maxDocumentsPerFile });
+          entry = { digest, result, stamp: file.stamp, readStartMs };
         }
-        const digest = createHash('sha256').update(text).digest('base64');
-        entry =
-          previous?.digest === digest
-            ? { ...previous, stamp: file.stamp, readStartMs }
-            : { digest, result: parseYamlDocuments(file.path, text), stamp: file.stamp, readStartMs };
       }
       parsed.set(file.path, entry);
       for (const document of entry.result.documents) documents.push(document);
@@ -297,21 +341,74 @@ export class FileSource implements ConfigSource {
 /** Files read at once: enough to keep the disk and the thread pool busy, far below any open-file limit. */
 const PARALLEL_READS = 16;
 
-type ReadResult = string | { readonly error: unknown };
+/** A file's bytes, or why they were not read: an error, or the file was larger than the limit. */
+type ReadResult = { readonly bytes: Buffer } | { readonly error: unknown } | { readonly tooLarge: number };
 
-/** The text of each path (or why it could not be read); undefined where no path is given. */
-async function readTexts(paths: readonly (string | undefined)[]): Promise<(ReadResult | undefined)[]> {
-  const texts = new Array<ReadResult | undefined>(paths.length).fill(undefined);
+/** The bytes of each path (at most `limit` each); undefined where no path is given. */
+async function readFiles(
+  paths: readonly (string | undefined)[],
+  limit: number,
+): Promise<(ReadResult | undefined)[]> {
+  const results = new Array<ReadResult | undefined>(paths.length).fill(undefined);
   let next = 0;
   const reader = async (): Promise<void> => {
     while (next < paths.length) {
       const i = next++;
       const path = paths[i];
-      if (path !== undefined) texts[i] = await readFile(path, 'utf8').catch((error: unknown) => ({ error }));
+      if (path !== undefined)
+        results[i] = await readBounded(path, limit).catch((error: unknown) => ({ error }));
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_READS }, reader));
-  return texts;
+  return results;
+}
+
+/** Chunks read after the size the file had when opened, if it grew since. */
+const GROWTH_CHUNK = 64 * 1024;
+
+/**
+ * Reads `path`, stopping as soon as it holds more than `limit` bytes: its size was checked by the
+ * walk, but it may have grown since.
+ */
+async function readBounded(path: string, limit: number): Promise<ReadResult> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > limit) return { tooLarge: size };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // The size it has now, and one byte more to see whether it ends there.
+    let want = size + 1;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(want, limit + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > limit) return { tooLarge: total };
+      // A short read of a regular file is its end.
+      if (bytesRead < chunk.length) break;
+      want = GROWTH_CHUNK;
+    }
+    return { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function tooLargeIssue(file: string, size: number, limit: number): ConfigIssue {
+  return {
+    severity: 'error',
+    file,
+    line: 1,
+    column: 1,
+    documentIndex: -1,
+    kind: '',
+    name: '',
+    field: '',
+    rule: 'config-file-too-large',
+    message: `${file} is ${formatByteSize(size)} (${size} bytes), over the limit of ${formatByteSize(limit)} for one config file; it was not read`,
+  };
 }
 
 /** Every YAML file under `root`, sorted by path; unreadable entries become issues. */

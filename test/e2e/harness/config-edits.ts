@@ -36,7 +36,11 @@ export async function writeInPlace(path: string, text: string): Promise<void> {
  * config-management tools that stage their files elsewhere do; then the renamed file's directory
  * sees no name that it did not have before.
  */
-export async function renameOver(path: string, text: string, stagingDir = dirname(path)): Promise<void> {
+export async function renameOver(
+  path: string,
+  text: string | Uint8Array,
+  stagingDir = dirname(path),
+): Promise<void> {
   const temporary = join(stagingDir, `.${basename(path)}.tmp`);
   await writeFile(temporary, text);
   await rename(temporary, path);
