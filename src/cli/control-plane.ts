@@ -28,7 +28,8 @@ field, rule) and the last good config keeps being served.
 Options:
   --config-dir DIR    the config directory (required)
   --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
-  --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /snapshot, /resources
+  --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /config (the config served and
+                      its files), /snapshot, /resources
                       (default 127.0.0.1:15011; port 0 picks a free one)
 ${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 `;

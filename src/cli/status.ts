@@ -72,7 +72,7 @@ export function formatConfigStatus(config: ConfigStatus, color: boolean): string
   if (config.version === undefined) {
     lines.push(`config: none served yet from ${config.dir}`);
   } else {
-    const files = `${config.fileCount} file${config.fileCount === 1 ? '' : 's'}`;
+    const files = plural(config.fileCount, 'file');
     lines.push(
       `config ${style(config.version, 'bold', color)} read at ${config.loadedAt ?? '?'} from ${files} in ${config.dir}`,
     );
@@ -100,13 +100,13 @@ export function formatConfigStatus(config: ConfigStatus, color: boolean): string
   if (last !== undefined && last.result !== 'accepted') {
     const why =
       last.result === 'rejected'
-        ? `${last.errors} error${last.errors === 1 ? '' : 's'}`
+        ? plural(last.errors, 'error')
         : `could not be served: ${last.failure ?? 'unknown failure'}`;
     const serving = config.version === undefined ? 'nothing is served' : 'the config above keeps serving';
     lines.push(style(`last load at ${last.at} ${last.result}: ${why}; ${serving}`, 'bad', color));
     for (const issue of last.issues) lines.push(`  ${formatIssue(issue, color)}`);
     if (last.errors > last.issues.length)
-      lines.push(`  … and ${last.errors - last.issues.length} more errors`);
+      lines.push(`  … and ${plural(last.errors - last.issues.length, 'more error')}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -148,4 +148,8 @@ function statusRow(node: NodeStatus, type: TypeStatus, color: boolean): string[]
     state,
     nack,
   ];
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
