@@ -14,9 +14,10 @@ import { renderTable, style, useColor } from './table.js';
 
 const USAGE = `Usage: aeraki status [options]
 
-Shows the config the control plane (aeraki up or aeraki control-plane) serves: its version, when it
-was read and from which files, and the last load if it was rejected. Then lists every proxy connected
-to it and, per resource type, the config version sent, the version the proxy ACKed, and its last NACK.
+Lists every proxy connected to the control plane (aeraki up or aeraki control-plane) and, per
+resource type, the config version sent, the version the proxy ACKed, and its last NACK. Then shows
+the config it serves: its version, when it was read and from which files, and the last load if it
+was rejected.
 
 Options:
   --control-plane HOST:PORT   the control plane's admin API (default 127.0.0.1:15011)
@@ -48,8 +49,8 @@ export async function statusCommand(args: string[]): Promise<number> {
     return 0;
   }
   const color = useColor(process.stdout);
-  if (config !== undefined) process.stdout.write(formatConfigStatus(config, color) + '\n');
   process.stdout.write(formatStatus(status, color));
+  if (config !== undefined) process.stdout.write('\n' + formatConfigStatus(config, color));
   return 0;
 }
 

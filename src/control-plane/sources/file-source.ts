@@ -52,7 +52,7 @@ export const DEFAULT_RESCAN_INTERVAL_MS = 2000;
  */
 export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
 
-/** The last parse of a file: a digest of the text it came from, the stat it had, when it was read. */
+/** The last parse of a file: a digest of the bytes it came from, the stat it had, when it was read. */
 interface FileParse {
   readonly digest: string;
   readonly result: ParsedFile;
@@ -111,7 +111,7 @@ export class FileSource implements ConfigSource {
   private events: DirectoryWatches | undefined;
   /**
    * The last parse of each file: a reload reads only the files whose stat changed, re-parses only
-   * those whose text changed (by a digest of it; the text itself, the whole config's size, is not
+   * those whose bytes changed (by a digest of them; the text itself, the whole config's size, is not
    * kept), and hands on the very same document objects for the others (so that later stages can
    * cache their work per document).
    */
@@ -137,7 +137,7 @@ export class FileSource implements ConfigSource {
     const readStartMs = Date.now();
     const walked = await walkTree(this.root, this.eventWatches > 0);
     const files = walked.files;
-    issues.push(...walked.issues);
+    for (const issue of walked.issues) issues.push(issue);
     this.lastDirectories = walked.directories;
     this.lastWalkIssues = JSON.stringify(walked.issues);
     // Reading every file again on each change cost a 10,000-service tree 30 MB of text and most of
@@ -414,6 +414,6 @@ function tooLargeIssue(file: string, size: number, limit: number): ConfigIssue {
 /** Every YAML file under `root`, sorted by path; unreadable entries become issues. */
 export async function listYamlFiles(root: string, issues: ConfigIssue[]): Promise<string[]> {
   const walked = await walkTree(root, false);
-  issues.push(...walked.issues);
+  for (const issue of walked.issues) issues.push(issue);
   return walked.files.map(file => file.path);
 }
