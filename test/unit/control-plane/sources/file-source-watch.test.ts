@@ -4,7 +4,7 @@
  * added and removed; the last of a burst of edits wins.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -172,6 +172,18 @@ describe('FileSource.watch', () => {
         await writeInPlace(join(dir, 'sub/a.yaml'), doc(`a${i}-edited`));
         await deliveries.until([`a${i}-edited`], PICKED_UP_MS);
       }
+    });
+  });
+
+  test('a root that is a symlink swapped to another folder is followed, and so is that folder', async () => {
+    const parent = configDir({ 'one/a.yaml': doc('one'), 'two/a.yaml': doc('two') });
+    symlinkSync(join(parent, 'one'), join(parent, 'current'));
+    await watching(join(parent, 'current'), EVENTS_ONLY, async deliveries => {
+      symlinkSync(join(parent, 'two'), join(parent, 'next'));
+      renameSync(join(parent, 'next'), join(parent, 'current'));
+      await deliveries.until(['two'], PICKED_UP_MS);
+      await writeInPlace(join(parent, 'two/a.yaml'), doc('two-edited'));
+      await deliveries.until(['two-edited'], PICKED_UP_MS);
     });
   });
 
