@@ -6,8 +6,9 @@ import { builtinCodecs } from '../codecs/index.js';
 import { loadConfig } from '../control-plane/index.js';
 import { withCodecIssues } from '../control-plane/model/codec-issues.js';
 import { formatIssue } from '../api/issue-format.js';
+import { CONFIG_LIMIT_OPTIONS, CONFIG_LIMIT_USAGE, configLimitOptions } from './config-source-options.js';
 
-const USAGE = `Usage: aeraki validate DIR [--json]
+const USAGE = `Usage: aeraki validate DIR [--json] [--config-max-file-size SIZE]
 
 Checks every config document in DIR (every *.yaml / *.yml file below it, several documents per file;
 DIR may also be a single file): the schema of each ServiceEntry, DestinationRule, MetaRouter and
@@ -17,9 +18,12 @@ ApplicationProtocol whose codec is not built in gets a warning: proxies serve it
 Prints each issue as FILE:LINE:COL: SEVERITY: MESSAGE (KIND NAME, field PATH, rule RULE).
 Exit status: 0 when there are no errors (warnings are allowed), 1 when there are errors, 2 on bad usage.
 
+A file larger than the size limit, not UTF-8, with more than 50,000 documents, or whose aliases
+expand too far is an error that names it, and is not used.
+
 Options:
-  --json      print {"ok": bool, "errors": [...], "warnings": [...]} instead
-  -h, --help  show this help
+  --json              print {"ok": bool, "errors": [...], "warnings": [...]} instead
+${CONFIG_LIMIT_USAGE}  -h, --help          show this help
 `;
 
 export async function validateCommand(args: string[]): Promise<number> {
@@ -29,6 +33,7 @@ export async function validateCommand(args: string[]): Promise<number> {
       args,
       options: {
         json: { type: 'boolean', default: false },
+        ...CONFIG_LIMIT_OPTIONS,
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -49,7 +54,14 @@ export async function validateCommand(args: string[]): Promise<number> {
     return 2;
   }
 
-  const { config, issues } = withCodecIssues(await loadConfig(dir), builtinCodecs().names());
+  let limits;
+  try {
+    limits = configLimitOptions(values);
+  } catch (err) {
+    process.stderr.write(`aeraki validate: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { config, issues } = withCodecIssues(await loadConfig(dir, limits), builtinCodecs().names());
   const errors = issues.filter(i => i.severity === 'error');
   const warnings = issues.filter(i => i.severity === 'warning');
   if (values.json === true) {
