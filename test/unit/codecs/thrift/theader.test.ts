@@ -45,7 +45,7 @@ describe('THeader reader', () => {
     const bytes = frame(block, binaryPayload(), 0x0001, 77);
     const queue = new ByteQueue();
     queue.push(bytes);
-    const fields = readTHeader(queue, bytes.length);
+    const fields = readTHeader(queue, bytes.length, { maxHeaders: 128, maxHeaderBytes: 65536 })!;
     assert.equal(fields.flags, 1);
     assert.equal(fields.seqid, 77);
     assert.equal(fields.protocolId, 0);
@@ -64,7 +64,7 @@ describe('THeader reader', () => {
 
   test('lies about sizes are malformed', () => {
     const lies = [
-      [0, 0, 1, 200, ...ascii('a')], // 200 headers in 3 bytes
+      [0, 0, 1, 100, ...ascii('a')], // 100 headers in 3 bytes
       [0, 0, 1, 1, 50, 0x61], // a key longer than the block
       [0, 0, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], // a varint too long
     ];

@@ -150,16 +150,19 @@ describe('thrift codec: decode', () => {
     assert.equal(second.bytes.byteOffset, chunk.byteOffset + bytes.length);
   });
 
-  test('a framed message is decoded from its envelope alone: the arguments are not parsed', () => {
+  test("a server's framed message is decoded from its envelope alone; a client's is walked first", () => {
     // A valid envelope followed by bytes that are no Thrift struct at all.
     const garbage = Buffer.from([0xee, 0xee, 0xee, 0xee, 0xee]);
-    const envelope = Buffer.from([0x80, 0x01, 0x00, 0x01, 0, 0, 0, 3, 0x61, 0x64, 0x64, 0, 0, 0, 9]);
+    const envelope = Buffer.from([0x80, 0x01, 0x00, 0x02, 0, 0, 0, 3, 0x61, 0x64, 0x64, 0, 0, 0, 9]);
     const frame = Buffer.concat([Buffer.alloc(4), envelope, garbage]);
     frame.writeInt32BE(frame.length - 4, 0);
-    const message = decodeOne(frame);
+    const message = decodeOne(frame, thriftCodecFactory.create('upstream'));
     assert.equal(message.metadata.get('method'), 'add');
     assert.equal(message.requestId, 9);
     assert.equal(message.bytes.length, frame.length);
+    assert.throws(() => decodeAll(frame), codecError(ErrorCodes.CODEC_MALFORMED));
+    const unchecked = thriftCodecFactory.create('downstream', { validateRequests: false });
+    assert.equal(decodeOne(frame, unchecked).requestId, 9);
   });
 
   test('a connection may mix transports and protocols: each message describes itself', () => {
@@ -246,10 +249,10 @@ describe('thrift codec: decode', () => {
     assert.equal(decodeOne(bytes, fits).bytes.length, bytes.length);
   });
 
-  test('unframed structs nested deeper than the limit are refused', () => {
-    for (const protocol of PROTOCOLS) {
+  test('structs nested deeper than the limit are refused, on every transport', () => {
+    for (const [transport, protocol] of TRANSPORTS.flatMap(t => PROTOCOLS.map(p => [t, p] as const))) {
       const deep = writeMessage({
-        transport: 'unframed',
+        transport,
         protocol,
         name: 'deep',
         type: CALL,
@@ -260,7 +263,7 @@ describe('thrift codec: decode', () => {
       queue.push(deep);
       assert.throws(
         () => thriftCodecFactory.create('downstream').decode(queue),
-        (error: unknown) => codecError(ErrorCodes.CODEC_MALFORMED)(error) && /nesting/.test(String(error)),
+        (error: unknown) => codecError(ErrorCodes.CODEC_TOO_LARGE)(error) && /maxDepth/.test(String(error)),
       );
       assert.equal(
         decodeOne(deep, thriftCodecFactory.create('downstream', { maxDepth: 70 })).bytes.length,
