@@ -17,8 +17,8 @@ export interface Cesu8Scan {
 }
 
 /**
- * The offset just past `units` code units starting at `start`, which must end by `end`; sets
- * `scan.ascii` to whether every byte was ASCII (such text decodes without a per-unit loop).
+ * The offset just past `units` code units starting at `start`, or -1 if they do not end by `end`;
+ * sets `scan.ascii` to whether every byte was ASCII (such text decodes without a per-unit loop).
  */
 export function cesu8End(bytes: Buffer, start: number, units: number, end: number, scan: Cesu8Scan): number {
   let at = start;
@@ -40,7 +40,7 @@ export function cesu8End(bytes: Buffer, start: number, units: number, end: numbe
     }
     left--;
   }
-  if (left > 0 || at > end) throw malformed('hessian string runs past the end of the body');
+  if (left > 0 || at > end) return -1;
   scan.ascii = ascii;
   return at;
 }

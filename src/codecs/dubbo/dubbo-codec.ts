@@ -6,13 +6,15 @@
  *          | error message string (other statuses) | 'N' (events)
  *
  * A frame is taken off the queue once it has arrived whole (its length is in the header): a view of
- * the socket's chunk, or one copy when it spans chunks. Its body is then read in place: the header
- * fields and attachments are decoded, the arguments and results only skipped.
+ * the socket's chunk, or one copy (gathered as its chunks arrive) when it spans chunks. Its body is
+ * read in place as it arrives (body-walk.ts): the header fields and attachments are decoded, the
+ * arguments and results only skipped, and a request must end exactly with its attachments.
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
 import type { Codec, EncodeOptions, LocalReply } from '../../codec/codec.js';
 import { Metadata, createMessage } from '../../codec/message.js';
 import type { Message, MessageType, ResponseStatus } from '../../codec/message.js';
+import { BodyWalk } from './body-walk.js';
 import type { DubboCodecConfig } from './codec-config.js';
 import { DubboFrameHeader, checkFrameHeader, readFrameHeader } from './frame-header.js';
 import { heartbeatProbe, heartbeatReply } from './heartbeat.js';
@@ -22,8 +24,6 @@ import { errorResponse, localReplyStatus } from './local-reply.js';
 import { rewriteDubboMessage } from './message-rewriter.js';
 import { DubboMessageState } from './message-state.js';
 import { supportsResponseAttachments } from './protocol-version.js';
-import { readRequestBody } from './request-body.js';
-import { readResponseBody } from './response-body.js';
 import { isValidRequestId } from './request-id.js';
 import {
   FLAG_EVENT,
@@ -43,6 +43,7 @@ export class DubboCodec implements Codec {
   private readonly header = new DubboFrameHeader();
   private readonly reader = new HessianReader();
   private readonly skipper: HessianSkipper;
+  private readonly body: BodyWalk;
   /**
    * The request id of the last header read, or -1: a frame rejected after its header (unsupported
    * serialization, too large, bad body) is answered with its own id.
@@ -54,6 +55,7 @@ export class DubboCodec implements Codec {
 
   constructor(private readonly config: DubboCodecConfig) {
     this.skipper = new HessianSkipper(this.reader, config.maxDepth);
+    this.body = new BodyWalk(this.reader, this.skipper, config);
   }
 
   decode(input: ByteQueue): Message | undefined {
@@ -63,9 +65,16 @@ export class DubboCodec implements Codec {
     this.lastRequestId = header.requestId;
     checkFrameHeader(header, this.config.maxBodySize);
     const frameLength = HEADER_SIZE + header.bodyLength;
-    if (input.length < frameLength) return undefined;
-    const bytes = input.take(frameLength);
     const flags = header.flags;
+    const readsBody =
+      (flags & FLAG_EVENT) === 0 && ((flags & FLAG_REQUEST) !== 0 || header.status === STATUS_OK);
+    if (input.length < frameLength) {
+      input.expectFrame(frameLength);
+      if (readsBody) this.body.advance(input, frameLength, (flags & FLAG_REQUEST) !== 0);
+      return undefined;
+    }
+    const resumed = this.body.resumes(input);
+    const bytes = input.take(frameLength);
     const requestId = header.requestId;
     if ((flags & FLAG_EVENT) !== 0) {
       const type: MessageType = (flags & FLAG_REQUEST) !== 0 ? 'heartbeat' : 'heartbeat-reply';
@@ -78,10 +87,8 @@ export class DubboCodec implements Codec {
       );
     }
     const metadata = new Metadata();
-    this.reader.reset(bytes, frameLength);
     if ((flags & FLAG_REQUEST) !== 0) {
-      const state = readRequestBody(this.reader, this.skipper, flags, metadata);
-      this.reader.release();
+      const state = this.body.request(bytes, flags, metadata, resumed);
       this.noteClientVersion(state.dubboVersion);
       const type: MessageType = (flags & FLAG_TWO_WAY) !== 0 ? 'request' : 'oneway';
       const operation = `${state.serviceName}/${state.methodName}`;
@@ -90,9 +97,8 @@ export class DubboCodec implements Codec {
     const status = header.status;
     const state =
       status === STATUS_OK
-        ? readResponseBody(this.reader, this.skipper, flags, status, metadata)
+        ? this.body.response(bytes, flags, status, metadata, resumed)
         : DubboMessageState.headerOnly(flags, status);
-    this.reader.release();
     const failed =
       status !== STATUS_OK ||
       state.responseType === RESPONSE_WITH_EXCEPTION ||

@@ -252,7 +252,7 @@ describe('hessian skipper: malformed input', () => {
     assert.deepEqual(skipAll(hessianBytes(nested(8)), 8), boundaries(hessianBytes(nested(8))));
     assert.equal(
       codecErrorCode(() => skipAll(hessianBytes(nested(9)), 8)),
-      ErrorCodes.CODEC_MALFORMED,
+      ErrorCodes.CODEC_TOO_LARGE,
     );
   });
 
