@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CodecRegistry } from '../codec/index.js';
+import type { CodecFactory, CodecRegistry } from '../codec/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import {
   isDecoderFilter,
@@ -88,7 +88,7 @@ export class Proxy {
         );
       }
     }
-    for (const l of snapshot.listeners) this.codecs.require(l.codec);
+    for (const l of snapshot.listeners) checkCodecConfig(l, this.codecs.require(l.codec));
 
     this.clusters.apply(snapshot.clusters, snapshot.endpoints);
     this.routeTables.clear();
@@ -151,6 +151,23 @@ export class Proxy {
       encoders,
       routeTable: this.routeTables.get(resource.routeConfigName),
     };
+  }
+}
+
+/**
+ * Makes one codec with the listener's codecConfig, so that settings the codec rejects refuse the
+ * snapshot here rather than fail every connection the listener accepts.
+ */
+function checkCodecConfig(listener: ListenerResource, factory: CodecFactory): void {
+  if (listener.codecConfig === undefined) return;
+  try {
+    factory.create('downstream', listener.codecConfig);
+  } catch (err) {
+    throw new AerakiError(
+      ErrorCodes.CONFIG_INVALID,
+      `listener '${listener.name}': codec config rejected: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }
 

@@ -11,9 +11,10 @@
  * arguments and results only skipped, and a request must end exactly with its attachments.
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
-import type { Codec, EncodeOptions, LocalReply } from '../../codec/codec.js';
+import type { Codec, CodecSide, EncodeOptions, LocalReply } from '../../codec/codec.js';
 import { Metadata, createMessage } from '../../codec/message.js';
 import type { Message, MessageType, ResponseStatus } from '../../codec/message.js';
+import { malformed } from '../../errors.js';
 import { BodyWalk } from './body-walk.js';
 import type { DubboCodecConfig } from './codec-config.js';
 import { DubboFrameHeader, checkFrameHeader, readFrameHeader } from './frame-header.js';
@@ -53,7 +54,14 @@ export class DubboCodec implements Codec {
   private clientVersion: string | undefined;
   private clientReadsResponseAttachments = true;
 
-  constructor(private readonly config: DubboCodecConfig) {
+  /** Whether this codec reads what clients send (requests), rather than what servers send. */
+  private readonly downstream: boolean;
+
+  constructor(
+    private readonly config: DubboCodecConfig,
+    side: CodecSide = 'downstream',
+  ) {
+    this.downstream = side === 'downstream';
     this.skipper = new HessianSkipper(this.reader, config.maxDepth);
     this.body = new BodyWalk(this.reader, this.skipper, config);
   }
@@ -66,6 +74,10 @@ export class DubboCodec implements Codec {
     checkFrameHeader(header, this.config.maxBodySize);
     const frameLength = HEADER_SIZE + header.bodyLength;
     const flags = header.flags;
+    if (this.downstream && (flags & (FLAG_REQUEST | FLAG_EVENT)) === 0) {
+      // It would belong to no request: refused (and answered) rather than dropped while its sender waits.
+      throw malformed('dubbo client sent a response frame; requests have the request flag');
+    }
     const readsBody =
       (flags & FLAG_EVENT) === 0 && ((flags & FLAG_REQUEST) !== 0 || header.status === STATUS_OK);
     if (input.length < frameLength) {

@@ -44,7 +44,7 @@ import { DubboCodec } from './dubbo-codec.js';
 export const dubboCodecFactory: CodecFactory = {
   name: `${CODEC_NAME_PREFIX}dubbo`,
   capabilities: { requestIds: true, heartbeats: true, streaming: false, serverSpeaksFirst: false },
-  create: (_side, config) => new DubboCodec(parseDubboCodecConfig(config)),
+  create: (side, config) => new DubboCodec(parseDubboCodecConfig(config), side),
 };
 
 export { DubboCodec } from './dubbo-codec.js';

@@ -56,6 +56,16 @@ function messageTypeOf(thriftType: number): MessageType {
   }
 }
 
+/**
+ * A client sends calls: a REPLY or EXCEPTION from one would belong to no request, so it is refused
+ * (and answered) rather than dropped while its sender waits.
+ */
+function checkRequestType(thriftType: number): void {
+  if (thriftType === MESSAGE_CALL || thriftType === MESSAGE_ONEWAY) return;
+  const name = thriftType === MESSAGE_EXCEPTION ? 'EXCEPTION' : 'REPLY';
+  throw malformed(`thrift client sent a ${name} message; a request is a CALL or ONEWAY`);
+}
+
 /** Nothing in progress: the next decode starts at a message's first byte. */
 const STAGE_NONE = 0;
 /** The message's framing is read (and its THeader block); its envelope has not arrived whole. */
@@ -265,6 +275,7 @@ export class ThriftCodec implements Codec {
       }
       this.skipper.start(protocol, this.header.bodyOffset);
       this.stage = STAGE_WALK;
+      if (this.validating) checkRequestType(this.header.messageType);
     }
     const structEnd = this.skipper.run(input, end, exact);
     if (structEnd === NEED_MORE) {

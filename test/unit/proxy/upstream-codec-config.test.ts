@@ -88,6 +88,11 @@ describe('upstream codec config', () => {
         routes: [{ name: 'toy', routes: [route('all', 'v1')] }],
       };
       await proxy.apply(snapshot);
+      assert.deepEqual(
+        created.splice(0),
+        configs.map(config => ['downstream', config]),
+        "apply checks each listener's codecConfig with one codec",
+      );
       for (const [i, port] of ports.entries()) {
         const client = await ToyClient.connect(ADDRESS, port);
         assert.equal((await client.call({ id: i + 1 })).headers['server'], 'v1');

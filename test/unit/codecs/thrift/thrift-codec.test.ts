@@ -116,9 +116,27 @@ describe('thrift codec: decode', () => {
     for (const [type, messageType, status] of expectations) {
       const message = decodeOne(
         sampleMessage('framed', 'binary', { type, body: p => writeAddArgs(p, 1, 2) }),
+        thriftCodecFactory.create(type === EXCEPTION ? 'upstream' : 'downstream'),
       );
       assert.equal(message.type, messageType);
       assert.equal(message.status, status);
+    }
+  });
+
+  test('a client that sends a REPLY or an EXCEPTION is refused: it would belong to no request', () => {
+    for (const transport of TRANSPORTS) {
+      for (const type of [REPLY, EXCEPTION]) {
+        const bytes = sampleMessage(transport, 'binary', { type, seqid: 12 });
+        const codec = thriftCodecFactory.create('downstream');
+        assert.throws(
+          () => decodeAll(bytes, codec),
+          (error: unknown) =>
+            codecError(ErrorCodes.CODEC_MALFORMED)(error) && /CALL or ONEWAY/.test(String(error)),
+        );
+        // The refusal answers the message's own seqid.
+        const reply = codec.encodeLocalReply(undefined, { kind: 'bad-request', message: 'no' })!;
+        assert.equal(readMessage(reply, transport, 'binary').seqid, 12);
+      }
     }
   });
 
@@ -513,6 +531,7 @@ describe('thrift codec: interoperability details', () => {
               p.writeStructEnd();
             },
           }),
+          thriftCodecFactory.create('upstream'),
         );
         assert.equal(ok.status, 'ok', `${transport} ${protocol}`);
       }
