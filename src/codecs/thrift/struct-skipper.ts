@@ -17,7 +17,7 @@
  *   field  := (id-delta << 4 | type) [ id:zigzag-varint when id-delta = 0 ] value(type)
  *             (a field of type BOOLEAN_TRUE or BOOLEAN_FALSE has no value bytes)
  *   value  := bool (in a collection) | byte: 1 byte; double: 8; uuid: 16
- *           | i16 | i32 | i64: zigzag varint (at most 3, 5, 10 bytes)
+ *           | i16 | i32 | i64: zigzag varint (every varint: at most 10 bytes, as the Apache readers take)
  *           | binary: length:varint bytes
  *           | struct
  *           | list | set: (size << 4 | element-type) [ size:varint when the size nibble is 15 ] { value }
@@ -35,7 +35,7 @@
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
 import { CodecError, ErrorCodes, malformed } from '../../errors.js';
-import { varint32Value, varintLength } from './varint.js';
+import { MAX_VARINT_BYTES, varint32Value, varintLength } from './varint.js';
 import type { ThriftProtocol } from './wire-format.js';
 import {
   BINARY_BOOL,
@@ -114,11 +114,11 @@ function binaryMinSize(type: number): number {
 
 /**
  * Fewest bytes a compact value of `type` takes inside a collection; 0 for a type id the Apache
- * readers reject there (they map element types through a table that knows only these).
+ * readers reject there (they map element types through a table that knows only STOP to UUID; an
+ * element of type STOP is refused when read, so only an empty collection may name it).
  */
 function compactMinSize(type: number): number {
-  if (type >= COMPACT_BOOLEAN_TRUE && type <= COMPACT_UUID) return Math.max(1, compactFixedSize(type));
-  return 0;
+  return type <= COMPACT_UUID ? Math.max(1, compactFixedSize(type)) : 0;
 }
 
 /** Size of a fixed-size compact value inside a collection, 0 for the others. */
@@ -240,7 +240,7 @@ export class StructSkipper {
     }
     let valueAt = at + 1;
     if (header >> 4 === 0) {
-      const idLength = varintLength(queue, valueAt, available, 3);
+      const idLength = varintLength(queue, valueAt, available, MAX_VARINT_BYTES);
       if (idLength === 0) return false;
       valueAt += idLength;
     }
@@ -299,14 +299,13 @@ export class StructSkipper {
       case COMPACT_I16:
       case COMPACT_I32:
       case COMPACT_I64: {
-        const maxBytes = type === COMPACT_I16 ? 3 : type === COMPACT_I32 ? 5 : 10;
-        const length = varintLength(queue, at, available, maxBytes);
+        const length = varintLength(queue, at, available, MAX_VARINT_BYTES);
         if (length === 0) return false;
         this.offset = at + length;
         return true;
       }
       case COMPACT_BINARY: {
-        const prefix = varintLength(queue, at, available, 5);
+        const prefix = varintLength(queue, at, available, MAX_VARINT_BYTES);
         if (prefix === 0) return false;
         return this.advanceTo(at + prefix + varint32Value(queue, at, prefix), available);
       }
@@ -321,7 +320,7 @@ export class StructSkipper {
         let size = header >> 4;
         let next = at + 1;
         if (size === 15) {
-          const length = varintLength(queue, next, available, 5);
+          const length = varintLength(queue, next, available, MAX_VARINT_BYTES);
           if (length === 0) return false;
           size = varint32Value(queue, next, length);
           next += length;
@@ -334,7 +333,7 @@ export class StructSkipper {
         return true;
       }
       case COMPACT_MAP: {
-        const length = varintLength(queue, at, available, 5);
+        const length = varintLength(queue, at, available, MAX_VARINT_BYTES);
         if (length === 0) return false;
         const size = varint32Value(queue, at, length);
         if (size === 0) {

@@ -145,3 +145,18 @@ export function sampleMessage(
     ...overrides,
   });
 }
+
+/** A THeader frame around `payload` with a hand-written header block (padded here to whole words). */
+export function theaderFrame(block: ArrayLike<number>, payload: Buffer, flags = 0, seqid = 1): Buffer {
+  const padded = Buffer.alloc(Math.ceil(block.length / 4) * 4);
+  padded.set(block);
+  const out = Buffer.alloc(14 + padded.length + payload.length);
+  out.writeInt32BE(out.length - 4, 0);
+  out.writeUInt16BE(0x0fff, 4);
+  out.writeUInt16BE(flags, 6);
+  out.writeInt32BE(seqid, 8);
+  out.writeUInt16BE(padded.length / 4, 12);
+  padded.copy(out, 14);
+  payload.copy(out, 14 + padded.length);
+  return out;
+}
