@@ -5,7 +5,7 @@ import { ByteQueue } from '../../../../src/codec/byte-queue.js';
 import { NEED_MORE, StructSkipper } from '../../../../src/codecs/thrift/struct-skipper.js';
 import { thriftCodecFactory } from '../../../../src/codecs/thrift/index.js';
 import { CodecError, ErrorCodes } from '../../../../src/errors.js';
-import { CALL, T, writeAllTypesArgs, writeMessage } from './apache-thrift.js';
+import { CALL, T, readWholeMessage, writeAllTypesArgs, writeMessage } from './apache-thrift.js';
 import type { Protocol } from './apache-thrift.js';
 import { argsArb, writeValue } from './random-structs.js';
 
@@ -105,3 +105,37 @@ for (const protocol of ['binary', 'compact'] as const satisfies readonly Protoco
     });
   });
 }
+
+describe('struct skipper: compact details the Apache readers define', () => {
+  test('a field header whose type nibble is 0 ends the struct, whatever its id delta', () => {
+    const envelope = writeMessage({
+      transport: 'unframed',
+      protocol: 'compact',
+      name: 'm',
+      type: CALL,
+      seqid: 1,
+      body: () => {},
+    });
+    // {1: i32 1} then 0x10: STOP for the Apache reader.
+    const bytes = Buffer.concat([envelope, Buffer.from([0x15, 0x02, 0x10])]);
+    assert.equal(readWholeMessage(bytes, 'unframed', 'compact').consumed, bytes.length);
+    const skipper = new StructSkipper(64);
+    const queue = new ByteQueue();
+    queue.push(bytes);
+    skipper.start('compact', envelope.length);
+    assert.equal(skipper.run(queue, 1000), bytes.length);
+  });
+
+  test('varints of up to 10 bytes are read; an 11th byte is refused', () => {
+    const queue = new ByteQueue();
+    const longI32 = [0x15, ...Buffer.alloc(9, 0x80), 0x01, 0];
+    queue.push(Buffer.from(longI32));
+    const skipper = new StructSkipper(64);
+    skipper.start('compact', 0);
+    assert.equal(skipper.run(queue, 1000), longI32.length);
+    const tooLong = new ByteQueue();
+    tooLong.push(Buffer.from([0x15, ...Buffer.alloc(10, 0x80), 0x01, 0]));
+    skipper.start('compact', 0);
+    assert.throws(() => skipper.run(tooLong, 1000), CodecError);
+  });
+});
