@@ -12,7 +12,9 @@
  * - `slow`: never answers.
  * - any other method: answers the provider's tag.
  *
- * Heartbeats are answered as Dubbo answers them. Every call and every heartbeat id is recorded.
+ * Heartbeats are answered as Dubbo answers them. Every call and every heartbeat id is recorded. A
+ * request whose body it cannot decode is answered as a Java provider answers one (Dubbo marks the
+ * request broken and replies BAD_REQUEST, keeping the connection) and counted in `brokenRequests`.
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -22,6 +24,7 @@ import {
   FLAG_TWO_WAY,
   FrameReader,
   ResponseType,
+  STATUS_BAD_REQUEST,
   decodeRequestBody,
   heartbeatReplyFrame,
   javaException,
@@ -53,6 +56,8 @@ export class HessianProvider {
   readonly calls: ProviderCall[] = [];
   /** Request ids of the heartbeats received. */
   readonly heartbeatIds: number[] = [];
+  /** Requests whose body could not be decoded. */
+  brokenRequests = 0;
   host = '';
   port = 0;
   private readonly sockets = new Set<net.Socket>();
@@ -112,7 +117,22 @@ export class HessianProvider {
       if ((header.flags & FLAG_TWO_WAY) !== 0) socket.write(heartbeatReplyFrame(header.requestId));
       return;
     }
-    const request = decodeRequestBody(frame.subarray(16));
+    let request: DecodedRequest;
+    try {
+      request = decodeRequestBody(frame.subarray(16));
+    } catch (error) {
+      this.brokenRequests++;
+      if ((header.flags & FLAG_TWO_WAY) !== 0) {
+        socket.write(
+          responseFrame({
+            requestId: header.requestId,
+            status: STATUS_BAD_REQUEST,
+            errorMessage: String(error),
+          }),
+        );
+      }
+      return;
+    }
     this.calls.push({ ...request, requestId: header.requestId, frame: Buffer.from(frame) });
     if ((header.flags & FLAG_TWO_WAY) === 0 || request.method === 'slow') return;
     const reply = this.answer(header.requestId, request);
