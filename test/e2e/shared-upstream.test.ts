@@ -17,7 +17,7 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import java from 'js-to-java';
 import { ByteQueue, type Codec } from '../../src/codec/index.js';
 import { dubboCodecFactory } from '../../src/codecs/dubbo/index.js';
@@ -260,17 +260,16 @@ async function sendMutated(options: {
   return report;
 }
 
-/** Calls from `count` well-behaved clients until `stop` resolves; returns calls made and failed. */
+/** Each well-behaved client makes its call again and again until `stop` resolves. */
 async function normalTraffic(
-  call: () => Promise<void>,
-  count: number,
+  calls: readonly (() => Promise<void>)[],
   stop: Promise<void>,
 ): Promise<{ ok: number; failed: string[] }> {
   let done = false;
   void stop.then(() => (done = true));
   const result = { ok: 0, failed: [] as string[] };
   await Promise.all(
-    Array.from({ length: count }, async () => {
+    calls.map(async call => {
       while (!done) {
         try {
           await call();
@@ -282,6 +281,33 @@ async function normalTraffic(
     }),
   );
   return result;
+}
+
+/**
+ * Sends the mutated requests while well-behaved clients make `calls`; then none of their calls may have
+ * failed, the mutations must have been both refused and accepted, and the cluster's upstream
+ * connections must be the ones it had before.
+ */
+async function mutateUnderLoad(
+  t: TestContext,
+  options: {
+    readonly host: string;
+    readonly calls: readonly (() => Promise<void>)[];
+    readonly mutations: Parameters<typeof sendMutated>[0];
+  },
+): Promise<void> {
+  const { host, mutations } = options;
+  const before = await upstreamCounters(host, mutations.port);
+  let stop!: () => void;
+  const traffic = normalTraffic(options.calls, new Promise<void>(resolve => (stop = resolve)));
+  const report = await sendMutated(mutations);
+  stop();
+  const normal = await traffic;
+  t.diagnostic(`mutated: ${JSON.stringify(report)}; normal calls: ${normal.ok}`);
+  assert.deepEqual(normal.failed, []);
+  assert.ok(normal.ok > 0);
+  assert.ok(report.refused > 0 && report.accepted > 0, JSON.stringify(report));
+  assert.deepEqual(await upstreamCounters(host, mutations.port), before);
 }
 
 /** The connection and reset counters of a cluster, to compare before and after. */
@@ -359,37 +385,23 @@ describe('a client sending mutated requests on a shared upstream connection', ()
         try {
           // Warm up: the pool opens its connection(s) before the counters are read.
           await Promise.all(clients.map(c => c.client.add(1, 1)));
-          const before = await upstreamCounters(target.host, target.port);
-          let stop!: () => void;
-          const stopped = new Promise<void>(resolve => (stop = resolve));
-          let turn = 0;
-          const traffic = normalTraffic(
-            async () => {
-              const hello = clients[turn++ % clients.length]!;
-              assert.equal(await hello.client.sayHello('ok'), `Hello ok, from ${target.server.tag}`);
-            },
-            clients.length,
-            stopped,
-          );
           const framed = stack.transport !== 'buffered';
-          const report = await sendMutated({
-            port: target.port,
-            bases: recorded.slice(0, 3),
-            followUp: recorded[3]!,
-            codec: () => thriftCodecFactory.create('downstream'),
-            parse: thriftReplyParser(),
-            lengthAt: framed ? 0 : -1,
-            prefix: framed ? 4 : 0,
-            seed: 1000 + index,
+          await mutateUnderLoad(t, {
+            host: target.host,
+            calls: clients.map(hello => async () => {
+              assert.equal(await hello.client.sayHello('ok'), `Hello ok, from ${target.server.tag}`);
+            }),
+            mutations: {
+              port: target.port,
+              bases: recorded.slice(0, 3),
+              followUp: recorded[3]!,
+              codec: () => thriftCodecFactory.create('downstream'),
+              parse: thriftReplyParser(),
+              lengthAt: framed ? 0 : -1,
+              prefix: framed ? 4 : 0,
+              seed: 1000 + index,
+            },
           });
-          stop();
-          const normal = await traffic;
-          t.diagnostic(`mutated: ${JSON.stringify(report)}; normal calls: ${normal.ok}`);
-          t.diagnostic(`mutated: ${JSON.stringify(report)}; normal calls: ${normal.ok}`);
-          assert.deepEqual(normal.failed, []);
-          assert.ok(normal.ok > 0);
-          assert.ok(report.refused > 0 && report.accepted > 0, JSON.stringify(report));
-          assert.deepEqual(await upstreamCounters(target.host, target.port), before);
         } finally {
           await Promise.all(clients.map(c => c.close()));
         }
@@ -414,39 +426,24 @@ describe('a client sending mutated requests on a shared upstream connection', ()
       try {
         for (const c of clients)
           assert.equal((await c.call(DEMO, 'sayHello', [java.String('warm')])).err, null);
-        const before = await upstreamCounters(DUBBO_HOST, dubboPort);
-        let stop!: () => void;
-        const stopped = new Promise<void>(resolve => (stop = resolve));
-        let turn = 0;
-        const traffic = normalTraffic(
-          async () => {
-            const result = await clients[turn++ % clients.length]!.call(DEMO, 'sayHello', [
-              java.String('ok'),
-            ]);
+        await mutateUnderLoad(t, {
+          host: DUBBO_HOST,
+          calls: clients.map(client => async () => {
+            const result = await client.call(DEMO, 'sayHello', [java.String('ok')]);
             if (result.err !== null) throw result.err;
             assert.equal(result.res, 'mutated');
+          }),
+          mutations: {
+            port: dubboPort,
+            bases: [request(11, 'mutant'), request(12, 'x'.repeat(40))],
+            followUp: request(13, 'follow-up'),
+            codec: () => dubboCodecFactory.create('downstream'),
+            parse: dubboReplyParser(),
+            lengthAt: 12,
+            prefix: 16,
+            seed: 2000,
           },
-          clients.length,
-          stopped,
-        );
-        const report = await sendMutated({
-          port: dubboPort,
-          bases: [request(11, 'mutant'), request(12, 'x'.repeat(40))],
-          followUp: request(13, 'follow-up'),
-          codec: () => dubboCodecFactory.create('downstream'),
-          parse: dubboReplyParser(),
-          lengthAt: 12,
-          prefix: 16,
-          seed: 2000,
         });
-        stop();
-        const normal = await traffic;
-        t.diagnostic(`mutated: ${JSON.stringify(report)}; normal calls: ${normal.ok}`);
-        t.diagnostic(`mutated: ${JSON.stringify(report)}; normal calls: ${normal.ok}`);
-        assert.deepEqual(normal.failed, []);
-        assert.ok(normal.ok > 0);
-        assert.ok(report.refused > 0 && report.accepted > 0, JSON.stringify(report));
-        assert.deepEqual(await upstreamCounters(DUBBO_HOST, dubboPort), before);
         assert.equal(provider!.brokenRequests, 0, 'no body the provider cannot decode reached it');
       } finally {
         for (const c of clients) c.close();

@@ -6,7 +6,14 @@ import { ByteQueue } from '../../../../src/codec/byte-queue.js';
 import { dubboCodecFactory } from '../../../../src/codecs/dubbo/index.js';
 import { CodecError } from '../../../../src/errors.js';
 import { attachmentsMap, requestFrame } from '../../../e2e/dubbo/dubbo-wire.js';
-import { chunkSizes, feedCodec, onlyCodecErrors } from '../codec-fuzz.js';
+import {
+  chunkSizes,
+  feedCodec,
+  messageMutationArb,
+  mutateMessage,
+  onlyCodecErrors,
+  type MessageLayout,
+} from '../codec-fuzz.js';
 import { SERVICE, codecFixtures, objectDescriptor } from './fixtures.js';
 import { valueArb } from './random-values.js';
 
@@ -60,87 +67,20 @@ describe('dubbo codec: no input crashes it', () => {
   });
 });
 
-/** A mutation of a request frame that knows its layout: header, then Hessian body. */
-type Mutation =
-  | { readonly kind: 'flip'; readonly at: number; readonly mask: number }
-  | { readonly kind: 'tag'; readonly at: number; readonly tag: number }
-  | { readonly kind: 'length'; readonly at: number; readonly value: number }
-  | { readonly kind: 'flags'; readonly mask: number }
-  | { readonly kind: 'truncate'; readonly count: number; readonly fixLength: boolean }
-  | { readonly kind: 'extend'; readonly bytes: readonly number[]; readonly fixLength: boolean }
-  | { readonly kind: 'splice'; readonly from: number; readonly length: number; readonly to: number };
-
 /** Tags that start (or end) Hessian values of every kind, and one that starts none. */
 const TAGS = [
   0x00, 0x05, 0x20, 0x30, 0x40, 0x41, 0x42, 0x43, 0x44, 0x48, 0x49, 0x4c, 0x4d, 0x4e, 0x4f, 0x51, 0x52, 0x53,
   0x54, 0x56, 0x58, 0x59, 0x5a, 0x5b, 0x5f, 0x60, 0x61, 0x70, 0x78, 0x7f, 0x90, 0xc8, 0xd4, 0xe0, 0xf8,
 ];
 
-const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('tag' as const), at: fc.nat(), tag: fc.constantFrom(...TAGS) }),
-  fc.record({
-    kind: fc.constant('length' as const),
-    at: fc.nat(),
-    value: fc.constantFrom(0, 1, 31, 32, 0xffff),
-  }),
-  fc.record({ kind: fc.constant('flags' as const), mask: fc.constantFrom(0x80, 0x40, 0x20, 0x1f, 0x03) }),
-  fc.record({
-    kind: fc.constant('truncate' as const),
-    count: fc.integer({ min: 1, max: 12 }),
-    fixLength: fc.boolean(),
-  }),
-  fc.record({
-    kind: fc.constant('extend' as const),
-    bytes: fc.array(fc.nat(255), { minLength: 1, maxLength: 8 }),
-    fixLength: fc.boolean(),
-  }),
-  fc.record({
-    kind: fc.constant('splice' as const),
-    from: fc.nat(),
-    length: fc.integer({ min: 1, max: 16 }),
-    to: fc.nat(),
-  }),
-);
+/** Tags, 2-byte lengths, and the header's request, two-way, event and serialization bits. */
+const mutationArb = messageMutationArb({
+  values: TAGS,
+  encodings: [0, 1, 31, 32, 0xffff].map(v => [v >> 8, v & 0xff]),
+  headerFlips: [0x80, 0x40, 0x20, 0x1f, 0x03].map(mask => ({ offset: 2, mask })),
+});
 
-function mutate(bytes: Buffer, mutation: Mutation): Buffer {
-  const span = Math.max(1, bytes.length - 16);
-  let out = Buffer.from(bytes);
-  let fixLength = true;
-  switch (mutation.kind) {
-    case 'flip':
-      out[16 + (mutation.at % span)]! ^= mutation.mask;
-      break;
-    case 'tag':
-      out[16 + (mutation.at % span)] = mutation.tag;
-      break;
-    case 'length': {
-      const at = 16 + (mutation.at % span);
-      if (at + 2 <= out.length) out.writeUInt16BE(mutation.value, at);
-      break;
-    }
-    case 'flags':
-      out[2]! ^= mutation.mask;
-      break;
-    case 'truncate':
-      out = out.subarray(0, Math.max(16, out.length - mutation.count));
-      fixLength = mutation.fixLength;
-      break;
-    case 'extend':
-      out = Buffer.concat([out, Buffer.from(mutation.bytes)]);
-      fixLength = mutation.fixLength;
-      break;
-    case 'splice': {
-      const from = 16 + (mutation.from % span);
-      const piece = out.subarray(from, Math.min(out.length, from + mutation.length));
-      const to = 16 + (mutation.to % span);
-      out = Buffer.concat([out.subarray(0, to), piece, out.subarray(to)]);
-      break;
-    }
-  }
-  if (fixLength) out.writeInt32BE(out.length - 16, 12);
-  return out;
-}
+const LAYOUT: MessageLayout = { start: 16, lengthAt: 12, lengthFrom: 16 };
 
 /** Parameter types in a JVM descriptor, counted the way Java's ReflectUtils.desc2classArray splits it. */
 function descriptorCount(descriptor: string): number {
@@ -195,7 +135,7 @@ describe('dubbo codec: what it forwards from a client, a provider reads whole', 
             args,
             attachments: attachmentsMap({ path: SERVICE, timeout: 3000 }),
           });
-          const bytes = mutations.reduce(mutate, request);
+          const bytes = mutations.reduce((b, m) => mutateMessage(b, m, LAYOUT), request);
           const queue = new ByteQueue();
           queue.push(bytes);
           let message;

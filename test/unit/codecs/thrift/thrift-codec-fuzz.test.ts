@@ -5,7 +5,15 @@ import { ByteQueue } from '../../../../src/codec/byte-queue.js';
 import type { Message } from '../../../../src/codec/index.js';
 import { thriftCodecFactory } from '../../../../src/codecs/thrift/index.js';
 import { CodecError } from '../../../../src/errors.js';
-import { chunkSizes, feedCodec, onlyCodecErrors } from '../codec-fuzz.js';
+import {
+  chunkSizes,
+  feedCodec,
+  messageMutationArb,
+  mutateMessage,
+  onlyCodecErrors,
+  type MessageLayout,
+  type MessageMutation,
+} from '../codec-fuzz.js';
 import {
   CALL,
   ONEWAY,
@@ -15,7 +23,7 @@ import {
   type Transport,
 } from './apache-thrift.js';
 import { PROTOCOLS, TRANSPORTS, sampleMessage } from './fixtures.js';
-import { argsArb, writeValue } from './random-structs.js';
+import { argsArb, writeValue, type TypeDesc } from './random-structs.js';
 
 const samples = TRANSPORTS.flatMap(transport =>
   PROTOCOLS.map(protocol => sampleMessage(transport, protocol, { seqid: 0x1234 })),
@@ -83,97 +91,25 @@ describe('thrift codec: no input crashes it', () => {
   });
 });
 
-/** A mutation that knows where the message's struct lies. */
-type Mutation =
-  | { readonly kind: 'flip'; readonly at: number; readonly mask: number }
-  | { readonly kind: 'type'; readonly at: number; readonly id: number }
-  | { readonly kind: 'length'; readonly at: number; readonly value: number }
-  | { readonly kind: 'truncate'; readonly count: number; readonly fixFrame: boolean }
-  | { readonly kind: 'extend'; readonly bytes: readonly number[]; readonly fixFrame: boolean }
-  | { readonly kind: 'splice'; readonly from: number; readonly length: number; readonly to: number };
+/** Type ids, lengths and counts as the binary and compact protocols write them, edge values first. */
+const mutationArb = messageMutationArb({
+  values: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 0x1c, 0xff],
+  encodings: [
+    ...[0, 1, 2, 64, 0x7fffffff, -1, -65536].map(v => [...int32(v)]),
+    ...[0, 1, 3, 65, 0x7fffffff, 0xffffffff].map(v => [...varint(v)]),
+  ],
+});
 
-const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({
-    kind: fc.constant('type' as const),
-    at: fc.nat(),
-    id: fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 0x1c, 0xff),
-  }),
-  fc.record({
-    kind: fc.constant('length' as const),
-    at: fc.nat(),
-    value: fc.constantFrom(0, 1, 2, 3, 64, 65, 0x7fffffff, -1, -65536),
-  }),
-  fc.record({
-    kind: fc.constant('truncate' as const),
-    count: fc.integer({ min: 1, max: 12 }),
-    fixFrame: fc.boolean(),
-  }),
-  fc.record({
-    kind: fc.constant('extend' as const),
-    bytes: fc.array(fc.nat(255), { minLength: 1, maxLength: 8 }),
-    fixFrame: fc.boolean(),
-  }),
-  fc.record({
-    kind: fc.constant('splice' as const),
-    from: fc.nat(),
-    length: fc.integer({ min: 1, max: 16 }),
-    to: fc.nat(),
-  }),
-);
-
-/** Offset of the message (the envelope) inside `bytes`: after the frame size and THeader block. */
-function messageStart(bytes: Buffer, transport: Transport): number {
-  if (transport === 'unframed') return 0;
-  if (transport === 'framed') return 4;
-  return 14 + bytes.readUInt16BE(12) * 4;
-}
-
-function mutate(bytes: Buffer, transport: Transport, protocol: Protocol, mutation: Mutation): Buffer {
-  const start = messageStart(bytes, transport);
-  const span = Math.max(1, bytes.length - start);
-  let out = Buffer.from(bytes);
-  let fixFrame = true;
-  switch (mutation.kind) {
-    case 'flip':
-      out[start + (mutation.at % span)]! ^= mutation.mask;
-      break;
-    case 'type':
-      out[start + (mutation.at % span)] = mutation.id;
-      break;
-    case 'length': {
-      const at = start + (mutation.at % span);
-      const value = protocol === 'binary' ? int32(mutation.value) : varint(mutation.value);
-      out = Buffer.concat([
-        out.subarray(0, at),
-        value,
-        out.subarray(Math.min(out.length, at + value.length)),
-      ]);
-      break;
-    }
-    case 'truncate':
-      out = out.subarray(0, Math.max(start, out.length - mutation.count));
-      fixFrame = mutation.fixFrame;
-      break;
-    case 'extend':
-      out = Buffer.concat([out, Buffer.from(mutation.bytes)]);
-      fixFrame = mutation.fixFrame;
-      break;
-    case 'splice': {
-      const from = start + (mutation.from % span);
-      const piece = out.subarray(from, Math.min(out.length, from + mutation.length));
-      const to = start + (mutation.to % span);
-      out = Buffer.concat([out.subarray(0, to), piece, out.subarray(to)]);
-      break;
-    }
-  }
-  if (transport !== 'unframed' && fixFrame && out.length >= 4) out.writeInt32BE(out.length - 4, 0);
-  return out;
+/** Where the message's envelope starts (after the frame size and THeader block), and its frame size. */
+function layout(bytes: Buffer, transport: Transport): MessageLayout {
+  if (transport === 'unframed') return { start: 0 };
+  const start = transport === 'framed' ? 4 : 14 + bytes.readUInt16BE(12) * 4;
+  return { start, lengthAt: 0, lengthFrom: 4 };
 }
 
 function int32(value: number): Buffer {
   const out = Buffer.alloc(4);
-  out.writeInt32BE(value, 0);
+  out.writeInt32BE(value | 0, 0);
   return out;
 }
 
@@ -186,6 +122,23 @@ function varint(value: number): Buffer {
   }
   bytes.push(v);
   return Buffer.from(bytes);
+}
+
+/** A call with random arguments as the Apache library writes it, then mutated. */
+function mutatedCall(
+  stack: { transport: Transport; protocol: Protocol },
+  args: { type: TypeDesc; value: unknown },
+  mutations: readonly MessageMutation[],
+): Buffer {
+  const original = writeMessage({
+    ...stack,
+    name: 'Svc:call',
+    type: CALL,
+    seqid: 9,
+    body: p => writeValue(p, args.type, args.value),
+    headers: stack.transport === 'header' ? { tenant: 'blue' } : undefined,
+  });
+  return mutations.reduce((b, m) => mutateMessage(b, m, layout(b, stack.transport)), original);
 }
 
 /** The first message a downstream codec decodes from `bytes`, or what it threw, or undefined. */
@@ -214,16 +167,7 @@ describe('thrift codec: what it forwards from a client, an Apache server reads w
         fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
         (stack, args, mutations) => {
           const { transport, protocol } = stack;
-          const original = writeMessage({
-            transport,
-            protocol,
-            name: 'Svc:call',
-            type: CALL,
-            seqid: 9,
-            body: p => writeValue(p, args.type, args.value),
-            headers: transport === 'header' ? { tenant: 'blue' } : undefined,
-          });
-          const bytes = mutations.reduce((b, m) => mutate(b, transport, protocol, m), original);
+          const bytes = mutatedCall(stack, args, mutations);
           const decoded = firstMessage(bytes);
           if (decoded instanceof Error) {
             assert.ok(CodecError.isCodecError(decoded), String(decoded));
@@ -259,15 +203,7 @@ describe('thrift codec: what it forwards from a client, an Apache server reads w
         (stack, args, mutations) => {
           const { transport, protocol } = stack;
           if (transport === 'header') return; // the library reads THeader blocks more loosely than C++ and Java
-          const original = writeMessage({
-            transport,
-            protocol,
-            name: 'Svc:call',
-            type: CALL,
-            seqid: 9,
-            body: p => writeValue(p, args.type, args.value),
-          });
-          const bytes = mutations.reduce((b, m) => mutate(b, transport, protocol, m), original);
+          const bytes = mutatedCall(stack, args, mutations);
           let read: { type: number; consumed: number };
           try {
             read = readWholeMessage(bytes, transport, protocol);
