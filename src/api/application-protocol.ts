@@ -2,7 +2,7 @@
  * Aeraki `ApplicationProtocol` (metaprotocol.aeraki.io/v1alpha1, cluster-scoped): maps the protocol
  * name in port names (`tcp-metaprotocol-<protocol>-…`) to a codec name.
  *
- * Extension (old YAML stays valid): `multiplexing`.
+ * Extensions (old YAML stays valid): `multiplexing`, `codecConfig`.
  */
 import { z } from 'zod';
 import type { Resource } from './metadata.js';
@@ -20,6 +20,12 @@ export interface ApplicationProtocolSpec {
    * uses it only when the codec has request ids, so set false to force one request per connection.
    */
   readonly multiplexing?: boolean;
+  /**
+   * Extension: the codec's own settings (e.g. `maxFrameSize`, `maxHeaders` for the built-in codecs),
+   * handed to every codec instance of the protocol's listeners, as the MetaProtocolProxy's codec
+   * config. The proxy refuses a listener whose codec rejects them.
+   */
+  readonly codecConfig?: Readonly<Record<string, z.core.util.JSONType>>;
 }
 
 export type ApplicationProtocol = Resource<'ApplicationProtocol', ApplicationProtocolSpec>;
@@ -28,6 +34,7 @@ export const applicationProtocolSpecSchema: z.ZodType<ApplicationProtocolSpec> =
   protocol: z.string(),
   codec: z.string(),
   multiplexing: z.boolean().optional(),
+  codecConfig: z.record(z.string(), z.json()).optional(),
 });
 
 /** Registered without any ApplicationProtocol document, as Aeraki does. */

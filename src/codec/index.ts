@@ -18,7 +18,7 @@ export { isNormalRequestId, normalizeRequestId } from './request-id.js';
 export type { RequestId } from './request-id.js';
 export type { Message, MessageType, Mutation, ResponseStatus } from './message.js';
 export { CODEC_NAME_PREFIX, CodecRegistry } from './registry.js';
-export { codecConfigFields, positiveIntegerSetting } from './codec-config.js';
+export { booleanSetting, codecConfigFields, positiveIntegerSetting } from './codec-config.js';
 export { CodecError, ErrorCodes, malformed } from '../errors.js';
 export { CODEC_TEST_KIT_CHECKS, checkCodec, runCodecTestKit } from './test-kit.js';
 export type {

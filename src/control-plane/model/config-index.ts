@@ -27,6 +27,8 @@ export interface ProtocolBinding {
   readonly protocol: string;
   readonly codec: string;
   readonly multiplexing: boolean;
+  /** The codec's settings (ApplicationProtocol `codecConfig`), if any. */
+  readonly codecConfig?: Readonly<Record<string, unknown>>;
   /** The document that registered it; absent for the built-in dubbo and thrift. */
   readonly source?: ConfigObject<ApplicationProtocol>;
 }
@@ -73,6 +75,7 @@ export class ConfigIndex {
         protocol: spec.protocol,
         codec: spec.codec,
         multiplexing: spec.multiplexing ?? true,
+        ...(spec.codecConfig === undefined ? {} : { codecConfig: spec.codecConfig }),
         source,
       });
     }

@@ -114,6 +114,7 @@ function translatePort(
       port: port.number,
       protocol,
       codec: binding.codec,
+      ...(binding.codecConfig === undefined ? {} : { codecConfig: binding.codecConfig }),
       routeConfigName: routeTable.name,
       statPrefix: `outbound|${port.number}||${host}`,
       idleTimeoutMs: DEFAULT_LISTENER_IDLE_TIMEOUT_MS,

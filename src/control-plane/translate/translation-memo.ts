@@ -60,6 +60,7 @@ function sameBinding(a: ProtocolBinding | undefined, b: ProtocolBinding | undefi
       a.protocol === b.protocol &&
       a.codec === b.codec &&
       a.multiplexing === b.multiplexing &&
+      a.codecConfig === b.codecConfig &&
       a.source === b.source)
   );
 }
