@@ -5,7 +5,7 @@
 export const ErrorCodes = {
   /** Bytes on a connection do not follow the protocol's grammar. */
   CODEC_MALFORMED: 'AERAKI_ERR_CODEC_MALFORMED',
-  /** A frame is larger than the codec's configured maximum. */
+  /** A frame exceeds one of the codec's configured limits (size, nesting depth, header count or bytes). */
   CODEC_TOO_LARGE: 'AERAKI_ERR_CODEC_TOO_LARGE',
   /** A frame is well formed but uses a feature the codec does not support. */
   CODEC_UNSUPPORTED: 'AERAKI_ERR_CODEC_UNSUPPORTED',

@@ -2,7 +2,7 @@
  * Aeraki `ApplicationProtocol` (metaprotocol.aeraki.io/v1alpha1, cluster-scoped): maps the protocol
  * name in port names (`tcp-metaprotocol-<protocol>-…`) to a codec name.
  *
- * Extensions (old YAML stays valid): `multiplexing`, `declarativeCodec`.
+ * Extensions (old YAML stays valid): `multiplexing`, `codecConfig`, `declarativeCodec`.
  */
 import { z } from 'zod';
 import type { Resource } from './metadata.js';
@@ -21,6 +21,12 @@ export interface ApplicationProtocolSpec {
    */
   readonly multiplexing?: boolean;
   /**
+   * Extension: the codec's own settings (e.g. `maxFrameSize`, `maxHeaders` for the built-in codecs),
+   * handed to every codec instance of the protocol's listeners, as the MetaProtocolProxy's codec
+   * config. The proxy refuses a listener whose codec rejects them.
+   */
+  readonly codecConfig?: Readonly<Record<string, z.core.util.JSONType>>;
+  /**
    * Extension: a codec without code. With `codec: aeraki.meta_protocol.codec.declarative`, the
    * description of the protocol's frames (docs/declarative-codec.md), which proxies compile into the
    * protocol's codec.
@@ -34,6 +40,7 @@ export const applicationProtocolSpecSchema: z.ZodType<ApplicationProtocolSpec> =
   protocol: z.string(),
   codec: z.string(),
   multiplexing: z.boolean().optional(),
+  codecConfig: z.record(z.string(), z.json()).optional(),
   declarativeCodec: z.record(z.string(), z.json()).optional(),
 });
 

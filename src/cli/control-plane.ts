@@ -11,6 +11,14 @@ import { DEFAULT_XDS_PORT } from '../control-plane/server/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
 import { DEBOUNCE_OPTIONS, DEBOUNCE_USAGE, debounceOptions } from './debounce-options.js';
+import {
+  CONFIG_LIMIT_OPTIONS,
+  CONFIG_LIMIT_USAGE,
+  CONFIG_WATCH_OPTIONS,
+  CONFIG_WATCH_USAGE,
+  configLimitOptions,
+  configWatchOptions,
+} from './config-source-options.js';
 import { createLogger } from './logger.js';
 import { untilSignal } from './signals.js';
 
@@ -23,9 +31,10 @@ field, rule) and the last good config keeps being served.
 Options:
   --config-dir DIR    the config directory (required)
   --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
-  --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /snapshot, /resources
+  --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /config (the config served and
+                      its files), /snapshot, /resources
                       (default 127.0.0.1:15011; port 0 picks a free one)
-${DEBOUNCE_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
+${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 `;
 
 /** How much V8 may grow the heap between full collections once the control plane runs. */
@@ -54,6 +63,8 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       listen: { type: 'string', default: `127.0.0.1:${DEFAULT_XDS_PORT}` },
       admin: { type: 'string', default: '127.0.0.1:15011' },
       ...DEBOUNCE_OPTIONS,
+      ...CONFIG_WATCH_OPTIONS,
+      ...CONFIG_LIMIT_OPTIONS,
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -69,6 +80,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   const listen = parseHostPort(values.listen, '--listen');
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);
+  const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
   const logger = createLogger(values['log-level']);
   const collectGarbage = (globalThis as { gc?: () => void }).gc;
   const controlPlane = new ControlPlane({
@@ -77,6 +89,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     debounce,
     knownCodecs: builtinCodecs().names(),
     checkApplicationProtocol: checkDeclarativeCodec,
+    source,
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });
   const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {

@@ -7,16 +7,18 @@ import { DECLARATIVE_CODEC, type ApplicationProtocolSpec, type FieldIssue } from
 import { compileDescription, DescriptionError, type CompiledProtocol } from '../codecs/declarative/index.js';
 
 export function checkDeclarativeCodec(spec: ApplicationProtocolSpec): FieldIssue[] {
-  if (spec.codec !== DECLARATIVE_CODEC || spec.declarativeCodec === undefined) return [];
+  const description = spec.declarativeCodec ?? spec.codecConfig;
+  if (spec.codec !== DECLARATIVE_CODEC || description === undefined) return [];
+  const field = spec.declarativeCodec === undefined ? 'codecConfig' : 'declarativeCodec';
   let compiled: CompiledProtocol;
   try {
-    compiled = compileDescription(spec.declarativeCodec);
+    compiled = compileDescription(description);
   } catch (err) {
     if (!(err instanceof DescriptionError)) throw err;
     return [
       {
         severity: 'error',
-        path: ['spec', 'declarativeCodec', ...err.path],
+        path: ['spec', field, ...err.path],
         rule: 'declarative-codec-invalid',
         message: err.problem,
       },

@@ -1,20 +1,26 @@
 /**
- * `aeraki status`: every proxy connected to a control plane and, per resource type, whether it runs
- * what it was sent — the sync view `istioctl proxy-status` gives for Istio. With `--proxy`, one
- * proxy's own view instead: its xDS connection and the listeners it could not run.
+ * `aeraki status`: the config a control plane serves (version, when it was read, from which files,
+ * the last load) and every proxy connected to it with, per resource type, whether it runs what it
+ * was sent — the sync view `istioctl proxy-status` gives for Istio. With `--proxy`, one proxy's own
+ * view instead: its xDS connection and the listeners it could not run.
  */
+import { relative } from 'node:path';
+import { formatIssue } from '../api/issue-format.js';
+import type { ConfigStatus } from '../control-plane/control-plane.js';
 import type { NodeStatus, TypeStatus, XdsServerStatus } from '../control-plane/server/xds-status.js';
 import type { ListenerRejection } from '../proxy/proxy.js';
 import type { AdsClientStatus } from '../xds/ads-client.js';
 import { discoveryServiceOf } from '../xds/type-urls.js';
-import { fetchAdminJson } from './admin-client.js';
+import { fetchAdminJson, requestAdmin } from './admin-client.js';
 import { parseCommandArgs } from './args.js';
 import { renderTable, style, useColor } from './table.js';
 
 const USAGE = `Usage: aeraki status [options]
 
 Lists every proxy connected to the control plane (aeraki up or aeraki control-plane) and, per
-resource type, the config version sent, the version the proxy ACKed, and its last NACK.
+resource type, the config version sent, the version the proxy ACKed, and its last NACK. Then shows
+the config it serves: its version, when it was read and from which files, and the last load if it
+was rejected.
 
 Options:
   --control-plane HOST:PORT   the control plane's admin API (default 127.0.0.1:15011)
@@ -23,7 +29,7 @@ Options:
                               connected, backing off until when), since when, reconnects, last
                               error, versions and updates per type, last NACK, and the listeners it
                               rejected with the reason — what to read when the control plane is away
-  --json                      print the status as JSON
+  --json                      print the status as JSON (the control plane's config under "config")
   -h, --help                  show this help
 `;
 
@@ -51,17 +57,77 @@ export async function statusCommand(args: string[]): Promise<number> {
     process.stdout.write(formatProxyStatus(status, useColor(process.stdout)));
     return 0;
   }
-  const status = (await fetchAdminJson(
-    values['control-plane'],
-    '/status',
-    'control plane',
-  )) as XdsServerStatus;
+  const [status, config] = await Promise.all([
+    fetchAdminJson(values['control-plane'], '/status', 'control plane') as Promise<XdsServerStatus>,
+    fetchConfigStatus(values['control-plane']),
+  ]);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    const whole = config === undefined ? status : { ...status, config };
+    process.stdout.write(`${JSON.stringify(whole, null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(formatStatus(status, useColor(process.stdout)));
+  const color = useColor(process.stdout);
+  process.stdout.write(formatStatus(status, color));
+  if (config !== undefined) process.stdout.write('\n' + formatConfigStatus(config, color));
   return 0;
+}
+
+/** The control plane's `/config`, or undefined from one too old to have it. */
+async function fetchConfigStatus(hostPort: string): Promise<ConfigStatus | undefined> {
+  const answer = await requestAdmin(hostPort, '/config', 'control plane');
+  return answer.status === 200 && answer.body !== undefined ? (answer.body as ConfigStatus) : undefined;
+}
+
+/** Files listed by name before the rest are only counted. */
+const LISTED_FILES = 20;
+
+/**
+ * The config served, for people: version, when it was read and from how many files (listed, the
+ * first {@link LISTED_FILES}), how the directory is watched, and the last load when it was not
+ * accepted (the config above keeps serving).
+ */
+export function formatConfigStatus(config: ConfigStatus, color: boolean): string {
+  const lines: string[] = [];
+  if (config.version === undefined) {
+    lines.push(`config: none served yet from ${config.dir}`);
+  } else {
+    const files = plural(config.fileCount, 'file');
+    lines.push(
+      `config ${style(config.version, 'bold', color)} read at ${config.loadedAt ?? '?'} from ${files} in ${config.dir}`,
+    );
+    for (const file of config.files.slice(0, LISTED_FILES))
+      lines.push(`  ${relative(config.dir, file) || file}`);
+    if (config.fileCount > LISTED_FILES)
+      lines.push(`  … and ${config.fileCount - LISTED_FILES} more (--json lists them all)`);
+  }
+  const watch = config.watch;
+  if (watch === undefined) {
+    lines.push('not watched: edits take effect after a restart');
+  } else {
+    const events = watch.events
+      ? `${watch.directories} director${watch.directories === 1 ? 'y' : 'ies'} watched`
+      : 'file-system events off';
+    const rescan =
+      watch.rescanIntervalMs > 0
+        ? `re-scanned every ${watch.rescanIntervalMs / 1000}s`
+        : 'no periodic re-scan';
+    lines.push(`${events}, ${rescan}`);
+    for (const failure of watch.failures)
+      lines.push(style(`  cannot watch ${failure.directory}: ${failure.reason}`, 'bad', color));
+  }
+  const last = config.lastLoad;
+  if (last !== undefined && last.result !== 'accepted') {
+    const why =
+      last.result === 'rejected'
+        ? plural(last.errors, 'error')
+        : `could not be served: ${last.failure ?? 'unknown failure'}`;
+    const serving = config.version === undefined ? 'nothing is served' : 'the config above keeps serving';
+    lines.push(style(`last load at ${last.at} ${last.result}: ${why}; ${serving}`, 'bad', color));
+    for (const issue of last.issues) lines.push(`  ${formatIssue(issue, color)}`);
+    if (last.errors > last.issues.length)
+      lines.push(`  … and ${plural(last.errors - last.issues.length, 'more error')}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** The status as a table: one row per proxy and resource type. */
@@ -157,4 +223,8 @@ function formatAge(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)}s`;
   return `${Math.round(ms / 60_000)}m`;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -8,6 +8,14 @@ import { parseCommandArgs, parseHostPort, parseXdsApi } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
 import { DEBOUNCE_OPTIONS, DEBOUNCE_USAGE, debounceOptions } from './debounce-options.js';
+import {
+  CONFIG_LIMIT_OPTIONS,
+  CONFIG_LIMIT_USAGE,
+  CONFIG_WATCH_OPTIONS,
+  CONFIG_WATCH_USAGE,
+  configLimitOptions,
+  configWatchOptions,
+} from './config-source-options.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
 import { untilSignal } from './signals.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
@@ -28,7 +36,7 @@ Options:
                       the control plane's admin API, read by 'aeraki status' (default 127.0.0.1:15011)
   --xds HOST:PORT     where the control plane serves xDS (default 127.0.0.1:0, a free port)
   --xds-api API       how the proxy talks to it: delta (incremental xDS, the default) or sotw
-${DEBOUNCE_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
+${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 ${TELEMETRY_USAGE}${PLUGIN_USAGE}  --no-watch          do not watch DIR for changes
 `;
 
@@ -42,6 +50,8 @@ export async function upCommand(args: string[]): Promise<number> {
       xds: { type: 'string', default: '127.0.0.1:0' },
       'xds-api': { type: 'string', default: 'delta' },
       ...DEBOUNCE_OPTIONS,
+      ...CONFIG_WATCH_OPTIONS,
+      ...CONFIG_LIMIT_OPTIONS,
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
       ...PLUGIN_OPTIONS,
@@ -61,6 +71,7 @@ export async function upCommand(args: string[]): Promise<number> {
   const xds = parseHostPort(values.xds, '--xds');
   const api = parseXdsApi(values['xds-api']);
   const debounce = debounceOptions(values);
+  const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
   const logger = createLogger(values['log-level']);
   const { codecs } = await loadCliCodecs(values.plugin, logger);
 
@@ -69,6 +80,7 @@ export async function upCommand(args: string[]): Promise<number> {
     logger,
     watch: !values['no-watch'],
     debounce,
+    source,
     knownCodecs: codecs.names(),
     checkApplicationProtocol: checkDeclarativeCodec,
   });

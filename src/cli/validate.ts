@@ -7,8 +7,9 @@ import { withCodecIssues } from '../control-plane/model/codec-issues.js';
 import { formatIssue } from '../api/issue-format.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
+import { CONFIG_LIMIT_OPTIONS, CONFIG_LIMIT_USAGE, configLimitOptions } from './config-source-options.js';
 
-const USAGE = `Usage: aeraki validate DIR [--json] [--plugin MODULE]…
+const USAGE = `Usage: aeraki validate DIR [--json] [--config-max-file-size SIZE] [--plugin MODULE]…
 
 Checks every config document in DIR (every *.yaml / *.yml file below it, several documents per file;
 DIR may also be a single file): the schema of each ServiceEntry, DestinationRule, MetaRouter and
@@ -19,9 +20,12 @@ proxies serve it only with a plugin. A declarative codec's description is compil
 Prints each issue as FILE:LINE:COL: SEVERITY: MESSAGE (KIND NAME, field PATH, rule RULE).
 Exit status: 0 when there are no errors (warnings are allowed), 1 when there are errors, 2 on bad usage.
 
+A file larger than the size limit, not UTF-8, with more than 50,000 documents, or whose aliases
+expand too far is an error that names it, and is not used.
+
 Options:
-  --json      print {"ok": bool, "errors": [...], "warnings": [...]} instead
-${PLUGIN_USAGE}  -h, --help  show this help
+  --json              print {"ok": bool, "errors": [...], "warnings": [...]} instead
+${CONFIG_LIMIT_USAGE}${PLUGIN_USAGE}  -h, --help          show this help
 `;
 
 export async function validateCommand(args: string[]): Promise<number> {
@@ -31,6 +35,7 @@ export async function validateCommand(args: string[]): Promise<number> {
       args,
       options: {
         json: { type: 'boolean', default: false },
+        ...CONFIG_LIMIT_OPTIONS,
         ...PLUGIN_OPTIONS,
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -52,8 +57,19 @@ export async function validateCommand(args: string[]): Promise<number> {
     return 2;
   }
 
+  let limits;
+  try {
+    limits = configLimitOptions(values);
+  } catch (err) {
+    process.stderr.write(`aeraki validate: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
   const { codecs } = await loadCliCodecs(values.plugin);
-  const { config, issues } = withCodecIssues(await loadConfig(dir), codecs.names(), checkDeclarativeCodec);
+  const { config, issues } = withCodecIssues(
+    await loadConfig(dir, limits),
+    codecs.names(),
+    checkDeclarativeCodec,
+  );
   const errors = issues.filter(i => i.severity === 'error');
   const warnings = issues.filter(i => i.severity === 'warning');
   if (values.json === true) {

@@ -12,7 +12,8 @@ const RECENT_MAX_BYTES = 32;
  * and consume exactly one whole frame with {@link take} once it is complete.
  *
  * Copy discipline: a frame that lies within one chunk is returned as a view of that chunk (no copy);
- * a frame spread over several chunks is copied exactly once, when it is taken.
+ * a frame spread over several chunks is copied exactly once: when it is taken, or, if the codec
+ * announced it with {@link expectFrame}, a chunk at a time as it arrives.
  *
  * Offset reads past {@link length} throw a codec error: a codec must check `length` first and return
  * "need more" instead of reading beyond what has arrived.
@@ -23,6 +24,21 @@ export class ByteQueue {
   private head = 0;
   private total = 0;
   private removed = 0;
+  /**
+   * The buffer a frame announced by {@link expectFrame} is gathered into while it arrives; while it
+   * is set, `chunks` is just the view of its first `gathered` bytes and `head` is 0.
+   */
+  private gather: Buffer | undefined = undefined;
+  private gathered = 0;
+  /** A frame announced while its bytes all lay in one chunk: gathered once another chunk arrives. */
+  private expected = 0;
+  /**
+   * The chunk that served the last read beyond the first one, and the queue offset of its first
+   * byte: a walk over a message spread across many chunks finds each byte in constant time instead
+   * of counting chunks from the front for every byte.
+   */
+  private cursorIndex = 0;
+  private cursorStart = 0;
   /** Made by the first {@link string} call: queues that never decode a name do without. */
   private recent: RecentStrings | undefined = undefined;
 
@@ -43,8 +59,40 @@ export class ByteQueue {
   /** Appends a chunk received from the socket. The queue keeps a reference; the caller must not reuse it. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    const gather = this.gather;
+    if (gather !== undefined) {
+      const n = Math.min(chunk.length, gather.length - this.gathered);
+      chunk.copy(gather, this.gathered, 0, n);
+      this.gathered += n;
+      this.total += n;
+      this.chunks[0] = gather.subarray(0, this.gathered);
+      if (this.gathered === gather.length) this.gather = undefined;
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
     this.chunks.push(chunk);
     this.total += chunk.length;
+    if (this.expected > this.total) this.startGather(this.expected);
+    this.expected = 0;
+  }
+
+  /**
+   * Announces that the first `length` bytes are one frame that the codec will {@link take} whole once
+   * it has arrived. If it spans chunks, the queue gathers it into one buffer of `length` bytes as its
+   * chunks arrive, so that reads within it stay as fast as within one chunk, its copy is made a chunk
+   * at a time instead of all at once when it is taken, and `take(length)` returns that buffer (as
+   * does `peek(0, n)` for its first n bytes, without a copy). Does nothing for a frame that has
+   * already arrived; the announcement lapses once anything is removed from the front. The buffer is
+   * allocated when the frame first spans two chunks: a codec announces only frames within its size
+   * limit.
+   */
+  expectFrame(length: number): void {
+    if (this.gather !== undefined || length <= this.total) return;
+    if (this.chunks.length <= 1) {
+      this.expected = length;
+      return;
+    }
+    this.startGather(length);
   }
 
   /** Drops everything (used when a connection closes or is reset). */
@@ -53,6 +101,10 @@ export class ByteQueue {
     this.chunks = [];
     this.head = 0;
     this.total = 0;
+    this.gather = undefined;
+    this.expected = 0;
+    this.cursorIndex = 0;
+    this.cursorStart = 0;
   }
 
   /** The byte at `offset`. */
@@ -166,24 +218,59 @@ export class ByteQueue {
     }
   }
 
+  /** Copies every queued byte (fewer than `length`) into a new buffer of `length` bytes to fill. */
+  private startGather(length: number): void {
+    const gather = Buffer.allocUnsafe(length);
+    let filled = 0;
+    let start = this.head;
+    for (const chunk of this.chunks) {
+      filled += chunk.copy(gather, filled, start);
+      start = 0;
+    }
+    this.gather = gather;
+    this.gathered = filled;
+    this.chunks = [gather.subarray(0, filled)];
+    this.head = 0;
+    this.cursorIndex = 0;
+    this.cursorStart = 0;
+  }
+
   private advance(n: number): void {
     this.head += n;
     this.total -= n;
     this.removed += n;
+    this.gather = undefined;
+    this.expected = 0;
+    this.cursorStart -= n;
     const first = this.chunks[0]!;
     if (this.head === first.length) {
       this.chunks.shift();
       this.head = 0;
+      // The remembered chunk moved one place to the front (its offset was adjusted above).
+      if (this.cursorIndex > 0) this.cursorIndex--;
+      else this.cursorStart = 0;
     }
   }
 
   private slowByte(offset: number): number {
     if (offset < 0 || offset >= this.total) throw malformed(`read at ${offset} past ${this.total}`);
-    let at = this.head + offset;
-    for (const chunk of this.chunks) {
-      if (at < chunk.length) return chunk[at]!;
-      at -= chunk.length;
+    const chunks = this.chunks;
+    // `start` is the queue offset of chunks[index][0] (negative for the first chunk's read bytes).
+    let index = this.cursorIndex;
+    let start = this.cursorStart;
+    if (index >= chunks.length || offset < start) {
+      index = 0;
+      start = -this.head;
     }
-    throw malformed(`read at ${offset} past ${this.total}`);
+    for (;;) {
+      const chunk = chunks[index]!;
+      if (offset < start + chunk.length) {
+        this.cursorIndex = index;
+        this.cursorStart = start;
+        return chunk[offset - start]!;
+      }
+      start += chunk.length;
+      index++;
+    }
   }
 }

@@ -33,3 +33,21 @@ export function positiveIntegerSetting(
   }
   return value;
 }
+
+/** `fields[key]` as a boolean, or `fallback` when absent. */
+export function booleanSetting(
+  protocol: string,
+  fields: Record<string, unknown>,
+  key: string,
+  fallback: boolean,
+): boolean {
+  const value = fields[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new AerakiError(
+      ErrorCodes.CONFIG_INVALID,
+      `${protocol} codec config: ${key} must be true or false, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}

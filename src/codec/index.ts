@@ -20,7 +20,7 @@ export { SDK_VERSION } from './version.js';
 export type { CodecPlugin } from './plugin.js';
 export type { Message, MessageType, Mutation, ResponseStatus } from './message.js';
 export { CODEC_NAME_PREFIX, CodecRegistry } from './registry.js';
-export { codecConfigFields, positiveIntegerSetting } from './codec-config.js';
+export { booleanSetting, codecConfigFields, positiveIntegerSetting } from './codec-config.js';
 export { CodecError, ErrorCodes, malformed } from '../errors.js';
 export { CODEC_TEST_KIT_CHECKS, checkCodec, runCodecTestKit } from './test-kit.js';
 export { loadCodecFixtureFile, loadCodecFixtures } from './fixture-files.js';

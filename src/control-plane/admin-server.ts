@@ -9,21 +9,14 @@ import type { ControlPlane } from './control-plane.js';
  * - `GET /ready`: 200 once a config is served;
  * - `GET /status`: every connected proxy and, per resource type, the version sent, the version
  *   ACKed, and the last NACK with its error;
+ * - `GET /config`: the config served: its version, when it was read, from which files, the outcome
+ *   of the last load (a rejected edit shows here), and how the directory is watched;
  * - `GET /snapshot`: the translated config (the proxy resource model);
  * - `GET /resources`: the same as Envoy v3 resources in JSON, as proxies receive them;
  * - `GET /stats/prometheus` (also `/metrics`): pushes, ACK/NACK latency, connected proxies, reloads.
  *
  * Every path answers GET and HEAD only (405 otherwise): the API changes nothing.
  */
-const PATHS: ReadonlySet<string> = new Set([
-  '/ready',
-  '/status',
-  '/snapshot',
-  '/resources',
-  '/stats/prometheus',
-  '/metrics',
-]);
-
 export class ControlPlaneAdminServer {
   private readonly server: Server;
 
@@ -41,7 +34,7 @@ export class ControlPlaneAdminServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (!admitRead(req, res, path, PATHS)) return;
+    if (!admitRead(req, res)) return;
     const snapshot = this.controlPlane.snapshot;
     switch (path) {
       case '/ready':
@@ -52,6 +45,8 @@ export class ControlPlaneAdminServer {
         );
       case '/status':
         return sendJson(res, this.controlPlane.server.status());
+      case '/config':
+        return sendJson(res, this.controlPlane.configStatus());
       case '/snapshot':
         return sendJson(res, snapshot ?? null);
       case '/resources':
@@ -68,6 +63,12 @@ export class ControlPlaneAdminServer {
         );
         return;
       }
+      default:
+        return sendText(
+          res,
+          404,
+          'not found; try /ready /status /config /snapshot /resources /stats/prometheus\n',
+        );
     }
   }
 }

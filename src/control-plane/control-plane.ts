@@ -9,6 +9,7 @@ import { loadConfig, watchConfig } from './load-config.js';
 import { withCodecIssues, type ApplicationProtocolCheck } from './model/codec-issues.js';
 import type { LoadedConfig } from './model/config-set.js';
 import type { SourceWatch } from './sources/config-source.js';
+import type { FileSourceOptions, WatchStatus } from './sources/file-source.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
 import { AdsServer, DEFAULT_XDS_PORT } from './server/index.js';
 import { translate } from './translate/translate.js';
@@ -22,6 +23,11 @@ export interface ControlPlaneOptions {
   readonly watch?: boolean;
   /** How pushes to proxies are debounced (default 100 ms quiet, 1 s at most). */
   readonly debounce?: DebounceOptions;
+  /**
+   * How the directory is read and watched (re-scan period, limits). Trouble that delays changes (a
+   * directory that cannot be watched) is logged unless `onError` is given.
+   */
+  readonly source?: FileSourceOptions;
   /**
    * Called between the stages of the first load (reading and validating, translating, encoding) and
    * after it: given V8's `gc`, each stage's garbage is collected before the next allocates, and
@@ -49,6 +55,43 @@ export interface ConfigLoad {
   readonly failure?: Error;
 }
 
+/** The outcome of the last load of the config directory, for the admin API. */
+export interface LastConfigLoad {
+  /** When it was read (ISO 8601). */
+  readonly at: string;
+  /** `accepted`: served (or the same as served); `rejected`: it had errors; `failed`: it could not be served. */
+  readonly result: 'accepted' | 'rejected' | 'failed';
+  readonly errors: number;
+  readonly warnings: number;
+  /** The first errors (at most {@link MAX_REPORTED_ISSUES}), or why serving failed. */
+  readonly issues: readonly ConfigIssue[];
+  readonly failure?: string;
+}
+
+/** The config being served and where it came from: `GET /config` of the control plane's admin API. */
+export interface ConfigStatus {
+  /** The config directory (or file). */
+  readonly dir: string;
+  /** Version of the xDS snapshot served (what `aeraki status` shows as sent); absent before the first. */
+  readonly version?: string;
+  /** When the config served was read (ISO 8601): the last load that was accepted. */
+  readonly loadedAt?: string;
+  /** How many files it was read from. */
+  readonly fileCount: number;
+  /** The files it was read from, in the order read. */
+  readonly files: readonly string[];
+  /** The last load, accepted or not: a rejected edit shows here while the config above keeps serving. */
+  readonly lastLoad?: LastConfigLoad;
+  /** How the directory is watched; absent when it is not. */
+  readonly watch?: WatchStatus;
+}
+
+/** Errors of a refused load listed in {@link LastConfigLoad.issues}. */
+export const MAX_REPORTED_ISSUES = 20;
+
+/** Errors of a refused load logged one by one (the count is always logged). */
+const MAX_LOGGED_ISSUES = 100;
+
 /**
  * The control plane: a config source (a watched YAML directory) → validation → translation →
  * versioned snapshots → the ADS server. A bad edit is reported and the last good config keeps being
@@ -65,6 +108,10 @@ export class ControlPlane {
   private resources: ResourceSnapshot | undefined;
   /** What the last translation built: a reload rebuilds only what its edit touched. */
   private readonly memo = new TranslationMemo();
+  /** The files and load time of the config served, and the last load's outcome. */
+  private served: { readonly loadedAt: string; readonly files: readonly string[] } | undefined;
+  private lastLoad: LastConfigLoad | undefined;
+  private watchStatus: (() => WatchStatus) | undefined;
 
   /** Pushes, ACK/NACK latencies, connected proxies, config reloads (Prometheus). */
   readonly metrics: ControlPlaneMetrics;
@@ -91,6 +138,27 @@ export class ControlPlane {
     return this.servedVersion;
   }
 
+  /** The config served: its version, when it was read and from which files, and the last load. */
+  configStatus(): ConfigStatus {
+    const files = this.served?.files ?? [];
+    return {
+      dir: this.options.dir,
+      ...(this.servedVersion === undefined ? {} : { version: this.servedVersion }),
+      ...(this.served === undefined ? {} : { loadedAt: this.served.loadedAt }),
+      fileCount: files.length,
+      files,
+      ...(this.lastLoad === undefined ? {} : { lastLoad: this.lastLoad }),
+      ...(this.watchStatus === undefined ? {} : { watch: this.watchStatus() }),
+    };
+  }
+
+  private get sourceOptions(): FileSourceOptions {
+    return {
+      onError: (err: Error) => this.options.logger.warn({ err }, err.message),
+      ...this.options.source,
+    };
+  }
+
   /**
    * Loads the directory and, if it has no errors, publishes it and starts serving xDS on
    * `host:port`. Resolves with the first load (its issues tell the caller why nothing started) and the
@@ -99,7 +167,9 @@ export class ControlPlane {
   async start(host = '127.0.0.1', port = DEFAULT_XDS_PORT): Promise<ConfigLoad & { port: number }> {
     const settle = this.options.collectGarbage ?? nothing;
     const first =
-      this.options.watch === false ? await loadConfig(this.options.dir) : await this.startWatching();
+      this.options.watch === false
+        ? await loadConfig(this.options.dir, this.sourceOptions)
+        : await this.startWatching();
     settle();
     const load = this.publish(first, settle);
     settle();
@@ -117,12 +187,17 @@ export class ControlPlane {
   }
 
   private async startWatching(): Promise<LoadedConfig> {
-    const { initial, watch } = await watchConfig(this.options.dir, loaded => {
-      const load = this.publish(loaded);
-      if (load.snapshot !== undefined)
-        this.options.logger.info({ version: this.servedVersion }, 'config published');
-    });
+    const { initial, watch, watchStatus } = await watchConfig(
+      this.options.dir,
+      loaded => {
+        const load = this.publish(loaded);
+        if (load.snapshot !== undefined)
+          this.options.logger.info({ version: this.servedVersion }, 'config published');
+      },
+      this.sourceOptions,
+    );
     this.watcher = watch;
+    this.watchStatus = watchStatus;
     return initial;
   }
 
@@ -133,11 +208,25 @@ export class ControlPlane {
   private publish(config: LoadedConfig, betweenStages = nothing): ConfigLoad {
     const loaded = withCodecIssues(config, this.options.knownCodecs, this.options.checkApplicationProtocol);
     const logger = this.options.logger;
+    const at = new Date().toISOString();
     const errors = loaded.issues.filter(i => i.severity === 'error');
+    const outcome = (result: LastConfigLoad['result'], failure?: Error): void => {
+      this.lastLoad = {
+        at,
+        result,
+        errors: errors.length,
+        warnings: loaded.issues.length - errors.length,
+        issues: errors.slice(0, MAX_REPORTED_ISSUES),
+        ...(failure === undefined ? {} : { failure: failure.message }),
+      };
+    };
     this.metrics.configLoaded(errors.length);
     if (errors.length > 0) {
+      outcome('rejected');
       if (this.current !== undefined) {
-        for (const issue of errors) logger.error({ issue }, formatIssue(issue, false));
+        // A file of thousands of broken documents must not flood the log on every edit.
+        for (const issue of errors.slice(0, MAX_LOGGED_ISSUES))
+          logger.error({ issue }, formatIssue(issue, false));
         logger.error({ errors: errors.length }, 'config rejected; the previous config keeps serving');
       }
       return { issues: loaded.issues };
@@ -157,8 +246,12 @@ export class ControlPlane {
       // The cache refuses a set whose routes name a missing cluster: a translator bug, never a
       // user's; keep serving the previous snapshot rather than a broken one.
       logger.error({ err }, 'translated config is inconsistent; the previous config keeps serving');
-      return { issues: loaded.issues, failure: err instanceof Error ? err : new Error(String(err)) };
+      const failure = err instanceof Error ? err : new Error(String(err));
+      outcome('failed', failure);
+      return { issues: loaded.issues, failure };
     }
+    outcome('accepted');
+    this.served = { loadedAt: at, files: loaded.files ?? [] };
     this.current = snapshot;
     return { issues: loaded.issues, snapshot };
   }

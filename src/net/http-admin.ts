@@ -58,20 +58,10 @@ export function sendText(res: ServerResponse, status: number, body: string): voi
 }
 
 /**
- * Whether `req` may be served by an admin API, which only reads: `path` must be one of `paths` (404
- * otherwise) and the method GET or HEAD (405 with `Allow` otherwise, as HTTP asks). When it may not,
- * the answer has been sent.
+ * Whether `req` may be served by an admin API, which only reads: GET and HEAD may, any other method
+ * gets 405 with `Allow`, as HTTP asks (the answer has then been sent).
  */
-export function admitRead(
-  req: IncomingMessage,
-  res: ServerResponse,
-  path: string,
-  paths: ReadonlySet<string>,
-): boolean {
-  if (!paths.has(path)) {
-    sendText(res, 404, `not found; try ${[...paths].join(' ')}\n`);
-    return false;
-  }
+export function admitRead(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method === 'GET' || req.method === 'HEAD') return true;
   res.setHeader('allow', 'GET, HEAD');
   sendText(res, 405, `${req.method ?? ''} not allowed: the admin API only answers GET and HEAD\n`);

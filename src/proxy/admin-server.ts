@@ -7,19 +7,6 @@ import { explainRoute, routeTablesForService } from './route-explainer.js';
 import { Tap } from './tap.js';
 import { ProxyMetricsExporter } from './telemetry/prometheus.js';
 
-const PATHS: ReadonlySet<string> = new Set([
-  '/ready',
-  '/config_dump',
-  '/clusters',
-  '/listeners',
-  '/routes',
-  '/stats',
-  '/stats/prometheus',
-  '/xds',
-  '/explain',
-  '/tap',
-]);
-
 /**
  * The proxy's admin HTTP API (127.0.0.1 only by default), for people and scripts:
  * - `GET /ready`: 200 once a config is applied, 503 before;
@@ -89,7 +76,7 @@ export class AdminServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
-    if (!admitRead(req, res, path, PATHS)) return;
+    if (!admitRead(req, res)) return;
     const proxy = this.proxy;
     switch (path) {
       case '/ready':
@@ -180,6 +167,12 @@ export class AdminServer {
         return this.explain(url.searchParams, res);
       case '/tap':
         return this.tap(url.searchParams, res);
+      default:
+        return sendText(
+          res,
+          404,
+          'not found; try /ready /config_dump /clusters /listeners /routes /stats /stats/prometheus /xds /explain /tap\n',
+        );
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CodecRegistry } from '../codec/index.js';
+import type { CodecFactory, CodecRegistry } from '../codec/index.js';
 import { AerakiError, ErrorCodes, type ErrorCode } from '../errors.js';
 import {
   isDecoderFilter,
@@ -332,9 +332,7 @@ export class Proxy {
   private stateFor(resource: ListenerResource): ListenerState {
     // The codec first: a listener rejected for it must not leave rate-limit filters behind.
     const codecFactory = this.codecs.require(resource.codec);
-    // Settings the codec refuses (such as a declarative codec's description that does not compile)
-    // reject the listener here rather than fail every connection it accepts.
-    if (resource.codecConfig !== undefined) codecFactory.create('downstream', resource.codecConfig);
+    checkCodecConfig(resource, codecFactory);
     const decoders: DecoderFilter[] = [
       ...this.filters.filter(isDecoderFilter),
       ...this.rateLimits.filtersFor(resource),
@@ -349,6 +347,23 @@ export class Proxy {
       encoders,
       routeTable: this.routeTables.get(resource.routeConfigName),
     };
+  }
+}
+
+/**
+ * Makes one codec with the listener's codecConfig, so that settings the codec rejects reject the
+ * listener here rather than fail every connection it accepts.
+ */
+function checkCodecConfig(listener: ListenerResource, factory: CodecFactory): void {
+  if (listener.codecConfig === undefined) return;
+  try {
+    factory.create('downstream', listener.codecConfig);
+  } catch (err) {
+    throw new AerakiError(
+      ErrorCodes.CONFIG_INVALID,
+      `listener '${listener.name}': codec config rejected: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }
 

@@ -40,7 +40,18 @@ export function validateApplicationProtocol(spec: ApplicationProtocolSpec): Fiel
       message: `codec '${spec.codec}' must look like '${CODEC_NAME_PREFIX}<name>'`,
     });
   }
-  if (spec.codec === DECLARATIVE_CODEC && spec.declarativeCodec === undefined) {
+  if (spec.declarativeCodec !== undefined && spec.codecConfig !== undefined) {
+    issues.push({
+      severity: 'error',
+      path: ['spec', 'declarativeCodec'],
+      rule: 'declarative-codec-twice',
+      message: 'give the description in declarativeCodec or in codecConfig, not both',
+    });
+  } else if (
+    spec.codec === DECLARATIVE_CODEC &&
+    spec.declarativeCodec === undefined &&
+    spec.codecConfig === undefined
+  ) {
     issues.push({
       severity: 'error',
       path: ['spec', 'declarativeCodec'],

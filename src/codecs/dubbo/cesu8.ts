@@ -7,7 +7,8 @@
  *   unit 0x0800–0xffff  := 1110zzzz 10yyyyyy 10xxxxxx      (a surrogate pair is two such units)
  *
  * A lead byte of 4-byte UTF-8 (0xf0–0xf7) or a stray continuation byte is rejected, as Java's
- * Hessian2Input does.
+ * Hessian2Input does; so is a continuation byte that is not 10xxxxxx, as hessian.js (the Node
+ * providers' library) does.
  */
 import { malformed } from '../../errors.js';
 
@@ -17,8 +18,8 @@ export interface Cesu8Scan {
 }
 
 /**
- * The offset just past `units` code units starting at `start`, which must end by `end`; sets
- * `scan.ascii` to whether every byte was ASCII (such text decodes without a per-unit loop).
+ * The offset just past `units` code units starting at `start`, or -1 if they do not end by `end`;
+ * sets `scan.ascii` to whether every byte was ASCII (such text decodes without a per-unit loop).
  */
 export function cesu8End(bytes: Buffer, start: number, units: number, end: number, scan: Cesu8Scan): number {
   let at = start;
@@ -30,9 +31,12 @@ export function cesu8End(bytes: Buffer, start: number, units: number, end: numbe
     if (lead < 0x80) {
       at++;
     } else if ((lead & 0xe0) === 0xc0) {
+      continuation(bytes, at + 1, end);
       at += 2;
       ascii = false;
     } else if ((lead & 0xf0) === 0xe0) {
+      continuation(bytes, at + 1, end);
+      continuation(bytes, at + 2, end);
       at += 3;
       ascii = false;
     } else {
@@ -40,9 +44,16 @@ export function cesu8End(bytes: Buffer, start: number, units: number, end: numbe
     }
     left--;
   }
-  if (left > 0 || at > end) throw malformed('hessian string runs past the end of the body');
+  if (left > 0 || at > end) return -1;
   scan.ascii = ascii;
   return at;
+}
+
+/** Rejects the byte at `at` (if it lies before `end`) unless it is a continuation byte, 10xxxxxx. */
+function continuation(bytes: Buffer, at: number, end: number): void {
+  if (at < end && (bytes[at]! & 0xc0) !== 0x80) {
+    throw malformed(`hessian string has an invalid continuation byte 0x${bytes[at]!.toString(16)}`);
+  }
 }
 
 /** Most code units handed to String.fromCharCode at once (its arguments live on the stack). */

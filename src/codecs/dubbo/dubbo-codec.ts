@@ -6,14 +6,17 @@
  *          | error message string (other statuses) | event data (events.ts)
  *
  * A frame is taken off the queue once it has arrived whole (its length is in the header): a view of
- * the socket's chunk, or one copy when it spans chunks. Its body is then read in place: the header
- * fields and attachments are decoded, the arguments and results only skipped.
+ * the socket's chunk, or one copy (gathered as its chunks arrive) when it spans chunks. Its body is
+ * read in place as it arrives (body-walk.ts): the header fields and attachments are decoded, the
+ * arguments and results only skipped, and a request must end exactly with its attachments.
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
-import type { Codec, EncodeOptions, LocalReply } from '../../codec/codec.js';
+import type { Codec, CodecSide, EncodeOptions, LocalReply } from '../../codec/codec.js';
 import { Metadata, createMessage } from '../../codec/message.js';
 import type { Message, MessageType, ResponseStatus } from '../../codec/message.js';
 import type { RequestId } from '../../codec/request-id.js';
+import { malformed } from '../../errors.js';
+import { BodyWalk } from './body-walk.js';
 import type { DubboCodecConfig } from './codec-config.js';
 import { isReadOnlyEvent } from './events.js';
 import { DubboFrameHeader, checkFrameHeader, readFrameHeader } from './frame-header.js';
@@ -24,8 +27,6 @@ import { errorResponse, localReplyStatus } from './local-reply.js';
 import { rewriteDubboMessage } from './message-rewriter.js';
 import { DubboMessageState } from './message-state.js';
 import { supportsResponseAttachments } from './protocol-version.js';
-import { readRequestBody } from './request-body.js';
-import { readResponseBody } from './response-body.js';
 import { isValidRequestId } from './request-id.js';
 import {
   FLAG_EVENT,
@@ -45,6 +46,7 @@ export class DubboCodec implements Codec {
   private readonly header = new DubboFrameHeader();
   private readonly reader = new HessianReader();
   private readonly skipper: HessianSkipper;
+  private readonly body: BodyWalk;
   /**
    * The request id of the last header read, or undefined: a frame rejected after its header
    * (unsupported serialization, too large, bad body) is answered with its own id.
@@ -54,8 +56,16 @@ export class DubboCodec implements Codec {
   private clientVersion: string | undefined;
   private clientReadsResponseAttachments = true;
 
-  constructor(private readonly config: DubboCodecConfig) {
+  /** Whether this codec reads what clients send (requests), rather than what servers send. */
+  private readonly downstream: boolean;
+
+  constructor(
+    private readonly config: DubboCodecConfig,
+    side: CodecSide = 'downstream',
+  ) {
+    this.downstream = side === 'downstream';
     this.skipper = new HessianSkipper(this.reader, config.maxDepth);
+    this.body = new BodyWalk(this.reader, this.skipper, config);
   }
 
   decode(input: ByteQueue): Message | undefined {
@@ -65,9 +75,20 @@ export class DubboCodec implements Codec {
     this.lastRequestId = header.requestId;
     checkFrameHeader(header, this.config.maxBodySize);
     const frameLength = HEADER_SIZE + header.bodyLength;
-    if (input.length < frameLength) return undefined;
-    const bytes = input.take(frameLength);
     const flags = header.flags;
+    if (this.downstream && (flags & (FLAG_REQUEST | FLAG_EVENT)) === 0) {
+      // It would belong to no request: refused (and answered) rather than dropped while its sender waits.
+      throw malformed('dubbo client sent a response frame; requests have the request flag');
+    }
+    const readsBody =
+      (flags & FLAG_EVENT) === 0 && ((flags & FLAG_REQUEST) !== 0 || header.status === STATUS_OK);
+    if (input.length < frameLength) {
+      input.expectFrame(frameLength);
+      if (readsBody) this.body.advance(input, frameLength, (flags & FLAG_REQUEST) !== 0);
+      return undefined;
+    }
+    const resumed = this.body.resumes(input);
+    const bytes = input.take(frameLength);
     const requestId = header.requestId;
     if ((flags & FLAG_EVENT) !== 0) {
       const type: MessageType =
@@ -85,10 +106,8 @@ export class DubboCodec implements Codec {
       );
     }
     const metadata = new Metadata();
-    this.reader.reset(bytes, frameLength);
     if ((flags & FLAG_REQUEST) !== 0) {
-      const state = readRequestBody(this.reader, this.skipper, flags, metadata);
-      this.reader.release();
+      const state = this.body.request(bytes, flags, metadata, resumed);
       this.noteClientVersion(state.dubboVersion);
       const type: MessageType = (flags & FLAG_TWO_WAY) !== 0 ? 'request' : 'oneway';
       const operation = `${state.serviceName}/${state.methodName}`;
@@ -97,9 +116,8 @@ export class DubboCodec implements Codec {
     const status = header.status;
     const state =
       status === STATUS_OK
-        ? readResponseBody(this.reader, this.skipper, flags, status, metadata)
+        ? this.body.response(bytes, flags, status, metadata, resumed)
         : DubboMessageState.headerOnly(flags, status);
-    this.reader.release();
     const failed =
       status !== STATUS_OK ||
       state.responseType === RESPONSE_WITH_EXCEPTION ||

@@ -10,8 +10,11 @@
  *           | [x30-x33] b0 <cesu-8>              (0..1023 units)
  *   binary := 'A' b1 b0 <bytes> binary | 'B' b1 b0 <bytes> | [x20-x2f] <bytes> | [x34-x37] b0 <bytes>
  *
- * Every read is bounded by the end of the body: a value running past it is malformed. After each
- * read, {@link HessianReader.next} is the offset just past the value.
+ * Every read is bounded by the end of the body: a value running past it is malformed. A reader may
+ * also be given fewer bytes than the body holds (a frame still arriving, or a limit on how far a part
+ * of it may reach): a read past those throws a signal that {@link HessianReader.isNeedMore}
+ * recognizes, not an error. After each read, {@link HessianReader.next} is the offset just past the
+ * value.
  */
 import { RecentStrings } from '../../codec/recent-strings.js';
 import { malformed } from '../../errors.js';
@@ -67,30 +70,43 @@ const EMPTY = Buffer.alloc(0);
 const RECENT_SLOTS = 32;
 const RECENT_MAX_BYTES = 64;
 
+/**
+ * Thrown by a read past {@link HessianReader.end} when that is before the body's end. One object for
+ * every reader (no stack is captured per throw); only {@link HessianReader.isNeedMore} looks at it.
+ */
+const NEED_MORE_BYTES = new Error('hessian reader: more bytes needed');
+
 function hex(tag: number): string {
   return `0x${tag.toString(16).padStart(2, '0')}`;
 }
 
 /** A cursor over one Hessian body; reuse it across messages with {@link reset}. */
 export class HessianReader implements Cesu8Scan {
-  /** The bytes being read (a whole Dubbo frame). */
+  /** The bytes being read (a Dubbo frame, or as much of it as has arrived). */
   bytes: Buffer = EMPTY;
-  /** Where the body ends: no value may extend past it. */
+  /** Where the bytes that may be read end: {@link bodyEnd}, or before it (see {@link reset}). */
   end = 0;
+  /** Where the body ends: no value may extend past it. */
+  bodyEnd = 0;
   /** Offset just past the last value read. */
   next = 0;
   /** Whether the last string chunk scanned was all ASCII. */
   ascii = true;
   /** Made by the first {@link string}: the names of a connection's messages, decoded once. */
   private recent: RecentStrings | undefined = undefined;
+  /** Whether the last string or binary chunk read was the final one of its value. */
+  chunkFinal = true;
   /** The chunk header last read by {@link chunk}. */
   private chunkData = 0;
   private chunkUnits = 0;
-  private chunkFinal = true;
 
-  /** Starts reading `bytes`, whose body ends at `end`. */
-  reset(bytes: Buffer, end: number): void {
+  /**
+   * Starts reading `bytes`, whose body ends at `bodyEnd`; reads may reach `end` (default: the body's
+   * end). A read past `end` before the body's end throws the signal {@link isNeedMore} recognizes.
+   */
+  reset(bytes: Buffer, bodyEnd: number, end = bodyEnd): void {
     this.bytes = bytes;
+    this.bodyEnd = bodyEnd;
     this.end = end;
     this.next = 0;
   }
@@ -99,17 +115,29 @@ export class HessianReader implements Cesu8Scan {
   release(): void {
     this.bytes = EMPTY;
     this.end = 0;
+    this.bodyEnd = 0;
+  }
+
+  /** Whether `error` is the signal of a read past {@link end} before the body's end. */
+  isNeedMore(error: unknown): boolean {
+    return error === NEED_MORE_BYTES;
   }
 
   /** The tag byte at `at`. */
   tag(at: number): number {
-    if (at >= this.end) throw malformed('hessian value expected past the end of the body');
+    if (at >= this.end) this.pastEnd(at + 1);
     return this.bytes[at]!;
   }
 
   /** Checks that `length` bytes from `at` lie within the body. */
   need(at: number, length: number): void {
-    if (at + length > this.end) throw malformed('hessian value runs past the end of the body');
+    if (at + length > this.end) this.pastEnd(at + length);
+  }
+
+  /** A read that needs the bytes up to `needed`, past {@link end}. */
+  private pastEnd(needed: number): never {
+    if (this.end < this.bodyEnd && needed <= this.bodyEnd) throw NEED_MORE_BYTES;
+    throw malformed('hessian value runs past the end of the body');
   }
 
   /** The int at `at` (any of its four forms). */
@@ -147,8 +175,7 @@ export class HessianReader implements Cesu8Scan {
     let text = '';
     let offset = at;
     for (;;) {
-      this.chunk(offset);
-      const stop = cesu8End(this.bytes, this.chunkData, this.chunkUnits, this.end, this);
+      const stop = this.chunkEnd(offset);
       const piece = this.ascii
         ? (this.recent ??= new RecentStrings(RECENT_SLOTS, RECENT_MAX_BYTES)).decode(
             this.bytes,
@@ -168,38 +195,54 @@ export class HessianReader implements Cesu8Scan {
   stringEnd(at: number): number {
     let offset = at;
     for (;;) {
-      this.chunk(offset);
-      offset = cesu8End(this.bytes, this.chunkData, this.chunkUnits, this.end, this);
+      offset = this.chunkEnd(offset);
       if (this.chunkFinal) return offset;
     }
+  }
+
+  /**
+   * The offset just past the one string chunk at `at` (any string form); {@link chunkFinal} says
+   * whether more chunks follow.
+   */
+  stringChunkEnd(at: number): number {
+    return this.chunkEnd(at);
+  }
+
+  /**
+   * The offset just past the one binary chunk at `at` (any binary form); {@link chunkFinal} says
+   * whether more chunks follow.
+   */
+  binaryChunkEnd(at: number): number {
+    const tag = this.tag(at);
+    let length: number;
+    let data: number;
+    let final = true;
+    if (tag >= BINARY_DIRECT_MIN_TAG && tag <= BINARY_DIRECT_MAX_TAG) {
+      length = tag - BINARY_DIRECT_MIN_TAG;
+      data = at + 1;
+    } else if (tag >= BINARY_SHORT_MIN_TAG && tag <= BINARY_SHORT_MAX_TAG) {
+      this.need(at, 2);
+      length = (tag - BINARY_SHORT_MIN_TAG) * 256 + this.bytes[at + 1]!;
+      data = at + 2;
+    } else if (tag === TAG_BINARY_CHUNK || tag === TAG_BINARY_FINAL) {
+      this.need(at, 3);
+      length = this.bytes.readUInt16BE(at + 1);
+      data = at + 3;
+      final = tag === TAG_BINARY_FINAL;
+    } else {
+      throw malformed(`hessian binary chunk expected, found tag ${hex(tag)}`);
+    }
+    this.need(data, length);
+    this.chunkFinal = final;
+    return data + length;
   }
 
   /** The offset just past the binary at `at` (whose first byte must be a binary tag). */
   binaryEnd(at: number): number {
     let offset = at;
     for (;;) {
-      const tag = this.tag(offset);
-      let length: number;
-      let data: number;
-      let final = true;
-      if (tag >= BINARY_DIRECT_MIN_TAG && tag <= BINARY_DIRECT_MAX_TAG) {
-        length = tag - BINARY_DIRECT_MIN_TAG;
-        data = offset + 1;
-      } else if (tag >= BINARY_SHORT_MIN_TAG && tag <= BINARY_SHORT_MAX_TAG) {
-        this.need(offset, 2);
-        length = (tag - BINARY_SHORT_MIN_TAG) * 256 + this.bytes[offset + 1]!;
-        data = offset + 2;
-      } else if (tag === TAG_BINARY_CHUNK || tag === TAG_BINARY_FINAL) {
-        this.need(offset, 3);
-        length = this.bytes.readUInt16BE(offset + 1);
-        data = offset + 3;
-        final = tag === TAG_BINARY_FINAL;
-      } else {
-        throw malformed(`hessian binary chunk expected, found tag ${hex(tag)}`);
-      }
-      this.need(data, length);
-      offset = data + length;
-      if (final) return offset;
+      offset = this.binaryChunkEnd(offset);
+      if (this.chunkFinal) return offset;
     }
   }
 
@@ -274,6 +317,14 @@ export class HessianReader implements Cesu8Scan {
       default:
         return undefined;
     }
+  }
+
+  /** Reads the string chunk at `at`: its header into the chunk fields; returns the offset past it. */
+  private chunkEnd(at: number): number {
+    this.chunk(at);
+    const stop = cesu8End(this.bytes, this.chunkData, this.chunkUnits, this.end, this);
+    if (stop < 0) this.pastEnd(this.chunkData + this.chunkUnits);
+    return stop;
   }
 
   /** Reads the string chunk header at `at` into the chunk fields. */

@@ -1,6 +1,6 @@
 /**
- * Finds where a Hessian 2.0 value ends without materializing it. Grammar walked (the leaf forms are
- * in hessian-reader.ts):
+ * Finds where Hessian 2.0 values end without materializing them, and checks their structure on the
+ * way. Grammar walked (the leaf forms are in hessian-reader.ts):
  *
  *   value     := null | boolean | int | long | double | date | string | binary
  *              | list | map | object | ref | class-def value
@@ -14,18 +14,28 @@
  *              | [x70-x77] type value*         (0..7 elements, typed)
  *              | [x78-x7f] value*              (0..7 elements, untyped)
  *   map       := 'M' type (value value)* 'Z' | 'H' (value value)* 'Z'
- *   type      := string | int                  (a type name, or a reference to an earlier one)
+ *   type      := string | int                  (a type name, or the index of an earlier type name)
  *   class-def := 'C' string int string*        (class name, field count, field names)
  *   object    := 'O' int value* | [x60-x6f] value*   (class-def index, then one value per field)
- *   ref       := 'Q' int
+ *   ref       := 'Q' int                       (the index of an earlier list, map or object)
  *
- * The only state carried between values is the field count of each class definition, which object
- * instances need; it lives for one Hessian stream (one Dubbo body): call {@link HessianSkipper.reset}
- * per body. The walk is iterative over an explicit stack bounded by the nesting limit, so hostile
- * nesting cannot overflow the call stack, and every step consumes at least one byte, so a walk costs
- * at most one step per byte.
+ * Rejected, as Java's Hessian2Input rejects them: a tag that cannot start a value, an object of an
+ * undefined class, a type or ref index that names nothing read before, a map ending between a key
+ * and its value, lengths and counts that cannot fit in the body, and nesting deeper than the limit.
+ *
+ * What is carried between values lives for one Hessian stream (one Dubbo body): the field count of
+ * each class definition, and how many type names and ref targets were seen. Call
+ * {@link HessianSkipper.reset} per body.
+ *
+ * The walk is iterative over an explicit stack bounded by the nesting limit, so hostile nesting cannot
+ * overflow the call stack; every step consumes at least one byte, so a walk costs at most one step per
+ * byte. It is resumable ({@link HessianSkipper.start}, {@link HessianSkipper.run}): when the reader's
+ * bytes run out before the body's end (the frame has not arrived whole), the walk stops before the
+ * token it could not read whole and continues from there when more bytes have arrived. A token is a
+ * leaf, a container's header, or one chunk of a chunked string or binary, so a resumed walk reads
+ * again at most one chunk (65,535 code units).
  */
-import { malformed } from '../../errors.js';
+import { CodecError, ErrorCodes, malformed } from '../../errors.js';
 import type { HessianReader } from './hessian-reader.js';
 import {
   BINARY_DIRECT_MIN_TAG,
@@ -81,38 +91,101 @@ const FRAME_COUNTED = 0;
 const FRAME_OPEN_LIST = 1;
 /** A map: keys and values alternate until 'Z', which may only come where a key would. */
 const FRAME_MAP = 2;
+/** The chunks after a non-final string chunk, up to and including the final one. */
+const FRAME_STRING_CHUNKS = 3;
+/** The chunks after a non-final binary chunk, up to and including the final one. */
+const FRAME_BINARY_CHUNKS = 4;
+
+/** Returned by {@link HessianSkipper.run} when the walk needs bytes that have not arrived. */
+export const NEED_MORE = -1;
 
 /** Walks Hessian values of the body a {@link HessianReader} is reading. */
 export class HessianSkipper {
+  /** Offset of the next token not yet walked. */
+  offset = 0;
   /** Field counts of the class definitions seen so far in this body, by index. */
   private readonly classFields: number[] = [];
+  /** Type names seen so far in this body: a type given by index must be below. */
+  private types = 0;
+  /** Lists, maps and objects seen so far in this body: a ref must be below. */
+  private refTargets = 0;
+  /** Top-level values not yet entered by the walk in progress. */
+  private pending = 0;
   private depth = 0;
   private readonly kinds: Uint8Array;
   /** Counted frames: elements left; maps: values read so far (odd = a key is waiting for its value). */
   private readonly counts: Float64Array;
+  /** Set by {@link enter}: false when what it read was a class definition, which is not a value. */
+  private entered = true;
+  /** Set by the chunk readers: whether the chunk read was the final one. */
+  private finalChunk = true;
+  /** 1 when the token being read named a new type, counted once the token is read whole. */
+  private newType = 0;
 
-  /** @param maxDepth the nesting limit; deeper lists, maps and objects are rejected as malformed. */
+  /** @param maxDepth the nesting limit; deeper lists, maps and objects raise CODEC_TOO_LARGE. */
   constructor(
     private readonly reader: HessianReader,
     private readonly maxDepth: number,
   ) {
-    this.kinds = new Uint8Array(maxDepth);
-    this.counts = new Float64Array(maxDepth);
+    // One more slot than the limit: the rest of a chunked string or binary sits above its container.
+    this.kinds = new Uint8Array(maxDepth + 1);
+    this.counts = new Float64Array(maxDepth + 1);
   }
 
-  /** Forgets the class definitions: the next value starts a new Hessian stream. */
+  /** Forgets the class definitions, types and ref targets: the next value starts a new Hessian stream. */
   reset(): void {
     this.classFields.length = 0;
+    this.types = 0;
+    this.refTargets = 0;
+    this.depth = 0;
+    this.pending = 0;
+  }
+
+  /** Counts a container read by someone else (the attachments map) as a ref target. */
+  addRefTarget(): void {
+    this.refTargets++;
+  }
+
+  /**
+   * The offset just past the value starting at `at`. A read past the reader's end before the body's
+   * end throws the reader's need-more signal (see HessianReader.isNeedMore).
+   */
+  skip(at: number): number {
+    this.start(at, 1);
+    return this.walk();
+  }
+
+  /** Begins a walk over `count` values, the first starting at `at`. */
+  start(at: number, count: number): void {
+    this.offset = at;
+    this.pending = count;
     this.depth = 0;
   }
 
-  /** The offset just past the value starting at `at`. */
-  skip(at: number): number {
+  /**
+   * Walks as far as the reader's bytes allow. Returns the offset just past the last value, or
+   * {@link NEED_MORE} when the reader's bytes ran out before the body's end (see
+   * HessianReader.reset); call again once more bytes have arrived, with the reader over them.
+   */
+  run(): number {
+    try {
+      return this.walk();
+    } catch (error) {
+      // Nothing was changed for the token that could not be read whole: it is read again next time.
+      if (this.reader.isNeedMore(error)) return NEED_MORE;
+      throw error;
+    }
+  }
+
+  private walk(): number {
     const reader = this.reader;
-    const bytes = reader.bytes;
-    this.depth = 0;
-    let offset = this.enter(at);
-    while (this.depth > 0) {
+    for (;;) {
+      if (this.depth === 0) {
+        if (this.pending === 0) return this.offset;
+        this.offset = this.enter(this.offset);
+        if (this.entered) this.pending--;
+        continue;
+      }
       const top = this.depth - 1;
       const kind = this.kinds[top]!;
       if (kind === FRAME_COUNTED) {
@@ -121,127 +194,155 @@ export class HessianSkipper {
           this.depth--;
           continue;
         }
-        this.counts[top] = left - 1;
-      } else {
-        reader.need(offset, 1);
-        if (bytes[offset] === TAG_END) {
-          if (kind === FRAME_MAP && this.counts[top]! % 2 === 1) {
-            throw malformed('hessian map ends between a key and its value');
-          }
-          offset++;
-          this.depth--;
-          continue;
-        }
-        this.counts[top]!++;
+        this.offset = this.enter(this.offset);
+        if (this.entered) this.counts[top] = left - 1;
+        continue;
       }
-      offset = this.enter(offset);
+      if (kind === FRAME_STRING_CHUNKS || kind === FRAME_BINARY_CHUNKS) {
+        this.offset =
+          kind === FRAME_STRING_CHUNKS ? this.stringChunk(this.offset) : this.binaryChunk(this.offset);
+        if (this.finalChunk) this.depth--;
+        continue;
+      }
+      const offset = this.offset;
+      if (reader.tag(offset) === TAG_END) {
+        if (kind === FRAME_MAP && this.counts[top]! % 2 === 1) {
+          throw malformed('hessian map ends between a key and its value');
+        }
+        this.offset = offset + 1;
+        this.depth--;
+        continue;
+      }
+      this.offset = this.enter(offset);
+      if (this.entered) this.counts[top]!++;
     }
-    return offset;
   }
 
   /**
-   * Reads the value at `at`: for a leaf, returns the offset past it; for a container, pushes a frame
-   * for its elements and returns the offset of the first one.
+   * Reads the value at `at`: for a leaf, returns the offset past it; for a container (or a chunked
+   * string or binary), pushes a frame for its elements (or its other chunks) and returns the offset of
+   * the first one; for a class definition, records it, returns the offset of the value it prefixes
+   * and clears {@link entered}. Changes nothing before every byte it reads has been checked.
    */
   private enter(at: number): number {
     const reader = this.reader;
-    let offset = at;
-    for (;;) {
-      const tag = reader.tag(offset);
-      if (
-        tag <= STRING_DIRECT_MAX_TAG ||
-        (tag >= STRING_SHORT_MIN_TAG && tag <= STRING_SHORT_MAX_TAG) ||
-        tag === TAG_STRING_CHUNK ||
-        tag === TAG_STRING_FINAL
-      ) {
-        return reader.stringEnd(offset);
+    const tag = reader.tag(at);
+    this.entered = true;
+    this.newType = 0;
+    if (
+      tag <= STRING_DIRECT_MAX_TAG ||
+      (tag >= STRING_SHORT_MIN_TAG && tag <= STRING_SHORT_MAX_TAG) ||
+      tag === TAG_STRING_CHUNK ||
+      tag === TAG_STRING_FINAL
+    ) {
+      const next = this.stringChunk(at);
+      if (!this.finalChunk) this.push(FRAME_STRING_CHUNKS, 0);
+      return next;
+    }
+    // x20-x37 less the string tags x30-x33 already taken above.
+    if (
+      (tag >= BINARY_DIRECT_MIN_TAG && tag <= BINARY_SHORT_MAX_TAG) ||
+      tag === TAG_BINARY_CHUNK ||
+      tag === TAG_BINARY_FINAL
+    ) {
+      const next = this.binaryChunk(at);
+      if (!this.finalChunk) this.push(FRAME_BINARY_CHUNKS, 0);
+      return next;
+    }
+    if (tag >= INT_DIRECT_MIN_TAG) return this.fixed(at, numberSize(tag));
+    if (tag >= LONG_SHORT_MIN_TAG && tag <= LONG_SHORT_MAX_TAG) return this.fixed(at, 3);
+    if (tag >= OBJECT_DIRECT_MIN_TAG && tag <= OBJECT_DIRECT_MAX_TAG) {
+      return this.object(tag - OBJECT_DIRECT_MIN_TAG, at + 1);
+    }
+    if (tag >= LIST_DIRECT_MIN_TAG && tag <= LIST_DIRECT_MAX_TAG) {
+      const elementsAt = this.typeEnd(at + 1);
+      this.container(FRAME_COUNTED, tag - LIST_DIRECT_MIN_TAG);
+      return elementsAt;
+    }
+    if (tag >= LIST_DIRECT_UNTYPED_MIN_TAG && tag <= LIST_DIRECT_UNTYPED_MAX_TAG) {
+      this.container(FRAME_COUNTED, tag - LIST_DIRECT_UNTYPED_MIN_TAG);
+      return at + 1;
+    }
+    switch (tag) {
+      case TAG_NULL:
+      case TAG_TRUE:
+      case TAG_FALSE:
+      case TAG_DOUBLE_ZERO:
+      case TAG_DOUBLE_ONE:
+        return at + 1;
+      case TAG_DOUBLE_BYTE:
+        return this.fixed(at, 2);
+      case TAG_DOUBLE_SHORT:
+        return this.fixed(at, 3);
+      case TAG_INT:
+      case TAG_LONG_INT:
+      case TAG_DATE_MINUTE:
+      case TAG_DOUBLE_MILL:
+        return this.fixed(at, 5);
+      case TAG_LONG:
+      case TAG_DOUBLE:
+      case TAG_DATE:
+        return this.fixed(at, 9);
+      case TAG_REF: {
+        const index = reader.int(at + 1);
+        if (index < 0 || index >= this.refTargets) {
+          throw malformed(`hessian ref ${index} names no earlier list, map or object`);
+        }
+        return reader.next;
       }
-      // x20-x37 less the string tags x30-x33 already taken above.
-      if (
-        (tag >= BINARY_DIRECT_MIN_TAG && tag <= BINARY_SHORT_MAX_TAG) ||
-        tag === TAG_BINARY_CHUNK ||
-        tag === TAG_BINARY_FINAL
-      ) {
-        return reader.binaryEnd(offset);
+      case TAG_CLASS_DEF:
+        this.entered = false;
+        return this.classDefinition(at + 1);
+      case TAG_OBJECT: {
+        const index = reader.int(at + 1);
+        return this.object(index, reader.next);
       }
-      if (tag >= INT_DIRECT_MIN_TAG) return this.fixed(offset, numberSize(tag));
-      if (tag >= LONG_SHORT_MIN_TAG && tag <= LONG_SHORT_MAX_TAG) return this.fixed(offset, 3);
-      if (tag >= OBJECT_DIRECT_MIN_TAG && tag <= OBJECT_DIRECT_MAX_TAG) {
-        return this.object(tag - OBJECT_DIRECT_MIN_TAG, offset + 1);
+      case TAG_MAP_UNTYPED:
+        this.container(FRAME_MAP, 0);
+        return at + 1;
+      case TAG_MAP_TYPED: {
+        const entriesAt = this.typeEnd(at + 1);
+        this.container(FRAME_MAP, 0);
+        return entriesAt;
       }
-      if (tag >= LIST_DIRECT_MIN_TAG && tag <= LIST_DIRECT_MAX_TAG) {
-        const elementsAt = this.typeEnd(offset + 1);
-        this.push(FRAME_COUNTED, tag - LIST_DIRECT_MIN_TAG);
+      case TAG_LIST_VARIABLE: {
+        const elementsAt = this.typeEnd(at + 1);
+        this.container(FRAME_OPEN_LIST, 0);
         return elementsAt;
       }
-      if (tag >= LIST_DIRECT_UNTYPED_MIN_TAG && tag <= LIST_DIRECT_UNTYPED_MAX_TAG) {
-        this.push(FRAME_COUNTED, tag - LIST_DIRECT_UNTYPED_MIN_TAG);
-        return offset + 1;
+      case TAG_LIST_VARIABLE_UNTYPED:
+        this.container(FRAME_OPEN_LIST, 0);
+        return at + 1;
+      case TAG_LIST_FIXED: {
+        const lengthAt = this.typeEnd(at + 1);
+        const length = reader.int(lengthAt);
+        this.container(FRAME_COUNTED, this.checkedCount(length, reader.next));
+        return reader.next;
       }
-      switch (tag) {
-        case TAG_NULL:
-        case TAG_TRUE:
-        case TAG_FALSE:
-        case TAG_DOUBLE_ZERO:
-        case TAG_DOUBLE_ONE:
-          return offset + 1;
-        case TAG_DOUBLE_BYTE:
-          return this.fixed(offset, 2);
-        case TAG_DOUBLE_SHORT:
-          return this.fixed(offset, 3);
-        case TAG_INT:
-        case TAG_LONG_INT:
-        case TAG_DATE_MINUTE:
-        case TAG_DOUBLE_MILL:
-          return this.fixed(offset, 5);
-        case TAG_LONG:
-        case TAG_DOUBLE:
-        case TAG_DATE:
-          return this.fixed(offset, 9);
-        case TAG_REF:
-          reader.int(offset + 1);
-          return reader.next;
-        case TAG_CLASS_DEF:
-          // A class definition is a prefix of the value that follows it.
-          offset = this.classDefinition(offset + 1);
-          continue;
-        case TAG_OBJECT: {
-          const index = reader.int(offset + 1);
-          return this.object(index, reader.next);
-        }
-        case TAG_MAP_UNTYPED:
-          this.push(FRAME_MAP, 0);
-          return offset + 1;
-        case TAG_MAP_TYPED: {
-          const entriesAt = this.typeEnd(offset + 1);
-          this.push(FRAME_MAP, 0);
-          return entriesAt;
-        }
-        case TAG_LIST_VARIABLE: {
-          const elementsAt = this.typeEnd(offset + 1);
-          this.push(FRAME_OPEN_LIST, 0);
-          return elementsAt;
-        }
-        case TAG_LIST_VARIABLE_UNTYPED:
-          this.push(FRAME_OPEN_LIST, 0);
-          return offset + 1;
-        case TAG_LIST_FIXED: {
-          const lengthAt = this.typeEnd(offset + 1);
-          const length = reader.int(lengthAt);
-          this.push(FRAME_COUNTED, this.checkedCount(length, reader.next));
-          return reader.next;
-        }
-        case TAG_LIST_FIXED_UNTYPED: {
-          const length = reader.int(offset + 1);
-          this.push(FRAME_COUNTED, this.checkedCount(length, reader.next));
-          return reader.next;
-        }
-        default:
-          break;
+      case TAG_LIST_FIXED_UNTYPED: {
+        const length = reader.int(at + 1);
+        this.container(FRAME_COUNTED, this.checkedCount(length, reader.next));
+        return reader.next;
       }
-      break;
+      default:
+        throw malformed(`hessian tag 0x${tag.toString(16).padStart(2, '0')} cannot start a value`);
     }
-    throw malformed(`hessian tag 0x${reader.tag(offset).toString(16).padStart(2, '0')} cannot start a value`);
+  }
+
+  /** One chunk of a string at `at`; sets {@link finalChunk}. */
+  private stringChunk(at: number): number {
+    const reader = this.reader;
+    const next = reader.stringChunkEnd(at);
+    this.finalChunk = reader.chunkFinal;
+    return next;
+  }
+
+  /** One chunk of a binary at `at`; sets {@link finalChunk}. */
+  private binaryChunk(at: number): number {
+    const reader = this.reader;
+    const next = reader.binaryChunkEnd(at);
+    this.finalChunk = reader.chunkFinal;
+    return next;
   }
 
   /** A fixed-size leaf of `size` bytes at `at`. */
@@ -269,17 +370,21 @@ export class HessianSkipper {
   private object(index: number, at: number): number {
     const fields = this.classFields[index];
     if (fields === undefined) throw malformed(`hessian object refers to undefined class definition ${index}`);
-    this.push(FRAME_COUNTED, fields);
+    this.container(FRAME_COUNTED, fields);
     return at;
   }
 
-  /** The offset past the `type` (a type name or a type reference) at `at`. */
+  /** The offset past the `type` (a type name, or the index of an earlier one) at `at`. */
   private typeEnd(at: number): number {
     const reader = this.reader;
     const tag = reader.tag(at);
-    if (isStringTag(tag)) return reader.stringEnd(at);
+    if (isStringTag(tag)) {
+      this.newType = 1;
+      return reader.stringEnd(at);
+    }
     if (isIntTag(tag)) {
-      reader.int(at);
+      const index = reader.int(at);
+      if (index < 0 || index >= this.types) throw malformed(`hessian type ${index} names no earlier type`);
       return reader.next;
     }
     throw malformed(`hessian type expected, found tag 0x${tag.toString(16).padStart(2, '0')}`);
@@ -287,14 +392,26 @@ export class HessianSkipper {
 
   /** Every element takes at least one byte, so a count larger than the bytes left cannot be honest. */
   private checkedCount(count: number, from: number): number {
-    if (count < 0 || count > this.reader.end - from) {
+    if (count < 0 || count > this.reader.bodyEnd - from) {
       throw malformed(`hessian length ${count} does not fit in the body`);
     }
     return count;
   }
 
+  /** Enters a list, map or object (the last step of its token): a ref target, a level of nesting. */
+  private container(kind: number, count: number): void {
+    if (this.depth >= this.maxDepth) {
+      throw new CodecError(
+        ErrorCodes.CODEC_TOO_LARGE,
+        `hessian nesting exceeds the limit of ${this.maxDepth} (maxDepth)`,
+      );
+    }
+    this.types += this.newType;
+    this.refTargets++;
+    this.push(kind, count);
+  }
+
   private push(kind: number, count: number): void {
-    if (this.depth === this.maxDepth) throw malformed(`hessian nesting deeper than ${this.maxDepth}`);
     const at = this.depth++;
     this.kinds[at] = kind;
     this.counts[at] = count;

@@ -35,7 +35,15 @@
  * Heartbeats: the reply is an event response, status 20, same id, body Hessian null (`N`); probes are
  * two-way event requests with a null body.
  *
- * Config (optional): `{ maxBodySize?: number (default 8 MiB), maxDepth?: number (default 512) }`.
+ * Checks: a client's request is read as a provider reads it (header fields, one argument per parameter
+ * type, attachments ending the body; Hessian refs and type references naming earlier values) as its
+ * bytes arrive; a malformed one, a response frame from a client, or one over a limit is answered
+ * with BAD_REQUEST for its id and the connection is closed, so it never reaches a provider
+ * connection that other clients share.
+ *
+ * Config (optional): `{ maxBodySize?: number (default 8 MiB), maxDepth?: number (default 512),
+ * maxHeaders?: number (attachments, default 128), maxHeaderBytes?: number (the attachments map, and a
+ * request's fields before its arguments, default 64 KiB) }`.
  */
 import type { CodecFactory } from '../../codec/codec.js';
 import { CODEC_NAME_PREFIX } from '../../codec/registry.js';
@@ -46,7 +54,7 @@ import { DubboCodec } from './dubbo-codec.js';
 export const dubboCodecFactory: CodecFactory = {
   name: `${CODEC_NAME_PREFIX}dubbo`,
   capabilities: { requestIds: true, heartbeats: true, streaming: false, serverSpeaksFirst: false },
-  create: (_side, config) => new DubboCodec(parseDubboCodecConfig(config)),
+  create: (side, config) => new DubboCodec(parseDubboCodecConfig(config), side),
 };
 
 export { DubboCodec } from './dubbo-codec.js';

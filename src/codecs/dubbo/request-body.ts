@@ -6,13 +6,18 @@
  *
  * with one argument per type in `parameter-types` (see parameter-types.ts) and attachments as in
  * attachments-reader.ts. The arguments are skipped, never decoded. (dubbox clients write an int
- * after the method name; it is skipped.)
+ * after the method name; it is skipped.) Read in three steps, so that a large body can be walked as
+ * it arrives (see body-walk.ts): the fields before the arguments ({@link readRequestHead}), the
+ * arguments (walked by the caller), then, once the body has arrived whole, the attachments
+ * ({@link readRequestTail}), which must end exactly at the body's end.
  *
  * Metadata, in the order Dubbo's provider applies it: `version` from the body's service-version field
  * when it is not empty, then every attachment (an attachment `version` wins, as in Dubbo), then
  * `interface` (the service path) and `method`, which attachments cannot override.
  */
 import type { Metadata } from '../../codec/message.js';
+import { CodecError, ErrorCodes, malformed } from '../../errors.js';
+import type { HeaderLimits } from './codec-config.js';
 import type { HessianReader } from './hessian-reader.js';
 import type { HessianSkipper } from './hessian-skipper.js';
 import { isIntTag } from './hessian-tags.js';
@@ -21,39 +26,78 @@ import { DubboMessageState } from './message-state.js';
 import { countParameterTypes } from './parameter-types.js';
 import { HEADER_SIZE } from './wire-constants.js';
 
-/** Decodes the request body of the frame the reader holds into `metadata`; returns its state. */
-export function readRequestBody(
+/** The fields of a request before its arguments; one per codec, overwritten by each request. */
+export class RequestHead {
+  dubboVersion = '';
+  serviceName = '';
+  serviceVersion = '';
+  methodName = '';
+  parameterTypes = '';
+  /** How many arguments follow (one per parameter type). */
+  argumentCount = 0;
+  /** Offset of the first argument (or of the attachments, without arguments). */
+  argumentsAt = 0;
+}
+
+/**
+ * Reads the fields before the arguments into `head`. They may not reach more than `maxHeaderBytes`
+ * past the body's start (CODEC_TOO_LARGE); the reader must hold the body up to that bound, or whole.
+ */
+export function readRequestHead(reader: HessianReader, head: RequestHead, maxHeaderBytes: number): void {
+  const end = reader.end;
+  reader.end = Math.min(end, HEADER_SIZE + maxHeaderBytes);
+  try {
+    head.dubboVersion = reader.string(HEADER_SIZE);
+    head.serviceName = reader.string(reader.next);
+    head.serviceVersion = reader.string(reader.next);
+    head.methodName = reader.string(reader.next);
+    let at = reader.next;
+    if (isIntTag(reader.tag(at))) {
+      reader.int(at);
+      at = reader.next;
+    }
+    head.parameterTypes = reader.string(at);
+    head.argumentsAt = reader.next;
+  } catch (error) {
+    if (!reader.isNeedMore(error)) throw error;
+    throw new CodecError(
+      ErrorCodes.CODEC_TOO_LARGE,
+      `dubbo request fields before the arguments exceed the limit of ${maxHeaderBytes} bytes (maxHeaderBytes)`,
+    );
+  } finally {
+    reader.end = end;
+  }
+  head.argumentCount = countParameterTypes(head.parameterTypes);
+}
+
+/**
+ * Reads the attachments at `argumentsEnd` (the reader holding the whole body) into `metadata`, after
+ * the head's version; returns the request's state.
+ */
+export function readRequestTail(
   reader: HessianReader,
   skipper: HessianSkipper,
+  head: RequestHead,
+  argumentsEnd: number,
   flags: number,
   metadata: Metadata,
+  limits: HeaderLimits,
 ): DubboMessageState {
-  const dubboVersion = reader.string(HEADER_SIZE);
-  const serviceName = reader.string(reader.next);
-  const serviceVersion = reader.string(reader.next);
-  const methodName = reader.string(reader.next);
-  let at = reader.next;
-  if (isIntTag(reader.tag(at))) {
-    reader.int(at);
-    at = reader.next;
+  if (head.serviceVersion !== '') metadata.set('version', head.serviceVersion);
+  const attachments = readAttachments(reader, skipper, argumentsEnd, metadata, limits);
+  if (attachments.end !== reader.bodyEnd) {
+    throw malformed(`dubbo request body has ${reader.bodyEnd - attachments.end} bytes after its attachments`);
   }
-  const parameterTypes = reader.string(at);
-  at = reader.next;
-  const count = countParameterTypes(parameterTypes);
-  skipper.reset();
-  for (let i = 0; i < count; i++) at = skipper.skip(at);
-  if (serviceVersion !== '') metadata.set('version', serviceVersion);
-  const attachments = readAttachments(reader, skipper, at, metadata);
-  metadata.set('interface', serviceName);
-  metadata.set('method', methodName);
+  metadata.set('interface', head.serviceName);
+  metadata.set('method', head.methodName);
   return new DubboMessageState(
     flags,
     0,
-    dubboVersion,
-    serviceName,
-    serviceVersion,
-    methodName,
-    parameterTypes,
+    head.dubboVersion,
+    head.serviceName,
+    head.serviceVersion,
+    head.methodName,
+    head.parameterTypes,
     -1,
     -1,
     attachments,

@@ -7,40 +7,60 @@
  *
  * Types 0 and 3 report an exception thrown by the provider. The value or exception is skipped, and
  * only for types 3 and 4, to reach the attachments (see attachments-reader.ts), which become
- * metadata. Bodies of other statuses hold an error message and are not read.
+ * metadata. Bodies of other statuses hold an error message and are not read. Read in steps, as a
+ * request is (see body-walk.ts): the type ({@link readResponseType}), the value (walked by the caller,
+ * {@link responseValues} of them), then the attachments ({@link readResponseTail}).
  */
 import type { Metadata } from '../../codec/message.js';
 import { malformed } from '../../errors.js';
 import { readAttachments } from './attachments-reader.js';
+import type { HeaderLimits } from './codec-config.js';
 import type { HessianReader } from './hessian-reader.js';
 import type { HessianSkipper } from './hessian-skipper.js';
 import { DubboMessageState } from './message-state.js';
 import {
   HEADER_SIZE,
   RESPONSE_NULL_VALUE_WITH_ATTACHMENTS,
+  RESPONSE_VALUE_WITH_ATTACHMENTS,
   RESPONSE_WITH_EXCEPTION,
   RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS,
 } from './wire-constants.js';
 
-/** Decodes the body of the OK response the reader holds into `metadata`; returns its state. */
-export function readResponseBody(
-  reader: HessianReader,
-  skipper: HessianSkipper,
-  flags: number,
-  status: number,
-  metadata: Metadata,
-): DubboMessageState {
+/** The response type at the body's start; the reader's `next` is then just past it. */
+export function readResponseType(reader: HessianReader): number {
   const type = reader.int(HEADER_SIZE);
-  const typeEnd = reader.next;
   if (type < RESPONSE_WITH_EXCEPTION || type > RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) {
     throw malformed(`dubbo response type ${type} is unknown`);
   }
+  return type;
+}
+
+/** How many values of a response of `type` are walked: the one before its attachments, if any. */
+export function responseValues(type: number): number {
+  return type === RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS || type === RESPONSE_VALUE_WITH_ATTACHMENTS
+    ? 1
+    : 0;
+}
+
+/**
+ * Reads the attachments (types 3–5) at `valuesEnd` (the reader holding the whole body) into
+ * `metadata`; returns the response's state.
+ */
+export function readResponseTail(
+  reader: HessianReader,
+  skipper: HessianSkipper,
+  type: number,
+  typeEnd: number,
+  valuesEnd: number,
+  flags: number,
+  status: number,
+  metadata: Metadata,
+  limits: HeaderLimits,
+): DubboMessageState {
   let attachments;
   if (type >= RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
-    skipper.reset();
-    const at = type === RESPONSE_NULL_VALUE_WITH_ATTACHMENTS ? typeEnd : skipper.skip(typeEnd);
-    if (at === reader.end) throw malformed(`dubbo response of type ${type} has no attachments`);
-    attachments = readAttachments(reader, skipper, at, metadata);
+    if (valuesEnd === reader.bodyEnd) throw malformed(`dubbo response of type ${type} has no attachments`);
+    attachments = readAttachments(reader, skipper, valuesEnd, metadata, limits);
   }
   return new DubboMessageState(flags, status, '', '', '', '', '', type, typeEnd, attachments);
 }

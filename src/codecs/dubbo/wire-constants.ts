@@ -53,3 +53,10 @@ export const DEFAULT_MAX_BODY_SIZE = 8 * 1024 * 1024;
 
 /** Deepest nesting of lists, maps and objects walked in a body. */
 export const DEFAULT_MAX_DEPTH = 512;
+
+/**
+ * Default limits on a message's header fields: attachments (Envoy's HTTP default is 100 headers),
+ * and bytes of the attachments map, and of a request's fields before its arguments.
+ */
+export const DEFAULT_MAX_HEADERS = 128;
+export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;

@@ -3,14 +3,14 @@
  *
  *   message := 0x82 type-and-version seqid:varint name-length:varint name-bytes struct
  *   type-and-version := type << 5 | 1      (type: 1 CALL | 2 REPLY | 3 EXCEPTION | 4 ONEWAY)
- *   seqid   := the i32's unsigned 32-bit pattern as a varint (no zigzag), 1 to 5 bytes
+ *   seqid   := the i32's unsigned 32-bit pattern as a varint (no zigzag), 1 to 5 bytes (up to 10 read)
  *
  * Only the envelope is read; the struct is left to the caller (skipped or passed through).
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
 import { malformed } from '../../errors.js';
 import type { ThriftMessageHeader } from './message-header.js';
-import { varint32Value, varintLength } from './varint.js';
+import { MAX_VARINT_BYTES, varint32Value, varintLength } from './varint.js';
 import {
   COMPACT_PROTOCOL_ID,
   COMPACT_TYPE_SHIFT,
@@ -45,10 +45,10 @@ export function readCompactMessageHeader(
     throw malformed(`thrift message type ${messageType} is not CALL, REPLY, EXCEPTION or ONEWAY`);
   }
   const seqidOffset = start + 2;
-  const seqidLength = varintLength(queue, seqidOffset, Math.min(available, end), 5);
+  const seqidLength = varintLength(queue, seqidOffset, Math.min(available, end), MAX_VARINT_BYTES);
   if (seqidLength === 0) return needMore(available, end, 'seqid');
   const nameLengthOffset = seqidOffset + seqidLength;
-  const nameLengthSize = varintLength(queue, nameLengthOffset, Math.min(available, end), 5);
+  const nameLengthSize = varintLength(queue, nameLengthOffset, Math.min(available, end), MAX_VARINT_BYTES);
   if (nameLengthSize === 0) return needMore(available, end, 'name length');
   const nameLength = varint32Value(queue, nameLengthOffset, nameLengthSize);
   const nameOffset = nameLengthOffset + nameLengthSize;

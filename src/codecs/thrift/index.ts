@@ -22,7 +22,15 @@
  * for no-route, PROTOCOL_ERROR for bad-request, INTERNAL_ERROR otherwise) carrying the request's name
  * and seqid, in the request's transport and protocol; none for one-way requests.
  *
- * Config (optional): `{ maxFrameSize?: number (default 16 MiB), maxDepth?: number (default 64) }`.
+ * Checks: every message a client sends is walked before it is decoded (its struct well formed, within
+ * the nesting limit, ending exactly at its frame's end); a malformed one, or one over a limit, is
+ * answered with a TApplicationException (PROTOCOL_ERROR) for its seqid and the connection is closed,
+ * so it never reaches a server connection that other clients share. The walk advances as the bytes
+ * arrive, so a large frame costs each socket read only the bytes that read brought.
+ *
+ * Config (optional): `{ maxFrameSize?: number (default 16 MiB), maxDepth?: number (default 64),
+ * maxHeaders?: number (THeader info headers, default 128), maxHeaderBytes?: number (THeader header
+ * block, default 64 KiB), validateRequests?: boolean (default true) }`.
  */
 import type { CodecFactory } from '../../codec/codec.js';
 import { CODEC_NAME_PREFIX } from '../../codec/registry.js';
@@ -33,7 +41,7 @@ import { ThriftCodec } from './thrift-codec.js';
 export const thriftCodecFactory: CodecFactory = {
   name: `${CODEC_NAME_PREFIX}thrift`,
   capabilities: { requestIds: true, heartbeats: false, streaming: false, serverSpeaksFirst: false },
-  create: (_side, config) => new ThriftCodec(parseThriftCodecConfig(config)),
+  create: (side, config) => new ThriftCodec(parseThriftCodecConfig(config), side),
 };
 
 export { ThriftCodec } from './thrift-codec.js';

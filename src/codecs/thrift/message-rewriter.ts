@@ -22,7 +22,10 @@ import { THEADER_FIXED_SIZE } from './wire-constants.js';
 function currentSeqid(bytes: Buffer, state: ThriftMessageState): number {
   if (state.protocol === 'binary') return bytes.readUInt32BE(state.seqidOffset);
   let value = 0;
-  for (let i = 0; i < state.seqidLength; i++) value += (bytes[state.seqidOffset + i]! & 0x7f) * 2 ** (7 * i);
+  // Bytes after the fifth hold no bit of a uint32.
+  for (let i = 0; i < state.seqidLength && i < 5; i++) {
+    value += (bytes[state.seqidOffset + i]! & 0x7f) * 2 ** (7 * i);
+  }
   return value % 0x1_0000_0000;
 }
 

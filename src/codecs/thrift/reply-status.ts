@@ -9,7 +9,7 @@
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
 import type { ResponseStatus } from '../../codec/message.js';
-import { unzigzag32, varint32Value, varintLength } from './varint.js';
+import { MAX_VARINT_BYTES, unzigzag32, varint32Value, varintLength } from './varint.js';
 import type { ThriftProtocol } from './wire-format.js';
 
 /** `error` if the result struct starting at `offset` (and ending by `end`) opens with a field id other than 0. */
@@ -21,13 +21,13 @@ export function replyStatus(
 ): ResponseStatus {
   if (offset >= end) return 'ok';
   const first = queue.u8(offset);
-  if (first === 0) return 'ok';
+  if (first === 0 || (protocol === 'compact' && (first & 0x0f) === 0)) return 'ok';
   if (protocol === 'binary') {
     if (offset + 3 > end) return 'ok';
     return queue.i16(offset + 1) === 0 ? 'ok' : 'error';
   }
   if (first >> 4 !== 0) return 'error';
-  const length = varintLength(queue, offset + 1, end, 3);
+  const length = varintLength(queue, offset + 1, end, MAX_VARINT_BYTES);
   if (length === 0) return 'ok';
   return unzigzag32(varint32Value(queue, offset + 1, length)) === 0 ? 'ok' : 'error';
 }

@@ -12,6 +12,11 @@
  * `length` counts the bytes after itself. An info id of 0 starts the padding; an unknown info id ends
  * the header (its layout is unknown), as the Apache implementations do. Transforms (zlib, …) are not
  * supported: a frame that uses one is refused with CODEC_UNSUPPORTED.
+ *
+ * Limits (CODEC_TOO_LARGE, naming the setting): the header block (header-words * 4 bytes) may not
+ * exceed `maxHeaderBytes`, checked before it is read; the info headers of both kinds together may
+ * not exceed `maxHeaders` pairs, checked on each block's count before its pairs are read. So the
+ * work of reading a header block is bounded by the limits, not by what the peer claims.
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
 import { CodecError, ErrorCodes, malformed } from '../../errors.js';
@@ -44,16 +49,36 @@ function headerString(queue: ByteQueue, cursor: { at: number }, end: number): st
   return value;
 }
 
+/** The header limits of {@link readTHeader}. */
+export interface THeaderLimits {
+  readonly maxHeaders: number;
+  readonly maxHeaderBytes: number;
+}
+
 /**
- * Reads the THeader framing of the whole frame at offset 0 of `queue`, which ends at `frameEnd`
- * (detection has checked the magic and the size).
+ * Reads the THeader framing of the frame at offset 0 of `queue`, which ends at `frameEnd` (detection
+ * has checked the magic and the size). Returns `undefined` while the header block has not arrived
+ * whole; the message after it need not have arrived.
  */
-export function readTHeader(queue: ByteQueue, frameEnd: number): THeaderFields {
+export function readTHeader(
+  queue: ByteQueue,
+  frameEnd: number,
+  limits: THeaderLimits,
+): THeaderFields | undefined {
   if (frameEnd < THEADER_FIXED_SIZE) throw malformed('THeader frame is shorter than its fixed header');
+  if (queue.length < THEADER_FIXED_SIZE) return undefined;
+  const headerBytes = queue.u16(12) * 4;
+  const headerEnd = THEADER_FIXED_SIZE + headerBytes;
+  if (headerEnd > frameEnd) throw malformed('THeader header block runs past the frame');
+  if (headerBytes > limits.maxHeaderBytes) {
+    throw new CodecError(
+      ErrorCodes.CODEC_TOO_LARGE,
+      `THeader header block of ${headerBytes} bytes exceeds the limit of ${limits.maxHeaderBytes} (maxHeaderBytes)`,
+    );
+  }
+  if (queue.length < headerEnd) return undefined;
   const flags = queue.u16(6);
   const seqid = queue.i32(8);
-  const headerEnd = THEADER_FIXED_SIZE + queue.u16(12) * 4;
-  if (headerEnd > frameEnd) throw malformed('THeader header block runs past the frame');
   const cursor = { at: THEADER_FIXED_SIZE };
   const protocolId = headerVarint(queue, cursor, headerEnd, 'protocol id');
   if (protocolId === THEADER_PROTOCOL_JSON) {
@@ -73,7 +98,14 @@ export function readTHeader(queue: ByteQueue, frameEnd: number): THeaderFields {
     if (infoId !== THEADER_INFO_KEYVALUE && infoId !== THEADER_INFO_PERSISTENT_KEYVALUE) break;
     const into = infoId === THEADER_INFO_KEYVALUE ? headers : persistentHeaders;
     const count = headerVarint(queue, cursor, headerEnd, 'header count');
-    // Each pair takes at least two bytes: a larger count is a lie, not a reason to loop for long.
+    const total = (headers.length + persistentHeaders.length) / 2 + count;
+    if (total > limits.maxHeaders) {
+      throw new CodecError(
+        ErrorCodes.CODEC_TOO_LARGE,
+        `THeader carries ${total} info headers, more than the limit of ${limits.maxHeaders} (maxHeaders)`,
+      );
+    }
+    // Each pair takes at least two bytes: a larger count is a lie.
     if (count * 2 > headerEnd - cursor.at) throw malformed(`THeader claims ${count} headers`);
     for (let i = 0; i < count; i++) {
       into.push(headerString(queue, cursor, headerEnd), headerString(queue, cursor, headerEnd));

@@ -10,7 +10,7 @@
  * header of its result; the payload is passed through as the original bytes.
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
-import type { Codec, EncodeOptions, LocalReply } from '../../codec/codec.js';
+import type { Codec, CodecSide, EncodeOptions, LocalReply } from '../../codec/codec.js';
 import { createMessage } from '../../codec/message.js';
 import type { Message, MessageType } from '../../codec/message.js';
 import { malformed } from '../../errors.js';
@@ -57,42 +57,86 @@ function messageTypeOf(thriftType: number): MessageType {
 }
 
 /**
+ * A client sends calls: a REPLY or EXCEPTION from one would belong to no request, so it is refused
+ * (and answered) rather than dropped while its sender waits.
+ */
+function checkRequestType(thriftType: number): void {
+  if (thriftType === MESSAGE_CALL || thriftType === MESSAGE_ONEWAY) return;
+  const name = thriftType === MESSAGE_EXCEPTION ? 'EXCEPTION' : 'REPLY';
+  throw malformed(`thrift client sent a ${name} message; a request is a CALL or ONEWAY`);
+}
+
+/** Nothing in progress: the next decode starts at a message's first byte. */
+const STAGE_NONE = 0;
+/** The message's framing is read (and its THeader block); its envelope has not arrived whole. */
+const STAGE_ENVELOPE = 1;
+/** The envelope is read (into `header`); the walk over its struct is in progress. */
+const STAGE_WALK = 2;
+
+/**
  * Decodes and encodes Thrift messages of any transport (framed, unframed, THeader) and protocol
  * (strict binary, compact), detected on each message. Request ids are seqids, exposed as uint32 and
  * written back as the same 32-bit pattern. See the factory (`thriftCodecFactory`) for the metadata.
+ *
+ * Messages from clients are checked whole before they are decoded (unless `validateRequests` is
+ * off): the struct is walked as its bytes arrive, a chunk at a time, and must end exactly at its
+ * frame's end. Messages from servers are only framed (their structs are walked on the unframed
+ * transport, where that is how their end is found).
  */
 export class ThriftCodec implements Codec {
   private readonly header = new ThriftMessageHeader();
   private readonly skipper: StructSkipper;
-  /** The queue, and its `consumed` count, of an unframed message whose struct walk is in progress. */
-  private skipQueue: ByteQueue | undefined;
-  private skipConsumed = 0;
+  /** Whether framed and THeader messages are walked before they are decoded. */
+  private readonly validating: boolean;
+  /**
+   * The message at the front of `progressQueue` whose decoding is under way (see the STAGE_*
+   * constants); valid while the queue's `consumed` count is still `progressConsumed`.
+   */
+  private stage = STAGE_NONE;
+  private progressQueue: ByteQueue | undefined;
+  private progressConsumed = 0;
+  private progressTransport: ThriftTransport = 'framed';
+  private progressProtocol: ThriftProtocol = 'binary';
+  /** Offset of the envelope: 4 (framed), the THeader payload offset, or 0 (unframed). */
+  private progressMessageOffset = 0;
+  /** The frame's end (framed, THeader: the struct must end there) or the size limit (unframed). */
+  private progressEnd = 0;
+  private progressTHeader: THeaderFields | undefined;
   /** How the first message of the connection travelled: the format of replies to undecodable input. */
   private connectionTransport: ThriftTransport | undefined;
   private connectionProtocol: ThriftProtocol = 'binary';
 
-  constructor(private readonly config: ThriftCodecConfig) {
+  constructor(
+    private readonly config: ThriftCodecConfig,
+    side: CodecSide = 'downstream',
+  ) {
     this.skipper = new StructSkipper(config.maxDepth);
+    this.validating = side === 'downstream' && config.validateRequests;
   }
 
   decode(input: ByteQueue): Message | undefined {
+    if (this.stage !== STAGE_NONE) {
+      if (this.progressQueue === input && this.progressConsumed === input.consumed) return this.resume(input);
+      this.stage = STAGE_NONE;
+    }
     const format = detectWireFormat(input, this.config.maxFrameSize);
     switch (format) {
       case DETECT_NEED_MORE:
         return undefined;
       case DETECT_THEADER:
         this.connectionTransport ??= 'header';
-        return this.decodeTHeader(input);
+        return this.beginTHeader(input);
       case DETECT_FRAMED_BINARY:
       case DETECT_FRAMED_COMPACT: {
         const protocol = format === DETECT_FRAMED_BINARY ? 'binary' : 'compact';
         this.remember('framed', protocol);
-        return this.decodeFramed(input, protocol);
+        return this.beginFramed(input, protocol);
       }
       default: {
         const protocol = format === DETECT_UNFRAMED_BINARY ? 'binary' : 'compact';
         this.remember('unframed', protocol);
-        return this.decodeUnframed(input, protocol);
+        this.begin(input, 'unframed', protocol, 0, this.config.maxFrameSize, undefined);
+        return this.resume(input);
       }
     }
   }
@@ -121,6 +165,20 @@ export class ThriftCodec implements Codec {
         type,
       );
     }
+    if (request === undefined && this.stage !== STAGE_NONE) {
+      // The message being refused: answer its call, in its format, so its client can match the reply.
+      const theader = this.progressTHeader;
+      const walking = this.stage === STAGE_WALK;
+      return encodeApplicationException(
+        this.progressTransport,
+        this.progressProtocol,
+        theader?.flags ?? 0,
+        walking ? this.header.name : '',
+        walking ? this.header.seqid >>> 0 : theader !== undefined ? theader.seqid >>> 0 : 0,
+        reply.message,
+        type,
+      );
+    }
     return encodeApplicationException(
       this.connectionTransport ?? 'framed',
       this.connectionProtocol,
@@ -138,25 +196,36 @@ export class ThriftCodec implements Codec {
     this.connectionProtocol = protocol;
   }
 
-  private decodeFramed(input: ByteQueue, protocol: ThriftProtocol): Message | undefined {
+  private beginFramed(input: ByteQueue, protocol: ThriftProtocol): Message | undefined {
     const frameEnd = 4 + input.i32(0);
+    input.expectFrame(frameEnd);
+    if (this.validating) {
+      this.begin(input, 'framed', protocol, 4, frameEnd, undefined);
+      return this.resume(input);
+    }
     if (input.length < frameEnd) return undefined;
-    this.readEnvelope(input, protocol, 4, frameEnd);
+    this.readWholeEnvelope(input, protocol, 4, frameEnd);
     return this.finish(input, 'framed', protocol, 4, frameEnd, undefined);
   }
 
-  private decodeTHeader(input: ByteQueue): Message | undefined {
+  private beginTHeader(input: ByteQueue): Message | undefined {
     const frameEnd = 4 + input.i32(0);
-    if (input.length < frameEnd) return undefined;
-    const theader = readTHeader(input, frameEnd);
+    input.expectFrame(frameEnd);
+    if (!this.validating && input.length < frameEnd) return undefined;
+    const theader = readTHeader(input, frameEnd, this.config);
+    if (theader === undefined) return undefined;
     const protocol = theader.protocolId === THEADER_PROTOCOL_BINARY ? 'binary' : 'compact';
     if (this.connectionTransport === 'header') this.connectionProtocol = protocol;
-    this.readEnvelope(input, protocol, theader.payloadOffset, frameEnd);
+    if (this.validating) {
+      this.begin(input, 'header', protocol, theader.payloadOffset, frameEnd, theader);
+      return this.resume(input);
+    }
+    this.readWholeEnvelope(input, protocol, theader.payloadOffset, frameEnd);
     return this.finish(input, 'header', protocol, theader.payloadOffset, frameEnd, theader);
   }
 
   /** Reads the envelope of a message that must fit between `start` and `end` (all arrived). */
-  private readEnvelope(input: ByteQueue, protocol: ThriftProtocol, start: number, end: number): void {
+  private readWholeEnvelope(input: ByteQueue, protocol: ThriftProtocol, start: number, end: number): void {
     const whole =
       protocol === 'binary'
         ? readBinaryMessageHeader(input, start, end, end, this.header)
@@ -166,25 +235,66 @@ export class ThriftCodec implements Codec {
     }
   }
 
-  private decodeUnframed(input: ByteQueue, protocol: ThriftProtocol): Message | undefined {
-    const limit = this.config.maxFrameSize;
-    const available = input.length;
-    const whole =
-      protocol === 'binary'
-        ? readBinaryMessageHeader(input, 0, available, limit, this.header)
-        : readCompactMessageHeader(input, 0, available, limit, this.header);
-    if (!whole) return undefined;
-    // Resume the struct walk only if it was started on these very bytes.
-    const resuming = this.skipQueue === input && this.skipConsumed === input.consumed;
-    this.skipQueue = undefined;
-    if (!resuming) this.skipper.start(protocol, this.header.bodyOffset);
-    const end = this.skipper.run(input, limit);
-    if (end === NEED_MORE) {
-      this.skipQueue = input;
-      this.skipConsumed = input.consumed;
+  /** Starts decoding the message at the front of `input`, whose envelope is at `messageOffset`. */
+  private begin(
+    input: ByteQueue,
+    transport: ThriftTransport,
+    protocol: ThriftProtocol,
+    messageOffset: number,
+    end: number,
+    theader: THeaderFields | undefined,
+  ): void {
+    this.stage = STAGE_ENVELOPE;
+    this.progressQueue = input;
+    this.progressTransport = transport;
+    this.progressProtocol = protocol;
+    this.progressMessageOffset = messageOffset;
+    this.progressEnd = end;
+    this.progressTHeader = theader;
+  }
+
+  /**
+   * Reads the envelope once it has arrived, then walks the struct as far as the bytes allow; returns
+   * the message once the walk has reached its end.
+   */
+  private resume(input: ByteQueue): Message | undefined {
+    const protocol = this.progressProtocol;
+    const end = this.progressEnd;
+    const exact = this.progressTransport !== 'unframed';
+    if (this.stage === STAGE_ENVELOPE) {
+      const start = this.progressMessageOffset;
+      const available = Math.min(input.length, end);
+      const whole =
+        protocol === 'binary'
+          ? readBinaryMessageHeader(input, start, available, end, this.header)
+          : readCompactMessageHeader(input, start, available, end, this.header);
+      if (!whole) {
+        if (exact && available >= end) throw malformed('thrift frame is too short for its message');
+        this.progressConsumed = input.consumed;
+        return undefined;
+      }
+      this.skipper.start(protocol, this.header.bodyOffset);
+      this.stage = STAGE_WALK;
+      if (this.validating) checkRequestType(this.header.messageType);
+    }
+    const structEnd = this.skipper.run(input, end, exact);
+    if (structEnd === NEED_MORE) {
+      this.progressConsumed = input.consumed;
       return undefined;
     }
-    return this.finish(input, 'unframed', protocol, 0, end, undefined);
+    if (exact && structEnd !== end) {
+      throw malformed(`thrift frame has ${end - structEnd} bytes after its message`);
+    }
+    this.stage = STAGE_NONE;
+    this.progressQueue = undefined;
+    return this.finish(
+      input,
+      this.progressTransport,
+      protocol,
+      this.progressMessageOffset,
+      structEnd,
+      this.progressTHeader,
+    );
   }
 
   /** Takes the whole message (ending at `end`) off the queue and describes it. */

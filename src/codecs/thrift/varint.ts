@@ -10,6 +10,12 @@ import type { ByteQueue } from '../../codec/byte-queue.js';
 import { malformed } from '../../errors.js';
 
 /**
+ * The longest varint accepted for any compact integer, length or size: the Apache readers read every
+ * varint as up to 64 bits (10 bytes) and keep the low bits the type needs.
+ */
+export const MAX_VARINT_BYTES = 10;
+
+/**
  * Number of bytes of the varint at `offset`, or 0 if it does not end before `limit` (more bytes are
  * needed). Throws a codec error if it is longer than `maxBytes`.
  */
@@ -22,12 +28,12 @@ export function varintLength(queue: ByteQueue, offset: number, limit: number, ma
 }
 
 /**
- * The unsigned 32-bit value of the varint of `length` bytes (from {@link varintLength}, at most 5) at
- * `offset`. Bits beyond 32 are dropped, as the Apache libraries do.
+ * The unsigned 32-bit value of the varint of `length` bytes (from {@link varintLength}) at `offset`.
+ * Bits beyond 32 are dropped, as the Apache libraries do (bytes after the fifth hold none of them).
  */
 export function varint32Value(queue: ByteQueue, offset: number, length: number): number {
   let value = 0;
-  for (let i = 0; i < length; i++) value += (queue.u8(offset + i) & 0x7f) * 2 ** (7 * i);
+  for (let i = 0; i < length && i < 5; i++) value += (queue.u8(offset + i) & 0x7f) * 2 ** (7 * i);
   return value % 0x1_0000_0000;
 }
 

@@ -72,3 +72,10 @@ export const DEFAULT_MAX_DEPTH = 64;
 
 /** Default maximum frame (or unframed message) size: 16 MiB. */
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+/**
+ * Default limits on THeader info headers: pairs (Envoy's HTTP default is 100 headers) and bytes of the
+ * header block (Envoy's Thrift proxy refuses header blocks above 64 KiB).
+ */
+export const DEFAULT_MAX_HEADERS = 128;
+export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;

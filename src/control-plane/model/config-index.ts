@@ -27,7 +27,7 @@ export interface ProtocolBinding {
   readonly protocol: string;
   readonly codec: string;
   readonly multiplexing: boolean;
-  /** The codec's settings: the description of a declarative codec (ApplicationProtocol extension). */
+  /** The codec's settings (ApplicationProtocol `codecConfig`, or a declarative codec's `declarativeCodec`). */
   readonly codecConfig?: Readonly<Record<string, unknown>>;
   /** The document that registered it; absent for the built-in dubbo and thrift. */
   readonly source?: ConfigObject<ApplicationProtocol>;
@@ -75,7 +75,9 @@ export class ConfigIndex {
         protocol: spec.protocol,
         codec: spec.codec,
         multiplexing: spec.multiplexing ?? true,
-        ...(spec.declarativeCodec === undefined ? {} : { codecConfig: spec.declarativeCodec }),
+        ...((spec.declarativeCodec ?? spec.codecConfig) === undefined
+          ? {}
+          : { codecConfig: spec.declarativeCodec ?? spec.codecConfig }),
         source,
       });
     }

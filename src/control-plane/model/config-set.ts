@@ -44,6 +44,8 @@ export interface LoadedConfig {
   readonly issues: readonly ConfigIssue[];
   /** The lookups built over `config` to check it, handed on so translation need not build them again. */
   readonly index?: ConfigIndex;
+  /** The files (or URIs) the config was read from, in the order read; absent when not known. */
+  readonly files?: readonly string[];
 }
 
 /** An empty config. */

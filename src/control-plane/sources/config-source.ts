@@ -34,6 +34,8 @@ export interface SourceSnapshot {
   readonly documents: readonly SourceDocument[];
   /** Problems found while reading (unreadable files, YAML syntax errors). */
   readonly issues: readonly ConfigIssue[];
+  /** Every file (or URI) the documents were read from, including those that held none, in order. */
+  readonly files: readonly string[];
   /** Changes whenever any document, file or reading problem changes. */
   readonly version: string;
 }

@@ -5,12 +5,14 @@
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
+  Composer,
   isAlias,
   isMap,
   isScalar,
   isSeq,
   LineCounter,
   parseAllDocuments,
+  Parser,
   type Document,
   type Node,
 } from 'yaml';
@@ -22,38 +24,99 @@ export interface ParsedFile {
   readonly issues: ConfigIssue[];
 }
 
-interface SyntaxTree {
-  readonly documents: readonly Document.Parsed[];
-  readonly lineCounter: LineCounter;
-}
-
-function parseTree(text: string): SyntaxTree {
-  const lineCounter = new LineCounter();
-  // Merge keys (`<<: *base`) are YAML 1.1, which Kubernetes reads; allow them here too.
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
-  return { documents: parsed, lineCounter };
-}
+/**
+ * Documents one file may hold. Past it the file is refused whole: a few bytes make a document
+ * (`---`), and a file at the size limit could otherwise hold millions of them.
+ */
+export const DEFAULT_MAX_DOCUMENTS_PER_FILE = 50_000;
 
 /**
- * Parses `text` (the content of `file`). Documents with syntax errors are reported and left out.
- *
- * The syntax tree is not kept: it weighs many times the data, and a large config would hold it for
- * every document. Locating a field (only needed to report an issue) parses the text again, once per
- * file. Nor is the data kept once read (see YamlDocument): a source keeps its documents for as long as
- * their file is unchanged, and validation reads each one once.
+ * Aliases one document may resolve, scaled by what each alias expands to (the `yaml` package's
+ * `maxAliasCount`): a few lines of nested aliases ("billion laughs") would otherwise expand to
+ * gigabytes.
  */
-export function parseYamlDocuments(file: string, text: string): ParsedFile {
-  const { documents: parsed, lineCounter } = parseTree(text);
-  const reread = rereadFrom(text);
+const MAX_ALIAS_COUNT = 100;
+
+export interface YamlLimits {
+  /** Default {@link DEFAULT_MAX_DOCUMENTS_PER_FILE}. */
+  readonly maxDocuments?: number;
+}
+
+/** Merge keys (`<<: *base`) are YAML 1.1, which Kubernetes reads; allow them here too. */
+const YAML_OPTIONS = { prettyErrors: false, merge: true } as const;
+
+/**
+ * Parses `text` (the content of `file`). Documents with syntax errors are reported and left out; a
+ * file with more than `limits.maxDocuments` documents, or nested too deep to convert, is refused
+ * whole with one issue.
+ *
+ * Documents are composed one at a time and each syntax tree is dropped once its data is taken: the
+ * tree weighs many times the data (a 50 MB file's trees took 1.6 GB at once). Locating a field (only
+ * needed to report an issue) parses the text again, once per file. Nor is the data kept once read
+ * (see YamlDocument): a source keeps its documents for as long as their file is unchanged, and
+ * validation reads each one once.
+ */
+export function parseYamlDocuments(file: string, text: string, limits: YamlLimits = {}): ParsedFile {
+  const maxDocuments = limits.maxDocuments ?? DEFAULT_MAX_DOCUMENTS_PER_FILE;
+  const lineCounter = new LineCounter();
+  const spans: DocumentSpans = [];
+  const reread = rereadFrom(text, spans);
   const documents: SourceDocument[] = [];
   const issues: ConfigIssue[] = [];
-  parsed.forEach((doc, documentIndex) => {
+  const fileIssue = (offset: number, rule: string, message: string): ParsedFile => {
+    const where = lineCounter.linePos(offset);
+    return {
+      documents: [],
+      issues: [
+        {
+          severity: 'error',
+          file,
+          line: where.line,
+          column: where.col,
+          documentIndex: -1,
+          kind: '',
+          name: '',
+          field: '',
+          rule,
+          message,
+        },
+      ],
+    };
+  };
+  const parsed = new Composer(YAML_OPTIONS).compose(new Parser(lineCounter.addNewLine).parse(text));
+  let documentIndex = 0;
+  let next: IteratorResult<Document.Parsed>;
+  for (;;) {
+    try {
+      next = parsed.next();
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      return fileIssue(0, 'yaml-too-deep', `YAML: ${file} is nested too deep to read`);
+    }
+    if (next.done === true) break;
+    const doc = next.value;
+    if (documentIndex >= maxDocuments) {
+      return fileIssue(
+        doc.range[0],
+        'yaml-too-many-documents',
+        `YAML: ${file} holds more than ${maxDocuments} documents, the most one file may hold; none of it was used`,
+      );
+    }
+    const start = lineCounter.linePos(doc.range[0]);
+    spans.push(doc.range[0], doc.range[2], start.line, start.col);
+    addDocument(doc, documentIndex++);
+  }
+  return { documents, issues };
+
+  function addDocument(doc: Document.Parsed, documentIndex: number): void {
     const problems = [
       ...doc.errors.map(e => ({ severity: 'error' as const, e })),
       ...doc.warnings.map(e => ({ severity: 'warning' as const, e })),
     ];
     for (const { severity, e } of problems) {
       const where = lineCounter.linePos(e.pos[0]);
+      // The composer reports its own stack overflow as an error of the document.
+      const tooDeep = e.message.includes('Maximum call stack size exceeded');
       issues.push({
         severity,
         file,
@@ -63,8 +126,8 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
         kind: '',
         name: '',
         field: '',
-        rule: severity === 'error' ? 'yaml-syntax' : 'yaml-warning',
-        message: `YAML: ${e.message}`,
+        rule: tooDeep ? 'yaml-too-deep' : severity === 'error' ? 'yaml-syntax' : 'yaml-warning',
+        message: tooDeep ? 'YAML: the document is nested too deep to read' : `YAML: ${e.message}`,
       });
     }
     if (doc.errors.length > 0) return;
@@ -73,6 +136,15 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
       data = toData(doc);
     } catch (err) {
       const where = lineCounter.linePos(doc.contents?.range[0] ?? 0);
+      const [rule, message] =
+        err instanceof RangeError
+          ? ['yaml-too-deep', 'YAML: the document is nested too deep to read']
+          : err instanceof ReferenceError && /alias count/i.test(err.message)
+            ? [
+                'yaml-alias-limit',
+                `YAML: the document's aliases expand beyond ${MAX_ALIAS_COUNT} times their anchors; refused as a resource exhaustion attack`,
+              ]
+            : ['yaml-syntax', `YAML: ${(err as Error).message}`];
       issues.push({
         severity: 'error',
         file,
@@ -82,8 +154,8 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
         kind: '',
         name: '',
         field: '',
-        rule: 'yaml-syntax',
-        message: `YAML: ${(err as Error).message}`,
+        rule,
+        message,
       });
       return;
     }
@@ -99,35 +171,64 @@ export function parseYamlDocuments(file: string, text: string): ParsedFile {
         reread.reader(documentIndex),
       ),
     );
-  });
-  return { documents, issues };
+  }
+}
+
+/**
+ * Where each document of a file lies, four numbers per document in file order: its start and end
+ * offsets in the text, and the line and column it starts at. Recorded by the first parse, so that a
+ * document is parsed again on its own (documents share no anchors), not with the whole file.
+ */
+type DocumentSpans = number[];
+
+/** One document parsed again from its span, with where it starts in the file. */
+interface ReparsedDocument {
+  readonly doc: Document.Parsed | undefined;
+  readonly lineCounter: LineCounter;
+  readonly line: number;
+  readonly column: number;
 }
 
 /**
  * Per document, locating a field and reading its data again, from the file's text kept deflated.
- * Made apart from parseYamlDocuments so that these closures hold no more than the text: closures
- * share their function's variables, and the first parse's line index (as large as the text) would
- * stay.
+ * Made apart from parseYamlDocuments so that these closures hold no more than the text and the
+ * spans: closures share their function's variables, and the first parse's line index (as large as
+ * the text) would stay.
  */
-function rereadFrom(text: string): {
+function rereadFrom(
+  text: string,
+  spans: DocumentSpans,
+): {
   locator: (documentIndex: number) => (path: FieldPath) => SourcePosition;
   reader: (documentIndex: number) => () => unknown;
 } {
   const kept = new DeflatedText(text);
-  let reparsed: SyntaxTree | undefined;
-  const locateIn = (documentIndex: number, path: FieldPath): SourcePosition => {
-    reparsed ??= parseTree(kept.text());
-    const doc = reparsed.documents[documentIndex];
-    return doc === undefined ? { line: 1, column: 1 } : locate(doc, reparsed.lineCounter, path);
+  const reparse = (documentIndex: number): ReparsedDocument | undefined => {
+    const at = documentIndex * 4;
+    if (at + 3 >= spans.length) return undefined;
+    const lineCounter = new LineCounter();
+    const [doc] = parseAllDocuments(kept.text().slice(spans[at], spans[at + 1]), {
+      lineCounter,
+      ...YAML_OPTIONS,
+    });
+    return { doc, lineCounter, line: spans[at + 2]!, column: spans[at + 3]! };
   };
-  let reparsedData: WeakRef<unknown[]> | undefined;
-  const dataAt = (documentIndex: number): unknown => {
-    let all = reparsedData?.deref();
-    if (all === undefined) {
-      all = parseTree(kept.text()).documents.map(d => (d.errors.length > 0 ? undefined : toData(d)));
-      reparsedData = new WeakRef(all);
+  // Several issues in one document locate several fields in it.
+  let lastLocated: { readonly index: number; readonly reparsed: ReparsedDocument | undefined } | undefined;
+  const locateIn = (documentIndex: number, path: FieldPath): SourcePosition => {
+    if (lastLocated?.index !== documentIndex) {
+      lastLocated = { index: documentIndex, reparsed: reparse(documentIndex) };
     }
-    return all[documentIndex];
+    const reparsed = lastLocated.reparsed;
+    if (reparsed?.doc === undefined) return { line: 1, column: 1 };
+    const inSpan = locate(reparsed.doc, reparsed.lineCounter, path);
+    return inSpan.line === 1
+      ? { line: reparsed.line, column: reparsed.column + inSpan.column - 1 }
+      : { line: reparsed.line + inSpan.line - 1, column: inSpan.column };
+  };
+  const dataAt = (documentIndex: number): unknown => {
+    const doc = reparse(documentIndex)?.doc;
+    return doc === undefined || doc.errors.length > 0 ? undefined : toData(doc);
   };
   return {
     locator: documentIndex => path => locateIn(documentIndex, path),
@@ -136,7 +237,7 @@ function rereadFrom(text: string): {
 }
 
 function toData(doc: Document.Parsed): unknown {
-  return ownStrings(doc.toJS({ maxAliasCount: 100 }));
+  return ownStrings(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
 }
 
 /** V8 makes a substring of this many characters or more a view that keeps its whole source alive. */
@@ -170,13 +271,20 @@ function ownStrings(value: unknown): unknown {
  */
 class DeflatedText {
   private readonly deflated: Buffer;
+  /** The text inflated last, for as long as something else keeps it. */
+  private inflated: WeakRef<{ readonly text: string }> | undefined;
 
   constructor(text: string) {
     this.deflated = deflateRawSync(text);
   }
 
   text(): string {
-    return inflateRawSync(this.deflated).toString('utf8');
+    let held = this.inflated?.deref();
+    if (held === undefined) {
+      held = { text: inflateRawSync(this.deflated).toString('utf8') };
+      this.inflated = new WeakRef(held);
+    }
+    return held.text;
   }
 }
 

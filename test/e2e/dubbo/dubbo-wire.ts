@@ -11,6 +11,7 @@ export const FLAG_TWO_WAY = 0x40;
 export const FLAG_EVENT = 0x20;
 export const HESSIAN2 = 2;
 export const STATUS_OK = 20;
+export const STATUS_BAD_REQUEST = 40;
 
 /** Response types: the first int of an OK response body. */
 export const ResponseType = {

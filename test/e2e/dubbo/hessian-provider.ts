@@ -15,7 +15,9 @@
  *
  * Heartbeats are answered as Dubbo answers them. Every call and every heartbeat id is recorded. A
  * connection its client half-closes is closed once the replies to what it received are written.
- * {@link HessianProvider.shutDownGracefully} shuts down as a Dubbo provider does.
+ * {@link HessianProvider.shutDownGracefully} shuts down as a Dubbo provider does. A
+ * request whose body it cannot decode is answered as a Java provider answers one (Dubbo marks the
+ * request broken and replies BAD_REQUEST, keeping the connection) and counted in `brokenRequests`.
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -25,6 +27,7 @@ import {
   FLAG_TWO_WAY,
   FrameReader,
   ResponseType,
+  STATUS_BAD_REQUEST,
   decodeRequestBody,
   heartbeatReplyFrame,
   javaException,
@@ -69,6 +72,8 @@ export class HessianProvider {
   readonly heartbeatIds: DubboRequestId[] = [];
   /** Whether a graceful shutdown has begun (read-only events sent, no new connection taken). */
   shuttingDown = false;
+  /** Requests whose body could not be decoded. */
+  brokenRequests = 0;
   host = '';
   port = 0;
   private readonly connections = new Set<Connection>();
@@ -163,7 +168,22 @@ export class HessianProvider {
       if ((header.flags & FLAG_TWO_WAY) !== 0) socket.write(heartbeatReplyFrame(header.requestId));
       return;
     }
-    const request = decodeRequestBody(frame.subarray(16));
+    let request: DecodedRequest;
+    try {
+      request = decodeRequestBody(frame.subarray(16));
+    } catch (error) {
+      this.brokenRequests++;
+      if ((header.flags & FLAG_TWO_WAY) !== 0) {
+        socket.write(
+          responseFrame({
+            requestId: header.requestId,
+            status: STATUS_BAD_REQUEST,
+            errorMessage: String(error),
+          }),
+        );
+      }
+      return;
+    }
     this.calls.push({ ...request, requestId: header.requestId, frame: Buffer.from(frame) });
     if ((header.flags & FLAG_TWO_WAY) === 0 || request.method === 'slow') return;
     const reply = this.answer(header.requestId, request);

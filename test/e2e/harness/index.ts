@@ -7,6 +7,7 @@ export * from './admin-api.js';
 export * from './aeraki-process.js';
 export * from './binomial.js';
 export * from './blackhole.js';
+export * from './config-edits.js';
 export * from './hello-client.js';
 export * from './hello-idl.js';
 export * from './hello-server.js';

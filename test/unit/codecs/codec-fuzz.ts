@@ -55,3 +55,112 @@ export function onlyCodecErrors(error: unknown): void {
   if (error instanceof assert.AssertionError) throw error;
   assert.ok(CodecError.isCodecError(error), `threw a non-codec error: ${String(error)}`);
 }
+
+/**
+ * A mutation of a real message that knows where its content starts: random or chosen bytes put at a
+ * place of the content, bytes cut off or added at the end (with the frame's length fixed up or not), a
+ * piece of the content copied elsewhere, or a header bit flipped.
+ */
+export type MessageMutation =
+  | { readonly kind: 'flip'; readonly at: number; readonly mask: number }
+  | { readonly kind: 'write'; readonly at: number; readonly bytes: readonly number[] }
+  | { readonly kind: 'truncate'; readonly count: number; readonly fixLength: boolean }
+  | { readonly kind: 'extend'; readonly bytes: readonly number[]; readonly fixLength: boolean }
+  | { readonly kind: 'splice'; readonly from: number; readonly length: number; readonly to: number }
+  | { readonly kind: 'header'; readonly offset: number; readonly mask: number };
+
+/** Where a message's content lies, and the length field that frames it, if any. */
+export interface MessageLayout {
+  /** Offset of the content that mutations change (after the framing). */
+  readonly start: number;
+  /** Offset of a big-endian i32 counting the bytes from `lengthFrom` to the end, if framed. */
+  readonly lengthAt?: number;
+  readonly lengthFrom?: number;
+}
+
+/**
+ * Mutations of a protocol's messages: `values` are single bytes that mean something to it (type ids,
+ * tags), `encodings` byte runs that do (lengths and counts as it writes them), `headerFlips` bits of its
+ * header worth flipping.
+ */
+export function messageMutationArb(options: {
+  readonly values: readonly number[];
+  readonly encodings: readonly (readonly number[])[];
+  readonly headerFlips?: readonly { readonly offset: number; readonly mask: number }[];
+}): fc.Arbitrary<MessageMutation> {
+  const kinds: fc.Arbitrary<MessageMutation>[] = [
+    fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
+    fc.record({
+      kind: fc.constant('write' as const),
+      at: fc.nat(),
+      bytes: fc.constantFrom(...options.values).map(v => [v]),
+    }),
+    fc.record({
+      kind: fc.constant('write' as const),
+      at: fc.nat(),
+      bytes: fc.constantFrom(...options.encodings),
+    }),
+    fc.record({
+      kind: fc.constant('truncate' as const),
+      count: fc.integer({ min: 1, max: 12 }),
+      fixLength: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant('extend' as const),
+      bytes: fc.array(fc.nat(255), { minLength: 1, maxLength: 8 }),
+      fixLength: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant('splice' as const),
+      from: fc.nat(),
+      length: fc.integer({ min: 1, max: 16 }),
+      to: fc.nat(),
+    }),
+  ];
+  if (options.headerFlips !== undefined && options.headerFlips.length > 0) {
+    kinds.push(fc.constantFrom(...options.headerFlips).map(flip => ({ kind: 'header' as const, ...flip })));
+  }
+  return fc.oneof(...kinds);
+}
+
+/** `bytes` with `mutation` applied to the content `layout` locates; the frame length fixed up unless told not to. */
+export function mutateMessage(bytes: Buffer, mutation: MessageMutation, layout: MessageLayout): Buffer {
+  const start = layout.start;
+  const span = Math.max(1, bytes.length - start);
+  let out = Buffer.from(bytes);
+  let fixLength = true;
+  switch (mutation.kind) {
+    case 'flip':
+      out[start + (mutation.at % span)]! ^= mutation.mask;
+      break;
+    case 'write': {
+      const at = start + (mutation.at % span);
+      const tail = out.subarray(Math.min(out.length, at + mutation.bytes.length));
+      out = Buffer.concat([out.subarray(0, at), Buffer.from(mutation.bytes), tail]);
+      break;
+    }
+    case 'truncate':
+      out = out.subarray(0, Math.max(start, out.length - mutation.count));
+      fixLength = mutation.fixLength;
+      break;
+    case 'extend':
+      out = Buffer.concat([out, Buffer.from(mutation.bytes)]);
+      fixLength = mutation.fixLength;
+      break;
+    case 'splice': {
+      const from = start + (mutation.from % span);
+      const piece = out.subarray(from, Math.min(out.length, from + mutation.length));
+      const to = start + (mutation.to % span);
+      out = Buffer.concat([out.subarray(0, to), piece, out.subarray(to)]);
+      break;
+    }
+    case 'header':
+      if (mutation.offset < out.length) out[mutation.offset]! ^= mutation.mask;
+      break;
+  }
+  const { lengthAt, lengthFrom } = layout;
+  if (fixLength && lengthAt !== undefined && lengthFrom !== undefined && out.length >= lengthAt + 4) {
+    out.writeInt32BE(out.length - lengthFrom, lengthAt);
+  }
+  return out;
+}

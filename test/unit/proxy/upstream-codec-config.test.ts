@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { CodecRegistry, type CodecFactory } from '../../../src/codec/index.js';
+import { thriftCodecFactory } from '../../../src/codecs/thrift/index.js';
+import { ErrorCodes } from '../../../src/errors.js';
 import { Proxy } from '../../../src/proxy/proxy.js';
 import { UpstreamCodecs } from '../../../src/upstream/upstream-codec.js';
 import type { ListenerResource, ProxySnapshot } from '../../../src/xds/resources.js';
@@ -104,5 +106,38 @@ describe('upstream codec config', () => {
       const downstream = created.filter(([side]) => side === 'downstream').map(([, config]) => config);
       assert.deepEqual(downstream, configs);
     });
+  });
+});
+
+describe('a codecConfig the codec rejects', () => {
+  test('rejects that listener alone, naming it and the setting; its running version stays', async () => {
+    const registry = new CodecRegistry();
+    registry.register(thriftCodecFactory);
+    const proxy = new Proxy(registry, logger);
+    try {
+      const thriftListener = (codecConfig: unknown): ListenerResource => ({
+        ...listener(41911, codecConfig),
+        protocol: 'thrift',
+        codec: thriftCodecFactory.name,
+      });
+      const snapshot = (codecConfig: unknown): ProxySnapshot => ({
+        version: 'v',
+        listeners: [thriftListener(codecConfig)],
+        clusters: [],
+        endpoints: [],
+        routes: [{ name: 'toy', routes: [] }],
+      });
+      await proxy.apply(snapshot({ maxHeaders: 64 }));
+      const { rejected } = await proxy.apply(snapshot({ maxHeaders: 'many' }));
+      assert.equal(rejected.length, 1);
+      assert.equal(rejected[0]!.code, ErrorCodes.CONFIG_INVALID);
+      assert.equal(rejected[0]!.serving, 'previous');
+      assert.match(rejected[0]!.reason, /listener '127\.0\.77\.21_41911'.*maxHeaders must be an integer/);
+      assert.deepEqual(proxy.listenerMap.get(`${ADDRESS}_41911`)?.state.resource.codecConfig, {
+        maxHeaders: 64,
+      });
+    } finally {
+      await proxy.close(100);
+    }
   });
 });

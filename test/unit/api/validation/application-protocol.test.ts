@@ -46,4 +46,23 @@ describe('ApplicationProtocol declarativeCodec', () => {
       ],
     );
   });
+
+  test('the description in codecConfig serves too; in both fields, an error', () => {
+    const description = { fields: {} };
+    const viaConfig = validateDocument(
+      document({ codec: 'aeraki.meta_protocol.codec.declarative', codecConfig: description }),
+    );
+    assert.deepEqual(viaConfig.issues, []);
+    const both = validateDocument(
+      document({
+        codec: 'aeraki.meta_protocol.codec.declarative',
+        codecConfig: description,
+        declarativeCodec: description,
+      }),
+    );
+    assert.deepEqual(
+      both.issues.map(i => i.rule),
+      ['declarative-codec-twice'],
+    );
+  });
 });

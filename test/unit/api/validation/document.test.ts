@@ -36,6 +36,25 @@ describe('validateDocument', () => {
     assert.deepEqual(result.issues, []);
   });
 
+  test('ApplicationProtocol codecConfig is an object of JSON values, handed on as written', () => {
+    const codecConfig = { maxHeaders: 64, nested: { list: [1, 'two', true] } };
+    const ok = validateDocument({
+      ...applicationProtocol,
+      spec: { ...applicationProtocol.spec, codecConfig },
+    });
+    assert.deepEqual(ok.issues, []);
+    assert.deepEqual(ok.resource?.spec, { ...applicationProtocol.spec, codecConfig });
+    const bad = validateDocument({
+      ...applicationProtocol,
+      spec: { ...applicationProtocol.spec, codecConfig: 'big' },
+    });
+    assert.equal(bad.resource, undefined);
+    assert.deepEqual(
+      bad.issues.map(i => [i.severity, i.path.join('.')]),
+      [['error', 'spec.codecConfig']],
+    );
+  });
+
   test('unknown fields are warnings with a suggestion, and the document is kept without them', () => {
     const result = validateDocument({
       ...applicationProtocol,

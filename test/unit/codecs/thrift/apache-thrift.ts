@@ -29,6 +29,9 @@ export interface TProtocol {
   writeString(value: string): void;
   writeBinary(value: Buffer): void;
   readMessageBegin(): { fname: string; mtype: number; rseqid: number };
+  readMapBegin(): { ktype: number; vtype: number; size: number };
+  readListBegin(): { etype: number; size: number };
+  readSetBegin(): { etype: number; size: number };
   readStructBegin(): unknown;
   readFieldBegin(): { fname: string; ftype: number; fid: number };
   readFieldEnd(): void;
@@ -42,6 +45,8 @@ export interface TProtocol {
 interface TTransport {
   inBuf: Buffer;
   readCursor: number;
+  /** TFramedTransport's read position in its frame. */
+  readPos: number;
   writeCursor: number;
   setProtocolId(id: number): void;
   setSeqId(seqid: number): void;
@@ -154,6 +159,8 @@ export interface ReadMessage {
   readonly frameSeqid: number | undefined;
   /** The protocol positioned at the message's struct. */
   readonly protocol: TProtocol;
+  /** How many bytes of the input the library has read so far (the frame size included). */
+  readonly position: () => number;
 }
 
 function readerTransport(bytes: Buffer): TTransport {
@@ -188,7 +195,35 @@ export function readMessage(bytes: Buffer, transport: Transport, protocol: Proto
     headers: transport === 'header' ? { ...carrier.getReadHeaders() } : {},
     frameSeqid: transport === 'header' ? carrier.getSeqId() : undefined,
     protocol: reader,
+    position: () => (transport === 'framed' ? 4 + carrier.readPos : carrier.readCursor),
   };
+}
+
+/**
+ * Reads one message as an Apache server does: its envelope, then its whole struct (skipped, with the
+ * library's nesting limit). Returns its type and how many bytes were read; throws what the library
+ * throws on bytes it cannot read, and on a negative collection size, which the C++ and Java libraries
+ * refuse (TProtocolException NEGATIVE_SIZE) while this one reads it as an empty collection.
+ */
+export function readWholeMessage(
+  bytes: Buffer,
+  transport: Transport,
+  protocol: Protocol,
+): { readonly type: number; readonly consumed: number } {
+  const read = readMessage(bytes, transport, protocol);
+  const p = read.protocol;
+  const checked =
+    <R extends { size: number }>(begin: () => R) =>
+    (): R => {
+      const result = begin();
+      if (result.size < 0) throw new Error(`negative collection size ${result.size}`);
+      return result;
+    };
+  p.readMapBegin = checked(p.readMapBegin.bind(p));
+  p.readListBegin = checked(p.readListBegin.bind(p));
+  p.readSetBegin = checked(p.readSetBegin.bind(p));
+  skipStruct(p);
+  return { type: read.type, consumed: read.position() };
 }
 
 /** Reads a TApplicationException struct with the Apache library's own reader. */

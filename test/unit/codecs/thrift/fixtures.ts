@@ -96,6 +96,10 @@ function samples(transport: Transport): Sample[] {
   ];
 }
 
+function isCall(expect: ExpectedMessage): boolean {
+  return expect.type === 'request' || expect.type === 'oneway';
+}
+
 /** Every sample message of one transport and protocol, one fixture each, plus all of them back to back. */
 export function fixturesFor(transport: Transport, protocol: Protocol): CodecFixture[] {
   const all = samples(transport).map(sample => {
@@ -106,15 +110,21 @@ export function fixturesFor(transport: Transport, protocol: Protocol): CodecFixt
     name: `${transport} ${protocol} ${sample.label}`,
     bytes,
     expect: [{ ...sample.expect, length: bytes.length }],
-    side: sample.expect.type === 'request' || sample.expect.type === 'oneway' ? 'downstream' : 'upstream',
+    side: isCall(sample.expect) ? 'downstream' : 'upstream',
     carriesMutation: transport === 'header',
   }));
-  fixtures.push({
-    name: `${transport} ${protocol} pipelined`,
-    bytes: Buffer.concat(all.map(({ bytes }) => bytes)),
-    expect: all.map(({ sample, bytes }) => ({ ...sample.expect, bytes })),
-    carriesMutation: transport === 'header',
-  });
+  // Pipelined: what a client sends (calls) on one connection, and what a server sends (replies).
+  const sent = (side: 'downstream' | 'upstream') =>
+    all.filter(({ sample }) => isCall(sample.expect) === (side === 'downstream'));
+  for (const side of ['downstream', 'upstream'] as const) {
+    fixtures.push({
+      name: `${transport} ${protocol} pipelined ${side === 'downstream' ? 'calls' : 'replies'}`,
+      bytes: Buffer.concat(sent(side).map(({ bytes }) => bytes)),
+      expect: sent(side).map(({ sample, bytes }) => ({ ...sample.expect, bytes })),
+      side,
+      carriesMutation: transport === 'header',
+    });
+  }
   return fixtures;
 }
 
@@ -134,4 +144,19 @@ export function sampleMessage(
     headers: transport === 'header' ? HEADERS : undefined,
     ...overrides,
   });
+}
+
+/** A THeader frame around `payload` with a hand-written header block (padded here to whole words). */
+export function theaderFrame(block: ArrayLike<number>, payload: Buffer, flags = 0, seqid = 1): Buffer {
+  const padded = Buffer.alloc(Math.ceil(block.length / 4) * 4);
+  padded.set(block);
+  const out = Buffer.alloc(14 + padded.length + payload.length);
+  out.writeInt32BE(out.length - 4, 0);
+  out.writeUInt16BE(0x0fff, 4);
+  out.writeUInt16BE(flags, 6);
+  out.writeInt32BE(seqid, 8);
+  out.writeUInt16BE(padded.length / 4, 12);
+  padded.copy(out, 14);
+  payload.copy(out, 14 + padded.length);
+  return out;
 }

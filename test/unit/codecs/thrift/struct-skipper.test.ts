@@ -5,150 +5,9 @@ import { ByteQueue } from '../../../../src/codec/byte-queue.js';
 import { NEED_MORE, StructSkipper } from '../../../../src/codecs/thrift/struct-skipper.js';
 import { thriftCodecFactory } from '../../../../src/codecs/thrift/index.js';
 import { CodecError, ErrorCodes } from '../../../../src/errors.js';
-import { CALL, T, writeAllTypesArgs, writeMessage } from './apache-thrift.js';
-import type { Protocol, TProtocol } from './apache-thrift.js';
-
-/** A Thrift type, to generate values of arbitrary shape for the Apache library to write. */
-type TypeDesc =
-  | 'bool'
-  | 'byte'
-  | 'i16'
-  | 'i32'
-  | 'i64'
-  | 'double'
-  | 'string'
-  | 'binary'
-  | { readonly list: TypeDesc }
-  | { readonly set: TypeDesc }
-  | { readonly map: readonly [TypeDesc, TypeDesc] }
-  | { readonly struct: readonly { readonly id: number; readonly type: TypeDesc }[] };
-
-const scalar = fc.constantFrom<TypeDesc>('bool', 'byte', 'i16', 'i32', 'i64', 'double', 'string', 'binary');
-
-const { type: typeArb } = fc.letrec<{ type: TypeDesc }>(tie => ({
-  type: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    scalar,
-    tie('type').map((t): TypeDesc => ({ list: t })),
-    tie('type').map((t): TypeDesc => ({ set: t })),
-    fc.tuple(tie('type'), tie('type')).map((kv): TypeDesc => ({ map: kv })),
-    fc
-      .uniqueArray(fc.tuple(fc.integer({ min: -200, max: 400 }), tie('type')), {
-        maxLength: 5,
-        selector: ([id]) => id,
-      })
-      .map((fields): TypeDesc => ({ struct: fields.map(([id, type]) => ({ id, type })) })),
-  ),
-}));
-
-function valueArb(type: TypeDesc): fc.Arbitrary<unknown> {
-  if (typeof type === 'string') {
-    switch (type) {
-      case 'bool':
-        return fc.boolean();
-      case 'byte':
-        return fc.integer({ min: -128, max: 127 });
-      case 'i16':
-        return fc.integer({ min: -32768, max: 32767 });
-      case 'i32':
-        return fc.integer({ min: -0x80000000, max: 0x7fffffff });
-      case 'i64':
-        return fc.maxSafeInteger();
-      case 'double':
-        return fc.double();
-      case 'string':
-        return fc.string({ unit: 'grapheme', maxLength: 12 });
-      case 'binary':
-        return fc.uint8Array({ maxLength: 12 }).map(bytes => Buffer.from(bytes));
-    }
-  }
-  if ('list' in type) return fc.array(valueArb(type.list), { maxLength: 4 });
-  if ('set' in type) return fc.array(valueArb(type.set), { maxLength: 4 });
-  if ('map' in type)
-    return fc.array(fc.tuple(valueArb(type.map[0]), valueArb(type.map[1])), { maxLength: 3 });
-  return fc.tuple(...type.struct.map(field => valueArb(field.type)));
-}
-
-function typeId(type: TypeDesc): number {
-  if (typeof type === 'string') {
-    const ids = {
-      bool: T.BOOL,
-      byte: T.BYTE,
-      i16: T.I16,
-      i32: T.I32,
-      i64: T.I64,
-      double: T.DOUBLE,
-      string: T.STRING,
-      binary: T.STRING,
-    };
-    return ids[type];
-  }
-  if ('list' in type) return T.LIST;
-  if ('set' in type) return T.SET;
-  if ('map' in type) return T.MAP;
-  return T.STRUCT;
-}
-
-function write(p: TProtocol, type: TypeDesc, value: unknown): void {
-  if (typeof type === 'string') {
-    switch (type) {
-      case 'bool':
-        return p.writeBool(value as boolean);
-      case 'byte':
-        return p.writeByte(value as number);
-      case 'i16':
-        return p.writeI16(value as number);
-      case 'i32':
-        return p.writeI32(value as number);
-      case 'i64':
-        return p.writeI64(value as number);
-      case 'double':
-        return p.writeDouble(value as number);
-      case 'string':
-        return p.writeString(value as string);
-      case 'binary':
-        return p.writeBinary(value as Buffer);
-    }
-  }
-  if ('list' in type || 'set' in type) {
-    const element = 'list' in type ? type.list : type.set;
-    const items = value as unknown[];
-    if ('list' in type) p.writeListBegin(typeId(element), items.length);
-    else p.writeSetBegin(typeId(element), items.length);
-    for (const item of items) write(p, element, item);
-    if ('list' in type) p.writeListEnd();
-    else p.writeSetEnd();
-    return;
-  }
-  if ('map' in type) {
-    const entries = value as [unknown, unknown][];
-    p.writeMapBegin(typeId(type.map[0]), typeId(type.map[1]), entries.length);
-    for (const [key, item] of entries) {
-      write(p, type.map[0], key);
-      write(p, type.map[1], item);
-    }
-    p.writeMapEnd();
-    return;
-  }
-  const values = value as unknown[];
-  p.writeStructBegin('S');
-  type.struct.forEach((field, i) => {
-    p.writeFieldBegin(`f${field.id}`, typeId(field.type), field.id);
-    write(p, field.type, values[i]);
-    p.writeFieldEnd();
-  });
-  p.writeFieldStop();
-  p.writeStructEnd();
-}
-
-/** An argument struct of arbitrary shape and content: its type, then a value of it. */
-const argsArb = fc
-  .uniqueArray(fc.tuple(fc.integer({ min: -200, max: 400 }), typeArb), {
-    maxLength: 6,
-    selector: ([id]) => id,
-  })
-  .map((fields): TypeDesc => ({ struct: fields.map(([id, type]) => ({ id, type })) }))
-  .chain(type => valueArb(type).map(value => ({ type, value })));
+import { CALL, T, readWholeMessage, writeAllTypesArgs, writeMessage } from './apache-thrift.js';
+import type { Protocol } from './apache-thrift.js';
+import { argsArb, writeValue } from './random-structs.js';
 
 /** Cuts `bytes` at the given fractions into chunks (copies, as a socket would deliver). */
 function chunks(bytes: Buffer, cuts: readonly number[]): Buffer[] {
@@ -176,7 +35,7 @@ for (const protocol of ['binary', 'compact'] as const satisfies readonly Protoco
               name: 'm',
               type: CALL,
               seqid: 1,
-              body: p => write(p, args.type, args.value),
+              body: p => writeValue(p, args.type, args.value),
             });
             const trailer = Buffer.from([0xde, 0xad]);
             const codec = thriftCodecFactory.create('downstream');
@@ -246,3 +105,37 @@ for (const protocol of ['binary', 'compact'] as const satisfies readonly Protoco
     });
   });
 }
+
+describe('struct skipper: compact details the Apache readers define', () => {
+  test('a field header whose type nibble is 0 ends the struct, whatever its id delta', () => {
+    const envelope = writeMessage({
+      transport: 'unframed',
+      protocol: 'compact',
+      name: 'm',
+      type: CALL,
+      seqid: 1,
+      body: () => {},
+    });
+    // {1: i32 1} then 0x10: STOP for the Apache reader.
+    const bytes = Buffer.concat([envelope, Buffer.from([0x15, 0x02, 0x10])]);
+    assert.equal(readWholeMessage(bytes, 'unframed', 'compact').consumed, bytes.length);
+    const skipper = new StructSkipper(64);
+    const queue = new ByteQueue();
+    queue.push(bytes);
+    skipper.start('compact', envelope.length);
+    assert.equal(skipper.run(queue, 1000), bytes.length);
+  });
+
+  test('varints of up to 10 bytes are read; an 11th byte is refused', () => {
+    const queue = new ByteQueue();
+    const longI32 = [0x15, ...Buffer.alloc(9, 0x80), 0x01, 0];
+    queue.push(Buffer.from(longI32));
+    const skipper = new StructSkipper(64);
+    skipper.start('compact', 0);
+    assert.equal(skipper.run(queue, 1000), longI32.length);
+    const tooLong = new ByteQueue();
+    tooLong.push(Buffer.from([0x15, ...Buffer.alloc(10, 0x80), 0x01, 0]));
+    skipper.start('compact', 0);
+    assert.throws(() => skipper.run(tooLong, 1000), CodecError);
+  });
+});

@@ -116,9 +116,27 @@ describe('thrift codec: decode', () => {
     for (const [type, messageType, status] of expectations) {
       const message = decodeOne(
         sampleMessage('framed', 'binary', { type, body: p => writeAddArgs(p, 1, 2) }),
+        thriftCodecFactory.create(type === EXCEPTION ? 'upstream' : 'downstream'),
       );
       assert.equal(message.type, messageType);
       assert.equal(message.status, status);
+    }
+  });
+
+  test('a client that sends a REPLY or an EXCEPTION is refused: it would belong to no request', () => {
+    for (const transport of TRANSPORTS) {
+      for (const type of [REPLY, EXCEPTION]) {
+        const bytes = sampleMessage(transport, 'binary', { type, seqid: 12 });
+        const codec = thriftCodecFactory.create('downstream');
+        assert.throws(
+          () => decodeAll(bytes, codec),
+          (error: unknown) =>
+            codecError(ErrorCodes.CODEC_MALFORMED)(error) && /CALL or ONEWAY/.test(String(error)),
+        );
+        // The refusal answers the message's own seqid.
+        const reply = codec.encodeLocalReply(undefined, { kind: 'bad-request', message: 'no' })!;
+        assert.equal(readMessage(reply, transport, 'binary').seqid, 12);
+      }
     }
   });
 
@@ -150,16 +168,19 @@ describe('thrift codec: decode', () => {
     assert.equal(second.bytes.byteOffset, chunk.byteOffset + bytes.length);
   });
 
-  test('a framed message is decoded from its envelope alone: the arguments are not parsed', () => {
+  test("a server's framed message is decoded from its envelope alone; a client's is walked first", () => {
     // A valid envelope followed by bytes that are no Thrift struct at all.
     const garbage = Buffer.from([0xee, 0xee, 0xee, 0xee, 0xee]);
-    const envelope = Buffer.from([0x80, 0x01, 0x00, 0x01, 0, 0, 0, 3, 0x61, 0x64, 0x64, 0, 0, 0, 9]);
+    const envelope = Buffer.from([0x80, 0x01, 0x00, 0x02, 0, 0, 0, 3, 0x61, 0x64, 0x64, 0, 0, 0, 9]);
     const frame = Buffer.concat([Buffer.alloc(4), envelope, garbage]);
     frame.writeInt32BE(frame.length - 4, 0);
-    const message = decodeOne(frame);
+    const message = decodeOne(frame, thriftCodecFactory.create('upstream'));
     assert.equal(message.metadata.get('method'), 'add');
     assert.equal(message.requestId, 9);
     assert.equal(message.bytes.length, frame.length);
+    assert.throws(() => decodeAll(frame), codecError(ErrorCodes.CODEC_MALFORMED));
+    const unchecked = thriftCodecFactory.create('downstream', { validateRequests: false });
+    assert.equal(decodeOne(frame, unchecked).requestId, 9);
   });
 
   test('a connection may mix transports and protocols: each message describes itself', () => {
@@ -246,10 +267,10 @@ describe('thrift codec: decode', () => {
     assert.equal(decodeOne(bytes, fits).bytes.length, bytes.length);
   });
 
-  test('unframed structs nested deeper than the limit are refused', () => {
-    for (const protocol of PROTOCOLS) {
+  test('structs nested deeper than the limit are refused, on every transport', () => {
+    for (const [transport, protocol] of TRANSPORTS.flatMap(t => PROTOCOLS.map(p => [t, p] as const))) {
       const deep = writeMessage({
-        transport: 'unframed',
+        transport,
         protocol,
         name: 'deep',
         type: CALL,
@@ -260,7 +281,7 @@ describe('thrift codec: decode', () => {
       queue.push(deep);
       assert.throws(
         () => thriftCodecFactory.create('downstream').decode(queue),
-        (error: unknown) => codecError(ErrorCodes.CODEC_MALFORMED)(error) && /nesting/.test(String(error)),
+        (error: unknown) => codecError(ErrorCodes.CODEC_TOO_LARGE)(error) && /maxDepth/.test(String(error)),
       );
       assert.equal(
         decodeOne(deep, thriftCodecFactory.create('downstream', { maxDepth: 70 })).bytes.length,
@@ -510,6 +531,7 @@ describe('thrift codec: interoperability details', () => {
               p.writeStructEnd();
             },
           }),
+          thriftCodecFactory.create('upstream'),
         );
         assert.equal(ok.status, 'ok', `${transport} ${protocol}`);
       }

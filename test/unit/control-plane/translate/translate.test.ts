@@ -77,6 +77,22 @@ describe('translate', () => {
     );
   });
 
+  test("an ApplicationProtocol's codecConfig reaches the listeners of its protocol", async () => {
+    const se = serviceEntry({ name: 'hello', host: 'hello.demo.svc.cluster.local', address: '127.0.0.9' });
+    const protocol = `apiVersion: metaprotocol.aeraki.io/v1alpha1
+kind: ApplicationProtocol
+metadata: {name: thrift}
+spec: {protocol: thrift, codec: aeraki.meta_protocol.codec.thrift, codecConfig: {maxHeaders: 32, validateRequests: true}}
+`;
+    const plain = translate((await loadConfig(configDir({ 'se.yaml': se }))).config);
+    assert.equal(plain.listeners[0]?.codecConfig, undefined);
+    const loaded = await loadConfig(configDir({ 'se.yaml': se, 'protocol.yaml': protocol }));
+    assert.deepEqual(loaded.issues, []);
+    const snapshot = translate(loaded.config);
+    assert.deepEqual(snapshot.listeners[0]?.codecConfig, { maxHeaders: 32, validateRequests: true });
+    assert.notEqual(snapshot.version, plain.version);
+  });
+
   test('port names select MetaProtocol case-insensitively; other ports get nothing', async () => {
     const loaded = await loadConfig(
       configDir({
