@@ -4,6 +4,7 @@ import { AerakiError, ErrorCodes } from '../errors.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import { Proxy } from '../proxy/proxy.js';
+import type { ProxyLimits } from '../proxy/proxy-limits.js';
 import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
 import { AdsClient, type XdsApi } from '../xds/ads-client.js';
 
@@ -25,6 +26,8 @@ export interface ProxyRuntimeOptions {
   readonly logger: Logger;
   /** Request metrics (on by default) and access log (off by default). */
   readonly telemetry?: TelemetryOptions;
+  /** Buffer limits, timeouts and overload thresholds (Envoy's defaults when absent). */
+  readonly limits?: ProxyLimits;
 }
 
 /** Starts the admin API and the ADS client; the proxy applies each consistent snapshot it receives. */
@@ -44,6 +47,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
             accessLog: { ...accessLog, onError: err => logger.warn({ err }, 'access log write failed') },
           },
     ),
+    options.limits,
   );
   const admin = new AdminServer(proxy);
   const adminPort = await bindAdmin(admin, 'admin API', options.admin.host, options.admin.port);

@@ -4,8 +4,9 @@ import { parseCommandArgs, parseHostPort, parseXdsApi } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
+import { LIMIT_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-options.js';
 import { readStaticConfig } from './static-config.js';
-import { untilSignal } from './signals.js';
+import { DRAIN_MS, untilSignal } from './signals.js';
 
 const USAGE = `Usage: aeraki proxy (--xds HOST:PORT | --config FILE) [options]
 
@@ -21,7 +22,8 @@ Options:
   --xds-api API       delta (incremental xDS, the default) or sotw (state of the world)
   --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
-${TELEMETRY_USAGE}`;
+${TELEMETRY_USAGE}
+${LIMIT_USAGE}`;
 
 /** `aeraki proxy --xds HOST:PORT`. */
 export async function proxyCommand(args: string[]): Promise<number> {
@@ -35,6 +37,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
       admin: { type: 'string', default: '127.0.0.1:15000' },
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
+      ...LIMIT_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
     USAGE,
@@ -48,6 +51,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
   }
   if (values.xds !== undefined) parseHostPort(values.xds, '--xds');
   const api = parseXdsApi(values['xds-api']);
+  const limits = limitOptions(values);
   const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
   const logger = createLogger(values['log-level']);
   const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
@@ -56,6 +60,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
     admin: parseHostPort(values.admin, '--admin'),
     logger,
     telemetry: telemetryOptions(values),
+    limits,
   });
   if (staticConfig !== undefined) {
     try {
@@ -70,6 +75,6 @@ export async function proxyCommand(args: string[]): Promise<number> {
   }
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
-  await runtime.close(2000);
+  await runtime.close(DRAIN_MS);
   return 0;
 }

@@ -9,7 +9,8 @@ import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
 import { DEBOUNCE_OPTIONS, DEBOUNCE_USAGE, debounceOptions } from './debounce-options.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
-import { untilSignal } from './signals.js';
+import { LIMIT_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-options.js';
+import { DRAIN_MS, untilSignal } from './signals.js';
 
 const USAGE = `Usage: aeraki up DIR [options]
 
@@ -28,7 +29,8 @@ Options:
   --xds-api API       how the proxy talks to it: delta (incremental xDS, the default) or sotw
 ${DEBOUNCE_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 ${TELEMETRY_USAGE}  --no-watch          do not watch DIR for changes
-`;
+
+${LIMIT_USAGE}`;
 
 /** `aeraki up DIR`: control plane + proxy through the xDS path, until SIGINT/SIGTERM. */
 export async function upCommand(args: string[]): Promise<number> {
@@ -42,6 +44,7 @@ export async function upCommand(args: string[]): Promise<number> {
       ...DEBOUNCE_OPTIONS,
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
+      ...LIMIT_OPTIONS,
       'no-watch': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -58,6 +61,7 @@ export async function upCommand(args: string[]): Promise<number> {
   const xds = parseHostPort(values.xds, '--xds');
   const api = parseXdsApi(values['xds-api']);
   const debounce = debounceOptions(values);
+  const limits = limitOptions(values);
   const logger = createLogger(values['log-level']);
 
   const controlPlane = new ControlPlane({ dir, logger, watch: !values['no-watch'], debounce });
@@ -84,6 +88,7 @@ export async function upCommand(args: string[]): Promise<number> {
     admin,
     logger,
     telemetry: telemetryOptions(values),
+    limits,
   }).catch(async (err: unknown) => {
     await stopControlPlane();
     throw err;
@@ -112,7 +117,7 @@ export async function upCommand(args: string[]): Promise<number> {
 
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
-  await runtime.close(2000);
+  await runtime.close(DRAIN_MS);
   await stopControlPlane();
   return 0;
 }

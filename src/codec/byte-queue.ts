@@ -32,6 +32,15 @@ export class ByteQueue {
   }
 
   /**
+   * Number of chunks holding the undecoded bytes. Each costs memory of its own beside its bytes, so
+   * whoever bounds what a queue holds counts them too (a peer sending one byte per packet makes one
+   * chunk per byte).
+   */
+  get chunkCount(): number {
+    return this.chunks.length;
+  }
+
+  /**
    * Total bytes removed from the front since the queue was created (taken, skipped or cleared). A codec
    * that keeps partial-decode progress between calls compares it to know that offset 0 still names the
    * byte its progress refers to.

@@ -73,9 +73,7 @@ export class AdminServer {
           [...proxy.clusters.all()].map(c => ({
             name: c.name,
             lbPolicy: c.settings.lbPolicy,
-            ...(c.settings.circuitBreakers === undefined
-              ? {}
-              : { circuitBreakers: c.settings.circuitBreakers }),
+            circuitBreakers: c.breaker.current,
             ...(c.settings.outlierDetection === undefined
               ? {}
               : { outlierDetection: c.settings.outlierDetection, panic: c.panic }),

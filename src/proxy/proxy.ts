@@ -17,10 +17,22 @@ import { DeadlineTimer } from './deadline-timer.js';
 import { Listener } from './listener.js';
 import { ListenerRateLimits } from './listener-rate-limits.js';
 import type { ListenerState } from './listener-state.js';
+import { OverloadManager } from './overload/overload-manager.js';
+import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js';
 import { RequestTelemetry } from './telemetry/request-telemetry.js';
 
 /** How long a removed listener lets its connections finish their requests. */
 const LISTENER_DRAIN_MS = 5000;
+
+/**
+ * How often connections are checked for their idle and incomplete-frame timeouts: a tenth of the
+ * shortest, between 50 ms and 1 s (so a timeout fires up to that much late).
+ */
+function sweepIntervalMs(limits: ProxyLimits): number {
+  const timeouts = [limits.idleTimeoutMs, limits.incompleteFrameTimeoutMs].filter(t => t > 0);
+  const shortest = timeouts.length === 0 ? Infinity : Math.min(...timeouts);
+  return Math.min(1000, Math.max(50, Math.floor(shortest / 10)));
+}
 
 /**
  * The data plane: listeners, clusters and route tables, updated from snapshots. An update is applied
@@ -28,7 +40,9 @@ const LISTENER_DRAIN_MS = 5000;
  * connections survive, and requests in flight finish on the route they started with.
  */
 export class Proxy {
-  readonly clusters = new ClusterManager();
+  readonly clusters: ClusterManager;
+  /** Sheds load when heap or buffered bytes run high; holds the proxy's limits. */
+  readonly overload: OverloadManager;
   /** One per codec and codec config: listeners with equal settings share upstream pools. */
   private readonly upstreamCodecs = new UpstreamCodecs();
   private readonly listeners = new Map<string, Listener>();
@@ -36,21 +50,38 @@ export class Proxy {
   private readonly deadlines = new DeadlineTimer();
   private readonly router: RouterFilter;
   private readonly rateLimits: ListenerRateLimits;
+  private readonly sweepTimer: NodeJS.Timeout;
   private snapshot: ProxySnapshot | undefined;
 
   /**
    * @param filters filters every listener runs before the router, in order (decoders in this order,
    *   encoders in reverse).
    * @param telemetry request metrics and access log for every listener
+   * @param limits buffer limits, timeouts and overload thresholds for the whole proxy
    */
   constructor(
     private readonly codecs: CodecRegistry,
     private readonly logger: Logger,
     private readonly filters: readonly Filter[] = [],
     readonly telemetry: RequestTelemetry = new RequestTelemetry(),
+    limits: ProxyLimits = DEFAULT_PROXY_LIMITS,
   ) {
+    this.clusters = new ClusterManager(limits.connectionBufferBytes);
     this.router = new RouterFilter(this.clusters);
     this.rateLimits = new ListenerRateLimits(this.clusters);
+    this.overload = new OverloadManager(limits, () => {
+      let bytes = 0;
+      for (const listener of this.listeners.values()) bytes += listener.queuedBytes;
+      return bytes;
+    });
+    this.overload.start();
+    this.sweepTimer = setInterval(sweepConnections, sweepIntervalMs(limits), this.listeners);
+    this.sweepTimer.unref();
+  }
+
+  /** The proxy's limits. */
+  get limits(): ProxyLimits {
+    return this.overload.limits;
   }
 
   /** The snapshot in force, if any. */
@@ -104,7 +135,7 @@ export class Proxy {
         continue;
       }
       if (existing !== undefined) void existing.drain(LISTENER_DRAIN_MS);
-      const listener = new Listener(state, this.deadlines, this.logger, this.telemetry);
+      const listener = new Listener(state, this.deadlines, this.logger, this.telemetry, this.overload);
       this.listeners.set(name, listener);
       binding.push(
         listener.listen().catch((err: unknown) => {
@@ -128,6 +159,8 @@ export class Proxy {
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.all(listeners.map(l => l.drain(graceMs)));
+    clearInterval(this.sweepTimer);
+    this.overload.stop();
     this.clusters.drainAll();
     this.rateLimits.close();
     this.deadlines.stop();
@@ -152,6 +185,11 @@ export class Proxy {
       routeTable: this.routeTables.get(resource.routeConfigName),
     };
   }
+}
+
+function sweepConnections(listeners: ReadonlyMap<string, Listener>): void {
+  const now = Date.now();
+  for (const listener of listeners.values()) listener.sweepConnections(now);
 }
 
 /** Whether two listener resources can share one bound socket. */

@@ -130,6 +130,8 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
         multiplexed: false,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
         maxRequests: this.options.maxRequestsPerConnection,
+        // One request at a time: there is nothing to hold back.
+        bufferLimitBytes: 0,
       },
       this,
       this.stats,
