@@ -30,6 +30,12 @@ export interface ProxyRuntimeOptions {
   readonly limits?: ProxyLimits;
 }
 
+/**
+ * Node's `gc`, which bin/aeraki exposes (`--expose-gc`): the proxy runs it to give memory back once
+ * the buffers of gone peers are garbage (see OverloadManager).
+ */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
 /** Starts the admin API and the ADS client; the proxy applies each consistent snapshot it receives. */
 export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
   const { logger } = options;
@@ -48,6 +54,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
           },
     ),
     options.limits,
+    collectGarbage,
   );
   const admin = new AdminServer(proxy);
   const adminPort = await bindAdmin(admin, 'admin API', options.admin.host, options.admin.port);

@@ -36,6 +36,7 @@ export class AdminServer {
       listeners: () => proxy.listenerMap.values(),
       clusters: () => proxy.clusters.all(),
       accessLog: () => proxy.telemetry.accessLogStats(),
+      overload: () => proxy.overload,
     });
     this.server = createServer((req, res) => this.handle(req, res));
   }

@@ -1,7 +1,16 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { ByteQueue, CodecError, type Codec, type LocalReplyKind, type Message } from '../codec/index.js';
+import {
+  ByteQueue,
+  CodecError,
+  createMessage,
+  type Codec,
+  type LocalReplyKind,
+  type Message,
+} from '../codec/index.js';
 import { BatchedWriter, type WriteWatermarks } from '../net/batched-writer.js';
+import { compactView } from '../net/compact-view.js';
+import { eventLoopTurn } from '../net/event-loop-turn.js';
 import { ActiveRequest } from './active-request.js';
 import type { DeadlineTimer } from './deadline-timer.js';
 import type { ListenerStats } from './listener-stats.js';
@@ -21,9 +30,22 @@ const CLOSE_GRACE_MS = 2000;
  */
 const CHUNK_OVERHEAD_BYTES = 512;
 
-/** Why reading is paused (bits): requests in flight, or replies the client does not take. */
+/**
+ * Why reading is paused (bits): requests in flight, replies the client does not take, or this turn's
+ * share of the event loop used up.
+ */
 const PAUSED_FOR_REQUESTS = 1;
 const PAUSED_FOR_WRITES = 2;
+const PAUSED_FOR_TURN = 4;
+
+/**
+ * What one connection may make the proxy do in one event-loop turn: decode this many messages, or
+ * read this many bytes. The rest waits for the next turn, so that a client that sends as fast as it
+ * can (libuv reads up to 32 × 64 KiB per socket per turn) does not delay every other connection's
+ * requests by that much work (Envoy's `max_requests_per_io_cycle` for HTTP/1).
+ */
+const TURN_MESSAGES = 128;
+const TURN_BYTES = 256 * 1024;
 
 /**
  * Replies held for a client above its buffer limit may grow to this many times the limit before the
@@ -85,6 +107,8 @@ export class DownstreamConnection implements WriteWatermarks {
   private ending = false;
   /** Stop reading requests (decode error or drain); close once idle. */
   private draining = false;
+  /** Our side is closed; the socket goes once the client closes its side too, or after a grace. */
+  private closing = false;
   /** Why reading is paused ({@link PAUSED_FOR_REQUESTS}, {@link PAUSED_FOR_WRITES}); 0 = reading. */
   private pausedFor = 0;
   /** Inside the decode loop (a request finishing synchronously must not start another loop). */
@@ -96,6 +120,10 @@ export class DownstreamConnection implements WriteWatermarks {
   private readonly bufferLimit: number;
   private readonly maxConcurrentRequests: number;
   private readonly idleTimeoutMs: number;
+  /** The event-loop turn {@link turnMessages} and {@link turnBytes} were counted in. */
+  private turn = -1;
+  private turnMessages = 0;
+  private turnBytes = 0;
   /** Reads and finished requests; the sweep compares it with what it saw last time. */
   private activity = 0;
   private sweptActivity = 0;
@@ -160,7 +188,9 @@ export class DownstreamConnection implements WriteWatermarks {
       this.host.stats.responseDownstreamGone++;
       return;
     }
-    this.writer.write(bytes);
+    const writer = this.writer;
+    // Held until a client that does not read takes them: not as views of whole upstream chunks.
+    writer.write(writer.aboveHighWatermark ? compactView(bytes) : bytes);
   }
 
   /** Called by a request when it has ended. */
@@ -199,7 +229,8 @@ export class DownstreamConnection implements WriteWatermarks {
   onOverflow(): void {
     if (this.closed) return;
     this.host.stats.cxBufferOverflow++;
-    this.host.logger.warn(
+    // Debug, as every per-connection event under attack: thousands of lines would be a cost of their own.
+    this.host.logger.debug(
       {
         listener: this.host.state.resource.name,
         remote: this.remoteAddress,
@@ -221,7 +252,7 @@ export class DownstreamConnection implements WriteWatermarks {
       this.quietSince = now;
       return;
     }
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     const quietMs = now - this.quietSince;
     if (this.input.length > 0 && this.pausedFor === 0 && !this.draining) {
       // Reading is not paused, so the silence is the client's.
@@ -245,18 +276,21 @@ export class DownstreamConnection implements WriteWatermarks {
   }
 
   private pause(reason: number): void {
-    if (this.pausedFor === 0) {
+    const before = this.pausedFor;
+    this.pausedFor = before | reason;
+    if (before === 0) this.socket.pause();
+    // Backpressure (not a turn's share used up) starts: Envoy's paused_reading counter.
+    if ((before & ~PAUSED_FOR_TURN) === 0 && (this.pausedFor & ~PAUSED_FOR_TURN) !== 0)
       this.host.stats.cxReadPaused++;
-      this.socket.pause();
-    }
-    this.pausedFor |= reason;
   }
 
   private resume(reason: number): void {
-    if ((this.pausedFor & reason) === 0) return;
-    this.pausedFor &= ~reason;
+    const before = this.pausedFor;
+    if ((before & reason) === 0) return;
+    this.pausedFor = before & ~reason;
+    if ((before & ~PAUSED_FOR_TURN) !== 0 && (this.pausedFor & ~PAUSED_FOR_TURN) === 0)
+      this.host.stats.cxReadResumed++;
     if (this.pausedFor !== 0 || this.closed) return;
-    this.host.stats.cxReadResumed++;
     // Requests read before the pause may wait in the queue; decode them first. Inside the decode
     // loop (a request finished synchronously) the loop itself goes on.
     if (!this.decoding && !this.draining && this.input.length > 0) {
@@ -308,9 +342,21 @@ export class DownstreamConnection implements WriteWatermarks {
     this.activity++;
     if (this.draining) return;
     this.input.push(chunk);
+    this.countTurn();
+    this.turnBytes += chunk.length;
     // Bytes read just before a pause took effect wait in the queue for the resume.
     if (this.pausedFor === 0) this.decodeInput();
+    if (this.turnBytes > TURN_BYTES && this.pausedFor === 0) this.yieldTurn();
     this.holdIncompleteFrame();
+  }
+
+  /** Starts counting afresh in a new event-loop turn. */
+  private countTurn(): void {
+    const turn = eventLoopTurn();
+    if (turn === this.turn) return;
+    this.turn = turn;
+    this.turnMessages = 0;
+    this.turnBytes = 0;
   }
 
   private decodeInput(): void {
@@ -321,12 +367,27 @@ export class DownstreamConnection implements WriteWatermarks {
       while (this.pausedFor === 0 && (message = this.codec.decode(input)) !== undefined) {
         this.dispatch(message);
         if (this.draining || this.closed) break;
+        if (++this.turnMessages >= TURN_MESSAGES && this.pausedFor === 0 && input.length > 0)
+          this.yieldTurn();
       }
     } catch (err) {
       this.onDecodeError(err);
     } finally {
       this.decoding = false;
     }
+  }
+
+  /** Leaves the rest of this connection's input to a later turn (other connections go first). */
+  private yieldTurn(): void {
+    this.pause(PAUSED_FOR_TURN);
+    // A timer runs in the next turn's first phase, after this turn's reads of every other socket.
+    setTimeout(resumeTurn, 0, this);
+  }
+
+  /** @internal The next turn has come. */
+  resumeAfterTurn(): void {
+    this.countTurn();
+    this.resume(PAUSED_FOR_TURN);
   }
 
   /**
@@ -357,10 +418,24 @@ export class DownstreamConnection implements WriteWatermarks {
     this.heldBytes = 0;
   }
 
-  private dispatch(message: Message): void {
+  private dispatch(decoded: Message): void {
+    let message = decoded;
     switch (message.type) {
       case 'request':
       case 'oneway': {
+        const bytes = compactView(message.bytes);
+        if (bytes !== message.bytes) {
+          // It may wait long (for an upstream): not as a view keeping its whole read chunk alive.
+          message = createMessage(
+            message.type,
+            message.requestId,
+            bytes,
+            message.metadata,
+            message.codecState,
+            message.status,
+            message.operation,
+          );
+        }
         const host = this.host;
         const stats = host.stats;
         if (message.type === 'request') stats.request++;
@@ -370,10 +445,9 @@ export class DownstreamConnection implements WriteWatermarks {
         request.activeSlot = active.length;
         active.push(request);
         stats.requestActive++;
-        const bytes = message.bytes.length;
-        this.inFlightBytes += bytes;
+        this.inFlightBytes += bytes.length;
         const overload = host.overload;
-        overload.inFlightRequestBytes += bytes;
+        overload.inFlightRequestBytes += bytes.length;
         host.telemetry.onRequestStarted(request);
         if (active.length >= this.maxConcurrentRequests || this.inFlightBytes > this.bufferLimit)
           this.pause(PAUSED_FOR_REQUESTS);
@@ -421,12 +495,10 @@ export class DownstreamConnection implements WriteWatermarks {
   private rejectInput(kind: 'bad-request' | 'over-limit', reason: string): void {
     const stats = this.host.stats;
     stats.localReply[kind]++;
-    if (kind !== 'bad-request') {
-      this.host.logger.warn(
-        { listener: this.host.state.resource.name, remote: this.remoteAddress, reason },
-        'closing connection',
-      );
-    }
+    this.host.logger.debug(
+      { listener: this.host.state.resource.name, remote: this.remoteAddress, reason },
+      'closing connection',
+    );
     let reply: Buffer | undefined;
     try {
       reply = this.codec.encodeLocalReply(undefined, { kind, message: `aeraki: ${reason}` });
@@ -437,7 +509,9 @@ export class DownstreamConnection implements WriteWatermarks {
     this.input.clear();
     this.releaseIncompleteFrame();
     this.draining = true;
+    // Nothing more is read: a client still sending is not worth the reads until the close.
     this.pausedFor = 0;
+    this.socket.pause();
     if (this.active.length === 0) this.closeGracefully();
   }
 
@@ -447,7 +521,8 @@ export class DownstreamConnection implements WriteWatermarks {
   }
 
   private closeGracefully(): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     this.writer.flush();
     this.socket.end();
     // A peer that never closes its side must not keep the socket forever.
@@ -463,6 +538,10 @@ export class DownstreamConnection implements WriteWatermarks {
     for (const request of this.active.slice()) request.abandon();
     this.host.onConnectionClosed(this);
   }
+}
+
+function resumeTurn(connection: DownstreamConnection): void {
+  connection.resumeAfterTurn();
 }
 
 /** Builds the request's record once, for the taps that want it. */

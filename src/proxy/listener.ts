@@ -124,6 +124,8 @@ export class Listener implements ConnectionHost {
       await new Promise(resolve => setTimeout(resolve, 20));
     }
     for (const c of this.connections) c.destroy();
+    // Their 'close' handlers (which let go of upstream requests) run before the caller goes on.
+    if (this.connections.size > 0) await new Promise(resolve => setImmediate(resolve));
     for (const tap of this.tapList) tap.close();
   }
 

@@ -58,6 +58,8 @@ export class Proxy {
    *   encoders in reverse).
    * @param telemetry request metrics and access log for every listener
    * @param limits buffer limits, timeouts and overload thresholds for the whole proxy
+   * @param collectGarbage a full garbage collection (node's `gc`, when exposed), for the overload
+   *   manager to give back the memory of released buffers
    */
   constructor(
     private readonly codecs: CodecRegistry,
@@ -65,15 +67,21 @@ export class Proxy {
     private readonly filters: readonly Filter[] = [],
     readonly telemetry: RequestTelemetry = new RequestTelemetry(),
     limits: ProxyLimits = DEFAULT_PROXY_LIMITS,
+    collectGarbage?: () => void,
   ) {
     this.clusters = new ClusterManager(limits.connectionBufferBytes);
     this.router = new RouterFilter(this.clusters);
     this.rateLimits = new ListenerRateLimits(this.clusters);
-    this.overload = new OverloadManager(limits, () => {
-      let bytes = 0;
-      for (const listener of this.listeners.values()) bytes += listener.queuedBytes;
-      return bytes;
-    });
+    this.overload = new OverloadManager(
+      limits,
+      () => {
+        let bytes = 0;
+        for (const listener of this.listeners.values()) bytes += listener.queuedBytes;
+        return bytes;
+      },
+      logger,
+      collectGarbage,
+    );
     this.overload.start();
     this.sweepTimer = setInterval(sweepConnections, sweepIntervalMs(limits), this.listeners);
     this.sweepTimer.unref();

@@ -196,6 +196,8 @@ export class UpstreamConnection implements RequestHolder, WriteWatermarks {
     if (this.pending.get(request.upstreamId) !== request) return;
     this.pending.delete(request.upstreamId);
     if (!this.options.multiplexed) this.close();
+    // A draining pool closes a shared connection once nothing waits on it, cancelled requests included.
+    else if (this.load === 0) this.owner.onConnectionIdle(this);
   }
 
   /** Gives up on `request` at its deadline; one already sent counts as a gateway error of the host. */

@@ -1,4 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
+import type { Logger } from 'pino';
 import type { ProxyLimits } from '../proxy-limits.js';
 
 /**
@@ -24,6 +25,15 @@ export const OVERLOAD_THRESHOLDS: Readonly<Record<OverloadAction, number>> = {
 const REFRESH_MS = 250;
 
 /**
+ * Garbage collection to give memory back: when V8's external memory (Buffers) exceeds what the proxy
+ * holds by this much, and has stopped moving, the buffers of gone peers wait for a full collection
+ * that an idle process never runs. At most once per {@link COLLECT_INTERVAL_MS}.
+ */
+const RELEASE_GARBAGE_BYTES = 32 * 1024 * 1024;
+const STEADY_BYTES = 1024 * 1024;
+const COLLECT_INTERVAL_MS = 10_000;
+
+/**
  * Keeps the proxy up when peers together ask for more than it can hold. Every {@link REFRESH_MS} it
  * measures the V8 heap in use against `maxHeapBytes` (V8's own limit by default: the process dies
  * there) and the bytes held for connections against `maxBufferedBytes`; when the higher pressure
@@ -47,16 +57,24 @@ export class OverloadManager {
   readonly pressure: Record<OverloadResource, number> = { heap: 0, buffered: 0 };
   /** Bytes held for connections at the latest check. */
   bufferedBytes = 0;
+  /** Full collections run to give memory back. */
+  collections = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly maxHeapBytes: number;
+  private lastExternal = 0;
+  private lastCollection = 0;
 
   /**
    * @param queuedBytes bytes waiting in downstream connections' write queues now (replies not yet
    *   taken by clients); read at each check.
+   * @param collectGarbage a full collection (node's `gc` when exposed): run to give back the memory of
+   *   buffers the proxy no longer holds, e.g. once attackers are gone; without it, V8 decides alone.
    */
   constructor(
     readonly limits: ProxyLimits,
     private readonly queuedBytes: () => number = () => 0,
+    private readonly logger?: Logger,
+    private readonly collectGarbage?: () => void,
   ) {
     this.maxHeapBytes = limits.maxHeapBytes > 0 ? limits.maxHeapBytes : getHeapStatistics().heap_size_limit;
   }
@@ -95,17 +113,51 @@ export class OverloadManager {
   }
 
   /** Measures the resources and sets the actions. Called by the timer; public for tests. */
-  refresh(): void {
-    const heap = getHeapStatistics().used_heap_size / this.maxHeapBytes;
+  refresh(now = Date.now()): void {
+    const stats = getHeapStatistics();
+    const heap = stats.used_heap_size / this.maxHeapBytes;
     this.bufferedBytes = this.incompleteFrameBytes + this.inFlightRequestBytes + this.queuedBytes();
+    this.releaseGarbage(stats.external_memory, now);
     const max = this.limits.maxBufferedBytes;
     const buffered = max > 0 ? this.bufferedBytes / max : 0;
     this.pressure.heap = heap;
     this.pressure.buffered = buffered;
     const pressure = Math.max(heap, buffered);
-    this.acceptingConnections = pressure < OVERLOAD_THRESHOLDS.stop_accepting_connections;
-    this.acceptingRequests = pressure < OVERLOAD_THRESHOLDS.stop_accepting_requests;
+    const connections = pressure < OVERLOAD_THRESHOLDS.stop_accepting_connections;
+    const requests = pressure < OVERLOAD_THRESHOLDS.stop_accepting_requests;
+    if (connections !== this.acceptingConnections || requests !== this.acceptingRequests) {
+      const state = { heap: round(heap), buffered: round(buffered), bufferedBytes: this.bufferedBytes };
+      if (!requests) this.logger?.warn(state, 'overloaded: refusing new connections and requests');
+      else if (!connections) this.logger?.warn(state, 'overloaded: refusing new connections');
+      else this.logger?.info(state, 'no longer overloaded');
+    }
+    this.acceptingConnections = connections;
+    this.acceptingRequests = requests;
   }
+
+  private releaseGarbage(external: number, now: number): void {
+    const steady = Math.abs(external - this.lastExternal) < STEADY_BYTES;
+    this.lastExternal = external;
+    const collect = this.collectGarbage;
+    if (
+      collect === undefined ||
+      !steady ||
+      external - this.bufferedBytes < RELEASE_GARBAGE_BYTES ||
+      now - this.lastCollection < COLLECT_INTERVAL_MS
+    )
+      return;
+    this.lastCollection = now;
+    this.collections++;
+    collect();
+    this.logger?.debug(
+      { externalBefore: external, externalAfter: getHeapStatistics().external_memory },
+      'collected the garbage of released buffers',
+    );
+  }
+}
+
+function round(pressure: number): number {
+  return Math.round(pressure * 1000) / 1000;
 }
 
 function refresh(manager: OverloadManager): void {

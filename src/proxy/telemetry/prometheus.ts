@@ -12,6 +12,7 @@ import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import type { Cluster } from '../../upstream/cluster.js';
 import { filterStats, shortFilterName } from '../filter-stats.js';
 import type { Listener } from '../listener.js';
+import type { OverloadManager } from '../overload/overload-manager.js';
 import type { AccessLogStats } from './access-log.js';
 import type { FixedHistogram } from './histogram.js';
 import type { RequestMetrics, RequestSeries } from './request-metrics.js';
@@ -30,6 +31,8 @@ export interface MetricsSource {
   readonly clusters: () => Iterable<Cluster>;
   /** The access log's losses; undefined when there is no access log. */
   readonly accessLog?: () => AccessLogStats | undefined;
+  /** The overload manager: its resources' pressure, its actions, the bytes held for connections. */
+  readonly overload?: () => OverloadManager;
 }
 
 /**
@@ -119,6 +122,38 @@ function statsMetrics(
       () => samples,
     );
   });
+}
+
+/** The overload manager's state (Envoy's `overload.*` stats, with labels instead of names). */
+function overloadMetrics(overload: OverloadManager): ScrapedMetric[] {
+  return [
+    new ScrapedMetric(
+      'aeraki_overload_pressure',
+      'Use of each watched resource against its limit (1 = the limit), at the latest check.',
+      'gauge',
+      () => Object.entries(overload.pressure).map(([resource, value]) => ({ labels: { resource }, value })),
+    ),
+    new ScrapedMetric(
+      'aeraki_overload_action_active',
+      'Whether the overload manager sheds load this way now (1) or not (0).',
+      'gauge',
+      () =>
+        (['stop_accepting_connections', 'stop_accepting_requests'] as const).map(action => ({
+          labels: { action },
+          value: overload.active(action) ? 1 : 0,
+        })),
+    ),
+    new ScrapedMetric(
+      'aeraki_buffered_bytes',
+      'Bytes the proxy holds for connections: incomplete frames, requests in flight, and all of them with replies queued for clients (total, at the latest check).',
+      'gauge',
+      () => [
+        { labels: { kind: 'incomplete_frames' }, value: overload.incompleteFrameBytes },
+        { labels: { kind: 'requests_in_flight' }, value: overload.inFlightRequestBytes },
+        { labels: { kind: 'total' }, value: overload.bufferedBytes },
+      ],
+    ),
+  ];
 }
 
 /** Renders the proxy's metrics; one per proxy, kept for its process metrics' state. */
@@ -216,6 +251,8 @@ export class ProxyMetricsExporter {
         ),
       );
     }
+    const overload = this.source.overload?.();
+    if (overload !== undefined) for (const metric of overloadMetrics(overload)) register(metric);
     const accessLog = this.source.accessLog?.();
     if (accessLog !== undefined) {
       register(
