@@ -13,6 +13,7 @@ export * from './control-caller.js';
 export * from './hello-client.js';
 export * from './hello-idl.js';
 export * from './hello-server.js';
+export * from './hello-server-process.js';
 export * from './mesh-config.js';
 export * from './net-utils.js';
 export * from './otlp-receiver.js';

@@ -10,7 +10,9 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { ByteQueue, CodecRegistry } from '../../../src/codec/index.js';
+import { ByteQueue, CodecRegistry, type CodecFactory } from '../../../src/codec/index.js';
+import { dubboCodecFactory } from '../../../src/codecs/dubbo/index.js';
+import { thriftCodecFactory } from '../../../src/codecs/thrift/index.js';
 import { Proxy } from '../../../src/proxy/proxy.js';
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from '../../../src/proxy/proxy-limits.js';
 import type { ClusterResource, ListenerResource, ProxySnapshot } from '../../../src/xds/resources.js';
@@ -321,6 +323,30 @@ describe('flow control', () => {
 });
 
 describe('incomplete frames and idle connections', () => {
+  test('a frame declaring its largest size costs what has arrived of it, not that size up front', () => {
+    const framedThrift = Buffer.alloc(100);
+    framedThrift.writeUInt32BE(16 * 1024 * 1024 - 4, 0);
+    framedThrift.writeUInt32BE(0x80010001, 4);
+    const dubbo = Buffer.alloc(100);
+    dubbo.writeUInt16BE(0xdabb, 0);
+    dubbo[2] = 0xc2; // request, two-way, Hessian2
+    dubbo.writeUInt32BE(8 * 1024 * 1024, 12);
+    const cases: [CodecFactory, Buffer][] = [
+      [thriftCodecFactory, framedThrift],
+      [dubboCodecFactory, dubbo],
+    ];
+    for (const [factory, start] of cases) {
+      const codec = factory.create('downstream');
+      const queue = new ByteQueue();
+      const before = process.memoryUsage().arrayBuffers;
+      queue.push(Buffer.from(start));
+      assert.equal(codec.decode(queue), undefined, `${factory.name} waits for the rest`);
+      const grew = process.memoryUsage().arrayBuffers - before;
+      assert.ok(grew < 1024 * 1024, `${factory.name}: ${grew} bytes allocated`);
+      assert.equal(queue.length, 100);
+    }
+  });
+
   test('a frame that gets no byte for the incomplete-frame timeout closes its connection with an error', async () => {
     const v1 = new ToyServer('v1');
     const { proxy, port } = await startProxy(await v1.start(), { incompleteFrameTimeoutMs: 300 });
