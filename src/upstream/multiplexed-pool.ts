@@ -2,8 +2,9 @@ import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { Host } from './host.js';
+import { PendingRequests } from './pending-requests.js';
 import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
-import type { RequestHolder, UpstreamRequest } from './upstream-request.js';
+import type { UpstreamRequest } from './upstream-request.js';
 import type { UpstreamCodec } from './upstream-codec.js';
 
 /** Settings of a multiplexed pool. */
@@ -27,10 +28,10 @@ export interface MultiplexedPoolOptions {
  * `max_pending_requests` (beyond it they get the over-limit reply at once). `max_requests` bounds
  * the requests in flight; `max_connections` stops the pool from opening more than its first connection.
  */
-export class MultiplexedPool implements ConnectionPool, ConnectionOwner, RequestHolder {
+export class MultiplexedPool implements ConnectionPool, ConnectionOwner {
   private readonly connections: UpstreamConnection[] = [];
-  /** Requests waiting for a connection that is not saturated, in arrival order. */
-  private readonly queue: UpstreamRequest[] = [];
+  /** Requests waiting for a connection that is not saturated. */
+  private readonly queue: PendingRequests;
   private next = 0;
   private draining = false;
   private flushScheduled = false;
@@ -41,7 +42,9 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner, Request
     private readonly options: MultiplexedPoolOptions,
     private readonly stats: ClusterStats,
     private readonly breaker: CircuitBreaker,
-  ) {}
+  ) {
+    this.queue = new PendingRequests(stats);
+  }
 
   get size(): number {
     return this.connections.length;
@@ -55,33 +58,12 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner, Request
       return;
     }
     if (!this.breaker.mayWait(request, true)) return;
-    this.stats.rqPendingTotal++;
-    this.stats.rqPendingActive++;
-    request.upstream = this;
     this.queue.push(request);
   }
 
   drain(): void {
     this.draining = true;
     for (const c of [...this.connections]) if (c.load === 0) c.close();
-  }
-
-  /** A queued request has not been sent: no reply can have started. */
-  get responseInProgress(): boolean {
-    return false;
-  }
-
-  cancel(request: UpstreamRequest): void {
-    const i = this.queue.indexOf(request);
-    if (i < 0) return;
-    this.queue.splice(i, 1);
-    this.stats.rqPendingActive--;
-    request.upstream = undefined;
-  }
-
-  timeOut(request: UpstreamRequest): void {
-    // Still queued: the host was slow to read, but the request never reached it.
-    this.cancel(request);
   }
 
   onConnectionIdle(connection: UpstreamConnection): void {
@@ -114,10 +96,7 @@ export class MultiplexedPool implements ConnectionPool, ConnectionOwner, Request
         }
         return;
       }
-      const request = this.queue.shift()!;
-      this.stats.rqPendingActive--;
-      request.upstream = undefined;
-      this.sendOn(connection, request);
+      this.sendOn(connection, this.queue.shift()!);
     }
   }
 

@@ -209,6 +209,26 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   }
 }
 
+/** A config of one Thrift service `name` on a port of its own, for a proxy of its own. */
+async function oneServiceConfig(
+  name: string,
+  upstream: { readonly host: string; readonly port: number },
+): Promise<{ port: number; dir: ConfigDir }> {
+  const port = await freePort(ADDRESS);
+  const dir = await createConfigDir({
+    [`${name}.yaml`]: [
+      thriftServiceEntry({
+        name,
+        host: `${name}.overload.svc.cluster.local`,
+        addresses: [ADDRESS],
+        port,
+        endpoints: [{ address: upstream.host, port: upstream.port, labels: {} }],
+      }),
+    ],
+  });
+  return { port, dir };
+}
+
 function clusterName(name: keyof typeof HOSTS): string {
   return `outbound|${ports[name]}||${HOSTS[name]}`;
 }
@@ -333,18 +353,7 @@ test(
   'SIGTERM during a flood: the proxy drains and exits within the drain time',
   { timeout: 30_000 },
   async () => {
-    const port = await freePort(ADDRESS);
-    const dir = await createConfigDir({
-      'deaf.yaml': [
-        thriftServiceEntry({
-          name: 'deaf-sigterm',
-          host: 'deaf-sigterm.overload.svc.cluster.local',
-          addresses: [ADDRESS],
-          port,
-          endpoints: [{ address: deaf!.host, port: deaf!.port, labels: {} }],
-        }),
-      ],
-    });
+    const { port, dir } = await oneServiceConfig('deaf-sigterm', deaf!);
     const proxy = await startAeraki(dir.path, { listeners: [{ host: ADDRESS, port }] });
     const flood = await AttackProcess.start({
       kind: 'flood',
@@ -375,18 +384,7 @@ test(
   'the overload manager: over its heap threshold the proxy refuses connections, and says so',
   { timeout: 30_000 },
   async () => {
-    const port = await freePort(ADDRESS);
-    const dir = await createConfigDir({
-      'control.yaml': [
-        thriftServiceEntry({
-          name: 'overloaded',
-          host: 'overloaded.overload.svc.cluster.local',
-          addresses: [ADDRESS],
-          port,
-          endpoints: [{ address: control!.host, port: control!.port, labels: {} }],
-        }),
-      ],
-    });
+    const { port, dir } = await oneServiceConfig('overloaded', control!);
     // Any heap is over 1 MiB: the proxy is overloaded from its first check on.
     const proxy = await startAeraki(dir.path, { extraArgs: ['--overload-heap', '1Mi'] });
     try {
