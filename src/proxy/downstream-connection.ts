@@ -205,9 +205,18 @@ export class DownstreamConnection implements WriteWatermarks {
     this.host.telemetry.onRequestFinished(request);
     const taps = this.host.taps;
     if (taps.length > 0) publishToTaps(taps, request);
-    if (this.active.length === 0 && (this.ending || this.draining)) this.closeGracefully();
-    else if ((this.pausedFor & PAUSED_FOR_REQUESTS) !== 0 && this.requestsBelowLowWatermark())
+    if ((this.pausedFor & PAUSED_FOR_REQUESTS) !== 0 && this.requestsBelowLowWatermark())
       this.resume(PAUSED_FOR_REQUESTS);
+    this.closeIfDone();
+  }
+
+  /**
+   * Closes once nothing is left to answer: draining, or the client has half-closed and every request
+   * it sent is answered (requests read before a pause are still to be decoded while paused).
+   */
+  private closeIfDone(): void {
+    if (this.active.length === 0 && (this.draining || (this.ending && this.pausedFor === 0)))
+      this.closeGracefully();
   }
 
   /** @internal More than the buffer limit of replies waits for the client: stop feeding it. */
@@ -298,6 +307,7 @@ export class DownstreamConnection implements WriteWatermarks {
       this.holdIncompleteFrame();
     }
     if (this.pausedFor === 0 && !this.closed) this.socket.resume();
+    this.closeIfDone();
   }
 
   private removeActive(request: ActiveRequest): boolean {
@@ -315,7 +325,7 @@ export class DownstreamConnection implements WriteWatermarks {
   /** Stops accepting requests; closes after the requests in flight are answered. */
   drain(): void {
     this.draining = true;
-    if (this.active.length === 0) this.closeGracefully();
+    this.closeIfDone();
   }
 
   /** Closes at once; requests in flight are abandoned. */
@@ -517,7 +527,7 @@ export class DownstreamConnection implements WriteWatermarks {
 
   private onEnd(): void {
     this.ending = true;
-    if (this.active.length === 0) this.closeGracefully();
+    this.closeIfDone();
   }
 
   private closeGracefully(): void {

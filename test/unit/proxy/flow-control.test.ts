@@ -159,6 +159,24 @@ describe('flow control', () => {
     assert.ok(stats(proxy).cxReadResumed >= 2);
   });
 
+  test('a client that writes 1,000 requests at once and half-closes gets every reply (decoded over several turns)', async () => {
+    const v1 = new ToyServer('v1');
+    const { proxy, port } = await startProxy(await v1.start(), {});
+    running.stops.push(() => v1.stop());
+    const c = await client(port);
+    const frames = [];
+    for (let id = 1; id <= 1000; id++) frames.push(encodeToy({ type: 'request', id, payload: `p${id}` }));
+    c.socket.end(Buffer.concat(frames));
+    await c.waitReplies(1000, 10_000);
+    assert.deepEqual(
+      c.replies.map(r => r.id).sort((a, b) => a - b),
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+    );
+    assert.ok(c.replies.every(r => r.type === 'response'));
+    await c.waitClosed(3000);
+    assert.equal(stats(proxy).cxReadPaused, 0, 'turns are not backpressure');
+  });
+
   test('an exclusive upstream connection stops being read while its client does not read its replies', async () => {
     const big = new ToyServer('big', { replyPayloadBytes: 900 * KiB });
     const upstreamPort = await big.start();
