@@ -20,10 +20,10 @@ export const LIMIT_USAGE = `Limits (sizes in bytes or with a unit: 64Ki, 1Mi, 2G
   --max-incomplete-frames SIZE
                       bytes held for incomplete frames across all connections (default 64Mi)
   --overload-buffered SIZE
-                      bytes held for connections at which the proxy sheds load (default 512Mi;
-                      0 = not watched)
+                      budget of bytes held for connections: from 90% of it new connections are
+                      refused, from 95% new requests too (default 512Mi; 0 = not watched)
   --overload-heap SIZE
-                      V8 heap in use at which the proxy sheds load (default: V8's heap limit)
+                      the same for the V8 heap in use (default: V8's heap limit)
 `;
 
 export const LIMIT_OPTIONS = {
