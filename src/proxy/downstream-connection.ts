@@ -88,7 +88,8 @@ export interface ConnectionHost {
  * read too); a client that lets replies pile up past twice the limit is closed. Bytes of an incomplete
  * frame count against a proxy-wide cap, and a frame that gets no byte for the incomplete-frame
  * timeout, like a connection idle for the idle timeout, closes the connection (checked by the
- * listener's sweep, not per read).
+ * listener's sweep, not per read). And fair: a connection gets at most its share of each event-loop
+ * turn ({@link TURN_MESSAGES}, {@link TURN_BYTES}); the rest of its input waits for the next turn.
  */
 export class DownstreamConnection implements WriteWatermarks {
   readonly codec: Codec;
@@ -109,7 +110,7 @@ export class DownstreamConnection implements WriteWatermarks {
   private draining = false;
   /** Our side is closed; the socket goes once the client closes its side too, or after a grace. */
   private closing = false;
-  /** Why reading is paused ({@link PAUSED_FOR_REQUESTS}, {@link PAUSED_FOR_WRITES}); 0 = reading. */
+  /** Why reading is paused (PAUSED_FOR_… bits); 0 = reading. */
   private pausedFor = 0;
   /** Inside the decode loop (a request finishing synchronously must not start another loop). */
   private decoding = false;
