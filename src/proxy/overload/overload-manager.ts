@@ -29,7 +29,7 @@ const REFRESH_MS = 250;
  * holds by this much, and has stopped moving, the buffers of gone peers wait for a full collection
  * that an idle process never runs. At most once per {@link COLLECT_INTERVAL_MS}.
  */
-const RELEASE_GARBAGE_BYTES = 32 * 1024 * 1024;
+const RELEASE_GARBAGE_BYTES = 16 * 1024 * 1024;
 const STEADY_BYTES = 1024 * 1024;
 const COLLECT_INTERVAL_MS = 10_000;
 
