@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startProcess } from './processes.js';
-import { launcherNodeFlags } from './launcher-flags.js';
+import { launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
 import type { Protocol } from './protocols.js';
 
 /** A running process the load generator can connect to. */

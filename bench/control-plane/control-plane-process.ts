@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { treeCpu, treePeakRssMb, treeRssMb, type CpuTime } from '../proc-stats.js';
 import { startProcess, stopProcess } from '../processes.js';
-import { launcherNodeFlags } from '../launcher-flags.js';
+import { launcherNodeFlags } from '../../test/e2e/harness/launcher-flags.js';
 
 /** The repository root (the directory holding `bin/aeraki`), from sources or from `dist/`. */
 export function repositoryRoot(): string {

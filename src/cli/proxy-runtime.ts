@@ -6,6 +6,7 @@ import { bindAdmin } from '../net/http-admin.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import type { BackoffPolicy } from '../net/retry-backoff.js';
 import { Proxy, type ListenerRejection } from '../proxy/proxy.js';
+import type { ProxyLimits } from '../proxy/proxy-limits.js';
 import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
 import { AdsClient, type XdsApi } from '../xds/ads-client.js';
 
@@ -40,7 +41,15 @@ export interface ProxyRuntimeOptions {
   readonly telemetry?: TelemetryOptions;
   /** The codecs listeners may use; default the built-in ones (`--plugin` adds to them). */
   readonly codecs?: CodecRegistry;
+  /** Buffer limits, timeouts and overload thresholds (Envoy's defaults when absent). */
+  readonly limits?: ProxyLimits;
 }
+
+/**
+ * Node's `gc`, which bin/aeraki exposes (`--expose-gc`): the proxy runs it to give memory back once
+ * the buffers of gone peers are garbage (see OverloadManager).
+ */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 /** Starts the admin API and the ADS client; the proxy applies each consistent snapshot it receives. */
 export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
@@ -59,6 +68,10 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
             accessLog: { ...accessLog, onError: err => logger.warn({ err }, 'access log write failed') },
           },
     ),
+    {
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(collectGarbage === undefined ? {} : { collectGarbage }),
+    },
   );
   const admin = new AdminServer(proxy);
   const adminPort = await bindAdmin(admin, 'admin API', options.admin.host, options.admin.port);

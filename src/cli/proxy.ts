@@ -6,8 +6,9 @@ import { parseCommandArgs, parseHostPort, parseXdsApi } from './args.js';
 import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
+import { LIMIT_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-options.js';
 import { readStaticConfig } from './static-config.js';
-import { untilSignal } from './signals.js';
+import { DRAIN_MS, untilSignal } from './signals.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
 
 const USAGE = `Usage: aeraki proxy (--xds HOST:PORT | --config FILE) [options]
@@ -27,7 +28,8 @@ Options:
                       up to the max, each drawn at random below that (default 250ms, 2s)
   --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
-${TELEMETRY_USAGE}${PLUGIN_USAGE}`;
+${TELEMETRY_USAGE}${PLUGIN_USAGE}
+${LIMIT_USAGE}`;
 
 /** `aeraki proxy --xds HOST:PORT`. */
 export async function proxyCommand(args: string[]): Promise<number> {
@@ -44,6 +46,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
       ...PLUGIN_OPTIONS,
+      ...LIMIT_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
     USAGE,
@@ -58,6 +61,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
   if (values.xds !== undefined) parseHostPort(values.xds, '--xds');
   const api = parseXdsApi(values['xds-api']);
   const backoff = parseBackoff(values['xds-retry-initial'], values['xds-retry-max']);
+  const limits = limitOptions(values);
   const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
   const logger = createLogger(values['log-level']);
   const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
@@ -68,6 +72,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
     admin: parseHostPort(values.admin, '--admin'),
     logger,
     telemetry: telemetryOptions(values),
+    limits,
   });
   if (staticConfig !== undefined) {
     let rejected;
@@ -91,7 +96,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
   }
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
-  await runtime.close(2000);
+  await runtime.close(DRAIN_MS);
   return 0;
 }
 

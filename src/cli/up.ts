@@ -17,9 +17,10 @@ import {
   configWatchOptions,
 } from './config-source-options.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
-import { untilSignal } from './signals.js';
+import { DRAIN_MS, untilSignal } from './signals.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
+import { LIMIT_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-options.js';
 
 const USAGE = `Usage: aeraki up DIR [options]
 
@@ -38,7 +39,8 @@ Options:
   --xds-api API       how the proxy talks to it: delta (incremental xDS, the default) or sotw
 ${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 ${TELEMETRY_USAGE}${PLUGIN_USAGE}  --no-watch          do not watch DIR for changes
-`;
+
+${LIMIT_USAGE}`;
 
 /** `aeraki up DIR`: control plane + proxy through the xDS path, until SIGINT/SIGTERM. */
 export async function upCommand(args: string[]): Promise<number> {
@@ -55,6 +57,7 @@ export async function upCommand(args: string[]): Promise<number> {
       'log-level': { type: 'string' },
       ...TELEMETRY_OPTIONS,
       ...PLUGIN_OPTIONS,
+      ...LIMIT_OPTIONS,
       'no-watch': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -72,6 +75,7 @@ export async function upCommand(args: string[]): Promise<number> {
   const api = parseXdsApi(values['xds-api']);
   const debounce = debounceOptions(values);
   const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
+  const limits = limitOptions(values);
   const logger = createLogger(values['log-level']);
   const { codecs } = await loadCliCodecs(values.plugin, logger);
 
@@ -108,6 +112,7 @@ export async function upCommand(args: string[]): Promise<number> {
     logger,
     telemetry: telemetryOptions(values),
     codecs,
+    limits,
   }).catch(async (err: unknown) => {
     await stopControlPlane();
     throw err;
@@ -138,7 +143,7 @@ export async function upCommand(args: string[]): Promise<number> {
 
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
-  await runtime.close(2000);
+  await runtime.close(DRAIN_MS);
   await stopControlPlane();
   return 0;
 }

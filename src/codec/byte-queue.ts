@@ -48,6 +48,15 @@ export class ByteQueue {
   }
 
   /**
+   * Number of chunks holding the undecoded bytes. Each costs memory of its own beside its bytes, so
+   * whoever bounds what a queue holds counts them too (a peer sending one byte per packet makes one
+   * chunk per byte).
+   */
+  get chunkCount(): number {
+    return this.chunks.length;
+  }
+
+  /**
    * Total bytes removed from the front since the queue was created (taken, skipped or cleared). A codec
    * that keeps partial-decode progress between calls compares it to know that offset 0 still names the
    * byte its progress refers to.
@@ -72,8 +81,13 @@ export class ByteQueue {
     }
     this.chunks.push(chunk);
     this.total += chunk.length;
-    if (this.expected > this.total) this.startGather(this.expected);
-    this.expected = 0;
+    const expected = this.expected;
+    if (expected === 0) return;
+    if (expected <= this.total) this.expected = 0;
+    else if (this.total * 2 >= expected) {
+      this.expected = 0;
+      this.startGather(expected);
+    }
   }
 
   /**
@@ -83,12 +97,12 @@ export class ByteQueue {
    * at a time instead of all at once when it is taken, and `take(length)` returns that buffer (as
    * does `peek(0, n)` for its first n bytes, without a copy). Does nothing for a frame that has
    * already arrived; the announcement lapses once anything is removed from the front. The buffer is
-   * allocated when the frame first spans two chunks: a codec announces only frames within its size
-   * limit.
+   * allocated once the frame spans two chunks and half of it has arrived, so a peer that declares a
+   * large frame and sends little of it costs no more than twice what it sent.
    */
   expectFrame(length: number): void {
     if (this.gather !== undefined || length <= this.total) return;
-    if (this.chunks.length <= 1) {
+    if (this.chunks.length <= 1 || this.total * 2 < length) {
       this.expected = length;
       return;
     }

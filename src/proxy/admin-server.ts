@@ -50,6 +50,7 @@ export class AdminServer {
         rejected: proxy.rejectedListeners(),
         updates: this.xdsUpdates?.() ?? {},
       }),
+      overload: () => proxy.overload,
     });
     this.server = createServer((req, res) => this.handle(req, res));
   }
@@ -93,9 +94,7 @@ export class AdminServer {
           [...proxy.clusters.all()].map(c => ({
             name: c.name,
             lbPolicy: c.settings.lbPolicy,
-            ...(c.settings.circuitBreakers === undefined
-              ? {}
-              : { circuitBreakers: c.settings.circuitBreakers }),
+            circuitBreakers: c.breaker.current,
             ...(c.settings.outlierDetection === undefined
               ? {}
               : { outlierDetection: c.settings.outlierDetection, panic: c.panic }),

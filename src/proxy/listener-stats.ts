@@ -8,6 +8,18 @@ export class ListenerStats {
   cxActive = 0;
   /** Connections closed for staying idle. */
   cxIdleTimeout = 0;
+  /** Times reading a connection was paused for backpressure (`downstream_flow_control_paused_reading_total`). */
+  cxReadPaused = 0;
+  /** Times it was resumed (`downstream_flow_control_resumed_reading_total`). */
+  cxReadResumed = 0;
+  /** Connections closed because replies for a client that did not read passed twice its buffer limit. */
+  cxBufferOverflow = 0;
+  /** Connections closed because their incomplete frame got no byte for the incomplete-frame timeout. */
+  cxIncompleteFrameTimeout = 0;
+  /** Connections closed because their incomplete frame would pass the proxy-wide cap. */
+  cxIncompleteFrameOverflow = 0;
+  /** Connections refused by the overload manager (`downstream_cx_overload_reject`). */
+  cxOverloaded = 0;
   /** Two-way requests decoded. */
   request = 0;
   /** One-way requests decoded (and forwarded). */
@@ -16,6 +28,8 @@ export class ListenerStats {
   heartbeat = 0;
   /** Requests in flight now. */
   requestActive = 0;
+  /** Requests answered over-limit by the overload manager (`downstream_rq_overload_close`). */
+  requestOverloaded = 0;
   /** Connections closed because their bytes could not be decoded. */
   requestDecodingError = 0;
   /** Responses relayed from upstreams. */

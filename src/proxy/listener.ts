@@ -5,6 +5,7 @@ import type { DeadlineTimer } from './deadline-timer.js';
 import { DownstreamConnection, type ConnectionHost } from './downstream-connection.js';
 import { ListenerStats } from './listener-stats.js';
 import type { ListenerState } from './listener-state.js';
+import type { OverloadManager } from './overload/overload-manager.js';
 import type { Tap } from './tap.js';
 import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 
@@ -26,6 +27,7 @@ export class Listener implements ConnectionHost {
     readonly deadlines: DeadlineTimer,
     readonly logger: Logger,
     readonly telemetry: RequestTelemetry,
+    readonly overload: OverloadManager,
   ) {
     this.current = state;
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, socket => this.onConnection(socket));
@@ -48,6 +50,18 @@ export class Listener implements ConnectionHost {
   /** Connections open now. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Bytes of replies waiting for this listener's clients to read them. */
+  get queuedBytes(): number {
+    let bytes = 0;
+    for (const c of this.connections) bytes += c.queuedBytes;
+    return bytes;
+  }
+
+  /** Closes connections idle or stalled mid-frame for their timeouts (called periodically by the proxy). */
+  sweepConnections(now: number): void {
+    for (const c of this.connections) c.sweep(now);
   }
 
   /** Binds the address; rejects with a catalogued error naming the address and the cause. */
@@ -110,11 +124,18 @@ export class Listener implements ConnectionHost {
       await new Promise(resolve => setTimeout(resolve, 20));
     }
     for (const c of this.connections) c.destroy();
+    // Their 'close' handlers (which let go of upstream requests) run before the caller goes on.
+    if (this.connections.size > 0) await new Promise(resolve => setImmediate(resolve));
     for (const tap of this.tapList) tap.close();
   }
 
   private onConnection(socket: Socket): void {
     if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    if (!this.overload.acceptingConnections) {
+      this.stats.cxOverloaded++;
       socket.destroy();
       return;
     }

@@ -18,10 +18,22 @@ import { DeadlineTimer } from './deadline-timer.js';
 import { Listener } from './listener.js';
 import { ListenerRateLimits } from './listener-rate-limits.js';
 import type { ListenerState } from './listener-state.js';
+import { OverloadManager } from './overload/overload-manager.js';
+import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js';
 import { RequestTelemetry } from './telemetry/request-telemetry.js';
 
 /** How long a removed listener lets its connections finish their requests. */
 const LISTENER_DRAIN_MS = 5000;
+
+/**
+ * How often connections are checked for their idle and incomplete-frame timeouts: a tenth of the
+ * shortest, between 50 ms and 1 s (so a timeout fires up to that much late).
+ */
+function sweepIntervalMs(limits: ProxyLimits): number {
+  const timeouts = [limits.idleTimeoutMs, limits.incompleteFrameTimeoutMs].filter(t => t > 0);
+  const shortest = timeouts.length === 0 ? Infinity : Math.min(...timeouts);
+  return Math.min(1000, Math.max(50, Math.floor(shortest / 10)));
+}
 
 /** A listener whose address is busy binds again after up to 500 ms, 1 s, 2 s, then up to 5 s each time. */
 export const DEFAULT_BIND_RETRY: BackoffPolicy = { initialMs: 500, maxMs: 5000 };
@@ -75,6 +87,13 @@ interface PendingBind {
 export interface ProxyOptions {
   /** How a listener whose bind failed is retried; default {@link DEFAULT_BIND_RETRY}. */
   readonly bindRetry?: BackoffPolicy;
+  /** Buffer limits, timeouts and overload thresholds for the whole proxy; default {@link DEFAULT_PROXY_LIMITS}. */
+  readonly limits?: ProxyLimits;
+  /**
+   * A full garbage collection (node's `gc`, when exposed), for the overload manager to give back the
+   * memory of released buffers.
+   */
+  readonly collectGarbage?: () => void;
 }
 
 /**
@@ -86,7 +105,9 @@ export interface ProxyOptions {
  */
 export class Proxy {
   readonly listenerManager = new ListenerManagerStats();
-  readonly clusters = new ClusterManager();
+  readonly clusters: ClusterManager;
+  /** Sheds load when heap or buffered bytes run high; holds the proxy's limits. */
+  readonly overload: OverloadManager;
   /** One per codec and codec config: listeners with equal settings share upstream pools. */
   private readonly upstreamCodecs = new UpstreamCodecs();
   private readonly listeners = new Map<string, Listener>();
@@ -95,6 +116,7 @@ export class Proxy {
   private readonly pendingBinds = new Map<string, PendingBind>();
   private readonly bindRetry: BackoffPolicy;
   private readonly deadlines = new DeadlineTimer();
+  private readonly sweepTimer: NodeJS.Timeout;
   private readonly router: RouterFilter;
   private readonly rateLimits: ListenerRateLimits;
   private snapshot: ProxySnapshot | undefined;
@@ -112,8 +134,28 @@ export class Proxy {
     options: ProxyOptions = {},
   ) {
     this.bindRetry = options.bindRetry ?? DEFAULT_BIND_RETRY;
+    const limits = options.limits ?? DEFAULT_PROXY_LIMITS;
+    this.clusters = new ClusterManager(limits.connectionBufferBytes);
     this.router = new RouterFilter(this.clusters);
     this.rateLimits = new ListenerRateLimits(this.clusters);
+    this.overload = new OverloadManager(
+      limits,
+      () => {
+        let bytes = 0;
+        for (const listener of this.listeners.values()) bytes += listener.queuedBytes;
+        return bytes;
+      },
+      logger,
+      options.collectGarbage,
+    );
+    this.overload.start();
+    this.sweepTimer = setInterval(sweepConnections, sweepIntervalMs(limits), this.listeners);
+    this.sweepTimer.unref();
+  }
+
+  /** The proxy's limits. */
+  get limits(): ProxyLimits {
+    return this.overload.limits;
   }
 
   /** The snapshot in force, if any. */
@@ -214,7 +256,11 @@ export class Proxy {
         existing = undefined;
       }
       binding.push(
-        this.bind(name, new Listener(state, this.deadlines, this.logger, this.telemetry), existing),
+        this.bind(
+          name,
+          new Listener(state, this.deadlines, this.logger, this.telemetry, this.overload),
+          existing,
+        ),
       );
     }
     this.rateLimits.retain(snapshot.listeners);
@@ -322,6 +368,8 @@ export class Proxy {
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.all(listeners.map(l => l.drain(graceMs)));
+    clearInterval(this.sweepTimer);
+    this.overload.stop();
     this.clusters.drainAll();
     this.rateLimits.close();
     this.deadlines.stop();
@@ -378,4 +426,9 @@ function sameAddress(a: ListenerResource, b: ListenerResource): boolean {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function sweepConnections(listeners: ReadonlyMap<string, Listener>): void {
+  const now = Date.now();
+  for (const listener of listeners.values()) listener.sweepConnections(now);
 }

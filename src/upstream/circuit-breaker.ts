@@ -1,4 +1,4 @@
-import type { CircuitBreakerLimits } from '../xds/resources.js';
+import { ENVOY_DEFAULT_CIRCUIT_BREAKERS, type CircuitBreakerLimits } from '../xds/resources.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { UpstreamRequest } from './upstream-request.js';
 
@@ -7,17 +7,27 @@ import type { UpstreamRequest } from './upstream-request.js';
  * connections, on requests waiting for a connection, and on requests in flight. The gauges are the
  * cluster's stats (`cxActive`, `rqPendingActive`, `rqActive`), kept by the pools, connections and
  * hosts; this object only compares them with the limits and counts overflows. A refused request gets
- * an `over-limit` local reply naming the breaker.
+ * an `over-limit` local reply naming the breaker. A cluster that sets no limits gets Envoy's defaults
+ * (1024 each).
  */
 export class CircuitBreaker {
+  private limits: CircuitBreakerLimits;
+
   constructor(
-    private limits: CircuitBreakerLimits | undefined,
+    limits: CircuitBreakerLimits | undefined,
     private readonly stats: ClusterStats,
-  ) {}
+  ) {
+    this.limits = limits ?? ENVOY_DEFAULT_CIRCUIT_BREAKERS;
+  }
+
+  /** The limits in force. */
+  get current(): CircuitBreakerLimits {
+    return this.limits;
+  }
 
   /** Applies new limits (cluster update); requests already admitted stay. */
   setLimits(limits: CircuitBreakerLimits | undefined): void {
-    this.limits = limits;
+    this.limits = limits ?? ENVOY_DEFAULT_CIRCUIT_BREAKERS;
   }
 
   /**
@@ -27,7 +37,6 @@ export class CircuitBreaker {
    */
   admitRequest(request: UpstreamRequest): boolean {
     const limits = this.limits;
-    if (limits === undefined) return true;
     const oneway = request.message.type === 'oneway';
     const active = this.stats.rqActive + (oneway ? 1 : 0);
     if (active <= limits.maxRequests) return true;
@@ -49,24 +58,28 @@ export class CircuitBreaker {
    */
   mayOpenConnection(poolIsEmpty: boolean): boolean {
     const limits = this.limits;
-    if (limits === undefined || this.stats.cxActive < limits.maxConnections) return true;
+    if (this.stats.cxActive < limits.maxConnections) return true;
     this.stats.cxOverflow++;
     return poolIsEmpty;
   }
 
   /**
-   * Whether `request` may wait for a connection under `max_pending_requests`. When refused, the
-   * request has been answered.
+   * Whether `request` may wait for a connection under `max_pending_requests`: because no more
+   * connections may be opened, or (`notReading`) because the pool's connections hold their buffer
+   * limit of unsent bytes. When refused, the request has been answered.
    */
-  mayWait(request: UpstreamRequest): boolean {
+  mayWait(request: UpstreamRequest, notReading = false): boolean {
     const limits = this.limits;
-    if (limits === undefined || this.stats.rqPendingActive < limits.maxPendingRequests) return true;
+    if (this.stats.rqPendingActive < limits.maxPendingRequests) return true;
     this.stats.rqPendingOverflow++;
     if (request.message.type !== 'oneway') {
+      const why = notReading
+        ? 'the upstream is not reading fast enough'
+        : `${limits.maxConnections} connections busy`;
+      const limitsNamed = notReading ? 'max_pending_requests' : 'max_connections, max_pending_requests';
       request.onUpstreamFailure(
         'over-limit',
-        `circuit breaker open: ${limits.maxConnections} connections busy and ${limits.maxPendingRequests} requests ` +
-          'already waiting for one (max_connections, max_pending_requests)',
+        `circuit breaker open: ${why} and ${limits.maxPendingRequests} requests already waiting (${limitsNamed})`,
         false,
       );
     }

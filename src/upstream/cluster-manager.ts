@@ -1,9 +1,16 @@
-import type { ClusterResource, EndpointAssignmentResource } from '../xds/resources.js';
+import {
+  ENVOY_DEFAULT_BUFFER_LIMIT_BYTES,
+  type ClusterResource,
+  type EndpointAssignmentResource,
+} from '../xds/resources.js';
 import { Cluster } from './cluster.js';
 
 /** All clusters of a proxy, by name. Updated as a whole from a snapshot. */
 export class ClusterManager {
   private readonly clusters = new Map<string, Cluster>();
+
+  /** @param defaultBufferLimitBytes see {@link Cluster}: for clusters that set no buffer limit */
+  constructor(private readonly defaultBufferLimitBytes = ENVOY_DEFAULT_BUFFER_LIMIT_BYTES) {}
 
   /** The cluster named `name`, or `undefined`. */
   get(name: string): Cluster | undefined {
@@ -26,7 +33,8 @@ export class ClusterManager {
       wanted.add(resource.name);
       const endpoints = endpointsByCluster.get(resource.name) ?? [];
       const existing = this.clusters.get(resource.name);
-      if (existing === undefined) this.clusters.set(resource.name, new Cluster(resource, endpoints));
+      if (existing === undefined)
+        this.clusters.set(resource.name, new Cluster(resource, endpoints, this.defaultBufferLimitBytes));
       else existing.update(resource, endpoints);
     }
     for (const [name, cluster] of this.clusters) {

@@ -48,6 +48,18 @@ export class ClusterStats {
   rqRetryExhausted = 0;
   /** Retriable failures not retried because the cluster's retry budget was spent. */
   rqRetryOverflow = 0;
+  /**
+   * Times a connection held its buffer limit of unsent bytes, so that requests waited
+   * (`upstream_flow_control_backed_up_total`), and times it sent them all (`…_drained_total`).
+   */
+  flowControlBackedUp = 0;
+  flowControlDrained = 0;
+  /**
+   * Times an exclusive connection stopped reading because its client did not take replies
+   * (`upstream_flow_control_paused_reading_total`), and started again (`…_resumed_reading_total`).
+   */
+  flowControlPausedReading = 0;
+  flowControlResumedReading = 0;
   /** Heartbeats sent on silent connections. */
   heartbeatSent = 0;
   /** Connections closed because the peer stopped answering heartbeats. */

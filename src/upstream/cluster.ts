@@ -1,4 +1,8 @@
-import type { ClusterResource, EndpointResource } from '../xds/resources.js';
+import {
+  ENVOY_DEFAULT_BUFFER_LIMIT_BYTES,
+  type ClusterResource,
+  type EndpointResource,
+} from '../xds/resources.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
@@ -27,7 +31,15 @@ export class Cluster implements HealthListener {
   private balancer: LoadBalancer;
   private detector: OutlierDetector | undefined;
 
-  constructor(resource: ClusterResource, endpoints: readonly EndpointResource[]) {
+  /**
+   * @param defaultBufferLimitBytes unsent bytes an upstream connection may hold when the resource sets
+   *   no `perConnectionBufferLimitBytes`
+   */
+  constructor(
+    resource: ClusterResource,
+    endpoints: readonly EndpointResource[],
+    private readonly defaultBufferLimitBytes = ENVOY_DEFAULT_BUFFER_LIMIT_BYTES,
+  ) {
     this.name = resource.name;
     this.resource = resource;
     this.breaker = new CircuitBreaker(resource.circuitBreakers, this.stats);
@@ -58,7 +70,8 @@ export class Cluster implements HealthListener {
       resource.maxConnectionsPerEndpoint !== this.resource.maxConnectionsPerEndpoint ||
       resource.multiplexedConnections !== this.resource.multiplexedConnections ||
       resource.heartbeatIntervalMs !== this.resource.heartbeatIntervalMs ||
-      resource.maxRequestsPerConnection !== this.resource.maxRequestsPerConnection;
+      resource.maxRequestsPerConnection !== this.resource.maxRequestsPerConnection ||
+      resource.perConnectionBufferLimitBytes !== this.resource.perConnectionBufferLimitBytes;
     this.resource = resource;
     this.breaker.setLimits(resource.circuitBreakers);
     if (poolSettingsChanged) for (const host of this.hostSet.all) drainHostPools(host);
@@ -89,6 +102,7 @@ export class Cluster implements HealthListener {
               idleTimeoutMs,
               heartbeatIntervalMs,
               maxRequestsPerConnection,
+              bufferLimitBytes: this.resource.perConnectionBufferLimitBytes ?? this.defaultBufferLimitBytes,
             },
             this.stats,
             this.breaker,

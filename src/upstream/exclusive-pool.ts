@@ -2,8 +2,9 @@ import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { Host } from './host.js';
+import { PendingRequests } from './pending-requests.js';
 import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
-import type { RequestHolder, UpstreamRequest } from './upstream-request.js';
+import type { UpstreamRequest } from './upstream-request.js';
 import type { UpstreamCodec } from './upstream-codec.js';
 
 /** Settings of an exclusive pool. */
@@ -23,10 +24,10 @@ export interface ExclusivePoolOptions {
  * no connection may be opened (this host's bound, or the cluster's `max_connections` circuit breaker),
  * requests wait in a queue, itself bounded by the cluster's `max_pending_requests`.
  */
-export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHolder {
+export class ExclusivePool implements ConnectionPool, ConnectionOwner {
   private readonly all = new Set<UpstreamConnection>();
   private readonly idle: UpstreamConnection[] = [];
-  private readonly queue: UpstreamRequest[] = [];
+  private readonly queue: PendingRequests;
   private draining = false;
 
   constructor(
@@ -35,7 +36,9 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
     private readonly options: ExclusivePoolOptions,
     private readonly stats: ClusterStats,
     private readonly breaker: CircuitBreaker,
-  ) {}
+  ) {
+    this.queue = new PendingRequests(stats);
+  }
 
   get size(): number {
     return this.all.size;
@@ -53,9 +56,6 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
       return;
     }
     if (!this.breaker.mayWait(request)) return;
-    this.stats.rqPendingTotal++;
-    this.stats.rqPendingActive++;
-    request.upstream = this;
     this.queue.push(request);
   }
 
@@ -64,31 +64,13 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
     for (const c of this.idle.splice(0)) c.close();
   }
 
-  cancel(request: UpstreamRequest): void {
-    const i = this.queue.indexOf(request);
-    if (i < 0) return;
-    this.queue.splice(i, 1);
-    this.stats.rqPendingActive--;
-    request.upstream = undefined;
-  }
-
-  timeOut(request: UpstreamRequest): void {
-    // Still waiting for a connection: the proxy was busy, not the host at fault.
-    this.cancel(request);
-  }
-
-  /** A request in the queue has not been sent: no reply can have started. */
-  get responseInProgress(): boolean {
-    return false;
-  }
-
   onConnectionIdle(connection: UpstreamConnection): void {
     if (connection.exhausted) {
       // Waiting requests go to its replacement, opened when it has closed.
       connection.close();
       return;
     }
-    const next = this.dequeue();
+    const next = this.queue.shift();
     if (next !== undefined) {
       connection.send(next);
       return;
@@ -102,22 +84,13 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
     const i = this.idle.indexOf(connection);
     if (i >= 0) this.idle.splice(i, 1);
     // Waiting requests are served even while draining: they were accepted before the drain.
-    if (this.queue.length > 0 && this.mayOpen()) this.open().send(this.dequeue()!);
+    if (this.queue.length > 0 && this.mayOpen()) this.open().send(this.queue.shift()!);
   }
 
   onConnectionRetired(connection: UpstreamConnection): void {
     // An idle one closes now; one with its request in flight closes once answered (exhausted).
     const i = this.idle.indexOf(connection);
     if (i >= 0) this.idle.splice(i, 1);
-  }
-
-  private dequeue(): UpstreamRequest | undefined {
-    const next = this.queue.shift();
-    if (next !== undefined) {
-      this.stats.rqPendingActive--;
-      next.upstream = undefined;
-    }
-    return next;
   }
 
   private mayOpen(): boolean {
@@ -136,6 +109,8 @@ export class ExclusivePool implements ConnectionPool, ConnectionOwner, RequestHo
         multiplexed: false,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
         maxRequests: this.options.maxRequestsPerConnection,
+        // One request at a time: there is nothing to hold back.
+        bufferLimitBytes: 0,
       },
       this,
       this.stats,

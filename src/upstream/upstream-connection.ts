@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { ByteQueue, CodecError, type Codec, type Message, type RequestId } from '../codec/index.js';
-import { BatchedWriter } from '../net/batched-writer.js';
+import { BatchedWriter, type WriteWatermarks } from '../net/batched-writer.js';
 import { beginRead, endRead } from '../net/read-clock.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { Host } from './host.js';
@@ -21,6 +21,8 @@ export interface ConnectionOwner {
    * which closes itself once its requests in flight are answered (at once when it has none).
    */
   onConnectionRetired(connection: UpstreamConnection): void;
+  /** The connection had its buffer limit of unsent bytes and has sent them all (see `saturated`). */
+  onConnectionWritable?(connection: UpstreamConnection): void;
 }
 
 /** Settings for one upstream connection. */
@@ -41,6 +43,11 @@ export interface UpstreamConnectionOptions {
   readonly heartbeatIntervalMs: number;
   /** Requests the connection carries before it is retired and closed once idle; 0 = no limit. */
   readonly maxRequests: number;
+  /**
+   * Unsent bytes (the upstream not reading) above which the connection is `saturated` until they are
+   * all sent; 0 = no limit.
+   */
+  readonly bufferLimitBytes: number;
 }
 
 /** Unanswered heartbeats after which the peer is considered gone. */
@@ -59,8 +66,12 @@ const WIDE_ID_KEY = Number.MAX_VALUE;
  * One TCP connection to an upstream host, with its own codec instance. Requests written before the
  * connection is up wait in order; responses are matched to requests by request id. How each request
  * ends (reply, error reply, failure) is reported to the host's outlier detection.
+ *
+ * Flow control: when the host stops reading, the connection becomes `saturated` once its buffer limit
+ * of bytes waits unsent, and its pool holds further requests back; an exclusive connection stops
+ * reading replies while the client of its request does not take them (`readDisable`).
  */
-export class UpstreamConnection implements RequestHolder {
+export class UpstreamConnection implements RequestHolder, WriteWatermarks {
   readonly host: Host;
   private readonly socket: Socket;
   private readonly writer: BatchedWriter;
@@ -79,6 +90,7 @@ export class UpstreamConnection implements RequestHolder {
   private requestCount = 0;
   /** The peer said it is going away: no new request goes on this connection. */
   private goingAway = false;
+  private readPaused = false;
 
   constructor(
     host: Host,
@@ -91,7 +103,12 @@ export class UpstreamConnection implements RequestHolder {
     stats.cxTotal++;
     stats.cxActive++;
     this.socket = connect({ host: host.address, port: host.port, noDelay: true });
-    this.writer = new BatchedWriter(this.socket);
+    this.writer = new BatchedWriter(
+      this.socket,
+      options.bufferLimitBytes > 0
+        ? { high: options.bufferLimitBytes, overflow: 0, listener: this }
+        : undefined,
+    );
     this.socket.on('connect', () => this.onConnect());
     this.socket.on('data', chunk => this.onData(chunk));
     this.socket.on('error', err => this.onSocketError(err));
@@ -128,6 +145,47 @@ export class UpstreamConnection implements RequestHolder {
     return !this.closed;
   }
 
+  /**
+   * Whether the host is behind: more than the buffer limit waited unsent at the last write, and not
+   * all of it has been sent since. Requests should wait rather than be written.
+   */
+  get saturated(): boolean {
+    return this.writer.aboveHighWatermark;
+  }
+
+  /** Bytes written and not yet taken by the kernel (also those gathered for this turn's write). */
+  get unsentBytes(): number {
+    return this.writer.pendingBytes;
+  }
+
+  /** @internal See {@link saturated}; the pool finds out when it sends. */
+  onAboveHighWatermark(): void {
+    this.stats.flowControlBackedUp++;
+  }
+
+  /** @internal */
+  onBelowLowWatermark(): void {
+    this.stats.flowControlDrained++;
+    this.owner.onConnectionWritable?.(this);
+  }
+
+  /**
+   * Stops (true) or resumes (false) reading replies while the client of the request does not take
+   * them. Only an exclusive connection with its request in flight does so; a shared one carries on.
+   */
+  readDisable(disable: boolean): void {
+    if (this.options.multiplexed || this.closed || disable === this.readPaused) return;
+    if (disable && this.pending.size === 0) return;
+    this.readPaused = disable;
+    if (disable) {
+      this.stats.flowControlPausedReading++;
+      this.socket.pause();
+    } else {
+      this.stats.flowControlResumedReading++;
+      this.socket.resume();
+    }
+  }
+
   /** Sends `request`, or queues it until the connection is up. */
   send(request: UpstreamRequest): void {
     this.requestCount++;
@@ -154,6 +212,8 @@ export class UpstreamConnection implements RequestHolder {
     if (this.pending.get(request.upstreamId) !== request) return;
     this.pending.delete(request.upstreamId);
     if (!this.options.multiplexed) this.close();
+    // A draining pool closes a shared connection once nothing waits on it, cancelled requests included.
+    else if (this.load === 0) this.owner.onConnectionIdle(this);
   }
 
   /** Gives up on `request` at its deadline; one already sent counts as a gateway error of the host. */
@@ -268,6 +328,8 @@ export class UpstreamConnection implements RequestHolder {
         }
         this.pending.delete(request.upstreamId);
         request.upstream = undefined;
+        // A reply read before the pause took effect completes the request; the next one must be read.
+        if (this.readPaused) this.readDisable(false);
         this.stats.rqCompleted++;
         this.host.recordOutcome(message.status === 'error' || message.type === 'error' ? 'error' : 'success');
         request.onUpstreamResponse(message);
@@ -306,7 +368,8 @@ export class UpstreamConnection implements RequestHolder {
 
   /** @internal Probes a silent peer; closes the connection when it stopped answering. */
   onHeartbeatTick(): void {
-    if (this.readsSinceTick > 0) {
+    // Not reading on purpose: silence proves nothing about the peer.
+    if (this.readsSinceTick > 0 || this.readPaused) {
       this.readsSinceTick = 0;
       this.missedHeartbeats = 0;
       return;

@@ -11,6 +11,12 @@ export interface RequestHolder {
   timeOut(request: UpstreamRequest): void;
   /** Whether part of a reply has arrived (so a retry could repeat work the server has done). */
   readonly responseInProgress: boolean;
+  /**
+   * The request's client stops (true) or resumes (false) taking replies: a connection that carries
+   * only this request stops reading until then (Envoy's `readDisable`); shared ones and queues carry
+   * on, so that one slow client never stalls the others.
+   */
+  readDisable?(disable: boolean): void;
 }
 
 /**

@@ -19,6 +19,7 @@
  *                                                  // circuitBreakers (DEFAULT priority), when set
  *   max_requests_per_connection,                   // maxRequestsPerConnection, when set (the Cluster
  *                                                  // field: MetaProtocol clusters have no HTTP options)
+ *   per_connection_buffer_limit_bytes,             // perConnectionBufferLimitBytes, when set
  *   outlier_detection: { consecutive_5xx, enforcing_consecutive_5xx, consecutive_gateway_failure,
  *       enforcing_consecutive_gateway_failure, interval, base_ejection_time, max_ejection_time,
  *       max_ejection_percent, enforcing_success_rate = 0 },
@@ -28,18 +29,20 @@
  *
  * Decoding also accepts a STATIC cluster whose `load_assignment` lists the endpoints (returned beside the
  * cluster), and fills what is absent with Envoy's defaults: connect timeout 5 s, idle timeout 10 min,
- * no per-endpoint bound; and ours: one multiplexed connection, no heartbeat. Two differ from Envoy on
- * purpose: a cluster without `circuit_breakers` has no limits (Envoy's are 1024 each), and success-rate
- * ejection is not run. Absent fields inside `circuit_breakers` and `outlier_detection` get Envoy's
- * defaults (1024; 5 errors, gateway errors not enforced, 10 s, 30 s, 300 s, 10 %, panic below 50 %).
+ * no per-endpoint bound, circuit breakers of 1024 each, the proxy's buffer limit (1 MiB by default);
+ * and ours: one multiplexed connection, no heartbeat. Success-rate ejection is not run. Absent fields
+ * inside `circuit_breakers` and `outlier_detection` get Envoy's defaults (1024; 5 errors, gateway
+ * errors not enforced, 10 s, 30 s, 300 s, 10 %, panic below 50 %).
  */
-import type {
-  CircuitBreakerLimits,
-  ClusterResource,
-  EndpointAssignmentResource,
-  LbPolicy,
-  OutlierDetectionSettings,
+import {
+  ENVOY_DEFAULT_CIRCUIT_BREAKERS,
+  type CircuitBreakerLimits,
+  type ClusterResource,
+  type EndpointAssignmentResource,
+  type LbPolicy,
+  type OutlierDetectionSettings,
 } from './resources.js';
+import { bufferLimitBytes } from './buffer-limit.js';
 import { decodeMessage, encodeMessage, packAny, unpackAny, type ProtoObject } from './proto-message.js';
 import { invalidResource, resourceLabel } from './invalid-resource.js';
 import { endpointAssignmentFromProto } from './endpoints.js';
@@ -101,6 +104,9 @@ export function encodeCluster(cluster: ClusterResource): Uint8Array {
   if (cluster.maxRequestsPerConnection !== undefined) {
     message['max_requests_per_connection'] = { value: cluster.maxRequestsPerConnection };
   }
+  if (cluster.perConnectionBufferLimitBytes !== undefined) {
+    message['per_connection_buffer_limit_bytes'] = { value: cluster.perConnectionBufferLimitBytes };
+  }
   const outlier = cluster.outlierDetection;
   if (outlier !== undefined) {
     message['outlier_detection'] = encodeOutlierDetection(outlier);
@@ -137,7 +143,7 @@ function wrappedNumber(value: unknown): number | undefined {
 }
 
 /** Envoy's default for every circuit-breaker threshold left unset. */
-const ENVOY_DEFAULT_THRESHOLD = 1024;
+const ENVOY_DEFAULT_THRESHOLD = ENVOY_DEFAULT_CIRCUIT_BREAKERS.maxRequests;
 
 function decodeCircuitBreakers(
   circuitBreakers: ProtoObject | undefined,
@@ -318,7 +324,9 @@ export function decodeCluster(bytes: Uint8Array): DecodedCluster {
   );
   const outlierDetection = decodeOutlierDetection(cluster, label);
   const maxRequestsPerConnection = wrappedNumber(cluster['max_requests_per_connection']) ?? 0;
+  const perConnectionBufferLimitBytes = bufferLimitBytes(cluster, label);
   if (circuitBreakers !== undefined) decoded = { ...decoded, circuitBreakers };
+  if (perConnectionBufferLimitBytes !== undefined) decoded = { ...decoded, perConnectionBufferLimitBytes };
   if (maxRequestsPerConnection > 0) decoded = { ...decoded, maxRequestsPerConnection };
   if (outlierDetection !== undefined) decoded = { ...decoded, outlierDetection };
   return staticEndpoints === undefined ? { cluster: decoded } : { cluster: decoded, staticEndpoints };

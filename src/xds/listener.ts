@@ -5,6 +5,8 @@
  * Listener { name: "<address>_<port>",
  *   address: { socket_address: { address, port_value } },
  *   traffic_direction: OUTBOUND,
+ *   per_connection_buffer_limit_bytes?,                     // perConnectionBufferLimitBytes; absent = the proxy's
+ *                                                           // default (1 MiB, Envoy's)
  *   filter_chains: [ { filters: [ { name: "envoy.filters.network.meta_protocol_proxy",
  *     typed_config: MetaProtocolProxy {
  *       stat_prefix,
@@ -13,7 +15,7 @@
  *       rds { config_source { ads {}, resource_api_version: V3 }, route_config_name },
  *       meta_protocol_filters: [ local_ratelimit?, ratelimit?,      // see rate-limit-filters.ts
  *                                { name: "aeraki.meta_protocol.filters.router" } ],
- *       idle_timeout?,                                        // 0 = never, left out
+ *       idle_timeout?,                                        // 0s = never; absent = the proxy's default (1 h)
  *       request_timeout? = 1000 } } ] } ] }                   // aeraki-ts extension; 0 = none, left out
  * ```
  *
@@ -43,6 +45,7 @@ import {
 } from './type-urls.js';
 import type { AnyMessage } from './xds-resource.js';
 import { durationFromMs, jsonFromStruct, msFromDuration, structFromJson } from './well-known.js';
+import { bufferLimitBytes } from './buffer-limit.js';
 
 const LISTENER = 'envoy.config.listener.v3.Listener';
 const META_PROTOCOL_PROXY = 'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
@@ -86,7 +89,7 @@ export function metaProtocolProxyToProto(listener: ListenerResource): ProtoObjec
       { name: META_PROTOCOL_ROUTER_FILTER },
     ],
   };
-  if (listener.idleTimeoutMs > 0) proxy['idle_timeout'] = durationFromMs(listener.idleTimeoutMs);
+  if (listener.idleTimeoutMs !== undefined) proxy['idle_timeout'] = durationFromMs(listener.idleTimeoutMs);
   if (listener.requestTimeoutMs > 0) proxy['request_timeout'] = durationFromMs(listener.requestTimeoutMs);
   return proxy;
 }
@@ -97,6 +100,9 @@ export function encodeListener(listener: ListenerResource): Uint8Array {
     name: listener.name,
     address: { socket_address: { address: listener.address, port_value: listener.port } },
     traffic_direction: 'OUTBOUND',
+    ...(listener.perConnectionBufferLimitBytes === undefined
+      ? {}
+      : { per_connection_buffer_limit_bytes: { value: listener.perConnectionBufferLimitBytes } }),
     filter_chains: [
       {
         filters: [
@@ -259,7 +265,7 @@ export function decodeListener(bytes: Uint8Array): DecodedListener {
   const rateLimits = checkFilters(proxy, label, at);
   const routes = routeSource(proxy, label, at);
 
-  const decoded: ListenerResource = {
+  let decoded: ListenerResource = {
     name,
     address,
     port,
@@ -268,11 +274,14 @@ export function decodeListener(bytes: Uint8Array): DecodedListener {
     ...(codecConfig === undefined ? {} : { codecConfig }),
     routeConfigName: routes.name,
     statPrefix,
-    idleTimeoutMs: msFromDuration(proxy['idle_timeout']) ?? 0,
     requestTimeoutMs: msFromDuration(proxy['request_timeout']) ?? 0,
     multiplexing: protocolMessage?.['multiplexing'] === true,
     ...rateLimits,
   };
+  const idleTimeoutMs = msFromDuration(proxy['idle_timeout']);
+  if (idleTimeoutMs !== undefined) decoded = { ...decoded, idleTimeoutMs };
+  const bufferLimit = bufferLimitBytes(listener, label);
+  if (bufferLimit !== undefined) decoded = { ...decoded, perConnectionBufferLimitBytes: bufferLimit };
   return routes.inline === undefined
     ? { listener: decoded }
     : { listener: decoded, inlineRoutes: routes.inline };

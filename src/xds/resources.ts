@@ -25,8 +25,16 @@ export interface ListenerResource {
   readonly routeConfigName: string;
   /** Stats prefix, `outbound|<port>||<host>`. */
   readonly statPrefix: string;
-  /** Close downstream connections idle (no request in flight, no bytes) this long; 0 = never. */
-  readonly idleTimeoutMs: number;
+  /**
+   * Close downstream connections idle (no request in flight, no bytes) this long; 0 = never;
+   * absent = the proxy's default (1 h, Envoy's TCP proxy default).
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Bytes a downstream connection may buffer in each direction before backpressure (Envoy's
+   * `per_connection_buffer_limit_bytes`); absent = the proxy's default (1 MiB).
+   */
+  readonly perConnectionBufferLimitBytes?: number;
   /** Default per-request timeout when the route sets none; 0 = none. */
   readonly requestTimeoutMs: number;
   /** Share upstream connections between downstream connections (needs codec request ids). */
@@ -94,8 +102,16 @@ export interface ClusterResource {
    * close it when two probes in a row go unanswered. 0 = never.
    */
   readonly heartbeatIntervalMs: number;
-  /** Cluster-wide limits (Envoy `circuit_breakers.thresholds`, DEFAULT priority); absent = none. */
+  /**
+   * Cluster-wide limits (Envoy `circuit_breakers.thresholds`, DEFAULT priority); absent = Envoy's
+   * defaults, 1024 each ({@link ENVOY_DEFAULT_CIRCUIT_BREAKERS}).
+   */
   readonly circuitBreakers?: CircuitBreakerLimits;
+  /**
+   * Bytes an upstream connection may hold unsent before requests wait for it (Envoy's
+   * `per_connection_buffer_limit_bytes`); absent = the proxy's default (1 MiB).
+   */
+  readonly perConnectionBufferLimitBytes?: number;
   /**
    * Requests one upstream connection carries before it is closed and replaced (Envoy
    * `max_requests_per_connection`, Istio `http.maxRequestsPerConnection`); absent = no limit.
@@ -107,8 +123,8 @@ export interface ClusterResource {
 
 /**
  * Envoy's cluster circuit breakers: each bounds a gauge of the whole cluster, and a request that
- * would go beyond one gets an over-limit local reply. Istio writes 2^32-1 for the limits a
- * DestinationRule leaves unset, and so do we.
+ * would go beyond one gets an over-limit local reply. A limit a DestinationRule leaves unset is
+ * Envoy's default, 1024 (Istio writes 2^32-1 instead, which leaves a cluster unbounded).
  */
 export interface CircuitBreakerLimits {
   /** Upstream connections open or opening (`max_connections`; Istio `tcp.maxConnections`). */
@@ -121,6 +137,16 @@ export interface CircuitBreakerLimits {
   /** Requests in flight, waiting ones included (`max_requests`; Istio `http.http2MaxRequests`). */
   readonly maxRequests: number;
 }
+
+/** Envoy's `per_connection_buffer_limit_bytes` when a listener or cluster sets none: 1 MiB. */
+export const ENVOY_DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
+
+/** Envoy's circuit breakers when a cluster sets none: 1024 connections, pending and active requests. */
+export const ENVOY_DEFAULT_CIRCUIT_BREAKERS: CircuitBreakerLimits = Object.freeze({
+  maxConnections: 1024,
+  maxPendingRequests: 1024,
+  maxRequests: 1024,
+});
 
 /**
  * Envoy's outlier detection as Istio configures it: an endpoint that fails this many times in a row is

@@ -155,7 +155,7 @@ test(
     assert.deepEqual(cluster.circuitBreakers, {
       maxConnections: 1,
       maxPendingRequests: 1,
-      maxRequests: 4294967295,
+      maxRequests: 1024,
     });
     assert.equal(cluster.stats['rqPendingOverflow'], 8);
     assert.equal(cluster.stats['rqPendingTotal'], 1, 'one call waited for the connection');

@@ -22,13 +22,13 @@ import type { ConfigIndex, ServicePortRef } from '../model/config-index.js';
 import { effectivePolicy } from '../model/traffic-policy.js';
 import { TranslationMemo, type ClusterWants } from './translation-memo.js';
 import {
+  DEFAULT_CIRCUIT_BREAKERS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_LB_POLICY,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_MULTIPLEXED_CONNECTIONS,
   DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
   OUTLIER_DEFAULTS,
-  UNLIMITED,
 } from './defaults.js';
 
 /** Istio's cluster name, `outbound|<port>|<subset>|<host>` (empty subset for the whole service). */
@@ -152,18 +152,21 @@ export function lbPolicy(settings: LoadBalancerSettings | undefined): LbPolicy {
 /**
  * Istio's circuit breakers for a connection pool: `tcp.maxConnections`, `http.http1MaxPendingRequests`
  * and `http.http2MaxRequests` bound the whole cluster, as Envoy's `thresholds` do (not each endpoint);
- * 0 or unset means no limit. None set = no circuit breakers at all.
+ * 0 or unset means the default, Envoy's 1024 ({@link DEFAULT_CIRCUIT_BREAKERS}). When all three are
+ * the defaults nothing is written: a cluster without `circuit_breakers` has exactly those.
  */
 export function circuitBreakers(pool: ConnectionPoolSettings | undefined): CircuitBreakerLimits | undefined {
-  const maxConnections = pool?.tcp?.maxConnections ?? 0;
-  const maxPendingRequests = pool?.http?.http1MaxPendingRequests ?? 0;
-  const maxRequests = pool?.http?.http2MaxRequests ?? 0;
-  if (maxConnections === 0 && maxPendingRequests === 0 && maxRequests === 0) return undefined;
-  return {
-    maxConnections: maxConnections || UNLIMITED,
-    maxPendingRequests: maxPendingRequests || UNLIMITED,
-    maxRequests: maxRequests || UNLIMITED,
+  const d = DEFAULT_CIRCUIT_BREAKERS;
+  const limits = {
+    maxConnections: pool?.tcp?.maxConnections || d.maxConnections,
+    maxPendingRequests: pool?.http?.http1MaxPendingRequests || d.maxPendingRequests,
+    maxRequests: pool?.http?.http2MaxRequests || d.maxRequests,
   };
+  const defaults =
+    limits.maxConnections === d.maxConnections &&
+    limits.maxPendingRequests === d.maxPendingRequests &&
+    limits.maxRequests === d.maxRequests;
+  return defaults ? undefined : limits;
 }
 
 /**

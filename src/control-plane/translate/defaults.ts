@@ -1,7 +1,11 @@
 /**
  * Values the translator uses where the config says nothing. Each follows Istio or Envoy unless noted.
  */
-import type { LbPolicy } from '../../xds/resources.js';
+import {
+  ENVOY_DEFAULT_CIRCUIT_BREAKERS,
+  type CircuitBreakerLimits,
+  type LbPolicy,
+} from '../../xds/resources.js';
 
 /**
  * Per-request timeout when the route sets none: 15s, Envoy's default route timeout. Aeraki sets none,
@@ -9,8 +13,11 @@ import type { LbPolicy } from '../../xds/resources.js';
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
-/** Downstream idle timeout: none, as Aeraki never sets `idle_timeout`. */
-export const DEFAULT_LISTENER_IDLE_TIMEOUT_MS = 0;
+/*
+ * Downstream idle timeout and per-connection buffer limit: not written, since no Istio or Aeraki field
+ * sets them; each proxy then applies its own (`--idle-timeout`, default 1 h, Envoy's TCP proxy
+ * default; `--connection-buffer-limit`, default 1 MiB, Envoy's `per_connection_buffer_limit_bytes`).
+ */
 
 /** Upstream connect timeout: Istio's `connectionPool.tcp.connectTimeout` default, 10s. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -42,8 +49,12 @@ export const DEFAULT_LB_POLICY: LbPolicy = 'ROUND_ROBIN';
  */
 export const DEFAULT_RATE_LIMIT_SERVICE_TIMEOUT_MS = 20;
 
-/** The circuit-breaker value for "no limit", as Istio writes it: 2^32-1. */
-export const UNLIMITED = 4_294_967_295;
+/**
+ * Circuit breakers for what a DestinationRule's `connectionPool` leaves unset: Envoy's defaults, 1024
+ * connections, pending and active requests per cluster. Istio writes 2^32-1 instead, which lets one
+ * service that stops answering pile up requests without bound; write 4294967295 to get that.
+ */
+export const DEFAULT_CIRCUIT_BREAKERS: CircuitBreakerLimits = ENVOY_DEFAULT_CIRCUIT_BREAKERS;
 
 /**
  * Outlier detection values a DestinationRule leaves unset: Envoy's (5 consecutive errors, 10 s

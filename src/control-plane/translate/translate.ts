@@ -24,7 +24,7 @@ import type { ListenerResource, ProxySnapshot, RouteConfigResource } from '../..
 import type { ConfigSet } from '../model/config-set.js';
 import { ConfigIndex } from '../model/config-index.js';
 import { ClusterBuilder } from './clusters.js';
-import { DEFAULT_LISTENER_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
 import { buildRateLimits } from './rate-limits.js';
 import { buildRouteTable } from './routes.js';
 import { withContentVersion } from './snapshot-version.js';
@@ -117,7 +117,6 @@ function translatePort(
       ...(binding.codecConfig === undefined ? {} : { codecConfig: binding.codecConfig }),
       routeConfigName: routeTable.name,
       statPrefix: `outbound|${port.number}||${host}`,
-      idleTimeoutMs: DEFAULT_LISTENER_IDLE_TIMEOUT_MS,
       requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
       multiplexing: binding.multiplexing,
       ...rateLimits,

@@ -16,6 +16,7 @@ import type { UpdateCounters } from '../../xds/ads-client.js';
 import { TypeUrls } from '../../xds/type-urls.js';
 import type { Listener } from '../listener.js';
 import type { ListenerManagerStats, ListenerRejection } from '../proxy.js';
+import type { OverloadManager } from '../overload/overload-manager.js';
 import type { AccessLogStats } from './access-log.js';
 import type { FixedHistogram } from './histogram.js';
 import type { RequestMetrics, RequestSeries } from './request-metrics.js';
@@ -36,6 +37,8 @@ export interface MetricsSource {
   readonly accessLog?: () => AccessLogStats | undefined;
   /** Listener updates: Envoy's `listener_manager.*` counters, rejected listeners, xDS updates per type. */
   readonly listenerManager?: () => ListenerManagerSource;
+  /** The overload manager: its resources' pressure, its actions, the bytes held for connections. */
+  readonly overload?: () => OverloadManager;
 }
 
 /** What the listener-manager metrics are read from. */
@@ -141,6 +144,38 @@ function statsMetrics(
   });
 }
 
+/** The overload manager's state (Envoy's `overload.*` stats, with labels instead of names). */
+function overloadMetrics(overload: OverloadManager): ScrapedMetric[] {
+  return [
+    new ScrapedMetric(
+      'aeraki_overload_pressure',
+      'Use of each watched resource against its limit (1 = the limit), at the latest check.',
+      'gauge',
+      () => Object.entries(overload.pressure).map(([resource, value]) => ({ labels: { resource }, value })),
+    ),
+    new ScrapedMetric(
+      'aeraki_overload_action_active',
+      'Whether the overload manager sheds load this way now (1) or not (0).',
+      'gauge',
+      () =>
+        (['stop_accepting_connections', 'stop_accepting_requests'] as const).map(action => ({
+          labels: { action },
+          value: overload.active(action) ? 1 : 0,
+        })),
+    ),
+    new ScrapedMetric(
+      'aeraki_buffered_bytes',
+      'Bytes the proxy holds for connections: incomplete frames, requests in flight, and all of them with replies queued for clients (total, at the latest check).',
+      'gauge',
+      () => [
+        { labels: { kind: 'incomplete_frames' }, value: overload.incompleteFrameBytes },
+        { labels: { kind: 'requests_in_flight' }, value: overload.inFlightRequestBytes },
+        { labels: { kind: 'total' }, value: overload.bufferedBytes },
+      ],
+    ),
+  ];
+}
+
 /** Renders the proxy's metrics; one per proxy, kept for its process metrics' state. */
 export class ProxyMetricsExporter {
   private readonly processRegistry = new Registry();
@@ -239,6 +274,8 @@ export class ProxyMetricsExporter {
     const listenerManager = this.source.listenerManager?.();
     if (listenerManager !== undefined)
       for (const metric of listenerManagerMetrics(listenerManager)) register(metric);
+    const overload = this.source.overload?.();
+    if (overload !== undefined) for (const metric of overloadMetrics(overload)) register(metric);
     const accessLog = this.source.accessLog?.();
     if (accessLog !== undefined) {
       register(

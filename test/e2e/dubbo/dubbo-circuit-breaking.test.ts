@@ -98,8 +98,8 @@ test('http2MaxRequests 2: of 5 calls in flight, 3 get the over-limit reply', { t
   assert.equal(cluster.stats['rqOverflow'], 3);
   assert.equal(cluster.stats['rqActive'], 0);
   assert.deepEqual(cluster.circuitBreakers, {
-    maxConnections: 4294967295,
-    maxPendingRequests: 4294967295,
+    maxConnections: 1024,
+    maxPendingRequests: 1024,
     maxRequests: 2,
   });
   // The slots are free again.

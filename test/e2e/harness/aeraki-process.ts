@@ -8,18 +8,23 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot, runningFromSource } from './repo-root.js';
 import { canConnect } from './net-utils.js';
+import { launcherNodeFlags } from './launcher-flags.js';
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** The command line that runs `aeraki <args>`. */
+/**
+ * The command line that runs `aeraki <args>`; compiled, with the node flags bin/aeraki's launcher line
+ * gives the command, as users run it.
+ */
 export function aerakiCommand(args: readonly string[]): { command: string; args: string[]; cwd: string } {
   const root = repoRoot();
+  const bin = join(root, 'bin/aeraki');
   const entry = runningFromSource()
     ? ['--import', 'tsx', join(root, 'src/cli/bin.ts')]
-    : [join(root, 'bin/aeraki')];
+    : [...launcherNodeFlags(bin, args[0] ?? ''), bin];
   return { command: process.execPath, args: [...entry, ...args], cwd: root };
 }
 

@@ -18,6 +18,7 @@ export interface HelloClient {
   whoami(): Promise<string>;
   add(a: number, b: number): Promise<number>;
   echo(payload: Buffer): Promise<Buffer>;
+  blob(size: number): Promise<Buffer>;
   slow(ms: number, token: string): Promise<string>;
   /** Always rejects with a HelloError. */
   fail(message: string): Promise<void>;
@@ -36,6 +37,7 @@ export interface HelloHandler {
   whoami(): Promise<string>;
   add(a: number, b: number): Promise<number>;
   echo(payload: Buffer): Promise<Buffer>;
+  blob(size: number): Promise<Buffer>;
   slow(ms: number, token: string): Promise<string>;
   fail(message: string): Promise<void>;
   headers(): Promise<Record<string, string>>;

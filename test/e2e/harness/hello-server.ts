@@ -154,6 +154,10 @@ export class HelloServer {
         record('echo', String(payload.length));
         return payload;
       },
+      async blob(size) {
+        record('blob', String(size));
+        return Buffer.alloc(size);
+      },
       async slow(ms, token) {
         record('slow', token);
         await sleep(ms);

@@ -12,25 +12,14 @@ import type {
 } from '../../../src/xds/resources.js';
 import { cluster, route } from '../resource-fixtures.js';
 import { toyCodecFactory } from './toy-codec.js';
+import { toyListener } from './toy-listener.js';
 import { ToyClient, ToyServer } from './toy-peers.js';
 
 const ADDRESS = '127.0.77.1';
 const logger = pino({ level: 'silent' });
 
 function listener(overrides: Partial<ListenerResource> = {}): ListenerResource {
-  return {
-    name: `${ADDRESS}_0`,
-    address: ADDRESS,
-    port: 0,
-    protocol: 'toy',
-    codec: toyCodecFactory.name,
-    routeConfigName: 'toy_0',
-    statPrefix: 'outbound|0||toy',
-    idleTimeoutMs: 0,
-    requestTimeoutMs: 2000,
-    multiplexing: true,
-    ...overrides,
-  };
+  return toyListener(ADDRESS, { idleTimeoutMs: 0, requestTimeoutMs: 2000, ...overrides });
 }
 
 function snapshot(

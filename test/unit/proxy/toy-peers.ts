@@ -10,6 +10,10 @@ export interface ToyServerOptions {
   silent?: boolean;
   /** Answer heartbeats (even when silent). */
   answerHeartbeats?: boolean;
+  /** Answer every request with this many bytes of payload instead of echoing it. */
+  replyPayloadBytes?: number;
+  /** Accept connections and never read them (an upstream that hangs). */
+  deaf?: boolean;
 }
 
 /** An upstream that answers each request with its name and echoes the headers it saw. */
@@ -25,12 +29,18 @@ export class ToyServer {
     readonly name: string,
     private readonly options: ToyServerOptions = {},
   ) {
+    const fixedPayload =
+      options.replyPayloadBytes === undefined ? undefined : 'r'.repeat(options.replyPayloadBytes);
     this.server = createServer(socket => {
       this.connections++;
       this.sockets.add(socket);
       socket.on('end', () => this.closedByPeer++);
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => {});
+      if (this.options.deaf) {
+        socket.pause();
+        return;
+      }
       const codec = toyCodecFactory.create('downstream');
       const queue = new ByteQueue();
       socket.on('data', chunk => {
@@ -47,7 +57,7 @@ export class ToyServer {
             type: 'response',
             id: frame.id,
             headers: { server: this.name },
-            payload: `${this.name}:${frame.payload}`,
+            payload: fixedPayload ?? `${this.name}:${frame.payload}`,
           });
           const delay =
             typeof this.options.delayMs === 'function' ? this.options.delayMs(frame) : this.options.delayMs;

@@ -11,6 +11,7 @@ import { Proxy } from '../../../src/proxy/proxy.js';
 import type { ListenerResource, ProxySnapshot, RouteResource } from '../../../src/xds/resources.js';
 import { cluster as clusterResource } from '../resource-fixtures.js';
 import { encodeToy, toyCodecFactory } from './toy-codec.js';
+import { toyListener } from './toy-listener.js';
 import { ToyClient, ToyServer } from './toy-peers.js';
 
 const ADDRESS = '127.0.77.5';
@@ -39,19 +40,7 @@ function snapshot(
   return {
     version: String(Math.random()),
     listeners: [
-      {
-        name: LISTENER,
-        address: ADDRESS,
-        port: 0,
-        protocol: 'toy',
-        codec: toyCodecFactory.name,
-        routeConfigName: 'toy_0',
-        statPrefix: 'outbound|0||toy',
-        idleTimeoutMs: 0,
-        requestTimeoutMs: 3000,
-        multiplexing: true,
-        ...listener,
-      },
+      toyListener(ADDRESS, { name: LISTENER, idleTimeoutMs: 0, requestTimeoutMs: 3000, ...listener }),
     ],
     clusters: Object.keys(clusters).map(name => clusterResource(name)),
     endpoints: Object.entries(clusters).map(([clusterName, ports]) => ({

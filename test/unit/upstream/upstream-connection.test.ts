@@ -46,6 +46,7 @@ const settings = {
   idleTimeoutMs: 0,
   heartbeatIntervalMs: 0,
   maxRequestsPerConnection: 0,
+  bufferLimitBytes: 0,
 };
 
 async function until(condition: () => boolean): Promise<void> {

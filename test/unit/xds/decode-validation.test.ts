@@ -155,10 +155,23 @@ describe('Listener decoding', () => {
       codec: 'aeraki.meta_protocol.codec.thrift',
       routeConfigName: 'r1',
       statPrefix: 'outbound|9090||svc',
-      idleTimeoutMs: 0,
       requestTimeoutMs: 0,
       multiplexing: false,
     });
+  });
+
+  test('idle timeout: absent leaves it to the proxy, 0s means never; the buffer limit travels as Envoy writes it', () => {
+    const base = sampleSnapshot(['c'], 'c').listeners[0];
+    assert.ok(base !== undefined);
+    const { idleTimeoutMs: _, ...withoutIdle } = base;
+    assert.equal(decodeListener(encodeListener(withoutIdle)).listener.idleTimeoutMs, undefined);
+    assert.equal(decodeListener(encodeListener({ ...base, idleTimeoutMs: 0 })).listener.idleTimeoutMs, 0);
+    const limited = { ...base, perConnectionBufferLimitBytes: 32768 };
+    assert.deepEqual(decodeListener(encodeListener(limited)).listener, limited);
+    rejects(
+      () => decodeListener(encodeListener({ ...base, perConnectionBufferLimitBytes: 0 })),
+      /per_connection_buffer_limit_bytes: must be more than 0, got 0/,
+    );
   });
 
   test('carries the codec config as a Struct and the timeouts as Durations', () => {
@@ -607,6 +620,7 @@ describe('Cluster circuit breakers and outlier detection', () => {
       ...snapshot.clusters[0]!,
       circuitBreakers: { maxConnections: 1, maxPendingRequests: 0, maxRequests: 4_294_967_295 },
       maxRequestsPerConnection: 1,
+      perConnectionBufferLimitBytes: 65536,
       outlierDetection: {
         consecutiveErrors: 0,
         consecutiveGatewayErrors: 3,

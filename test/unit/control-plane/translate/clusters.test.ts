@@ -9,18 +9,24 @@ import {
 const UNLIMITED = 4_294_967_295;
 
 describe('DestinationRule policies as Istio maps them to Envoy', () => {
-  test('connection pool limits bound the cluster; 0 and unset mean no limit; none set, no breakers', () => {
+  test("connection pool limits bound the cluster; 0 and unset mean Envoy's 1024; all defaults, nothing written", () => {
     assert.equal(circuitBreakers(undefined), undefined);
     assert.equal(circuitBreakers({ tcp: { connectTimeout: '1s', maxConnections: 0 } }), undefined);
+    assert.equal(circuitBreakers({ tcp: { maxConnections: 1024 } }), undefined);
     assert.deepEqual(circuitBreakers({ tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1 } }), {
       maxConnections: 1,
       maxPendingRequests: 1,
-      maxRequests: UNLIMITED,
+      maxRequests: 1024,
     });
     assert.deepEqual(circuitBreakers({ http: { http2MaxRequests: 7, maxRequestsPerConnection: 3 } }), {
-      maxConnections: UNLIMITED,
-      maxPendingRequests: UNLIMITED,
+      maxConnections: 1024,
+      maxPendingRequests: 1024,
       maxRequests: 7,
+    });
+    assert.deepEqual(circuitBreakers({ tcp: { maxConnections: UNLIMITED } }), {
+      maxConnections: UNLIMITED,
+      maxPendingRequests: 1024,
+      maxRequests: 1024,
     });
   });
 
