@@ -12,7 +12,7 @@ import { BatchedWriter, type WriteWatermarks } from '../net/batched-writer.js';
 import { compactView } from '../net/compact-view.js';
 import { eventLoopTurn } from '../net/event-loop-turn.js';
 import { ActiveRequest } from './active-request.js';
-import type { DeadlineTimer } from './deadline-timer.js';
+import type { DeadlineTimer } from '../net/deadline-timer.js';
 import type { ListenerStats } from './listener-stats.js';
 import type { ListenerState } from './listener-state.js';
 import type { OverloadManager } from './overload/overload-manager.js';
@@ -225,13 +225,13 @@ export class DownstreamConnection implements WriteWatermarks {
     this.pause(PAUSED_FOR_WRITES);
     // Exclusive upstream connections carrying its requests stop being read; shared ones ignore it.
     const active = this.active;
-    for (let i = 0; i < active.length; i++) active[i]!.upstream?.readDisable?.(true);
+    for (let i = 0; i < active.length; i++) active[i]!.upstreamHandle?.readDisable(true);
   }
 
   /** @internal The client has taken every reply queued for it. */
   onBelowLowWatermark(): void {
     const active = this.active;
-    for (let i = 0; i < active.length; i++) active[i]!.upstream?.readDisable?.(false);
+    for (let i = 0; i < active.length; i++) active[i]!.upstreamHandle?.readDisable(false);
     this.resume(PAUSED_FOR_WRITES);
   }
 
@@ -346,6 +346,17 @@ export class DownstreamConnection implements WriteWatermarks {
         cluster: request.clusterName,
       },
       message,
+    );
+  }
+
+  /**
+   * @internal Code called for `request` (a filter, a codec, a timer of the router) threw; the request
+   * is answered `internal`. Logged at error level: it is a bug of that code, and the log names it.
+   */
+  logInternalError(request: ActiveRequest, source: string, err: unknown): void {
+    this.host.logger.error(
+      { err, listener: request.listenerName, source, requestId: String(request.request.requestId) },
+      'request failed: code called for it threw; answered internal',
     );
   }
 

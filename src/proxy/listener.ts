@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AerakiError, ErrorCodes } from '../errors.js';
-import type { DeadlineTimer } from './deadline-timer.js';
+import type { DeadlineTimer } from '../net/deadline-timer.js';
 import { DownstreamConnection, type ConnectionHost } from './downstream-connection.js';
 import { ListenerStats } from './listener-stats.js';
 import type { ListenerState } from './listener-state.js';

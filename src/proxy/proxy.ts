@@ -14,7 +14,7 @@ import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
 import { UpstreamCodecs } from '../upstream/upstream-codec.js';
 import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
-import { DeadlineTimer } from './deadline-timer.js';
+import { DeadlineTimer } from '../net/deadline-timer.js';
 import { Listener } from './listener.js';
 import { ListenerRateLimits } from './listener-rate-limits.js';
 import type { ListenerState } from './listener-state.js';

@@ -1,51 +1,25 @@
 import type { LocalReplyKind, Message, Mutation } from '../../codec/index.js';
 import type { ClusterManager } from '../../upstream/cluster-manager.js';
 import type { Cluster } from '../../upstream/cluster.js';
-import type { UpstreamCodec } from '../../upstream/upstream-codec.js';
 import type { Host } from '../../upstream/host.js';
 import type { RequestHolder, UpstreamRequest } from '../../upstream/upstream-request.js';
 import type { DecoderFilter, FilterStatus, RequestContext } from '../filter.js';
-import type { CompiledRoute, RouteTable } from './route-table.js';
+import type { RoutableRequest } from './routable-request.js';
+import type { CompiledRoute } from './route-table.js';
+import { UpstreamCall } from './upstream-call.js';
+
+export type { RoutableRequest, UpstreamHandle } from './routable-request.js';
 
 export const ROUTER_FILTER_NAME = 'aeraki.meta_protocol.filters.router';
-
-/**
- * What the router needs from a request beyond {@link RequestContext}: the route table captured when
- * the request started, how to reach upstreams, and a place to record its decision.
- */
-export interface RoutableRequest extends RequestContext, UpstreamRequest {
-  /** The route table in force when the request was decoded; later updates do not affect it. */
-  readonly routeTable: RouteTable | undefined;
-  /** The protocol's codec and the listener's settings for it, used to open upstream connections. */
-  readonly upstreamCodec: UpstreamCodec;
-  /** Whether upstream connections may be shared (multiplexed pools). */
-  readonly multiplexing: boolean;
-  /** The route chosen, once routed. */
-  route: CompiledRoute | undefined;
-  /** The cluster and host chosen, once routed. */
-  clusterName: string;
-  /**
-   * Merges the route's request mutation over the headers filters added, and returns what the codec
-   * must write (undefined when nothing).
-   */
-  finalRequestMutation(routeMutation: Mutation): Mutation | undefined;
-  /**
-   * Hands the request to `cluster`'s pool for `host`, arming the request timeout; failed tries are
-   * retried as the route's retry policy allows.
-   */
-  forward(cluster: Cluster, host: Host, timeoutMs: number | undefined): void;
-  /** Whether the request has ended (answered, failed, or abandoned by its client). */
-  readonly finished: boolean;
-  /** Counts an injected fault in the listener's stats. */
-  countFault(kind: 'delay' | 'abort'): void;
-}
 
 /**
  * The terminal decoder filter: matches the request against the captured route table (first match
  * wins), injects the route's fault if it has one (a delay, then possibly an abort), picks a cluster
  * (weighted), a host (load balancer, consistent hash on the route's hash policy), mirrors a copy where
- * the route asks, and forwards the request. It returns `stop`: the request is then owned by the
- * upstream until its response or failure.
+ * the route asks, and forwards the request through an {@link UpstreamCall}, which owns the tries,
+ * retries and timeouts. It returns `stop`: the upstream side then has the request until its response
+ * or failure. The router keeps no per-request state of its own beyond that call, so it is a filter
+ * among filters: one instance serves every listener.
  *
  * Fault injection is a step of the router rather than a filter of its own because it is per route:
  * the route is matched once, and a delayed request resumes on that same route when its delay is over.
@@ -119,7 +93,7 @@ export class RouterFilter implements DecoderFilter {
     }
     const mutation = req.finalRequestMutation(route.requestMutation);
     if (route.mirrors.length > 0) this.mirror(req, route, mutation);
-    req.forward(cluster, host, route.timeoutMs);
+    new UpstreamCall(req, route, cluster, mutation).start(host);
   }
 
   /**
@@ -166,7 +140,12 @@ class MirrorRequest implements UpstreamRequest {
 }
 
 function resumeAfterDelay(router: RouterFilter, req: RoutableRequest): void {
-  router.afterDelay(req);
+  // Outside any caller's error boundary: a throw here would end the process.
+  try {
+    router.afterDelay(req);
+  } catch (err) {
+    req.failInternal(ROUTER_FILTER_NAME, err);
+  }
 }
 
 function abort(req: RoutableRequest, kind: LocalReplyKind, message: string): void {

@@ -1,4 +1,4 @@
-import type { DeadlineEntry } from './deadline-timer.js';
+import type { DeadlineEntry } from '../../net/deadline-timer.js';
 
 /** What a {@link TryTimer} reports to. */
 export interface TryTimerOwner {

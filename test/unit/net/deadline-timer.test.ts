@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DeadlineTimer, type DeadlineEntry } from '../../../src/proxy/deadline-timer.js';
+import { DeadlineTimer, type DeadlineEntry } from '../../../src/net/deadline-timer.js';
 
 function entry(log: string[], name: string): DeadlineEntry {
   return {
