@@ -1,5 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import type { LocalReplyKind, Message, Mutation } from '../codec/index.js';
+import type { FilterStatus } from '../filters/filter.js';
 import type { RoutableRequest, UpstreamHandle } from '../filters/router/routable-request.js';
 import type { CompiledRoute, RouteTable } from '../filters/router/route-table.js';
 import type { DeadlineTimer } from '../net/deadline-timer.js';
@@ -114,7 +115,15 @@ export class ActiveRequest implements RoutableRequest {
     const decoders = this.state.decoders;
     while (!this.done && this.decoderIndex < decoders.length) {
       const filter = decoders[this.decoderIndex++]!;
-      if (filter.onRequest(this) === 'stop') return;
+      // Each call into a filter has its own boundary: a throw fails this request alone.
+      let status: FilterStatus;
+      try {
+        status = filter.onRequest(this);
+      } catch (err) {
+        this.failInFilter(filter.name, err);
+        return;
+      }
+      if (status === 'stop') return;
     }
     // Only a chain without a router gets here; say so rather than leave the client waiting.
     if (!this.done && this.upstreamHandle === undefined) {
@@ -126,7 +135,14 @@ export class ActiveRequest implements RoutableRequest {
     const encoders = this.state.encoders;
     while (!this.done && this.encoderIndex < encoders.length) {
       const filter = encoders[this.encoderIndex++]!;
-      if (filter.onResponse(this) === 'stop') return;
+      let status: FilterStatus;
+      try {
+        status = filter.onResponse(this);
+      } catch (err) {
+        this.failInFilter(filter.name, err);
+        return;
+      }
+      if (status === 'stop') return;
     }
     if (!this.done) this.writeResponse();
   }
@@ -168,9 +184,20 @@ export class ActiveRequest implements RoutableRequest {
   }
 
   failInternal(source: string, err: unknown): void {
-    const reason = err instanceof Error ? err.message : String(err);
-    this.connection.logInternalError(this, source, err);
-    this.sendLocalReply('internal', `aeraki: ${source} failed: ${reason}`);
+    this.failInFilter(source, err);
+  }
+
+  /**
+   * The filter `name` threw (in a call, or in code run for this request later): counted under its
+   * name and logged; the request, if not over yet, is answered `internal`.
+   */
+  failInFilter(name: string, err: unknown): void {
+    const errors = this.connection.stats.filterError;
+    const short = name.slice(name.lastIndexOf('.') + 1);
+    errors[short] = (errors[short] ?? 0) + 1;
+    this.connection.logInternalError(this, name, err);
+    if (this.done) return;
+    this.sendLocalReply('internal', `aeraki: filter ${name} failed: ${messageOf(err)}`);
   }
 
   sendLocalReply(kind: LocalReplyKind, message: string): void {
@@ -180,7 +207,14 @@ export class ActiveRequest implements RoutableRequest {
     this.localReplyMessage = message;
     this.connection.stats.localReply[kind]++;
     if (this.request.type !== 'oneway') {
-      const bytes = this.connection.codec.encodeLocalReply(this.request, { kind, message });
+      let bytes: Buffer | undefined;
+      try {
+        bytes = this.connection.codec.encodeLocalReply(this.request, { kind, message });
+      } catch (err) {
+        // Nothing can answer this request in its protocol; the connection and its other requests go on.
+        this.failInCodec('encodeLocalReply', err);
+        bytes = undefined;
+      }
       if (bytes !== undefined) {
         this.responseBytes = bytes.length;
         this.connection.write(bytes);
@@ -217,17 +251,34 @@ export class ActiveRequest implements RoutableRequest {
       else for (const [k, v] of routeMutation) (mutation as Map<string, string>).set(k, v);
     }
     const requestId = this.request.requestId;
-    const bytes =
-      mutation === undefined && response.requestId === requestId
-        ? response.bytes
-        : this.connection.codec.encode(response, { mutation, requestId });
+    let bytes: Buffer;
+    if (mutation === undefined && response.requestId === requestId) bytes = response.bytes;
+    else {
+      try {
+        bytes = this.connection.codec.encode(response, { mutation, requestId });
+      } catch (err) {
+        this.failInCodec('encode', err);
+        this.sendLocalReply('internal', `aeraki: the codec could not encode the response: ${messageOf(err)}`);
+        return;
+      }
+    }
     this.responseBytes = bytes.length;
     this.connection.write(bytes);
     this.finish();
+  }
+
+  /** The downstream codec threw in `method` (a bug of the codec, not bad bytes): counted and logged. */
+  private failInCodec(method: string, err: unknown): void {
+    this.connection.stats.codecError++;
+    this.connection.logInternalError(this, `${this.state.resource.codec}.${method}`, err);
   }
 
   private finish(): void {
     this.done = true;
     this.connection.onRequestFinished(this);
   }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -381,19 +381,39 @@ export class DownstreamConnection implements WriteWatermarks {
     this.turnBytes = 0;
   }
 
+  /**
+   * Decodes and dispatches what the input holds. Only a throw from decode is this connection's codec
+   * error; every call a request makes into filters and codecs has its own boundary (ActiveRequest),
+   * so one request's failure never reaches here.
+   */
   private decodeInput(): void {
     const input = this.input;
-    let message: Message | undefined;
+    const codec = this.codec;
     this.decoding = true;
     try {
-      while (this.pausedFor === 0 && (message = this.codec.decode(input)) !== undefined) {
+      while (this.pausedFor === 0) {
+        let message: Message | undefined;
+        try {
+          message = codec.decode(input);
+        } catch (err) {
+          this.onDecodeError(err);
+          return;
+        }
+        if (message === undefined) return;
         this.dispatch(message);
-        if (this.draining || this.closed) break;
+        if (this.draining || this.closed) return;
         if (++this.turnMessages >= TURN_MESSAGES && this.pausedFor === 0 && input.length > 0)
           this.yieldTurn();
       }
     } catch (err) {
-      this.onDecodeError(err);
+      // Not a codec's or a filter's (those are caught where they are called): a bug of the proxy
+      // itself. Still, only this connection pays for it.
+      this.host.logger.error(
+        { err, listener: this.host.state.resource.name, remote: this.remoteAddress },
+        'closing connection: dispatching a request failed',
+      );
+      this.rejectInput('bad-request', `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      for (const request of this.active.slice()) request.abandon();
     } finally {
       this.decoding = false;
     }
@@ -480,11 +500,20 @@ export class DownstreamConnection implements WriteWatermarks {
         }
         return;
       }
-      case 'heartbeat':
+      case 'heartbeat': {
         this.host.stats.heartbeat++;
-        if (this.codec.encodeHeartbeatReply !== undefined)
-          this.write(this.codec.encodeHeartbeatReply(message));
+        if (this.codec.encodeHeartbeatReply === undefined) return;
+        let reply: Buffer;
+        try {
+          reply = this.codec.encodeHeartbeatReply(message);
+        } catch (err) {
+          // No request to answer: the connection's codec failed, as with a decode error.
+          this.onDecodeError(err);
+          return;
+        }
+        this.write(reply);
         return;
+      }
       default:
         // Responses and heartbeat replies from a client have no request to belong to; ignore them.
         return;

@@ -53,6 +53,13 @@ export class ListenerStats {
   faultDelay = 0;
   /** Requests answered with an injected abort (also counted under their local reply kind). */
   faultAbort = 0;
+  /**
+   * Requests failed because a filter threw (answered `internal`), by the filter's short name; also
+   * errors thrown later by code a filter ran for a request (a timer, a promise).
+   */
+  readonly filterError: Record<string, number> = {};
+  /** Calls into the downstream codec other than decode that threw (encode, encodeLocalReply). */
+  codecError = 0;
   /** Responses dropped because their downstream connection had closed. */
   responseDownstreamGone = 0;
 }

@@ -233,16 +233,21 @@ export class UpstreamConnection implements RequestHolder, WriteWatermarks {
     const message = request.message;
     let bytes: Buffer;
     let id: number;
-    if (this.options.multiplexed) {
-      id = this.allocateId();
-      bytes = this.codec.encode(message, { mutation: request.mutation, requestId: id });
-    } else {
-      const own = message.requestId;
-      id = typeof own === 'number' ? own : WIDE_ID_KEY;
-      bytes =
-        request.mutation === undefined
-          ? message.bytes
-          : this.codec.encode(message, { mutation: request.mutation });
+    try {
+      if (this.options.multiplexed) {
+        id = this.allocateId();
+        bytes = this.codec.encode(message, { mutation: request.mutation, requestId: id });
+      } else {
+        const own = message.requestId;
+        id = typeof own === 'number' ? own : WIDE_ID_KEY;
+        bytes =
+          request.mutation === undefined
+            ? message.bytes
+            : this.codec.encode(message, { mutation: request.mutation });
+      }
+    } catch (err) {
+      this.onEncodeError(request, err);
+      return;
     }
     this.stats.rqTotal++;
     if (message.type !== 'oneway') {
@@ -256,6 +261,22 @@ export class UpstreamConnection implements RequestHolder, WriteWatermarks {
     if (message.type === 'oneway' && !this.options.multiplexed && this.pending.size === 0) {
       this.owner.onConnectionIdle(this);
     }
+  }
+
+  /**
+   * The codec threw encoding `request` (a bug of the codec): that request fails `internal`, nothing
+   * was written, and the connection serves the others as before.
+   */
+  private onEncodeError(request: UpstreamRequest, err: unknown): void {
+    request.upstream = undefined;
+    const reason = err instanceof Error ? err.message : String(err);
+    request.onUpstreamFailure(
+      'internal',
+      `the codec could not encode the request for ${this.host.key}: ${reason}`,
+      false,
+    );
+    if (!this.options.multiplexed && this.pending.size === 0 && !this.closed)
+      this.owner.onConnectionIdle(this);
   }
 
   private allocateId(): number {
@@ -382,7 +403,19 @@ export class UpstreamConnection implements RequestHolder, WriteWatermarks {
     }
     this.missedHeartbeats++;
     this.stats.heartbeatSent++;
-    this.writer.write(this.codec.encodeHeartbeat!(this.allocateId()));
+    let probe: Buffer;
+    try {
+      probe = this.codec.encodeHeartbeat!(this.allocateId());
+    } catch (err) {
+      // Called from a timer, where a throw would end the process: the codec fails this connection only.
+      this.failAll(
+        'upstream-reset',
+        `the codec could not encode a heartbeat: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      this.close();
+      return;
+    }
+    this.writer.write(probe);
   }
 
   private onIdle(): void {
