@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ByteQueue, type CodecFactory } from '../src/codec/index.js';
 import { builtinCodecs } from '../src/codecs/index.js';
-import { RecordedFilters } from '../src/plugins/filter-sink.js';
+import { FilterRegistry } from '../src/filters/filter-registry.js';
 import { PluginLoader } from '../src/plugins/plugin-loader.js';
 import { repoRoot } from './repo-root.js';
 
@@ -89,11 +89,11 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds ?? 5);
   const root = repoRoot();
   const codecs = builtinCodecs();
-  const loader = new PluginLoader({ codecs, filters: new RecordedFilters([]) });
+  const loader = new PluginLoader({ codecs, filters: new FilterRegistry() });
   await loader.load(join(root, 'plugins/memcached'));
   const plugin = codecs.require('aeraki.meta_protocol.codec.memcached');
   const declarativeRegistry = builtinCodecs();
-  await new PluginLoader({ codecs: declarativeRegistry, filters: new RecordedFilters([]) }).load(
+  await new PluginLoader({ codecs: declarativeRegistry, filters: new FilterRegistry() }).load(
     join(root, 'plugins/declarative/memcached.yaml'),
   );
   const declarative = declarativeRegistry.require('aeraki.meta_protocol.codec.memcached');

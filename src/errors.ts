@@ -38,6 +38,8 @@ export const ErrorCodes = {
    * SDK version this aeraki does not satisfy, or it registers a malformed or taken name.
    */
   PLUGIN_INVALID: 'AERAKI_ERR_PLUGIN_INVALID',
+  /** A listener configures a filter that is neither built in nor registered by a loaded plugin. */
+  FILTER_UNKNOWN: 'AERAKI_ERR_FILTER_UNKNOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

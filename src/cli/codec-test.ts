@@ -11,7 +11,7 @@ import {
   type CodecTestKitFailure,
 } from '../codec/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
-import { RecordedFilters } from '../plugins/filter-sink.js';
+import { FilterRegistry } from '../filters/filter-registry.js';
 import { PluginLoader } from '../plugins/plugin-loader.js';
 import { parseCommandArgs } from './args.js';
 import { renderTable, style, useColor } from './table.js';
@@ -59,7 +59,7 @@ export async function codecTestCommand(args: string[]): Promise<number> {
   }
   const spec = positionals[0]!;
   const registry = new CodecRegistry();
-  const plugin = await new PluginLoader({ codecs: registry, filters: new RecordedFilters([]) }).load(spec);
+  const plugin = await new PluginLoader({ codecs: registry, filters: new FilterRegistry() }).load(spec);
   const name = pickCodec(plugin.codecs, values.codec, spec);
   const factory = registry.require(name);
   const fixtures = await loadCodecFixtures(values.fixtures);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CodecRegistry } from '../codec/index.js';
 import { builtinCodecs } from '../codecs/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
+import type { FilterRegistry } from '../filters/filter-registry.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import type { BackoffPolicy } from '../net/retry-backoff.js';
@@ -41,6 +42,8 @@ export interface ProxyRuntimeOptions {
   readonly telemetry?: TelemetryOptions;
   /** The codecs listeners may use; default the built-in ones (`--plugin` adds to them). */
   readonly codecs?: CodecRegistry;
+  /** The filters listeners may configure; default the built-in ones (`--plugin` adds to them). */
+  readonly filters?: FilterRegistry;
   /** Buffer limits, timeouts and overload thresholds (Envoy's defaults when absent). */
   readonly limits?: ProxyLimits;
 }
@@ -71,6 +74,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(collectGarbage === undefined ? {} : { collectGarbage }),
+      ...(options.filters === undefined ? {} : { filterRegistry: options.filters }),
     },
   );
   const admin = new AdminServer(proxy);

@@ -65,9 +65,10 @@ export async function proxyCommand(args: string[]): Promise<number> {
   const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
   const logger = createLogger(values['log-level']);
   const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
-  const { codecs } = await loadCliCodecs(values.plugin, logger);
+  const { codecs, filters } = await loadCliCodecs(values.plugin, logger);
   const runtime = await startProxyRuntime({
     codecs,
+    filters,
     xds: values.xds === undefined ? undefined : { target: values.xds, nodeId, api, backoff },
     admin: parseHostPort(values.admin, '--admin'),
     logger,

@@ -77,7 +77,7 @@ export async function upCommand(args: string[]): Promise<number> {
   const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
   const limits = limitOptions(values);
   const logger = createLogger(values['log-level']);
-  const { codecs } = await loadCliCodecs(values.plugin, logger);
+  const { codecs, filters } = await loadCliCodecs(values.plugin, logger);
 
   const controlPlane = new ControlPlane({
     dir,
@@ -112,6 +112,7 @@ export async function upCommand(args: string[]): Promise<number> {
     logger,
     telemetry: telemetryOptions(values),
     codecs,
+    filters,
     limits,
   }).catch(async (err: unknown) => {
     await stopControlPlane();

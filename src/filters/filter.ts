@@ -43,19 +43,49 @@ export interface RequestContext {
   readonly filterState: Map<string, unknown>;
 }
 
-/** A filter on the request path; decoder filters run in configured order. */
-export interface DecoderFilter {
+/**
+ * What every filter has, whichever direction it acts on. A listener makes one filter per configured
+ * entry (see `FilterFactory.create`) and calls it for every request on the listener: per-request
+ * state goes in {@link RequestContext.filterState}, not in the filter.
+ */
+export interface FilterBase {
   /** `aeraki.meta_protocol.filters.<name>`. */
   readonly name: string;
-  /** Called once per request, in chain order. Must not throw; failures become local replies. */
+  /**
+   * Counters the filter keeps, as an object of numbers (or of records of numbers, one series per
+   * key). aeraki publishes them per listener: `GET /listeners` of the admin API and
+   * `envoy_meta_protocol_<short name>_<counter>` in `/stats/prometheus`.
+   */
+  readonly stats?: object;
+  /**
+   * The listener stopped using this filter (its config changed, or the listener went away): stop
+   * timers, close connections. Requests that started before may still call the filter until they end.
+   */
+  close?(): void;
+}
+
+/**
+ * A filter on the request path; decoder filters run in configured order, the router last.
+ *
+ * A filter that throws fails only the request it was called for: the request is answered with the
+ * protocol's `internal` error, counted under the filter's name (`filterError`) and logged. So does a
+ * throw from code a plugin's filter started for a request (a timer, a promise).
+ */
+export interface DecoderFilter extends FilterBase {
+  /**
+   * Called once per request, in chain order. Return `continue` to pass the request on, or `stop`
+   * after answering it ({@link RequestContext.sendLocalReply}) or to resume it later, once
+   * ({@link RequestContext.continueDecoding}, from a timer or a callback: not from within this call).
+   */
   onRequest(ctx: RequestContext): FilterStatus;
 }
 
 /** A filter on the response path; encoder filters run in reverse configured order. */
-export interface EncoderFilter {
-  /** `aeraki.meta_protocol.filters.<name>`. */
-  readonly name: string;
-  /** Called once per response (upstream or local), in reverse chain order. Must not throw. */
+export interface EncoderFilter extends FilterBase {
+  /**
+   * Called once per response from the upstream, in reverse chain order; `stop` pauses the response
+   * until {@link RequestContext.continueEncoding}. Local replies do not pass through encoder filters.
+   */
   onResponse(ctx: RequestContext): FilterStatus;
 }
 

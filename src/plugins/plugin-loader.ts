@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { CODEC_NAME_PREFIX, SDK_VERSION, type CodecFactory, type CodecRegistry } from '../codec/index.js';
 import { codecFactoryFromDescription } from '../codecs/declarative/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
+import { isConfigSchema } from '../filters/config-schema.js';
 import { FILTER_NAME_PREFIX, type FilterFactory } from '../filters/filter-factory.js';
 import type { FilterSink } from './filter-sink.js';
 import { guardCodecFactory } from './guarded-codec-factory.js';
@@ -220,7 +221,10 @@ export class PluginLoader {
     return value.map((item: unknown, i) => {
       const at = `filters[${i}]`;
       if (item === null || typeof item !== 'object') {
-        throw invalid(entry, `${at} must be a filter factory { name, create }, got ${describe(item)}`);
+        throw invalid(
+          entry,
+          `${at} must be a filter factory { name, configSchema?, create }, got ${describe(item)}`,
+        );
       }
       const factory = item as Record<string, unknown>;
       const name = factory['name'];
@@ -234,6 +238,13 @@ export class PluginLoader {
       if (seen.has(name)) throw invalid(entry, `${at}: filter '${name}' appears twice`);
       seen.add(name);
       if (typeof factory['create'] !== 'function') throw invalid(entry, `${at}.create must be a function`);
+      const schema = factory['configSchema'];
+      if (schema !== undefined && !isConfigSchema(schema)) {
+        throw invalid(
+          entry,
+          `${at}.configSchema must be a Standard Schema v1 validator (a zod schema, say: import { z } from 'aeraki/filter'), got ${describe(schema)}`,
+        );
+      }
       return item as FilterFactory;
     });
   }

@@ -8,14 +8,21 @@ import {
   type EncoderFilter,
   type Filter,
 } from '../filters/filter.js';
+import { FilterRegistry } from '../filters/filter-registry.js';
 import { RouteTable } from '../filters/router/route-table.js';
 import { RouterFilter } from '../filters/router/router-filter.js';
 import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
 import { UpstreamCodecs } from '../upstream/upstream-codec.js';
+import { filterChainOf } from '../xds/listener-filters.js';
 import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
+import {
+  META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER,
+  META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER,
+} from '../xds/type-urls.js';
 import { DeadlineTimer } from '../net/deadline-timer.js';
 import { Listener } from './listener.js';
+import { ListenerFilters } from './listener-filters.js';
 import { ListenerRateLimits } from './listener-rate-limits.js';
 import type { ListenerState } from './listener-state.js';
 import { OverloadManager } from './overload/overload-manager.js';
@@ -94,6 +101,11 @@ export interface ProxyOptions {
    * memory of released buffers.
    */
   readonly collectGarbage?: () => void;
+  /**
+   * The filters listeners may configure in `meta_protocol_filters`; default the built-in ones
+   * (`--plugin` adds to them).
+   */
+  readonly filterRegistry?: FilterRegistry;
 }
 
 /**
@@ -119,6 +131,7 @@ export class Proxy {
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly router: RouterFilter;
   private readonly rateLimits: ListenerRateLimits;
+  private readonly configuredFilters: ListenerFilters;
   private snapshot: ProxySnapshot | undefined;
 
   /**
@@ -138,6 +151,7 @@ export class Proxy {
     this.clusters = new ClusterManager(limits.connectionBufferBytes);
     this.router = new RouterFilter(this.clusters);
     this.rateLimits = new ListenerRateLimits(this.clusters);
+    this.configuredFilters = new ListenerFilters(options.filterRegistry ?? new FilterRegistry(), logger);
     this.overload = new OverloadManager(
       limits,
       () => {
@@ -264,6 +278,7 @@ export class Proxy {
       );
     }
     this.rateLimits.retain(snapshot.listeners);
+    this.configuredFilters.retain(snapshot.listeners);
     this.snapshot = snapshot;
     await Promise.all(binding);
     return { rejected: this.rejectedListeners() };
@@ -372,30 +387,64 @@ export class Proxy {
     this.overload.stop();
     this.clusters.drainAll();
     this.rateLimits.close();
+    this.configuredFilters.close();
     this.deadlines.stop();
     await this.telemetry.close();
   }
 
-  /** Filters in order: the proxy-wide ones, the listener's rate limits (local, global), the router. */
+  /**
+   * Filters in order: the proxy-wide ones, the listener's chain (its rate limits and the registry's
+   * filters, in configured order), the router. Decoders in that order, encoders in reverse.
+   */
   private stateFor(resource: ListenerResource): ListenerState {
-    // The codec first: a listener rejected for it must not leave rate-limit filters behind.
+    // The codec first: a listener rejected for it must not leave filters behind.
     const codecFactory = this.codecs.require(resource.codec);
     checkCodecConfig(resource, codecFactory);
-    const decoders: DecoderFilter[] = [
-      ...this.filters.filter(isDecoderFilter),
-      ...this.rateLimits.filtersFor(resource),
-      this.router,
-    ];
-    const encoders: EncoderFilter[] = this.filters.filter(isEncoderFilter).reverse();
+    const chain = filterChainOf(resource);
+    for (const entry of chain) {
+      const missing =
+        (entry.name === META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER && resource.localRateLimit === undefined) ||
+        (entry.name === META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER && resource.globalRateLimit === undefined);
+      if (missing) {
+        throw new AerakiError(
+          ErrorCodes.CONFIG_INVALID,
+          `listener '${resource.name}': filter '${entry.name}' is listed without its config`,
+        );
+      }
+    }
+    // Made (or kept) before the rate limits: an unknown filter or a refused config rejects the
+    // listener here, and its previous version keeps its own filters.
+    const configured = this.configuredFilters.filtersFor(
+      resource,
+      chain.filter(f => !isRateLimit(f.name)),
+    );
+    const rateLimits = this.rateLimits.filtersFor(resource);
+    const decoders: DecoderFilter[] = this.filters.filter(isDecoderFilter);
+    const encoders: EncoderFilter[] = this.filters.filter(isEncoderFilter);
+    let next = 0;
+    for (const entry of chain) {
+      if (isRateLimit(entry.name)) {
+        decoders.push(rateLimits.find(f => f.name === entry.name)!);
+        continue;
+      }
+      const created = configured[next++]!;
+      if (created.decoder !== undefined) decoders.push(created.decoder);
+      if (created.encoder !== undefined) encoders.push(created.encoder);
+    }
+    decoders.push(this.router);
     return {
       resource,
       codecFactory,
       upstreamCodec: this.upstreamCodecs.get(codecFactory, resource.codecConfig),
       decoders,
-      encoders,
+      encoders: encoders.reverse(),
       routeTable: this.routeTables.get(resource.routeConfigName),
     };
   }
+}
+
+function isRateLimit(name: string): boolean {
+  return name === META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER || name === META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER;
 }
 
 /**

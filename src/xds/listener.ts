@@ -13,7 +13,9 @@
  *       application_protocol, codec { name, config? },        // the deprecated fields Aeraki's proxies read
  *       protocol { name, codec { name, config? }, multiplexing },
  *       rds { config_source { ads {}, resource_api_version: V3 }, route_config_name },
- *       meta_protocol_filters: [ local_ratelimit?, ratelimit?,      // see rate-limit-filters.ts
+ *       meta_protocol_filters: [ …filters,                  // in order: local_ratelimit and ratelimit
+ *                                                           // (rate-limit-filters.ts), the registry's
+ *                                                           // filters (listener-filters.ts)
  *                                { name: "aeraki.meta_protocol.filters.router" } ],
  *       idle_timeout?,                                        // 0s = never; absent = the proxy's default (1 h)
  *       request_timeout? = 1000 } } ] } ] }                   // aeraki-ts extension; 0 = none, left out
@@ -21,12 +23,19 @@
  *
  * The codec's own settings travel as `google.protobuf.Struct` in `Codec.config`. Decoding takes the
  * protocol from `protocol` when set, else from the deprecated fields; accepts an inline `route_config`
- * (its table is returned beside the listener) or RDS over ADS/self; accepts the router filter, at most
- * one local and one global rate limit filter before it (which run local first, then global, whatever
- * their listed order), and Aeraki's telemetry filters (metadata_exchange, istio_stats), which our
- * always-on stats replace; and ignores `tracing` and `access_log`.
+ * (its table is returned beside the listener) or RDS over ADS/self; takes the filters in their listed
+ * order, the router last: at most one local and one global rate limit filter, any other filter by
+ * name with its config (whether the proxy has it is checked when the listener is built), and
+ * Aeraki's telemetry filters (metadata_exchange, istio_stats), which our always-on stats replace and
+ * are left out; and ignores `tracing` and `access_log`.
  */
-import type { ListenerResource, RouteConfigResource } from './resources.js';
+import type { ListenerFilterResource, ListenerResource, RouteConfigResource } from './resources.js';
+import {
+  filterChainOf,
+  filterEntryFromProto,
+  filterEntryToProto,
+  normalFilterChain,
+} from './listener-filters.js';
 import { decodeMessage, encodeMessage, packAny, unpackAny, type ProtoObject } from './proto-message.js';
 import { invalidResource, resourceLabel } from './invalid-resource.js';
 import { metaRouteConfigurationFromProto } from './meta-route-configuration.js';
@@ -67,6 +76,19 @@ function codecToProto(name: string, config: unknown): ProtoObject {
   };
 }
 
+/** One entry of a listener's chain; none for a rate limit the listener does not configure. */
+function filterToProto(listener: ListenerResource, filter: ListenerFilterResource): ProtoObject[] {
+  if (filter.name === META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER) {
+    const limit = listener.localRateLimit;
+    return limit === undefined ? [] : [localRateLimitFilterToProto(limit, listener.statPrefix)];
+  }
+  if (filter.name === META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER) {
+    const limit = listener.globalRateLimit;
+    return limit === undefined ? [] : [globalRateLimitFilterToProto(limit)];
+  }
+  return [filterEntryToProto(filter)];
+}
+
 /** The MetaProtocolProxy filter config of a listener, as an object. */
 export function metaProtocolProxyToProto(listener: ListenerResource): ProtoObject {
   const codec = codecToProto(listener.codec, listener.codecConfig);
@@ -80,12 +102,7 @@ export function metaProtocolProxyToProto(listener: ListenerResource): ProtoObjec
       route_config_name: listener.routeConfigName,
     },
     meta_protocol_filters: [
-      ...(listener.localRateLimit === undefined
-        ? []
-        : [localRateLimitFilterToProto(listener.localRateLimit, listener.statPrefix)]),
-      ...(listener.globalRateLimit === undefined
-        ? []
-        : [globalRateLimitFilterToProto(listener.globalRateLimit)]),
+      ...filterChainOf(listener).flatMap(f => filterToProto(listener, f)),
       { name: META_PROTOCOL_ROUTER_FILTER },
     ],
   };
@@ -166,18 +183,23 @@ function routeSource(
   throw invalidResource(label, path, 'needs rds or route_config');
 }
 
-/** The rate limits among a proxy's filters; rejects unknown filters and filters after the router. */
+/**
+ * The filter chain of a proxy: its rate limits and the other filters in order; rejects a rate limit
+ * listed twice and a chain that does not end with the router.
+ */
 function checkFilters(
   proxy: ProtoObject,
   label: string,
   path: string,
-): Pick<ListenerResource, 'localRateLimit' | 'globalRateLimit'> {
+): Pick<ListenerResource, 'localRateLimit' | 'globalRateLimit' | 'filters'> {
   const filters = (proxy['meta_protocol_filters'] ?? []) as ProtoObject[];
   const limits: { -readonly [K in 'localRateLimit' | 'globalRateLimit']?: ListenerResource[K] } = {};
+  const chain: ListenerFilterResource[] = [];
   filters.forEach((filter, i) => {
     const name = String(filter['name'] ?? '');
     const at = `${path}.meta_protocol_filters[${i}]`;
     if (name === META_PROTOCOL_ROUTER_FILTER || IGNORED_FILTERS.has(name)) return;
+    if (name === '') throw invalidResource(label, `${at}.name`, 'must not be empty');
     if (name === META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER || name === META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER) {
       const field = name === META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER ? 'localRateLimit' : 'globalRateLimit';
       if (limits[field] !== undefined) {
@@ -185,9 +207,10 @@ function checkFilters(
       }
       if (field === 'localRateLimit') limits.localRateLimit = localRateLimitFromFilter(filter, label, at);
       else limits.globalRateLimit = globalRateLimitFromFilter(filter, label, at);
+      chain.push({ name });
       return;
     }
-    throw invalidResource(label, at, `filter ${JSON.stringify(name)} is not supported`);
+    chain.push(filterEntryFromProto(filter, name, label, at));
   });
   const last = filters[filters.length - 1];
   if (last !== undefined && last['name'] !== META_PROTOCOL_ROUTER_FILTER) {
@@ -197,7 +220,8 @@ function checkFilters(
       `must end with ${META_PROTOCOL_ROUTER_FILTER}`,
     );
   }
-  return limits;
+  const normal = normalFilterChain(chain);
+  return normal === undefined ? limits : { ...limits, filters: normal };
 }
 
 /** A MetaProtocol listener from Listener bytes; throws AERAKI_ERR_XDS_INVALID_RESOURCE naming the field. */
@@ -262,7 +286,7 @@ export function decodeListener(bytes: Uint8Array): DecodedListener {
     label,
     codecPath,
   );
-  const rateLimits = checkFilters(proxy, label, at);
+  const chain = checkFilters(proxy, label, at);
   const routes = routeSource(proxy, label, at);
 
   let decoded: ListenerResource = {
@@ -276,7 +300,7 @@ export function decodeListener(bytes: Uint8Array): DecodedListener {
     statPrefix,
     requestTimeoutMs: msFromDuration(proxy['request_timeout']) ?? 0,
     multiplexing: protocolMessage?.['multiplexing'] === true,
-    ...rateLimits,
+    ...chain,
   };
   const idleTimeoutMs = msFromDuration(proxy['idle_timeout']);
   if (idleTimeoutMs !== undefined) decoded = { ...decoded, idleTimeoutMs };

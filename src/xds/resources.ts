@@ -43,6 +43,21 @@ export interface ListenerResource {
   readonly localRateLimit?: LocalRateLimitResource;
   /** Asks an Envoy rate-limit service; runs after the local rate limit, before the router. */
   readonly globalRateLimit?: GlobalRateLimitResource;
+  /**
+   * The filters before the router, in the order they run, when the chain is more than the rate
+   * limits: each names a filter of the proxy's registry and carries its config. The rate limits
+   * appear here by name alone, where they run; their config is {@link localRateLimit} and
+   * {@link globalRateLimit}. Absent: the local rate limit, then the global one (those set).
+   */
+  readonly filters?: readonly ListenerFilterResource[];
+}
+
+/** One entry of a listener's filter chain (`meta_protocol_filters`), the router excepted. */
+export interface ListenerFilterResource {
+  /** `aeraki.meta_protocol.filters.<name>`. */
+  readonly name: string;
+  /** The filter's config, a JSON object; absent for the rate limits and for a filter given none. */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** A token bucket (Envoy `envoy.type.v3.TokenBucket`); it starts full. */

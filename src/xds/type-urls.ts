@@ -48,6 +48,9 @@ export const ConfigTypeUrls = {
   ),
   httpRouter: typeUrlOf('envoy.extensions.filters.http.router.v3.Router'),
   struct: typeUrlOf('google.protobuf.Struct'),
+  typedStruct: typeUrlOf('xds.type.v3.TypedStruct'),
+  /** The historical name of the same message, still accepted (Envoy accepts both). */
+  udpaTypedStruct: typeUrlOf('udpa.type.v1.TypedStruct'),
   localRateLimit: typeUrlOf('aeraki.meta_protocol_proxy.filters.local_ratelimit.v1alpha.LocalRateLimit'),
   globalRateLimit: typeUrlOf('aeraki.meta_protocol_proxy.filters.ratelimit.v1alpha.RateLimit'),
 } as const;
@@ -63,6 +66,12 @@ export const META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER = 'aeraki.meta_protocol.filte
 
 /** The MetaProtocol global rate limit filter (Envoy's rate-limit service over gRPC). */
 export const META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER = 'aeraki.meta_protocol.filters.ratelimit';
+
+/**
+ * Prefix of the type URL inside the TypedStruct that carries a filter's config when it has no proto of
+ * its own (a plugin's filter): `type.aeraki.io/<filter name>`.
+ */
+export const FILTER_CONFIG_TYPE_URL_PREFIX = 'type.aeraki.io/';
 
 /** Key of Cluster.typed_extension_protocol_options that holds Envoy's TcpProtocolOptions. */
 export const TCP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions';

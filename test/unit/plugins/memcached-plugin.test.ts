@@ -14,12 +14,12 @@ import {
   type Message,
 } from '../../../src/codec/index.js';
 import { builtinCodecs } from '../../../src/codecs/index.js';
-import { RecordedFilters } from '../../../src/plugins/filter-sink.js';
+import { FilterRegistry } from '../../../src/filters/filter-registry.js';
 import { PluginLoader } from '../../../src/plugins/plugin-loader.js';
 
 const pluginDir = join(import.meta.dirname, '../../../../plugins/memcached');
 const codecs = builtinCodecs();
-const loaded = await new PluginLoader({ codecs, filters: new RecordedFilters([]) }).load(pluginDir);
+const loaded = await new PluginLoader({ codecs, filters: new FilterRegistry() }).load(pluginDir);
 const factory = codecs.require('aeraki.meta_protocol.codec.memcached');
 const fixtures = await loadCodecFixtures(join(pluginDir, 'fixtures'));
 

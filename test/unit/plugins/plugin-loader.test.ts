@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import { ByteQueue, CodecError, CodecRegistry, SDK_VERSION } from '../../../src/codec/index.js';
 import { builtinCodecs } from '../../../src/codecs/index.js';
 import { AerakiError, ErrorCodes } from '../../../src/errors.js';
-import { RecordedFilters } from '../../../src/plugins/filter-sink.js';
+import { FilterRegistry } from '../../../src/filters/filter-registry.js';
 import { PluginLoader } from '../../../src/plugins/plugin-loader.js';
 
 const root = mkdtempSync(join(tmpdir(), 'aeraki-plugin-loader-'));
@@ -39,9 +39,9 @@ function factory(
   return `{ name: 'aeraki.meta_protocol.codec.${name}', capabilities: ${CAPS}, create: ${create} }`;
 }
 
-function loader(): { loader: PluginLoader; codecs: CodecRegistry; filters: RecordedFilters } {
+function loader(): { loader: PluginLoader; codecs: CodecRegistry; filters: FilterRegistry } {
   const codecs = builtinCodecs();
-  const filters = new RecordedFilters(['aeraki.meta_protocol.filters.router']);
+  const filters = new FilterRegistry();
   return { loader: new PluginLoader({ codecs, filters, cwd: root }), codecs, filters };
 }
 
@@ -231,19 +231,33 @@ globalThis.__aerakiPluginSaw = { ByteQueue, CodecError, CodecRegistry, SDK_VERSI
     );
   });
 
-  test('filters are checked and handed to the sink, which records them', async () => {
+  test('filters are checked and registered in the filter registry, with their config schema', async () => {
     const { loader: l, filters } = loader();
     const loaded = await l.load(
       plugin(
-        `{ filters: [{ name: 'aeraki.meta_protocol.filters.audit', create: () => ({ name: 'aeraki.meta_protocol.filters.audit', onRequest: () => 'continue' }) }] }`,
+        `{ filters: [{ name: 'aeraki.meta_protocol.filters.audit', configSchema: z.object({ level: z.number().default(1) }), create: config => ({ name: 'aeraki.meta_protocol.filters.audit', level: config.level, onRequest: () => 'continue' }) }] }`,
+        "import { z } from 'aeraki/filter';",
       ),
     );
     assert.deepEqual(loaded.filters, ['aeraki.meta_protocol.filters.audit']);
-    assert.deepEqual(
-      filters.filters.map(f => f.factory.name),
-      ['aeraki.meta_protocol.filters.audit'],
-    );
     assert.equal(filters.ownerOf('aeraki.meta_protocol.filters.audit'), `'${loaded.spec}'`);
+    assert.deepEqual(filters.check('aeraki.meta_protocol.filters.audit', undefined), {
+      ok: true,
+      value: { level: 1 },
+    });
+    const refused = filters.check('aeraki.meta_protocol.filters.audit', { level: 'high' });
+    assert.equal(refused?.ok, false);
+    assert.deepEqual(!refused?.ok && refused?.problems.map(p => p.path), [['level']]);
+  });
+
+  test('a filter whose configSchema is not a validator is refused naming the field', async () => {
+    await rejects(
+      plugin(
+        `{ filters: [{ name: 'aeraki.meta_protocol.filters.x', configSchema: { type: 'object' }, create() {} }] }`,
+      ),
+      ErrorCodes.PLUGIN_INVALID,
+      /filters\[0\]\.configSchema must be a Standard Schema v1 validator/,
+    );
   });
 
   test("a codec whose create throws gets a stand-in that refuses the connection's bytes with a CodecError", async () => {

@@ -94,7 +94,7 @@ describe('Listener decoding', () => {
     );
   });
 
-  test('rejects a bad port, a missing codec, a missing route source and unknown filters', () => {
+  test('rejects a bad port, a missing codec, a missing route source and filter configs it cannot read', () => {
     const proxy = { stat_prefix: 's', application_protocol: 'thrift', codec: { name: 'c' }, rds: ADS_RDS };
     rejects(
       () =>
@@ -113,10 +113,26 @@ describe('Listener decoding', () => {
         decodeListener(
           listenerWith({
             ...proxy,
+            meta_protocol_filters: [
+              {
+                name: 'aeraki.meta_protocol.filters.fault',
+                config: packAny('google.protobuf.Duration', { seconds: 1 }),
+              },
+              { name: 'aeraki.meta_protocol.filters.router' },
+            ],
+          }),
+        ),
+      /meta_protocol_filters\[0\]\.config: type\.googleapis\.com\/google\.protobuf\.Duration is not supported for filter "aeraki\.meta_protocol\.filters\.fault"; use xds\.type\.v3\.TypedStruct/,
+    );
+    rejects(
+      () =>
+        decodeListener(
+          listenerWith({
+            ...proxy,
             meta_protocol_filters: [{ name: 'aeraki.meta_protocol.filters.fault' }],
           }),
         ),
-      /meta_protocol_filters\[0\]: filter "aeraki\.meta_protocol\.filters\.fault" is not supported/,
+      /meta_protocol_filters: must end with aeraki\.meta_protocol\.filters\.router/,
     );
     rejects(
       () =>
