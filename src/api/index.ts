@@ -24,6 +24,7 @@ export type {
 export type {
   Destination,
   KeyValue,
+  MetaFilter,
   MetaRoute,
   MetaRouteDestination,
   MetaRouteMatch,

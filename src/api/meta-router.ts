@@ -4,7 +4,9 @@
  * destinations, mirroring and header mutation, plus rate limits.
  *
  * Extensions (old YAML stays valid): per route, `timeout` (request timeout), `fault` (delay and abort
- * injection) and `retries` (attempts, per-try timeout, conditions); see route-policies.ts.
+ * injection) and `retries` (attempts, per-try timeout, conditions); see route-policies.ts. Per
+ * service, `filters`: the filters the service's listeners run before the router, in order, each with
+ * its config (see {@link MetaFilter}).
  */
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
@@ -69,6 +71,18 @@ export interface MetaRoute {
   readonly retries?: RetryPolicy;
 }
 
+/**
+ * Extension: one filter of the service's filter chain, by its registered name, with its config. The
+ * chain runs in the listed order, the router last; the rate limits configured by `localRateLimit` and
+ * `globalRateLimit` run first unless listed here by name (without config) to place them.
+ */
+export interface MetaFilter {
+  /** `aeraki.meta_protocol.filters.<name>`: a built-in filter or a plugin's. */
+  readonly name: string;
+  /** The filter's config, checked against its schema; absent = `{}`. */
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
 export interface MetaRouterSpec {
   /** Exactly one FQDN: the ServiceEntry `hosts[0]` whose MetaProtocol ports this router applies to. */
   readonly hosts: readonly string[];
@@ -77,6 +91,8 @@ export interface MetaRouterSpec {
   readonly routes?: readonly MetaRoute[];
   readonly localRateLimit?: LocalRateLimit;
   readonly globalRateLimit?: GlobalRateLimit;
+  /** Extension: the filters this service's listeners run before the router, in order. */
+  readonly filters?: readonly MetaFilter[];
   /** `.` = this namespace, `*` = everywhere, or namespace names. */
   readonly exportTo?: readonly string[];
 }
@@ -112,5 +128,8 @@ export const metaRouterSpecSchema: z.ZodType<MetaRouterSpec> = z.strictObject({
   routes: z.array(metaRouteSchema).optional(),
   localRateLimit: localRateLimitSchema.optional(),
   globalRateLimit: globalRateLimitSchema.optional(),
+  filters: z
+    .array(z.strictObject({ name: z.string(), config: z.record(z.string(), z.unknown()).optional() }))
+    .optional(),
   exportTo: z.array(z.string()).optional(),
 });

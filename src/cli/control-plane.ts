@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { reportRefusedConfig } from './refused-config.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
-import { builtinCodecs } from '../codecs/index.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { bindAdmin } from '../net/http-admin.js';
@@ -20,6 +19,7 @@ import {
   configWatchOptions,
 } from './config-source-options.js';
 import { createLogger } from './logger.js';
+import { PLUGIN_OPTIONS, PLUGIN_USAGE, filterCheckOf, loadCliCodecs } from './plugin-options.js';
 import { untilSignal } from './signals.js';
 
 const USAGE = `Usage: aeraki control-plane --config-dir DIR [options]
@@ -34,7 +34,7 @@ Options:
   --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /config (the config served and
                       its files), /snapshot, /resources
                       (default 127.0.0.1:15011; port 0 picks a free one)
-${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
+${PLUGIN_USAGE}${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 `;
 
 /** How much V8 may grow the heap between full collections once the control plane runs. */
@@ -65,6 +65,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       ...DEBOUNCE_OPTIONS,
       ...CONFIG_WATCH_OPTIONS,
       ...CONFIG_LIMIT_OPTIONS,
+      ...PLUGIN_OPTIONS,
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -82,13 +83,16 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   const debounce = debounceOptions(values);
   const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
   const logger = createLogger(values['log-level']);
+  // The plugins the proxies run: their codecs and filters are known, their filters' configs checked.
+  const { codecs, filters } = await loadCliCodecs(values.plugin, logger);
   const collectGarbage = (globalThis as { gc?: () => void }).gc;
   const controlPlane = new ControlPlane({
     dir,
     logger,
     debounce,
-    knownCodecs: builtinCodecs().names(),
+    knownCodecs: codecs.names(),
     checkApplicationProtocol: checkDeclarativeCodec,
+    checkFilter: filterCheckOf(filters),
     source,
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { CodecRegistry } from '../codec/index.js';
 import { builtinCodecs } from '../codecs/index.js';
+import type { FilterConfigCheck } from '../control-plane/model/filter-issues.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
 import { PluginLoader, type LoadedPlugin } from '../plugins/plugin-loader.js';
 
@@ -44,4 +45,17 @@ export async function loadCliCodecs(
     );
   }
   return { codecs, filters, plugins };
+}
+
+/**
+ * What `filters` (the built-ins and the plugins' filters) say of a MetaRouter's filter entry, for the
+ * control plane's and `aeraki validate`'s checks. The filters the listener configures with fields of
+ * its own (router, rate limits) are checked by the MetaRouter's rules, not here.
+ */
+export function filterCheckOf(filters: FilterRegistry): FilterConfigCheck {
+  return (name, config) => {
+    if (filters.ownerOf(name) === undefined) return { known: false, knownNames: filters.names() };
+    const checked = filters.check(name, config);
+    return { known: true, problems: checked === undefined || checked.ok ? [] : checked.problems };
+  };
 }

@@ -18,7 +18,7 @@ import {
 } from './config-source-options.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
 import { DRAIN_MS, untilSignal } from './signals.js';
-import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
+import { PLUGIN_OPTIONS, PLUGIN_USAGE, filterCheckOf, loadCliCodecs } from './plugin-options.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
 import { LIMIT_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-options.js';
 
@@ -87,6 +87,7 @@ export async function upCommand(args: string[]): Promise<number> {
     source,
     knownCodecs: codecs.names(),
     checkApplicationProtocol: checkDeclarativeCodec,
+    checkFilter: filterCheckOf(filters),
   });
   const started = await controlPlane.start(xds.host, xds.port);
   if (started.snapshot === undefined) {

@@ -4,9 +4,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../control-plane/index.js';
 import { withCodecIssues } from '../control-plane/model/codec-issues.js';
+import { withFilterIssues } from '../control-plane/model/filter-issues.js';
 import { formatIssue } from '../api/issue-format.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
-import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
+import { PLUGIN_OPTIONS, PLUGIN_USAGE, filterCheckOf, loadCliCodecs } from './plugin-options.js';
 import { CONFIG_LIMIT_OPTIONS, CONFIG_LIMIT_USAGE, configLimitOptions } from './config-source-options.js';
 
 const USAGE = `Usage: aeraki validate DIR [--json] [--config-max-file-size SIZE] [--plugin MODULE]…
@@ -15,7 +16,9 @@ Checks every config document in DIR (every *.yaml / *.yml file below it, several
 DIR may also be a single file): the schema of each ServiceEntry, DestinationRule, MetaRouter and
 ApplicationProtocol, Aeraki's validation rules, and the references between documents. An
 ApplicationProtocol whose codec is neither built in nor registered by a --plugin gets a warning:
-proxies serve it only with a plugin. A declarative codec's description is compiled and checked.
+proxies serve it only with a plugin. A declarative codec's description is compiled and checked. A
+MetaRouter's spec.filters entry is checked against its filter's config schema (built-in filters, and
+those of the --plugin modules); a filter known neither way gets a warning.
 
 Prints each issue as FILE:LINE:COL: SEVERITY: MESSAGE (KIND NAME, field PATH, rule RULE).
 Exit status: 0 when there are no errors (warnings are allowed), 1 when there are errors, 2 on bad usage.
@@ -64,11 +67,10 @@ export async function validateCommand(args: string[]): Promise<number> {
     process.stderr.write(`aeraki validate: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const { codecs } = await loadCliCodecs(values.plugin);
-  const { config, issues } = withCodecIssues(
-    await loadConfig(dir, limits),
-    codecs.names(),
-    checkDeclarativeCodec,
+  const { codecs, filters } = await loadCliCodecs(values.plugin);
+  const { config, issues } = withFilterIssues(
+    withCodecIssues(await loadConfig(dir, limits), codecs.names(), checkDeclarativeCodec),
+    filterCheckOf(filters),
   );
   const errors = issues.filter(i => i.severity === 'error');
   const warnings = issues.filter(i => i.severity === 'warning');

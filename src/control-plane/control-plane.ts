@@ -8,6 +8,7 @@ import { ResourceSnapshot } from './cache/resource-snapshot.js';
 import { loadConfig, watchConfig } from './load-config.js';
 import { withCodecIssues, type ApplicationProtocolCheck } from './model/codec-issues.js';
 import type { LoadedConfig } from './model/config-set.js';
+import { withFilterIssues, type FilterConfigCheck } from './model/filter-issues.js';
 import type { SourceWatch } from './sources/config-source.js';
 import type { FileSourceOptions, WatchStatus } from './sources/file-source.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
@@ -42,6 +43,11 @@ export interface ControlPlaneOptions {
   readonly knownCodecs?: readonly string[];
   /** Checks of ApplicationProtocols' codec settings (a declarative codec's description); default none. */
   readonly checkApplicationProtocol?: ApplicationProtocolCheck;
+  /**
+   * What the filters the proxies are known to have say of MetaRouters' `spec.filters`: an unknown
+   * filter gets a warning, a config its schema refuses an error. Default: not checked.
+   */
+  readonly checkFilter?: FilterConfigCheck;
 }
 
 const nothing = (): void => {};
@@ -206,7 +212,10 @@ export class ControlPlane {
    * `betweenStages` runs between translating and encoding.
    */
   private publish(config: LoadedConfig, betweenStages = nothing): ConfigLoad {
-    const loaded = withCodecIssues(config, this.options.knownCodecs, this.options.checkApplicationProtocol);
+    const loaded = withFilterIssues(
+      withCodecIssues(config, this.options.knownCodecs, this.options.checkApplicationProtocol),
+      this.options.checkFilter,
+    );
     const logger = this.options.logger;
     const at = new Date().toISOString();
     const errors = loaded.issues.filter(i => i.severity === 'error');

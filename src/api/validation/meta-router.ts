@@ -5,7 +5,7 @@
  */
 import { parseDurationMs } from '../duration.js';
 import type { FieldIssue, FieldPath } from '../issue.js';
-import type { Destination, MetaRoute, MetaRouterSpec } from '../meta-router.js';
+import type { Destination, MetaFilter, MetaRoute, MetaRouterSpec } from '../meta-router.js';
 import { fqdnProblem, isDns1123Label, parseClusterName } from '../names.js';
 import type { GlobalRateLimit, LocalRateLimit, MetaRouteMatch, TokenBucket } from '../rate-limit.js';
 import { validateExportTo } from './export-to.js';
@@ -57,6 +57,7 @@ export function validateMetaRouter(spec: MetaRouterSpec, namespace: string): Fie
   if (spec.localRateLimit !== undefined) {
     issues.push(...validateLocalRateLimit(spec.localRateLimit, ['spec', 'localRateLimit']));
   }
+  if (spec.filters !== undefined) issues.push(...validateFilters(spec, spec.filters));
   return issues;
 }
 
@@ -300,4 +301,79 @@ function validateTokenBucket(bucket: TokenBucket, path: FieldPath): FieldIssue[]
 
 function err(path: FieldPath, rule: string, message: string): FieldIssue {
   return { severity: 'error', path, rule, message };
+}
+
+const FILTER_PREFIX = 'aeraki.meta_protocol.filters.';
+const FILTER_SUFFIX = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const ROUTER = `${FILTER_PREFIX}router`;
+/** The rate-limit filters, and the MetaRouter field that configures each. */
+const RATE_LIMIT_FIELDS: Readonly<Record<string, 'localRateLimit' | 'globalRateLimit'>> = {
+  [`${FILTER_PREFIX}local_ratelimit`]: 'localRateLimit',
+  [`${FILTER_PREFIX}ratelimit`]: 'globalRateLimit',
+};
+/** Aeraki's Istio telemetry filters: aeraki's own stats replace them; nothing to configure. */
+const TELEMETRY_FILTERS = new Set([`${FILTER_PREFIX}metadata_exchange`, `${FILTER_PREFIX}istio_stats`]);
+
+/**
+ * The filter chain's own rules: names that are filter names; the router, if listed, last and bare;
+ * a rate limit listed only to place it (bare, once, with its field set). Whether a filter exists and
+ * whether its config fits its schema depends on the proxies' filters: see the config model's checks.
+ */
+function validateFilters(spec: MetaRouterSpec, filters: readonly MetaFilter[]): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const seen = new Set<string>();
+  filters.forEach((filter, i) => {
+    const at: FieldPath = ['spec', 'filters', i];
+    const name = filter.name;
+    if (!name.startsWith(FILTER_PREFIX) || !FILTER_SUFFIX.test(name.slice(FILTER_PREFIX.length))) {
+      issues.push(
+        err([...at, 'name'], 'filter-name', `filter name '${name}' must look like '${FILTER_PREFIX}<name>'`),
+      );
+      return;
+    }
+    if (name === ROUTER) {
+      if (i !== filters.length - 1)
+        issues.push(
+          err([...at, 'name'], 'filter-router-last', 'the router runs last; list it last or leave it out'),
+        );
+      if (filter.config !== undefined)
+        issues.push(
+          err(
+            [...at, 'config'],
+            'filter-builtin-config',
+            'the router takes no config here; its routes are spec.routes',
+          ),
+        );
+      return;
+    }
+    if (TELEMETRY_FILTERS.has(name)) {
+      issues.push(
+        err(
+          [...at, 'name'],
+          'filter-telemetry',
+          `'${name}' is Istio telemetry, which aeraki's own stats replace; leave it out`,
+        ),
+      );
+      return;
+    }
+    const field = RATE_LIMIT_FIELDS[name];
+    if (field === undefined) return;
+    if (seen.has(name)) issues.push(err([...at, 'name'], 'filter-listed-twice', `'${name}' is listed twice`));
+    seen.add(name);
+    if (filter.config !== undefined) {
+      issues.push(
+        err(
+          [...at, 'config'],
+          'filter-builtin-config',
+          `'${name}' takes its config from spec.${field}; list it here without config to place it`,
+        ),
+      );
+    }
+    if (spec[field] === undefined) {
+      issues.push(
+        err([...at, 'name'], 'filter-rate-limit-unset', `'${name}' is listed but spec.${field} is not set`),
+      );
+    }
+  });
+  return issues;
 }

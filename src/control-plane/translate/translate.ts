@@ -6,7 +6,8 @@
  *   address of the entry, the route table `<hosts[0]>_<port>`, and clusters
  *   `outbound|<port>|<subset>|<host>` for every host of the entry and every subset of its DestinationRule;
  * - every cluster a route or mirror names, and the rate-limit service's cluster;
- * - the MetaRouter's local and global rate limits on the service's listeners (see rate-limits.ts).
+ * - the MetaRouter's local and global rate limits on the service's listeners (see rate-limits.ts), and
+ *   its filter chain (`spec.filters`, see filters.ts).
  *
  * `exportTo` and MetaRouter `gateways` restrict nothing here: one proxy serves every service it is given.
  *
@@ -25,6 +26,7 @@ import type { ConfigSet } from '../model/config-set.js';
 import { ConfigIndex } from '../model/config-index.js';
 import { ClusterBuilder } from './clusters.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
+import { buildFilterChain } from './filters.js';
 import { buildRateLimits } from './rate-limits.js';
 import { buildRouteTable } from './routes.js';
 import { withContentVersion } from './snapshot-version.js';
@@ -102,6 +104,7 @@ function translatePort(
   const router = lookups.metaRouterFor(host);
   const routeTable = buildRouteTable({ host, port: port.number, router }, lookups, clusters);
   const rateLimits = buildRateLimits(router, lookups, clusters);
+  const filterChain = buildFilterChain(router, rateLimits);
   const listeners = new Map<string, ListenerResource>();
   for (const written of spec.addresses ?? []) {
     const address = singleAddress(written);
@@ -120,6 +123,7 @@ function translatePort(
       requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
       multiplexing: binding.multiplexing,
       ...rateLimits,
+      ...filterChain,
     });
   }
   return { routeTable, listeners: [...listeners.values()] };

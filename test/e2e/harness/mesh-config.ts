@@ -125,12 +125,18 @@ export function metaRouter(spec: {
   readonly host: string;
   readonly routes: readonly MetaRoute[];
   readonly namespace?: string;
+  /** `spec.filters`: the service's filter chain, `{name, config?}` each. */
+  readonly filters?: readonly ConfigDocument[];
 }): ConfigDocument {
   return {
     apiVersion: 'metaprotocol.aeraki.io/v1alpha1',
     kind: 'MetaRouter',
     metadata: { name: spec.name, namespace: spec.namespace ?? 'default' },
-    spec: { hosts: [spec.host], routes: [...spec.routes] },
+    spec: {
+      hosts: [spec.host],
+      routes: [...spec.routes],
+      ...(spec.filters === undefined ? {} : { filters: [...spec.filters] }),
+    },
   };
 }
 
