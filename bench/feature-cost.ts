@@ -12,13 +12,15 @@
  *   policies   metrics + a local rate limit, a global rate limit and a fault on the route, configured
  *              but not triggering (a bucket that never runs dry, a global match no request has,
  *              fault percentages of one in a million)
+ *   filtered   metrics + a plugin's filter (--plugin) that reads each request's method and lets it
+ *              pass both ways: what a plugin filter's calls and their error scope cost
  *   logged     metrics + a JSON access log to a file (last in each round, emptied after each run:
  *              writing back its hundreds of megabytes would slow whatever runs next)
  *   sampled    the same, logging 10 % of the successful requests (--access-log-sampling 10)
  *
  * For each it prints the median throughput and the proxy's CPU time per request, and the cost of the
- * feature against its baseline: `logged` and `sampled` against `bare` (goal ≤ 10 %), `traced` (≤ 2 %) and `policies`
- * (≤ 5 %) against `metrics`. Proxy CPU per request is the steadier figure on a shared machine: the
+ * feature against its baseline: `logged` and `sampled` against `bare` (goal ≤ 10 %), `traced` (≤ 2 %),
+ * `policies` (≤ 5 %) and `filtered` (≤ 5 %) against `metrics`. Proxy CPU per request is the steadier figure on a shared machine: the
  * throughput of a closed loop also moves with whatever else runs. Never part of the tests.
  *
  * Options: --protocols thrift,dubbo  --shapes 32x1,32x8  --duration S (5)  --warmup S (1)  --rounds N (3)
@@ -29,7 +31,7 @@
  *          --access-log-dir DIR  where the logged variant writes (default: the temporary directory;
  *                      /dev/shm measures tmpfs, which costs the kernel more per byte here)
  */
-import { existsSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -105,6 +107,47 @@ spec:
   return docs.join('---\n');
 }
 
+const PASS_FILTER = 'aeraki.meta_protocol.filters.bench_pass';
+
+/** Writes the `filtered` variant's plugin into the work directory; returns its path. */
+function passFilterPlugin(work: string): string {
+  const path = join(work, 'bench-pass-filter.mjs');
+  writeFileSync(
+    path,
+    `let seen = 0;
+export default {
+  sdkVersion: '^1.1.0',
+  filters: [{
+    name: '${PASS_FILTER}',
+    create: () => ({
+      name: '${PASS_FILTER}',
+      onRequest(ctx) { if (ctx.request.metadata.get('method') !== undefined) seen++; return 'continue'; },
+      onResponse() { return 'continue'; },
+    }),
+  }],
+};
+`,
+  );
+  return path;
+}
+
+/** A MetaRouter per service that runs the pass-through plugin filter. */
+function passFilterRouters(services: readonly AerakiService[]): string {
+  return services
+    .map(({ protocol }) => {
+      const host = `bench.${protocol.name}.svc.cluster.local`;
+      return `apiVersion: metaprotocol.aeraki.io/v1alpha1
+kind: MetaRouter
+metadata: {name: bench-${protocol.name}, namespace: default}
+spec:
+  hosts: [${host}]
+  routes: [{name: all, route: [{destination: {host: ${host}}}]}]
+  filters: [{name: ${PASS_FILTER}}]
+`;
+    })
+    .join('---\n');
+}
+
 /** What a variant's arguments may depend on. */
 interface RunContext {
   readonly work: string;
@@ -131,6 +174,12 @@ const VARIANTS: readonly Variant[] = [
     baseline: { name: 'metrics', maxCostPct: 5 },
     upArgs: () => [],
     extraConfig: idlePolicies,
+  },
+  {
+    name: 'filtered',
+    baseline: { name: 'metrics', maxCostPct: 5 },
+    upArgs: ({ work }) => ['--plugin', passFilterPlugin(work)],
+    extraConfig: passFilterRouters,
   },
   {
     name: 'logged',

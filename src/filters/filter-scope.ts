@@ -57,6 +57,9 @@ class ScopedEncoder implements EncoderFilter {
     readonly name: string,
     private readonly inner: EncoderFilter,
   ) {}
+  get stats(): object | undefined {
+    return this.inner.stats;
+  }
   onResponse(ctx: RequestContext): FilterStatus {
     return scope.run(new FilterFrame(ctx as ScopedRequest, this.name), callOnResponse, this.inner, ctx);
   }
@@ -78,6 +81,16 @@ export function scopeFilter(filter: Filter, name: string): ScopedFilter {
     decoder: isDecoderFilter(filter) ? new ScopedDecoder(name, filter) : undefined,
     encoder: isEncoderFilter(filter) ? new ScopedEncoder(name, filter) : undefined,
   };
+}
+
+/**
+ * Runs `run(arg)` outside any plugin filter's scope: what a filter resumes (the rest of the chain, the
+ * router, the upstream connections it opens) is not the filter's, and must neither be blamed on it
+ * nor keep its request alive through the async resources it creates.
+ */
+export function outsideFilterScope<A>(run: (arg: A) => void, arg: A): void {
+  if (scope.getStore() === undefined) run(arg);
+  else scope.exit(run, arg);
 }
 
 let installed = false;

@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { LocalReplyKind, Message, Mutation } from '../codec/index.js';
 import type { FilterStatus } from '../filters/filter.js';
+import { outsideFilterScope } from '../filters/filter-scope.js';
 import type { RoutableRequest, UpstreamHandle } from '../filters/router/routable-request.js';
 import type { CompiledRoute, RouteTable } from '../filters/router/route-table.js';
 import type { DeadlineTimer } from '../net/deadline-timer.js';
@@ -108,10 +109,20 @@ export class ActiveRequest implements RoutableRequest {
   /** Runs the decoder filters from the start. */
   start(): void {
     this.decoderIndex = 0;
-    this.continueDecoding();
+    this.runDecoders();
   }
 
   continueDecoding(): void {
+    // A plugin's filter resumes from its own callbacks: the rest of the chain is not its code.
+    outsideFilterScope(runDecoders, this);
+  }
+
+  continueEncoding(): void {
+    outsideFilterScope(runEncoders, this);
+  }
+
+  /** @internal Runs the decoder filters from the current one on. */
+  runDecoders(): void {
     const decoders = this.state.decoders;
     while (!this.done && this.decoderIndex < decoders.length) {
       const filter = decoders[this.decoderIndex++]!;
@@ -131,7 +142,8 @@ export class ActiveRequest implements RoutableRequest {
     }
   }
 
-  continueEncoding(): void {
+  /** @internal Runs the encoder filters from the current one on, then writes the response. */
+  runEncoders(): void {
     const encoders = this.state.encoders;
     while (!this.done && this.encoderIndex < encoders.length) {
       const filter = encoders[this.encoderIndex++]!;
@@ -176,7 +188,7 @@ export class ActiveRequest implements RoutableRequest {
     if (this.done) return;
     this.response = response;
     this.encoderIndex = 0;
-    this.continueEncoding();
+    this.runEncoders();
   }
 
   complete(): void {
@@ -281,4 +293,12 @@ export class ActiveRequest implements RoutableRequest {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function runDecoders(request: ActiveRequest): void {
+  request.runDecoders();
+}
+
+function runEncoders(request: ActiveRequest): void {
+  request.runEncoders();
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import type { UpdateCounters } from '../xds/ads-client.js';
 import type { Proxy } from './proxy.js';
-import { filterStats } from './filter-stats.js';
+import { listenerFilterStats } from './filter-stats.js';
 import { explainRoute, routeTablesForService } from './route-explainer.js';
 import { Tap } from './tap.js';
 import { ProxyMetricsExporter } from './telemetry/prometheus.js';
@@ -124,7 +124,7 @@ export class AdminServer {
             connections: l.connectionCount,
             taps: l.taps.length,
             stats: l.stats,
-            filters: filterStats(l.state.decoders),
+            filters: listenerFilterStats(l.state),
             ...(rejection === undefined ? {} : { rejected: rejection }),
           };
         });

@@ -11,7 +11,7 @@
  */
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import type { Cluster } from '../../upstream/cluster.js';
-import { filterStats, shortFilterName } from '../filter-stats.js';
+import { listenerFilterStats, shortFilterName } from '../filter-stats.js';
 import type { UpdateCounters } from '../../xds/ads-client.js';
 import { TypeUrls } from '../../xds/type-urls.js';
 import type { Listener } from '../listener.js';
@@ -230,14 +230,14 @@ export class ProxyMetricsExporter {
         stat_prefix: l.state.resource.statPrefix,
       },
       stats: l.stats,
-      decoders: l.state.decoders,
+      state: l.state,
     }));
     for (const metric of statsMetrics('envoy_meta_protocol_', 'MetaProtocol listener stat', listeners))
       register(metric);
     // Filter counters (rate limits): envoy_meta_protocol_<filter>_<counter>, per listener.
     const byFilter = new Map<string, { labels: Labels; stats: object }[]>();
-    for (const { labels, decoders } of listeners) {
-      for (const [name, stats] of Object.entries(filterStats(decoders))) {
+    for (const { labels, state } of listeners) {
+      for (const [name, stats] of Object.entries(listenerFilterStats(state))) {
         const short = shortFilterName(name);
         byFilter.set(short, [...(byFilter.get(short) ?? []), { labels, stats }]);
       }
