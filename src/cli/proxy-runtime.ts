@@ -102,7 +102,11 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const rejected = proxy.rejectedListeners();
-        const settled = new Set([...proxy.listenerMap.keys(), ...rejected.map(r => r.name)]);
+        const settled = new Set([
+          ...proxy.listenerMap.keys(),
+          ...proxy.redis.listenerMap.keys(),
+          ...rejected.map(r => r.name),
+        ]);
         if (names.every(n => settled.has(n))) return rejected.filter(r => names.includes(r.name));
         if (Date.now() > deadline) {
           throw new AerakiError(

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import type { UpdateCounters } from '../xds/ads-client.js';
+import { redactSecrets } from '../xds/redact-secrets.js';
 import type { Proxy } from './proxy.js';
 import { filterStats } from './filter-stats.js';
 import { explainRoute, routeTablesForService } from './route-explainer.js';
@@ -23,7 +24,7 @@ const PATHS: ReadonlySet<string> = new Set([
 /**
  * The proxy's admin HTTP API (127.0.0.1 only by default), for people and scripts:
  * - `GET /ready`: 200 once a config is applied, 503 before;
- * - `GET /config_dump`: the snapshot the proxy runs, with its version;
+ * - `GET /config_dump`: the snapshot the proxy runs, with its version (Redis passwords redacted);
  * - `GET /clusters`: each cluster's endpoints (load, outlier ejection), limits and counters;
  * - `GET /listeners`: each listener's connections and counters, and its filters' counters by name;
  *   a listener the proxy could not build or bind has `rejected` (code, reason, since, whether its
@@ -58,6 +59,7 @@ export class AdminServer {
       listeners: () => proxy.listenerMap.values(),
       clusters: () => proxy.clusters.all(),
       accessLog: () => proxy.telemetry.accessLogStats(),
+      redis: () => ({ listeners: proxy.redis.listenerMap.values(), clusters: proxy.redis.upstreams.all() }),
       listenerManager: () => ({
         stats: proxy.listenerManager,
         rejected: proxy.rejectedListeners(),
@@ -99,7 +101,7 @@ export class AdminServer {
           proxy.current === undefined ? 'not ready\n' : 'ready\n',
         );
       case '/config_dump':
-        return sendJson(res, proxy.current ?? null);
+        return sendJson(res, redactSecrets(proxy.current ?? null));
       case '/clusters':
         return sendJson(
           res,

@@ -11,6 +11,8 @@ import {
 import { RouteTable } from '../filters/router/route-table.js';
 import { RouterFilter } from '../filters/router/router-filter.js';
 import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
+import type { RedisCommandObserver } from '../redis/listener/redis-listener.js';
+import { RedisProxy } from '../redis/redis-proxy.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
 import { UpstreamCodecs } from '../upstream/upstream-codec.js';
 import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
@@ -75,6 +77,8 @@ interface PendingBind {
 export interface ProxyOptions {
   /** How a listener whose bind failed is retried; default {@link DEFAULT_BIND_RETRY}. */
   readonly bindRetry?: BackoffPolicy;
+  /** Receives every command the Redis listeners finish (their access log); absent = none. */
+  readonly redisAccessLog?: RedisCommandObserver;
 }
 
 /**
@@ -87,6 +91,8 @@ export interface ProxyOptions {
 export class Proxy {
   readonly listenerManager = new ListenerManagerStats();
   readonly clusters = new ClusterManager();
+  /** The Redis listeners (Envoy redis_proxy) and their upstreams. */
+  readonly redis: RedisProxy;
   /** One per codec and codec config: listeners with equal settings share upstream pools. */
   private readonly upstreamCodecs = new UpstreamCodecs();
   private readonly listeners = new Map<string, Listener>();
@@ -112,6 +118,10 @@ export class Proxy {
     options: ProxyOptions = {},
   ) {
     this.bindRetry = options.bindRetry ?? DEFAULT_BIND_RETRY;
+    this.redis = new RedisProxy(this.clusters, logger, {
+      bindRetry: this.bindRetry,
+      ...(options.redisAccessLog === undefined ? {} : { accessLog: options.redisAccessLog }),
+    });
     this.router = new RouterFilter(this.clusters);
     this.rateLimits = new ListenerRateLimits(this.clusters);
   }
@@ -133,12 +143,19 @@ export class Proxy {
 
   /** Listeners of the snapshot in force that do not run as given, by name. */
   rejectedListeners(): ListenerRejection[] {
-    return [...this.rejections.values()].map(r => {
-      const pending = this.pendingBinds.get(r.name);
-      return pending === undefined
-        ? r
-        : { ...r, retryAt: new Date(pending.retryAt).toISOString(), bindFailures: pending.backoff.attempts };
-    });
+    return [
+      ...[...this.rejections.values()].map(r => {
+        const pending = this.pendingBinds.get(r.name);
+        return pending === undefined
+          ? r
+          : {
+              ...r,
+              retryAt: new Date(pending.retryAt).toISOString(),
+              bindFailures: pending.backoff.attempts,
+            };
+      }),
+      ...this.redis.rejected(),
+    ];
   }
 
   /**
@@ -219,6 +236,7 @@ export class Proxy {
     }
     this.rateLimits.retain(snapshot.listeners);
     this.snapshot = snapshot;
+    binding.push(this.redis.apply(snapshot.redisListeners ?? []));
     await Promise.all(binding);
     return { rejected: this.rejectedListeners() };
   }
@@ -321,7 +339,7 @@ export class Proxy {
     this.rejections.clear();
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
-    await Promise.all(listeners.map(l => l.drain(graceMs)));
+    await Promise.all([...listeners.map(l => l.drain(graceMs)), this.redis.close(graceMs)]);
     this.clusters.drainAll();
     this.rateLimits.close();
     this.deadlines.stop();

@@ -1,0 +1,75 @@
+/**
+ * A client command's place in its connection's reply order. Redis clients match replies to commands
+ * by order, so every command gets a slot when it is read, and replies leave in slot order whenever
+ * the oldest slots are filled, however the commands were routed. A slot is also the reply target of
+ * a command routed to one server (no other object per command).
+ */
+import { readTime } from '../../net/read-clock.js';
+import { isErrorReply } from '../resp/reply-scanner.js';
+import { errorReply } from '../resp/resp-encode.js';
+import type { ReplyTarget } from '../upstream/reply-target.js';
+import type { RedisCommandStats } from './redis-stats.js';
+
+/** Where a filled slot is reported. */
+export interface SlotOwner {
+  onSlotFilled(slot: ReplySlot): void;
+}
+
+function release(slot: ReplySlot): void {
+  slot.delayUntil = 0;
+  slot.owner.onSlotFilled(slot);
+}
+
+export class ReplySlot implements ReplyTarget {
+  filled = false;
+  /** The reply, one buffer or its parts in order. */
+  reply: Buffer | Buffer[] | undefined = undefined;
+  /** Whether the reply is (or contains, for split commands) an error. */
+  error = false;
+  readonly startTime: number;
+  /** Lower-case command name, for stats and logs; empty for replies to no command (protocol errors). */
+  command = '';
+  stats: RedisCommandStats | undefined = undefined;
+  /** A delay fault holds the reply until then (ms); 0 = none. */
+  delayUntil = 0;
+  /** The fault injected, for logs. */
+  fault: 'delay' | 'error' | undefined = undefined;
+  /** For logs and taps: the first key, the cluster and server it went to. */
+  key: Buffer | undefined = undefined;
+  cluster = '';
+  /** Bytes of the command as received. */
+  requestBytes = 0;
+
+  constructor(readonly owner: SlotOwner) {
+    this.startTime = readTime();
+  }
+
+  onReply(buf: Buffer, start: number, end: number): void {
+    this.fill(buf.subarray(start, end), isErrorReply(buf, start));
+  }
+
+  onFailure(message: string): void {
+    this.fill(errorReply(message), true);
+  }
+
+  /** Fills the slot with a reply the proxy made (local commands, errors, joined replies). */
+  fill(reply: Buffer | Buffer[], error: boolean): void {
+    if (this.filled) return;
+    this.reply = reply;
+    this.error = error;
+    const wait = this.delayUntil === 0 ? 0 : this.delayUntil - readTime();
+    if (wait > 0) {
+      this.filled = true;
+      setTimeout(release, wait, this);
+      return;
+    }
+    this.filled = true;
+    this.delayUntil = 0;
+    this.owner.onSlotFilled(this);
+  }
+
+  /** Whether the slot may be written: filled, and not held by a delay fault. */
+  get ready(): boolean {
+    return this.filled && this.delayUntil === 0;
+  }
+}
