@@ -75,6 +75,11 @@ export class RedisServer {
     return this.child.pid ?? -1;
   }
 
+  /** Whether the process still runs. */
+  get alive(): boolean {
+    return !this.exited;
+  }
+
   /** Runs `redis-cli` against this server and returns its output (trimmed). */
   async cli(...args: string[]): Promise<string> {
     return redisCli(this.host, this.port, args, this.password);
@@ -137,12 +142,18 @@ export class RedisCluster {
     return cluster;
   }
 
-  /** Waits until every node reports `cluster_state:ok` and the same slot owners. */
+  /**
+   * Waits until every live node reports `cluster_state:ok`, the slots are covered, and every replica
+   * is in sync with its master (`master_link_status:up`).
+   */
   async waitUntilOk(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const states = await Promise.all(this.nodes.map(n => n.cli('CLUSTER', 'INFO').catch(() => '')));
-      if (states.every(s => s.includes('cluster_state:ok'))) {
+      const live = this.nodes.filter(n => n.alive);
+      const states = await Promise.all(live.map(n => n.cli('CLUSTER', 'INFO').catch(() => '')));
+      const replication = await Promise.all(live.map(n => n.cli('INFO', 'replication').catch(() => '')));
+      const synced = replication.every(r => r.includes('role:master') || r.includes('master_link_status:up'));
+      if (synced && states.every(s => s.includes('cluster_state:ok'))) {
         const check = await run('redis-cli', ['--cluster', 'check', this.nodes[0]!.address], {
           timeout: 10_000,
         }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
