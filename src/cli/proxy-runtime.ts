@@ -5,6 +5,7 @@ import { bindAdmin } from '../net/http-admin.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import type { BackoffPolicy } from '../net/retry-backoff.js';
 import { Proxy, type ListenerRejection } from '../proxy/proxy.js';
+import { RedisAccessLog } from '../proxy/telemetry/redis-access-log.js';
 import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
 import { AdsClient, type XdsApi } from '../xds/ads-client.js';
 
@@ -44,6 +45,18 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
   const { logger } = options;
   const telemetry = options.telemetry;
   const accessLog = telemetry?.accessLog;
+  const onAccessLogError = (err: Error): void => logger.warn({ err }, 'access log write failed');
+  // The Redis listeners write their commands to the same access log.
+  const redisAccessLog =
+    accessLog === undefined
+      ? undefined
+      : new RedisAccessLog({
+          path: accessLog.path,
+          ...(accessLog.successSamplingPercent === undefined
+            ? {}
+            : { successSamplingPercent: accessLog.successSamplingPercent }),
+          onError: onAccessLogError,
+        });
   const proxy = new Proxy(
     builtinCodecs(),
     logger,
@@ -51,11 +64,9 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     new RequestTelemetry(
       accessLog === undefined
         ? telemetry
-        : {
-            ...telemetry,
-            accessLog: { ...accessLog, onError: err => logger.warn({ err }, 'access log write failed') },
-          },
+        : { ...telemetry, accessLog: { ...accessLog, onError: onAccessLogError } },
     ),
+    redisAccessLog === undefined ? {} : { redisAccessLog },
   );
   const admin = new AdminServer(proxy);
   const adminPort = await bindAdmin(admin, 'admin API', options.admin.host, options.admin.port);
@@ -121,6 +132,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     async close(graceMs) {
       ads?.stop();
       await Promise.all([proxy.close(graceMs), admin.close()]);
+      redisAccessLog?.close();
     },
   };
 }

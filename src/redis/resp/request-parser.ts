@@ -350,7 +350,8 @@ export function splitInlineArgs(buf: Uint8Array, start: number, end: number): Bu
   let p = start;
   for (;;) {
     while (p < end && isSpace(buf[p]!)) p++;
-    if (p >= end) return args;
+    // Redis splits a C string: a NUL byte ends it.
+    if (p >= end || buf[p] === 0) return args;
     const bytes: number[] = [];
     let inDouble = false;
     let inSingle = false;

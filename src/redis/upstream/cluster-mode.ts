@@ -427,7 +427,10 @@ export function parseClusterShards(value: RespValue, asked: RedisNode): Topology
       const endpoint = asText(node.get('endpoint'));
       const ip = asText(node.get('ip'));
       nodes.push({
-        address: addressOf(endpoint === '?' || endpoint === '' ? ip : endpoint, asked),
+        address: addressOf(
+          endpoint === undefined || endpoint === '' || endpoint === '?' ? ip : endpoint,
+          asked,
+        ),
         port: numberOf(node.get('port') ?? node.get('tls-port')),
         master: asText(node.get('role')) === 'master',
         failed: asText(node.get('health')) === 'fail',

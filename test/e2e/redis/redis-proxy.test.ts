@@ -11,9 +11,12 @@ import net, { type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   createConfigDir,
   freePort,
+  runAeraki,
   startAeraki,
   testAddress,
   type AerakiProcess,
@@ -111,6 +114,7 @@ before(
       ],
     });
     aeraki = await startAeraki(config.path, {
+      extraArgs: ['--access-log', join(config.path, 'access.log')],
       listeners: [
         { host: ADDRESS, port },
         { host: ADDRESS, port: victimPort },
@@ -265,11 +269,86 @@ describe('Redis proxy, PROXY mode', { timeout: 60_000 }, () => {
     assert.equal(await c.ping(), 'PONG');
   });
 
+  test('aeraki explain tells the route, the key forwarded and the server of a key', async () => {
+    const admin = aeraki.logs.find(l => l.msg === 'ready')?.['admin'] as string;
+    const host = 'front.redis.svc.cluster.local';
+    const text = await runAeraki(['explain', host, '--key', 'user:9', '--command', 'SET', '--admin', admin]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /matches +prefix 'user:'/);
+    assert.match(text.stdout, new RegExp(`server +${b.host}:${b.port}`));
+    const json = await runAeraki(['explain', host, '--key', 'tmp:x', '--json', '--admin', admin]);
+    const report = JSON.parse(json.stdout) as { forwardedKey: string; route: { removePrefix: boolean } };
+    assert.equal(report.forwardedKey, 'x');
+    assert.equal(report.route.removePrefix, true);
+    const faults = await runAeraki(['explain', host, '--key', 'k', '--command', 'hlen', '--admin', admin]);
+    assert.match(faults.stdout, /fault +ERROR for 100% of HLEN/);
+    assert.match(faults.stdout, /mirrors +not to .*store-m.* \(reads are excluded\)/);
+  });
+
+  test('aeraki tap streams the commands of a Redis service; the access log has a line per command', async () => {
+    const admin = aeraki.logs.find(l => l.msg === 'ready')?.['admin'] as string;
+    const c = await client();
+    const tap = runAeraki([
+      'tap',
+      'front.redis.svc.cluster.local',
+      '--attr',
+      'command=set',
+      '--count',
+      '2',
+      '--json',
+      '--admin',
+      admin,
+    ]);
+    let tapDone = false;
+    void tap.then(() => (tapDone = true));
+    // Commands until the tap has seen two SETs (it attaches in a moment).
+    for (let i = 0; i < 200 && !tapDone; i++) {
+      await c.set(`tapped:${i}`, 'x');
+      await c.get(`tapped:${i}`);
+      await new Promise(resolve => setTimeout(resolve, 20));
+    }
+    const records = (await tap).stdout
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l) as { command: string; key: string; status: string });
+    assert.equal(records.length, 2);
+    for (const r of records) {
+      assert.equal(r.command, 'set');
+      assert.match(r.key, /^tapped:/);
+      assert.equal(r.status, 'ok');
+    }
+    await assert.rejects(c.hlen('h'));
+    type Line = { protocol: string; command: string; status: string; error?: string; fault?: string };
+    let lines: Line[] = [];
+    for (let i = 0; i < 50; i++) {
+      const text = await readFile(join(config.path, 'access.log'), 'utf8').catch(() => '');
+      lines = text
+        .split('\n')
+        .filter(l => l.includes('"protocol":"redis"'))
+        .map(l => JSON.parse(l) as Line);
+      if (lines.some(l => l.command === 'hlen')) break;
+      await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    assert.ok(lines.some(l => l.command === 'set' && l.status === 'ok'));
+    const faulted = lines.find(l => l.command === 'hlen');
+    assert.equal(faulted?.status, 'error');
+    assert.equal(faulted?.fault, 'error');
+    assert.equal(faulted?.error, 'ERR Fault Injected: Error');
+    assert.ok(!lines.some(l => JSON.stringify(l).includes(FRONT_PASSWORD)), 'no password in the log');
+  });
+
   test("the admin API shows the listener, its command stats and the cluster's", async () => {
     const admin = aeraki.logs.find(l => l.msg === 'ready')?.['admin'] as string;
+    const listeners = (await (await fetch(`http://${admin}/listeners`)).json()) as {
+      name: string;
+      protocol: string;
+    }[];
+    assert.ok(listeners.some(l => l.name === `${ADDRESS}_${port}` && l.protocol === 'redis'));
+    const dump = await (await fetch(`http://${admin}/config_dump`)).text();
+    assert.ok(!dump.includes(UPSTREAM_PASSWORD) && !dump.includes(FRONT_PASSWORD), 'passwords are redacted');
     const stats = await (await fetch(`http://${admin}/stats/prometheus`)).text();
     assert.match(stats, /envoy_redis_command_total\{[^}]*command="get"[^}]*\} [1-9]/);
-    assert.match(stats, /envoy_redis_command_error_fault\{[^}]*command="hlen"[^}]*\} 1/);
+    assert.match(stats, /envoy_redis_command_error_fault\{[^}]*command="hlen"[^}]*\} [1-9]/);
     assert.match(stats, /envoy_cluster_upstream_commands_total\{[^}]*command="set"[^}]*\} [1-9]/);
   });
 });

@@ -67,6 +67,11 @@ describe('RESP request parser', () => {
     const { commands, raws } = parseAll(Buffer.from('SET "a b" \'c d\' "\\x41\\n"\r\nPING\n  \r\n'));
     assert.deepEqual(commands, [['SET', 'a b', 'c d', 'A\n'], ['PING']]);
     assert.deepEqual(raws[1], encodeCommand(['PING']));
+    // A NUL ends the line's arguments, as in Redis's C string split (found by the fuzz test).
+    assert.deepEqual(parseAll(Buffer.from('GET k\u0000junk\nPING\n', 'latin1')).commands, [
+      ['GET', 'k'],
+      ['PING'],
+    ]);
   });
 
   test('empty multibulks are skipped', () => {
