@@ -133,12 +133,12 @@ export class RedisTap implements RedisCommandObserver {
     private readonly onClose: () => void,
   ) {}
 
-  wants(command: string, key: Buffer | undefined): boolean {
+  wants(command: string, key: () => string | undefined): boolean {
     if (this.closed) return false;
     const wantedCommand = this.match.get('command');
     if (wantedCommand !== undefined && wantedCommand.toLowerCase() !== command) return false;
     const wantedKey = this.match.get('key');
-    return wantedKey === undefined || (key !== undefined && key.toString('utf8') === wantedKey);
+    return wantedKey === undefined || key() === wantedKey;
   }
 
   publish(record: RedisCommandRecord): void {

@@ -117,7 +117,9 @@ function routeSingle(
   const resource = route.resource;
   const cluster = context.upstreams.get(resource.cluster);
   slot.cluster = resource.cluster;
-  slot.key = raw.subarray(keyStart, keyEnd);
+  slot.raw = raw;
+  slot.keyStart = keyStart;
+  slot.keyEnd = keyEnd;
   if (cluster === undefined) {
     slot.onFailure(unknownCluster(resource.cluster));
     return;
@@ -185,7 +187,9 @@ function routeSplit(
   const fanOut = new FanOut(slot, kind, keyCount);
   const parts: Part[] = [];
   const together = new Map<number, Part>();
-  slot.key = command.arg(1);
+  slot.raw = raw;
+  slot.keyStart = command.starts[1]!;
+  slot.keyEnd = command.ends[1]!;
   for (let k = 0; k < keyCount; k++) {
     const argIndex = 1 + k * step;
     const start = command.starts[argIndex]!;

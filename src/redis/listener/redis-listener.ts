@@ -35,7 +35,7 @@ export interface RedisCommandRecord {
 /** Receives finished commands (a tap, the access log). */
 export interface RedisCommandObserver {
   /** Whether it wants this command (a tap's filter); called before the record is built. */
-  wants(command: string, key: Buffer | undefined): boolean;
+  wants(command: string, key: () => string | undefined): boolean;
   publish(record: RedisCommandRecord): void;
 }
 
@@ -116,10 +116,10 @@ export class RedisListener implements SessionHost {
   onCommandFinished(session: RedisSession, slot: ReplySlot): void {
     let record: RedisCommandRecord | undefined;
     const make = (): RedisCommandRecord => (record ??= this.record(session, slot));
-    for (const observer of this.observers)
-      if (observer.wants(slot.command, slot.key)) observer.publish(make());
+    const key = (): string | undefined => slot.keyText();
+    for (const observer of this.observers) if (observer.wants(slot.command, key)) observer.publish(make());
     const log = this.accessLog;
-    if (log !== undefined && log.wants(slot.command, slot.key)) log.publish(make());
+    if (log !== undefined && log.wants(slot.command, key)) log.publish(make());
   }
 
   onSessionClosed(session: RedisSession): void {
@@ -152,16 +152,17 @@ export class RedisListener implements SessionHost {
 
   private record(session: RedisSession, slot: ReplySlot): RedisCommandRecord {
     const reply = slot.reply;
-    const bytes =
-      reply === undefined ? 0 : Array.isArray(reply) ? reply.reduce((n, b) => n + b.length, 0) : reply.length;
+    let bytes = slot.replyEnd - slot.replyStart;
     let error: string | undefined;
-    if (slot.error && reply !== undefined) {
-      const first = Array.isArray(reply) ? reply.find(b => b[0] === 45) : reply;
-      if (first !== undefined && first[0] === 45)
+    if (Array.isArray(reply)) {
+      bytes = reply.reduce((n, b) => n + b.length, 0);
+      const first = reply.find(b => b[0] === 45);
+      if (slot.error && first !== undefined)
         error = first.toString('utf8', 1, Math.min(first.length - 2, 257));
+    } else if (slot.error && reply !== undefined && reply[slot.replyStart] === 45) {
+      error = reply.toString('utf8', slot.replyStart + 1, Math.min(slot.replyEnd - 2, slot.replyStart + 257));
     }
-    const key =
-      slot.key === undefined ? undefined : slot.key.toString('utf8', 0, Math.min(slot.key.length, 256));
+    const key = slot.keyText();
     return {
       startTime: new Date(slot.startTime).toISOString(),
       listener: this.name,

@@ -11,7 +11,7 @@
  * replies are outstanding or too many bytes wait to be written.
  */
 import type { Socket } from 'node:net';
-import { BatchedWriter } from '../../net/batched-writer.js';
+import { CoalescingWriter } from '../../net/coalescing-writer.js';
 import { beginRead, endRead, readTime } from '../../net/read-clock.js';
 import { CommandKind, lookupCommand, type CommandSpec } from '../commands.js';
 import { ParseStatus, RespCommand, RespRequestParser } from '../resp/request-parser.js';
@@ -63,7 +63,7 @@ export class RedisSession implements CommandContext, SlotOwner {
   readonly peer: string;
   private authenticated = false;
   private clientName: string | undefined;
-  private readonly writer: BatchedWriter;
+  private readonly writer: CoalescingWriter;
   private readonly parser: RespRequestParser;
   private readonly command = new RespCommand();
   private queue: ReplySlot[] = [];
@@ -78,7 +78,7 @@ export class RedisSession implements CommandContext, SlotOwner {
     private readonly host: SessionHost,
   ) {
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    this.writer = new BatchedWriter(socket);
+    this.writer = new CoalescingWriter(socket);
     this.parser = new RespRequestParser();
     this.authenticated = !host.state.authRequired;
     const stats = host.stats;
@@ -363,11 +363,13 @@ export class RedisSession implements CommandContext, SlotOwner {
           bytes += part.length;
         }
       } else {
-        writer.write(reply);
-        bytes += reply.length;
+        writer.writeRange(reply, next.replyStart, next.replyEnd);
+        bytes += next.replyEnd - next.replyStart;
       }
       head++;
       this.finished(next);
+      // The reply's bytes are copied or queued: let go of the server's read buffer.
+      next.reply = undefined;
     }
     this.host.stats.downstreamCxTxBytesTotal += bytes;
     if (head === queue.length) {
@@ -398,7 +400,7 @@ export class RedisSession implements CommandContext, SlotOwner {
 
   private maybeResume(): void {
     if (!this.paused || this.closing) return;
-    if (this.outstanding < MAX_OUTSTANDING / 2 && this.socket.writableLength < MAX_PENDING_WRITE / 2) {
+    if (this.outstanding < MAX_OUTSTANDING / 2 && this.writer.pendingBytes < MAX_PENDING_WRITE / 2) {
       this.paused = false;
       this.socket.resume();
     }

@@ -22,8 +22,13 @@ function release(slot: ReplySlot): void {
 
 export class ReplySlot implements ReplyTarget {
   filled = false;
-  /** The reply, one buffer or its parts in order. */
+  /**
+   * The reply: bytes `[replyStart, replyEnd)` of `reply` (a server's reply, not copied), or the
+   * proxy's own reply whole, or its parts in order (a joined reply).
+   */
   reply: Buffer | Buffer[] | undefined = undefined;
+  replyStart = 0;
+  replyEnd = 0;
   /** Whether the reply is (or contains, for split commands) an error. */
   error = false;
   readonly startTime: number;
@@ -34,8 +39,10 @@ export class ReplySlot implements ReplyTarget {
   delayUntil = 0;
   /** The fault injected, for logs. */
   fault: 'delay' | 'error' | undefined = undefined;
-  /** For logs and taps: the first key, the cluster and server it went to. */
-  key: Buffer | undefined = undefined;
+  /** For logs and taps: the command's bytes and where its first key lies in them (-1: none). */
+  raw: Buffer | undefined = undefined;
+  keyStart = -1;
+  keyEnd = -1;
   cluster = '';
   /** Bytes of the command as received. */
   requestBytes = 0;
@@ -45,7 +52,7 @@ export class ReplySlot implements ReplyTarget {
   }
 
   onReply(buf: Buffer, start: number, end: number): void {
-    this.fill(buf.subarray(start, end), isErrorReply(buf, start));
+    this.fillRange(buf, start, end, isErrorReply(buf, start));
   }
 
   onFailure(message: string): void {
@@ -54,8 +61,21 @@ export class ReplySlot implements ReplyTarget {
 
   /** Fills the slot with a reply the proxy made (local commands, errors, joined replies). */
   fill(reply: Buffer | Buffer[], error: boolean): void {
+    if (Array.isArray(reply)) this.fillRange(reply, 0, 0, error);
+    else this.fillRange(reply, 0, reply.length, error);
+  }
+
+  /** The key as text, for logs and taps (at most 256 bytes of it). */
+  keyText(): string | undefined {
+    if (this.raw === undefined || this.keyStart < 0) return undefined;
+    return this.raw.toString('utf8', this.keyStart, Math.min(this.keyEnd, this.keyStart + 256));
+  }
+
+  private fillRange(reply: Buffer | Buffer[], start: number, end: number, error: boolean): void {
     if (this.filled) return;
     this.reply = reply;
+    this.replyStart = start;
+    this.replyEnd = end;
     this.error = error;
     const wait = this.delayUntil === 0 ? 0 : this.delayUntil - readTime();
     if (wait > 0) {

@@ -11,7 +11,7 @@
  * `ERR upstream failure: …` error naming the server and the cause.
  */
 import { connect, type Socket } from 'node:net';
-import { BatchedWriter } from '../../net/batched-writer.js';
+import { CoalescingWriter } from '../../net/coalescing-writer.js';
 import { beginRead, endRead, readTime } from '../../net/read-clock.js';
 import type { ClusterStats } from '../../upstream/cluster-stats.js';
 import type { RedisUpstreamAuth } from '../../xds/redis-resources.js';
@@ -117,7 +117,7 @@ export class RedisConnection {
   /** The RESP version its clients speak (the connection kind, whatever the server accepted). */
   readonly requested: 2 | 3;
   private readonly socket: Socket;
-  private readonly writer: BatchedWriter;
+  private readonly writer: CoalescingWriter;
   private readonly scanner = new ReplyScanner();
   private readonly pending = new PendingQueue();
   private connected = false;
@@ -149,7 +149,7 @@ export class RedisConnection {
       stats.cxActive++;
     }
     this.socket = connect({ host: address, port, noDelay: true });
-    this.writer = new BatchedWriter(this.socket);
+    this.writer = new CoalescingWriter(this.socket);
     this.socket.on('connect', () => this.onConnect());
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail(describeSocketError(err, this.key)));
