@@ -43,6 +43,9 @@ export class CoalescingWriter {
       if (length <= 32) {
         let p = this.used;
         for (let i = start; i < end; i++) chunk[p++] = buf[i]!;
+      } else if (Buffer.isBuffer(buf)) {
+        // Buffer#copy takes a range: no view object per piece.
+        buf.copy(chunk, this.used, start, end);
       } else {
         chunk.set(buf.subarray(start, end), this.used);
       }

@@ -43,6 +43,8 @@ export interface SessionHost {
 
 /** Replies outstanding before reading pauses. */
 const MAX_OUTSTANDING = 4096;
+/** Written slots kept for reuse per connection. */
+const MAX_SPARE_SLOTS = 64;
 /** Bytes waiting to be written to the client before reading pauses. */
 const MAX_PENDING_WRITE = 8 * 1024 * 1024;
 
@@ -68,6 +70,8 @@ export class RedisSession implements CommandContext, SlotOwner {
   private readonly command = new RespCommand();
   private queue: ReplySlot[] = [];
   private head = 0;
+  /** Written slots, reused for the next commands (no object per command at a steady pipeline depth). */
+  private readonly spare: ReplySlot[] = [];
   private paused = false;
   /** Set once a reply that closes the connection is queued (QUIT, protocol error). */
   private closing = false;
@@ -129,7 +133,7 @@ export class RedisSession implements CommandContext, SlotOwner {
         if (status === ParseStatus.NeedMore) break;
         if (status === ParseStatus.Error) {
           stats.downstreamCxProtocolError++;
-          const slot = new ReplySlot(this);
+          const slot = this.newSlot();
           this.queue.push(slot);
           this.closing = true;
           slot.fill(errorReply(`ERR ${this.parser.error}`), true);
@@ -152,7 +156,7 @@ export class RedisSession implements CommandContext, SlotOwner {
     const stats = host.stats;
     stats.downstreamRqTotal++;
     stats.downstreamRqActive++;
-    const slot = new ReplySlot(this);
+    const slot = this.newSlot();
     slot.requestBytes = command.raw.length;
     this.queue.push(slot);
     const name = command.argLatin1(0);
@@ -368,8 +372,11 @@ export class RedisSession implements CommandContext, SlotOwner {
       }
       head++;
       this.finished(next);
-      // The reply's bytes are copied or queued: let go of the server's read buffer.
-      next.reply = undefined;
+      // The reply's bytes are copied or queued: the slot (and the server's read buffer) can go.
+      if (this.spare.length < MAX_SPARE_SLOTS) {
+        next.reset();
+        this.spare.push(next);
+      } else next.reply = undefined;
     }
     this.host.stats.downstreamCxTxBytesTotal += bytes;
     if (head === queue.length) {
@@ -383,6 +390,13 @@ export class RedisSession implements CommandContext, SlotOwner {
     }
     this.maybeResume();
     this.endIfDone();
+  }
+
+  private newSlot(): ReplySlot {
+    const slot = this.spare.pop();
+    if (slot === undefined) return new ReplySlot(this);
+    slot.reset();
+    return slot;
   }
 
   private finished(slot: ReplySlot): void {

@@ -31,7 +31,7 @@ export class ReplySlot implements ReplyTarget {
   replyEnd = 0;
   /** Whether the reply is (or contains, for split commands) an error. */
   error = false;
-  readonly startTime: number;
+  startTime: number;
   /** Lower-case command name, for stats and logs; empty for replies to no command (protocol errors). */
   command = '';
   stats: RedisCommandStats | undefined = undefined;
@@ -49,6 +49,25 @@ export class ReplySlot implements ReplyTarget {
 
   constructor(readonly owner: SlotOwner) {
     this.startTime = readTime();
+  }
+
+  /** Makes a written slot new again, for the next command of its connection (slots are reused). */
+  reset(): void {
+    this.filled = false;
+    this.reply = undefined;
+    this.replyStart = 0;
+    this.replyEnd = 0;
+    this.error = false;
+    this.startTime = readTime();
+    this.command = '';
+    this.stats = undefined;
+    this.delayUntil = 0;
+    this.fault = undefined;
+    this.raw = undefined;
+    this.keyStart = -1;
+    this.keyEnd = -1;
+    this.cluster = '';
+    this.requestBytes = 0;
   }
 
   onReply(buf: Buffer, start: number, end: number): void {

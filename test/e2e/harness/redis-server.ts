@@ -25,6 +25,8 @@ export interface RedisServerOptions {
   /** Cluster mode: `cluster-enabled yes` with its node file in `dir`. */
   readonly cluster?: boolean;
   readonly host?: string;
+  /** The port to listen on; default a free one. */
+  readonly port?: number;
 }
 
 /** A running redis-server. */
@@ -46,7 +48,7 @@ export class RedisServer {
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const host = options.host ?? '127.0.0.1';
-    const port = await freePort(host);
+    const port = options.port ?? (await freePort(host));
     const dir = await mkdtemp(join(tmpdir(), 'aeraki-redis-'));
     const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir];
     if (options.password !== undefined) args.push('--requirepass', options.password);
