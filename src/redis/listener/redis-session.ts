@@ -273,7 +273,11 @@ export class RedisSession implements CommandContext, SlotOwner {
     let authenticated = this.authenticated;
     for (let i = 2; i < argc; i++) {
       if (command.argIs(i, 'auth') && i + 2 < argc) {
-        const error = checkAuth(state, command.argUtf8(i + 1), command.argUtf8(i + 2));
+        // Without downstream auth, HELLO's AUTH passes, as Redis's default user without a password
+        // takes any (clients configured with a password send it in HELLO on their own).
+        const error = state.authRequired
+          ? checkAuth(state, command.argUtf8(i + 1), command.argUtf8(i + 2))
+          : undefined;
         if (error !== undefined) {
           slot.fill(errorReply(error.startsWith('ERR Client sent AUTH') ? error : WRONGPASS), true);
           return;

@@ -10,6 +10,7 @@ import type { Cluster } from '../../upstream/cluster.js';
 import type { ClusterStats } from '../../upstream/cluster-stats.js';
 import type { RedisClusterOptions, RedisReadPolicy } from '../../xds/redis-resources.js';
 import { keyHash } from '../key-hash.js';
+import { FLAG_REDIRECT } from './pending-queue.js';
 import type { ConnectionSettings } from './redis-connection.js';
 import { RedisNode, type NodeOwner } from './redis-node.js';
 import { UpstreamCommandStats, type ReplyTarget } from './reply-target.js';
@@ -314,7 +315,7 @@ export class ProxyModeCluster extends RedisUpstreamCluster {
       raw,
       target,
       index,
-      options.redirect ? 1 : 0,
+      options.redirect ? FLAG_REDIRECT : 0,
       0,
       options.opTimeoutMs,
       this.statsFor(command, options),
