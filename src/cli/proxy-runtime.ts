@@ -7,6 +7,7 @@ import { AdminServer } from '../proxy/admin-server.js';
 import type { BackoffPolicy } from '../net/retry-backoff.js';
 import { Proxy, type ListenerRejection } from '../proxy/proxy.js';
 import type { ProxyLimits } from '../proxy/proxy-limits.js';
+import { RedisAccessLog } from '../proxy/telemetry/redis-access-log.js';
 import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
 import { AdsClient, type XdsApi } from '../xds/ads-client.js';
 
@@ -56,6 +57,18 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
   const { logger } = options;
   const telemetry = options.telemetry;
   const accessLog = telemetry?.accessLog;
+  const onAccessLogError = (err: Error): void => logger.warn({ err }, 'access log write failed');
+  // The Redis listeners write their commands to the same access log.
+  const redisAccessLog =
+    accessLog === undefined
+      ? undefined
+      : new RedisAccessLog({
+          path: accessLog.path,
+          ...(accessLog.successSamplingPercent === undefined
+            ? {}
+            : { successSamplingPercent: accessLog.successSamplingPercent }),
+          onError: onAccessLogError,
+        });
   const proxy = new Proxy(
     options.codecs ?? builtinCodecs(),
     logger,
@@ -63,14 +76,12 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     new RequestTelemetry(
       accessLog === undefined
         ? telemetry
-        : {
-            ...telemetry,
-            accessLog: { ...accessLog, onError: err => logger.warn({ err }, 'access log write failed') },
-          },
+        : { ...telemetry, accessLog: { ...accessLog, onError: onAccessLogError } },
     ),
     {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(collectGarbage === undefined ? {} : { collectGarbage }),
+      ...(redisAccessLog === undefined ? {} : { redisAccessLog }),
     },
   );
   const admin = new AdminServer(proxy);
@@ -118,7 +129,11 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const rejected = proxy.rejectedListeners();
-        const settled = new Set([...proxy.listenerMap.keys(), ...rejected.map(r => r.name)]);
+        const settled = new Set([
+          ...proxy.listenerMap.keys(),
+          ...proxy.redis.listenerMap.keys(),
+          ...rejected.map(r => r.name),
+        ]);
         if (names.every(n => settled.has(n))) return rejected.filter(r => names.includes(r.name));
         if (Date.now() > deadline) {
           throw new AerakiError(
@@ -133,6 +148,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     async close(graceMs) {
       ads?.stop();
       await Promise.all([proxy.close(graceMs), admin.close()]);
+      redisAccessLog?.close();
     },
   };
 }

@@ -11,6 +11,8 @@ import {
 import { RouteTable } from '../filters/router/route-table.js';
 import { RouterFilter } from '../filters/router/router-filter.js';
 import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
+import type { RedisCommandObserver } from '../redis/listener/redis-listener.js';
+import { RedisProxy } from '../redis/redis-proxy.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
 import { UpstreamCodecs } from '../upstream/upstream-codec.js';
 import type { ListenerResource, ProxySnapshot } from '../xds/resources.js';
@@ -94,6 +96,8 @@ export interface ProxyOptions {
    * memory of released buffers.
    */
   readonly collectGarbage?: () => void;
+  /** Receives every command the Redis listeners finish (their access log); absent = none. */
+  readonly redisAccessLog?: RedisCommandObserver;
 }
 
 /**
@@ -108,6 +112,8 @@ export class Proxy {
   readonly clusters: ClusterManager;
   /** Sheds load when heap or buffered bytes run high; holds the proxy's limits. */
   readonly overload: OverloadManager;
+  /** The Redis listeners (Envoy redis_proxy) and their upstreams. */
+  readonly redis: RedisProxy;
   /** One per codec and codec config: listeners with equal settings share upstream pools. */
   private readonly upstreamCodecs = new UpstreamCodecs();
   private readonly listeners = new Map<string, Listener>();
@@ -136,6 +142,10 @@ export class Proxy {
     this.bindRetry = options.bindRetry ?? DEFAULT_BIND_RETRY;
     const limits = options.limits ?? DEFAULT_PROXY_LIMITS;
     this.clusters = new ClusterManager(limits.connectionBufferBytes);
+    this.redis = new RedisProxy(this.clusters, logger, {
+      bindRetry: this.bindRetry,
+      ...(options.redisAccessLog === undefined ? {} : { accessLog: options.redisAccessLog }),
+    });
     this.router = new RouterFilter(this.clusters);
     this.rateLimits = new ListenerRateLimits(this.clusters);
     this.overload = new OverloadManager(
@@ -175,12 +185,19 @@ export class Proxy {
 
   /** Listeners of the snapshot in force that do not run as given, by name. */
   rejectedListeners(): ListenerRejection[] {
-    return [...this.rejections.values()].map(r => {
-      const pending = this.pendingBinds.get(r.name);
-      return pending === undefined
-        ? r
-        : { ...r, retryAt: new Date(pending.retryAt).toISOString(), bindFailures: pending.backoff.attempts };
-    });
+    return [
+      ...[...this.rejections.values()].map(r => {
+        const pending = this.pendingBinds.get(r.name);
+        return pending === undefined
+          ? r
+          : {
+              ...r,
+              retryAt: new Date(pending.retryAt).toISOString(),
+              bindFailures: pending.backoff.attempts,
+            };
+      }),
+      ...this.redis.rejected(),
+    ];
   }
 
   /**
@@ -265,6 +282,7 @@ export class Proxy {
     }
     this.rateLimits.retain(snapshot.listeners);
     this.snapshot = snapshot;
+    binding.push(this.redis.apply(snapshot.redisListeners ?? []));
     await Promise.all(binding);
     return { rejected: this.rejectedListeners() };
   }
@@ -367,7 +385,7 @@ export class Proxy {
     this.rejections.clear();
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
-    await Promise.all(listeners.map(l => l.drain(graceMs)));
+    await Promise.all([...listeners.map(l => l.drain(graceMs)), this.redis.close(graceMs)]);
     clearInterval(this.sweepTimer);
     this.overload.stop();
     this.clusters.drainAll();

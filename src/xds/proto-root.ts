@@ -26,6 +26,8 @@ const ENTRY_FILES = [
   'aeraki/meta_protocol_proxy/filters/local_ratelimit/v1alpha/local_ratelimit.proto',
   'aeraki/meta_protocol_proxy/filters/global_ratelimit/v1alpha/global_ratelimit.proto',
   'envoy/service/ratelimit/v3/rls.proto',
+  'envoy/extensions/filters/network/redis_proxy/v3/redis_proxy.proto',
+  'envoy/extensions/clusters/redis/v3/redis_cluster.proto',
 ];
 
 /** Our `proto/` folder: found by walking up from this file, which runs from `src/` or `dist/src/`. */

@@ -7,6 +7,9 @@ import type {
   DestinationRule,
   KnownResource,
   MetaRouter,
+  RedisDestination,
+  RedisService,
+  Secret,
   ServiceEntry,
 } from '../../api/index.js';
 import type { DocumentOrigin } from '../sources/config-source.js';
@@ -31,6 +34,10 @@ export interface ConfigSet {
   readonly destinationRules: readonly ConfigObject<DestinationRule>[];
   readonly metaRouters: readonly ConfigObject<MetaRouter>[];
   readonly applicationProtocols: readonly ConfigObject<ApplicationProtocol>[];
+  readonly redisServices: readonly ConfigObject<RedisService>[];
+  readonly redisDestinations: readonly ConfigObject<RedisDestination>[];
+  /** Kubernetes Secrets (the credentials RedisServices and RedisDestinations name). */
+  readonly secrets: readonly ConfigObject<Secret>[];
 }
 
 /**
@@ -54,4 +61,7 @@ export const EMPTY_CONFIG_SET: ConfigSet = {
   destinationRules: [],
   metaRouters: [],
   applicationProtocols: [],
+  redisServices: [],
+  redisDestinations: [],
+  secrets: [],
 };
