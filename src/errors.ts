@@ -31,6 +31,10 @@ export const ErrorCodes = {
   ADMIN_UNREACHABLE: 'AERAKI_ERR_ADMIN_UNREACHABLE',
   /** A CLI command named a service, route table or listener the running proxy does not have. */
   NOT_FOUND: 'AERAKI_ERR_NOT_FOUND',
+  /** A request to the Kubernetes API server failed or was refused. */
+  KUBERNETES_API: 'AERAKI_ERR_KUBERNETES_API',
+  /** The Kubernetes config (kubeconfig, in-cluster service account) could not be loaded. */
+  KUBERNETES_CONFIG: 'AERAKI_ERR_KUBERNETES_CONFIG',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -21,14 +21,24 @@ import {
 import { createLogger } from './logger.js';
 import { untilSignal } from './signals.js';
 
-const USAGE = `Usage: aeraki control-plane --config-dir DIR [options]
+const USAGE = `Usage: aeraki control-plane (--config-dir DIR | --kubernetes) [options]
 
 Serves the config in DIR over xDS (ADS, gRPC) to any number of proxies ('aeraki proxy --xds …').
 DIR is watched: a valid edit is pushed within a second; an invalid one is reported (file, document,
 field, rule) and the last good config keeps being served.
 
+With --kubernetes, config comes from the Kubernetes API instead (ServiceEntry, DestinationRule,
+Gateway, Services with their EndpointSlices, and the Aeraki kinds), listed and watched; an object
+that breaks a rule is left out (or keeps its last accepted version) and the rest is served. If the
+API server goes away, the last config read keeps serving and the watches resume when it is back.
+
 Options:
-  --config-dir DIR    the config directory (required)
+  --config-dir DIR    the config directory
+  --kubernetes        read config from the Kubernetes API (in-cluster config in a pod, else
+                      --kubeconfig, $KUBECONFIG or ~/.kube/config)
+  --kubeconfig FILE   the kubeconfig to use with --kubernetes
+  --context NAME      its context (default: the current one)
+  --cluster-domain D  the cluster's DNS domain, for Services' host names (default cluster.local)
   --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
   --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /config (the config served and
                       its files), /snapshot, /resources
@@ -59,6 +69,10 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     args,
     {
       'config-dir': { type: 'string' },
+      kubernetes: { type: 'boolean', default: false },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      'cluster-domain': { type: 'string', default: 'cluster.local' },
       listen: { type: 'string', default: `127.0.0.1:${DEFAULT_XDS_PORT}` },
       admin: { type: 'string', default: '127.0.0.1:15011' },
       ...DEBOUNCE_OPTIONS,
@@ -73,14 +87,19 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (values['config-dir'] === undefined)
-    throw new AerakiError(ErrorCodes.CLI_USAGE, `--config-dir is required\n\n${USAGE}`);
-  const dir = resolve(values['config-dir']);
+  if ((values['config-dir'] === undefined) === !values.kubernetes)
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `give exactly one of --config-dir and --kubernetes\n\n${USAGE}`);
   const listen = parseHostPort(values.listen, '--listen');
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);
   const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
   const logger = createLogger(values['log-level']);
+  const kubernetes = values.kubernetes
+    ? await import('./kubernetes-options.js').then(m =>
+        m.kubernetesLoader(values.kubeconfig, values.context, values['cluster-domain'], logger),
+      )
+    : undefined;
+  const dir = kubernetes === undefined ? resolve(values['config-dir'] ?? '.') : kubernetes.description;
   const collectGarbage = (globalThis as { gc?: () => void }).gc;
   const controlPlane = new ControlPlane({
     dir,
@@ -88,6 +107,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     debounce,
     knownCodecs: builtinCodecs().names(),
     source,
+    ...(kubernetes === undefined ? {} : { loader: kubernetes.loader }),
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });
   const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
