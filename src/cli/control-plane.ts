@@ -88,7 +88,10 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     return 0;
   }
   if ((values['config-dir'] === undefined) === !values.kubernetes)
-    throw new AerakiError(ErrorCodes.CLI_USAGE, `give exactly one of --config-dir and --kubernetes\n\n${USAGE}`);
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      `give exactly one of --config-dir and --kubernetes\n\n${USAGE}`,
+    );
   const listen = parseHostPort(values.listen, '--listen');
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);

@@ -42,6 +42,10 @@ export class KubernetesConfigLoader implements ConfigLoader {
     this.lastAccepted = admitted.served;
     const leftOut: ConfigIssue[] = [];
     for (const issues of admitted.rejected.values()) leftOut.push(...issues);
-    return { ...admitted.loaded, leftOut: leftOut.sort(compareIssues), leftOutObjects: admitted.rejected.size };
+    return {
+      ...admitted.loaded,
+      leftOut: leftOut.sort(compareIssues),
+      leftOutObjects: admitted.rejected.size,
+    };
   }
 }

@@ -80,14 +80,24 @@ export class CertificateAuthority implements KeyPair {
       { name: 'subjectKeyIdentifier' },
     ]);
     cert.sign(keys.privateKey, forge.md.sha256.create());
-    return new CertificateAuthority(forge.pki.certificateToPem(cert), keys.keyPem, commonName, keys.privateKey);
+    return new CertificateAuthority(
+      forge.pki.certificateToPem(cert),
+      keys.keyPem,
+      commonName,
+      keys.privateKey,
+    );
   }
 
   /** Loads a CA from its PEM certificate and key. */
   static fromPem(certPem: string, keyPem: string): CertificateAuthority {
     const cert = forge.pki.certificateFromPem(certPem);
     const name = String(cert.subject.getField('CN')?.value ?? '');
-    return new CertificateAuthority(certPem, keyPem, name, forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey);
+    return new CertificateAuthority(
+      certPem,
+      keyPem,
+      name,
+      forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey,
+    );
   }
 
   /** A serving certificate for `options.dnsNames` (and IPs), signed by this CA. */
@@ -97,12 +107,18 @@ export class CertificateAuthority implements KeyPair {
       ...options.dnsNames.map(value => ({ type: 2, value })),
       ...(options.ipAddresses ?? []).map(ip => ({ type: 7, ip })),
     ];
-    const cert = certificate(keys.publicKey, options.dnsNames[0] ?? 'localhost', this.name, options.validDays ?? 365, [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames },
-    ]);
+    const cert = certificate(
+      keys.publicKey,
+      options.dnsNames[0] ?? 'localhost',
+      this.name,
+      options.validDays ?? 365,
+      [
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        { name: 'subjectAltName', altNames },
+      ],
+    );
     cert.sign(this.key, forge.md.sha256.create());
     return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem };
   }

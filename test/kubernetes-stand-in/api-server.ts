@@ -69,6 +69,7 @@ export interface RequestRecord {
   readonly method: string;
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
+  /** 0 while the answer is not finished (an open watch). */
   readonly status: number;
 }
 
@@ -130,9 +131,13 @@ export class KubernetesApiStandIn {
   private nextClusterIp = 1;
 
   constructor(private readonly options: StandInOptions = {}) {
-    this.serving = this.ca.issue({ dnsNames: ['localhost', 'kubernetes.default.svc'], ipAddresses: ['127.0.0.1'] });
+    this.serving = this.ca.issue({
+      dnsNames: ['localhost', 'kubernetes.default.svc'],
+      ipAddresses: ['127.0.0.1'],
+    });
     this.tokens.set(this.adminToken, ADMIN_TOKEN_USER);
-    for (const name of ['default', 'kube-system']) this.createDirect({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (const name of ['default', 'kube-system'])
+      this.createDirect({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
 
   /** The CA certificate clients must trust (PEM). */
@@ -224,7 +229,9 @@ export class KubernetesApiStandIn {
   types(): ResourceType[] {
     const types = [...BUILTIN_RESOURCES];
     for (const crd of this.store.list('customresourcedefinitions.apiextensions.k8s.io')) {
-      const established = (crd['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions;
+      const established = (
+        crd['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined
+      )?.conditions;
       if (established?.some(c => c.type === 'Established' && c.status === 'True') !== true) continue;
       types.push(...crdResources(crd['spec'] as CrdSpec));
     }
@@ -240,15 +247,26 @@ export class KubernetesApiStandIn {
     return this.store.get(resourceId({ group, plural }), storeKey(namespace, name));
   }
 
-  /** Writes an object as it is, without admission (set-up of tests; the namespace must exist). */
+  /** Writes (creates or replaces) an object as it is, without admission (set-up of tests; the namespace must exist). */
   createDirect(object: Record<string, unknown>): StoredObject {
     const [group, version] = String(object['apiVersion']).includes('/')
       ? String(object['apiVersion']).split('/')
       : ['', String(object['apiVersion'])];
-    const type = this.types().find(t => t.group === group && t.version === version && t.kind === object['kind']);
-    if (type === undefined) throw new Error(`no resource for ${String(object['apiVersion'])} ${String(object['kind'])}`);
-    const meta = (object['metadata'] ?? {}) as StoredObject['metadata'];
-    return this.persist(type, { ...object, metadata: { ...meta } } as StoredObject, undefined);
+    const type = this.types().find(
+      t => t.group === group && t.version === version && t.kind === object['kind'],
+    );
+    if (type === undefined)
+      throw new Error(`no resource for ${String(object['apiVersion'])} ${String(object['kind'])}`);
+    const meta = { ...((object['metadata'] ?? {}) as StoredObject['metadata']) };
+    if (!type.namespaced) delete meta.namespace;
+    else meta.namespace ??= 'default';
+    const current = this.store.get(resourceId(type), storeKey(meta.namespace, meta.name));
+    if (current !== undefined) {
+      meta['uid'] = current.metadata['uid'];
+      meta['creationTimestamp'] = current.metadata['creationTimestamp'];
+      if (current.metadata['generation'] !== undefined) meta['generation'] = current.metadata['generation'];
+    }
+    return this.persist(type, { ...object, metadata: meta } as StoredObject, current);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -256,9 +274,9 @@ export class KubernetesApiStandIn {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'https://stand-in');
     const query = Object.fromEntries(url.searchParams);
-    res.on('finish', () =>
-      this.requests.push({ method: req.method ?? '', path: url.pathname, query, status: res.statusCode }),
-    );
+    const record = { method: req.method ?? '', path: url.pathname, query, status: 0 };
+    this.requests.push(record);
+    res.on('finish', () => (record.status = res.statusCode));
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -268,7 +286,8 @@ export class KubernetesApiStandIn {
           return;
         }
         if (err instanceof ApiError) this.sendStatus(res, err);
-        else this.sendStatus(res, new ApiError(500, 'InternalError', `Internal error occurred: ${String(err)}`));
+        else
+          this.sendStatus(res, new ApiError(500, 'InternalError', `Internal error occurred: ${String(err)}`));
       });
     });
   }
@@ -318,12 +337,24 @@ export class KubernetesApiStandIn {
     const user = this.user(req);
     const method = req.method ?? 'GET';
     if (path === '/version') return this.send(res, 200, this.version());
-    if (path === '/api') return this.send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.boundPort}` }] });
+    if (path === '/api')
+      return this.send(res, 200, {
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [
+          { clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.boundPort}` },
+        ],
+      });
     if (path === '/apis') return this.send(res, 200, this.groupList());
     if (path === '/openapi/v3') return this.send(res, 200, this.openApiIndex());
-    if (path.startsWith('/openapi/v3/')) return this.send(res, 200, this.openApiDocument(path.slice('/openapi/v3/'.length)));
-    if (path.startsWith('/openapi')) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    const segments = path.split('/').filter(s => s !== '').map(decodeURIComponent);
+    if (path.startsWith('/openapi/v3/'))
+      return this.send(res, 200, this.openApiDocument(path.slice('/openapi/v3/'.length)));
+    if (path.startsWith('/openapi'))
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    const segments = path
+      .split('/')
+      .filter(s => s !== '')
+      .map(decodeURIComponent);
     let group: string;
     let version: string;
     let rest: string[];
@@ -335,7 +366,8 @@ export class KubernetesApiStandIn {
       group = segments[1] ?? '';
       if (segments.length === 2) {
         const found = this.groupList().groups.find(g => g.name === group);
-        if (found === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+        if (found === undefined)
+          throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
         return this.send(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...found });
       }
       version = segments[2] ?? '';
@@ -356,35 +388,78 @@ export class KubernetesApiStandIn {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 
     if (type.createOnly) {
-      if (method !== 'POST' || name !== undefined) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+      if (method !== 'POST' || name !== undefined)
+        throw new ApiError(
+          405,
+          'MethodNotAllowed',
+          `the server does not allow this method on the requested resource`,
+        );
       return this.send(res, 201, this.tokenReview(this.parseBody(body)));
     }
     switch (method) {
       case 'GET':
         if (name === undefined) {
-          if (query['watch'] === 'true' || query['watch'] === '1') return this.watch(req, res, type, namespace, query);
+          if (query['watch'] === 'true' || query['watch'] === '1')
+            return this.watch(res, type, namespace, query);
           return this.send(res, 200, this.list(type, namespace, query));
         }
         return this.send(res, 200, this.served(type, this.mustGet(type, namespace, name)));
       case 'POST': {
-        if (name !== undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        if (name !== undefined)
+          throw new ApiError(
+            405,
+            'MethodNotAllowed',
+            'the server does not allow this method on the requested resource',
+          );
         const { object, warnings } = await this.create(type, namespace, this.parseBody(body), query, user);
         return this.send(res, 201, this.served(type, object), warnings);
       }
       case 'PUT': {
-        if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-        const { object, warnings } = await this.update(type, namespace, name, subresource, this.parseBody(body), query, user);
+        if (name === undefined)
+          throw new ApiError(
+            405,
+            'MethodNotAllowed',
+            'the server does not allow this method on the requested resource',
+          );
+        const { object, warnings } = await this.update(
+          type,
+          namespace,
+          name,
+          subresource,
+          this.parseBody(body),
+          query,
+          user,
+        );
         return this.send(res, 200, this.served(type, object), warnings);
       }
       case 'PATCH': {
-        if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        if (name === undefined)
+          throw new ApiError(
+            405,
+            'MethodNotAllowed',
+            'the server does not allow this method on the requested resource',
+          );
         const current = this.mustGet(type, namespace, name);
         const patched = this.applyPatch(type, current, req.headers['content-type'] ?? '', body);
-        const { object, warnings } = await this.update(type, namespace, name, subresource, patched, query, user, true);
+        const { object, warnings } = await this.update(
+          type,
+          namespace,
+          name,
+          subresource,
+          patched,
+          query,
+          user,
+          true,
+        );
         return this.send(res, 200, this.served(type, object), warnings);
       }
       case 'DELETE': {
-        if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        if (name === undefined)
+          throw new ApiError(
+            405,
+            'MethodNotAllowed',
+            'the server does not allow this method on the requested resource',
+          );
         const current = this.mustGet(type, namespace, name);
         if (query['dryRun'] !== 'All') this.remove(type, current);
         return this.send(res, 200, {
@@ -396,7 +471,11 @@ export class KubernetesApiStandIn {
         });
       }
       default:
-        throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        throw new ApiError(
+          405,
+          'MethodNotAllowed',
+          'the server does not allow this method on the requested resource',
+        );
     }
   }
 
@@ -406,7 +485,11 @@ export class KubernetesApiStandIn {
       if (!isObject(parsed)) throw new Error('not an object');
       return parsed;
     } catch (err) {
-      throw new ApiError(400, 'BadRequest', `the body of the request was in an unknown format: ${(err as Error).message}`);
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the body of the request was in an unknown format: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -424,7 +507,11 @@ export class KubernetesApiStandIn {
     };
   }
 
-  private groupList(): { kind: string; apiVersion: string; groups: Array<Record<string, unknown> & { name: string }> } {
+  private groupList(): {
+    kind: string;
+    apiVersion: string;
+    groups: Array<Record<string, unknown> & { name: string }>;
+  } {
     const groups = new Map<string, Set<string>>();
     for (const type of this.types()) {
       if (type.group === '') continue;
@@ -462,7 +549,8 @@ export class KubernetesApiStandIn {
     const parts = gv.split('/');
     const [group, version] = parts[0] === 'api' ? ['', parts[1] ?? ''] : [parts[1] ?? '', parts[2] ?? ''];
     const types = this.types().filter(t => t.group === group && t.version === version);
-    if (types.length === 0) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    if (types.length === 0)
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const paths: Record<string, unknown> = {};
     for (const t of types) {
       const root = t.group === '' ? `/api/${t.version}` : `/apis/${t.group}/${t.version}`;
@@ -479,12 +567,18 @@ export class KubernetesApiStandIn {
         },
       };
     }
-    return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths, components: { schemas: {} } };
+    return {
+      openapi: '3.0.0',
+      info: { title: 'Kubernetes', version: 'v1.32.0' },
+      paths,
+      components: { schemas: {} },
+    };
   }
 
   private resourceList(group: string, version: string): Record<string, unknown> {
     const types = this.types().filter(t => t.group === group && t.version === version);
-    if (types.length === 0) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    if (types.length === 0)
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const resources: Record<string, unknown>[] = [];
     for (const t of types) {
       resources.push({
@@ -497,9 +591,20 @@ export class KubernetesApiStandIn {
         ...(t.categories.length > 0 ? { categories: t.categories } : {}),
       });
       if (t.statusSubresource)
-        resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
+        resources.push({
+          name: `${t.plural}/status`,
+          singularName: '',
+          namespaced: t.namespaced,
+          kind: t.kind,
+          verbs: ['get', 'patch', 'update'],
+        });
     }
-    return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion({ group, version }), resources };
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: groupVersion({ group, version }),
+      resources,
+    };
   }
 
   /** The stored object as served at `type`'s version. */
@@ -515,7 +620,11 @@ export class KubernetesApiStandIn {
 
   private notFound(type: ResourceType, name: string): ApiError {
     const what = type.group === '' ? type.plural : `${type.plural}.${type.group}`;
-    return new ApiError(404, 'NotFound', `${what} "${name}" not found`, { name, group: type.group, kind: type.plural });
+    return new ApiError(404, 'NotFound', `${what} "${name}" not found`, {
+      name,
+      group: type.group,
+      kind: type.plural,
+    });
   }
 
   private matcher(query: Record<string, string>): (o: StoredObject) => boolean {
@@ -533,7 +642,11 @@ export class KubernetesApiStandIn {
     return o => !type.namespaced || namespace === undefined || o.metadata.namespace === namespace;
   }
 
-  private list(type: ResourceType, namespace: string | undefined, query: Record<string, string>): Record<string, unknown> {
+  private list(
+    type: ResourceType,
+    namespace: string | undefined,
+    query: Record<string, string>,
+  ): Record<string, unknown> {
     const match = this.matcher(query);
     const scope = this.inScope(type, namespace);
     const limit = Number(query['limit'] ?? 0);
@@ -542,7 +655,10 @@ export class KubernetesApiStandIn {
     if (query['continue'] !== undefined && query['continue'] !== '') {
       let token: { rv: number; start: string };
       try {
-        token = JSON.parse(Buffer.from(query['continue'], 'base64url').toString('utf8')) as { rv: number; start: string };
+        token = JSON.parse(Buffer.from(query['continue'], 'base64url').toString('utf8')) as {
+          rv: number;
+          start: string;
+        };
       } catch {
         throw new ApiError(400, 'BadRequest', 'continue key is not valid');
       }
@@ -555,13 +671,22 @@ export class KubernetesApiStandIn {
       }
       revision = token.rv;
       after = token.start;
-    } else if (query['resourceVersion'] !== undefined && query['resourceVersion'] !== '' && query['resourceVersion'] !== '0') {
+    } else if (
+      query['resourceVersion'] !== undefined &&
+      query['resourceVersion'] !== '' &&
+      query['resourceVersion'] !== '0'
+    ) {
       const wanted = Number(query['resourceVersion']);
       if (query['resourceVersionMatch'] === 'Exact') {
-        if (wanted < this.store.compacted) throw new ApiError(410, 'Expired', `too old resource version: ${wanted} (${this.store.compacted})`);
+        if (wanted < this.store.compacted)
+          throw new ApiError(410, 'Expired', `too old resource version: ${wanted} (${this.store.compacted})`);
         revision = wanted;
       } else if (wanted > this.store.revision) {
-        throw new ApiError(504, 'Timeout', `Too large resource version: ${wanted}, current: ${this.store.revision}`);
+        throw new ApiError(
+          504,
+          'Timeout',
+          `Too large resource version: ${wanted}, current: ${this.store.revision}`,
+        );
       }
     }
     const all = this.store.list(resourceId(type), revision).filter(o => scope(o) && match(o));
@@ -571,20 +696,24 @@ export class KubernetesApiStandIn {
     const page = limit > 0 ? keyed.slice(from, from + limit) : keyed.slice(from);
     const more = limit > 0 && from + limit < keyed.length;
     const last = page[page.length - 1];
-    const token = more && last !== undefined ? Buffer.from(JSON.stringify({ rv: revision, start: last.key })).toString('base64url') : undefined;
+    const token =
+      more && last !== undefined
+        ? Buffer.from(JSON.stringify({ rv: revision, start: last.key })).toString('base64url')
+        : undefined;
     return {
       kind: `${type.kind}List`,
       apiVersion: groupVersion(type),
       metadata: {
         resourceVersion: String(revision),
-        ...(token === undefined ? {} : { continue: token, remainingItemCount: keyed.length - from - page.length }),
+        ...(token === undefined
+          ? {}
+          : { continue: token, remainingItemCount: keyed.length - from - page.length }),
       },
       items: page.map(({ o }) => this.served(type, o)),
     };
   }
 
   private watch(
-    req: IncomingMessage,
     res: ServerResponse,
     type: ResourceType,
     namespace: string | undefined,
@@ -600,7 +729,15 @@ export class KubernetesApiStandIn {
     };
     const resource = resourceId(type);
     const gone = (message: string): void => {
-      write('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Expired', code: 410 });
+      write('ERROR', {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message,
+        reason: 'Expired',
+        code: 410,
+      });
       res.end();
     };
     const rv = query['resourceVersion'];
@@ -633,7 +770,11 @@ export class KubernetesApiStandIn {
     if (query['allowWatchBookmarks'] === 'true') {
       timers.push(
         setInterval(() => {
-          write('BOOKMARK', { kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(this.store.revision) } });
+          write('BOOKMARK', {
+            kind: type.kind,
+            apiVersion: groupVersion(type),
+            metadata: { resourceVersion: String(this.store.revision) },
+          });
         }, this.options.bookmarkIntervalMs ?? 1000),
       );
     }
@@ -656,7 +797,6 @@ export class KubernetesApiStandIn {
     };
     if (timeout > 0) timers.push(setTimeout(() => watch.end(), timeout * 1000));
     this.watches.add(watch);
-    req.on('close', cleanup);
     res.on('close', cleanup);
   }
 
@@ -671,16 +811,29 @@ export class KubernetesApiStandIn {
       status:
         user === undefined
           ? { authenticated: false, error: 'invalid bearer token' }
-          : { authenticated: true, user: { username: user.username, uid: user.uid, groups: user.groups }, audiences: spec.audiences ?? [] },
+          : {
+              authenticated: true,
+              user: { username: user.username, uid: user.uid, groups: user.groups },
+              audiences: spec.audiences ?? [],
+            },
     };
   }
 
-  private applyPatch(type: ResourceType, current: StoredObject, contentType: string, body: Buffer): Record<string, unknown> {
+  private applyPatch(
+    type: ResourceType,
+    current: StoredObject,
+    contentType: string,
+    body: Buffer,
+  ): Record<string, unknown> {
     let patch: unknown;
     try {
       patch = JSON.parse(body.toString('utf8'));
     } catch (err) {
-      throw new ApiError(400, 'BadRequest', `the body of the request was in an unknown format: ${(err as Error).message}`);
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the body of the request was in an unknown format: ${(err as Error).message}`,
+      );
     }
     const kind = contentType.split(';')[0]!.trim();
     try {
@@ -691,10 +844,18 @@ export class KubernetesApiStandIn {
           return jsonPatch(current, patch) as Record<string, unknown>;
         case 'application/strategic-merge-patch+json':
           if (type.custom)
-            throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+            throw new ApiError(
+              415,
+              'UnsupportedMediaType',
+              `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+            );
           return strategicMergePatch(structuredClone(current), patch) as Record<string, unknown>;
         default:
-          throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+          throw new ApiError(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+          );
       }
     } catch (err) {
       if (err instanceof PatchError) throw new ApiError(err.status, 'Invalid', err.message);
@@ -704,25 +865,41 @@ export class KubernetesApiStandIn {
 
   private invalid(type: ResourceType, name: string, causes: readonly string[]): ApiError {
     const what = type.group === '' ? type.kind : `${type.kind}.${type.group}`;
-    return new ApiError(422, 'Invalid', `${what} "${name}" is invalid: ${causes.length === 1 ? causes[0] : `[${causes.join(', ')}]`}`, {
-      name,
-      group: type.group,
-      kind: type.kind,
-      causes: causes.map(message => ({ reason: 'FieldValueInvalid', message })),
-    });
+    return new ApiError(
+      422,
+      'Invalid',
+      `${what} "${name}" is invalid: ${causes.length === 1 ? causes[0] : `[${causes.join(', ')}]`}`,
+      {
+        name,
+        group: type.group,
+        kind: type.kind,
+        causes: causes.map(message => ({ reason: 'FieldValueInvalid', message })),
+      },
+    );
   }
 
   /** Schema and field checks of a body about to be stored; returns the pruned object and warnings. */
-  private checkBody(type: ResourceType, object: StoredObject, query: Record<string, string>): { object: StoredObject; warnings: string[] } {
+  private checkBody(
+    type: ResourceType,
+    object: StoredObject,
+    query: Record<string, string>,
+  ): { object: StoredObject; warnings: string[] } {
     const name = object.metadata.name;
-    if (typeof name !== 'string' || name === '') throw this.invalid(type, '', ['metadata.name: Required value: name or generateName is required']);
+    if (typeof name !== 'string' || name === '')
+      throw this.invalid(type, '', ['metadata.name: Required value: name or generateName is required']);
     if (!dns1123Subdomain.test(name) || name.length > 253)
-      throw this.invalid(type, name, [`metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`]);
+      throw this.invalid(type, name, [
+        `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      ]);
     if (!type.custom || type.schema === undefined) return { object, warnings: [] };
     const checked = checkCustomResource(type.schema, object);
     const validation = query['fieldValidation'] ?? 'Warn';
     if (checked.unknown.length > 0 && validation === 'Strict')
-      throw new ApiError(400, 'BadRequest', `strict decoding error: ${checked.unknown.map(u => `unknown field "${u}"`).join(', ')}`);
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `strict decoding error: ${checked.unknown.map(u => `unknown field "${u}"`).join(', ')}`,
+      );
     if (checked.errors.length > 0) throw this.invalid(type, name, checked.errors);
     const warnings = validation === 'Warn' ? checked.unknown.map(u => `unknown field "${u}"`) : [];
     return { object: checked.value as StoredObject, warnings };
@@ -736,20 +913,33 @@ export class KubernetesApiStandIn {
     user: UserInfo,
   ): Promise<{ object: StoredObject; warnings: string[] }> {
     const meta = { ...((body['metadata'] ?? {}) as Record<string, unknown>) } as StoredObject['metadata'];
-    if (meta.name === undefined && typeof meta['generateName'] === 'string') meta.name = `${meta['generateName']}${randomUUID().slice(0, 5)}`;
+    if (meta.name === undefined && typeof meta['generateName'] === 'string')
+      meta.name = `${meta['generateName']}${randomUUID().slice(0, 5)}`;
     if (type.namespaced) {
       const ns = namespace ?? meta.namespace ?? 'default';
       if (meta.namespace !== undefined && meta.namespace !== ns)
-        throw new ApiError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+        throw new ApiError(
+          400,
+          'BadRequest',
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       meta.namespace = ns;
     } else delete meta.namespace;
     const { object, warnings } = this.checkBody(type, { ...body, metadata: meta } as StoredObject, query);
     if (this.store.get(resourceId(type), storeKey(meta.namespace, meta.name)) !== undefined) {
       const what = type.group === '' ? type.plural : `${type.plural}.${type.group}`;
-      throw new ApiError(409, 'AlreadyExists', `${what} "${meta.name}" already exists`, { name: meta.name, group: type.group, kind: type.plural });
+      throw new ApiError(409, 'AlreadyExists', `${what} "${meta.name}" already exists`, {
+        name: meta.name,
+        group: type.group,
+        kind: type.plural,
+      });
     }
     const admissionWarnings = await this.admit(type, 'CREATE', object, undefined, user, query);
-    if (query['dryRun'] === 'All') return { object: this.defaults(type, object, undefined), warnings: [...warnings, ...admissionWarnings] };
+    if (query['dryRun'] === 'All')
+      return {
+        object: this.defaults(type, object, undefined),
+        warnings: [...warnings, ...admissionWarnings],
+      };
     return { object: this.persist(type, object, undefined), warnings: [...warnings, ...admissionWarnings] };
   }
 
@@ -766,15 +956,24 @@ export class KubernetesApiStandIn {
     const current = this.mustGet(type, namespace, name);
     const meta = { ...((body['metadata'] ?? {}) as Record<string, unknown>) } as StoredObject['metadata'];
     if (meta.name !== undefined && meta.name !== name)
-      throw new ApiError(400, 'BadRequest', `the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the name of the object (${meta.name}) does not match the name on the URL (${name})`,
+      );
     const sent = meta.resourceVersion;
     if (!patched && sent !== undefined && sent !== '' && sent !== current.metadata.resourceVersion) {
       const what = type.group === '' ? type.plural : `${type.plural}.${type.group}`;
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${what} "${name}": the object has been modified; please apply your changes to the latest version and try again`, {
-        name,
-        group: type.group,
-        kind: type.plural,
-      });
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${what} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        {
+          name,
+          group: type.group,
+          kind: type.plural,
+        },
+      );
     }
     let next: StoredObject;
     if (subresource === 'status') {
@@ -795,20 +994,28 @@ export class KubernetesApiStandIn {
         else next['status'] = current['status'];
       }
     }
-    const { object, warnings } = subresource === 'status' ? { object: next, warnings: [] } : this.checkBody(type, next, query);
-    const admissionWarnings = subresource === 'status' ? [] : await this.admit(type, 'UPDATE', object, current, user, query);
-    if (query['dryRun'] === 'All') return { object: this.defaults(type, object, current), warnings: [...warnings, ...admissionWarnings] };
+    const { object, warnings } =
+      subresource === 'status' ? { object: next, warnings: [] } : this.checkBody(type, next, query);
+    const admissionWarnings =
+      subresource === 'status' ? [] : await this.admit(type, 'UPDATE', object, current, user, query);
+    if (query['dryRun'] === 'All')
+      return { object: this.defaults(type, object, current), warnings: [...warnings, ...admissionWarnings] };
     return { object: this.persist(type, object, current), warnings: [...warnings, ...admissionWarnings] };
   }
 
   /** What the API server fills in: uid, creation time, generation, a Service's defaults. */
-  private defaults(type: ResourceType, object: StoredObject, current: StoredObject | undefined): StoredObject {
+  private defaults(
+    type: ResourceType,
+    object: StoredObject,
+    current: StoredObject | undefined,
+  ): StoredObject {
     const meta = { ...object.metadata };
     meta['uid'] ??= randomUUID();
     meta['creationTimestamp'] ??= now();
     delete meta.resourceVersion;
     if (type.generation) {
-      const before = current === undefined ? undefined : (current.metadata['generation'] as number | undefined);
+      const before =
+        current === undefined ? undefined : (current.metadata['generation'] as number | undefined);
       const strip = (o: StoredObject | undefined): string => {
         if (o === undefined) return '';
         const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
@@ -816,7 +1023,12 @@ export class KubernetesApiStandIn {
       };
       meta['generation'] = before === undefined ? 1 : strip(object) === strip(current) ? before : before + 1;
     }
-    const out = { ...object, apiVersion: groupVersion(type), kind: type.kind, metadata: meta } as StoredObject;
+    const out = {
+      ...object,
+      apiVersion: groupVersion(type),
+      kind: type.kind,
+      metadata: meta,
+    } as StoredObject;
     if (type.kind === 'Service' && type.group === '') {
       const spec = { ...((out['spec'] ?? {}) as Record<string, unknown>) };
       spec['type'] ??= 'ClusterIP';
@@ -824,23 +1036,49 @@ export class KubernetesApiStandIn {
         const n = this.nextClusterIp++;
         spec['clusterIP'] = `10.96.${Math.floor(n / 250)}.${(n % 250) + 1}`;
       }
-      if (typeof spec['clusterIP'] === 'string' && spec['clusterIPs'] === undefined && spec['clusterIP'] !== 'None')
+      if (
+        typeof spec['clusterIP'] === 'string' &&
+        spec['clusterIPs'] === undefined &&
+        spec['clusterIP'] !== 'None'
+      )
         spec['clusterIPs'] = [spec['clusterIP']];
-      spec['ports'] = ((spec['ports'] ?? []) as Array<Record<string, unknown>>).map(p => ({ protocol: 'TCP', targetPort: p['port'], ...p }));
+      spec['ports'] = ((spec['ports'] ?? []) as Array<Record<string, unknown>>).map(p => ({
+        protocol: 'TCP',
+        targetPort: p['port'],
+        ...p,
+      }));
       out['spec'] = spec;
     }
     if (type.kind === 'CustomResourceDefinition') {
       const problems: string[] = [];
-      for (const version of ((out['spec'] as CrdSpec | undefined)?.versions ?? [])) {
+      for (const version of (out['spec'] as CrdSpec | undefined)?.versions ?? []) {
         const schema = version.schema?.openAPIV3Schema;
-        if (schema === undefined) problems.push(`spec.versions[${version.name}].schema.openAPIV3Schema: Required value: schemas are required`);
-        else problems.push(...structuralProblems(schema, `spec.versions[${version.name}].schema.openAPIV3Schema`));
+        if (schema === undefined)
+          problems.push(
+            `spec.versions[${version.name}].schema.openAPIV3Schema: Required value: schemas are required`,
+          );
+        else
+          problems.push(
+            ...structuralProblems(schema, `spec.versions[${version.name}].schema.openAPIV3Schema`),
+          );
       }
       if (problems.length > 0) throw this.invalid(type, meta.name, problems);
       out['status'] = {
         conditions: [
-          { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: now() },
-          { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: now() },
+          {
+            type: 'NamesAccepted',
+            status: 'True',
+            reason: 'NoConflicts',
+            message: 'no conflicts found',
+            lastTransitionTime: now(),
+          },
+          {
+            type: 'Established',
+            status: 'True',
+            reason: 'InitialNamesAccepted',
+            message: 'the initial names have been accepted',
+            lastTransitionTime: now(),
+          },
         ],
         acceptedNames: (out['spec'] as CrdSpec).names,
         storedVersions: (out['spec'] as CrdSpec).versions.filter(v => v.storage === true).map(v => v.name),
@@ -862,16 +1100,22 @@ export class KubernetesApiStandIn {
     if (type.kind === 'Namespace' && type.group === '') {
       for (const resource of this.store.resources()) {
         for (const o of this.store.list(resource)) {
-          if (o.metadata.namespace === object.metadata.name) this.store.write(resource, storeKey(o.metadata.namespace, o.metadata.name), undefined);
+          if (o.metadata.namespace === object.metadata.name)
+            this.store.write(resource, storeKey(o.metadata.namespace, o.metadata.name), undefined);
         }
       }
     }
     if (type.kind === 'CustomResourceDefinition') {
       const spec = object['spec'] as CrdSpec;
       const crs = resourceId({ group: spec.group, plural: spec.names.plural });
-      for (const o of this.store.list(crs)) this.store.write(crs, storeKey(o.metadata.namespace, o.metadata.name), undefined);
+      for (const o of this.store.list(crs))
+        this.store.write(crs, storeKey(o.metadata.namespace, o.metadata.name), undefined);
     }
-    this.store.write(id, storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name), undefined);
+    this.store.write(
+      id,
+      storeKey(type.namespaced ? object.metadata.namespace : undefined, object.metadata.name),
+      undefined,
+    );
   }
 
   // -- validating admission webhooks ----------------------------------------------------------------
@@ -902,14 +1146,17 @@ export class KubernetesApiStandIn {
       resources?: string[];
       scope?: string;
     }>;
-    const has = (list: string[] | undefined, value: string): boolean => list !== undefined && (list.includes('*') || list.includes(value));
+    const has = (list: string[] | undefined, value: string): boolean =>
+      list !== undefined && (list.includes('*') || list.includes(value));
     return rules.some(
       rule =>
         has(rule.apiGroups, type.group) &&
         has(rule.apiVersions, type.version) &&
         has(rule.operations, operation) &&
         has(rule.resources, type.plural) &&
-        (rule.scope === undefined || rule.scope === '*' || rule.scope === (type.namespaced ? 'Namespaced' : 'Cluster')),
+        (rule.scope === undefined ||
+          rule.scope === '*' ||
+          rule.scope === (type.namespaced ? 'Namespaced' : 'Cluster')),
     );
   }
 
@@ -936,11 +1183,18 @@ export class KubernetesApiStandIn {
       servername = target.hostname;
     } else if (client.service !== undefined && this.options.resolveService !== undefined) {
       const s = client.service;
-      target = new URL((s.path ?? '/').replace(/^(?!\/)/, '/'), this.options.resolveService(s.namespace, s.name, s.port ?? 443));
+      target = new URL(
+        (s.path ?? '/').replace(/^(?!\/)/, '/'),
+        this.options.resolveService(s.namespace, s.name, s.port ?? 443),
+      );
       servername = `${s.name}.${s.namespace}.svc`;
     } else {
       if (!failClosed) return [];
-      throw new ApiError(500, 'InternalError', `Internal error occurred: failed calling webhook "${name}": no address for its service`);
+      throw new ApiError(
+        500,
+        'InternalError',
+        `Internal error occurred: failed calling webhook "${name}": no address for its service`,
+      );
     }
     const uid = randomUUID();
     const gvk = { group: type.group, version: type.version, kind: type.kind };
@@ -961,39 +1215,78 @@ export class KubernetesApiStandIn {
         object: this.served(type, object),
         oldObject: old === undefined ? null : this.served(type, old),
         dryRun: query['dryRun'] === 'All',
-        options: { apiVersion: 'meta.k8s.io/v1', kind: operation === 'CREATE' ? 'CreateOptions' : 'UpdateOptions' },
+        options: {
+          apiVersion: 'meta.k8s.io/v1',
+          kind: operation === 'CREATE' ? 'CreateOptions' : 'UpdateOptions',
+        },
       },
     };
     const timeoutMs = Number(webhook['timeoutSeconds'] ?? 10) * 1000;
-    let answer: { response?: { uid?: string; allowed?: boolean; status?: { code?: number; message?: string; reason?: string }; warnings?: string[] } };
+    let answer: {
+      response?: {
+        uid?: string;
+        allowed?: boolean;
+        status?: { code?: number; message?: string; reason?: string };
+        warnings?: string[];
+      };
+    };
     try {
-      answer = await postJson(target, review, client.caBundle === undefined ? undefined : Buffer.from(client.caBundle, 'base64').toString('utf8'), servername, timeoutMs);
+      answer = await postJson(
+        target,
+        review,
+        client.caBundle === undefined ? undefined : Buffer.from(client.caBundle, 'base64').toString('utf8'),
+        servername,
+        timeoutMs,
+      );
     } catch (err) {
       if (!failClosed) return [];
-      throw new ApiError(500, 'InternalError', `Internal error occurred: failed calling webhook "${name}": failed to call webhook: Post "${target.href}": ${(err as Error).message}`);
+      throw new ApiError(
+        500,
+        'InternalError',
+        `Internal error occurred: failed calling webhook "${name}": failed to call webhook: Post "${target.href}": ${(err as Error).message}`,
+      );
     }
     const response = answer.response;
     if (response === undefined || response.uid !== uid) {
       if (!failClosed) return [];
-      throw new ApiError(500, 'InternalError', `Internal error occurred: failed calling webhook "${name}": expected response.uid="${uid}", got "${response?.uid ?? ''}"`);
+      throw new ApiError(
+        500,
+        'InternalError',
+        `Internal error occurred: failed calling webhook "${name}": expected response.uid="${uid}", got "${response?.uid ?? ''}"`,
+      );
     }
     if (response.allowed === true) return response.warnings ?? [];
     const status = response.status ?? {};
     const code = status.code !== undefined && status.code >= 400 ? status.code : 400;
     const deniedBy = `admission webhook "${name}" denied the request`;
-    const message = status.message !== undefined && status.message !== '' ? `${deniedBy}: ${status.message}` : status.reason ? `${deniedBy}: ${status.reason}` : `${deniedBy} without explanation`;
+    const message =
+      status.message !== undefined && status.message !== ''
+        ? `${deniedBy}: ${status.message}`
+        : status.reason
+          ? `${deniedBy}: ${status.reason}`
+          : `${deniedBy} without explanation`;
     throw new ApiError(code, status.reason ?? '', message);
   }
 }
 
-function postJson(target: URL, body: unknown, ca: string | undefined, servername: string, timeoutMs: number): Promise<never> {
+function postJson(
+  target: URL,
+  body: unknown,
+  ca: string | undefined,
+  servername: string,
+  timeoutMs: number,
+): Promise<never> {
   const data = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = https.request(
       target,
       {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': data.length },
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+          'Content-Length': data.length,
+        },
         ...(ca === undefined ? {} : { ca }),
         servername,
         timeout: timeoutMs,

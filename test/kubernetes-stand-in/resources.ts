@@ -25,7 +25,12 @@ export interface ResourceType {
   /** A custom resource's structural schema. */
   readonly schema?: JsonSchemaProps;
   /** Columns a Table of this resource shows (custom resources' additionalPrinterColumns). */
-  readonly printerColumns?: ReadonlyArray<{ name: string; type: string; jsonPath: string; priority?: number }>;
+  readonly printerColumns?: ReadonlyArray<{
+    name: string;
+    type: string;
+    jsonPath: string;
+    priority?: number;
+  }>;
   /** Only `create` (TokenReview): nothing is stored. */
   readonly createOnly?: boolean;
 }
@@ -60,11 +65,19 @@ function builtin(
 /** The built-in resources the stand-in serves. */
 export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   builtin('', 'v1', 'Namespace', 'namespaces', false, { shortNames: ['ns'], statusSubresource: true }),
-  builtin('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], statusSubresource: true, categories: ['all'] }),
+  builtin('', 'v1', 'Service', 'services', true, {
+    shortNames: ['svc'],
+    statusSubresource: true,
+    categories: ['all'],
+  }),
   builtin('', 'v1', 'Secret', 'secrets', true),
   builtin('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
   builtin('', 'v1', 'ServiceAccount', 'serviceaccounts', true, { shortNames: ['sa'] }),
-  builtin('', 'v1', 'Pod', 'pods', true, { shortNames: ['po'], statusSubresource: true, categories: ['all'] }),
+  builtin('', 'v1', 'Pod', 'pods', true, {
+    shortNames: ['po'],
+    statusSubresource: true,
+    categories: ['all'],
+  }),
   builtin('apps', 'v1', 'Deployment', 'deployments', true, {
     shortNames: ['deploy'],
     statusSubresource: true,
@@ -80,9 +93,16 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
   builtin('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
   builtin('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
-  builtin('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false, {
-    generation: true,
-  }),
+  builtin(
+    'admissionregistration.k8s.io',
+    'v1',
+    'ValidatingWebhookConfiguration',
+    'validatingwebhookconfigurations',
+    false,
+    {
+      generation: true,
+    },
+  ),
   builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, {
     shortNames: ['crd', 'crds'],
     statusSubresource: true,
@@ -102,7 +122,12 @@ interface CrdVersion {
   readonly storage?: boolean;
   readonly schema?: { readonly openAPIV3Schema?: JsonSchemaProps };
   readonly subresources?: { readonly status?: unknown };
-  readonly additionalPrinterColumns?: ReadonlyArray<{ name: string; type: string; jsonPath: string; priority?: number }>;
+  readonly additionalPrinterColumns?: ReadonlyArray<{
+    name: string;
+    type: string;
+    jsonPath: string;
+    priority?: number;
+  }>;
 }
 
 /** A CustomResourceDefinition's spec, as far as serving its resources needs. */

@@ -74,14 +74,25 @@ export function checkCustomResource(schema: JsonSchemaProps, value: Record<strin
   return { value: out, errors, unknown };
 }
 
-function walk(schema: JsonSchemaProps, value: unknown, path: string, errors: string[], unknown: string[]): unknown {
+function walk(
+  schema: JsonSchemaProps,
+  value: unknown,
+  path: string,
+  errors: string[],
+  unknown: string[],
+): unknown {
   if (value === null) {
-    if (schema.nullable !== true) errors.push(`${path}: Invalid value: "null": ${path} in body must be of type ${schema.type ?? 'object'}: "null"`);
+    if (schema.nullable !== true)
+      errors.push(
+        `${path}: Invalid value: "null": ${path} in body must be of type ${schema.type ?? 'object'}: "null"`,
+      );
     return value;
   }
   if (schema['x-kubernetes-int-or-string'] === true) {
     if (typeof value !== 'string' && !(typeof value === 'number' && Number.isInteger(value)))
-      errors.push(`${path}: Invalid value: "${typeName(value)}": ${path} in body must be of type int-or-string: "${typeName(value)}"`);
+      errors.push(
+        `${path}: Invalid value: "${typeName(value)}": ${path} in body must be of type int-or-string: "${typeName(value)}"`,
+      );
     return value;
   }
   if (schema.type !== undefined && !matchesType(schema.type, value)) {
@@ -97,23 +108,33 @@ function walk(schema: JsonSchemaProps, value: unknown, path: string, errors: str
   }
   if (typeof value === 'number') {
     if (schema.minimum !== undefined && value < schema.minimum)
-      errors.push(`${path}: Invalid value: ${value}: ${path} in body should be greater than or equal to ${schema.minimum}`);
+      errors.push(
+        `${path}: Invalid value: ${value}: ${path} in body should be greater than or equal to ${schema.minimum}`,
+      );
     if (schema.maximum !== undefined && value > schema.maximum)
-      errors.push(`${path}: Invalid value: ${value}: ${path} in body should be less than or equal to ${schema.maximum}`);
+      errors.push(
+        `${path}: Invalid value: ${value}: ${path} in body should be less than or equal to ${schema.maximum}`,
+      );
   }
   if (typeof value === 'string') {
     if (schema.minLength !== undefined && value.length < schema.minLength)
-      errors.push(`${path}: Invalid value: ${JSON.stringify(value)}: ${path} in body should be at least ${schema.minLength} chars long`);
+      errors.push(
+        `${path}: Invalid value: ${JSON.stringify(value)}: ${path} in body should be at least ${schema.minLength} chars long`,
+      );
     if (schema.maxLength !== undefined && value.length > schema.maxLength)
       errors.push(`${path}: Too long: may not be longer than ${schema.maxLength}`);
   }
   if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems)
-      errors.push(`${path}: Invalid value: ${value.length}: ${path} in body should have at least ${schema.minItems} items`);
+      errors.push(
+        `${path}: Invalid value: ${value.length}: ${path} in body should have at least ${schema.minItems} items`,
+      );
     if (schema.maxItems !== undefined && value.length > schema.maxItems)
       errors.push(`${path}: Too many: ${value.length}: must have at most ${schema.maxItems} items`);
     const items = schema.items;
-    return items === undefined ? value : value.map((item, i) => walk(items, item, `${path}[${i}]`, errors, unknown));
+    return items === undefined
+      ? value
+      : value.map((item, i) => walk(items, item, `${path}[${i}]`, errors, unknown));
   }
   if (typeof value === 'object') {
     const record = value as Record<string, unknown>;
@@ -157,7 +178,9 @@ export function structuralProblems(schema: JsonSchemaProps, path = 'openAPIV3Sch
   if (schema.additionalProperties === false)
     problems.push(`${path}.additionalProperties: Forbidden: additionalProperties cannot be set to false`);
   if (schema.properties !== undefined && schema.additionalProperties !== undefined)
-    problems.push(`${path}.additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`);
+    problems.push(
+      `${path}.additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`,
+    );
   for (const [key, sub] of Object.entries(schema.properties ?? {}))
     problems.push(...structuralProblems(sub, `${path}.properties[${key}]`));
   if (typeof schema.additionalProperties === 'object')

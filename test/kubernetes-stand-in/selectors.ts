@@ -4,7 +4,9 @@
  * field selectors every resource supports (`metadata.name`, `metadata.namespace`, with `=`, `==`, `!=`).
  */
 
-type Matcher = (object: { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }) => boolean;
+type Matcher = (object: {
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+}) => boolean;
 
 /** Splits on commas outside parentheses. */
 function terms(selector: string): string[] {
@@ -38,7 +40,8 @@ export function labelSelector(selector: string | undefined): Matcher {
     m = /^([^\s!=]+)\s*(==|=|!=)\s*([^\s]*)$/.exec(term);
     if (m !== null) {
       const [, key, op, value] = m;
-      return (labels: Record<string, string>) => (op === '!=' ? labels[key!] !== value : labels[key!] === value);
+      return (labels: Record<string, string>) =>
+        op === '!=' ? labels[key!] !== value : labels[key!] === value;
     }
     m = /^(!?)([^\s!=]+)$/.exec(term);
     if (m !== null) {

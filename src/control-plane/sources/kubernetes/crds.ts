@@ -59,8 +59,10 @@ export function structuralSchema(node: JsonSchema): JsonSchemaProps {
   for (const key of ['minLength', 'maxLength', 'minItems', 'maxItems'] as const) {
     if (typeof node[key] === 'number') out[key] = node[key] as number;
   }
-  if (typeof node['minimum'] === 'number' && node['minimum'] > -SAFE_INTEGER_BOUND) out.minimum = node['minimum'];
-  if (typeof node['maximum'] === 'number' && node['maximum'] < SAFE_INTEGER_BOUND) out.maximum = node['maximum'];
+  if (typeof node['minimum'] === 'number' && node['minimum'] > -SAFE_INTEGER_BOUND)
+    out.minimum = node['minimum'];
+  if (typeof node['maximum'] === 'number' && node['maximum'] < SAFE_INTEGER_BOUND)
+    out.maximum = node['maximum'];
   if (typeof node['exclusiveMinimum'] === 'number') out.minimum = node['exclusiveMinimum'];
   if (typeof node['exclusiveMaximum'] === 'number') out.maximum = node['exclusiveMaximum'];
   if (type === 'object' || node['properties'] !== undefined) {
@@ -81,7 +83,8 @@ export function structuralSchema(node: JsonSchema): JsonSchemaProps {
   }
   if (type === 'array') {
     const items = node['items'] as JsonSchema | undefined;
-    out.items = items === undefined ? { 'x-kubernetes-preserve-unknown-fields': true } : structuralSchema(items);
+    out.items =
+      items === undefined ? { 'x-kubernetes-preserve-unknown-fields': true } : structuralSchema(items);
   }
   if (out.type === undefined && out['x-kubernetes-preserve-unknown-fields'] === undefined)
     out['x-kubernetes-preserve-unknown-fields'] = true;

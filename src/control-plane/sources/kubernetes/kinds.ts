@@ -160,7 +160,14 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     namespaced: true,
     role: 'endpoint-slice',
   },
-  { kind: 'Namespace', group: '', versions: ['v1'], plural: 'namespaces', namespaced: false, role: 'namespace' },
+  {
+    kind: 'Namespace',
+    group: '',
+    versions: ['v1'],
+    plural: 'namespaces',
+    namespaced: false,
+    role: 'namespace',
+  },
   {
     kind: 'Secret',
     group: '',

@@ -301,7 +301,11 @@ export class KubernetesSource implements ConfigSource {
     for (const service of services.store.values()) {
       const meta = service.metadata ?? {};
       if (explicitHosts.has(serviceHost(meta.name ?? '', meta.namespace ?? '', this.clusterDomain))) continue;
-      const entry = syntheticServiceEntry(service, slicesByService.get(objectKey(service)) ?? [], this.clusterDomain);
+      const entry = syntheticServiceEntry(
+        service,
+        slicesByService.get(objectKey(service)) ?? [],
+        this.clusterDomain,
+      );
       if (entry !== undefined) add(objectUri('Service', service), entry, 'Service');
     }
   }

@@ -187,7 +187,10 @@ export class Reflector {
 
   private recovered(): void {
     if (this.lastError !== undefined) {
-      this.options.logger.info({ kind: this.options.kind.kind }, `Kubernetes ${this.options.kind.kind}: reconnected`);
+      this.options.logger.info(
+        { kind: this.options.kind.kind },
+        `Kubernetes ${this.options.kind.kind}: reconnected`,
+      );
       this.lastError = undefined;
       this.options.onState?.();
     }
@@ -266,7 +269,10 @@ export class Reflector {
     this.options.onState?.();
   }
 
-  private async listAll(version: string, limit: number): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  private async listAll(
+    version: string,
+    limit: number,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const items: KubeObject[] = [];
     let token: string | undefined;
     let resourceVersion = '';
@@ -326,7 +332,12 @@ export class Reflector {
         events++;
         if (event.type === 'ERROR') {
           if (event.object.code === 410) gone = true;
-          else failure = new KubeApiError(`watch: ${event.object.message ?? 'error'}`, event.object.code ?? 0, event.object.reason ?? '');
+          else
+            failure = new KubeApiError(
+              `watch: ${event.object.message ?? 'error'}`,
+              event.object.code ?? 0,
+              event.object.reason ?? '',
+            );
           return;
         }
         this.apply(event);
@@ -353,7 +364,9 @@ export class Reflector {
             resourceVersion: this.resourceVersion,
             allowWatchBookmarks: true,
             timeoutSeconds,
-            ...(this.options.fieldSelector === undefined ? {} : { fieldSelector: this.options.fieldSelector }),
+            ...(this.options.fieldSelector === undefined
+              ? {}
+              : { fieldSelector: this.options.fieldSelector }),
           },
           onEvent,
           onDone,

@@ -91,8 +91,7 @@ export function syntheticServiceEntry(
       }
     }
   }
-  const exportTo = meta.annotations?.[EXPORT_TO_ANNOTATION]
-    ?.split(',')
+  const exportTo = meta.annotations?.[EXPORT_TO_ANNOTATION]?.split(',')
     .map(s => s.trim())
     .filter(s => s !== '');
 
