@@ -19,6 +19,7 @@ import {
   configWatchOptions,
 } from './config-source-options.js';
 import { createLogger } from './logger.js';
+import { KUBERNETES_OPTIONS, KUBERNETES_USAGE } from './kubernetes-options.js';
 import { untilSignal } from './signals.js';
 
 const USAGE = `Usage: aeraki control-plane (--config-dir DIR | --kubernetes) [options]
@@ -34,11 +35,7 @@ API server goes away, the last config read keeps serving and the watches resume 
 
 Options:
   --config-dir DIR    the config directory
-  --kubernetes        read config from the Kubernetes API (in-cluster config in a pod, else
-                      --kubeconfig, $KUBECONFIG or ~/.kube/config)
-  --kubeconfig FILE   the kubeconfig to use with --kubernetes
-  --context NAME      its context (default: the current one)
-  --cluster-domain D  the cluster's DNS domain, for Services' host names (default cluster.local)
+${KUBERNETES_USAGE}
   --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
   --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /config (the config served and
                       its files), /snapshot, /resources
@@ -69,10 +66,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     args,
     {
       'config-dir': { type: 'string' },
-      kubernetes: { type: 'boolean', default: false },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      'cluster-domain': { type: 'string', default: 'cluster.local' },
+      ...KUBERNETES_OPTIONS,
       listen: { type: 'string', default: `127.0.0.1:${DEFAULT_XDS_PORT}` },
       admin: { type: 'string', default: '127.0.0.1:15011' },
       ...DEBOUNCE_OPTIONS,
@@ -98,9 +92,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
   const logger = createLogger(values['log-level']);
   const kubernetes = values.kubernetes
-    ? await import('./kubernetes-options.js').then(m =>
-        m.kubernetesLoader(values.kubeconfig, values.context, values['cluster-domain'], logger),
-      )
+    ? new (await import('./kubernetes-runtime.js')).KubernetesRuntime(values, logger)
     : undefined;
   const dir = kubernetes === undefined ? resolve(values['config-dir'] ?? '.') : kubernetes.description;
   const collectGarbage = (globalThis as { gc?: () => void }).gc;
@@ -110,7 +102,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     debounce,
     knownCodecs: builtinCodecs().names(),
     source,
-    ...(kubernetes === undefined ? {} : { loader: kubernetes.loader }),
+    ...(kubernetes === undefined ? {} : { loader: kubernetes.loader, onPublished: kubernetes.published }),
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });
   const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
@@ -149,9 +141,11 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       'xDS is served in plaintext without authentication on a non-loopback address: anyone who can reach it can read the whole config and subscribe as a proxy; keep it on a trusted network',
     );
   }
+  kubernetes?.start(controlPlane);
   settleHeap();
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
+  await kubernetes?.stop();
   await Promise.all([controlPlane.stop(), admin.close()]);
   return 0;
 }

@@ -13,6 +13,8 @@ export class KubernetesConfigLoader implements ConfigLoader {
   private lastAccepted: ReadonlyMap<string, SourceDocument> = new Map();
   private watch: SourceWatch | undefined;
   private admitted: AdmittedConfig | undefined;
+  /** More to show in `/config` (the leader election, status writes). */
+  extraState: (() => Record<string, unknown>) | undefined;
 
   constructor(readonly source: KubernetesSource) {}
 
@@ -33,7 +35,7 @@ export class KubernetesConfigLoader implements ConfigLoader {
   }
 
   state(): unknown {
-    return { kubernetes: this.source.state() };
+    return { kubernetes: this.source.state(), ...this.extraState?.() };
   }
 
   private admit(snapshot: SourceSnapshot): LoadedConfig {
