@@ -141,7 +141,10 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       'xDS is served in plaintext without authentication on a non-loopback address: anyone who can reach it can read the whole config and subscribe as a proxy; keep it on a trusted network',
     );
   }
-  kubernetes?.start(controlPlane);
+  await kubernetes?.start(controlPlane).catch(async (err: unknown) => {
+    await Promise.all([controlPlane.stop(), admin.close()]);
+    throw err;
+  });
   settleHeap();
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');

@@ -12,6 +12,15 @@ export const KUBERNETES_USAGE = `  --kubernetes        read config from the Kube
   --lease NS/NAME     the Lease (default $POD_NAMESPACE/aeraki-leader, else aeraki-system/…)
   --lease-duration D  how long an unrenewed Lease stays held (default 15s)
   --identity NAME     this replica in the Lease (default $POD_NAME, else <hostname>-<pid>)
+  --webhook-listen HOST:PORT
+                      serve the admission webhook (HTTPS, POST /validate) for the Aeraki kinds
+  --webhook-service NAME.NS.svc
+                      the webhook's Service: the names its certificate is made for
+  --webhook-secret NS/NAME
+                      keep the certificate in this Secret (every replica serves the same one);
+                      without it each replica makes its own
+  --webhook-configuration NAME
+                      the ValidatingWebhookConfiguration whose caBundle the leader sets
 `;
 
 export const KUBERNETES_OPTIONS = {
@@ -23,4 +32,8 @@ export const KUBERNETES_OPTIONS = {
   lease: { type: 'string' },
   'lease-duration': { type: 'string', default: '15s' },
   identity: { type: 'string' },
+  'webhook-listen': { type: 'string' },
+  'webhook-service': { type: 'string', default: 'aeraki.aeraki-system.svc' },
+  'webhook-secret': { type: 'string' },
+  'webhook-configuration': { type: 'string' },
 } as const;

@@ -17,6 +17,16 @@ import {
 } from '../control-plane/writers/replica-reports.js';
 import { StatusWriter } from '../control-plane/writers/status-writer.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
+import {
+  patchCaBundle,
+  serviceDnsNames,
+  webhookCertificate,
+} from '../control-plane/server/webhook-certificate.js';
+import { WebhookServer } from '../control-plane/server/webhook-server.js';
+import { AERAKI_KINDS } from '../control-plane/sources/kubernetes/kinds.js';
+import { objectUri } from '../control-plane/sources/kubernetes/kubernetes-source.js';
+import { RetryBackoff } from '../net/retry-backoff.js';
+import { parseHostPort } from './args.js';
 
 export interface KubernetesValues {
   readonly kubeconfig?: string | undefined;
@@ -26,6 +36,10 @@ export interface KubernetesValues {
   readonly lease?: string | undefined;
   readonly 'lease-duration': string;
   readonly identity?: string | undefined;
+  readonly 'webhook-listen'?: string | undefined;
+  readonly 'webhook-service': string;
+  readonly 'webhook-secret'?: string | undefined;
+  readonly 'webhook-configuration'?: string | undefined;
 }
 
 const LEASE_PREFIX = 'aeraki-replica';
@@ -40,8 +54,15 @@ export class KubernetesRuntime {
   private readonly reporter: ReplicaReporter | undefined;
   private controlPlane: ControlPlane | undefined;
   private readonly leaseNamespace: string;
+  private webhook: WebhookServer | undefined;
+  private caPem: string | undefined;
+  private caTimer: NodeJS.Timeout | undefined;
+  private leading = false;
 
-  constructor(values: KubernetesValues, logger: Logger) {
+  constructor(
+    private readonly values: KubernetesValues,
+    private readonly logger: Logger,
+  ) {
     this.client = KubeClient.load({
       ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
       ...(values.context === undefined ? {} : { context: values.context }),
@@ -53,7 +74,7 @@ export class KubernetesRuntime {
     });
     this.loader = new KubernetesConfigLoader(source);
     this.description = `kubernetes ${this.client.server}`;
-    const [namespace, name] = leaseName(values.lease);
+    const [namespace, name] = leaseName(values.lease, '--lease');
     this.leaseNamespace = namespace;
     const identity = values.identity ?? process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
     const leaseMs = parseDurationMs(values['lease-duration']);
@@ -98,13 +119,14 @@ export class KubernetesRuntime {
         name,
         identity,
         leaseDurationMs: leaseMs,
-        onStartedLeading: () => this.statusWriter.setActive(true),
-        onStoppedLeading: () => this.statusWriter.setActive(false),
+        onStartedLeading: () => this.lead(true),
+        onStoppedLeading: () => this.lead(false),
       });
     }
     this.loader.extraState = () => ({
       leader: this.elector?.state() ?? { identity, leading: true, lease: '', holder: identity },
       statusWrites: this.statusWriter.writes,
+      ...(this.webhook === undefined ? {} : { webhook: this.webhook.reviews }),
     });
   }
 
@@ -114,27 +136,87 @@ export class KubernetesRuntime {
     void this.reporter?.write();
   };
 
-  /** Starts the election (or, alone, the status writer) once the control plane serves. */
-  start(controlPlane: ControlPlane): void {
+  /**
+   * Starts the webhook, then the election (or, alone, what the leader does) once the control plane
+   * serves. Resolves with the webhook's port (0 without one).
+   */
+  async start(controlPlane: ControlPlane): Promise<number> {
     this.controlPlane = controlPlane;
-    if (this.elector === undefined) {
-      this.statusWriter.setActive(true);
-      return;
+    const port = await this.startWebhook();
+    if (this.elector === undefined) this.lead(true);
+    else {
+      this.reporter?.start();
+      this.elector.start();
     }
-    this.reporter?.start();
-    this.elector.start();
+    return port;
+  }
+
+  private async startWebhook(): Promise<number> {
+    const listen = this.values['webhook-listen'];
+    if (listen === undefined) return 0;
+    const address = parseHostPort(listen, '--webhook-listen');
+    const secretName = this.values['webhook-secret'];
+    const secret = secretName === undefined ? undefined : leaseName(secretName, '--webhook-secret');
+    const certificate = await webhookCertificate({
+      client: this.client,
+      logger: this.logger,
+      ...(secret === undefined ? {} : { secret: { namespace: secret[0], name: secret[1] } }),
+      dnsNames: serviceDnsNames(this.values['webhook-service']),
+    });
+    this.caPem = certificate.caPem;
+    this.webhook = new WebhookServer(
+      {
+        logger: this.logger,
+        kinds: new Set(AERAKI_KINDS.map(k => k.kind)),
+        current: () => this.loader.latest?.served,
+        uriOf: (kind, namespace, name) =>
+          objectUri(kind, { metadata: { ...(namespace === undefined ? {} : { namespace }), name } }),
+      },
+      certificate,
+    );
+    const port = await this.webhook.listen(address.host, address.port);
+    this.logger.info({ webhook: `${address.host}:${port}` }, 'admission webhook serving');
+    return port;
+  }
+
+  /** What the leader does: status, and the webhook's caBundle. */
+  private lead(leading: boolean): void {
+    this.leading = leading;
+    this.statusWriter.setActive(leading);
+    clearTimeout(this.caTimer);
+    if (leading) this.writeCaBundle(new RetryBackoff({ initialMs: 500, maxMs: 10_000 }));
+  }
+
+  private writeCaBundle(backoff: RetryBackoff): void {
+    const configuration = this.values['webhook-configuration'];
+    const caPem = this.caPem;
+    if (configuration === undefined || caPem === undefined || !this.leading) return;
+    patchCaBundle(this.client, configuration, caPem).then(
+      changed => {
+        if (changed) this.logger.info({ configuration }, 'webhook caBundle written');
+      },
+      (err: unknown) => {
+        this.logger.warn(
+          { err: (err as Error).message, configuration },
+          'could not write the webhook caBundle; retrying',
+        );
+        this.caTimer = setTimeout(() => this.writeCaBundle(backoff), backoff.next());
+      },
+    );
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.caTimer);
     this.statusWriter.stop();
-    await Promise.all([this.elector?.stop(), this.reporter?.stop()]);
+    await Promise.all([this.elector?.stop(), this.reporter?.stop(), this.webhook?.close()]);
   }
 }
 
-function leaseName(value: string | undefined): [string, string] {
+/** `NS/NAME` (default: the Lease in this pod's namespace). */
+function leaseName(value: string | undefined, option: string): [string, string] {
   if (value === undefined) return [process.env['POD_NAMESPACE'] ?? 'aeraki-system', 'aeraki-leader'];
   const parts = value.split('/');
   if (parts.length !== 2 || parts[0] === '' || parts[1] === '')
-    throw new AerakiError(ErrorCodes.CLI_USAGE, `--lease must be NAMESPACE/NAME, got '${value}'`);
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `${option} must be NAMESPACE/NAME, got '${value}'`);
   return [parts[0]!, parts[1]!];
 }

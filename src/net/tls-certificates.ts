@@ -128,3 +128,10 @@ export class CertificateAuthority implements KeyPair {
 export function certificateExpiry(certPem: string): Date {
   return forge.pki.certificateFromPem(certPem).validity.notAfter;
 }
+
+/** The DNS names a certificate is valid for (its subjectAltName entries of type DNS). */
+export function certificateDnsNames(certPem: string): string[] {
+  const extension = forge.pki.certificateFromPem(certPem).getExtension('subjectAltName') as
+    { altNames?: Array<{ type: number; value?: string }> } | undefined;
+  return (extension?.altNames ?? []).filter(n => n.type === 2 && n.value !== undefined).map(n => n.value!);
+}
