@@ -925,7 +925,10 @@ export class KubernetesApiStandIn {
         );
       meta.namespace = ns;
     } else delete meta.namespace;
-    const { object, warnings } = this.checkBody(type, { ...body, metadata: meta } as StoredObject, query);
+    const fresh = { ...body, metadata: meta } as StoredObject;
+    // With a status subresource, a create's status is dropped: status is written only through /status.
+    if (type.statusSubresource) delete fresh['status'];
+    const { object, warnings } = this.checkBody(type, fresh, query);
     if (this.store.get(resourceId(type), storeKey(meta.namespace, meta.name)) !== undefined) {
       const what = type.group === '' ? type.plural : `${type.plural}.${type.group}`;
       throw new ApiError(409, 'AlreadyExists', `${what} "${meta.name}" already exists`, {
