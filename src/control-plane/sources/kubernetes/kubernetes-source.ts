@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { BackoffPolicy } from '../../../net/retry-backoff.js';
 import type { ConfigSource, SourceDocument, SourceSnapshot, SourceWatch } from '../config-source.js';
 import { objectKey, type KubeClient, type KubeObject } from './kube-client.js';
-import { AERAKI_KINDS, WATCHED_KINDS, type WatchedKind } from './kinds.js';
+import { WATCHED_KINDS, type AerakiKind, type WatchedKind } from './kinds.js';
 import { Reflector, type ReflectorState } from './reflector.js';
 import { SERVICE_NAME_LABEL, serviceHost, syntheticServiceEntry } from './service-entries.js';
 
@@ -198,7 +198,7 @@ export class KubernetesSource implements ConfigSource {
    */
   private async syncSecrets(): Promise<boolean> {
     const wanted = new Set<string>();
-    for (const kind of AERAKI_KINDS) {
+    for (const kind of (this.options.kinds ?? WATCHED_KINDS) as ReadonlyArray<WatchedKind & Partial<AerakiKind>>) {
       if (kind.secretReferences === undefined) continue;
       for (const object of this.reflectors.get(kind.kind)?.store.values() ?? []) {
         const namespace = object.metadata?.namespace ?? 'default';

@@ -15,6 +15,7 @@ import { admitObjects } from '../../../../../src/control-plane/model/object-admi
 import { FileSource } from '../../../../../src/control-plane/sources/file-source.js';
 import { KubeClient } from '../../../../../src/control-plane/sources/kubernetes/kube-client.js';
 import { KubernetesSource } from '../../../../../src/control-plane/sources/kubernetes/kubernetes-source.js';
+import { WATCHED_KINDS } from '../../../../../src/control-plane/sources/kubernetes/kinds.js';
 import type { SourceSnapshot } from '../../../../../src/control-plane/sources/config-source.js';
 import { TestCluster } from '../../../../kubernetes-stand-in/index.js';
 import { CONFIG_FIXTURES } from '../../fixtures.js';
@@ -271,6 +272,56 @@ describe('KubernetesSource', () => {
       replace(cluster, 'expire', 'v3');
       await until(() => seen.some(s => subsetOf(s, 'expire') === 'v3'), 5000);
       watch.close();
+    } finally {
+      await source.close();
+    }
+  });
+
+  test('Secrets are read only when config refers to them, each by name, and follow the references', async () => {
+    // A kind that refers to Secrets (as RedisDestination's auth does): here MetaRouter's gateways.
+    const referring = WATCHED_KINDS.map(k =>
+      k.kind === 'MetaRouter'
+        ? {
+            ...k,
+            secretReferences: (o: { spec?: unknown }) => (o.spec as { gateways?: string[] }).gateways ?? [],
+          }
+        : k,
+    );
+    cluster.create(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'wanted', namespace: 'default' },
+        data: { password: 'eA==' },
+      },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unrelated', namespace: 'default' }, data: {} },
+    );
+    const source = new KubernetesSource({
+      client: KubeClient.load({ kubeconfig: cluster.kubeconfigPath }),
+      logger,
+      backoff: FAST,
+      debounceMs: 10,
+      maxDelayMs: 50,
+      kinds: referring,
+    });
+    try {
+      const before = await source.list();
+      assert.ok(!names(before).some(n => n.startsWith('k8s://Secret/')));
+      const referred = nextSnapshot(source, s => names(s).includes('k8s://Secret/default/wanted'));
+      cluster.create({
+        ...metaRouter('with-secret', 'v1'),
+        spec: { ...(metaRouter('x', 'v1')['spec'] as object), gateways: ['wanted'] },
+      });
+      const after = await referred;
+      assert.ok(!names(after).includes('k8s://Secret/default/unrelated'));
+      const secretWatches = cluster.api.requests.filter(r => r.path === '/api/v1/namespaces/default/secrets');
+      assert.ok(
+        secretWatches.length > 0 &&
+          secretWatches.every(r => r.query['fieldSelector'] === 'metadata.name=wanted'),
+      );
+      const dropped = nextSnapshot(source, s => !names(s).includes('k8s://Secret/default/wanted'));
+      cluster.create({ ...metaRouter('with-secret', 'v1') });
+      await dropped;
     } finally {
       await source.close();
     }
