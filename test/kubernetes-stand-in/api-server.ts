@@ -24,8 +24,9 @@
  *   AdmissionReview v1 over HTTPS (trusting only the caBundle); a denial becomes the API server's
  *   "admission webhook … denied the request: …" error, warnings become `Warning` headers.
  * - dryRun=All, fieldValidation=Strict|Warn|Ignore for custom resources.
+ * - Table output (`as=Table`) of custom resources with their CRD's printer columns, as kubectl asks.
  *
- * Left out because nothing here uses them: server-side apply, managedFields, Table output, RBAC
+ * Left out because nothing here uses them: server-side apply, managedFields, RBAC
  * enforcement, mutating webhooks, conversion webhooks, finalizers and graceful deletion.
  *
  * Faults for tests: {@link stop}/{@link start} (a restart keeps the store, as etcd does),
@@ -401,8 +402,17 @@ export class KubernetesApiStandIn {
         if (name === undefined) {
           if (query['watch'] === 'true' || query['watch'] === '1')
             return this.watch(res, type, namespace, query);
-          return this.send(res, 200, this.list(type, namespace, query));
+          const list = this.list(type, namespace, query);
+          if (wantsTable(req) && type.custom)
+            return this.send(res, 200, table(type, list['items'] as StoredObject[], list['metadata']));
+          return this.send(res, 200, list);
         }
+        if (wantsTable(req) && type.custom && subresource === undefined)
+          return this.send(
+            res,
+            200,
+            table(type, [this.served(type, this.mustGet(type, namespace, name))], {}),
+          );
         return this.send(res, 200, this.served(type, this.mustGet(type, namespace, name)));
       case 'POST': {
         if (name !== undefined)
@@ -1270,6 +1280,81 @@ export class KubernetesApiStandIn {
           : `${deniedBy} without explanation`;
     throw new ApiError(code, status.reason ?? '', message);
   }
+}
+
+/** kubectl asks for server-side printing (`as=Table`) when it gets objects to show. */
+function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(req.headers.accept ?? '');
+}
+
+/**
+ * The JSONPath of printer columns, as far as CRDs use it: `.a.b`, `[n]`, `[?(@.k=="v")]`. Returns
+ * every match (a filter may match several).
+ */
+export function jsonPath(value: unknown, path: string): unknown[] {
+  let current: unknown[] = [value];
+  const tokens = path.match(/\.[^.[\]]+|\[\?\(@\.[^=]+==\s*"[^"]*"\)\]|\[\d+\]/g) ?? [];
+  for (const token of tokens) {
+    const next: unknown[] = [];
+    for (const node of current) {
+      if (token.startsWith('.')) {
+        if (isObject(node) && token.slice(1) in node) next.push(node[token.slice(1)]);
+      } else if (token.startsWith('[?')) {
+        const m = /^\[\?\(@\.([^=]+)==\s*"([^"]*)"\)\]$/.exec(token)!;
+        if (Array.isArray(node))
+          for (const item of node) if (isObject(item) && String(item[m[1]!.trim()]) === m[2]) next.push(item);
+      } else if (Array.isArray(node)) {
+        const item: unknown = node[Number(token.slice(1, -1))];
+        if (item !== undefined) next.push(item);
+      }
+    }
+    current = next;
+  }
+  return current;
+}
+
+/** A meta.k8s.io/v1 Table of custom resources: Name, then the printer columns (Age among them). */
+function table(
+  type: ResourceType,
+  items: readonly StoredObject[],
+  metadata: unknown,
+): Record<string, unknown> {
+  const columns = type.printerColumns ?? [
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ];
+  const cell = (object: StoredObject, column: { type: string; jsonPath: string }): unknown => {
+    const found = jsonPath(object, column.jsonPath);
+    if (found.length === 0) return null;
+    const value = found[0];
+    if (column.type === 'string' && typeof value !== 'string')
+      return Array.isArray(value) ? `[${value.join(' ')}]` : JSON.stringify(value);
+    return value;
+  };
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata,
+    columnDefinitions: [
+      {
+        name: 'Name',
+        type: 'string',
+        format: 'name',
+        description: 'Name must be unique within a namespace.',
+        priority: 0,
+      },
+      ...columns.map(c => ({
+        name: c.name,
+        type: c.type,
+        format: '',
+        description: '',
+        priority: c.priority ?? 0,
+      })),
+    ],
+    rows: items.map(object => ({
+      cells: [object.metadata.name, ...columns.map(c => cell(object, c))],
+      object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata },
+    })),
+  };
 }
 
 function postJson(
