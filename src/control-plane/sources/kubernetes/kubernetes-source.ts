@@ -198,7 +198,9 @@ export class KubernetesSource implements ConfigSource {
    */
   private async syncSecrets(): Promise<boolean> {
     const wanted = new Set<string>();
-    for (const kind of (this.options.kinds ?? WATCHED_KINDS) as ReadonlyArray<WatchedKind & Partial<AerakiKind>>) {
+    for (const kind of (this.options.kinds ?? WATCHED_KINDS) as ReadonlyArray<
+      WatchedKind & Partial<AerakiKind>
+    >) {
       if (kind.secretReferences === undefined) continue;
       for (const object of this.reflectors.get(kind.kind)?.store.values() ?? []) {
         const namespace = object.metadata?.namespace ?? 'default';
