@@ -215,6 +215,15 @@ describe('KubernetesSource', () => {
       );
       assert.equal(watch?.query['allowWatchBookmarks'], 'true');
       assert.ok(Number(watch?.query['resourceVersion']) > 0);
+      // Bookmarks carry the resume point past changes of other kinds (here a new Namespace).
+      const other = cluster.api.createDirect({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'unrelated' },
+      });
+      const revision = Number(other.metadata.resourceVersion);
+      const metaRouters = () => source.state().kinds.find(k => k.kind === 'MetaRouter');
+      await until(() => Number(metaRouters()?.resourceVersion) >= revision, 3000);
     } finally {
       await source.close();
     }
