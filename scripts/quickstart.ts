@@ -3,7 +3,9 @@
  * two versions — a Thrift service (real Apache Thrift servers and clients) and a Dubbo service (Dubbo2
  * providers on hessian.js, the dubbo2.js client) — with a live count of how many calls each version
  * got. The splits follow examples/thrift/metarouter.yaml (20% v1, 80% v2) and
- * examples/dubbo/metarouter.yaml (80% v1, 20% v2); edit them while it runs.
+ * examples/dubbo/metarouter.yaml (80% v1, 20% v2); edit them while it runs. A Redis service is split
+ * by key prefix over three redis-servers (examples/redis/redisservice.yaml), with a live count of
+ * the keys each store received.
  *
  * Options: see USAGE in scripts/quickstart/options.ts.
  */
@@ -12,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot, startAeraki, type AerakiProcess } from '../test/e2e/harness/index.js';
 import { loadDemoConfig, reloadRouting, type HostPort, type RoutingState } from './quickstart/demo-config.js';
 import { dubboDriver } from './quickstart/dubbo-driver.js';
+import { redisDriver } from './quickstart/redis-driver.js';
 import { LiveView, type ServiceFrame } from './quickstart/live-view.js';
 import { parseOptions, USAGE } from './quickstart/options.js';
 import { ensureFree } from './quickstart/ports.js';
@@ -24,7 +27,7 @@ import { thriftDriver } from './quickstart/thrift-driver.js';
 const CONFIG_DIR = 'examples';
 /** The protocols the quickstart starts backends and clients for. */
 const DRIVERS: ReadonlyMap<string, ProtocolDriver> = new Map(
-  [thriftDriver, dubboDriver].map(d => [d.protocol, d]),
+  [thriftDriver, dubboDriver, redisDriver].map(d => [d.protocol, d]),
 );
 
 /** Resolves with 'interrupted' at the first SIGINT/SIGTERM; a second one exits at once. */
@@ -58,6 +61,8 @@ function frameOf(
 }
 
 function describeSplit(demo: ServiceDemo, routing: RoutingState): string {
+  const own = demo.service.routing;
+  if (own !== undefined) return `${own.file} (${own.description})`;
   const routes = routing.routes.get(demo.service.host);
   if (routes === undefined) return `no MetaRouter for ${demo.service.host}`;
   const split = configuredSplit(routes.routes, demo.driver.callAttributes);
@@ -151,7 +156,7 @@ async function main(): Promise<number> {
     let routing = config.routing;
     const width = Math.max(...demos.map(d => d.driver.title.length)) + 1;
     out.write(
-      `\nTo change a split, edit the weights in a MetaRouter (they add up to 100) and save;\n` +
+      `\nTo change a split, edit the weights in a MetaRouter (they add up to 100), or a RedisService's prefixes, and save;\n` +
         `new calls follow within a second, on the connections already open:\n` +
         demos.map(d => `  ${`${d.driver.title}:`.padEnd(width)} ${describeSplit(d, routing)}\n`).join('') +
         `\n${options.durationSeconds === undefined ? 'Press Ctrl-C to stop.' : `Running for ${options.durationSeconds}s.`}\n\n`,

@@ -8,6 +8,7 @@ import { formatIssue } from '../../src/api/issue-format.js';
 import { selectPortProtocol, type ConfigIssue, type MetaRoute } from '../../src/api/index.js';
 import { loadConfig, type LoadedConfig } from '../../src/control-plane/index.js';
 import { QuickstartError } from './options.js';
+import { redisDemoService } from './redis-config.js';
 
 /** An address the proxy listens on, or a backend listens on. */
 export interface HostPort {
@@ -33,6 +34,8 @@ export interface DemoService {
   readonly endpoints: readonly DemoEndpoint[];
   /** The ServiceEntry's file, relative to the repository root. */
   readonly file: string;
+  /** For a service routed by something other than a MetaRouter (a RedisService): its file and routes in words. */
+  readonly routing?: { readonly file: string; readonly description: string };
 }
 
 /** The routes of one service's MetaRouter, and the file to edit to change them. */
@@ -70,10 +73,20 @@ export async function loadDemoConfig(
   }
   const services: DemoService[] = [];
   const listeners: HostPort[] = [];
-  for (const { resource, origin } of loaded.config.serviceEntries) {
+  for (const entry of loaded.config.serviceEntries) {
+    const { resource, origin } = entry;
     const spec = resource.spec;
     for (const port of spec.ports) {
       const selected = selectPortProtocol(port.name);
+      if (selected.family === 'redis') {
+        const redisListeners = (spec.addresses ?? []).map(host => ({ host, port: port.number }));
+        listeners.push(...redisListeners);
+        const demo = protocols.has('redis')
+          ? redisDemoService(loaded, entry, redisListeners, root)
+          : undefined;
+        if (demo !== undefined) services.push(demo);
+        continue;
+      }
       if (selected.family !== 'metaprotocol') continue;
       const portListeners = (spec.addresses ?? []).map(host => ({ host, port: port.number }));
       listeners.push(...portListeners);
@@ -102,7 +115,7 @@ export async function loadDemoConfig(
   if (services.length === 0) {
     throw new QuickstartError(
       `${relative(root, dir)}/ has no ServiceEntry with addresses, endpoints and a ` +
-        `tcp-metaprotocol-{${[...protocols].join(',')}}-… port`,
+        `tcp-metaprotocol-{${[...protocols].join(',')}}-… or tcp-redis port`,
     );
   }
   return { services, listeners, routing: routingOf(loaded, root) };

@@ -112,7 +112,9 @@ function tableLines({ demo, window, split, routesFile }: ServiceFrame): string[]
         `   ${share(window.get(v) ?? 0, perSecond).padStart(11)}   ${(weight === undefined ? '' : `${weight}%`).padStart(10)}`,
     );
   }
-  if (routesFile === undefined) lines.push(`    no MetaRouter for ${demo.service.host}`);
+  const routing = demo.service.routing;
+  if (routing !== undefined) lines.push(`    configured by ${routing.file}: ${routing.description}`);
+  else if (routesFile === undefined) lines.push(`    no MetaRouter for ${demo.service.host}`);
   else if (split === undefined) {
     lines.push(`    no route in ${routesFile} matches these calls: the proxy answers them with an error`);
   } else lines.push(`    configured by ${routesFile}, route ${split.routeName}`);

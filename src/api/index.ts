@@ -1,6 +1,7 @@
 /**
- * The user-facing config kinds (Istio ServiceEntry and DestinationRule, Aeraki MetaRouter and
- * ApplicationProtocol): types, schemas and single-document validation.
+ * The user-facing config kinds (Istio ServiceEntry and DestinationRule, Aeraki MetaRouter,
+ * ApplicationProtocol, RedisService and RedisDestination, Kubernetes Secret): types, schemas and
+ * single-document validation.
  */
 export type { ConfigIssue, FieldIssue, FieldPath, Severity } from './issue.js';
 export { compareIssues, formatFieldPath } from './issue.js';
@@ -57,6 +58,24 @@ export {
   retryOnTokens,
 } from './route-policies.js';
 export type { ApplicationProtocol, ApplicationProtocolSpec } from './application-protocol.js';
+export type {
+  RedisAuth,
+  RedisDestination,
+  RedisDestinationSpec,
+  RedisFault,
+  RedisPlainAuth,
+  RedisReadPolicyName,
+  RedisRoute,
+  RedisRouteDestination,
+  RedisSecretReference,
+  RedisService,
+  RedisServiceSettings,
+  RedisServiceSpec,
+} from './redis.js';
+export { REDIS_READ_POLICIES, faultTypeName, readPolicyName, redisModeName } from './redis.js';
+export type { Secret, SecretSpec } from './secret.js';
+export { secretValue } from './secret.js';
+export { parseHostPort } from './validation/redis.js';
 export {
   BUILTIN_APPLICATION_PROTOCOLS,
   CODEC_NAME_PREFIX,
@@ -68,6 +87,7 @@ export { fqdnProblem, hostProblem, isWildcardHost, parseClusterName, singleAddre
 export {
   isKnownKind,
   isNamespacedKind,
+  specSchemaOf,
   validateDocument,
   type DocumentResult,
   type KnownKind,

@@ -5,7 +5,8 @@
  *
  * `tcp-metaprotocol-thrift-9090` → MetaProtocol `thrift`; `tcp-thrift-hello` and `tcp-dubbo` → MetaProtocol
  * `thrift` / `dubbo` (served here by the MetaProtocol proxy with that codec); bare `tcp-metaprotocol`
- * names no protocol (Aeraki crashes on it; here it is a config error).
+ * names no protocol (Aeraki crashes on it; here it is a config error). `tcp-redis[-…]` selects the
+ * Redis proxy (Aeraki's condition: the second segment is `redis` and the name starts with `tcp-redis`).
  */
 
 export type PortProtocol =
@@ -13,7 +14,9 @@ export type PortProtocol =
   | { readonly family: 'metaprotocol'; readonly protocol: string }
   /** `tcp-metaprotocol` without an application protocol segment. */
   | { readonly family: 'metaprotocol-unnamed' }
-  /** A layer-7 family Aeraki knows but this proxy does not serve (redis, mongo, mysql, kafka, zookeeper). */
+  /** Served by the Redis proxy (RedisService, RedisDestination). */
+  | { readonly family: 'redis' }
+  /** A layer-7 family Aeraki knows but this proxy does not serve (mongo, mysql, kafka, zookeeper). */
   | { readonly family: 'other'; readonly protocol: string }
   /** Plain TCP, HTTP, or anything else. */
   | { readonly family: 'none' };
@@ -31,6 +34,7 @@ export function selectPortProtocol(portName: string): PortProtocol {
       : { family, protocol };
   }
   if (family === 'thrift' || family === 'dubbo') return { family: 'metaprotocol', protocol: family };
+  if (family === 'redis' && portName.startsWith('tcp-redis')) return { family: 'redis' };
   if (otherFamilies.has(family)) return { family: 'other', protocol: family };
   return { family: 'none' };
 }

@@ -20,16 +20,23 @@ import {
 } from './config-source-options.js';
 import { createLogger } from './logger.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, filterCheckOf, loadCliCodecs } from './plugin-options.js';
+import { KUBERNETES_OPTIONS, KUBERNETES_USAGE } from './kubernetes-options.js';
 import { untilSignal } from './signals.js';
 
-const USAGE = `Usage: aeraki control-plane --config-dir DIR [options]
+const USAGE = `Usage: aeraki control-plane (--config-dir DIR | --kubernetes) [options]
 
 Serves the config in DIR over xDS (ADS, gRPC) to any number of proxies ('aeraki proxy --xds …').
 DIR is watched: a valid edit is pushed within a second; an invalid one is reported (file, document,
 field, rule) and the last good config keeps being served.
 
+With --kubernetes, config comes from the Kubernetes API instead (ServiceEntry, DestinationRule,
+Gateway, Services with their EndpointSlices, and the Aeraki kinds), listed and watched; an object
+that breaks a rule is left out (or keeps its last accepted version) and the rest is served. If the
+API server goes away, the last config read keeps serving and the watches resume when it is back.
+
 Options:
-  --config-dir DIR    the config directory (required)
+  --config-dir DIR    the config directory
+${KUBERNETES_USAGE}
   --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
   --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /config (the config served and
                       its files), /snapshot, /resources
@@ -60,6 +67,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     args,
     {
       'config-dir': { type: 'string' },
+      ...KUBERNETES_OPTIONS,
       listen: { type: 'string', default: `127.0.0.1:${DEFAULT_XDS_PORT}` },
       admin: { type: 'string', default: '127.0.0.1:15011' },
       ...DEBOUNCE_OPTIONS,
@@ -75,9 +83,11 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (values['config-dir'] === undefined)
-    throw new AerakiError(ErrorCodes.CLI_USAGE, `--config-dir is required\n\n${USAGE}`);
-  const dir = resolve(values['config-dir']);
+  if ((values['config-dir'] === undefined) === !values.kubernetes)
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      `give exactly one of --config-dir and --kubernetes\n\n${USAGE}`,
+    );
   const listen = parseHostPort(values.listen, '--listen');
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);
@@ -85,6 +95,10 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   const logger = createLogger(values['log-level']);
   // The plugins the proxies run: their codecs and filters are known, their filters' configs checked.
   const { codecs, filters } = await loadCliCodecs(values.plugin, logger);
+  const kubernetes = values.kubernetes
+    ? new (await import('./kubernetes-runtime.js')).KubernetesRuntime(values, logger)
+    : undefined;
+  const dir = kubernetes === undefined ? resolve(values['config-dir'] ?? '.') : kubernetes.description;
   const collectGarbage = (globalThis as { gc?: () => void }).gc;
   const controlPlane = new ControlPlane({
     dir,
@@ -94,6 +108,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     checkApplicationProtocol: checkDeclarativeCodec,
     checkFilter: filterCheckOf(filters),
     source,
+    ...(kubernetes === undefined ? {} : { loader: kubernetes.loader, onPublished: kubernetes.published }),
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });
   const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
@@ -132,9 +147,14 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       'xDS is served in plaintext without authentication on a non-loopback address: anyone who can reach it can read the whole config and subscribe as a proxy; keep it on a trusted network',
     );
   }
+  await kubernetes?.start(controlPlane).catch(async (err: unknown) => {
+    await Promise.all([controlPlane.stop(), admin.close()]);
+    throw err;
+  });
   settleHeap();
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
+  await kubernetes?.stop();
   await Promise.all([controlPlane.stop(), admin.close()]);
   return 0;
 }

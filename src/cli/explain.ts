@@ -5,6 +5,7 @@
  */
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { RouteExplanationReport } from '../proxy/route-explainer.js';
+import type { RedisExplanationReport } from '../redis/redis-explainer.js';
 import { requestAdmin } from './admin-client.js';
 import { parseCommandArgs } from './args.js';
 import { renderTable, style, useColor } from './table.js';
@@ -16,15 +17,21 @@ route table name HOST_PORT) that carries the given attributes (the request metad
 reports: method, interface, version, THeader headers, Dubbo attachments, …): the route that
 matches, its destinations and their shares, and for each earlier route why it did not match.
 
+For a Redis service, give the key instead: the prefix route that takes it, the key the server
+gets, the endpoint it hashes to (or its Redis Cluster slot and the shard's nodes), mirrors and faults.
+
 Options:
   --attr KEY=VALUE    a request attribute (repeat for several)
+  --key KEY           Redis: the key of the command
+  --command NAME      Redis: the command (default GET; reads and writes may go to different nodes)
   --port N            the service port, when the host has several
   --admin HOST:PORT   the proxy's admin API (default 127.0.0.1:15000)
   --json              print the explanation as JSON
   -h, --help          show this help
 
-Example:
+Examples:
   aeraki explain thrift-sample-server.meta-thrift.svc.cluster.local --attr method=sayHello
+  aeraki explain redis-front.redis.svc.cluster.local --key user:42 --command SET
 `;
 
 export async function explainCommand(args: string[]): Promise<number> {
@@ -33,6 +40,8 @@ export async function explainCommand(args: string[]): Promise<number> {
     {
       attr: { type: 'string', multiple: true, default: [] },
       port: { type: 'string' },
+      key: { type: 'string' },
+      command: { type: 'string' },
       admin: { type: 'string', default: '127.0.0.1:15000' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -47,6 +56,8 @@ export async function explainCommand(args: string[]): Promise<number> {
     throw new AerakiError(ErrorCodes.CLI_USAGE, `expected one SERVICE\n\n${USAGE}`);
   const query = new URLSearchParams({ service: positionals[0]! });
   if (values.port !== undefined) query.set('port', values.port);
+  if (values.key !== undefined) query.set('key', values.key);
+  if (values.command !== undefined) query.set('command', values.command);
   for (const attr of values.attr) {
     if (attr.indexOf('=') <= 0) {
       throw new AerakiError(ErrorCodes.CLI_USAGE, `--attr must look like KEY=VALUE, got '${attr}'`);
@@ -58,17 +69,29 @@ export async function explainCommand(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(formatExplanation(report, useColor(process.stdout)));
+  const color = useColor(process.stdout);
+  process.stdout.write(
+    'protocol' in report ? formatRedisExplanation(report, color) : formatExplanation(report, color),
+  );
   return 0;
 }
 
 /** GETs `/explain`, turning the admin API's 4xx answers into errors that say what to change. */
-async function fetchExplanation(admin: string, query: URLSearchParams): Promise<RouteExplanationReport> {
+async function fetchExplanation(
+  admin: string,
+  query: URLSearchParams,
+): Promise<RouteExplanationReport | RedisExplanationReport> {
   const answer = await requestAdmin(admin, `/explain?${query.toString()}`, 'proxy');
-  if (answer.status === 200 && answer.body !== undefined) return answer.body as RouteExplanationReport;
-  const body = (answer.body ?? {}) as { error?: string; routeTables?: string[] };
+  if (answer.status === 200 && answer.body !== undefined) {
+    return answer.body as RouteExplanationReport | RedisExplanationReport;
+  }
+  const body = (answer.body ?? {}) as { error?: string; routeTables?: string[]; listeners?: string[] };
   const tables =
-    body.routeTables === undefined ? '' : `; route tables: ${body.routeTables.join(', ') || 'none'}`;
+    body.routeTables !== undefined
+      ? `; route tables: ${body.routeTables.join(', ') || 'none'}`
+      : body.listeners !== undefined
+        ? `; listeners: ${body.listeners.join(', ') || 'none'}`
+        : '';
   throw new AerakiError(
     answer.status === 400 ? ErrorCodes.CLI_USAGE : ErrorCodes.NOT_FOUND,
     `${body.error ?? `the proxy admin API at ${admin} answered ${answer.status}`}${tables}`,
@@ -109,6 +132,40 @@ export function formatExplanation(report: RouteExplanationReport, color: boolean
       report.skipped.map(s => [s.route, s.reasons.join('\n')]),
       color,
     );
+  }
+  return out;
+}
+
+/** A Redis key's way for people: the route, the key forwarded, where it lands, mirrors, faults. */
+export function formatRedisExplanation(report: RedisExplanationReport, color: boolean): string {
+  let out =
+    `redis service ${report.statPrefix} (listeners ${report.listeners.join(', ')})\n` +
+    `command     ${report.command.toUpperCase()} ${report.key}${report.authRequired ? '  (clients must AUTH first)' : ''}\n`;
+  const route = report.route;
+  if (route === undefined) {
+    out += `${style('no route matches', 'bad', color)}: the client gets "ERR no upstream host"\n`;
+    return out;
+  }
+  out += `matches     ${style(route.catchAll ? 'the catch-all route' : `prefix '${route.prefix}'`, 'good', color)}\n`;
+  out += `goes to     ${route.cluster}\n`;
+  if (route.removePrefix) out += `forwards    key '${report.forwardedKey ?? ''}' (prefix removed)\n`;
+  const placement = report.placement;
+  if (placement !== undefined) {
+    if (placement.slot !== undefined) {
+      out += `slot        ${placement.slot}${placement.hashTag === undefined ? '' : ` (hash tag '${placement.hashTag}')`}\n`;
+      if (placement.master !== undefined) {
+        out += `shard       master ${placement.master}; replicas ${placement.replicas?.join(', ') || 'none'}\n`;
+      }
+    }
+    if (placement.node !== undefined) out += `server      ${placement.node}\n`;
+    if (placement.problem !== undefined)
+      out += `${style('problem', 'bad', color)}     ${placement.problem}\n`;
+  }
+  for (const m of report.mirrors) {
+    out += `mirrors     ${m.mirrored ? `${m.percent}% to ${m.cluster}` : `not to ${m.cluster} (reads are excluded)`}\n`;
+  }
+  for (const f of report.faults) {
+    out += `fault       ${f.type} for ${f.percent}% of ${report.command.toUpperCase()}${f.delayMs > 0 ? ` (delay ${f.delayMs} ms)` : ''}\n`;
   }
   return out;
 }

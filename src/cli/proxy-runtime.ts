@@ -8,6 +8,7 @@ import { AdminServer } from '../proxy/admin-server.js';
 import type { BackoffPolicy } from '../net/retry-backoff.js';
 import { Proxy, type ListenerRejection } from '../proxy/proxy.js';
 import type { ProxyLimits } from '../proxy/proxy-limits.js';
+import { RedisAccessLog } from '../proxy/telemetry/redis-access-log.js';
 import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
 import { AdsClient, type XdsApi } from '../xds/ads-client.js';
 
@@ -46,6 +47,13 @@ export interface ProxyRuntimeOptions {
   readonly filters?: FilterRegistry;
   /** Buffer limits, timeouts and overload thresholds (Envoy's defaults when absent). */
   readonly limits?: ProxyLimits;
+  /**
+   * Bind every listener on this address instead of its service's virtual address (in a Kubernetes
+   * pod, where those addresses are not local: `0.0.0.0` for a gateway, `127.0.0.1` for a sidecar
+   * that applications call explicitly). Two listeners on one port then collide: the second is
+   * rejected, alone.
+   */
+  readonly listenAddress?: string;
 }
 
 /**
@@ -59,6 +67,18 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
   const { logger } = options;
   const telemetry = options.telemetry;
   const accessLog = telemetry?.accessLog;
+  const onAccessLogError = (err: Error): void => logger.warn({ err }, 'access log write failed');
+  // The Redis listeners write their commands to the same access log.
+  const redisAccessLog =
+    accessLog === undefined
+      ? undefined
+      : new RedisAccessLog({
+          path: accessLog.path,
+          ...(accessLog.successSamplingPercent === undefined
+            ? {}
+            : { successSamplingPercent: accessLog.successSamplingPercent }),
+          onError: onAccessLogError,
+        });
   const proxy = new Proxy(
     options.codecs ?? builtinCodecs(),
     logger,
@@ -66,15 +86,13 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     new RequestTelemetry(
       accessLog === undefined
         ? telemetry
-        : {
-            ...telemetry,
-            accessLog: { ...accessLog, onError: err => logger.warn({ err }, 'access log write failed') },
-          },
+        : { ...telemetry, accessLog: { ...accessLog, onError: onAccessLogError } },
     ),
     {
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(collectGarbage === undefined ? {} : { collectGarbage }),
       ...(options.filters === undefined ? {} : { filterRegistry: options.filters }),
+      ...(redisAccessLog === undefined ? {} : { redisAccessLog }),
     },
   );
   const admin = new AdminServer(proxy);
@@ -92,7 +110,15 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
           ...(xds.backoff === undefined ? {} : { backoff: xds.backoff }),
           onSnapshot: async snapshot => {
             try {
-              const result = await proxy.apply(snapshot);
+              const listenAddress = options.listenAddress;
+              const result = await proxy.apply(
+                listenAddress === undefined
+                  ? snapshot
+                  : {
+                      ...snapshot,
+                      listeners: snapshot.listeners.map(l => ({ ...l, address: listenAddress })),
+                    },
+              );
               lastError = undefined;
               logger.debug(
                 {
@@ -122,7 +148,11 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const rejected = proxy.rejectedListeners();
-        const settled = new Set([...proxy.listenerMap.keys(), ...rejected.map(r => r.name)]);
+        const settled = new Set([
+          ...proxy.listenerMap.keys(),
+          ...proxy.redis.listenerMap.keys(),
+          ...rejected.map(r => r.name),
+        ]);
         if (names.every(n => settled.has(n))) return rejected.filter(r => names.includes(r.name));
         if (Date.now() > deadline) {
           throw new AerakiError(
@@ -137,6 +167,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     async close(graceMs) {
       ads?.stop();
       await Promise.all([proxy.close(graceMs), admin.close()]);
+      redisAccessLog?.close();
     },
   };
 }

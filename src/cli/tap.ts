@@ -5,6 +5,7 @@
  */
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { RequestRecord } from '../proxy/request-record.js';
+import type { RedisCommandRecord } from '../redis/listener/redis-listener.js';
 import { adminUnreachable } from './admin-client.js';
 import { parseCommandArgs } from './args.js';
 import { style, useColor } from './table.js';
@@ -13,7 +14,9 @@ const USAGE = `Usage: aeraki tap SERVICE [options]
 
 Streams the requests the running proxy finishes for SERVICE (a ServiceEntry host, HOST:PORT, or a
 route table name HOST_PORT) as they happen: time, request id, operation, route, endpoint, outcome
-and duration. Traffic is not stopped. Ends after --count requests, after --duration, or on Ctrl-C.
+and duration (for a Redis service: each command, its key, cluster, outcome and duration; filter with
+--attr command=GET or --attr key=KEY). Traffic is not stopped. Ends after --count requests, after
+--duration, or on Ctrl-C.
 
 Options:
   --attr KEY=VALUE    only requests whose attribute KEY is exactly VALUE (repeat for several)
@@ -121,12 +124,14 @@ async function streamTap(
 }
 
 function printLine(line: string, json: boolean, color: boolean): void {
-  const parsed = JSON.parse(line) as RequestRecord | { tapping: string[] };
+  const parsed = JSON.parse(line) as RequestRecord | RedisCommandRecord | { tapping: string[] };
   if ('tapping' in parsed) {
     process.stderr.write(`tapping ${parsed.tapping.join(', ')} (Ctrl-C to stop)\n`);
     return;
   }
-  process.stdout.write(json ? `${line}\n` : `${formatRecord(parsed, color)}\n`);
+  if (json) process.stdout.write(`${line}\n`);
+  else if ('requestId' in parsed) process.stdout.write(`${formatRecord(parsed, color)}\n`);
+  else process.stdout.write(`${formatRedisRecord(parsed, color)}\n`);
 }
 
 /** One finished request on one line, for people. */
@@ -154,4 +159,13 @@ export function formatRecord(record: RequestRecord, color: boolean): string {
       outcome = record.outcome;
   }
   return `${time}  #${record.requestId}  ${record.listener}  ${operation}  ${where}  ${outcome}  ${record.durationMs} ms`;
+}
+
+/** One finished Redis command on one line, for people. */
+export function formatRedisRecord(record: RedisCommandRecord, color: boolean): string {
+  const time = record.startTime.slice(11, 23);
+  const outcome =
+    record.status === 'ok' ? style('ok', 'good', color) : style(`error: ${record.error ?? ''}`, 'bad', color);
+  const fault = record.fault === undefined ? '' : `  (${record.fault} fault)`;
+  return `${time}  ${record.listener}  ${record.client}  ${record.command.toUpperCase()} ${record.key ?? ''}  → ${record.cluster ?? '-'}  ${outcome}${fault}  ${record.durationMs} ms`;
 }

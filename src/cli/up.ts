@@ -122,7 +122,7 @@ export async function upCommand(args: string[]): Promise<number> {
   let rejected;
   try {
     rejected = await runtime.waitForListeners(
-      started.snapshot.listeners.map(l => l.name),
+      [...started.snapshot.listeners, ...(started.snapshot.redisListeners ?? [])].map(l => l.name),
       10_000,
     );
   } catch (err) {
@@ -134,7 +134,10 @@ export async function upCommand(args: string[]): Promise<number> {
     {
       dir,
       version: controlPlane.version,
-      listeners: started.snapshot.listeners.map(l => `${l.address}:${l.port} (${l.protocol})`),
+      listeners: [
+        ...started.snapshot.listeners.map(l => `${l.address}:${l.port} (${l.protocol})`),
+        ...(started.snapshot.redisListeners ?? []).map(l => `${l.address}:${l.port} (redis)`),
+      ],
       admin: `${admin.host}:${runtime.adminPort}`,
       controlPlaneAdmin: `${controlPlaneAdmin.host}:${cpAdminPort}`,
       xds: `${xds.host}:${started.port}`,

@@ -85,7 +85,10 @@ export async function validateCommand(args: string[]): Promise<number> {
     config.serviceEntries.length +
     config.destinationRules.length +
     config.metaRouters.length +
-    config.applicationProtocols.length;
+    config.applicationProtocols.length +
+    config.redisServices.length +
+    config.redisDestinations.length +
+    config.secrets.length;
   const files = new Set(issues.map(i => i.file));
   const summary =
     errors.length === 0

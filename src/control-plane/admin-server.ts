@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import { encodeSnapshot } from '../xds/snapshot-codec.js';
 import { resourceToJson } from '../xds/resource-json.js';
+import { redactSecrets } from '../xds/redact-secrets.js';
 import type { ControlPlane } from './control-plane.js';
 
 /**
@@ -48,9 +49,12 @@ export class ControlPlaneAdminServer {
       case '/config':
         return sendJson(res, this.controlPlane.configStatus());
       case '/snapshot':
-        return sendJson(res, snapshot ?? null);
+        return sendJson(res, redactSecrets(snapshot ?? null));
       case '/resources':
-        return sendJson(res, snapshot === undefined ? [] : encodeSnapshot(snapshot).map(resourceToJson));
+        return sendJson(
+          res,
+          snapshot === undefined ? [] : redactSecrets(encodeSnapshot(snapshot).map(resourceToJson)),
+        );
       case '/metrics':
       case '/stats/prometheus': {
         const registry = this.controlPlane.metrics.registry;

@@ -9,6 +9,7 @@ import { loadConfig, watchConfig } from './load-config.js';
 import { withCodecIssues, type ApplicationProtocolCheck } from './model/codec-issues.js';
 import type { LoadedConfig } from './model/config-set.js';
 import { withFilterIssues, type FilterConfigCheck } from './model/filter-issues.js';
+import type { ConfigLoader } from './config-loader.js';
 import type { SourceWatch } from './sources/config-source.js';
 import type { FileSourceOptions, WatchStatus } from './sources/file-source.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
@@ -48,6 +49,19 @@ export interface ControlPlaneOptions {
    * filter gets a warning, a config its schema refuses an error. Default: not checked.
    */
   readonly checkFilter?: FilterConfigCheck;
+  /**
+   * Where config comes from instead of the directory `dir` (the Kubernetes API); `dir` then only
+   * names it in `/config`.
+   */
+  readonly loader?: ConfigLoader;
+  /** Called after each load that was published (its config served), with the version served. */
+  readonly onPublished?: (published: PublishedConfig) => void;
+}
+
+/** A config that was published: what was loaded and the xDS snapshot version it is served as. */
+export interface PublishedConfig {
+  readonly loaded: LoadedConfig;
+  readonly version: string;
 }
 
 const nothing = (): void => {};
@@ -72,6 +86,8 @@ export interface LastConfigLoad {
   /** The first errors (at most {@link MAX_REPORTED_ISSUES}), or why serving failed. */
   readonly issues: readonly ConfigIssue[];
   readonly failure?: string;
+  /** Objects left out (or serving their last accepted version) for their errors, where admission is per object. */
+  readonly leftOut?: number;
 }
 
 /** The config being served and where it came from: `GET /config` of the control plane's admin API. */
@@ -90,6 +106,8 @@ export interface ConfigStatus {
   readonly lastLoad?: LastConfigLoad;
   /** How the directory is watched; absent when it is not. */
   readonly watch?: WatchStatus;
+  /** How a config source other than a directory is doing (the Kubernetes API's lists and watches). */
+  readonly source?: unknown;
 }
 
 /** Errors of a refused load listed in {@link LastConfigLoad.issues}. */
@@ -155,6 +173,7 @@ export class ControlPlane {
       files,
       ...(this.lastLoad === undefined ? {} : { lastLoad: this.lastLoad }),
       ...(this.watchStatus === undefined ? {} : { watch: this.watchStatus() }),
+      ...(this.options.loader?.state === undefined ? {} : { source: this.options.loader.state() }),
     };
   }
 
@@ -173,9 +192,11 @@ export class ControlPlane {
   async start(host = '127.0.0.1', port = DEFAULT_XDS_PORT): Promise<ConfigLoad & { port: number }> {
     const settle = this.options.collectGarbage ?? nothing;
     const first =
-      this.options.watch === false
-        ? await loadConfig(this.options.dir, this.sourceOptions)
-        : await this.startWatching();
+      this.options.loader !== undefined
+        ? await this.startLoader(this.options.loader)
+        : this.options.watch === false
+          ? await loadConfig(this.options.dir, this.sourceOptions)
+          : await this.startWatching();
     settle();
     const load = this.publish(first, settle);
     settle();
@@ -190,6 +211,16 @@ export class ControlPlane {
   async stop(): Promise<void> {
     this.watcher?.close();
     await this.server.stop();
+  }
+
+  private async startLoader(loader: ConfigLoader): Promise<LoadedConfig> {
+    const initial = await loader.start(loaded => {
+      const load = this.publish(loaded);
+      if (load.snapshot !== undefined)
+        this.options.logger.info({ version: this.servedVersion }, 'config published');
+    });
+    this.watcher = { close: () => void loader.close() };
+    return initial;
   }
 
   private async startWatching(): Promise<LoadedConfig> {
@@ -219,14 +250,16 @@ export class ControlPlane {
     const logger = this.options.logger;
     const at = new Date().toISOString();
     const errors = loaded.issues.filter(i => i.severity === 'error');
+    const leftOut = loaded.leftOut ?? [];
     const outcome = (result: LastConfigLoad['result'], failure?: Error): void => {
       this.lastLoad = {
         at,
         result,
         errors: errors.length,
         warnings: loaded.issues.length - errors.length,
-        issues: errors.slice(0, MAX_REPORTED_ISSUES),
+        issues: [...errors, ...leftOut].slice(0, MAX_REPORTED_ISSUES),
         ...(failure === undefined ? {} : { failure: failure.message }),
+        ...(loaded.leftOutObjects === undefined ? {} : { leftOut: loaded.leftOutObjects }),
       };
     };
     this.metrics.configLoaded(errors.length);
@@ -241,6 +274,8 @@ export class ControlPlane {
       return { issues: loaded.issues };
     }
     for (const issue of loaded.issues) logger.warn({ issue }, formatIssue(issue, false));
+    for (const issue of leftOut.slice(0, MAX_LOGGED_ISSUES))
+      logger.warn({ issue }, `left out: ${formatIssue(issue, false)}`);
     const snapshot = translate(loaded.config, this.memo, loaded.index);
     betweenStages();
     try {
@@ -262,6 +297,8 @@ export class ControlPlane {
     outcome('accepted');
     this.served = { loadedAt: at, files: loaded.files ?? [] };
     this.current = snapshot;
+    if (this.servedVersion !== undefined)
+      this.options.onPublished?.({ loaded: config, version: this.servedVersion });
     return { issues: loaded.issues, snapshot };
   }
 }

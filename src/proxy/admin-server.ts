@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
 import type { UpdateCounters } from '../xds/ads-client.js';
+import { redactSecrets } from '../xds/redact-secrets.js';
+import { explainRedisKey, redisListenersForService, RedisTap } from '../redis/redis-explainer.js';
 import type { Proxy } from './proxy.js';
 import { listenerFilterStats } from './filter-stats.js';
 import { explainRoute, routeTablesForService } from './route-explainer.js';
@@ -10,7 +12,7 @@ import { ProxyMetricsExporter } from './telemetry/prometheus.js';
 /**
  * The proxy's admin HTTP API (127.0.0.1 only by default), for people and scripts:
  * - `GET /ready`: 200 once a config is applied, 503 before;
- * - `GET /config_dump`: the snapshot the proxy runs, with its version;
+ * - `GET /config_dump`: the snapshot the proxy runs, with its version (Redis passwords redacted);
  * - `GET /clusters`: each cluster's endpoints (load, outlier ejection), limits and counters;
  * - `GET /listeners`: each listener's connections and counters, and its filters' counters by name;
  *   a listener the proxy could not build or bind has `rejected` (code, reason, since, whether its
@@ -23,10 +25,13 @@ import { ProxyMetricsExporter } from './telemetry/prometheus.js';
  *   resources that could not be decoded, listeners rejected);
  * - `GET /explain?service=HOST[:PORT]&attr=KEY=VALUE…`: which route a request with those attributes
  *   takes, where it goes, and why each earlier route did not match (404 for an unknown service, 409
- *   when the host has several ports and none was given);
+ *   when the host has several ports and none was given); for a Redis service,
+ *   `…&key=KEY[&command=NAME]`: its prefix route, the key forwarded, the endpoint or slot and nodes,
+ *   mirrors and faults;
  * - `GET /tap?service=HOST[:PORT]|listener=NAME&attr=KEY=VALUE…&limit=N`: a live stream (NDJSON) of
  *   the requests those listeners finish, filtered by exact attribute values; the first line names
- *   the listeners tapped. Traffic is not stopped; the stream ends after `limit` records or when the
+ *   the listeners tapped. Redis listeners stream their commands (filters `attr=command=…`,
+ *   `attr=key=…`). Traffic is not stopped; the stream ends after `limit` records or when the
  *   client disconnects. Attribute values whose names look like credentials are redacted (see
  *   AttributeRedaction).
  *
@@ -45,6 +50,7 @@ export class AdminServer {
       listeners: () => proxy.listenerMap.values(),
       clusters: () => proxy.clusters.all(),
       accessLog: () => proxy.telemetry.accessLogStats(),
+      redis: () => ({ listeners: proxy.redis.listenerMap.values(), clusters: proxy.redis.upstreams.all() }),
       listenerManager: () => ({
         stats: proxy.listenerManager,
         rejected: proxy.rejectedListeners(),
@@ -87,7 +93,7 @@ export class AdminServer {
           proxy.current === undefined ? 'not ready\n' : 'ready\n',
         );
       case '/config_dump':
-        return sendJson(res, proxy.current ?? null);
+        return sendJson(res, redactSecrets(proxy.current ?? null));
       case '/clusters':
         return sendJson(
           res,
@@ -128,20 +134,34 @@ export class AdminServer {
             ...(rejection === undefined ? {} : { rejected: rejection }),
           };
         });
+        const redis = [...proxy.redis.listenerMap.values()].map(l => {
+          const rejection = rejected.get(l.name);
+          return {
+            name: l.name,
+            protocol: 'redis',
+            statPrefix: l.state.resource.statPrefix,
+            bound: true,
+            connections: l.connectionCount,
+            taps: l.taps,
+            stats: l.stats,
+            ...(rejection === undefined ? {} : { rejected: rejection }),
+          };
+        });
         const unbound = [...rejected.values()]
-          .filter(r => !proxy.listenerMap.has(r.name))
+          .filter(r => !proxy.listenerMap.has(r.name) && !proxy.redis.listenerMap.has(r.name))
           .map(r => {
             const resource = proxy.current?.listeners.find(l => l.name === r.name);
+            const isRedis = proxy.current?.redisListeners?.some(l => l.name === r.name) === true;
             return {
               name: r.name,
-              protocol: resource?.protocol ?? '',
+              protocol: isRedis ? 'redis' : (resource?.protocol ?? ''),
               routeConfigName: resource?.routeConfigName ?? '',
               bound: false,
               connections: 0,
               rejected: r,
             };
           });
-        return sendJson(res, [...bound, ...unbound]);
+        return sendJson(res, [...bound, ...redis, ...unbound]);
       }
       case '/routes':
         return sendJson(res, proxy.current?.routes ?? []);
@@ -191,6 +211,10 @@ export class AdminServer {
     const snapshot = this.proxy.current;
     const names = (snapshot?.routes ?? []).map(r => r.name);
     const tables = routeTablesForService(names, service, port);
+    const redis = redisListenersForService(this.proxy.redis.listenerMap.values(), service, port);
+    if (params.has('key') || (tables.length === 0 && redis.length > 0)) {
+      return this.explainRedis(redis, params, service, res);
+    }
     if (tables.length === 0) {
       return sendJson(res, { error: `no route table for '${service}'`, routeTables: names }, 404);
     }
@@ -205,6 +229,39 @@ export class AdminServer {
       .map(l => l.name)
       .sort();
     return sendJson(res, explainRoute(table, attributes, listeners));
+  }
+
+  private explainRedis(
+    listeners: ReturnType<typeof redisListenersForService>,
+    params: URLSearchParams,
+    service: string,
+    res: ServerResponse,
+  ): void {
+    const key = params.get('key');
+    if (key === null) return sendJson(res, { error: `'${service}' is a Redis service: give key=KEY` }, 400);
+    const all = [...this.proxy.redis.listenerMap.keys()].sort();
+    const first = listeners[0];
+    if (first === undefined) {
+      return sendJson(res, { error: `no Redis listener for '${service}'`, listeners: all }, 404);
+    }
+    if (new Set(listeners.map(l => l.state.resource.port)).size > 1) {
+      return sendJson(
+        res,
+        { error: `'${service}' has several ports; give one`, listeners: listeners.map(l => l.name) },
+        409,
+      );
+    }
+    const command = params.get('command') ?? 'GET';
+    return sendJson(
+      res,
+      explainRedisKey(
+        first,
+        this.proxy.redis.upstreams,
+        key,
+        command,
+        listeners.map(l => l.name),
+      ),
+    );
   }
 
   private tap(params: URLSearchParams, res: ServerResponse): void {
@@ -228,6 +285,26 @@ export class AdminServer {
       listeners = all.filter(l => tables.includes(l.state.resource.routeConfigName));
     } else {
       return sendJson(res, { error: 'give service=HOST[:PORT] or listener=NAME' }, 400);
+    }
+    const redisListeners = redisListenersForService(
+      this.proxy.redis.listenerMap.values(),
+      listenerName ?? service ?? '',
+    );
+    if (listeners.length === 0 && redisListeners.length > 0) {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      res.write(JSON.stringify({ tapping: redisListeners.map(l => l.name) }) + '\n');
+      const tap = new RedisTap(
+        match,
+        limit,
+        record => res.write(JSON.stringify(record) + '\n'),
+        () => {
+          for (const l of redisListeners) l.removeObserver(tap);
+          res.end();
+        },
+      );
+      for (const l of redisListeners) l.addObserver(tap);
+      res.on('close', () => tap.close());
+      return;
     }
     if (listeners.length === 0) {
       return sendJson(

@@ -12,6 +12,8 @@ import { FilterRegistry } from '../filters/filter-registry.js';
 import { RouteTable } from '../filters/router/route-table.js';
 import { RouterFilter } from '../filters/router/router-filter.js';
 import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
+import type { RedisCommandObserver } from '../redis/listener/redis-listener.js';
+import { RedisProxy } from '../redis/redis-proxy.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
 import { UpstreamCodecs } from '../upstream/upstream-codec.js';
 import { filterChainOf } from '../xds/listener-filters.js';
@@ -106,6 +108,8 @@ export interface ProxyOptions {
    * (`--plugin` adds to them).
    */
   readonly filterRegistry?: FilterRegistry;
+  /** Receives every command the Redis listeners finish (their access log); absent = none. */
+  readonly redisAccessLog?: RedisCommandObserver;
 }
 
 /**
@@ -120,6 +124,8 @@ export class Proxy {
   readonly clusters: ClusterManager;
   /** Sheds load when heap or buffered bytes run high; holds the proxy's limits. */
   readonly overload: OverloadManager;
+  /** The Redis listeners (Envoy redis_proxy) and their upstreams. */
+  readonly redis: RedisProxy;
   /** One per codec and codec config: listeners with equal settings share upstream pools. */
   private readonly upstreamCodecs = new UpstreamCodecs();
   private readonly listeners = new Map<string, Listener>();
@@ -149,6 +155,10 @@ export class Proxy {
     this.bindRetry = options.bindRetry ?? DEFAULT_BIND_RETRY;
     const limits = options.limits ?? DEFAULT_PROXY_LIMITS;
     this.clusters = new ClusterManager(limits.connectionBufferBytes);
+    this.redis = new RedisProxy(this.clusters, logger, {
+      bindRetry: this.bindRetry,
+      ...(options.redisAccessLog === undefined ? {} : { accessLog: options.redisAccessLog }),
+    });
     this.router = new RouterFilter(this.clusters);
     this.rateLimits = new ListenerRateLimits(this.clusters);
     this.configuredFilters = new ListenerFilters(options.filterRegistry ?? new FilterRegistry(), logger);
@@ -189,12 +199,19 @@ export class Proxy {
 
   /** Listeners of the snapshot in force that do not run as given, by name. */
   rejectedListeners(): ListenerRejection[] {
-    return [...this.rejections.values()].map(r => {
-      const pending = this.pendingBinds.get(r.name);
-      return pending === undefined
-        ? r
-        : { ...r, retryAt: new Date(pending.retryAt).toISOString(), bindFailures: pending.backoff.attempts };
-    });
+    return [
+      ...[...this.rejections.values()].map(r => {
+        const pending = this.pendingBinds.get(r.name);
+        return pending === undefined
+          ? r
+          : {
+              ...r,
+              retryAt: new Date(pending.retryAt).toISOString(),
+              bindFailures: pending.backoff.attempts,
+            };
+      }),
+      ...this.redis.rejected(),
+    ];
   }
 
   /**
@@ -280,6 +297,7 @@ export class Proxy {
     this.rateLimits.retain(snapshot.listeners);
     this.configuredFilters.retain(snapshot.listeners);
     this.snapshot = snapshot;
+    binding.push(this.redis.apply(snapshot.redisListeners ?? []));
     await Promise.all(binding);
     return { rejected: this.rejectedListeners() };
   }
@@ -382,7 +400,7 @@ export class Proxy {
     this.rejections.clear();
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
-    await Promise.all(listeners.map(l => l.drain(graceMs)));
+    await Promise.all([...listeners.map(l => l.drain(graceMs)), this.redis.close(graceMs)]);
     clearInterval(this.sweepTimer);
     this.overload.stop();
     this.clusters.drainAll();

@@ -52,11 +52,13 @@ import type {
   ClusterResource,
   EndpointAssignmentResource,
   ListenerResource,
+  RedisListenerResource,
   ProxySnapshot,
   RouteConfigResource,
 } from './resources.js';
 import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
-import { decodeResources, routeTableClusterRefs } from './snapshot-codec.js';
+import { isRedisListener } from './redis-resources.js';
+import { decodeResources, routeTableClusterRefs, type DecodedResources } from './snapshot-codec.js';
 import { TypeUrls } from './type-urls.js';
 import type { AnyMessage } from './xds-resource.js';
 
@@ -205,7 +207,8 @@ export class AdsClient {
   private stream: ClientDuplexStream<Buffer, Update> | undefined;
   private readonly delta: boolean;
   private readonly types = new Map<string, TypeState>();
-  private readonly listeners = new Map<string, ListenerResource>();
+  /** MetaProtocol and Redis listeners (a Redis one has no route table to wait for). */
+  private readonly listeners = new Map<string, ListenerResource | RedisListenerResource>();
   private readonly clusters = new Map<string, ClusterResource>();
   private readonly endpoints = new Map<string, EndpointAssignmentResource>();
   private readonly routes = new Map<string, RouteConfigResource>();
@@ -417,8 +420,8 @@ export class AdsClient {
     const removed = response.removed;
     switch (typeUrl) {
       case TypeUrls.listener:
-        if (response.incremental) merge(this.listeners, decoded.listeners, l => l.name, removed);
-        else replace(this.listeners, decoded.listeners, l => l.name);
+        if (response.incremental) merge(this.listeners, allListeners(decoded), l => l.name, removed);
+        else replace(this.listeners, allListeners(decoded), l => l.name);
         for (const table of decoded.routes) this.routes.set(table.name, table);
         break;
       case TypeUrls.cluster:
@@ -439,7 +442,7 @@ export class AdsClient {
       if (previous !== undefined) held.set(name, previous);
     }
     this.noteInvalid(typeUrl, response, decoded.errors, [
-      ...decoded.listeners.map(l => l.name),
+      ...allListeners(decoded).map(l => l.name),
       ...decoded.clusters.map(c => c.name),
       ...(typeUrl === TypeUrls.clusterLoadAssignment ? decoded.endpoints.map(e => e.clusterName) : []),
       ...(typeUrl === TypeUrls.routeConfiguration ? decoded.routes.map(r => r.name) : []),
@@ -462,10 +465,12 @@ export class AdsClient {
     // and any that this update rejected first (a listener waits for its route table, so the update
     // that hands it to the proxy may be of another type).
     const carried = new Set<string>();
-    if (typeUrl === TypeUrls.listener) for (const l of decoded.listeners) carried.add(l.name);
+    if (typeUrl === TypeUrls.listener) for (const l of allListeners(decoded)) carried.add(l.name);
     if (typeUrl === TypeUrls.routeConfiguration) {
       const tables = new Set(decoded.routes.map(r => r.name));
-      for (const l of this.listeners.values()) if (tables.has(l.routeConfigName)) carried.add(l.name);
+      for (const l of this.listeners.values()) {
+        if (!isRedisListener(l) && tables.has(l.routeConfigName)) carried.add(l.name);
+      }
     }
     const answerable = rejected.filter(
       r => carried.has(r.name) || this.rejectedBefore.get(r.name) !== r.reason,
@@ -542,7 +547,8 @@ export class AdsClient {
   /** Subscribes to the endpoints of every cluster and the route table of every listener. */
   private updateSubscriptions(): void {
     this.subscribe(TypeUrls.clusterLoadAssignment, [...this.clusters.keys()].sort(), this.endpoints);
-    const routeTables = new Set([...this.listeners.values()].map(l => l.routeConfigName));
+    const routeTables = new Set<string>();
+    for (const l of this.listeners.values()) if (!isRedisListener(l)) routeTables.add(l.routeConfigName);
     this.subscribe(TypeUrls.routeConfiguration, [...routeTables].sort(), this.routes);
   }
 
@@ -575,7 +581,13 @@ export class AdsClient {
       else if (fallback !== undefined) routes.set(name, fallback);
     }
     const listeners = new Map<string, ListenerResource>();
+    const redisListeners: RedisListenerResource[] = [];
     for (const [name, listener] of this.listeners) {
+      if (isRedisListener(listener)) {
+        // Its clusters come with CDS, which is applied before listeners (TYPE_ORDER).
+        redisListeners.push(listener);
+        continue;
+      }
       if (routes.has(listener.routeConfigName)) listeners.set(name, listener);
       else {
         const fallback = this.appliedListeners.get(name);
@@ -586,6 +598,7 @@ export class AdsClient {
     const snapshot: ProxySnapshot = {
       version,
       listeners: [...listeners.values()],
+      ...(redisListeners.length === 0 ? {} : { redisListeners }),
       clusters,
       endpoints: clusters.map(c => this.endpoints.get(c.name) ?? { clusterName: c.name, endpoints: [] }),
       routes: [...routes.values()],
@@ -638,6 +651,13 @@ function merge<T>(
 }
 
 /** State-of-the-world LDS and CDS: the response is the whole set of its type. */
+/** The MetaProtocol and Redis listeners of a response. */
+function allListeners(decoded: DecodedResources): (ListenerResource | RedisListenerResource)[] {
+  return decoded.redisListeners.length === 0
+    ? decoded.listeners
+    : [...decoded.listeners, ...decoded.redisListeners];
+}
+
 function replace<T>(map: Map<string, T>, values: readonly T[], key: (value: T) => string): void {
   map.clear();
   for (const value of values) map.set(key(value), value);

@@ -25,6 +25,7 @@
  *       max_ejection_percent, enforcing_success_rate = 0 },
  *   common_lb_config: { healthy_panic_threshold }, // outlierDetection, when set; enforcing_* is 100
  *                                                  // for a used threshold and 0 for an unused one
+ *   …redis-cluster.ts: RedisProtocolOptions, and for a Redis Cluster its cluster_type and seeds
  * ```
  *
  * Decoding also accepts a STATIC cluster whose `load_assignment` lists the endpoints (returned beside the
@@ -46,6 +47,7 @@ import { bufferLimitBytes } from './buffer-limit.js';
 import { decodeMessage, encodeMessage, packAny, unpackAny, type ProtoObject } from './proto-message.js';
 import { invalidResource, resourceLabel } from './invalid-resource.js';
 import { endpointAssignmentFromProto } from './endpoints.js';
+import { addRedisClusterFields, isRedisClusterType, redisClusterOptionsFromProto } from './redis-cluster.js';
 import { ConfigTypeUrls, META_PROTOCOL_METADATA_KEY, TCP_PROTOCOL_OPTIONS_KEY } from './type-urls.js';
 import type { AnyMessage } from './xds-resource.js';
 import { durationFromMs, msFromDuration, wrapperValue } from './well-known.js';
@@ -112,6 +114,7 @@ export function encodeCluster(cluster: ClusterResource): Uint8Array {
     message['outlier_detection'] = encodeOutlierDetection(outlier);
     message['common_lb_config'] = { healthy_panic_threshold: { value: outlier.minHealthPercent } };
   }
+  addRedisClusterFields(message, cluster);
   return encodeMessage(CLUSTER, message);
 }
 
@@ -269,8 +272,18 @@ export function decodeCluster(bytes: Uint8Array): DecodedCluster {
   if (name === '') throw invalidResource(label, 'name', 'must not be empty');
 
   const type = String(cluster['type'] ?? 'STATIC');
+  const redisClusterType = isRedisClusterType(cluster);
   let staticEndpoints: EndpointAssignmentResource | undefined;
-  if (type === 'EDS') {
+  let seeds: { address: string; port: number }[] = [];
+  if (redisClusterType) {
+    // Envoy's Redis Cluster: its load_assignment lists the seeds of the topology discovery (kept in
+    // the Redis options; the cluster's endpoints, if any, come by EDS).
+    const assignment = (cluster['load_assignment'] ?? { cluster_name: name }) as ProtoObject;
+    seeds = endpointAssignmentFromProto(assignment, label, 'load_assignment').endpoints.map(e => ({
+      address: e.address,
+      port: e.port,
+    }));
+  } else if (type === 'EDS') {
     edsSourceIsAds(cluster, label);
   } else if (type === 'STATIC') {
     const assignment = (cluster['load_assignment'] ?? { cluster_name: name }) as ProtoObject;
@@ -282,7 +295,8 @@ export function decodeCluster(bytes: Uint8Array): DecodedCluster {
     throw invalidResource(label, 'type', `only EDS and STATIC clusters are supported, got ${type}`);
   }
 
-  const lbPolicy = String(cluster['lb_policy'] ?? 'ROUND_ROBIN') as LbPolicy;
+  // A Redis Cluster picks nodes by slot (CLUSTER_PROVIDED); its seeds are asked in random order.
+  const lbPolicy = (redisClusterType ? 'RANDOM' : String(cluster['lb_policy'] ?? 'ROUND_ROBIN')) as LbPolicy;
   if (!LB_POLICIES.includes(lbPolicy)) {
     throw invalidResource(label, 'lb_policy', `must be one of ${LB_POLICIES.join(', ')}, got ${lbPolicy}`);
   }
@@ -329,5 +343,7 @@ export function decodeCluster(bytes: Uint8Array): DecodedCluster {
   if (perConnectionBufferLimitBytes !== undefined) decoded = { ...decoded, perConnectionBufferLimitBytes };
   if (maxRequestsPerConnection > 0) decoded = { ...decoded, maxRequestsPerConnection };
   if (outlierDetection !== undefined) decoded = { ...decoded, outlierDetection };
+  const redis = redisClusterOptionsFromProto(cluster, label, seeds);
+  if (redis !== undefined) decoded = { ...decoded, redis };
   return staticEndpoints === undefined ? { cluster: decoded } : { cluster: decoded, staticEndpoints };
 }

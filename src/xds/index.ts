@@ -13,6 +13,9 @@ export {
   META_PROTOCOL_PROXY_FILTER,
   META_PROTOCOL_ROUTER_FILTER,
   TCP_PROTOCOL_OPTIONS_KEY,
+  REDIS_PROXY_FILTER,
+  REDIS_PROTOCOL_OPTIONS_KEY,
+  REDIS_CLUSTER_TYPE,
   META_PROTOCOL_METADATA_KEY,
   ENDPOINT_LABELS_METADATA_KEY,
 } from './type-urls.js';
@@ -25,6 +28,13 @@ export {
   type DecodedListener,
 } from './listener.js';
 export { encodeCluster, decodeCluster, type DecodedCluster } from './cluster.js';
+export { encodeRedisListener, decodeRedisListener, redisProxyToProto } from './redis-proxy.js';
+export {
+  REDIS_CLUSTER_DEFAULTS,
+  REDIS_READ_POLICIES,
+  isRedisListener,
+  redisListenerClusterRefs,
+} from './redis-resources.js';
 export { encodeEndpointAssignment, decodeEndpointAssignment } from './endpoints.js';
 export {
   encodeRouteConfiguration,

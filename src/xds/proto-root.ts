@@ -28,6 +28,8 @@ const ENTRY_FILES = [
   'envoy/service/ratelimit/v3/rls.proto',
   'xds/type/v3/typed_struct.proto',
   'udpa/type/v1/typed_struct.proto',
+  'envoy/extensions/filters/network/redis_proxy/v3/redis_proxy.proto',
+  'envoy/extensions/clusters/redis/v3/redis_cluster.proto',
 ];
 
 /** Our `proto/` folder: found by walking up from this file, which runs from `src/` or `dist/src/`. */

@@ -8,6 +8,9 @@
  * Names follow Aeraki: listener `<address>_<port>`, cluster `outbound|<port>|<subset>|<host>`,
  * route table `<host>_<port>`.
  */
+import type { RedisClusterOptions, RedisListenerResource } from './redis-resources.js';
+
+export type * from './redis-resources.js';
 
 /** A MetaProtocol listener: one address and port, one application protocol, one route table. */
 export interface ListenerResource {
@@ -134,6 +137,8 @@ export interface ClusterResource {
   readonly maxRequestsPerConnection?: number;
   /** Ejection of misbehaving endpoints (Envoy `outlier_detection`); absent = off. */
   readonly outlierDetection?: OutlierDetectionSettings;
+  /** Redis options (auth, Redis Cluster mode), for clusters a Redis listener uses; absent otherwise. */
+  readonly redis?: RedisClusterOptions;
 }
 
 /**
@@ -303,4 +308,6 @@ export interface ProxySnapshot {
   readonly clusters: readonly ClusterResource[];
   readonly endpoints: readonly EndpointAssignmentResource[];
   readonly routes: readonly RouteConfigResource[];
+  /** Redis listeners (Envoy `redis_proxy`), carried as Listeners too; absent = none. */
+  readonly redisListeners?: readonly RedisListenerResource[];
 }

@@ -8,8 +8,11 @@ import type {
   EndpointAssignmentResource,
   ListenerResource,
   ProxySnapshot,
+  RedisListenerResource,
   RouteConfigResource,
 } from './resources.js';
+import { redisListenerClusterRefs } from './redis-resources.js';
+import { decodeRedisListener, encodeRedisListener } from './redis-proxy.js';
 import { decodeCluster, encodeCluster } from './cluster.js';
 import { decodeEndpointAssignment, encodeEndpointAssignment } from './endpoints.js';
 import { errorMessage } from './invalid-resource.js';
@@ -30,7 +33,7 @@ export function routeTableClusterRefs(table: RouteConfigResource): string[] {
   return [...refs];
 }
 
-/** The xDS resources for a snapshot: clusters, endpoints, listeners, routes. */
+/** The xDS resources for a snapshot: clusters, endpoints, listeners (MetaProtocol, then Redis), routes. */
 export function encodeSnapshot(snapshot: ProxySnapshot): XdsResource[] {
   const out: XdsResource[] = [];
   for (const c of snapshot.clusters)
@@ -44,6 +47,14 @@ export function encodeSnapshot(snapshot: ProxySnapshot): XdsResource[] {
   }
   for (const l of snapshot.listeners)
     out.push({ typeUrl: TypeUrls.listener, name: l.name, value: encodeListener(l) });
+  for (const l of snapshot.redisListeners ?? []) {
+    out.push({
+      typeUrl: TypeUrls.listener,
+      name: l.name,
+      value: encodeRedisListener(l),
+      clusterRefs: redisListenerClusterRefs(l),
+    });
+  }
   for (const r of snapshot.routes) {
     out.push({
       typeUrl: TypeUrls.routeConfiguration,
@@ -69,6 +80,8 @@ export interface ResourceError {
 /** The snapshot parts found in a list of resources, and the resources that could not be used. */
 export interface DecodedResources {
   readonly listeners: ListenerResource[];
+  /** Listeners with Envoy's redis_proxy filter. */
+  readonly redisListeners: RedisListenerResource[];
   readonly clusters: ClusterResource[];
   readonly endpoints: EndpointAssignmentResource[];
   readonly routes: RouteConfigResource[];
@@ -89,13 +102,25 @@ function typeUrlOf(resource: EncodedResource): string {
  * add their endpoints to `endpoints`.
  */
 export function decodeResources(resources: Iterable<EncodedResource>): DecodedResources {
-  const decoded: DecodedResources = { listeners: [], clusters: [], endpoints: [], routes: [], errors: [] };
+  const decoded: DecodedResources = {
+    listeners: [],
+    redisListeners: [],
+    clusters: [],
+    endpoints: [],
+    routes: [],
+    errors: [],
+  };
   let index = 0;
   for (const resource of resources) {
     const typeUrl = typeUrlOf(resource);
     try {
       switch (typeUrl) {
         case TypeUrls.listener: {
+          const redis = decodeRedisListener(resource.value);
+          if (redis !== undefined) {
+            decoded.redisListeners.push(redis);
+            break;
+          }
           const { listener, inlineRoutes } = decodeListener(resource.value);
           decoded.listeners.push(listener);
           if (inlineRoutes !== undefined) decoded.routes.push(inlineRoutes);
@@ -158,12 +183,30 @@ export function decodeSnapshot(
       );
     }
   }
+  for (const listener of decoded.redisListeners) {
+    for (const ref of redisListenerClusterRefs(listener)) {
+      if (!clusters.has(ref))
+        errors.push(
+          `Listener ${JSON.stringify(listener.name)}: cluster ${JSON.stringify(ref)} is not defined`,
+        );
+    }
+  }
   for (const assignment of decoded.endpoints) {
     if (!clusters.has(assignment.clusterName)) {
       errors.push(`ClusterLoadAssignment ${JSON.stringify(assignment.clusterName)}: cluster is not defined`);
     }
   }
   if (errors.length > 0) return { errors };
-  const { listeners, clusters: clusterList, endpoints, routes } = decoded;
-  return { snapshot: { version, listeners, clusters: clusterList, endpoints, routes }, errors };
+  const { listeners, redisListeners, clusters: clusterList, endpoints, routes } = decoded;
+  return {
+    snapshot: {
+      version,
+      listeners,
+      clusters: clusterList,
+      endpoints,
+      routes,
+      ...(redisListeners.length === 0 ? {} : { redisListeners }),
+    },
+    errors,
+  };
 }

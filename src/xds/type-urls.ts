@@ -53,7 +53,19 @@ export const ConfigTypeUrls = {
   udpaTypedStruct: typeUrlOf('udpa.type.v1.TypedStruct'),
   localRateLimit: typeUrlOf('aeraki.meta_protocol_proxy.filters.local_ratelimit.v1alpha.LocalRateLimit'),
   globalRateLimit: typeUrlOf('aeraki.meta_protocol_proxy.filters.ratelimit.v1alpha.RateLimit'),
+  redisProxy: typeUrlOf('envoy.extensions.filters.network.redis_proxy.v3.RedisProxy'),
+  redisProtocolOptions: typeUrlOf('envoy.extensions.filters.network.redis_proxy.v3.RedisProtocolOptions'),
+  redisClusterConfig: typeUrlOf('envoy.extensions.clusters.redis.v3.RedisClusterConfig'),
 } as const;
+
+/** Listener network filter name of Envoy's Redis proxy (what Aeraki emits for `tcp-redis…` ports). */
+export const REDIS_PROXY_FILTER = 'envoy.filters.network.redis_proxy';
+
+/** Key of Cluster.typed_extension_protocol_options that holds Envoy's RedisProtocolOptions (upstream auth). */
+export const REDIS_PROTOCOL_OPTIONS_KEY = 'envoy.filters.network.redis_proxy';
+
+/** Cluster.cluster_type name of Envoy's Redis Cluster (topology discovered with CLUSTER SLOTS). */
+export const REDIS_CLUSTER_TYPE = 'envoy.clusters.redis';
 
 /** Listener network filter name Aeraki gives the MetaProtocol proxy. */
 export const META_PROTOCOL_PROXY_FILTER = 'envoy.filters.network.meta_protocol_proxy';

@@ -17,6 +17,10 @@ const EXAMPLE_ADDRESSES = [
   { host: '127.0.20.1', port: 20880 },
   { host: '127.0.0.1', port: 20891 },
   { host: '127.0.0.1', port: 20892 },
+  { host: '127.0.10.3', port: 6379 },
+  { host: '127.0.0.1', port: 16381 },
+  { host: '127.0.0.1', port: 16382 },
+  { host: '127.0.0.1', port: 16383 },
 ];
 
 interface Run {
@@ -65,7 +69,7 @@ function summaryOf(
   );
   assert.ok(match !== null, `no ${title} summary line in:\n${stdout}`);
   const counts = Object.fromEntries(
-    [...(match[2] ?? '').matchAll(/(\w+) (\d+) \(/g)].map(m => [m[1], Number(m[2])]),
+    [...(match[2] ?? '').matchAll(/([\w-]+) (\d+) \(/g)].map(m => [m[1], Number(m[2])]),
   ) as Record<string, number>;
   return { line: match[0], counts, errors: Number(match[3]) };
 }
@@ -94,7 +98,7 @@ async function assertAllStopped(stdout: string): Promise<void> {
 }
 
 test(
-  'quickstart --duration 4 shows Thrift and Dubbo calls reaching v1 and v2',
+  'quickstart --duration 4 shows Thrift and Dubbo calls reaching v1 and v2, Redis keys split by prefix',
   { timeout: 40000 },
   async () => {
     const run = startQuickstart(['--duration', '4']);
@@ -126,6 +130,17 @@ test(
     assert.equal(dubbo.errors, 0, dubbo.line);
     assert.deepEqual(Object.keys(thrift.counts).sort(), ['v1', 'v2'], thrift.line);
     assert.deepEqual(Object.keys(dubbo.counts).sort(), ['v1', 'v2'], dubbo.line);
+    // examples/redis/redisservice.yaml: user: and session: keys to their stores, the rest (cart:) to
+    // the default one; the clients write the three kinds in turn and find each key on its store.
+    const redis = summaryOf(stdout, 'Redis');
+    assert.equal(redis.errors, 0, redis.line);
+    assert.deepEqual(
+      Object.keys(redis.counts).sort(),
+      ['default-store', 'sessions-store', 'users-store'],
+      redis.line,
+    );
+    const stores = Object.values(redis.counts);
+    assert.ok(Math.max(...stores) - Math.min(...stores) <= 12, `a third of the keys each: ${redis.line}`);
 
     // It tells a newcomer which YAML sets each split.
     assert.match(
@@ -133,6 +148,10 @@ test(
       /Thrift: +examples\/thrift\/metarouter\.yaml \(route traffic-split: v1 20%, v2 80%\)/,
     );
     assert.match(stdout, /Dubbo: +examples\/dubbo\/metarouter\.yaml \(route canary-split: v1 80%, v2 20%\)/);
+    assert.match(
+      stdout,
+      /Redis: +examples\/redis\/redisservice\.yaml \(user:\* → users-store, session:\* → sessions-store/,
+    );
     await assertAllStopped(stdout);
   },
 );

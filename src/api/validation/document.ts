@@ -10,15 +10,30 @@ import type { FieldIssue } from '../issue.js';
 import { metaRouterSpecSchema, type MetaRouter } from '../meta-router.js';
 import { DEFAULT_NAMESPACE, objectMetaSchema, type ObjectMeta } from '../metadata.js';
 import { isDns1123Label, isDns1123Subdomain } from '../names.js';
+import {
+  redisDestinationSpecSchema,
+  redisServiceSpecSchema,
+  type RedisDestination,
+  type RedisService,
+} from '../redis.js';
+import { secretFieldsSchema, type Secret } from '../secret.js';
 import { serviceEntrySpecSchema, type ServiceEntry } from '../service-entry.js';
 import { validateApplicationProtocol } from './application-protocol.js';
 import { validateDestinationRule } from './destination-rule.js';
 import { validateMetaRouter } from './meta-router.js';
+import { validateRedisDestination, validateRedisService } from './redis.js';
 import { isPlainObject, parseWithSchema, pruneNulls } from './schema-issues.js';
 import { validateServiceEntry } from './service-entry.js';
 
 /** The kinds this control plane reads. */
-export type KnownResource = ServiceEntry | DestinationRule | MetaRouter | ApplicationProtocol;
+export type KnownResource =
+  | ServiceEntry
+  | DestinationRule
+  | MetaRouter
+  | ApplicationProtocol
+  | RedisService
+  | RedisDestination
+  | Secret;
 export type KnownKind = KnownResource['kind'];
 
 interface KindInfo {
@@ -26,6 +41,11 @@ interface KindInfo {
   readonly namespaced: boolean;
   readonly spec: z.ZodType;
   readonly validate: (spec: never, namespace: string) => FieldIssue[];
+  /**
+   * The kind has no `spec`: `spec` describes its top-level fields besides apiVersion, kind and
+   * metadata (a Kubernetes Secret's `data`, `stringData`, …), gathered into the resource's `spec`.
+   */
+  readonly topLevel?: true;
 }
 
 const istioVersions = [
@@ -34,6 +54,7 @@ const istioVersions = [
   'networking.istio.io/v1',
 ];
 const aerakiVersions = ['metaprotocol.aeraki.io/v1alpha1'];
+const aerakiRedisVersions = ['redis.aeraki.io/v1alpha1'];
 
 const kinds: Readonly<Record<KnownKind, KindInfo>> = {
   ServiceEntry: {
@@ -60,14 +81,41 @@ const kinds: Readonly<Record<KnownKind, KindInfo>> = {
     spec: applicationProtocolSpecSchema,
     validate: validateApplicationProtocol,
   },
+  RedisService: {
+    apiVersions: aerakiRedisVersions,
+    namespaced: true,
+    spec: redisServiceSpecSchema,
+    validate: validateRedisService,
+  },
+  RedisDestination: {
+    apiVersions: aerakiRedisVersions,
+    namespaced: true,
+    spec: redisDestinationSpecSchema,
+    validate: validateRedisDestination,
+  },
+  Secret: {
+    apiVersions: ['v1'],
+    namespaced: true,
+    spec: secretFieldsSchema,
+    validate: () => [],
+    topLevel: true,
+  },
 };
 
 /** Aeraki kinds that exist upstream but are not served here yet. */
-const laterKinds = new Set(['RedisService', 'RedisDestination', 'DubboAuthorizationPolicy']);
+const laterKinds = new Set(['DubboAuthorizationPolicy']);
 
 /** True for kinds this control plane reads. */
 export function isKnownKind(kind: string): kind is KnownKind {
   return Object.hasOwn(kinds, kind);
+}
+
+/**
+ * The schema of a kind's `spec`: what `aeraki validate` checks first, and what the Kubernetes
+ * CustomResourceDefinitions are generated from, so the two never disagree.
+ */
+export function specSchemaOf(kind: KnownKind): z.ZodType {
+  return kinds[kind].spec;
 }
 
 /** True for kinds that live in a namespace (all but ApplicationProtocol). */
@@ -90,13 +138,12 @@ const envelopes = new Map<KnownKind, z.ZodType>();
 function envelopeSchema(kind: KnownKind): z.ZodType {
   let schema = envelopes.get(kind);
   if (schema === undefined) {
-    schema = z.strictObject({
-      apiVersion: z.string(),
-      kind: z.string(),
-      metadata: objectMetaSchema,
-      spec: kinds[kind].spec,
-      status: z.unknown().optional(),
-    });
+    const info = kinds[kind];
+    const common = { apiVersion: z.string(), kind: z.string(), metadata: objectMetaSchema };
+    schema =
+      info.topLevel === true
+        ? z.strictObject({ ...common, ...(info.spec as z.ZodObject).shape })
+        : z.strictObject({ ...common, spec: info.spec, status: z.unknown().optional() });
     envelopes.set(kind, schema);
   }
   return schema;
@@ -174,8 +221,14 @@ export function validateDocument(data: unknown, defaultNamespace = DEFAULT_NAMES
 
   const parsed = parseWithSchema(envelopeSchema(kind), raw, []);
   const issues = parsed.issues;
-  const value = parsed.value as (KnownResource & { metadata: ObjectMeta }) | undefined;
+  let value = parsed.value as (KnownResource & { metadata: ObjectMeta }) | undefined;
   if (value === undefined) return result(issues);
+  if (info.topLevel === true) {
+    const { apiVersion: version, kind: k, metadata, ...fields } = value as unknown as Record<string, unknown>;
+    value = { apiVersion: version, kind: k, metadata, spec: fields } as unknown as KnownResource & {
+      metadata: ObjectMeta;
+    };
+  }
   if (!isDns1123Subdomain(value.metadata.name)) {
     issues.push({
       severity: 'error',

@@ -6,14 +6,14 @@
 import { encodeSnapshot, type ProxySnapshot, type XdsResource } from '../../xds/index.js';
 import { withEntries } from './resource-snapshot.js';
 
-type Kind = 'clusters' | 'endpoints' | 'listeners' | 'routes';
-type Resource = ProxySnapshot[Kind][number];
+type Kind = 'clusters' | 'endpoints' | 'listeners' | 'redisListeners' | 'routes';
+type Resource = NonNullable<ProxySnapshot[Kind]>[number];
 
 /** Resources encoded per batch (see encode). */
 const ENCODE_BATCH = 2000;
 
 /** The snapshot's parts in encodeSnapshot's output order. */
-const KINDS: readonly Kind[] = ['clusters', 'endpoints', 'listeners', 'routes'];
+const KINDS: readonly Kind[] = ['clusters', 'endpoints', 'listeners', 'redisListeners', 'routes'];
 
 function nameOf(resource: Resource): string {
   return 'clusterName' in resource ? resource.clusterName : resource.name;
@@ -70,13 +70,19 @@ export class ResourceEncoder {
     // resource is the same object, as a TranslationMemo hands it over) and leaves a hole for the rest.
     const out: (XdsResource | undefined)[] = [];
     const holes: number[] = [];
-    const missing: Record<Kind, Resource[]> = { clusters: [], endpoints: [], listeners: [], routes: [] };
+    const missing: Record<Kind, Resource[]> = {
+      clusters: [],
+      endpoints: [],
+      listeners: [],
+      redisListeners: [],
+      routes: [],
+    };
     const current = new Map<Kind, Map<string, Encoded>>();
     for (const kind of KINDS) {
       const seen = this.previous.get(kind);
       const byName = new Map<string, Encoded>();
       current.set(kind, byName);
-      for (const resource of snapshot[kind]) {
+      for (const resource of snapshot[kind] ?? []) {
         const name = nameOf(resource);
         const before = seen?.get(name);
         if (before !== undefined && sameJson(before.resource, resource)) {

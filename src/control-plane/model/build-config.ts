@@ -11,6 +11,9 @@ import {
   type DestinationRule,
   type KnownResource,
   type MetaRouter,
+  type RedisDestination,
+  type RedisService,
+  type Secret,
   type ServiceEntry,
 } from '../../api/index.js';
 import type { DocumentOrigin, SourceDocument, SourceSnapshot } from '../sources/config-source.js';
@@ -25,6 +28,9 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
   const destinationRules: ConfigObject<DestinationRule>[] = [];
   const metaRouters: ConfigObject<MetaRouter>[] = [];
   const applicationProtocols: ConfigObject<ApplicationProtocol>[] = [];
+  const redisServices: ConfigObject<RedisService>[] = [];
+  const redisDestinations: ConfigObject<RedisDestination>[] = [];
+  const secrets: ConfigObject<Secret>[] = [];
 
   for (const document of snapshot.documents) {
     const checked = checkDocument(document);
@@ -44,6 +50,15 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
       case 'ApplicationProtocol':
         applicationProtocols.push(object as ConfigObject<ApplicationProtocol>);
         break;
+      case 'RedisService':
+        redisServices.push(object as ConfigObject<RedisService>);
+        break;
+      case 'RedisDestination':
+        redisDestinations.push(object as ConfigObject<RedisDestination>);
+        break;
+      case 'Secret':
+        secrets.push(object as ConfigObject<Secret>);
+        break;
     }
   }
 
@@ -52,6 +67,9 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
     destinationRules: destinationRules.sort(byKey),
     metaRouters: metaRouters.sort(byKey),
     applicationProtocols: applicationProtocols.sort(byKey),
+    redisServices: redisServices.sort(byKey),
+    redisDestinations: redisDestinations.sort(byKey),
+    secrets: secrets.sort(byKey),
   };
   const index = new ConfigIndex(config);
   issues.push(...crossDocumentIssues(config, index));

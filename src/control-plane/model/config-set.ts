@@ -7,6 +7,9 @@ import type {
   DestinationRule,
   KnownResource,
   MetaRouter,
+  RedisDestination,
+  RedisService,
+  Secret,
   ServiceEntry,
 } from '../../api/index.js';
 import type { DocumentOrigin } from '../sources/config-source.js';
@@ -31,6 +34,10 @@ export interface ConfigSet {
   readonly destinationRules: readonly ConfigObject<DestinationRule>[];
   readonly metaRouters: readonly ConfigObject<MetaRouter>[];
   readonly applicationProtocols: readonly ConfigObject<ApplicationProtocol>[];
+  readonly redisServices: readonly ConfigObject<RedisService>[];
+  readonly redisDestinations: readonly ConfigObject<RedisDestination>[];
+  /** Kubernetes Secrets (the credentials RedisServices and RedisDestinations name). */
+  readonly secrets: readonly ConfigObject<Secret>[];
 }
 
 /**
@@ -46,6 +53,13 @@ export interface LoadedConfig {
   readonly index?: ConfigIndex;
   /** The files (or URIs) the config was read from, in the order read; absent when not known. */
   readonly files?: readonly string[];
+  /**
+   * Where admission is per object (the Kubernetes API): the errors of the objects left out of
+   * `config`, or serving their last accepted version. They do not refuse the load.
+   */
+  readonly leftOut?: readonly ConfigIssue[];
+  /** How many objects `leftOut` concerns. */
+  readonly leftOutObjects?: number;
 }
 
 /** An empty config. */
@@ -54,4 +68,7 @@ export const EMPTY_CONFIG_SET: ConfigSet = {
   destinationRules: [],
   metaRouters: [],
   applicationProtocols: [],
+  redisServices: [],
+  redisDestinations: [],
+  secrets: [],
 };

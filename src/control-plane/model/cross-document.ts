@@ -1,7 +1,7 @@
 /**
  * Rules that need more than one document: references from MetaRouters to ServiceEntry hosts,
  * DestinationRule subsets and ports; application protocols named by port names; addresses and ports
- * claimed twice; several objects competing for one host.
+ * claimed twice; several objects competing for one host; the Redis kinds (redis-issues.ts).
  */
 import {
   isWildcardHost,
@@ -19,6 +19,7 @@ import {
 import type { ConfigObject, ConfigSet } from './config-set.js';
 import type { ConfigIndex } from './config-index.js';
 import { describeObject, issueAt } from './issue-at.js';
+import { redisIssues } from './redis-issues.js';
 
 export function crossDocumentIssues(config: ConfigSet, index: ConfigIndex): ConfigIssue[] {
   return [
@@ -27,6 +28,7 @@ export function crossDocumentIssues(config: ConfigSet, index: ConfigIndex): Conf
     ...serviceEntryIssues(config, index),
     ...destinationRuleIssues(config, index),
     ...metaRouterIssues(config, index),
+    ...redisIssues(config, index),
   ];
 }
 
@@ -37,6 +39,9 @@ function duplicateNames(config: ConfigSet): ConfigIssue[] {
     config.destinationRules,
     config.metaRouters,
     config.applicationProtocols,
+    config.redisServices,
+    config.redisDestinations,
+    config.secrets,
   ];
   for (const list of lists) {
     for (let i = 1; i < list.length; i++) {

@@ -7,7 +7,8 @@
  *   `outbound|<port>|<subset>|<host>` for every host of the entry and every subset of its DestinationRule;
  * - every cluster a route or mirror names, and the rate-limit service's cluster;
  * - the MetaRouter's local and global rate limits on the service's listeners (see rate-limits.ts), and
- *   its filter chain (`spec.filters`, see filters.ts).
+ *   its filter chain (`spec.filters`, see filters.ts);
+ * - for `tcp-redis[-…]` ports, Redis listeners and clusters (see redis.ts).
  *
  * `exportTo` and MetaRouter `gateways` restrict nothing here: one proxy serves every service it is given.
  *
@@ -28,6 +29,7 @@ import { ClusterBuilder } from './clusters.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
 import { buildFilterChain } from './filters.js';
 import { buildRateLimits } from './rate-limits.js';
+import { translateRedis } from './redis.js';
 import { buildRouteTable } from './routes.js';
 import { withContentVersion } from './snapshot-version.js';
 import {
@@ -72,13 +74,16 @@ export function translate(
     }
   }
 
-  const built = clusters.build();
+  const redis = translateRedis(config, index, clusters);
+  const made = clusters.build();
+  const built = redis.finishClusters(made.clusters, made.endpoints);
   memo.end();
   const content = {
     listeners: sortByName([...listeners.values()]),
     clusters: built.clusters,
     endpoints: built.endpoints,
     routes: sortByName([...routes.values()]),
+    ...(redis.listeners.length === 0 ? {} : { redisListeners: redis.listeners }),
   };
   return withContentVersion(content);
 }

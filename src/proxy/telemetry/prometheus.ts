@@ -3,7 +3,8 @@
  * metrics, the MetaProtocol listener stats (`envoy_meta_protocol_*`), the upstream cluster stats
  * (`envoy_cluster_*`, Envoy's names), listener updates and rejections (`envoy_listener_manager_*`,
  * `envoy_cluster_manager_cds_*`, `aeraki_listener_rejected`), the access log's losses
- * (`aeraki_access_log_*`), and the process's own (memory, CPU, event-loop lag).
+ * (`aeraki_access_log_*`), the Redis proxy's (`envoy_redis_*`, redis-metrics.ts), and the process's own
+ * (memory, CPU, event-loop lag).
  *
  * The request path only adds to plain numbers (see RequestMetrics, ListenerStats, ClusterStats);
  * values are read here when scraped, so prom-client's per-observation label hashing never runs per
@@ -19,10 +20,11 @@ import type { ListenerManagerStats, ListenerRejection } from '../proxy.js';
 import type { OverloadManager } from '../overload/overload-manager.js';
 import type { AccessLogStats } from './access-log.js';
 import type { FixedHistogram } from './histogram.js';
+import { redisMetrics, type RedisMetricsSource } from './redis-metrics.js';
 import type { RequestMetrics, RequestSeries } from './request-metrics.js';
 
-type Labels = Record<string, string | number>;
-interface Sample {
+export type Labels = Record<string, string | number>;
+export interface Sample {
   readonly metricName?: string;
   readonly labels: Labels;
   readonly value: number;
@@ -39,6 +41,8 @@ export interface MetricsSource {
   readonly listenerManager?: () => ListenerManagerSource;
   /** The overload manager: its resources' pressure, its actions, the bytes held for connections. */
   readonly overload?: () => OverloadManager;
+  /** The Redis listeners and clusters (see redis-metrics.ts); absent = none. */
+  readonly redis?: () => RedisMetricsSource;
 }
 
 /** What the listener-manager metrics are read from. */
@@ -59,7 +63,7 @@ const SUBSCRIPTION_PREFIXES: Readonly<Record<string, string>> = {
  * A metric whose samples are computed when scraped. prom-client's registry reads any object with
  * these fields and `get()`; its own classes would count per observation, which the hot path avoids.
  */
-class ScrapedMetric {
+export class ScrapedMetric {
   readonly aggregator = 'sum';
   constructor(
     readonly name: string,
@@ -112,7 +116,7 @@ function snake(name: string): string {
  * file. Nested records of numbers (`localReply: {timeout: 3, …}`) become one metric with the key as
  * the `reason` label.
  */
-function statsMetrics(
+export function statsMetrics(
   prefix: string,
   kind: string,
   objects: Iterable<{ labels: Labels; stats: object }>,
@@ -271,6 +275,8 @@ export class ProxyMetricsExporter {
         ),
       );
     }
+    const redis = this.source.redis?.();
+    if (redis !== undefined) for (const metric of redisMetrics(redis)) register(metric);
     const listenerManager = this.source.listenerManager?.();
     if (listenerManager !== undefined)
       for (const metric of listenerManagerMetrics(listenerManager)) register(metric);

@@ -13,7 +13,10 @@ test('port names select protocols as Aeraki parses them', () => {
     ['tcp-thrift-hello-server', { family: 'metaprotocol', protocol: 'thrift' }],
     ['tcp-metaprotocol', { family: 'metaprotocol-unnamed' }],
     ['tcp-metaprotocol-', { family: 'metaprotocol-unnamed' }],
-    ['tcp-redis', { family: 'other', protocol: 'redis' }],
+    ['tcp-redis', { family: 'redis' }],
+    ['tcp-redis-cache', { family: 'redis' }],
+    // Aeraki also wants the literal prefix `tcp-redis`.
+    ['TCP-Redis', { family: 'other', protocol: 'redis' }],
     ['tcp-kafka-broker', { family: 'other', protocol: 'kafka' }],
     ['Dubbo', { family: 'none' }],
     ['tcp', { family: 'none' }],

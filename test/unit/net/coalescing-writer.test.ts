@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { CoalescingWriter } from '../../../src/net/coalescing-writer.js';
+
+test('pieces of a turn leave in order, small ones copied into one write, large ones as they are', async () => {
+  const received: Buffer[] = [];
+  const server = net.createServer(socket => socket.on('data', (chunk: Buffer) => received.push(chunk)));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+  await once(socket, 'connect');
+  let writes = 0;
+  const write = socket.write.bind(socket);
+  socket.write = ((...args: Parameters<typeof socket.write>) => {
+    writes++;
+    return write(...args);
+  }) as typeof socket.write;
+  const writer = new CoalescingWriter(socket);
+  const expected: Buffer[] = [];
+  const piece = (n: number, fill: number): Buffer => Buffer.alloc(n, fill);
+  for (let turn = 0; turn < 3; turn++) {
+    for (let i = 0; i < 100; i++) {
+      const small = piece(10 + i, i);
+      expected.push(small);
+      writer.write(small);
+    }
+    const large = piece(10_000, 7);
+    expected.push(large);
+    writer.write(large);
+    const source = Buffer.from('xxhelloxx');
+    writer.writeRange(source, 2, 7);
+    expected.push(Buffer.from('hello'));
+    await new Promise(resolve => setImmediate(resolve));
+  }
+  assert.ok(writes <= 9, `${writes} socket writes for 3 turns`);
+  const total = expected.reduce((n, b) => n + b.length, 0);
+  while (received.reduce((n, b) => n + b.length, 0) < total)
+    await new Promise(resolve => setTimeout(resolve, 5));
+  assert.deepEqual(Buffer.concat(received), Buffer.concat(expected));
+  socket.destroy();
+  server.close();
+});
