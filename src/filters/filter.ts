@@ -35,9 +35,13 @@ export interface RequestContext {
    * nothing is forwarded. Safe to call once; later calls are ignored.
    */
   sendLocalReply(kind: LocalReplyKind, message: string): void;
-  /** Resumes the decoder chain after the filter that returned `stop`. */
+  /**
+   * Resumes the decoder chain after the filter that returned `stop`, once: later calls, and calls
+   * after the request ended, are ignored. Called from within the filter's own `onRequest`, the chain
+   * goes on as soon as that call returns.
+   */
   continueDecoding(): void;
-  /** Resumes the encoder chain after the filter that returned `stop`. */
+  /** As {@link RequestContext.continueDecoding}, for the encoder chain after `onResponse` returned `stop`. */
   continueEncoding(): void;
   /** Per-request slots for filters, keyed by the filter's name. */
   readonly filterState: Map<string, unknown>;
@@ -73,9 +77,11 @@ export interface FilterBase {
  */
 export interface DecoderFilter extends FilterBase {
   /**
-   * Called once per request, in chain order. Return `continue` to pass the request on, or `stop`
-   * after answering it ({@link RequestContext.sendLocalReply}) or to resume it later, once
-   * ({@link RequestContext.continueDecoding}, from a timer or a callback: not from within this call).
+   * Called once per request, in chain order, synchronously. Return `continue` to pass the request on,
+   * or `stop` after answering it ({@link RequestContext.sendLocalReply}) or to resume it later, once
+   * ({@link RequestContext.continueDecoding}, from a timer or a callback). A request paused longer than
+   * the listener's request timeout is answered `timeout`. Anything else returned (the promise of an
+   * `async` method) fails the request as a throw does.
    */
   onRequest(ctx: RequestContext): FilterStatus;
 }
@@ -83,8 +89,9 @@ export interface DecoderFilter extends FilterBase {
 /** A filter on the response path; encoder filters run in reverse configured order. */
 export interface EncoderFilter extends FilterBase {
   /**
-   * Called once per response from the upstream, in reverse chain order; `stop` pauses the response
-   * until {@link RequestContext.continueEncoding}. Local replies do not pass through encoder filters.
+   * Called once per response from the upstream, in reverse chain order, synchronously; `stop` pauses
+   * the response until {@link RequestContext.continueEncoding} (bounded as a request's pause is).
+   * Local replies do not pass through encoder filters.
    */
   onResponse(ctx: RequestContext): FilterStatus;
 }

@@ -1,15 +1,29 @@
 import type { Span } from '@opentelemetry/api';
+import { inspect } from 'node:util';
 import type { LocalReplyKind, Message, Mutation } from '../codec/index.js';
 import type { FilterStatus } from '../filters/filter.js';
 import { outsideFilterScope } from '../filters/filter-scope.js';
 import type { RoutableRequest, UpstreamHandle } from '../filters/router/routable-request.js';
 import type { CompiledRoute, RouteTable } from '../filters/router/route-table.js';
-import type { DeadlineTimer } from '../net/deadline-timer.js';
+import type { DeadlineEntry, DeadlineTimer } from '../net/deadline-timer.js';
 import type { UpstreamCodec } from '../upstream/upstream-codec.js';
 import type { DownstreamConnection } from './downstream-connection.js';
+import { shortFilterName } from './filter-stats.js';
 import type { ListenerState } from './listener-state.js';
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Where a chain (decoder or encoder) stands with the filter it called last: running (no call in
+ * progress), in a call, resumed from within that call (the filter called continue… before returning),
+ * or paused by a filter that returned `stop` and has not resumed it yet.
+ */
+const enum ChainPhase {
+  Running = 0,
+  InCall = 1,
+  ResumedInCall = 2,
+  Paused = 3,
+}
 
 /**
  * One request from decode to its last byte downstream: it runs the decoder filters, is handed to an
@@ -18,7 +32,7 @@ const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
  * the request's record (route, cluster, endpoint, how it ended) for metrics, access logs and traces.
  * No closures per request.
  */
-export class ActiveRequest implements RoutableRequest {
+export class ActiveRequest implements RoutableRequest, DeadlineEntry {
   readonly request: Message;
   response: Message | undefined = undefined;
   readonly startTime: number;
@@ -43,14 +57,23 @@ export class ActiveRequest implements RoutableRequest {
   localReplyMessage = '';
   /** Where its connection keeps it among the requests in flight; -1 once it is not there. */
   activeSlot = -1;
+  /** Links of the bound on a filter's pause (armed only while a filter has paused the request). */
+  deadline = 0;
+  deadlineKey = -1;
+  deadlinePrev: DeadlineEntry | null = null;
+  deadlineNext: DeadlineEntry | null = null;
 
   private readonly connection: DownstreamConnection;
   private readonly state: ListenerState;
   private decoderIndex = 0;
   private encoderIndex = 0;
+  private decoderPhase = ChainPhase.Running;
+  private encoderPhase = ChainPhase.Running;
   private requestHeaders: Map<string, string> | undefined = undefined;
   private responseHeaders: Map<string, string> | undefined = undefined;
   private filterStateMap: Map<string, unknown> | undefined = undefined;
+  /** The filter that paused the request last (for the message when it does not resume it). */
+  private pausedBy = '';
   private done = false;
 
   constructor(connection: DownstreamConnection, state: ListenerState, request: Message) {
@@ -112,12 +135,33 @@ export class ActiveRequest implements RoutableRequest {
     this.runDecoders();
   }
 
+  /**
+   * Resumes the decoder chain, once: after the filter that paused it, or, called from within the
+   * filter's own call, as soon as that call returns. Any other call is ignored.
+   */
   continueDecoding(): void {
+    if (this.done) return;
+    if (this.decoderPhase === ChainPhase.InCall) {
+      this.decoderPhase = ChainPhase.ResumedInCall;
+      return;
+    }
+    if (this.decoderPhase !== ChainPhase.Paused) return;
+    this.decoderPhase = ChainPhase.Running;
+    this.timers.disarm(this);
     // A plugin's filter resumes from its own callbacks: the rest of the chain is not its code.
     outsideFilterScope(runDecoders, this);
   }
 
+  /** As {@link continueDecoding}, for the encoder chain. */
   continueEncoding(): void {
+    if (this.done) return;
+    if (this.encoderPhase === ChainPhase.InCall) {
+      this.encoderPhase = ChainPhase.ResumedInCall;
+      return;
+    }
+    if (this.encoderPhase !== ChainPhase.Paused) return;
+    this.encoderPhase = ChainPhase.Running;
+    this.timers.disarm(this);
     outsideFilterScope(runEncoders, this);
   }
 
@@ -128,13 +172,25 @@ export class ActiveRequest implements RoutableRequest {
       const filter = decoders[this.decoderIndex++]!;
       // Each call into a filter has its own boundary: a throw fails this request alone.
       let status: FilterStatus;
+      this.decoderPhase = ChainPhase.InCall;
       try {
         status = filter.onRequest(this);
       } catch (err) {
+        this.decoderPhase = ChainPhase.Running;
         this.failInFilter(filter.name, err);
         return;
       }
-      if (status === 'stop') return;
+      // The call may have resumed the chain (continueDecoding from within onRequest).
+      const resumed = (this.decoderPhase as ChainPhase) === ChainPhase.ResumedInCall;
+      this.decoderPhase = ChainPhase.Running;
+      if (status === 'continue' || (status === 'stop' && resumed)) continue;
+      if (status !== 'stop') {
+        this.failInFilter(filter.name, notAStatus('onRequest', status));
+        return;
+      }
+      // The router (last) owns the request from here; any other filter that paused it must resume it.
+      if (!this.done && this.decoderIndex < decoders.length) this.pause(true, filter.name);
+      return;
     }
     // Only a chain without a router gets here; say so rather than leave the client waiting.
     if (!this.done && this.upstreamHandle === undefined) {
@@ -148,15 +204,48 @@ export class ActiveRequest implements RoutableRequest {
     while (!this.done && this.encoderIndex < encoders.length) {
       const filter = encoders[this.encoderIndex++]!;
       let status: FilterStatus;
+      this.encoderPhase = ChainPhase.InCall;
       try {
         status = filter.onResponse(this);
       } catch (err) {
+        this.encoderPhase = ChainPhase.Running;
         this.failInFilter(filter.name, err);
         return;
       }
-      if (status === 'stop') return;
+      const resumed = (this.encoderPhase as ChainPhase) === ChainPhase.ResumedInCall;
+      this.encoderPhase = ChainPhase.Running;
+      if (status === 'continue' || (status === 'stop' && resumed)) continue;
+      if (status !== 'stop') {
+        this.failInFilter(filter.name, notAStatus('onResponse', status));
+        return;
+      }
+      if (!this.done) this.pause(false, filter.name);
+      return;
     }
     if (!this.done) this.writeResponse();
+  }
+
+  /**
+   * A filter returned `stop` without ending the request: it must resume it within the listener's
+   * request timeout, or the request is answered `timeout` (a filter that forgets cannot hold a request,
+   * and the client's call, forever).
+   */
+  private pause(decoding: boolean, filterName: string): void {
+    if (decoding) this.decoderPhase = ChainPhase.Paused;
+    else this.encoderPhase = ChainPhase.Paused;
+    this.pausedBy = filterName;
+    const timeoutMs = this.state.resource.requestTimeoutMs;
+    if (timeoutMs > 0) this.timers.arm(this, timeoutMs);
+  }
+
+  /** @internal The bound on a filter's pause passed. */
+  onDeadline(): void {
+    if (this.done) return;
+    if (this.decoderPhase !== ChainPhase.Paused && this.encoderPhase !== ChainPhase.Paused) return;
+    this.sendLocalReply(
+      'timeout',
+      `aeraki: filter ${this.pausedBy} paused the request and did not resume it within ${this.state.resource.requestTimeoutMs} ms`,
+    );
   }
 
   addRequestHeader(key: string, value: string): void {
@@ -205,7 +294,7 @@ export class ActiveRequest implements RoutableRequest {
    */
   failInFilter(name: string, err: unknown): void {
     const errors = this.connection.stats.filterError;
-    const short = name.slice(name.lastIndexOf('.') + 1);
+    const short = shortFilterName(name);
     errors[short] = (errors[short] ?? 0) + 1;
     this.connection.logInternalError(this, name, err);
     if (this.done) return;
@@ -287,8 +376,18 @@ export class ActiveRequest implements RoutableRequest {
 
   private finish(): void {
     this.done = true;
+    if (this.deadlineKey >= 0) this.timers.disarm(this);
     this.connection.onRequestFinished(this);
   }
+}
+
+/** What a filter that returned neither `continue` nor `stop` (an async function's promise, say) gets. */
+function notAStatus(method: string, status: unknown): TypeError {
+  const what =
+    status instanceof Promise
+      ? 'a promise (filters are synchronous: return stop, resume later)'
+      : inspect(status);
+  return new TypeError(`${method} returned ${what}, not 'continue' or 'stop'`);
 }
 
 function messageOf(err: unknown): string {

@@ -7,6 +7,8 @@
  *   and both count what they did (their counters in the admin API);
  * - the deny filter's config schema (zod, from `aeraki/filter`): `aeraki validate --plugin` names the
  *   file, the document and the field of a bad config, and without the plugin only warns;
+ * - a filter that pauses a call and resumes it later: the call is served, once;
+ * - the filters' counters and errors in /stats/prometheus, under each filter's name;
  * - a filter that throws — in onRequest, in onResponse, in a timer it set, in a promise, after
  *   resuming the chain — fails only that call with an `internal` TApplicationException: a call in
  *   flight on the same connection is answered, the connection serves the next call, the throw is
@@ -18,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  adminAddress,
   adminGet,
   connectHello,
   createConfigDir,
@@ -106,6 +109,9 @@ const thrower = defineFilter({
           case 'resume':
             setTimeout(() => { ctx.continueDecoding(); throw new TypeError('bug after resuming'); }, 5);
             return 'stop';
+          case 'hold':
+            setTimeout(() => ctx.continueDecoding(), 20);
+            return 'stop';
           default:
             return 'continue';
         }
@@ -184,6 +190,23 @@ async function filterCounters(): Promise<Record<string, Record<string, number>>>
   return listeners.find(l => l.name === `${ADDRESS}_${port}`)!.filters;
 }
 
+async function prometheusText(): Promise<string> {
+  const response = await fetch(`http://${adminAddress(aeraki!)}/stats/prometheus`);
+  assert.equal(response.status, 200);
+  return response.text();
+}
+
+/** The value of `name` for this test's listener (and `reason`, if given) in the scrape. */
+function sampleOf(text: string, name: string, reason?: string): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
+    if (m?.[1] !== name || !m[2]!.includes(`listener="${ADDRESS}_${port}"`)) continue;
+    if (reason !== undefined && !m[2]!.includes(`reason="${reason}"`)) continue;
+    return Number(m[3]);
+  }
+  return undefined;
+}
+
 describe('plugin filters configured in YAML', () => {
   test('run in order: a denied tenant never reaches the audit filter; both count', async () => {
     const calls = 20;
@@ -208,6 +231,18 @@ describe('plugin filters configured in YAML', () => {
     assert.equal(counters[AUDIT]?.['seen'], calls - denied, 'the audit filter ran after the deny');
     const audited = server!.calls.filter(c => c.headers['x-audited'] === 'yes');
     assert.equal(audited.length, calls - denied, 'the audit filter wrote a header upstream');
+    const text = await prometheusText();
+    assert.equal(sampleOf(text, 'envoy_meta_protocol_deny_tenant_denied'), denied);
+    assert.equal(sampleOf(text, 'envoy_meta_protocol_audit_seen'), calls - denied);
+  });
+
+  test('a filter pauses a call and resumes it later: served, once', async () => {
+    const before = server!.calls.length;
+    await withConnection(async hello => {
+      const reply = await hello.callWithHeaders({ mode: 'hold' }, c => c.sayHello('held'));
+      assert.equal(reply.value, `Hello held, from ${versionTag('v1')}`);
+    });
+    assert.equal(server!.calls.length, before + 1);
   });
 });
 
@@ -239,6 +274,10 @@ describe('a plugin filter that throws fails only its own call', () => {
       });
       const stats = await listenerStats(aeraki!, ADDRESS, port);
       assert.equal((stats['filterError'] as Record<string, number>)['thrower'], (before['thrower'] ?? 0) + 1);
+      assert.equal(
+        sampleOf(await prometheusText(), 'envoy_meta_protocol_filter_error', 'thrower'),
+        (before['thrower'] ?? 0) + 1,
+      );
       assert.ok(
         aeraki!.logs.some(
           l =>

@@ -128,7 +128,13 @@ export function statsMetrics(
     samples.push(sample);
   };
   for (const { labels, stats } of objects) {
-    for (const [field, value] of Object.entries(stats)) {
+    let fields: [string, unknown][];
+    try {
+      fields = Object.entries(stats);
+    } catch {
+      continue; // a plugin filter's stats object whose getter throws: left out, the scrape goes on
+    }
+    for (const [field, value] of fields) {
       if (typeof value === 'number') add(field, { labels, value });
       else if (typeof value === 'object' && value !== null) {
         for (const [reason, count] of Object.entries(value as Record<string, unknown>)) {
@@ -138,7 +144,8 @@ export function statsMetrics(
     }
   }
   return [...byField].map(([field, samples]) => {
-    const name = `${prefix}${snake(field)}`;
+    // A plugin filter's counter names are its own: anything a metric name cannot hold becomes `_`.
+    const name = `${prefix}${snake(field)}`.replace(/[^A-Za-z0-9_:]/g, '_');
     return new ScrapedMetric(
       name,
       `${kind} ${field}`,
@@ -238,7 +245,7 @@ export class ProxyMetricsExporter {
     }));
     for (const metric of statsMetrics('envoy_meta_protocol_', 'MetaProtocol listener stat', listeners))
       register(metric);
-    // Filter counters (rate limits): envoy_meta_protocol_<filter>_<counter>, per listener.
+    // Filter counters (rate limits, plugin filters): envoy_meta_protocol_<filter>_<counter>, per listener.
     const byFilter = new Map<string, { labels: Labels; stats: object }[]>();
     for (const { labels, state } of listeners) {
       for (const [name, stats] of Object.entries(listenerFilterStats(state))) {
@@ -248,7 +255,9 @@ export class ProxyMetricsExporter {
     }
     for (const [short, objects] of byFilter) {
       for (const metric of statsMetrics(`envoy_meta_protocol_${short}_`, `${short} filter stat`, objects)) {
-        register(metric);
+        // A plugin filter's counter whose name a listener stat already has (filter `request`, counter
+        // `active`) is left out: /listeners still shows it, and the scrape stays whole.
+        if (scraped.getSingleMetric(metric.name) === undefined) register(metric);
       }
     }
     const clusters = [...this.source.clusters()];

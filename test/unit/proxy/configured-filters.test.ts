@@ -18,7 +18,9 @@ import {
   type FilterStatus,
   type RequestContext,
 } from '../../../src/filters/filter-sdk.js';
+import { listenerFilterStats } from '../../../src/proxy/filter-stats.js';
 import { Proxy } from '../../../src/proxy/proxy.js';
+import { ProxyMetricsExporter } from '../../../src/proxy/telemetry/prometheus.js';
 import type { ListenerFilterResource, ListenerResource, ProxySnapshot } from '../../../src/xds/resources.js';
 import { cluster as clusterResource } from '../resource-fixtures.js';
 import { toyCodecFactory } from './toy-codec.js';
@@ -230,4 +232,79 @@ describe("a plugin filter's later throw fails only its request", () => {
       }
     });
   }
+});
+
+describe("plugin filters' counters in the metrics", () => {
+  // Names a plugin may pick: dotted and dashed (not a metric name as they are), one whose counter
+  // would take a listener stat's name (filter `request`, counter `active`), and a stats getter that throws.
+  const counting = (name: string, stats: () => object) =>
+    defineFilter({
+      name,
+      create: () => ({
+        name,
+        get stats() {
+          return stats();
+        },
+        onRequest: () => 'continue' as const,
+      }),
+    });
+  const DOTTED = filterName('acme.deny-list');
+  const CLASHING = filterName('request');
+  const BROKEN = filterName('broken_stats');
+
+  test('each filter under its own name, made a valid metric name; a clash or a throwing getter is left out', async () => {
+    const codecs = new CodecRegistry();
+    codecs.register(toyCodecFactory);
+    const filters = new FilterRegistry();
+    filters.add(
+      counting(DOTTED, () => ({ denied: 2, 'hits-total': 3 })),
+      "'./acme.mjs'",
+    );
+    filters.add(
+      counting(CLASHING, () => ({ active: 7, seen: 4 })),
+      "'./clash.mjs'",
+    );
+    filters.add(
+      counting(BROKEN, () => {
+        throw new Error('stats bug');
+      }),
+      "'./broken.mjs'",
+    );
+    const metricsProxy = new Proxy(codecs, pino({ level: 'silent' }), [], undefined, {
+      filterRegistry: filters,
+    });
+    try {
+      const listener = toyListener('127.0.77.12', {
+        filters: [{ name: DOTTED }, { name: CLASHING }, { name: BROKEN }],
+      });
+      const result = await metricsProxy.apply({ ...snapshot('1', []), listeners: [listener] });
+      assert.deepEqual(result.rejected, []);
+      const state = metricsProxy.listenerMap.get('127.0.77.12_0')!.state;
+      assert.deepEqual(Object.keys(listenerFilterStats(state)).sort(), [DOTTED, CLASHING].sort());
+      const exporter = new ProxyMetricsExporter({
+        requestMetrics: undefined,
+        listeners: () => metricsProxy.listenerMap.values(),
+        clusters: () => [],
+      });
+      const text = await exporter.text();
+      assert.match(
+        text,
+        /^envoy_meta_protocol_acme_deny_list_denied\{[^}]*listener="127\.0\.77\.12_0"[^}]*\} 2$/m,
+      );
+      assert.match(text, /^envoy_meta_protocol_acme_deny_list_hits_total\{[^}]*\} 3$/m);
+      assert.match(text, /^envoy_meta_protocol_request_seen\{[^}]*\} 4$/m);
+      assert.doesNotMatch(
+        text,
+        /^envoy_meta_protocol_request_active\{[^}]*\} 7$/m,
+        'the listener stat keeps its name',
+      );
+      assert.match(text, /^envoy_meta_protocol_request_active\{[^}]*\} 0$/m);
+      for (const line of text.split('\n')) {
+        if (line.startsWith('#') || line === '') continue;
+        assert.match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]*[{ ]/, `a valid metric name: ${line}`);
+      }
+    } finally {
+      await metricsProxy.close(100);
+    }
+  });
 });

@@ -17,7 +17,11 @@ import { ToyClient, ToyServer } from './toy-peers.js';
 const ADDRESS = '127.0.77.2';
 const log: string[] = [];
 
-/** Records its turn, adds a header, and can pause or reject. */
+/**
+ * Records its turn, adds a header, and, as the request's method says: rejects, pauses and resumes
+ * (later, from within its call, or twice), returns a promise as an async function would, or pauses and
+ * forgets the request, on either side.
+ */
 class RecordingFilter implements DecoderFilter, EncoderFilter {
   constructor(readonly name: string) {}
 
@@ -33,12 +37,31 @@ class RecordingFilter implements DecoderFilter, EncoderFilter {
       setTimeout(() => ctx.continueDecoding(), 30);
       return 'stop';
     }
+    if (method === `resume-within-${this.name}`) {
+      ctx.continueDecoding();
+      return 'stop';
+    }
+    if (method === `resume-twice-${this.name}`) {
+      setTimeout(() => {
+        ctx.continueDecoding();
+        ctx.continueDecoding();
+      }, 10);
+      return 'stop';
+    }
+    if (method === `async-${this.name}`) return Promise.resolve('continue') as unknown as FilterStatus;
+    if (method === `forget-${this.name}`) return 'stop';
     return 'continue';
   }
 
   onResponse(ctx: RequestContext): FilterStatus {
     log.push(`${this.name}:response`);
     ctx.addResponseHeader(`x-${this.name}`, 'r');
+    const method = ctx.request.metadata.get('method');
+    if (method === `pause-response-${this.name}`) {
+      setTimeout(() => ctx.continueEncoding(), 10);
+      return 'stop';
+    }
+    if (method === `forget-response-${this.name}`) return 'stop';
     return 'continue';
   }
 }
@@ -46,6 +69,9 @@ class RecordingFilter implements DecoderFilter, EncoderFilter {
 const server = new ToyServer('up');
 let proxy: Proxy;
 let port: number;
+/** A listener whose request timeout, which also bounds a filter's pause, is short. */
+let shortPort: number;
+const SHORT_TIMEOUT_MS = 100;
 
 before(async () => {
   const upstreamPort = await server.start();
@@ -68,6 +94,18 @@ before(async () => {
         statPrefix: 'l',
         idleTimeoutMs: 0,
         requestTimeoutMs: 2000,
+        multiplexing: true,
+      },
+      {
+        name: 'short',
+        address: ADDRESS,
+        port: 0,
+        protocol: 'toy',
+        codec: toyCodecFactory.name,
+        routeConfigName: 'r',
+        statPrefix: 'short',
+        idleTimeoutMs: 0,
+        requestTimeoutMs: SHORT_TIMEOUT_MS,
         multiplexing: true,
       },
     ],
@@ -94,6 +132,7 @@ before(async () => {
   };
   await proxy.apply(snapshot);
   port = proxy.listenerMap.get('l')!.boundPort;
+  shortPort = proxy.listenerMap.get('short')!.boundPort;
 });
 
 after(async () => {
@@ -134,3 +173,75 @@ test('a local reply ends the request: later filters and the upstream never see i
   assert.equal(server.received.length, seen);
   client.close();
 });
+
+test('a filter that resumes from within its own call, then returns stop, passes the request on once', async () => {
+  log.length = 0;
+  const seen = server.received.length;
+  const client = await ToyClient.connect(ADDRESS, port);
+  const reply = await client.call({ id: 4, headers: { method: 'resume-within-a' } });
+  assert.equal(reply.type, 'response');
+  assert.deepEqual(log, ['a:request', 'b:request', 'b:response', 'a:response']);
+  assert.equal(server.received.length, seen + 1);
+  client.close();
+});
+
+test('a chain resumes once: a second continueDecoding is ignored', async () => {
+  log.length = 0;
+  const seen = server.received.length;
+  const client = await ToyClient.connect(ADDRESS, port);
+  const reply = await client.call({ id: 5, headers: { method: 'resume-twice-a' } });
+  assert.equal(reply.type, 'response');
+  assert.deepEqual(log, ['a:request', 'b:request', 'b:response', 'a:response']);
+  assert.equal(server.received.length, seen + 1, 'the upstream got the request once');
+  client.close();
+});
+
+test('an encoder filter can pause the response and resume it', async () => {
+  log.length = 0;
+  const client = await ToyClient.connect(ADDRESS, port);
+  const reply = await client.call({ id: 6, headers: { method: 'pause-response-b' } });
+  assert.equal(reply.type, 'response');
+  assert.equal(reply.headers['x-a'], 'r');
+  assert.deepEqual(log, ['a:request', 'b:request', 'b:response', 'a:response']);
+  client.close();
+});
+
+test('a filter returning a promise (an async onRequest) fails its request: internal, counted', async () => {
+  log.length = 0;
+  const seen = server.received.length;
+  const errors = proxy.listenerMap.get('l')!.stats.filterError['a'] ?? 0;
+  const client = await ToyClient.connect(ADDRESS, port);
+  const reply = await client.call({ id: 7, headers: { method: 'async-a' } });
+  assert.equal(reply.type, 'error');
+  assert.equal(reply.headers['kind'], 'internal');
+  assert.match(reply.payload, /filter a failed: onRequest returned a promise/);
+  assert.deepEqual(log, ['a:request'], 'the chain stops there');
+  assert.equal(server.received.length, seen);
+  assert.equal(proxy.listenerMap.get('l')!.stats.filterError['a'], errors + 1);
+  const next = await client.call({ id: 8, headers: { method: 'm' } });
+  assert.equal(next.type, 'response', 'the connection serves the next request');
+  client.close();
+});
+
+for (const [method, side] of [
+  ['forget-a', 'request'],
+  ['forget-response-b', 'response'],
+] as const) {
+  test(`a filter that pauses the ${side} and never resumes it: timeout after the listener's request timeout`, async () => {
+    const timeouts = proxy.listenerMap.get('short')!.stats.localReply.timeout;
+    const client = await ToyClient.connect(ADDRESS, shortPort);
+    const started = Date.now();
+    const reply = await client.call({ id: 9, headers: { method } });
+    assert.ok(Date.now() - started >= SHORT_TIMEOUT_MS - 5, 'not before the timeout');
+    assert.equal(reply.type, 'error');
+    assert.equal(reply.headers['kind'], 'timeout');
+    assert.match(
+      reply.payload,
+      new RegExp(
+        `filter ${method.at(-1)} paused the request and did not resume it within ${SHORT_TIMEOUT_MS} ms`,
+      ),
+    );
+    assert.equal(proxy.listenerMap.get('short')!.stats.localReply.timeout, timeouts + 1);
+    client.close();
+  });
+}
