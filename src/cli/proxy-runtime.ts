@@ -1,17 +1,15 @@
 import type { Logger } from 'pino';
 import type { CodecRegistry } from '../codec/index.js';
-import { builtinCodecs } from '../codecs/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import type { BackoffPolicy } from '../net/retry-backoff.js';
-import { Proxy, type ApplyResult, type ListenerRejection } from '../proxy/proxy.js';
-import type { TokenBucketStoreFactory } from '../filters/local-ratelimit/token-bucket-store.js';
+import type { ApplyResult, ListenerRejection } from '../proxy/proxy.js';
 import type { ProxySnapshot } from '../xds/resources.js';
 import type { ProxyWorkerSettings } from './workers-option.js';
 import type { ProxyLimits } from '../proxy/proxy-limits.js';
-import { RedisAccessLog } from '../proxy/telemetry/redis-access-log.js';
-import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
+import type { TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
+import { buildProxy } from './build-proxy.js';
 import { AdsClient, type UpdateCounters, type XdsApi } from '../xds/ads-client.js';
 
 /** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
@@ -62,63 +60,6 @@ export interface ProxyRuntimeOptions {
   readonly workers?: { readonly count: number; readonly settings: ProxyWorkerSettings };
 }
 
-/** What {@link buildProxy} makes: the data plane, and what to close after it. */
-export interface BuiltProxy {
-  readonly proxy: Proxy;
-  close(graceMs: number): Promise<void>;
-}
-
-/**
- * Node's `gc`, which bin/aeraki exposes (`--expose-gc`): the proxy runs it to give memory back once
- * the buffers of gone peers are garbage (see OverloadManager).
- */
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
-
-/** The data plane of one event loop, with its telemetry (a whole proxy, or one worker of it). */
-export function buildProxy(
-  options: Pick<ProxyRuntimeOptions, 'logger' | 'telemetry' | 'codecs' | 'limits'>,
-  tokenBuckets?: (scope: string) => TokenBucketStoreFactory,
-): BuiltProxy {
-  const { logger } = options;
-  const telemetry = options.telemetry;
-  const accessLog = telemetry?.accessLog;
-  const onAccessLogError = (err: Error): void => logger.warn({ err }, 'access log write failed');
-  // The Redis listeners write their commands to the same access log.
-  const redisAccessLog =
-    accessLog === undefined
-      ? undefined
-      : new RedisAccessLog({
-          path: accessLog.path,
-          ...(accessLog.successSamplingPercent === undefined
-            ? {}
-            : { successSamplingPercent: accessLog.successSamplingPercent }),
-          onError: onAccessLogError,
-        });
-  const proxy = new Proxy(
-    options.codecs ?? builtinCodecs(),
-    logger,
-    [],
-    new RequestTelemetry(
-      accessLog === undefined
-        ? telemetry
-        : { ...telemetry, accessLog: { ...accessLog, onError: onAccessLogError } },
-    ),
-    {
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(collectGarbage === undefined ? {} : { collectGarbage }),
-      ...(redisAccessLog === undefined ? {} : { redisAccessLog }),
-      ...(tokenBuckets === undefined ? {} : { tokenBuckets }),
-    },
-  );
-  return {
-    proxy,
-    async close(graceMs) {
-      await proxy.close(graceMs);
-      redisAccessLog?.close();
-    },
-  };
-}
-
 /**
  * What a runtime drives: the data plane of this process, or the workers of a proxy with several; with
  * its admin API (already bound).
@@ -140,7 +81,10 @@ export interface DataPlane {
 export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
   if (options.workers !== undefined && options.workers.count > 1) {
     const { startWorkers } = await import('./workers-runtime.js');
-    return driveDataPlane(options, await startWorkers(options, options.workers.count, options.workers.settings));
+    return driveDataPlane(
+      options,
+      await startWorkers(options, options.workers.count, options.workers.settings),
+    );
   }
   const built = buildProxy(options);
   const proxy = built.proxy;

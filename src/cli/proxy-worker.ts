@@ -14,8 +14,7 @@ import {
 } from '../proxy/workers/worker-messages.js';
 import { limitOptions } from './limit-options.js';
 import { createLogger } from './logger.js';
-import { loadCliCodecs } from './plugin-options.js';
-import { buildProxy } from './proxy-runtime.js';
+import { buildProxy } from './build-proxy.js';
 import { DRAIN_MS } from './signals.js';
 import { telemetryOptions } from './telemetry-options.js';
 import type { ProxyWorkerSettings } from './workers-option.js';
@@ -37,10 +36,19 @@ const send = (message: WorkerMessage): void => {
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => {});
 
-const { codecs } = await loadCliCodecs(values.plugin);
+// The plugin loader only when there are plugins (the primary has already checked that they load).
+const codecs =
+  values.plugin === undefined || values.plugin.length === 0
+    ? undefined
+    : (await (await import('./plugin-options.js')).loadCliCodecs(values.plugin)).codecs;
 const tokenBuckets = new WorkerTokenBuckets(send);
 const built = buildProxy(
-  { logger, telemetry: telemetryOptions(values), limits: limitOptions(values), codecs },
+  {
+    logger,
+    telemetry: telemetryOptions(values),
+    limits: limitOptions(values),
+    ...(codecs === undefined ? {} : { codecs }),
+  },
   scope => tokenBuckets.storeFor(scope),
 );
 const proxy = built.proxy;

@@ -32,7 +32,10 @@ export function workerCount(value: string | undefined): number {
   if (value === undefined) return availableParallelism();
   const count = Number(value);
   if (!Number.isSafeInteger(count) || count < 1 || count > 256) {
-    throw new AerakiError(ErrorCodes.CLI_USAGE, `--workers must be a whole number from 1 to 256, got '${value}'`);
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      `--workers must be a whole number from 1 to 256, got '${value}'`,
+    );
   }
   return count;
 }

@@ -5,8 +5,10 @@ import { WorkersAdminServer } from '../proxy/workers/workers-admin-server.js';
 import type { DataPlane, ProxyRuntimeOptions } from './proxy-runtime.js';
 import type { ProxyWorkerSettings } from './workers-option.js';
 
-/** The module every worker process runs. */
-const WORKER_MAIN = fileURLToPath(new URL('./proxy-worker.js', import.meta.url));
+/** The module every worker process runs: compiled, or the TypeScript source when run through tsx. */
+const WORKER_MAIN = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? './proxy-worker.ts' : './proxy-worker.js', import.meta.url),
+);
 
 /**
  * The data plane of a proxy with `count` worker processes: this process (the primary) binds the

@@ -38,6 +38,15 @@ export interface WorkerPoolOptions {
   readonly logger: Logger;
 }
 
+/** A worker as `/workers` shows it. */
+export interface WorkerInfo {
+  readonly index: number;
+  readonly pid: number | undefined;
+  readonly ready: boolean;
+  readonly adminPort?: number;
+  readonly restarts: number;
+}
+
 /** One worker position: its process changes when it is replaced. */
 interface Slot {
   readonly index: number;
@@ -99,12 +108,16 @@ export class WorkerPool {
     return ports;
   }
 
-  /** Each worker's process id and how often its position was restarted. */
-  workers(): { index: number; pid: number | undefined; ready: boolean; restarts: number }[] {
+  /**
+   * Each worker: its process id, whether it is ready, its own admin API's port (loopback; what one
+   * worker alone counts) and how often its position was restarted.
+   */
+  workers(): WorkerInfo[] {
     return this.slots.map(s => ({
       index: s.index,
       pid: s.worker.process.pid,
       ready: s.adminPort !== undefined,
+      ...(s.adminPort === undefined ? {} : { adminPort: s.adminPort }),
       restarts: s.restarts,
     }));
   }
@@ -203,7 +216,8 @@ export class WorkerPool {
     switch (message.type) {
       case 'ready':
         slot.adminPort = message.adminPort;
-        if (this.snapshot !== undefined) send(worker, { type: 'apply', seq: this.seq, snapshot: this.snapshot });
+        if (this.snapshot !== undefined)
+          send(worker, { type: 'apply', seq: this.seq, snapshot: this.snapshot });
         for (const resolve of this.readyWaiters.splice(0)) resolve();
         return;
       case 'applied':

@@ -131,7 +131,9 @@ export class WorkersAdminServer {
           // Every worker has the same listeners: the first refusal (400, 404) is the answer.
           if (!started) {
             started = true;
-            res.writeHead(upstream.statusCode ?? 502, { 'content-type': upstream.headers['content-type'] ?? 'text/plain' });
+            res.writeHead(upstream.statusCode ?? 502, {
+              'content-type': upstream.headers['content-type'] ?? 'text/plain',
+            });
             upstream.pipe(res);
           }
           return;
