@@ -10,9 +10,10 @@ export const WORKERS_OPTION = {
   workers: { type: 'string' },
 } as const;
 
-export const WORKERS_USAGE = `  --workers N         event loops serving every listener, each a process of its own (default: the
-                      number of CPUs); one admin API, one xDS connection and one set of rate
-                      limits for the whole proxy; 1 runs the proxy in this process
+export const WORKERS_USAGE = `  --workers N         event loops serving every listener, each a process of its own (default 1:
+                      the proxy runs in this process; 'auto': one per CPU); one admin API, one
+                      xDS connection and one set of local rate limits for the whole proxy;
+                      circuit breakers and outlier detection count per worker
 `;
 
 /**
@@ -27,14 +28,19 @@ export interface ProxyWorkerSettings {
     };
 }
 
-/** `--workers` as a count: a whole number ≥ 1; absent, the number of CPUs. */
+/**
+ * `--workers` as a count: a whole number ≥ 1, or `auto` for the number of CPUs; absent, 1. (One per
+ * CPU becomes the default once circuit breakers and outlier detection count per proxy across
+ * workers, as the local rate limits do; until then a proxy of one process keeps Envoy's semantics.)
+ */
 export function workerCount(value: string | undefined): number {
-  if (value === undefined) return availableParallelism();
+  if (value === undefined) return 1;
+  if (value === 'auto') return availableParallelism();
   const count = Number(value);
   if (!Number.isSafeInteger(count) || count < 1 || count > 256) {
     throw new AerakiError(
       ErrorCodes.CLI_USAGE,
-      `--workers must be a whole number from 1 to 256, got '${value}'`,
+      `--workers must be a whole number from 1 to 256 or 'auto', got '${value}'`,
     );
   }
   return count;

@@ -4,11 +4,13 @@
  * on: the local rate limit's acceptance numbers (exactly 2 of 10 sayHello calls, as in
  * rate-limits.test.ts, here over ten connections spread across both workers), metrics that count
  * every request once, route flips under load that lose no call and leave no worker on the old route,
- * and a killed worker replaced while the other one keeps its connections and keeps serving.
+ * a killed worker replaced while the other one keeps its connections and keeps serving, and the Redis
+ * proxy (a Debian redis-server upstream, ioredis clients) served by both workers.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import {
   adminAddress,
   connectHello,
@@ -34,6 +36,8 @@ import {
   type HelloServer,
   type ThriftStack,
 } from './harness/index.js';
+import { RedisServer } from './harness/redis-server.js';
+import { redisEntry, redisService } from './harness/redis-config.js';
 
 const ADDRESS = testAddress(80);
 const STACK: ThriftStack = { protocol: 'binary', transport: 'framed' };
@@ -42,6 +46,8 @@ const SERVICES = ['limited', 'counted', 'flipped', 'steady'];
 const ports = new Map<string, number>();
 let v1: HelloServer | undefined;
 let v2: HelloServer | undefined;
+let store: RedisServer | undefined;
+let redisPort = 0;
 let aeraki: AerakiProcess | undefined;
 let config: ConfigDir | undefined;
 let admin = '';
@@ -72,7 +78,9 @@ const LOCAL_LIMIT = {
 before(
   async () => {
     [v1, v2] = await startVersionedHelloServers(STACK);
+    store = await RedisServer.start();
     for (const name of SERVICES) ports.set(name, await freePort(ADDRESS));
+    redisPort = await freePort(ADDRESS);
     const limited = routeTo('limited', 'v1');
     config = await createConfigDir({
       'services.yaml': SERVICES.flatMap(name =>
@@ -91,10 +99,18 @@ before(
         routeTo('steady', 'v1'),
       ],
       'flipped.yaml': [routeTo('flipped', 'v1')],
+      'redis.yaml': [
+        redisEntry({ name: 'cache', addresses: [ADDRESS], port: redisPort, endpoints: [] }),
+        redisEntry({ name: 'store', port: 6379, endpoints: [store] }),
+        redisService({ name: 'cache', host: 'cache', redis: [{ route: { host: 'store' } }] }),
+      ],
     });
     aeraki = await startAeraki(config.path, {
       extraArgs: ['--workers', '2'],
-      listeners: SERVICES.map(name => ({ host: ADDRESS, port: ports.get(name)! })),
+      listeners: [
+        ...SERVICES.map(name => ({ host: ADDRESS, port: ports.get(name)! })),
+        { host: ADDRESS, port: redisPort },
+      ],
     });
     admin = adminAddress(aeraki);
   },
@@ -104,7 +120,7 @@ before(
 after(
   async () => {
     await aeraki?.stop();
-    await Promise.all([v1?.close(), v2?.close()]);
+    await Promise.all([v1?.close(), v2?.close(), store?.stop()]);
     await config?.remove();
   },
   { timeout: 15000 },
@@ -328,6 +344,31 @@ describe('two workers', () => {
       stop = true;
       await Promise.all(load);
       await closeAll(connections);
+    }
+  });
+
+  test('the Redis proxy is served by both workers', async () => {
+    const clients = Array.from(
+      { length: 4 },
+      () => new Redis({ host: ADDRESS, port: redisPort, lazyConnect: true }),
+    );
+    try {
+      for (const c of clients) await c.connect();
+      await Promise.all(clients.map((c, i) => c.set(`workers:${i}`, `value ${i}`)));
+      for (let i = 0; i < clients.length; i++) {
+        assert.equal(await store!.cli('GET', `workers:${i}`), `value ${i}`);
+        assert.equal(await clients[(i + 1) % clients.length]!.get(`workers:${i}`), `value ${i}`);
+      }
+      for (const w of await workers()) {
+        const listeners = await getJson<{ name: string; protocol: string; connections: number }[]>(
+          '/listeners',
+          `127.0.0.1:${w.adminPort}`,
+        );
+        const redis = listeners.find(l => l.protocol === 'redis');
+        assert.ok((redis?.connections ?? 0) >= 1, `worker ${w.index} serves Redis clients`);
+      }
+    } finally {
+      for (const c of clients) c.disconnect();
     }
   });
 });
