@@ -371,4 +371,24 @@ describe('two workers', () => {
       for (const c of clients) c.disconnect();
     }
   });
+
+  // Last: it stops the proxy.
+  test('SIGTERM: calls in flight on both workers finish, then the primary and every worker exit', async () => {
+    const pids = (await workers()).map(w => w.pid);
+    const connections = await connectMany('steady', 4);
+    const calls = connections.map((c, i) => c.client.slow(800, `drain ${i}`));
+    await sleep(200);
+    const signalled = Date.now();
+    process.kill(aeraki!.pid, 'SIGTERM');
+    const answers = await Promise.all(calls);
+    assert.deepEqual(answers.length, 4);
+    await Promise.race([aeraki!.waitExit(), sleep(10_000)]);
+    assert.equal(aeraki!.exit?.code, 0, 'the primary exited with 0');
+    // The drain time is 2 s and the primary exits 1 s after it at the latest; generous here.
+    assert.ok(Date.now() - signalled < 8000, `exited ${Date.now() - signalled} ms after SIGTERM`);
+    for (const pid of pids) {
+      assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `worker ${pid} is gone`);
+    }
+    await closeAll(connections);
+  });
 });
