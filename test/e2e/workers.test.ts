@@ -229,6 +229,19 @@ describe('two workers', () => {
       await closeAll(connections);
     }
     assert.equal((await requests()) - before, 40);
+    // /stats, the same as JSON: samples of one series added up across workers, by their labels.
+    const stats =
+      await getJson<{ name: string; values: { labels: Record<string, string>; value: number }[] }[]>(
+        '/stats',
+      );
+    const json = stats
+      .find(m => m.name === 'istio_requests_total')
+      ?.values.filter(v => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+      .reduce((sum, v) => sum + v.value, 0);
+    assert.equal(json, await requests());
+    // The xDS counters are the primary's (the workers hold no xDS connection).
+    const samples = parseExposition(await (await fetch(`http://${admin}/stats/prometheus`)).text());
+    assert.ok(pick(samples, 'envoy_cluster_manager_cds_update_success', {})[0]!.value >= 1);
     // And each worker did its share of them.
     for (const w of await workers()) assert.ok((await acceptedBy(w, 'counted')) >= 1, `worker ${w.index}`);
   });

@@ -15,9 +15,14 @@ interface Family {
 
 /**
  * Sums Prometheus text expositions sample by sample (same metric name and labels), keeping each
- * family's HELP and TYPE once and its samples together, as the format requires.
+ * family's HELP and TYPE once and its samples together, as the format requires. Samples in `own`
+ * (by name and labels as written, e.g. `envoy_cluster_manager_cds_update_attempt`) are the primary's
+ * own figures and replace the workers'.
  */
-export function sumPrometheusText(texts: readonly string[]): string {
+export function sumPrometheusText(
+  texts: readonly string[],
+  own: ReadonlyMap<string, number> = new Map(),
+): string {
   const families = new Map<string, Family>();
   const familyOf = (name: string): Family => {
     let family = families.get(name);
@@ -52,18 +57,21 @@ export function sumPrometheusText(texts: readonly string[]): string {
   const out: string[] = [];
   for (const family of families.values()) {
     out.push(...family.header);
-    for (const [key, value] of family.samples) out.push(`${key} ${String(value)}`);
+    for (const [key, value] of family.samples) out.push(`${key} ${String(own.get(key) ?? value)}`);
   }
   return out.join('\n') + '\n';
 }
 
-/** Keys of array elements that say which element of another worker's array is the same thing. */
-const IDENTITY_KEYS = ['name', 'address'] as const;
+/**
+ * Keys of array elements that say which element of another worker's array is the same thing: a
+ * name, an address, or the labels of a metric's sample.
+ */
+const IDENTITY_KEYS = ['name', 'address', 'labels'] as const;
 
 /**
  * Adds up the JSON documents of the workers: numbers add, booleans or (a host ejected in one worker
  * is ejected), strings and values under `keep` come from the first; arrays of named objects are
- * matched by name (or address), other arrays by position.
+ * matched by name (or address, or labels), other arrays by position.
  */
 export function sumWorkerJson(docs: readonly unknown[], keep: ReadonlySet<string>): unknown {
   return docs.slice(1).reduce((a, b) => sumTwo(a, b, keep), docs[0] ?? null);
@@ -87,7 +95,11 @@ function sumTwo(a: unknown, b: unknown, keep: ReadonlySet<string>): unknown {
 function sumArrays(a: unknown[], b: unknown[], keep: ReadonlySet<string>): unknown[] {
   const identity = (item: unknown): string | undefined => {
     if (!isObject(item)) return undefined;
-    for (const key of IDENTITY_KEYS) if (typeof item[key] === 'string') return `${key}=${item[key]}`;
+    for (const key of IDENTITY_KEYS) {
+      const value = item[key];
+      if (typeof value === 'string') return `${key}=${value}`;
+      if (isObject(value)) return `${key}=${JSON.stringify(value)}`;
+    }
     return undefined;
   };
   if (!a.every(x => identity(x) !== undefined) || !b.every(x => identity(x) !== undefined)) {

@@ -7,7 +7,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../../net/http-admin.js';
+import type { UpdateCounters } from '../../xds/ads-client.js';
 import { redactSecrets } from '../../xds/redact-secrets.js';
+import { xdsUpdateSamples } from '../telemetry/prometheus.js';
 import type { WorkerPool } from './worker-pool.js';
 import { sumPrometheusText, sumWorkerJson } from './worker-stats-merge.js';
 
@@ -32,6 +34,7 @@ interface WorkerAnswer {
 export class WorkersAdminServer {
   private readonly server: Server;
   private xdsStatus: (() => unknown) | undefined;
+  private xdsUpdates: (() => Readonly<Record<string, UpdateCounters>>) | undefined;
 
   constructor(private readonly pool: WorkerPool) {
     this.server = createServer((req, res) => this.handle(req, res));
@@ -45,6 +48,11 @@ export class WorkersAdminServer {
   /** Adds `/xds`: where the proxy's xDS subscription stands. */
   setXdsStatus(status: () => unknown): void {
     this.xdsStatus = status;
+  }
+
+  /** The xDS update counters (per type URL): the primary's, replacing the workers' (which have none). */
+  setXdsUpdateCounters(updates: () => Readonly<Record<string, UpdateCounters>>): void {
+    this.xdsUpdates = updates;
   }
 
   close(): Promise<void> {
@@ -70,9 +78,28 @@ export class WorkersAdminServer {
         return sendJson(res, pool.workers());
       case '/stats/prometheus':
         return this.gather(url, res, answers =>
-          answer(res, answers[0]!.contentType, sumPrometheusText(answers.map(a => a.body))),
+          answer(
+            res,
+            answers[0]!.contentType,
+            sumPrometheusText(
+              answers.map(a => a.body),
+              this.ownSamples(),
+            ),
+          ),
         );
       case '/stats':
+        return this.gather(url, res, answers => {
+          const own = this.ownSamples();
+          const metrics = sumWorkerJson(
+            answers.map(a => JSON.parse(a.body) as unknown),
+            SETTINGS,
+          ) as { name: string; values: { value: number }[] }[];
+          for (const metric of metrics) {
+            const value = own.get(metric.name);
+            if (value !== undefined && metric.values[0] !== undefined) metric.values[0].value = value;
+          }
+          sendJson(res, metrics);
+        });
       case '/clusters':
       case '/listeners':
         return this.gather(url, res, answers =>
@@ -90,6 +117,11 @@ export class WorkersAdminServer {
         // /explain and anything else: every worker runs the same config; the first one answers.
         return this.gather(url, res, answers => answer(res, answers[0]!.contentType, answers[0]!.body), 1);
     }
+  }
+
+  /** Samples that are the primary's own: the xDS update counters. */
+  private ownSamples(): Map<string, number> {
+    return this.xdsUpdates === undefined ? new Map() : xdsUpdateSamples(this.xdsUpdates());
   }
 
   /** Asks the workers (up to `limit`) for `url`; a failure or non-200 answer is passed on as it is. */

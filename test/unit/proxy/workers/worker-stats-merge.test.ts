@@ -52,6 +52,16 @@ describe('sumPrometheusText', () => {
     assert.match(sum, /^d_count 5$/m);
     assert.match(sum, /^process_start_time_seconds 100$/m);
   });
+
+  test("the primary's own samples replace the workers'", () => {
+    const worker =
+      '# TYPE envoy_cluster_manager_cds_update_success counter\nenvoy_cluster_manager_cds_update_success 0\n';
+    const sum = sumPrometheusText(
+      [worker, worker],
+      new Map([['envoy_cluster_manager_cds_update_success', 3]]),
+    );
+    assert.match(sum, /^envoy_cluster_manager_cds_update_success 3$/m);
+  });
 });
 
 describe('sumWorkerJson', () => {
@@ -75,6 +85,28 @@ describe('sumWorkerJson', () => {
         },
       ],
     );
+  });
+
+  test('samples of a metric (prom-client JSON) match by their labels, not by position', () => {
+    const a = [{ name: 'r', values: [{ labels: { code: '0' }, value: 1 }] }];
+    const b = [
+      {
+        name: 'r',
+        values: [
+          { labels: { code: '1' }, value: 5 },
+          { labels: { code: '0' }, value: 2 },
+        ],
+      },
+    ];
+    assert.deepEqual(sumWorkerJson([a, b], new Set(['labels'])), [
+      {
+        name: 'r',
+        values: [
+          { labels: { code: '0' }, value: 3 },
+          { labels: { code: '1' }, value: 5 },
+        ],
+      },
+    ]);
   });
 
   test('an element only one worker has is kept', () => {
