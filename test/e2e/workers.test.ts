@@ -246,6 +246,33 @@ describe('two workers', () => {
     for (const w of await workers()) assert.ok((await acceptedBy(w, 'counted')) >= 1, `worker ${w.index}`);
   });
 
+  test('/tap streams the requests of both workers, and ends after limit records', async () => {
+    const listener = `${ADDRESS}_${ports.get('counted')}`;
+    const tap = await fetch(`http://${admin}/tap?listener=${listener}&limit=6`);
+    assert.equal(tap.status, 200);
+    const text = tap.text();
+    // Each worker attached its tap (the listener's taps add up to 2).
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      const listeners = await getJson<{ name: string; taps: number }[]>('/listeners');
+      if (listeners.find(l => l.name === listener)?.taps === 2) break;
+      assert.ok(Date.now() < deadline, 'the taps were not attached within 10 s');
+      await sleep(20);
+    }
+    const connections = await connectMany('counted', 6);
+    try {
+      await Promise.all(connections.map((c, i) => c.client.sayHello(`tapped ${i}`)));
+    } finally {
+      await closeAll(connections);
+    }
+    const lines = (await text)
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines[0], { tapping: [listener] });
+    assert.equal(lines.length, 7, 'the "tapping" line once, then the 6 records');
+  });
+
   test('route flips under load lose no call, and no worker stays on the old route', async () => {
     const connections = await connectMany('flipped', 6);
     const file = `${config!.path}/flipped.yaml`;
