@@ -13,6 +13,22 @@ export const GOALS = {
 } as const;
 
 /**
+ * The goals of aeraki with several workers against HAProxy with as many threads: throughput by shape
+ * (connections × depth), and the peak RSS of all its processes together.
+ */
+export const WORKER_GOALS = {
+  minThroughputVsHaproxy: { '32x1': 1.0, '32x8': 0.85 } as Readonly<Record<string, number>>,
+  maxRssMb: 250,
+} as const;
+
+/** The target names of aeraki with `workers` workers and of HAProxy with as many threads. */
+export function workerTargets(workers: number): { aeraki: string; haproxy: string } {
+  return workers === 1
+    ? { aeraki: 'aeraki', haproxy: 'haproxy' }
+    : { aeraki: `aeraki-${workers}w`, haproxy: `haproxy-${workers}t` };
+}
+
+/**
  * Codecs judged by the proxy's CPU per call against another protocol's in the same run: the memcached
  * plugin against the built-in Thrift codec, the declarative memcached codec against the plugin.
  */
@@ -41,6 +57,8 @@ export interface ShapeResults {
 export interface Ratios {
   protocol: string;
   shape: string;
+  /** aeraki's workers and HAProxy's threads. */
+  workers: number;
   haproxyVsDirectRps?: number;
   aerakiVsDirectRps?: number;
   aerakiVsHaproxyRps?: number;
@@ -64,15 +82,22 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
 }
 
-export function ratios(results: ShapeResults[]): Ratios[] {
-  return results.map(({ protocol, shape, runs }) => ({
-    protocol,
-    shape: shapeName(shape),
-    haproxyVsDirectRps: ratio(runs['haproxy']?.rps, runs['direct']?.rps),
-    aerakiVsDirectRps: ratio(runs['aeraki']?.rps, runs['direct']?.rps),
-    aerakiVsHaproxyRps: ratio(runs['aeraki']?.rps, runs['haproxy']?.rps),
-    aerakiVsHaproxyP99: ratio(runs['aeraki']?.p99_us, runs['haproxy']?.p99_us),
-  }));
+/** The ratios of every protocol and shape, for each worker count (aeraki N workers vs HAProxy N threads). */
+export function ratios(results: ShapeResults[], workerCounts: readonly number[] = [1]): Ratios[] {
+  return results.flatMap(({ protocol, shape, runs }) =>
+    workerCounts.map(workers => {
+      const { aeraki, haproxy } = workerTargets(workers);
+      return {
+        protocol,
+        shape: shapeName(shape),
+        workers,
+        haproxyVsDirectRps: ratio(runs[haproxy]?.rps, runs['direct']?.rps),
+        aerakiVsDirectRps: ratio(runs[aeraki]?.rps, runs['direct']?.rps),
+        aerakiVsHaproxyRps: ratio(runs[aeraki]?.rps, runs[haproxy]?.rps),
+        aerakiVsHaproxyP99: ratio(runs[aeraki]?.p99_us, runs[haproxy]?.p99_us),
+      };
+    }),
+  );
 }
 
 /**
@@ -86,14 +111,29 @@ export function verdicts(
 ): Verdict[] {
   const out: Verdict[] = [];
   const moonshots: Verdict[] = [];
-  all.forEach((r, i) => {
-    const shape = results[i]?.shape;
-    if (shape === undefined || shape.conns < 32) return;
-    const name = `${r.protocol} ${r.shape}`;
-    const run = results[i]?.runs['aeraki'];
+  for (const r of all) {
+    const result = results.find(x => x.protocol === r.protocol && shapeName(x.shape) === r.shape);
+    const shape = result?.shape;
+    if (shape === undefined || shape.conns < 32) continue;
+    const { aeraki } = workerTargets(r.workers);
+    const name =
+      r.workers === 1 ? `${r.protocol} ${r.shape}` : `${r.protocol} ${r.shape} ${r.workers} workers`;
+    const run = result?.runs[aeraki];
     if (run !== undefined) {
       const errors = run.errors + run.conn_failures;
       out.push({ check: `${name} aeraki errors`, value: errors, limit: 0, pass: errors === 0 });
+    }
+    if (r.workers > 1) {
+      const limit = WORKER_GOALS.minThroughputVsHaproxy[r.shape];
+      if (r.aerakiVsHaproxyRps !== undefined && limit !== undefined) {
+        out.push({
+          check: `${name} throughput aeraki/haproxy (${r.workers} threads)`,
+          value: r.aerakiVsHaproxyRps,
+          limit,
+          pass: r.aerakiVsHaproxyRps >= limit,
+        });
+      }
+      continue;
     }
     if (r.aerakiVsHaproxyRps !== undefined) {
       const limit = GOALS.minThroughputVsHaproxy;
@@ -121,7 +161,7 @@ export function verdicts(
         pass: r.aerakiVsHaproxyP99 <= limit,
       });
     }
-  });
+  }
   for (const goal of CODEC_COST_GOALS) {
     for (const r of results) {
       if (r.protocol !== goal.protocol || r.shape.conns < 32) continue;
@@ -141,7 +181,8 @@ export function verdicts(
     }
   }
   for (const [label, rssMb] of Object.entries(aerakiPeakRssMb)) {
-    const limit = GOALS.maxRssMb;
+    // Labels of several workers end in "(N workers)"; their processes together have a larger budget.
+    const limit = label.endsWith('workers)') ? WORKER_GOALS.maxRssMb : GOALS.maxRssMb;
     out.push({ check: `${label} aeraki peak RSS (MiB)`, value: rssMb, limit, pass: rssMb <= limit });
   }
   return [...out, ...moonshots];
@@ -210,10 +251,17 @@ function runsTable(results: ShapeResults[]): string {
 
 function ratiosTable(all: Ratios[]): string {
   return table(
-    ['shape', '', 'haproxy/direct rps', 'aeraki/direct rps', 'aeraki/haproxy rps', 'aeraki/haproxy p99'],
+    [
+      'shape',
+      'workers',
+      'haproxy/direct rps',
+      'aeraki/direct rps',
+      'aeraki/haproxy rps',
+      'aeraki/haproxy p99',
+    ],
     all.map(r => [
       r.shape,
-      '',
+      String(r.workers),
       fmt(r.haproxyVsDirectRps),
       fmt(r.aerakiVsDirectRps),
       fmt(r.aerakiVsHaproxyRps),

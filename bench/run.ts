@@ -13,6 +13,8 @@
  *   --targets LIST    direct,haproxy,pipe,aeraki (BENCH_TARGETS, default direct,haproxy,aeraki;
  *                     pipe is a bare Node socket.pipe proxy, the cost of one Node hop)
  *   --rounds N        repeat every run N times, interleaved; keep the median by rps (BENCH_ROUNDS, default 1)
+ *   --workers LIST    aeraki worker counts, each against HAProxy with as many threads (BENCH_WORKERS,
+ *                     default 1; e.g. 1,2: aeraki 1 worker vs HAProxy 1 thread, 2 workers vs 2 threads)
  *   --payload BYTES   size of the sayHello string argument, both protocols (BENCH_PAYLOAD, default 100)
  *   --shared-aeraki   serve every protocol from one aeraki process (as one sidecar would) instead of
  *                     one aeraki process per protocol
@@ -37,7 +39,7 @@ import { installCleanupHandlers, stopAll, stopProcess } from './processes.js';
 import { DEFAULT_PROTOCOLS, parseProtocols } from './protocols.js';
 import type { Protocol } from './protocols.js';
 import { repoRoot } from './repo-root.js';
-import { ratios, renderText, shapeName, verdicts } from './report.js';
+import { ratios, renderText, shapeName, verdicts, workerTargets } from './report.js';
 import type { ShapeResults } from './report.js';
 import { haproxyVersion, startAeraki, startHaproxy, startPipeProxy, startServer } from './targets.js';
 import type { Target } from './targets.js';
@@ -55,6 +57,8 @@ interface Options {
   shapes: Shape[];
   targets: string[];
   rounds: number;
+  /** aeraki worker counts, each against HAProxy with as many threads. */
+  workers: number[];
   payload: number;
   sharedAeraki: boolean;
   cpuProf: boolean;
@@ -73,6 +77,7 @@ function parseOptions(): Options {
       shapes: { type: 'string' },
       targets: { type: 'string' },
       rounds: { type: 'string' },
+      workers: { type: 'string' },
       payload: { type: 'string' },
       'shared-aeraki': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
@@ -97,6 +102,11 @@ function parseOptions(): Options {
   for (const t of targets) {
     if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target '${t}'`);
   }
+  const workers = (values.workers ?? env['BENCH_WORKERS'] ?? '1').split(',').map(w => {
+    const n = Number(w.trim());
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`bad --workers '${w}': expected counts like 1,2`);
+    return n;
+  });
   return {
     protocols: parseProtocols(values.protocols ?? env['BENCH_PROTOCOLS'] ?? DEFAULT_PROTOCOLS),
     durationS: num(values.duration ?? env['BENCH_DURATION'], 5, 'duration'),
@@ -104,6 +114,7 @@ function parseOptions(): Options {
     shapes,
     targets,
     rounds: Math.max(1, Math.floor(num(values.rounds ?? env['BENCH_ROUNDS'], 1, 'rounds'))),
+    workers: [...new Set(workers)],
     payload: Math.floor(num(values.payload ?? env['BENCH_PAYLOAD'], 100, 'payload')),
     sharedAeraki: values['shared-aeraki'],
     cpuProf: values['cpu-prof'],
@@ -115,6 +126,18 @@ function parseOptions(): Options {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Every target's name in report order: HAProxy and aeraki once per worker count. */
+function targetNames(opts: Options): string[] {
+  const names: string[] = [];
+  for (const t of TARGETS) {
+    if (t === 'haproxy' || t === 'aeraki') {
+      for (const w of opts.workers)
+        names.push(t === 'haproxy' ? workerTargets(w).haproxy : workerTargets(w).aeraki);
+    } else names.push(t);
+  }
+  return names;
+}
 
 function median(runs: RunResult[]): RunResult {
   const sorted = [...runs].sort((a, b) => a.rps - b.rps);
@@ -169,10 +192,15 @@ async function startTargets(
       );
       log('bench: haproxy NOT FOUND, skipping it');
     } else {
-      const haproxy = await startHaproxy(work, servers);
-      add('haproxy', haproxy);
-      for (const [protocol, t] of haproxy) {
-        log(`bench: ${version}, ${protocol} on ${t.host}:${t.port} (pid ${t.process.pid})`);
+      for (const threads of opts.workers) {
+        const name = workerTargets(threads).haproxy;
+        const haproxy = await startHaproxy(work, servers, threads);
+        add(name, haproxy);
+        for (const [protocol, t] of haproxy) {
+          log(
+            `bench: ${version}, ${threads} thread(s), ${protocol} on ${t.host}:${t.port} (pid ${t.process.pid})`,
+          );
+        }
       }
     }
   }
@@ -190,31 +218,39 @@ async function startTargets(
   if (opts.targets.includes('aeraki')) {
     // One process per protocol by default, so that each protocol is measured as its own sidecar.
     const groups = opts.sharedAeraki ? [opts.protocols] : opts.protocols.map(p => [p]);
-    for (const group of groups) {
-      const label = group.map(p => p.name).join('+');
-      const profDir = join(work, `cpu-prof-${label}`);
-      try {
-        const byProtocol = await startAeraki({
-          bin: opts.aerakiBin ?? join(root, 'bin', 'aeraki'),
-          dir: work,
-          label,
-          upstreams: new Map(group.map(p => [p, servers.get(p.name)!])),
-          workers: 1,
-          ...pluginSetup(group, root),
-          nodeArgs: [...opts.nodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
-        });
-        add('aeraki', byProtocol);
-        for (const [protocol, t] of byProtocol) {
-          log(`bench: aeraki up, ${protocol} on ${t.host}:${t.port} (pid ${t.process.pid})`);
+    for (const workers of opts.workers)
+      for (const group of groups) {
+        const name = workerTargets(workers).aeraki;
+        const label = group.map(p => p.name).join('+') + (workers === 1 ? '' : ` (${workers} workers)`);
+        const fileLabel = label.replace(/ \((\d+) workers\)$/, '-$1w');
+        const profDir = join(work, `cpu-prof-${fileLabel}`);
+        try {
+          const byProtocol = await startAeraki({
+            bin: opts.aerakiBin ?? join(root, 'bin', 'aeraki'),
+            dir: work,
+            label: fileLabel,
+            upstreams: new Map(group.map(p => [p, servers.get(p.name)!])),
+            workers,
+            ...pluginSetup(group, root),
+            nodeArgs: [
+              ...opts.nodeFlags,
+              ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+            ],
+          });
+          add(name, byProtocol);
+          for (const [protocol, t] of byProtocol) {
+            log(
+              `bench: aeraki up, ${workers} worker(s), ${protocol} on ${t.host}:${t.port} (pid ${t.process.pid})`,
+            );
+          }
+          const target = byProtocol.values().next().value as Target;
+          aerakis.push({ label, target, profDir, rssSampledMb: 0 });
+        } catch (err) {
+          aerakiFailed = true;
+          notes.push(`aeraki (${label}) could not start: ${(err as Error).message}`);
+          log(`bench: aeraki (${label}) could not start, skipping it: ${(err as Error).message}`);
         }
-        const target = byProtocol.values().next().value as Target;
-        aerakis.push({ label, target, profDir, rssSampledMb: 0 });
-      } catch (err) {
-        aerakiFailed = true;
-        notes.push(`aeraki (${label}) could not start: ${(err as Error).message}`);
-        log(`bench: aeraki (${label}) could not start, skipping it: ${(err as Error).message}`);
       }
-    }
   }
   return { targets, servers, aerakis, aerakiFailed };
 }
@@ -354,14 +390,14 @@ async function main(): Promise<number> {
     const results: ShapeResults[] = opts.protocols.flatMap(protocol =>
       opts.shapes.map(shape => {
         const runs: Record<string, RunResult> = {};
-        for (const name of TARGETS) {
+        for (const name of targetNames(opts)) {
           const list = collected.get(`${protocol.name}/${shapeName(shape)}/${name}`);
           if (list !== undefined) runs[name] = median(list);
         }
         return { protocol: protocol.name, shape, runs };
       }),
     );
-    const all = ratios(results);
+    const all = ratios(results, opts.workers);
     const checks = verdicts(all, results, aerakiPeakRssMb);
     if (opts.json) {
       const out = {

@@ -87,18 +87,19 @@ export function haproxyVersion(): string | undefined {
 }
 
 /**
- * Starts HAProxy, TCP mode, one thread, with a frontend in front of each upstream (keyed by protocol);
- * returns one target per protocol, all of them the same process.
+ * Starts HAProxy, TCP mode, `threads` threads, with a frontend in front of each upstream (keyed by
+ * protocol); returns one target per protocol, all of them the same process.
  */
 export async function startHaproxy(
   dir: string,
   upstreams: Map<string, Target>,
+  threads = 1,
 ): Promise<Map<string, Target>> {
   const host = '127.0.0.1';
   // maxconn 4000: higher values need a larger fd limit than this machine's 20000.
   const cfg = [
     'global',
-    '  nbthread 1',
+    `  nbthread ${threads}`,
     '  maxconn 4000',
     'defaults',
     '  mode tcp',
@@ -118,9 +119,10 @@ export async function startHaproxy(
       `  server s1 ${upstream.host}:${upstream.port}`,
     );
   }
-  const file = join(dir, 'haproxy.cfg');
+  const suffix = threads === 1 ? '' : `-${threads}t`;
+  const file = join(dir, `haproxy${suffix}.cfg`);
   writeFileSync(file, `${cfg.join('\n')}\n`);
-  const logFile = join(dir, 'haproxy.log');
+  const logFile = join(dir, `haproxy${suffix}.log`);
   const child = startProcess('haproxy', ['-f', file, '-db']);
   const log = createWriteStream(logFile);
   child.stdout?.pipe(log);

@@ -1,20 +1,22 @@
 import type { Logger } from 'pino';
 import type { CodecRegistry } from '../codec/index.js';
-import { builtinCodecs } from '../codecs/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { FilterRegistry } from '../filters/filter-registry.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { AdminServer } from '../proxy/admin-server.js';
 import type { BackoffPolicy } from '../net/retry-backoff.js';
-import { Proxy, type ListenerRejection } from '../proxy/proxy.js';
+import type { ApplyResult, ListenerRejection } from '../proxy/proxy.js';
+import type { ProxySnapshot } from '../xds/resources.js';
+import type { ProxyWorkerSettings } from './workers-option.js';
 import type { ProxyLimits } from '../proxy/proxy-limits.js';
-import { RedisAccessLog } from '../proxy/telemetry/redis-access-log.js';
-import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
-import { AdsClient, type XdsApi } from '../xds/ads-client.js';
+import type { TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
+import { buildProxy } from './build-proxy.js';
+import { AdsClient, type UpdateCounters, type XdsApi } from '../xds/ads-client.js';
 
 /** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
 export interface ProxyRuntime {
-  readonly proxy: Proxy;
+  /** Runs `snapshot` (a static config; with xDS the ADS client applies what it receives). */
+  apply(snapshot: ProxySnapshot): Promise<ApplyResult>;
   /** The ADS client, unless the proxy runs a static config. */
   readonly ads: AdsClient | undefined;
   readonly adminPort: number;
@@ -54,49 +56,63 @@ export interface ProxyRuntimeOptions {
    * rejected, alone.
    */
   readonly listenAddress?: string;
+  /**
+   * Worker processes, each an event loop serving every listener; absent or 1: the proxy runs in
+   * this process. `settings` reach every worker (see proxy-worker.ts).
+   */
+  readonly workers?: { readonly count: number; readonly settings: ProxyWorkerSettings };
 }
 
 /**
- * Node's `gc`, which bin/aeraki exposes (`--expose-gc`): the proxy runs it to give memory back once
- * the buffers of gone peers are garbage (see OverloadManager).
+ * What a runtime drives: the data plane of this process, or the workers of a proxy with several; with
+ * its admin API (already bound).
  */
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
+export interface DataPlane {
+  apply(snapshot: ProxySnapshot): Promise<ApplyResult>;
+  rejectedListeners(): ListenerRejection[];
+  /** Listener names bound or rejected in the snapshot in force. */
+  settledListeners(): ReadonlySet<string>;
+  readonly admin: {
+    setXdsStatus(status: () => unknown): void;
+    setXdsUpdateCounters?(updates: () => Readonly<Record<string, UpdateCounters>>): void;
+  };
+  readonly adminPort: number;
+  close(graceMs: number): Promise<void>;
+}
 
 /** Starts the admin API and the ADS client; the proxy applies each consistent snapshot it receives. */
 export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
-  const { logger } = options;
-  const telemetry = options.telemetry;
-  const accessLog = telemetry?.accessLog;
-  const onAccessLogError = (err: Error): void => logger.warn({ err }, 'access log write failed');
-  // The Redis listeners write their commands to the same access log.
-  const redisAccessLog =
-    accessLog === undefined
-      ? undefined
-      : new RedisAccessLog({
-          path: accessLog.path,
-          ...(accessLog.successSamplingPercent === undefined
-            ? {}
-            : { successSamplingPercent: accessLog.successSamplingPercent }),
-          onError: onAccessLogError,
-        });
-  const proxy = new Proxy(
-    options.codecs ?? builtinCodecs(),
-    logger,
-    [],
-    new RequestTelemetry(
-      accessLog === undefined
-        ? telemetry
-        : { ...telemetry, accessLog: { ...accessLog, onError: onAccessLogError } },
-    ),
-    {
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(collectGarbage === undefined ? {} : { collectGarbage }),
-      ...(options.filters === undefined ? {} : { filterRegistry: options.filters }),
-      ...(redisAccessLog === undefined ? {} : { redisAccessLog }),
-    },
-  );
+  if (options.workers !== undefined && options.workers.count > 1) {
+    const { startWorkers } = await import('./workers-runtime.js');
+    return driveDataPlane(
+      options,
+      await startWorkers(options, options.workers.count, options.workers.settings),
+    );
+  }
+  const built = buildProxy(options);
+  const proxy = built.proxy;
   const admin = new AdminServer(proxy);
   const adminPort = await bindAdmin(admin, 'admin API', options.admin.host, options.admin.port);
+  return driveDataPlane(options, {
+    apply: snapshot => proxy.apply(snapshot),
+    rejectedListeners: () => proxy.rejectedListeners(),
+    settledListeners: () =>
+      new Set([
+        ...proxy.listenerMap.keys(),
+        ...proxy.redis.listenerMap.keys(),
+        ...proxy.rejectedListeners().map(r => r.name),
+      ]),
+    admin,
+    adminPort,
+    async close(graceMs) {
+      await Promise.all([built.close(graceMs), admin.close()]);
+    },
+  });
+}
+
+/** Feeds `plane` from the ADS server (if any) and wraps it as the runtime the commands use. */
+function driveDataPlane(options: ProxyRuntimeOptions, plane: DataPlane): ProxyRuntime {
+  const { logger } = options;
   let lastError: unknown;
   const xds = options.xds;
   const ads =
@@ -110,15 +126,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
           ...(xds.backoff === undefined ? {} : { backoff: xds.backoff }),
           onSnapshot: async snapshot => {
             try {
-              const listenAddress = options.listenAddress;
-              const result = await proxy.apply(
-                listenAddress === undefined
-                  ? snapshot
-                  : {
-                      ...snapshot,
-                      listeners: snapshot.listeners.map(l => ({ ...l, address: listenAddress })),
-                    },
-              );
+              const result = await plane.apply(withListenAddress(snapshot, options.listenAddress));
               lastError = undefined;
               logger.debug(
                 {
@@ -136,24 +144,21 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
           },
         });
   if (ads !== undefined) {
-    admin.setXdsStatus(() => ({ ...ads.status(), rejectedListeners: proxy.rejectedListeners() }));
-    admin.setXdsUpdateCounters(() => ads.status().updates);
+    plane.admin.setXdsStatus(() => ({ ...ads.status(), rejectedListeners: plane.rejectedListeners() }));
+    plane.admin.setXdsUpdateCounters?.(() => ads.status().updates);
     ads.start();
   }
   return {
-    proxy,
+    apply: snapshot => plane.apply(snapshot),
     ads,
-    adminPort,
+    adminPort: plane.adminPort,
     async waitForListeners(names, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const rejected = proxy.rejectedListeners();
-        const settled = new Set([
-          ...proxy.listenerMap.keys(),
-          ...proxy.redis.listenerMap.keys(),
-          ...rejected.map(r => r.name),
-        ]);
-        if (names.every(n => settled.has(n))) return rejected.filter(r => names.includes(r.name));
+        const settled = plane.settledListeners();
+        if (names.every(n => settled.has(n))) {
+          return plane.rejectedListeners().filter(r => names.includes(r.name));
+        }
         if (Date.now() > deadline) {
           throw new AerakiError(
             ErrorCodes.LISTEN_FAILED,
@@ -166,8 +171,14 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     },
     async close(graceMs) {
       ads?.stop();
-      await Promise.all([proxy.close(graceMs), admin.close()]);
-      redisAccessLog?.close();
+      await plane.close(graceMs);
     },
   };
+}
+
+/** The snapshot with every listener bound on `listenAddress`, when one is given. */
+export function withListenAddress(snapshot: ProxySnapshot, listenAddress: string | undefined): ProxySnapshot {
+  return listenAddress === undefined
+    ? snapshot
+    : { ...snapshot, listeners: snapshot.listeners.map(l => ({ ...l, address: listenAddress })) };
 }

@@ -7,6 +7,7 @@ import { createLogger } from './logger.js';
 import { startProxyRuntime } from './proxy-runtime.js';
 import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetry-options.js';
 import { LIMIT_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-options.js';
+import { WORKERS_OPTION, WORKERS_USAGE, workerCount } from './workers-option.js';
 import { readStaticConfig } from './static-config.js';
 import { DRAIN_MS, untilSignal } from './signals.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
@@ -30,7 +31,7 @@ Options:
                       up to the max, each drawn at random below that (default 250ms, 2s)
   --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
-${TELEMETRY_USAGE}${PLUGIN_USAGE}
+${WORKERS_USAGE}${TELEMETRY_USAGE}${PLUGIN_USAGE}
 ${LIMIT_USAGE}`;
 
 /** `aeraki proxy --xds HOST:PORT`. */
@@ -50,6 +51,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
       ...TELEMETRY_OPTIONS,
       ...PLUGIN_OPTIONS,
       ...LIMIT_OPTIONS,
+      ...WORKERS_OPTION,
       help: { type: 'boolean', short: 'h', default: false },
     },
     USAGE,
@@ -65,6 +67,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
   const api = parseXdsApi(values['xds-api']);
   const backoff = parseBackoff(values['xds-retry-initial'], values['xds-retry-max']);
   const limits = limitOptions(values);
+  const workers = workerCount(values.workers);
   const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
   const logger = createLogger(values['log-level']);
   const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
@@ -77,12 +80,13 @@ export async function proxyCommand(args: string[]): Promise<number> {
     logger,
     telemetry: telemetryOptions(values),
     limits,
+    workers: { count: workers, settings: { values } },
     ...(values['listen-address'] === undefined ? {} : { listenAddress: values['listen-address'] }),
   });
   if (staticConfig !== undefined) {
     let rejected;
     try {
-      ({ rejected } = await runtime.proxy.apply(staticConfig));
+      ({ rejected } = await runtime.apply(staticConfig));
     } catch (err) {
       await runtime.close(0);
       throw err;

@@ -21,6 +21,7 @@ import { DRAIN_MS, untilSignal } from './signals.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, filterCheckOf, loadCliCodecs } from './plugin-options.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
 import { LIMIT_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-options.js';
+import { WORKERS_OPTION, WORKERS_USAGE, workerCount } from './workers-option.js';
 
 const USAGE = `Usage: aeraki up DIR [options]
 
@@ -38,7 +39,7 @@ Options:
   --xds HOST:PORT     where the control plane serves xDS (default 127.0.0.1:0, a free port)
   --xds-api API       how the proxy talks to it: delta (incremental xDS, the default) or sotw
 ${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
-${TELEMETRY_USAGE}${PLUGIN_USAGE}  --no-watch          do not watch DIR for changes
+${WORKERS_USAGE}${TELEMETRY_USAGE}${PLUGIN_USAGE}  --no-watch          do not watch DIR for changes
 
 ${LIMIT_USAGE}`;
 
@@ -58,6 +59,7 @@ export async function upCommand(args: string[]): Promise<number> {
       ...TELEMETRY_OPTIONS,
       ...PLUGIN_OPTIONS,
       ...LIMIT_OPTIONS,
+      ...WORKERS_OPTION,
       'no-watch': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -76,6 +78,7 @@ export async function upCommand(args: string[]): Promise<number> {
   const debounce = debounceOptions(values);
   const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
   const limits = limitOptions(values);
+  const workers = workerCount(values.workers);
   const logger = createLogger(values['log-level']);
   const { codecs, filters } = await loadCliCodecs(values.plugin, logger);
 
@@ -115,6 +118,7 @@ export async function upCommand(args: string[]): Promise<number> {
     codecs,
     filters,
     limits,
+    workers: { count: workers, settings: { values } },
   }).catch(async (err: unknown) => {
     await stopControlPlane();
     throw err;

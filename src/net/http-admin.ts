@@ -8,7 +8,8 @@ import { AerakiError, ErrorCodes } from '../errors.js';
 export function listenHttp(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port }, () => {
+    // exclusive: in a proxy worker, a port of its own rather than one shared through the primary.
+    server.listen({ host, port, exclusive: true }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

@@ -2,6 +2,7 @@ import type { DecoderFilter } from '../filters/filter.js';
 import { GlobalRateLimitFilter } from '../filters/global-ratelimit/global-ratelimit-filter.js';
 import { RateLimitServiceChannels } from '../filters/global-ratelimit/rate-limit-service-client.js';
 import { LocalRateLimitFilter } from '../filters/local-ratelimit/local-ratelimit-filter.js';
+import type { TokenBucketStoreFactory } from '../filters/local-ratelimit/token-bucket-store.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { ListenerResource } from '../xds/resources.js';
 
@@ -19,13 +20,22 @@ interface ListenerFilters {
  * The rate-limit filters of every listener, kept across config updates: a listener whose rate-limit
  * config is unchanged keeps its filter objects, hence its token buckets and counters (a route edit
  * must not hand out a fresh bucket), while a changed config gets new, full buckets. The buckets live
- * in this process, which is the whole proxy today; see token-bucket-store.ts for worker processes.
+ * where `tokenBuckets` puts them: in this process by default; a worker process puts them in its
+ * primary, keyed by the listener's name and rate-limit config, so that every worker draws from one
+ * bucket (see token-bucket-store.ts).
  */
 export class ListenerRateLimits {
   private readonly byListener = new Map<string, ListenerFilters>();
   private readonly channels: RateLimitServiceChannels;
 
-  constructor(clusters: ClusterManager) {
+  /**
+   * @param tokenBuckets where the buckets of the local rate limit `scope` live (`scope` names the
+   *   listener and its rate-limit config); default this process
+   */
+  constructor(
+    clusters: ClusterManager,
+    private readonly tokenBuckets?: (scope: string) => TokenBucketStoreFactory,
+  ) {
     this.channels = new RateLimitServiceChannels(clusters);
   }
 
@@ -38,7 +48,14 @@ export class ListenerRateLimits {
       next.local =
         kept.local?.key === key
           ? kept.local
-          : { key, filter: new LocalRateLimitFilter(resource.localRateLimit) };
+          : {
+              key,
+              filter: new LocalRateLimitFilter(
+                resource.localRateLimit,
+                Date.now,
+                this.tokenBuckets?.(localRateLimitScope(resource.name, key)),
+              ),
+            };
     }
     if (resource.globalRateLimit !== undefined) {
       const key = JSON.stringify(resource.globalRateLimit);
@@ -69,4 +86,9 @@ export class ListenerRateLimits {
     this.byListener.clear();
     this.channels.close();
   }
+}
+
+/** Names the buckets of one listener's local rate limit config, the same in every worker. */
+export function localRateLimitScope(listenerName: string, configKey: string): string {
+  return `${listenerName}\n${configKey}`;
 }

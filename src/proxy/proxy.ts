@@ -9,6 +9,7 @@ import {
   type Filter,
 } from '../filters/filter.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
+import type { TokenBucketStoreFactory } from '../filters/local-ratelimit/token-bucket-store.js';
 import { RouteTable } from '../filters/router/route-table.js';
 import { RouterFilter } from '../filters/router/router-filter.js';
 import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
@@ -110,6 +111,11 @@ export interface ProxyOptions {
   readonly filterRegistry?: FilterRegistry;
   /** Receives every command the Redis listeners finish (their access log); absent = none. */
   readonly redisAccessLog?: RedisCommandObserver;
+  /**
+   * Where the local rate limits keep their token buckets, per listener and config (`scope`);
+   * default this process. A worker process keeps them in its primary, one set for the whole proxy.
+   */
+  readonly tokenBuckets?: (scope: string) => TokenBucketStoreFactory;
 }
 
 /**
@@ -160,7 +166,7 @@ export class Proxy {
       ...(options.redisAccessLog === undefined ? {} : { accessLog: options.redisAccessLog }),
     });
     this.router = new RouterFilter(this.clusters);
-    this.rateLimits = new ListenerRateLimits(this.clusters);
+    this.rateLimits = new ListenerRateLimits(this.clusters, options.tokenBuckets);
     this.configuredFilters = new ListenerFilters(options.filterRegistry ?? new FilterRegistry(), logger);
     this.overload = new OverloadManager(
       limits,

@@ -20,6 +20,8 @@ import {
   exactMatch,
   freePort,
   metaRouter,
+  parseExposition,
+  pick,
   startAeraki,
   startHelloServer,
   testAddress,
@@ -29,6 +31,7 @@ import {
   type ConfigDir,
   type ConfigDocument,
   type HelloServer,
+  type PrometheusSample as Sample,
   type ThriftStack,
 } from './harness/index.js';
 import { dubboServiceEntry } from './dubbo/dubbo-mesh.js';
@@ -169,33 +172,11 @@ after(
   { timeout: 15000 },
 );
 
-interface Sample {
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly value: number;
-}
-
-function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (m === null) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return samples;
-}
-
 async function scrape(): Promise<Sample[]> {
   const response = await fetch(`http://${admin}/stats/prometheus`);
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
   return parseExposition(await response.text());
-}
-
-function pick(samples: Sample[], name: string, labels: Record<string, string>): Sample[] {
-  return samples.filter(s => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 }
 
 test('istio_requests_total counts each outcome with Istio labels and Envoy response flags', async () => {

@@ -7,6 +7,7 @@ import {
   type TokenBucketConfig,
   type TokenBucketStore,
   type TokenBucketStoreFactory,
+  type TokenWaiter,
 } from './token-bucket-store.js';
 
 export type { TokenBucketConfig } from './token-bucket-store.js';
@@ -39,7 +40,7 @@ const UNLIMITED = -1;
  * comes last. One filter instance serves every connection of its listener, so the limit holds per
  * proxy; the proxy keeps the instance across config updates that leave the limit unchanged.
  */
-export class LocalRateLimitFilter implements DecoderFilter {
+export class LocalRateLimitFilter implements DecoderFilter, TokenWaiter {
   readonly name = 'aeraki.meta_protocol.filters.local_ratelimit';
   readonly stats: LocalRateLimitStats = { ok: 0, rate_limited: 0 };
   private readonly conditions: readonly (readonly CompiledAttributeMatcher[])[];
@@ -62,14 +63,28 @@ export class LocalRateLimitFilter implements DecoderFilter {
   onRequest(ctx: RequestContext): FilterStatus {
     const bucket = this.bucketFor(ctx);
     // The request's decode time: no clock read of our own (Date.now costs more than the rest here).
-    if (bucket === UNLIMITED || this.buckets.tryTake(bucket, ctx.startTime)) {
+    const taken = bucket === UNLIMITED ? true : this.buckets.tryTake(bucket, ctx.startTime, this, ctx);
+    if (taken === undefined) return 'stop';
+    if (taken) {
       this.stats.ok++;
       return 'continue';
     }
+    this.limit(ctx);
+    return 'stop';
+  }
+
+  /** The answer of a store that holds the buckets elsewhere (a proxy's primary process). */
+  tokenDecided(context: unknown, granted: boolean): void {
+    const ctx = context as RequestContext;
+    if (!granted) return this.limit(ctx);
+    this.stats.ok++;
+    ctx.continueDecoding();
+  }
+
+  private limit(ctx: RequestContext): void {
     this.stats.rate_limited++;
     const method = ctx.request.metadata.get('method') ?? 'request';
     ctx.sendLocalReply('over-limit', `aeraki: local rate limit: ${method} has been rate limited`);
-    return 'stop';
   }
 
   private bucketFor(ctx: RequestContext): number {

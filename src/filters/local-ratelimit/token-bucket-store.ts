@@ -2,11 +2,11 @@
  * Where a local rate limit keeps its token buckets. The filter only asks "take one token from bucket
  * i"; the store decides where the count lives.
  *
- * Today the proxy is one process and {@link InProcessTokenBuckets} holds the buckets in memory, so a
- * limit holds per proxy exactly. A proxy with worker processes must still enforce one limit per proxy;
- * the intended store for that keeps the buckets in the primary and hands each worker small leases of
- * tokens over IPC, refilled ahead of need, so `tryTake` stays synchronous and allocation-free on the
- * request path while the primary never grants more tokens than the bucket holds.
+ * A proxy of one process holds the buckets in memory ({@link InProcessTokenBuckets}): the answer is
+ * immediate. A proxy with worker processes enforces one limit per proxy: its workers' stores ask the
+ * primary, which holds every bucket, and the answer comes later (see proxy/workers/). Asking per
+ * request rather than leasing tokens to workers keeps the limit exact: a lease parked in one worker
+ * would turn away requests that another worker's share could have served.
  */
 import { TokenBucket } from './token-bucket.js';
 
@@ -17,10 +17,19 @@ export interface TokenBucketConfig {
   readonly fillIntervalMs: number;
 }
 
+/** Receives the answer to a take that a {@link TokenBucketStore} could not decide at once. */
+export interface TokenWaiter {
+  /** `context` is what was passed to {@link TokenBucketStore.tryTake}. */
+  tokenDecided(context: unknown, granted: boolean): void;
+}
+
 /** A set of token buckets addressed by index. */
 export interface TokenBucketStore {
-  /** Takes one token from bucket `index` at time `now` (ms); false when the bucket is empty. */
-  tryTake(index: number, now: number): boolean;
+  /**
+   * Takes one token from bucket `index` at time `now` (ms): true when taken, false when the bucket
+   * is empty, undefined when the answer comes later, through `waiter.tokenDecided(context, …)`.
+   */
+  tryTake(index: number, now: number, waiter?: TokenWaiter, context?: unknown): boolean | undefined;
 }
 
 /** Makes the store for one filter config: `buckets[i]` is bucket `i`, all full at `now`. */

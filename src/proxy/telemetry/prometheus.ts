@@ -315,6 +315,23 @@ export class ProxyMetricsExporter {
 }
 
 /**
+ * The xDS update counters as samples (name → value), as {@link listenerManagerMetrics} exposes them:
+ * what the primary of a proxy with workers, which holds the xDS connection, reports for the proxy.
+ */
+export function xdsUpdateSamples(
+  updates: Readonly<Record<string, Readonly<UpdateCounters>>>,
+): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const [typeUrl, prefix] of Object.entries(SUBSCRIPTION_PREFIXES)) {
+    const counters = updates[typeUrl] ?? { attempt: 0, success: 0, rejected: 0 };
+    for (const field of ['attempt', 'success', 'rejected'] as const) {
+      samples.set(`${prefix}update_${field}`, counters[field]);
+    }
+  }
+  return samples;
+}
+
+/**
  * Envoy's names: `listener_manager.listener_create_{success,failure}`, `listener_manager.lds.update_*`,
  * `cluster_manager.cds.update_*`; and one gauge per listener the proxy rejects, labelled with the
  * error code, so an alert can name it.

@@ -20,6 +20,7 @@ export * from './mesh-config.js';
 export * from './net-utils.js';
 export * from './otlp-receiver.js';
 export * from './process-memory.js';
+export * from './prometheus.js';
 export * from './rate-limit-service.js';
 export * from './repo-root.js';
 export * from './theader.js';

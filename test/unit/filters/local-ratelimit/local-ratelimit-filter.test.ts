@@ -95,4 +95,32 @@ describe('LocalRateLimitFilter', () => {
     filter.onRequest(requestFor('ping', []));
     assert.deepEqual(taken, [0, 1]);
   });
+
+  test('a store that answers later: the request waits, then continues or gets the over-limit reply', () => {
+    const pending: { granted: (ok: boolean) => void }[] = [];
+    const filter = new LocalRateLimitFilter(
+      { tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillIntervalMs: 1000 }, conditions: [] },
+      () => 0,
+      () => ({
+        tryTake: (_index, _now, waiter, context) => {
+          pending.push({ granted: ok => waiter!.tokenDecided(context, ok) });
+          return undefined;
+        },
+      }),
+    );
+    const replies: Reply[] = [];
+    let continued = 0;
+    const ctx = (): RequestContext =>
+      Object.assign(requestFor('sayHello', replies), {
+        continueDecoding: () => continued++,
+      }) as RequestContext;
+    assert.equal(filter.onRequest(ctx()), 'stop');
+    assert.equal(filter.onRequest(ctx()), 'stop');
+    pending[0]!.granted(true);
+    pending[1]!.granted(false);
+    assert.equal(continued, 1);
+    assert.equal(replies.length, 1);
+    assert.equal(replies[0]!.kind, 'over-limit');
+    assert.deepEqual(filter.stats, { ok: 1, rate_limited: 1 });
+  });
 });

@@ -1,0 +1,130 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { sumPrometheusText, sumWorkerJson } from '../../../../src/proxy/workers/worker-stats-merge.js';
+
+describe('sumPrometheusText', () => {
+  test('adds samples with the same name and labels; each family keeps its header once and its samples together', () => {
+    const a = [
+      '# HELP istio_requests_total Requests.',
+      '# TYPE istio_requests_total counter',
+      'istio_requests_total{code="0"} 3',
+      '# TYPE up gauge',
+      'up 1',
+      '',
+    ].join('\n');
+    const b = [
+      '# HELP istio_requests_total Requests.',
+      '# TYPE istio_requests_total counter',
+      'istio_requests_total{code="0"} 4',
+      'istio_requests_total{code="2"} 1',
+      '# TYPE up gauge',
+      'up 1',
+      '',
+    ].join('\n');
+    assert.equal(
+      sumPrometheusText([a, b]),
+      [
+        '# HELP istio_requests_total Requests.',
+        '# TYPE istio_requests_total counter',
+        'istio_requests_total{code="0"} 7',
+        'istio_requests_total{code="2"} 1',
+        '# TYPE up gauge',
+        'up 2',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('histograms add bucket by bucket; a start time is the earliest, not a sum', () => {
+    const worker = (count: number, start: number) =>
+      [
+        '# TYPE d histogram',
+        `d_bucket{le="1"} ${count}`,
+        `d_bucket{le="+Inf"} ${count}`,
+        `d_sum ${count * 0.5}`,
+        `d_count ${count}`,
+        '# TYPE process_start_time_seconds gauge',
+        `process_start_time_seconds ${start}`,
+      ].join('\n');
+    const sum = sumPrometheusText([worker(2, 200), worker(3, 100)]);
+    assert.match(sum, /^d_bucket\{le="\+Inf"\} 5$/m);
+    assert.match(sum, /^d_sum 2.5$/m);
+    assert.match(sum, /^d_count 5$/m);
+    assert.match(sum, /^process_start_time_seconds 100$/m);
+  });
+
+  test("the primary's own samples replace the workers'", () => {
+    const worker =
+      '# TYPE envoy_cluster_manager_cds_update_success counter\nenvoy_cluster_manager_cds_update_success 0\n';
+    const sum = sumPrometheusText(
+      [worker, worker],
+      new Map([['envoy_cluster_manager_cds_update_success', 3]]),
+    );
+    assert.match(sum, /^envoy_cluster_manager_cds_update_success 3$/m);
+  });
+});
+
+describe('sumWorkerJson', () => {
+  test('named elements match by name, hosts by address; counts add, settings come from the first', () => {
+    const worker = (rq: number, active: number, ejected: boolean) => [
+      {
+        name: 'outbound|9090||a',
+        circuitBreakers: { maxRequests: 1024 },
+        hosts: [{ address: '10.0.0.1:9090', activeRequests: active, ejected, labels: { version: 'v1' } }],
+        stats: { rqTotal: rq },
+      },
+    ];
+    assert.deepEqual(
+      sumWorkerJson([worker(3, 1, false), worker(4, 2, true)], new Set(['circuitBreakers', 'labels'])),
+      [
+        {
+          name: 'outbound|9090||a',
+          circuitBreakers: { maxRequests: 1024 },
+          hosts: [{ address: '10.0.0.1:9090', activeRequests: 3, ejected: true, labels: { version: 'v1' } }],
+          stats: { rqTotal: 7 },
+        },
+      ],
+    );
+  });
+
+  test('samples of a metric (prom-client JSON) match by their labels, not by position', () => {
+    const a = [{ name: 'r', values: [{ labels: { code: '0' }, value: 1 }] }];
+    const b = [
+      {
+        name: 'r',
+        values: [
+          { labels: { code: '1' }, value: 5 },
+          { labels: { code: '0' }, value: 2 },
+        ],
+      },
+    ];
+    assert.deepEqual(sumWorkerJson([a, b], new Set(['labels'])), [
+      {
+        name: 'r',
+        values: [
+          { labels: { code: '0' }, value: 3 },
+          { labels: { code: '1' }, value: 5 },
+        ],
+      },
+    ]);
+  });
+
+  test('an element only one worker has is kept', () => {
+    assert.deepEqual(
+      sumWorkerJson(
+        [
+          [{ name: 'a', n: 1 }],
+          [
+            { name: 'b', n: 2 },
+            { name: 'a', n: 1 },
+          ],
+        ],
+        new Set(),
+      ),
+      [
+        { name: 'a', n: 2 },
+        { name: 'b', n: 2 },
+      ],
+    );
+  });
+});
