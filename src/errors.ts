@@ -38,6 +38,8 @@ export const ErrorCodes = {
    * SDK version this aeraki does not satisfy, or it registers a malformed or taken name.
    */
   PLUGIN_INVALID: 'AERAKI_ERR_PLUGIN_INVALID',
+  /** The xDS TLS certificate, key or CA file could not be read, or they do not make a TLS context. */
+  XDS_TLS_FILES: 'AERAKI_ERR_XDS_TLS_FILES',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
