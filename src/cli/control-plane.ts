@@ -6,8 +6,6 @@ import { builtinCodecs } from '../codecs/index.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { bindAdmin } from '../net/http-admin.js';
-import { isLoopbackHost } from '../net/loopback.js';
-import { DEFAULT_XDS_PORT } from '../control-plane/server/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
 import { DEBOUNCE_OPTIONS, DEBOUNCE_USAGE, debounceOptions } from './debounce-options.js';
@@ -20,6 +18,8 @@ import {
   configWatchOptions,
 } from './config-source-options.js';
 import { createLogger } from './logger.js';
+import { MESH_OPTIONS, MESH_USAGE, meshOptions } from './mesh-options.js';
+import { XDS_SECURITY_OPTIONS, XDS_SECURITY_USAGE, xdsPorts } from './xds-security-options.js';
 import { untilSignal } from './signals.js';
 
 const USAGE = `Usage: aeraki control-plane --config-dir DIR [options]
@@ -30,11 +30,10 @@ field, rule) and the last good config keeps being served.
 
 Options:
   --config-dir DIR    the config directory (required)
-  --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
   --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /config (the config served and
-                      its files), /snapshot, /resources
+                      its files), /snapshot, /resources, /visibility (why a proxy sees a service)
                       (default 127.0.0.1:15011; port 0 picks a free one)
-${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
+${XDS_SECURITY_USAGE}${MESH_USAGE}${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 `;
 
 /** How much V8 may grow the heap between full collections once the control plane runs. */
@@ -60,7 +59,8 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     args,
     {
       'config-dir': { type: 'string' },
-      listen: { type: 'string', default: `127.0.0.1:${DEFAULT_XDS_PORT}` },
+      ...XDS_SECURITY_OPTIONS,
+      ...MESH_OPTIONS,
       admin: { type: 'string', default: '127.0.0.1:15011' },
       ...DEBOUNCE_OPTIONS,
       ...CONFIG_WATCH_OPTIONS,
@@ -77,7 +77,8 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   if (values['config-dir'] === undefined)
     throw new AerakiError(ErrorCodes.CLI_USAGE, `--config-dir is required\n\n${USAGE}`);
   const dir = resolve(values['config-dir']);
-  const listen = parseHostPort(values.listen, '--listen');
+  const ports = xdsPorts(values);
+  const mesh = meshOptions(values);
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);
   const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
@@ -90,21 +91,38 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     knownCodecs: builtinCodecs().names(),
     checkApplicationProtocol: checkDeclarativeCodec,
     source,
+    mesh,
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });
-  const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
-    throw new AerakiError(
-      ErrorCodes.LISTEN_FAILED,
-      `xDS server cannot listen on ${values.listen}: ${err.message}`,
-      {
-        cause: err,
-      },
-    );
-  });
+  const plaintext = ports.plaintext;
+  const started = await controlPlane
+    .start(plaintext?.host ?? null, plaintext?.port)
+    .catch((err: NodeJS.ErrnoException) => {
+      throw new AerakiError(
+        ErrorCodes.LISTEN_FAILED,
+        `xDS server cannot listen on ${values.listen}: ${err.message}`,
+        {
+          cause: err,
+        },
+      );
+    });
   if (started.snapshot === undefined) {
     reportRefusedConfig(started, dir, 'the control plane was not started');
     return 1;
   }
+  const tls = ports.tls;
+  const tlsPort =
+    tls === undefined
+      ? undefined
+      : await controlPlane.listenTls(tls).catch(async (err: unknown) => {
+          await controlPlane.stop();
+          if (err instanceof AerakiError) throw err;
+          throw new AerakiError(
+            ErrorCodes.LISTEN_FAILED,
+            `TLS xDS server cannot listen on ${values['tls-listen']}: ${(err as Error).message}`,
+            { cause: err },
+          );
+        });
   const admin = new ControlPlaneAdminServer(controlPlane);
   const adminPort = await bindAdmin(admin, 'admin API', adminAddress.host, adminAddress.port).catch(
     async (err: unknown) => {
@@ -115,17 +133,17 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   logger.info(
     {
       dir,
-      xds: `${listen.host}:${started.port}`,
+      ...(plaintext === undefined ? {} : { xds: `${plaintext.host}:${started.port}` }),
+      ...(tls === undefined ? {} : { xdsTls: `${tls.host}:${tlsPort}` }),
       admin: `${adminAddress.host}:${adminPort}`,
       version: controlPlane.version,
     },
     'ready',
   );
-  if (!isLoopbackHost(listen.host)) {
-    // TLS and authentication of proxies are not there yet: say so where it matters.
+  if (plaintext?.exposed === true) {
     logger.warn(
-      { xds: `${listen.host}:${started.port}` },
-      'xDS is served in plaintext without authentication on a non-loopback address: anyone who can reach it can read the whole config and subscribe as a proxy; keep it on a trusted network',
+      { xds: `${plaintext.host}:${started.port}` },
+      'xDS is served in plaintext without authentication on a non-loopback address (--plaintext-insecure): anyone who can reach it can read the whole config and subscribe as any proxy; proxies should use the TLS port',
     );
   }
   settleHeap();

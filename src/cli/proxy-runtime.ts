@@ -9,7 +9,7 @@ import { Proxy, type ListenerRejection } from '../proxy/proxy.js';
 import type { ProxyLimits } from '../proxy/proxy-limits.js';
 import { RedisAccessLog } from '../proxy/telemetry/redis-access-log.js';
 import { RequestTelemetry, type TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
-import { AdsClient, type XdsApi } from '../xds/ads-client.js';
+import { AdsClient, type XdsApi, type XdsConnection } from '../xds/ads-client.js';
 
 /** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
 export interface ProxyRuntime {
@@ -31,6 +31,10 @@ export interface ProxyRuntimeOptions {
     | {
         readonly target: string;
         readonly nodeId: string;
+        /** Node metadata (NAMESPACE, WORKLOAD_NAME, LABELS). */
+        readonly metadata?: Readonly<Record<string, unknown>>;
+        /** TLS credentials for the control plane's TLS port; default plaintext. */
+        readonly connection?: XdsConnection;
         readonly api: XdsApi;
         /** The reconnect backoff; default DEFAULT_RECONNECT_BACKOFF. */
         readonly backoff?: BackoffPolicy;
@@ -94,7 +98,12 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
       : new AdsClient({
           target: xds.target,
           api: xds.api,
-          node: { id: xds.nodeId, user_agent_name: 'aeraki-ts' },
+          node: {
+            id: xds.nodeId,
+            user_agent_name: 'aeraki-ts',
+            ...(xds.metadata === undefined ? {} : { metadata: xds.metadata }),
+          },
+          ...(xds.connection === undefined ? {} : { connection: xds.connection }),
           logger,
           ...(xds.backoff === undefined ? {} : { backoff: xds.backoff }),
           onSnapshot: async snapshot => {

@@ -310,11 +310,14 @@ export class ControlPlane implements StreamScoper {
   }
 
   /**
-   * Loads the directory and, if it has no errors, publishes it and starts serving xDS on
-   * `host:port`. Resolves with the first load (its issues tell the caller why nothing started) and the
-   * bound port (0 when not started).
+   * Loads the directory and, if it has no errors, publishes it and starts serving plaintext xDS on
+   * `host:port` (`host` null: no plaintext port; see listenTls). Resolves with the first load (its
+   * issues tell the caller why nothing started) and the bound port (0 when not started).
    */
-  async start(host = '127.0.0.1', port = DEFAULT_XDS_PORT): Promise<ConfigLoad & { port: number }> {
+  async start(
+    host: string | null = '127.0.0.1',
+    port = DEFAULT_XDS_PORT,
+  ): Promise<ConfigLoad & { port: number }> {
     const settle = this.options.collectGarbage ?? nothing;
     const first =
       this.options.watch === false
@@ -327,7 +330,7 @@ export class ControlPlane implements StreamScoper {
       this.watcher?.close();
       return { ...load, port: 0 };
     }
-    const bound = await this.server.start(host, port);
+    const bound = host === null ? 0 : await this.server.start(host, port);
     return { ...load, port: bound };
   }
 
