@@ -65,3 +65,14 @@ export function describeExports(exports: Exports): string {
   if (exports.namespaces.size === 0) return 'no namespace';
   return `namespace${exports.namespaces.size === 1 ? '' : 's'} ${[...exports.namespaces].sort().join(', ')}`;
 }
+
+/**
+ * Where an object of `ownNamespace` exported as `exports` ranks for the proxies of `namespace`, in the
+ * order istiod gives VirtualServices: 0 private to that namespace, 1 exported to it by name, 2
+ * exported to everyone; undefined when it is not exported there.
+ */
+export function exportRank(exports: Exports, ownNamespace: string, namespace: string): 0 | 1 | 2 | undefined {
+  if (!exportsTo(exports, namespace)) return undefined;
+  if (exports.privateToOwn && ownNamespace === namespace) return 0;
+  return exports.everyone ? 2 : 1;
+}

@@ -29,6 +29,7 @@ import type { ConfigIndex, ProtocolBinding } from './config-index.js';
 import type { ConfigObject } from './config-set.js';
 import {
   describeExports,
+  exportRank,
   exportsTo,
   resolveExports,
   type Exports,
@@ -291,9 +292,8 @@ export class ProxyScope {
     if (this.routers.has(host)) return this.routers.get(host);
     let best: { router: ConfigObject<MetaRouter>; rank: number } | undefined;
     for (const router of this.scopes.index.metaRoutersFor(host)) {
-      const exports = this.scopes.exportsOf(router);
-      if (!exportsTo(exports, this.namespace)) continue;
-      const rank = exports.privateToOwn && router.namespace === this.namespace ? 0 : exports.everyone ? 2 : 1;
+      const rank = exportRank(this.scopes.exportsOf(router), router.namespace, this.namespace);
+      if (rank === undefined) continue;
       if (best === undefined || rank < best.rank) best = { router, rank };
       if (rank === 0) break;
     }
