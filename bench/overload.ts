@@ -40,7 +40,7 @@ import {
   startHelloServerProcess,
   type AttackSpec,
 } from '../test/e2e/harness/index.js';
-import { launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
+import { launcherEnvironment, launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
 import { installCleanupHandlers, startProcess, stopAll, stopProcess } from './processes.js';
 import { repoRoot } from './repo-root.js';
 import { freePort, haproxyVersion } from './targets.js';
@@ -152,18 +152,22 @@ spec:
 `,
     ).join('---\n'),
   );
-  const child = startProcess(process.execPath, [
-    ...launcherNodeFlags(opts.aerakiBin, 'up'),
-    opts.aerakiBin,
-    'up',
-    configDir,
-    '--admin',
-    '127.0.0.1:0',
-    '--control-plane-admin',
-    '127.0.0.1:0',
-    '--no-watch',
-    ...opts.upArgs,
-  ]);
+  const child = startProcess(
+    process.execPath,
+    [
+      ...launcherNodeFlags(opts.aerakiBin, 'up'),
+      opts.aerakiBin,
+      'up',
+      configDir,
+      '--admin',
+      '127.0.0.1:0',
+      '--control-plane-admin',
+      '127.0.0.1:0',
+      '--no-watch',
+      ...opts.upArgs,
+    ],
+    { env: { ...process.env, ...launcherEnvironment(opts.aerakiBin, 'up') } },
+  );
   const logFile = createWriteStream(join(work, 'aeraki.log'));
   child.stderr?.pipe(logFile);
   const admin = await new Promise<string>((resolve, reject) => {

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { loadConfig, translate } from '../src/control-plane/index.js';
 import { encodeSnapshot, resourceToJson } from '../src/xds/index.js';
-import { launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
+import { launcherEnvironment, launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
 import { treePeakRssMb, treeRssMb } from './proc-stats.js';
 import { installCleanupHandlers, startProcess, stopAll } from './processes.js';
 import { repoRoot } from './repo-root.js';
@@ -175,15 +175,11 @@ spec:
   const bootstrap = join(dir, 'bootstrap.json');
   writeFileSync(bootstrap, JSON.stringify(encodeSnapshot(translate(loaded.config)).map(resourceToJson)));
   const bin = join(repoRoot(), 'bin', 'aeraki');
-  const aeraki = startProcess(process.execPath, [
-    ...launcherNodeFlags(bin, 'proxy'),
-    bin,
-    'proxy',
-    '--config',
-    bootstrap,
-    '--admin',
-    `${HOST}:0`,
-  ]);
+  const aeraki = startProcess(
+    process.execPath,
+    [...launcherNodeFlags(bin, 'proxy'), bin, 'proxy', '--config', bootstrap, '--admin', `${HOST}:0`],
+    { env: { ...process.env, ...launcherEnvironment(bin, 'proxy') } },
+  );
   aeraki.stdout?.resume();
   await waitListening(PROXY_ADDRESS, aerakiPort);
   log(

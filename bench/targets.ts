@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startProcess } from './processes.js';
-import { launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
+import { launcherEnvironment, launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
 import type { Protocol } from './protocols.js';
 
 /** A running process the load generator can connect to. */
@@ -239,7 +239,9 @@ export async function startAeraki(opts: AerakiOptions): Promise<Map<string, Targ
     ...upFlags(opts.bin, opts.workers),
     ...(opts.upArgs ?? []),
   ];
-  const child = startProcess(process.execPath, args);
+  const child = startProcess(process.execPath, args, {
+    env: { ...process.env, ...launcherEnvironment(opts.bin, 'up') },
+  });
   const logFile = join(opts.dir, `aeraki-${opts.label}.log`);
   const log = createWriteStream(logFile);
   child.stderr?.pipe(log);

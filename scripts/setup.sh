@@ -18,6 +18,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v nutcracker >/dev/null 2>&1 || need+=(nutcracker)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# jemalloc: bin/aeraki preloads it for the proxy, which then gives memory back after a burst.
+ls /usr/lib/*-linux-gnu/libjemalloc.so.2 >/dev/null 2>&1 || need+=(libjemalloc2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: need root to install: ${need[*]}" >&2

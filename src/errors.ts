@@ -38,6 +38,10 @@ export const ErrorCodes = {
    * SDK version this aeraki does not satisfy, or it registers a malformed or taken name.
    */
   PLUGIN_INVALID: 'AERAKI_ERR_PLUGIN_INVALID',
+  /** A request to the Kubernetes API server failed or was refused. */
+  KUBERNETES_API: 'AERAKI_ERR_KUBERNETES_API',
+  /** The Kubernetes config (kubeconfig, in-cluster service account) could not be loaded. */
+  KUBERNETES_CONFIG: 'AERAKI_ERR_KUBERNETES_CONFIG',
   /** The xDS TLS certificate, key or CA file could not be read, or they do not make a TLS context. */
   XDS_TLS_FILES: 'AERAKI_ERR_XDS_TLS_FILES',
 } as const;

@@ -50,7 +50,10 @@ export const redisDriver: ProtocolDriver = {
 
   async startBackend(version: string, host: string, port: number): Promise<Backend> {
     const server = await RedisServer.start({ host, port });
-    const direct = new Redis({ host, port, lazyConnect: true });
+    // No offline queue: once the store is gone (Ctrl-C reaches it too), a lookup fails at once
+    // instead of waiting through ioredis's reconnects and holding up the quickstart's exit.
+    const direct = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false });
+    direct.on('error', () => {});
     await direct.connect();
     stores.set(version, direct);
     return {
@@ -64,7 +67,15 @@ export const redisDriver: ProtocolDriver = {
   },
 
   async connect(host: string, port: number): Promise<DemoClient> {
-    const client = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    const client = new Redis({
+      host,
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+    });
+    // Failures are counted by the call that meets them; the events would only repeat them.
+    client.on('error', () => {});
     await client.connect();
     return new RedisDemoClient(client);
   },

@@ -88,6 +88,7 @@ export { fqdnProblem, hostProblem, isWildcardHost, parseClusterName, singleAddre
 export {
   isKnownKind,
   isNamespacedKind,
+  specSchemaOf,
   validateDocument,
   type DocumentResult,
   type KnownKind,

@@ -14,7 +14,19 @@ export function formatIssue(issue: ConfigIssue, color: boolean): string {
   const severity = color
     ? `${issue.severity === 'error' ? RED : YELLOW}${issue.severity}${RESET}`
     : issue.severity;
-  const context = [
+  return `${where}: ${severity}: ${issue.message} ${color ? DIM : ''}(${issueContext(issue)})${color ? RESET : ''}`;
+}
+
+/**
+ * An issue without its place in a file, for where there is no file (the admission webhook):
+ * `message (MetaRouter ns/name, field spec.routes[0].route[1].weight, rule weights-sum-100)`.
+ */
+export function formatIssueMessage(issue: ConfigIssue): string {
+  return `${issue.message} (${issueContext({ ...issue, documentIndex: -1 })})`;
+}
+
+function issueContext(issue: ConfigIssue): string {
+  return [
     issue.kind !== '' ? `${issue.kind}${issue.name !== '' ? ` ${issue.name}` : ''}` : '',
     issue.documentIndex >= 0 ? `document ${issue.documentIndex + 1}` : '',
     issue.field !== '' ? `field ${issue.field}` : '',
@@ -22,5 +34,4 @@ export function formatIssue(issue: ConfigIssue, color: boolean): string {
   ]
     .filter(s => s !== '')
     .join(', ');
-  return `${where}: ${severity}: ${issue.message} ${color ? DIM : ''}(${context})${color ? RESET : ''}`;
 }

@@ -20,16 +20,23 @@ import {
 import { createLogger } from './logger.js';
 import { MESH_OPTIONS, MESH_USAGE, meshOptions } from './mesh-options.js';
 import { XDS_SECURITY_OPTIONS, XDS_SECURITY_USAGE, xdsPorts } from './xds-security-options.js';
+import { KUBERNETES_OPTIONS, KUBERNETES_USAGE } from './kubernetes-options.js';
 import { untilSignal } from './signals.js';
 
-const USAGE = `Usage: aeraki control-plane --config-dir DIR [options]
+const USAGE = `Usage: aeraki control-plane (--config-dir DIR | --kubernetes) [options]
 
 Serves the config in DIR over xDS (ADS, gRPC) to any number of proxies ('aeraki proxy --xds …').
 DIR is watched: a valid edit is pushed within a second; an invalid one is reported (file, document,
 field, rule) and the last good config keeps being served.
 
+With --kubernetes, config comes from the Kubernetes API instead (ServiceEntry, DestinationRule,
+Gateway, Services with their EndpointSlices, and the Aeraki kinds), listed and watched; an object
+that breaks a rule is left out (or keeps its last accepted version) and the rest is served. If the
+API server goes away, the last config read keeps serving and the watches resume when it is back.
+
 Options:
-  --config-dir DIR    the config directory (required)
+  --config-dir DIR    the config directory
+${KUBERNETES_USAGE}
   --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /config (the config served and
                       its files), /snapshot, /resources, /visibility (why a proxy sees a service)
                       (default 127.0.0.1:15011; port 0 picks a free one)
@@ -61,6 +68,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       'config-dir': { type: 'string' },
       ...XDS_SECURITY_OPTIONS,
       ...MESH_OPTIONS,
+      ...KUBERNETES_OPTIONS,
       admin: { type: 'string', default: '127.0.0.1:15011' },
       ...DEBOUNCE_OPTIONS,
       ...CONFIG_WATCH_OPTIONS,
@@ -74,15 +82,21 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (values['config-dir'] === undefined)
-    throw new AerakiError(ErrorCodes.CLI_USAGE, `--config-dir is required\n\n${USAGE}`);
-  const dir = resolve(values['config-dir']);
+  if ((values['config-dir'] === undefined) === !values.kubernetes)
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      `give exactly one of --config-dir and --kubernetes\n\n${USAGE}`,
+    );
   const ports = xdsPorts(values);
   const mesh = meshOptions(values);
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);
   const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
   const logger = createLogger(values['log-level']);
+  const kubernetes = values.kubernetes
+    ? new (await import('./kubernetes-runtime.js')).KubernetesRuntime(values, logger)
+    : undefined;
+  const dir = kubernetes === undefined ? resolve(values['config-dir'] ?? '.') : kubernetes.description;
   const collectGarbage = (globalThis as { gc?: () => void }).gc;
   const controlPlane = new ControlPlane({
     dir,
@@ -92,6 +106,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     checkApplicationProtocol: checkDeclarativeCodec,
     source,
     mesh,
+    ...(kubernetes === undefined ? {} : { loader: kubernetes.loader, onPublished: kubernetes.published }),
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });
   const plaintext = ports.plaintext;
@@ -146,9 +161,14 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       'xDS is served in plaintext without authentication on a non-loopback address (--plaintext-insecure): anyone who can reach it can read the whole config and subscribe as any proxy; proxies should use the TLS port',
     );
   }
+  await kubernetes?.start(controlPlane).catch(async (err: unknown) => {
+    await Promise.all([controlPlane.stop(), admin.close()]);
+    throw err;
+  });
   settleHeap();
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
+  await kubernetes?.stop();
   await Promise.all([controlPlane.stop(), admin.close()]);
   return 0;
 }

@@ -1,6 +1,7 @@
 /**
  * The proxy's proxy-wide limits as command-line options, shared by `aeraki up` and `aeraki proxy`.
  */
+import { parseByteSize } from '../api/byte-size.js';
 import { parseDurationMs } from '../api/duration.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from '../proxy/proxy-limits.js';
@@ -38,32 +39,6 @@ export const LIMIT_OPTIONS = {
 
 type LimitValues = { readonly [K in keyof typeof LIMIT_OPTIONS]?: string | undefined };
 
-const UNITS: Readonly<Record<string, number>> = {
-  '': 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  m: 1e6,
-  mb: 1e6,
-  g: 1e9,
-  gb: 1e9,
-  ki: 1024,
-  kib: 1024,
-  mi: 1024 ** 2,
-  mib: 1024 ** 2,
-  gi: 1024 ** 3,
-  gib: 1024 ** 3,
-};
-
-/** Bytes in `text` (`1048576`, `1Mi`, `64KiB`, `2G`), or `undefined` when it is not a size. */
-export function parseSize(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = match === null ? undefined : UNITS[match[2]!.toLowerCase()];
-  if (match === null || unit === undefined) return undefined;
-  const bytes = Math.round(Number(match[1]) * unit);
-  return Number.isSafeInteger(bytes) ? bytes : undefined;
-}
-
 function usage(flag: string, message: string): AerakiError {
   return new AerakiError(ErrorCodes.CLI_USAGE, `--${flag} ${message}`);
 }
@@ -71,7 +46,7 @@ function usage(flag: string, message: string): AerakiError {
 function size(values: LimitValues, flag: keyof LimitValues, fallback: number, min: number): number {
   const text = values[flag];
   if (text === undefined) return fallback;
-  const bytes = parseSize(text);
+  const bytes = parseByteSize(text);
   if (bytes === undefined) throw usage(flag, `must be a size such as 1048576, 64Ki or 1Mi, got '${text}'`);
   if (bytes < min) throw usage(flag, `must be at least ${min} bytes, got '${text}'`);
   return bytes;

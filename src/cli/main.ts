@@ -10,6 +10,7 @@ Commands:
   control-plane   serve a config directory over xDS to proxies
   proxy           run a proxy configured over xDS
   validate DIR    check every config document in DIR and report all errors
+  install         install Aeraki on Kubernetes (--dry-run prints the manifests)
   status          every proxy's config sync state (sent, ACKed, NACKed)
   routes SERVICE  the routes a running proxy applies to a service
   explain SERVICE which route a request takes and why (--attr method=sayHello …)
@@ -27,6 +28,7 @@ const commands: Record<string, () => Promise<Command>> = {
   'control-plane': async () => (await import('./control-plane.js')).controlPlaneCommand,
   proxy: async () => (await import('./proxy.js')).proxyCommand,
   validate: async () => (await import('./validate.js')).validateCommand,
+  install: async () => (await import('./install.js')).installCommand,
   status: async () => (await import('./status.js')).statusCommand,
   routes: async () => (await import('./routes.js')).routesCommand,
   explain: async () => (await import('./explain.js')).explainCommand,

@@ -48,6 +48,13 @@ export interface ProxyRuntimeOptions {
   readonly codecs?: CodecRegistry;
   /** Buffer limits, timeouts and overload thresholds (Envoy's defaults when absent). */
   readonly limits?: ProxyLimits;
+  /**
+   * Bind every listener on this address instead of its service's virtual address (in a Kubernetes
+   * pod, where those addresses are not local: `0.0.0.0` for a gateway, `127.0.0.1` for a sidecar
+   * that applications call explicitly). Two listeners on one port then collide: the second is
+   * rejected, alone.
+   */
+  readonly listenAddress?: string;
 }
 
 /**
@@ -108,7 +115,15 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
           ...(xds.backoff === undefined ? {} : { backoff: xds.backoff }),
           onSnapshot: async snapshot => {
             try {
-              const result = await proxy.apply(snapshot);
+              const listenAddress = options.listenAddress;
+              const result = await proxy.apply(
+                listenAddress === undefined
+                  ? snapshot
+                  : {
+                      ...snapshot,
+                      listeners: snapshot.listeners.map(l => ({ ...l, address: listenAddress })),
+                    },
+              );
               lastError = undefined;
               logger.debug(
                 {

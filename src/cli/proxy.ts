@@ -29,6 +29,8 @@ Options:
                       {"resources": [...]}: Listener, Cluster, ClusterLoadAssignment, RouteConfiguration)
   --node-id ID        this proxy's node id (default sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local
                       with a namespace, else sidecar~<hostname>~<pid>)
+  --listen-address IP bind every listener on IP instead of its service's address (in a
+                      Kubernetes pod: 0.0.0.0 for a gateway, 127.0.0.1 for a sidecar)
   --xds-api API       delta (incremental xDS, the default) or sotw (state of the world)
   --xds-retry-initial DURATION, --xds-retry-max DURATION
                       reconnect backoff: the first wait is up to the initial one, doubling
@@ -46,6 +48,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
       xds: { type: 'string' },
       config: { type: 'string' },
       'node-id': { type: 'string' },
+      'listen-address': { type: 'string' },
       'xds-api': { type: 'string', default: 'delta' },
       'xds-retry-initial': { type: 'string' },
       'xds-retry-max': { type: 'string' },
@@ -93,6 +96,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
     logger,
     telemetry: telemetryOptions(values),
     limits,
+    ...(values['listen-address'] === undefined ? {} : { listenAddress: values['listen-address'] }),
   });
   if (staticConfig !== undefined) {
     let rejected;

@@ -8,6 +8,7 @@ import { ResourceSnapshot } from './cache/resource-snapshot.js';
 import { loadConfig, watchConfig } from './load-config.js';
 import { withCodecIssues, type ApplicationProtocolCheck } from './model/codec-issues.js';
 import type { LoadedConfig } from './model/config-set.js';
+import type { ConfigLoader } from './config-loader.js';
 import type { SourceWatch } from './sources/config-source.js';
 import type { FileSourceOptions, WatchStatus } from './sources/file-source.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
@@ -62,6 +63,19 @@ export interface ControlPlaneOptions {
   readonly checkApplicationProtocol?: ApplicationProtocolCheck;
   /** The mesh settings that scope proxies (root namespace, default exportTo); Istio's defaults. */
   readonly mesh?: MeshOptions;
+  /**
+   * Where config comes from instead of the directory `dir` (the Kubernetes API); `dir` then only
+   * names it in `/config`.
+   */
+  readonly loader?: ConfigLoader;
+  /** Called after each load that was published (its config served), with the version served. */
+  readonly onPublished?: (published: PublishedConfig) => void;
+}
+
+/** A config that was published: what was loaded and the xDS snapshot version it is served as. */
+export interface PublishedConfig {
+  readonly loaded: LoadedConfig;
+  readonly version: string;
 }
 
 /** The TLS xDS port: where, its certificate files, and how proxies authenticate. */
@@ -107,6 +121,8 @@ export interface LastConfigLoad {
   /** The first errors (at most {@link MAX_REPORTED_ISSUES}), or why serving failed. */
   readonly issues: readonly ConfigIssue[];
   readonly failure?: string;
+  /** Objects left out (or serving their last accepted version) for their errors, where admission is per object. */
+  readonly leftOut?: number;
 }
 
 /** The config being served and where it came from: `GET /config` of the control plane's admin API. */
@@ -125,6 +141,8 @@ export interface ConfigStatus {
   readonly lastLoad?: LastConfigLoad;
   /** How the directory is watched; absent when it is not. */
   readonly watch?: WatchStatus;
+  /** How a config source other than a directory is doing (the Kubernetes API's lists and watches). */
+  readonly source?: unknown;
 }
 
 /** Errors of a refused load listed in {@link LastConfigLoad.issues}. */
@@ -299,6 +317,7 @@ export class ControlPlane implements StreamScoper {
       files,
       ...(this.lastLoad === undefined ? {} : { lastLoad: this.lastLoad }),
       ...(this.watchStatus === undefined ? {} : { watch: this.watchStatus() }),
+      ...(this.options.loader?.state === undefined ? {} : { source: this.options.loader.state() }),
     };
   }
 
@@ -320,9 +339,11 @@ export class ControlPlane implements StreamScoper {
   ): Promise<ConfigLoad & { port: number }> {
     const settle = this.options.collectGarbage ?? nothing;
     const first =
-      this.options.watch === false
-        ? await loadConfig(this.options.dir, this.sourceOptions)
-        : await this.startWatching();
+      this.options.loader !== undefined
+        ? await this.startLoader(this.options.loader)
+        : this.options.watch === false
+          ? await loadConfig(this.options.dir, this.sourceOptions)
+          : await this.startWatching();
     settle();
     const load = this.publish(first, settle);
     settle();
@@ -338,6 +359,16 @@ export class ControlPlane implements StreamScoper {
     this.watcher?.close();
     this.certificates?.close();
     await this.server.stop();
+  }
+
+  private async startLoader(loader: ConfigLoader): Promise<LoadedConfig> {
+    const initial = await loader.start(loaded => {
+      const load = this.publish(loaded);
+      if (load.snapshot !== undefined)
+        this.options.logger.info({ version: this.servedVersion }, 'config published');
+    });
+    this.watcher = { close: () => void loader.close() };
+    return initial;
   }
 
   private async startWatching(): Promise<LoadedConfig> {
@@ -384,14 +415,16 @@ export class ControlPlane implements StreamScoper {
     const logger = this.options.logger;
     const at = new Date().toISOString();
     const errors = loaded.issues.filter(i => i.severity === 'error');
+    const leftOut = loaded.leftOut ?? [];
     const outcome = (result: LastConfigLoad['result'], failure?: Error): void => {
       this.lastLoad = {
         at,
         result,
         errors: errors.length,
         warnings: loaded.issues.length - errors.length,
-        issues: errors.slice(0, MAX_REPORTED_ISSUES),
+        issues: [...errors, ...leftOut].slice(0, MAX_REPORTED_ISSUES),
         ...(failure === undefined ? {} : { failure: failure.message }),
+        ...(loaded.leftOutObjects === undefined ? {} : { leftOut: loaded.leftOutObjects }),
       };
     };
     this.metrics.configLoaded(errors.length);
@@ -409,6 +442,8 @@ export class ControlPlane implements StreamScoper {
     const index = loaded.index ?? new ConfigIndex(loaded.config);
     this.memo.begin();
     const { snapshot } = translateScope(loaded.config, this.memo, index, undefined);
+    for (const issue of leftOut.slice(0, MAX_LOGGED_ISSUES))
+      logger.warn({ issue }, `left out: ${formatIssue(issue, false)}`);
     betweenStages();
     try {
       const resources = ResourceSnapshot.from(this.encoder.encode(snapshot), this.resources);
@@ -432,6 +467,8 @@ export class ControlPlane implements StreamScoper {
     outcome('accepted');
     this.served = { loadedAt: at, files: loaded.files ?? [] };
     this.current = snapshot;
+    if (this.servedVersion !== undefined)
+      this.options.onPublished?.({ loaded: config, version: this.servedVersion });
     return { issues: loaded.issues, snapshot };
   }
 }

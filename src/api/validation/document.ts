@@ -119,6 +119,14 @@ export function isKnownKind(kind: string): kind is KnownKind {
   return Object.hasOwn(kinds, kind);
 }
 
+/**
+ * The schema of a kind's `spec`: what `aeraki validate` checks first, and what the Kubernetes
+ * CustomResourceDefinitions are generated from, so the two never disagree.
+ */
+export function specSchemaOf(kind: KnownKind): z.ZodType {
+  return kinds[kind].spec;
+}
+
 /** True for kinds that live in a namespace (all but ApplicationProtocol). */
 export function isNamespacedKind(kind: KnownKind): boolean {
   return kinds[kind].namespaced;

@@ -56,6 +56,13 @@ export interface LoadedConfig {
   readonly index?: ConfigIndex;
   /** The files (or URIs) the config was read from, in the order read; absent when not known. */
   readonly files?: readonly string[];
+  /**
+   * Where admission is per object (the Kubernetes API): the errors of the objects left out of
+   * `config`, or serving their last accepted version. They do not refuse the load.
+   */
+  readonly leftOut?: readonly ConfigIssue[];
+  /** How many objects `leftOut` concerns. */
+  readonly leftOutObjects?: number;
 }
 
 /** An empty config. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot, runningFromSource } from './repo-root.js';
 import { canConnect } from './net-utils.js';
-import { launcherNodeFlags } from './launcher-flags.js';
+import { launcherEnvironment, launcherNodeFlags } from './launcher-flags.js';
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -16,16 +16,32 @@ process.on('exit', () => {
 });
 
 /**
- * The command line that runs `aeraki <args>`; compiled, with the node flags bin/aeraki's launcher line
- * gives the command, as users run it.
+ * The command line that runs `aeraki <args>`; compiled, with the node flags and the environment
+ * (allocator) bin/aeraki's launcher gives the command, as users run it.
  */
-export function aerakiCommand(args: readonly string[]): { command: string; args: string[]; cwd: string } {
+export function aerakiCommand(args: readonly string[]): {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+} {
   const root = repoRoot();
   const bin = join(root, 'bin/aeraki');
-  const entry = runningFromSource()
-    ? ['--import', 'tsx', join(root, 'src/cli/bin.ts')]
-    : [...launcherNodeFlags(bin, args[0] ?? ''), bin];
-  return { command: process.execPath, args: [...entry, ...args], cwd: root };
+  const command = args[0] ?? '';
+  if (runningFromSource()) {
+    return {
+      command: process.execPath,
+      args: ['--import', 'tsx', join(root, 'src/cli/bin.ts'), ...args],
+      cwd: root,
+      env: process.env,
+    };
+  }
+  return {
+    command: process.execPath,
+    args: [...launcherNodeFlags(bin, command), bin, ...args],
+    cwd: root,
+    env: { ...process.env, ...launcherEnvironment(bin, command) },
+  };
 }
 
 /** How a finished `aeraki` process ended, with everything it printed. */
@@ -38,8 +54,8 @@ export interface AerakiResult {
 
 /** Runs `aeraki <args>` to completion (killed after `timeoutMs`). */
 export async function runAeraki(args: readonly string[], timeoutMs = 15000): Promise<AerakiResult> {
-  const { command, args: argv, cwd } = aerakiCommand(args);
-  const child = spawn(command, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { command, args: argv, cwd, env } = aerakiCommand(args);
+  const child = spawn(command, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -187,8 +203,8 @@ export async function startAerakiCommand(
   readyMsg: string,
   options: StartAerakiOptions = {},
 ): Promise<AerakiProcess> {
-  const { command, args, cwd } = aerakiCommand(argv);
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { command, args, cwd, env } = aerakiCommand(argv);
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const aeraki = new AerakiProcess(child);
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20000);

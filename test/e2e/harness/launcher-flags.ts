@@ -1,15 +1,62 @@
 /**
- * The node flags `bin/aeraki` starts node with for a command, read from its launcher line
- * (`case "$1" in up|proxy) exec node FLAGS "$0" "$@";; control-plane) exec node FLAGS "$0" "$@";;
- * esac`), for the benchmarks that start it as `node bin/aeraki COMMAND`: measured as users run it.
+ * How `bin/aeraki` starts node for a command, read from its launcher lines (lines of the form
+ * `':' //; case "$1" in up|proxy) …;; esac`), for the tests and benchmarks that start it as
+ * `node FLAGS bin/aeraki COMMAND`: measured and tested as users run it.
+ *
+ * - the node flags: `up|proxy) exec node FLAGS "$0" "$@";;`
+ * - the memory allocator: `up|proxy) [ -n "$LD_PRELOAD$AERAKI_NO_JEMALLOC" ] || for lib in PATHS; do
+ *   [ -r "$lib" ] && export LD_PRELOAD="$lib" MALLOC_CONF="${MALLOC_CONF-CONF}" && break; done;;`
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 
-/** The node flags `bin` uses for `command`; none when its launcher line gives it none. */
+/** The `case` lines of the launcher, each as its branches: the commands they match and their text. */
+function launcherBranches(bin: string): { commands: string[]; body: string }[] {
+  const branches: { commands: string[]; body: string }[] = [];
+  for (const line of readFileSync(bin, 'utf8').split('\n')) {
+    const cases = /^':' \/\/; case "\$1" in (.*) esac/.exec(line)?.[1];
+    if (cases === undefined) continue;
+    for (const branch of cases.matchAll(/([\w|-]+)\) (.*?);;/g)) {
+      branches.push({ commands: branch[1]!.split('|'), body: branch[2]! });
+    }
+  }
+  return branches;
+}
+
+/** The node flags `bin` uses for `command`; none when its launcher gives it none. */
 export function launcherNodeFlags(bin: string, command: string): string[] {
-  const line = /case "\$1" in (.*?) esac/.exec(readFileSync(bin, 'utf8'))?.[1] ?? '';
-  for (const branch of line.matchAll(/([\w|-]+)\) exec node ([^"]*)"\$0" "\$@";;/g)) {
-    if (branch[1]!.split('|').includes(command)) return branch[2]!.split(/\s+/).filter(flag => flag !== '');
+  for (const { commands, body } of launcherBranches(bin)) {
+    const flags = /^exec node ([^"]*)"\$0" "\$@"$/.exec(body)?.[1];
+    if (flags !== undefined && commands.includes(command)) return flags.split(/\s+/).filter(f => f !== '');
   }
   return [];
+}
+
+/**
+ * The variables `bin` adds to the environment of `command` (jemalloc as the allocator, when one of
+ * the launcher's library paths is readable and `env` sets neither LD_PRELOAD nor AERAKI_NO_JEMALLOC).
+ */
+export function launcherEnvironment(
+  bin: string,
+  command: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  if ((env['LD_PRELOAD'] ?? '') + (env['AERAKI_NO_JEMALLOC'] ?? '') !== '') return {};
+  for (const { commands, body } of launcherBranches(bin)) {
+    if (!commands.includes(command)) continue;
+    const m = /for lib in (.*?); do .*MALLOC_CONF="\$\{MALLOC_CONF-(.*?)\}"/.exec(body);
+    if (m === null) continue;
+    const lib = m[1]!.split(/\s+/).find(path => readable(path));
+    if (lib === undefined) return {};
+    return { LD_PRELOAD: lib, MALLOC_CONF: env['MALLOC_CONF'] ?? m[2]! };
+  }
+  return {};
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -11,6 +11,8 @@ test('sizes with binary, Kubernetes and decimal units', () => {
   assert.equal(parseByteSize('20MB'), 20e6);
   assert.equal(parseByteSize('20M'), 20e6);
   assert.equal(parseByteSize('10b'), 10);
+  assert.equal(parseByteSize('0'), 0);
+  assert.equal(parseByteSize('1.5Mi'), 1572864);
 });
 
 test('anything else is not a size', () => {

@@ -1,7 +1,7 @@
 /** `--connection-buffer-limit` and the other limit flags: sizes, durations, defaults, usage errors. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { limitOptions, parseSize } from '../../../src/cli/limit-options.js';
+import { limitOptions } from '../../../src/cli/limit-options.js';
 import { AerakiError, ErrorCodes } from '../../../src/errors.js';
 import { DEFAULT_PROXY_LIMITS } from '../../../src/proxy/proxy-limits.js';
 
@@ -10,20 +10,6 @@ function usageError(pattern: RegExp): (err: unknown) => boolean {
 }
 
 describe('limit options', () => {
-  test('sizes: bytes, binary and decimal units', () => {
-    assert.equal(parseSize('1048576'), 1048576);
-    assert.equal(parseSize('64Ki'), 65536);
-    assert.equal(parseSize('64KiB'), 65536);
-    assert.equal(parseSize('1Mi'), 1048576);
-    assert.equal(parseSize('1.5Mi'), 1572864);
-    assert.equal(parseSize('2G'), 2e9);
-    assert.equal(parseSize('0'), 0);
-    assert.equal(parseSize('1 MiB'), 1048576);
-    assert.equal(parseSize('-1'), undefined);
-    assert.equal(parseSize('1Qi'), undefined);
-    assert.equal(parseSize('lots'), undefined);
-  });
-
   test("nothing given: Envoy's defaults", () => {
     assert.deepEqual(limitOptions({}), DEFAULT_PROXY_LIMITS);
     assert.equal(DEFAULT_PROXY_LIMITS.connectionBufferBytes, 1024 * 1024);

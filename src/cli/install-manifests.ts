@@ -1,0 +1,326 @@
+/**
+ * What `aeraki install` puts in a cluster, as plain Kubernetes objects (the same objects are kept as
+ * YAML under deploy/kubernetes/, and a test keeps the two in sync and checks them against
+ * Kubernetes' own schemas):
+ *
+ * - the Aeraki CRDs (crds.ts), a namespace, a service account;
+ * - least-privilege RBAC: read-only on what the control plane reads, status writes on the Aeraki
+ *   kinds only, Leases in its own namespace, its webhook configuration and certificate Secret by name;
+ * - the control plane: a Deployment of 2 replicas (every one serves xDS; a Lease elects the one that
+ *   writes), probes, resources, a non-root read-only container, a PodDisruptionBudget, a Service for
+ *   xDS and the admission webhook, and the ValidatingWebhookConfiguration;
+ * - a proxy gateway: a Deployment of `aeraki proxy` listening on every address of its pod, its node
+ *   identity from the downward API.
+ */
+import { AERAKI_KINDS, WATCHED_KINDS } from '../control-plane/sources/kubernetes/kinds.js';
+import { AERAKI_LABELS, aerakiCrds } from '../control-plane/sources/kubernetes/crds.js';
+
+export interface InstallOptions {
+  /** Where the control plane and gateway run (default `aeraki-system`). */
+  readonly namespace: string;
+  /** The container image of aeraki (control plane and proxy alike). */
+  readonly image: string;
+  /** Control-plane replicas (default 2). */
+  readonly replicas?: number;
+  /** Include the proxy gateway (default true). */
+  readonly gateway?: boolean;
+}
+
+export type Manifest = Record<string, unknown> & {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+  };
+};
+
+export const DEFAULT_NAMESPACE = 'aeraki-system';
+/** The control plane's Service, and its pods' label. */
+export const CONTROL_PLANE_NAME = 'aeraki';
+export const LEASE_NAME = 'aeraki-leader';
+export const WEBHOOK_SECRET_NAME = 'aeraki-webhook-tls';
+export const WEBHOOK_NAME = 'validation.aeraki.io';
+export const XDS_PORT = 15010;
+export const ADMIN_PORT = 15011;
+export const WEBHOOK_PORT = 15017;
+
+/** The ValidatingWebhookConfiguration's name, as the original's (`aeraki-<namespace>`). */
+export function webhookConfigurationName(namespace: string): string {
+  return `aeraki-${namespace}`;
+}
+
+const labels = (component: string): Record<string, string> => ({
+  ...AERAKI_LABELS,
+  'app.kubernetes.io/component': component,
+});
+
+const restricted = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+const downwardEnv = [
+  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+];
+
+/** The resources the control plane reads, by API group (Secrets apart: see below). */
+function readGroups(): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const kind of WATCHED_KINDS) {
+    if (kind.role === 'referenced-secret') continue;
+    const list = groups.get(kind.group) ?? [];
+    list.push(kind.plural);
+    groups.set(kind.group, list);
+  }
+  return groups;
+}
+
+function clusterRole(): Manifest {
+  const rules: Record<string, unknown>[] = [];
+  for (const [group, resources] of readGroups())
+    rules.push({ apiGroups: [group], resources, verbs: ['get', 'list', 'watch'] });
+  // Secrets only where a kind refers to them; then only read, each watched by name.
+  if (AERAKI_KINDS.some(k => k.secretReferences !== undefined))
+    rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] });
+  const statusGroups = new Map<string, string[]>();
+  for (const kind of AERAKI_KINDS) {
+    const list = statusGroups.get(kind.group) ?? [];
+    list.push(`${kind.plural}/status`);
+    statusGroups.set(kind.group, list);
+  }
+  for (const [group, resources] of statusGroups)
+    rules.push({ apiGroups: [group], resources, verbs: ['get', 'update', 'patch'] });
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'aeraki', labels: labels('control-plane') },
+    rules,
+  };
+}
+
+export function installManifests(options: InstallOptions): Manifest[] {
+  const ns = options.namespace;
+  const webhookConfig = webhookConfigurationName(ns);
+  const selector = { 'app.kubernetes.io/name': 'aeraki', 'app.kubernetes.io/component': 'control-plane' };
+  const gatewaySelector = { 'app.kubernetes.io/name': 'aeraki', 'app.kubernetes.io/component': 'gateway' };
+  const apiGroups = [...new Set(AERAKI_KINDS.map(k => k.group))];
+  const manifests: Manifest[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...AERAKI_LABELS } } },
+    ...(aerakiCrds() as unknown as Manifest[]),
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'aeraki', namespace: ns, labels: labels('control-plane') },
+    },
+    clusterRole(),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'aeraki-webhook', labels: labels('control-plane') },
+      rules: [
+        {
+          apiGroups: ['admissionregistration.k8s.io'],
+          resources: ['validatingwebhookconfigurations'],
+          resourceNames: [webhookConfig],
+          verbs: ['get', 'update', 'patch'],
+        },
+      ],
+    },
+    ...['aeraki', 'aeraki-webhook'].map((role): Manifest => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: role, labels: labels('control-plane') },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ kind: 'ServiceAccount', name: 'aeraki', namespace: ns }],
+    })),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'aeraki', namespace: ns, labels: labels('control-plane') },
+      rules: [
+        {
+          apiGroups: ['coordination.k8s.io'],
+          resources: ['leases'],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+        },
+        // create cannot be limited by name; reading and replacing can.
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: [WEBHOOK_SECRET_NAME],
+          verbs: ['get', 'update'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'aeraki', namespace: ns, labels: labels('control-plane') },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'aeraki' },
+      subjects: [{ kind: 'ServiceAccount', name: 'aeraki', namespace: ns }],
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'aeraki-control-plane', namespace: ns, labels: labels('control-plane') },
+      spec: {
+        replicas: options.replicas ?? 2,
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels: { ...labels('control-plane') } },
+          spec: {
+            serviceAccountName: 'aeraki',
+            securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+            containers: [
+              {
+                name: 'control-plane',
+                image: options.image,
+                args: [
+                  'control-plane',
+                  '--kubernetes',
+                  '--listen',
+                  `0.0.0.0:${XDS_PORT}`,
+                  '--admin',
+                  `0.0.0.0:${ADMIN_PORT}`,
+                  '--leader-elect',
+                  '--lease',
+                  `$(POD_NAMESPACE)/${LEASE_NAME}`,
+                  '--webhook-listen',
+                  `0.0.0.0:${WEBHOOK_PORT}`,
+                  '--webhook-secret',
+                  `$(POD_NAMESPACE)/${WEBHOOK_SECRET_NAME}`,
+                  '--webhook-configuration',
+                  webhookConfig,
+                  '--webhook-service',
+                  `${CONTROL_PLANE_NAME}.$(POD_NAMESPACE).svc`,
+                ],
+                env: downwardEnv,
+                ports: [
+                  { name: 'grpc-xds', containerPort: XDS_PORT },
+                  { name: 'http-admin', containerPort: ADMIN_PORT },
+                  { name: 'https-webhook', containerPort: WEBHOOK_PORT },
+                ],
+                readinessProbe: { httpGet: { path: '/ready', port: ADMIN_PORT }, periodSeconds: 5 },
+                // Alive is not ready: a replica waiting for the API server must not be restarted for it.
+                livenessProbe: {
+                  tcpSocket: { port: ADMIN_PORT },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 10,
+                },
+                resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } },
+                securityContext: restricted,
+              },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'aeraki-control-plane', namespace: ns, labels: labels('control-plane') },
+      spec: { minAvailable: 1, selector: { matchLabels: selector } },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: CONTROL_PLANE_NAME, namespace: ns, labels: labels('control-plane') },
+      spec: {
+        selector,
+        ports: [
+          { name: 'grpc-xds', port: XDS_PORT, targetPort: XDS_PORT },
+          { name: 'https-webhook', port: 443, targetPort: WEBHOOK_PORT },
+        ],
+      },
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: webhookConfig, labels: labels('control-plane') },
+      webhooks: [
+        {
+          name: WEBHOOK_NAME,
+          // The control plane fills in caBundle with the CA of the certificate it serves.
+          clientConfig: {
+            service: { name: CONTROL_PLANE_NAME, namespace: ns, path: '/validate', port: 443 },
+          },
+          rules: [
+            {
+              apiGroups: apiGroups,
+              apiVersions: [...new Set(AERAKI_KINDS.map(k => k.crdVersion))],
+              operations: ['CREATE', 'UPDATE'],
+              resources: AERAKI_KINDS.map(k => k.plural),
+              scope: '*',
+            },
+          ],
+          failurePolicy: 'Fail',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          timeoutSeconds: 10,
+        },
+      ],
+    },
+  ];
+  if (options.gateway !== false) {
+    manifests.push(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'aeraki-gateway', namespace: ns, labels: labels('gateway') },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: gatewaySelector },
+          template: {
+            metadata: { labels: { ...labels('gateway') } },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 },
+              containers: [
+                {
+                  name: 'proxy',
+                  image: options.image,
+                  args: [
+                    'proxy',
+                    '--xds',
+                    `${CONTROL_PLANE_NAME}.$(POD_NAMESPACE).svc:${XDS_PORT}`,
+                    '--node-id',
+                    'router~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local',
+                    '--listen-address',
+                    '0.0.0.0',
+                    '--admin',
+                    '0.0.0.0:15000',
+                  ],
+                  env: downwardEnv,
+                  ports: [{ name: 'http-admin', containerPort: 15000 }],
+                  readinessProbe: { httpGet: { path: '/ready', port: 15000 }, periodSeconds: 5 },
+                  livenessProbe: { tcpSocket: { port: 15000 }, initialDelaySeconds: 5, periodSeconds: 10 },
+                  resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '512Mi' } },
+                  securityContext: restricted,
+                },
+              ],
+            },
+          },
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'aeraki-gateway', namespace: ns, labels: labels('gateway') },
+        spec: {
+          selector: gatewaySelector,
+          // The ports of the services the gateway exposes: edit to match (9090: the examples' Thrift).
+          ports: [{ name: 'tcp-metaprotocol-thrift', port: 9090, targetPort: 9090 }],
+        },
+      },
+    );
+  }
+  return manifests;
+}

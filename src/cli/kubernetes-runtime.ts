@@ -1,0 +1,222 @@
+/**
+ * `aeraki control-plane --kubernetes`: the config source on the Kubernetes API, and what only the
+ * leader does (status writes), with its election.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { parseDurationMs } from '../api/duration.js';
+import type { ControlPlane, PublishedConfig } from '../control-plane/control-plane.js';
+import { KubernetesConfigLoader } from '../control-plane/kubernetes-config.js';
+import { KubeClient } from '../control-plane/sources/kubernetes/kube-client.js';
+import { KubernetesSource } from '../control-plane/sources/kubernetes/kubernetes-source.js';
+import { LeaderElector } from '../control-plane/writers/leader-election.js';
+import {
+  proxiesInSync,
+  ReplicaReporter,
+  type ReplicaReport,
+} from '../control-plane/writers/replica-reports.js';
+import { StatusWriter } from '../control-plane/writers/status-writer.js';
+import { AerakiError, ErrorCodes } from '../errors.js';
+import {
+  patchCaBundle,
+  serviceDnsNames,
+  webhookCertificate,
+} from '../control-plane/server/webhook-certificate.js';
+import { WebhookServer } from '../control-plane/server/webhook-server.js';
+import { AERAKI_KINDS } from '../control-plane/sources/kubernetes/kinds.js';
+import { objectUri } from '../control-plane/sources/kubernetes/kubernetes-source.js';
+import { RetryBackoff } from '../net/retry-backoff.js';
+import { parseHostPort } from './args.js';
+
+export interface KubernetesValues {
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly 'cluster-domain': string;
+  readonly 'leader-elect': boolean;
+  readonly lease?: string | undefined;
+  readonly 'lease-duration': string;
+  readonly identity?: string | undefined;
+  readonly 'webhook-listen'?: string | undefined;
+  readonly 'webhook-service': string;
+  readonly 'webhook-secret'?: string | undefined;
+  readonly 'webhook-configuration'?: string | undefined;
+}
+
+const LEASE_PREFIX = 'aeraki-replica';
+
+/** The Kubernetes side of a control plane: source, election, status. */
+export class KubernetesRuntime {
+  readonly loader: KubernetesConfigLoader;
+  readonly client: KubeClient;
+  readonly description: string;
+  readonly statusWriter: StatusWriter;
+  private readonly elector: LeaderElector | undefined;
+  private readonly reporter: ReplicaReporter | undefined;
+  private controlPlane: ControlPlane | undefined;
+  private readonly leaseNamespace: string;
+  private webhook: WebhookServer | undefined;
+  private caPem: string | undefined;
+  private caTimer: NodeJS.Timeout | undefined;
+  private leading = false;
+
+  constructor(
+    private readonly values: KubernetesValues,
+    private readonly logger: Logger,
+  ) {
+    this.client = KubeClient.load({
+      ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
+      ...(values.context === undefined ? {} : { context: values.context }),
+    });
+    const source = new KubernetesSource({
+      client: this.client,
+      logger,
+      clusterDomain: values['cluster-domain'],
+    });
+    this.loader = new KubernetesConfigLoader(source);
+    this.description = `kubernetes ${this.client.server}`;
+    const [namespace, name] = leaseName(values.lease, '--lease');
+    this.leaseNamespace = namespace;
+    const identity = values.identity ?? process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
+    const leaseMs = parseDurationMs(values['lease-duration']);
+    if (leaseMs === undefined || leaseMs < 1000)
+      throw new AerakiError(
+        ErrorCodes.CLI_USAGE,
+        `--lease-duration must be a duration of at least 1s, got '${values['lease-duration']}'`,
+      );
+    const ownReport = (): Omit<ReplicaReport, 'identity'> => {
+      const version = this.controlPlane?.version;
+      return {
+        ...(version === undefined ? {} : { version }),
+        proxies: this.controlPlane === undefined ? 0 : proxiesInSync(this.controlPlane.server.status()),
+      };
+    };
+    const reportPeriodMs = Math.max(500, Math.min(5000, Math.round(leaseMs / 3)));
+    this.statusWriter = new StatusWriter({
+      client: this.client,
+      logger,
+      objects: kind => source.objects(kind),
+      admitted: () => this.loader.latest,
+      reports: async () =>
+        this.reporter === undefined
+          ? [{ identity, ...ownReport() }]
+          : ReplicaReporter.read(this.client, this.leaseNamespace),
+      periodMs: reportPeriodMs,
+    });
+    if (values['leader-elect']) {
+      this.reporter = new ReplicaReporter({
+        client: this.client,
+        logger,
+        namespace,
+        prefix: LEASE_PREFIX,
+        identity,
+        report: ownReport,
+        periodMs: reportPeriodMs,
+      });
+      this.elector = new LeaderElector({
+        client: this.client,
+        logger,
+        namespace,
+        name,
+        identity,
+        leaseDurationMs: leaseMs,
+        onStartedLeading: () => this.lead(true),
+        onStoppedLeading: () => this.lead(false),
+      });
+    }
+    this.loader.extraState = () => ({
+      leader: this.elector?.state() ?? { identity, leading: true, lease: '', holder: identity },
+      statusWrites: this.statusWriter.writes,
+      ...(this.webhook === undefined ? {} : { webhook: this.webhook.reviews }),
+    });
+  }
+
+  /** Passed to the control plane as `onPublished`. */
+  readonly published = (published: PublishedConfig): void => {
+    this.statusWriter.published(published.version);
+    void this.reporter?.write();
+  };
+
+  /**
+   * Starts the webhook, then the election (or, alone, what the leader does) once the control plane
+   * serves. Resolves with the webhook's port (0 without one).
+   */
+  async start(controlPlane: ControlPlane): Promise<number> {
+    this.controlPlane = controlPlane;
+    const port = await this.startWebhook();
+    if (this.elector === undefined) this.lead(true);
+    else {
+      this.reporter?.start();
+      this.elector.start();
+    }
+    return port;
+  }
+
+  private async startWebhook(): Promise<number> {
+    const listen = this.values['webhook-listen'];
+    if (listen === undefined) return 0;
+    const address = parseHostPort(listen, '--webhook-listen');
+    const secretName = this.values['webhook-secret'];
+    const secret = secretName === undefined ? undefined : leaseName(secretName, '--webhook-secret');
+    const certificate = await webhookCertificate({
+      client: this.client,
+      logger: this.logger,
+      ...(secret === undefined ? {} : { secret: { namespace: secret[0], name: secret[1] } }),
+      dnsNames: serviceDnsNames(this.values['webhook-service']),
+    });
+    this.caPem = certificate.caPem;
+    this.webhook = new WebhookServer(
+      {
+        logger: this.logger,
+        kinds: new Set(AERAKI_KINDS.map(k => k.kind)),
+        current: () => this.loader.latest?.served,
+        uriOf: (kind, namespace, name) =>
+          objectUri(kind, { metadata: { ...(namespace === undefined ? {} : { namespace }), name } }),
+      },
+      certificate,
+    );
+    const port = await this.webhook.listen(address.host, address.port);
+    this.logger.info({ webhook: `${address.host}:${port}` }, 'admission webhook serving');
+    return port;
+  }
+
+  /** What the leader does: status, and the webhook's caBundle. */
+  private lead(leading: boolean): void {
+    this.leading = leading;
+    this.statusWriter.setActive(leading);
+    clearTimeout(this.caTimer);
+    if (leading) this.writeCaBundle(new RetryBackoff({ initialMs: 500, maxMs: 10_000 }));
+  }
+
+  private writeCaBundle(backoff: RetryBackoff): void {
+    const configuration = this.values['webhook-configuration'];
+    const caPem = this.caPem;
+    if (configuration === undefined || caPem === undefined || !this.leading) return;
+    patchCaBundle(this.client, configuration, caPem).then(
+      changed => {
+        if (changed) this.logger.info({ configuration }, 'webhook caBundle written');
+      },
+      (err: unknown) => {
+        this.logger.warn(
+          { err: (err as Error).message, configuration },
+          'could not write the webhook caBundle; retrying',
+        );
+        this.caTimer = setTimeout(() => this.writeCaBundle(backoff), backoff.next());
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.caTimer);
+    this.statusWriter.stop();
+    await Promise.all([this.elector?.stop(), this.reporter?.stop(), this.webhook?.close()]);
+  }
+}
+
+/** `NS/NAME` (default: the Lease in this pod's namespace). */
+function leaseName(value: string | undefined, option: string): [string, string] {
+  if (value === undefined) return [process.env['POD_NAMESPACE'] ?? 'aeraki-system', 'aeraki-leader'];
+  const parts = value.split('/');
+  if (parts.length !== 2 || parts[0] === '' || parts[1] === '')
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `${option} must be NAMESPACE/NAME, got '${value}'`);
+  return [parts[0]!, parts[1]!];
+}

@@ -1,0 +1,90 @@
+/**
+ * bin/aeraki's launcher lines, run by sh as users run them: the proxy commands get their node flags
+ * and jemalloc (Debian's libjemalloc2, which scripts/setup.sh installs) as the allocator; the others
+ * do not; AERAKI_NO_JEMALLOC or an LD_PRELOAD of the user's keeps it out. The harness reads the same
+ * lines (launcher-flags.ts) to start aeraki the same way: checked against what sh does.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, test } from 'node:test';
+import { launcherEnvironment, launcherNodeFlags } from './harness/launcher-flags.js';
+import { repoRoot } from './harness/repo-root.js';
+
+const bin = join(repoRoot(), 'bin', 'aeraki');
+let dir = '';
+let bootstrap = '';
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aeraki-launcher-'));
+  bootstrap = join(dir, 'bootstrap.json');
+  await writeFile(bootstrap, JSON.stringify({ resources: [] }));
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** What a proxy started by sh through bin/aeraki runs with: its mapped libraries, environment, argv. */
+async function startedProxy(
+  env: NodeJS.ProcessEnv,
+): Promise<{ maps: string; environ: string[]; argv: string[] }> {
+  const child = spawn(bin, ['proxy', '--config', bootstrap, '--admin', '127.0.0.1:0'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const lines = createInterface({ input: child.stdout! });
+    for await (const line of lines) if (line.includes('"msg":"ready"')) break;
+    // sh execs node: the pid is the proxy's.
+    const pid = child.pid!;
+    const [maps, environ, cmdline] = await Promise.all([
+      readFile(`/proc/${pid}/maps`, 'utf8'),
+      readFile(`/proc/${pid}/environ`, 'utf8'),
+      readFile(`/proc/${pid}/cmdline`, 'utf8'),
+    ]);
+    return { maps, environ: environ.split('\0'), argv: cmdline.split('\0') };
+  } finally {
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+}
+
+function withoutAllocatorVariables(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['LD_PRELOAD'];
+  delete env['MALLOC_CONF'];
+  delete env['AERAKI_NO_JEMALLOC'];
+  return env;
+}
+
+test('the proxy runs on jemalloc with its decay settings, as the harness reads them', async () => {
+  const env = withoutAllocatorVariables();
+  const expected = launcherEnvironment(bin, 'proxy', env);
+  assert.match(expected['LD_PRELOAD'] ?? '', /libjemalloc\.so\.2$/, 'libjemalloc2 is installed (setup.sh)');
+  assert.match(expected['MALLOC_CONF'] ?? '', /dirty_decay_ms:\d+/);
+  const { maps, environ, argv } = await startedProxy(env);
+  assert.ok(maps.includes(expected['LD_PRELOAD']!), 'jemalloc is mapped into the proxy');
+  assert.ok(environ.includes(`LD_PRELOAD=${expected['LD_PRELOAD']}`));
+  assert.ok(environ.includes(`MALLOC_CONF=${expected['MALLOC_CONF']}`));
+  for (const flag of launcherNodeFlags(bin, 'proxy')) assert.ok(argv.includes(flag), flag);
+  assert.ok(launcherNodeFlags(bin, 'proxy').includes('--expose-gc'));
+});
+
+test('AERAKI_NO_JEMALLOC keeps the C library allocator; other commands never preload it', async () => {
+  const env = { ...withoutAllocatorVariables(), AERAKI_NO_JEMALLOC: '1' };
+  assert.deepEqual(launcherEnvironment(bin, 'proxy', env), {});
+  const { maps, environ } = await startedProxy(env);
+  assert.equal(maps.includes('libjemalloc'), false);
+  assert.equal(
+    environ.some(v => v.startsWith('LD_PRELOAD=')),
+    false,
+  );
+  assert.deepEqual(launcherEnvironment(bin, 'control-plane', withoutAllocatorVariables()), {});
+  assert.deepEqual(launcherEnvironment(bin, 'validate', withoutAllocatorVariables()), {});
+  assert.deepEqual(launcherEnvironment(bin, 'up', { LD_PRELOAD: '/some/other.so' }), {});
+});
