@@ -5,6 +5,11 @@ import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { builtinCodecs } from '../codecs/index.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
+import {
+  DEFAULT_TOKEN_AUDIENCE,
+  DEFAULT_TRUST_DOMAIN,
+  TokenReviewAuthenticator,
+} from '../control-plane/server/index.js';
 import { bindAdmin } from '../net/http-admin.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
@@ -88,6 +93,11 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       `give exactly one of --config-dir and --kubernetes\n\n${USAGE}`,
     );
   const ports = xdsPorts(values);
+  if (values['token-audience'] !== undefined && (!values.kubernetes || ports.tls === undefined))
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      '--token-audience needs --kubernetes (tokens are checked with a TokenReview) and the TLS port (--tls-cert, --tls-key, --tls-ca)',
+    );
   const mesh = meshOptions(values);
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);
@@ -126,18 +136,27 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     return 1;
   }
   const tls = ports.tls;
+  const tokenReview =
+    kubernetes === undefined || tls === undefined
+      ? undefined
+      : new TokenReviewAuthenticator(kubernetes.client, {
+          audiences: values['token-audience'] ?? [DEFAULT_TOKEN_AUDIENCE],
+          trustDomain: tls.trustDomains?.[0] ?? DEFAULT_TRUST_DOMAIN,
+        });
   const tlsPort =
     tls === undefined
       ? undefined
-      : await controlPlane.listenTls(tls).catch(async (err: unknown) => {
-          await controlPlane.stop();
-          if (err instanceof AerakiError) throw err;
-          throw new AerakiError(
-            ErrorCodes.LISTEN_FAILED,
-            `TLS xDS server cannot listen on ${values['tls-listen']}: ${(err as Error).message}`,
-            { cause: err },
-          );
-        });
+      : await controlPlane
+          .listenTls({ ...tls, ...(tokenReview === undefined ? {} : { authenticators: [tokenReview] }) })
+          .catch(async (err: unknown) => {
+            await controlPlane.stop();
+            if (err instanceof AerakiError) throw err;
+            throw new AerakiError(
+              ErrorCodes.LISTEN_FAILED,
+              `TLS xDS server cannot listen on ${values['tls-listen']}: ${(err as Error).message}`,
+              { cause: err },
+            );
+          });
   const admin = new ControlPlaneAdminServer(controlPlane);
   const adminPort = await bindAdmin(admin, 'admin API', adminAddress.host, adminAddress.port).catch(
     async (err: unknown) => {

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { isLoopbackHost } from '../net/loopback.js';
 import {
+  DEFAULT_TOKEN_AUDIENCE,
   DEFAULT_TRUST_DOMAIN,
   DEFAULT_XDS_PORT,
   DEFAULT_XDS_TLS_PORT,
@@ -30,6 +31,11 @@ export const XDS_SECURITY_USAGE = `xDS ports:
   --trust-domain DOMAIN
                       SPIFFE trust domain of client certificates (default ${DEFAULT_TRUST_DOMAIN};
                       repeat for aliases)
+  --token-audience AUD
+                      with --kubernetes, proxies on the TLS port may authenticate with their
+                      projected service-account token instead, made for this audience (default
+                      ${DEFAULT_TOKEN_AUDIENCE}, as istiod's; repeat for several) and checked with a
+                      TokenReview; the token's service account is the identity
 `;
 
 export const XDS_SECURITY_OPTIONS = {
@@ -40,6 +46,7 @@ export const XDS_SECURITY_OPTIONS = {
   'tls-ca': { type: 'string' },
   'tls-listen': { type: 'string', default: `0.0.0.0:${DEFAULT_XDS_TLS_PORT}` },
   'trust-domain': { type: 'string', multiple: true },
+  'token-audience': { type: 'string', multiple: true },
 } as const;
 
 interface SecurityValues {

@@ -11,26 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { ControlPlane } from '../../src/control-plane/control-plane.js';
-import { AdsClient, type XdsApi } from '../../src/xds/ads-client.js';
-import type { ProxySnapshot } from '../../src/xds/resources.js';
+import { startAdsProxy, waitFor, type AdsProxy } from './harness/ads-proxies.js';
 import { renameOver } from './harness/config-edits.js';
 import { repoRoot } from './harness/repo-root.js';
 
 const FIXTURE = join(repoRoot(), 'test', 'fixtures', 'config', 'scoping');
 const logger = pino({ level: 'silent' });
 
-interface Proxy {
+interface Proxy extends AdsProxy {
   readonly namespace: string;
-  readonly client: AdsClient;
-  snapshot?: ProxySnapshot;
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(resolve => setTimeout(resolve, 20));
-  }
 }
 
 /** Responses a proxy has received, of every type. */
@@ -64,20 +53,12 @@ describe('scoped pushes', () => {
     const port = started.port;
     for (const namespace of ['shop', 'pay', 'ops', 'other']) {
       for (let i = 0; i < 3; i++) {
-        const api: XdsApi = i === 2 ? 'sotw' : 'delta';
-        const proxy: { namespace: string; client?: AdsClient; snapshot?: ProxySnapshot } = { namespace };
-        proxy.client = new AdsClient({
+        const proxy = startAdsProxy({
           target: `127.0.0.1:${port}`,
-          api,
+          api: i === 2 ? 'sotw' : 'delta',
           node: { id: `sidecar~10.1.0.${i}~p${i}.${namespace}~${namespace}.svc.cluster.local` },
-          logger,
-          onSnapshot: snapshot => {
-            proxy.snapshot = snapshot;
-            return Promise.resolve();
-          },
         });
-        proxy.client.start();
-        proxies.push(proxy as Proxy);
+        proxies.push(Object.assign(proxy, { namespace }));
       }
     }
     await waitFor('every proxy synced', () =>

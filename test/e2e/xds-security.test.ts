@@ -17,8 +17,7 @@ import { connect, type PeerCertificate } from 'node:tls';
 import { pino } from 'pino';
 import { ControlPlane } from '../../src/control-plane/control-plane.js';
 import { xdsConnection } from '../../src/cli/proxy-identity-options.js';
-import { AdsClient } from '../../src/xds/ads-client.js';
-import type { ProxySnapshot } from '../../src/xds/resources.js';
+import { listenerNames, startAdsProxy, waitFor, type AdsProxy } from './harness/ads-proxies.js';
 import { TestCa, type CertFiles } from './harness/certificates.js';
 import { ConfigMapVolume, renameOver } from './harness/config-edits.js';
 import { repoRoot } from './harness/repo-root.js';
@@ -26,18 +25,7 @@ import { repoRoot } from './harness/repo-root.js';
 const FIXTURE = join(repoRoot(), 'test', 'fixtures', 'config', 'scoping');
 const logger = pino({ level: 'silent' });
 
-interface Proxy {
-  readonly client: AdsClient;
-  snapshot?: ProxySnapshot;
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(resolve => setTimeout(resolve, 20));
-  }
-}
+type Proxy = AdsProxy;
 
 describe('TLS xDS port', () => {
   let dir: string;
@@ -95,25 +83,10 @@ describe('TLS xDS port', () => {
       'xds-ca': ca.cert,
       ...(certs === undefined ? {} : { 'xds-cert': certs.cert, 'xds-key': certs.key }),
     });
-    const proxy: { client?: AdsClient; snapshot?: ProxySnapshot } = {};
-    proxy.client = new AdsClient({
-      target: `127.0.0.1:${port}`,
-      api: 'delta',
-      node: { id: node.id, ...(node.metadata === undefined ? {} : { metadata: node.metadata }) },
-      logger,
-      backoff: { initialMs: 50, maxMs: 200 },
-      connection: connection!,
-      onSnapshot: snapshot => {
-        proxy.snapshot = snapshot;
-        return Promise.resolve();
-      },
-    });
-    proxy.client.start();
-    proxies.push(proxy as Proxy);
-    return proxy as Proxy;
+    const proxy = startAdsProxy({ target: `127.0.0.1:${port}`, node, connection: connection! });
+    proxies.push(proxy);
+    return proxy;
   }
-
-  const listenerNames = (proxy: Proxy): string[] => (proxy.snapshot?.listeners ?? []).map(l => l.name).sort();
 
   it('serves a proxy what its certificate namespace may see, whatever node id it claims', async () => {
     const ops = await ca.client('ops-proxy', 'ops', 'monitor');

@@ -17,4 +17,9 @@ export {
   type XdsCredentials,
 } from './xds-authenticator.js';
 export { DEFAULT_TRUST_DOMAIN, SpiffeCertificateAuthenticator } from './spiffe-authenticator.js';
+export {
+  DEFAULT_TOKEN_AUDIENCE,
+  TokenReviewAuthenticator,
+  type TokenReviewOptions,
+} from './token-review-authenticator.js';
 export { ReloadingCertificates, type TlsFiles } from './certificate-files.js';
