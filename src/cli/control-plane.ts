@@ -136,6 +136,8 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     return 1;
   }
   const tls = ports.tls;
+  if (tls !== undefined && 'secret' in tls && kubernetes === undefined)
+    throw new AerakiError(ErrorCodes.CLI_USAGE, '--tls-secret needs --kubernetes');
   const tokenReview =
     kubernetes === undefined || tls === undefined
       ? undefined
@@ -143,20 +145,21 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
           audiences: values['token-audience'] ?? [DEFAULT_TOKEN_AUDIENCE],
           trustDomain: tls.trustDomains?.[0] ?? DEFAULT_TRUST_DOMAIN,
         });
-  const tlsPort =
-    tls === undefined
-      ? undefined
-      : await controlPlane
-          .listenTls({ ...tls, ...(tokenReview === undefined ? {} : { authenticators: [tokenReview] }) })
-          .catch(async (err: unknown) => {
-            await controlPlane.stop();
-            if (err instanceof AerakiError) throw err;
-            throw new AerakiError(
-              ErrorCodes.LISTEN_FAILED,
-              `TLS xDS server cannot listen on ${values['tls-listen']}: ${(err as Error).message}`,
-              { cause: err },
-            );
-          });
+  const listenTls = async (): Promise<number | undefined> => {
+    if (tls === undefined) return undefined;
+    const settings = { ...tls, ...(tokenReview === undefined ? {} : { authenticators: [tokenReview] }) };
+    if ('files' in tls) return controlPlane.listenTls({ ...settings, ...tls.files });
+    return controlPlane.listenTlsWith(settings, await kubernetes!.certificate(tls.secret, '--tls-secret'));
+  };
+  const tlsPort = await listenTls().catch(async (err: unknown) => {
+    await controlPlane.stop();
+    if (err instanceof AerakiError) throw err;
+    throw new AerakiError(
+      ErrorCodes.LISTEN_FAILED,
+      `TLS xDS server cannot listen on ${values['tls-listen']}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  });
   const admin = new ControlPlaneAdminServer(controlPlane);
   const adminPort = await bindAdmin(admin, 'admin API', adminAddress.host, adminAddress.port).catch(
     async (err: unknown) => {
@@ -168,7 +171,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     {
       dir,
       ...(plaintext === undefined ? {} : { xds: `${plaintext.host}:${started.port}` }),
-      ...(tls === undefined ? {} : { xdsTls: `${tls.host}:${tlsPort}` }),
+      ...(tls === undefined ? {} : { xdsTls: `${tls.host}:${tlsPort ?? 0}` }),
       admin: `${adminAddress.host}:${adminPort}`,
       version: controlPlane.version,
     },

@@ -12,6 +12,7 @@ import {
   DEFAULT_XDS_TLS_PORT,
 } from '../control-plane/server/index.js';
 import type { XdsTlsOptions } from '../control-plane/control-plane.js';
+import type { TlsFiles } from '../control-plane/server/certificate-files.js';
 import { parseHostPort } from './args.js';
 
 export const XDS_SECURITY_USAGE = `xDS ports:
@@ -26,6 +27,12 @@ export const XDS_SECURITY_USAGE = `xDS ports:
                       with a client certificate chaining to the CA bundle, carrying their SPIFFE ID
                       as URI SAN, and are sent what their identity's namespace may see. The files
                       are read again when they change (no restart)
+  --tls-secret NS/NAME
+                      with --kubernetes, instead of the files: serve the TLS port with the
+                      certificate kept in this Secret (tls.crt, tls.key, ca.crt), made when missing
+                      as the webhook's is (a CA, and a certificate for --webhook-service's names);
+                      the same Secret as --webhook-secret gives both one certificate. Proxies
+                      verify it with its ca.crt (--xds-ca)
   --tls-listen HOST:PORT
                       the TLS xDS port (default 0.0.0.0:${DEFAULT_XDS_TLS_PORT}, as istiod's)
   --trust-domain DOMAIN
@@ -44,6 +51,7 @@ export const XDS_SECURITY_OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
+  'tls-secret': { type: 'string' },
   'tls-listen': { type: 'string', default: `0.0.0.0:${DEFAULT_XDS_TLS_PORT}` },
   'trust-domain': { type: 'string', multiple: true },
   'token-audience': { type: 'string', multiple: true },
@@ -55,6 +63,7 @@ interface SecurityValues {
   readonly 'tls-cert'?: string | undefined;
   readonly 'tls-key'?: string | undefined;
   readonly 'tls-ca'?: string | undefined;
+  readonly 'tls-secret'?: string | undefined;
   readonly 'tls-listen': string;
   readonly 'trust-domain'?: string[] | undefined;
 }
@@ -62,7 +71,9 @@ interface SecurityValues {
 export interface XdsPorts {
   /** The plaintext port, or undefined when it is off. */
   readonly plaintext?: { readonly host: string; readonly port: number; readonly exposed: boolean };
-  readonly tls?: Omit<XdsTlsOptions, 'authenticators'>;
+  /** The TLS port: its certificate from files, or (`secret`) from a Kubernetes Secret `NS/NAME`. */
+  readonly tls?: Omit<XdsTlsOptions, 'authenticators' | keyof TlsFiles> &
+    ({ readonly files: TlsFiles } | { readonly secret: string });
 }
 
 export function xdsPorts(values: SecurityValues): XdsPorts {
@@ -72,6 +83,12 @@ export function xdsPorts(values: SecurityValues): XdsPorts {
     throw new AerakiError(
       ErrorCodes.CLI_USAGE,
       'the TLS xDS port needs all of --tls-cert, --tls-key and --tls-ca',
+    );
+  const secret = values['tls-secret'];
+  if (secret !== undefined && given !== 0)
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      'give the TLS xDS certificate as files (--tls-cert, --tls-key, --tls-ca) or as --tls-secret, not both',
     );
   let plaintext: XdsPorts['plaintext'];
   if (values.listen !== 'off') {
@@ -86,21 +103,27 @@ export function xdsPorts(values: SecurityValues): XdsPorts {
     plaintext = { host, port, exposed };
   }
   let tls: XdsPorts['tls'];
-  if (given === 3) {
+  if (given === 3 || secret !== undefined) {
     const { host, port } = parseHostPort(values['tls-listen'], '--tls-listen');
-    tls = {
-      host,
-      port,
-      certFile: resolve(values['tls-cert']!),
-      keyFile: resolve(values['tls-key']!),
-      caFile: resolve(values['tls-ca']!),
-      trustDomains: values['trust-domain'] ?? [DEFAULT_TRUST_DOMAIN],
-    };
+    const trustDomains = values['trust-domain'] ?? [DEFAULT_TRUST_DOMAIN];
+    tls =
+      secret !== undefined
+        ? { host, port, trustDomains, secret }
+        : {
+            host,
+            port,
+            trustDomains,
+            files: {
+              certFile: resolve(values['tls-cert']!),
+              keyFile: resolve(values['tls-key']!),
+              caFile: resolve(values['tls-ca']!),
+            },
+          };
   }
   if (plaintext === undefined && tls === undefined)
     throw new AerakiError(
       ErrorCodes.CLI_USAGE,
-      '--listen off needs the TLS port (--tls-cert, --tls-key, --tls-ca)',
+      '--listen off needs the TLS port (--tls-cert, --tls-key, --tls-ca, or --tls-secret)',
     );
   return { ...(plaintext === undefined ? {} : { plaintext }), ...(tls === undefined ? {} : { tls }) };
 }

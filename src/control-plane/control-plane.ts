@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecureContextOptions } from 'node:tls';
 import type { ProxySnapshot } from '../xds/resources.js';
 import type { ConfigIssue } from '../api/index.js';
 import { formatIssue } from '../api/issue-format.js';
@@ -91,6 +92,13 @@ export interface XdsTlsOptions extends TlsFiles {
   readonly authenticators?: readonly XdsAuthenticator[];
   /** How often the certificate files are read again besides watching them (default 2 s). */
   readonly pollIntervalMs?: number;
+}
+
+/** A certificate, its key and the CA bundle client certificates must chain to, in PEM. */
+export interface TlsPem {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caPem: string;
 }
 
 /** A scope of proxies served: its translation's encoder and the snapshot served to it. */
@@ -216,15 +224,32 @@ export class ControlPlane implements StreamScoper {
       },
       onError: err => logger.warn({ err }, `${err.message}; the previous certificate keeps serving`),
     });
-    const context = await certificates.load();
+    const port = await this.startTls(options, await certificates.load());
+    certificates.start();
+    this.certificates = certificates;
+    return port;
+  }
+
+  /**
+   * The TLS xDS port with a certificate given in memory (on Kubernetes, kept in a Secret) instead of
+   * files; it is served until the control plane stops.
+   */
+  listenTlsWith(
+    options: Omit<XdsTlsOptions, keyof TlsFiles | 'pollIntervalMs'>,
+    pem: TlsPem,
+  ): Promise<number> {
+    return this.startTls(options, { cert: pem.certPem, key: pem.keyPem, ca: pem.caPem });
+  }
+
+  private startTls(
+    options: Omit<XdsTlsOptions, keyof TlsFiles | 'pollIntervalMs'>,
+    context: SecureContextOptions,
+  ): Promise<number> {
     const chain = new AuthenticatorChain([
       new SpiffeCertificateAuthenticator(options.trustDomains ?? [DEFAULT_TRUST_DOMAIN]),
       ...(options.authenticators ?? []),
     ]);
-    const port = await this.server.startTls(options.host, options.port, context, chain);
-    certificates.start();
-    this.certificates = certificates;
-    return port;
+    return this.server.startTls(options.host, options.port, context, chain);
   }
 
   /** StreamScoper: the snapshot key of a proxy's scope, its snapshot made first if it has none. */

@@ -1,7 +1,8 @@
 /**
  * Service-account tokens on the TLS xDS port, end to end on the API server stand-in: `aeraki
  * control-plane --kubernetes` reads the scoping fixture (ServiceEntries, DestinationRules,
- * MetaRouters and Sidecars of four namespaces) from the API and serves its TLS port; proxies connect
+ * MetaRouters and Sidecars of four namespaces) from the API and serves its TLS port with the
+ * certificate it keeps in a Secret (--tls-secret, as `aeraki install` runs it); proxies connect
  * with the credentials `aeraki proxy --xds-ca --xds-token-file` makes (the token file read on every
  * connection), and the control plane checks each token with a TokenReview for audience `istio-ca`.
  * Proves that a proxy is served what its token's namespace may see whatever node id it claims, and
@@ -17,7 +18,6 @@ import { parseAllDocuments } from 'yaml';
 import { xdsConnection } from '../../../src/cli/proxy-identity-options.js';
 import { TestCluster } from '../../kubernetes-stand-in/index.js';
 import { listenerNames, startAdsProxy, waitFor, type AdsProxy } from '../harness/ads-proxies.js';
-import { TestCa } from '../harness/certificates.js';
 import { adminGet, freePort, repoRoot } from '../harness/index.js';
 import { startKubeControlPlane, type KubeControlPlane } from './kube-mesh.js';
 
@@ -33,7 +33,7 @@ interface NodeStatus {
 describe('service-account tokens on the TLS xDS port (Kubernetes)', () => {
   let cluster: TestCluster;
   let controlPlane: KubeControlPlane;
-  let ca: TestCa;
+  let caFile: string;
   let tlsPort: number;
   const proxies: AdsProxy[] = [];
 
@@ -46,19 +46,20 @@ describe('service-account tokens on the TLS xDS port (Kubernetes)', () => {
         cluster.create(document.toJS() as Record<string, unknown>);
       }
     }
-    ca = await TestCa.create(join(cluster.dir, 'ca'));
-    const server = await ca.server('xds');
+    // The TLS port's certificate as `aeraki install` has it: kept in a Secret, made by the control
+    // plane for its Service's names (and 127.0.0.1), its CA in the Secret's ca.crt.
+    cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'aeraki-system' } });
     tlsPort = await freePort('127.0.0.1');
     controlPlane = await startKubeControlPlane(cluster, [
-      '--tls-cert',
-      server.cert,
-      '--tls-key',
-      server.key,
-      '--tls-ca',
-      ca.cert,
+      '--tls-secret',
+      'aeraki-system/aeraki-tls',
       '--tls-listen',
       `127.0.0.1:${tlsPort}`,
     ]);
+    const secret = cluster.api.get('', 'secrets', 'aeraki-system', 'aeraki-tls') as
+      { data?: Record<string, string> } | undefined;
+    caFile = join(cluster.dir, 'ca.crt');
+    await writeFile(caFile, Buffer.from(secret?.data?.['ca.crt'] ?? '', 'base64'));
   });
 
   after(async () => {
@@ -71,7 +72,7 @@ describe('service-account tokens on the TLS xDS port (Kubernetes)', () => {
   async function connectWithToken(token: string, nodeId: string): Promise<AdsProxy> {
     const tokenFile = join(cluster.dir, `token-${proxies.length}`);
     await writeFile(tokenFile, `${token}\n`);
-    const connection = xdsConnection({ 'xds-ca': ca.cert, 'xds-token-file': tokenFile });
+    const connection = xdsConnection({ 'xds-ca': caFile, 'xds-token-file': tokenFile });
     const proxy = startAdsProxy({
       target: `127.0.0.1:${tlsPort}`,
       node: { id: nodeId },
