@@ -13,7 +13,7 @@
  *   port only (the plaintext one stays on the pod's loopback), with the certificate of the
  *   webhook's Secret (one certificate for the Service's names);
  * - a proxy gateway: a Deployment of `aeraki proxy` listening on every address of its pod, its node
- *   identity from the downward API, authenticating on the TLS port with a projected service-account
+ *   identity and labels from the downward API, authenticating on the TLS port with a projected service-account
  *   token of its own service account (audience istio-ca) and verifying the control plane with the
  *   Secret's ca.crt.
  */
@@ -50,6 +50,7 @@ export const GATEWAY_NAME = 'aeraki-gateway';
 /** Where the gateway finds its projected token and the control plane's CA. */
 const XDS_TOKEN_DIR = '/var/run/secrets/tokens';
 const XDS_CA_DIR = '/var/run/secrets/aeraki-ca';
+const PODINFO_DIR = '/etc/podinfo';
 export const WEBHOOK_NAME = 'validation.aeraki.io';
 export const XDS_TLS_PORT = 15012;
 /** The audience of the tokens proxies authenticate with (istiod's). */
@@ -329,6 +330,11 @@ export function installManifests(options: InstallOptions): Manifest[] {
                   name: 'xds-ca',
                   secret: { secretName: WEBHOOK_SECRET_NAME, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
                 },
+                // Its labels, which Sidecars' workloadSelectors match, kept current by the kubelet.
+                {
+                  name: 'podinfo',
+                  downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
+                },
               ],
               containers: [
                 {
@@ -342,6 +348,8 @@ export function installManifests(options: InstallOptions): Manifest[] {
                     `${XDS_CA_DIR}/ca.crt`,
                     '--xds-token-file',
                     `${XDS_TOKEN_DIR}/istio-token`,
+                    '--labels-file',
+                    `${PODINFO_DIR}/labels`,
                     '--node-id',
                     'router~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local',
                     '--listen-address',
@@ -353,6 +361,7 @@ export function installManifests(options: InstallOptions): Manifest[] {
                   volumeMounts: [
                     { name: 'xds-token', mountPath: XDS_TOKEN_DIR, readOnly: true },
                     { name: 'xds-ca', mountPath: XDS_CA_DIR, readOnly: true },
+                    { name: 'podinfo', mountPath: PODINFO_DIR, readOnly: true },
                   ],
                   ports: [{ name: 'http-admin', containerPort: 15000 }],
                   readinessProbe: { httpGet: { path: '/ready', port: 15000 }, periodSeconds: 5 },

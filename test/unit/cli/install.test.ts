@@ -203,6 +203,8 @@ describe('xDS security in the manifests', () => {
       'the CA only, not the key',
     );
     assert.equal(flag(gatewayArgs, '--xds-ca'), `${mounts.get('xds-ca')}/ca.crt`);
+    // Its labels, for Sidecars' workloadSelectors, from the downward API.
+    assert.equal(flag(gatewayArgs, '--labels-file'), `${mounts.get('podinfo')}/labels`);
     const account = defaults().find(
       m => m.kind === 'ServiceAccount' && m.metadata.name === gateway.serviceAccountName,
     );
