@@ -25,7 +25,9 @@ TLS xDS (the control plane's TLS port, 15012):
                       domain>/ns/<namespace>/sa/<service account>, as URI SAN) and key; read
                       again on every reconnection
   --xds-token-file FILE
-                      a service-account token sent as 'authorization: Bearer' (Kubernetes)
+                      a service-account token sent as 'authorization: Bearer' (Kubernetes: a
+                      projected token for the control plane's audience, istio-ca by default);
+                      read again on every connection, so the kubelet's renewal is used
   --xds-server-name NAME
                       the name the control plane's certificate must carry (default: the host
                       of --xds)
