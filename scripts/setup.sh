@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # Debian packages used by the tests and benchmarks: HAProxy (the L4 baseline), the Thrift compiler
 # (generates the test services' code from test/fixtures/*.thrift), memcached (the real servers behind
 # the memcached plugin's tests), Redis (redis-server; redis-cli and redis-benchmark from redis-tools)
-# and twemproxy (nutcracker, the Redis proxy baseline).
+# and twemproxy (nutcracker, the Redis proxy baseline); openssl makes the certificates of the TLS xDS
+# tests (a CA, server and SPIFFE client certificates, an expired one, another CA's).
 need=()
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v thrift >/dev/null 2>&1 || need+=(thrift-compiler)
@@ -16,6 +17,7 @@ command -v memcached >/dev/null 2>&1 || need+=(memcached)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v nutcracker >/dev/null 2>&1 || need+=(nutcracker)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # jemalloc: bin/aeraki preloads it for the proxy, which then gives memory back after a burst.
 ls /usr/lib/*-linux-gnu/libjemalloc.so.2 >/dev/null 2>&1 || need+=(libjemalloc2)
 if [ ${#need[@]} -gt 0 ]; then

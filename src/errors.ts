@@ -44,6 +44,8 @@ export const ErrorCodes = {
   KUBERNETES_CONFIG: 'AERAKI_ERR_KUBERNETES_CONFIG',
   /** A listener configures a filter that is neither built in nor registered by a loaded plugin. */
   FILTER_UNKNOWN: 'AERAKI_ERR_FILTER_UNKNOWN',
+  /** The xDS TLS certificate, key or CA file could not be read, or they do not make a TLS context. */
+  XDS_TLS_FILES: 'AERAKI_ERR_XDS_TLS_FILES',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

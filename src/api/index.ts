@@ -74,6 +74,8 @@ export type {
 } from './redis.js';
 export { REDIS_READ_POLICIES, faultTypeName, readPolicyName, redisModeName } from './redis.js';
 export type { Secret, SecretSpec } from './secret.js';
+export type { EgressHost, Sidecar, SidecarEgressListener, SidecarSpec } from './sidecar.js';
+export { parseEgressHost } from './sidecar.js';
 export { secretValue } from './secret.js';
 export { parseHostPort } from './validation/redis.js';
 export {

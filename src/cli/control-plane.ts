@@ -4,9 +4,12 @@ import { reportRefusedConfig } from './refused-config.js';
 import { ControlPlaneAdminServer } from '../control-plane/admin-server.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
+import {
+  DEFAULT_TOKEN_AUDIENCE,
+  DEFAULT_TRUST_DOMAIN,
+  TokenReviewAuthenticator,
+} from '../control-plane/server/index.js';
 import { bindAdmin } from '../net/http-admin.js';
-import { isLoopbackHost } from '../net/loopback.js';
-import { DEFAULT_XDS_PORT } from '../control-plane/server/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseCommandArgs, parseHostPort } from './args.js';
 import { DEBOUNCE_OPTIONS, DEBOUNCE_USAGE, debounceOptions } from './debounce-options.js';
@@ -20,6 +23,8 @@ import {
 } from './config-source-options.js';
 import { createLogger } from './logger.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, filterCheckOf, loadCliCodecs } from './plugin-options.js';
+import { MESH_OPTIONS, MESH_USAGE, meshOptions } from './mesh-options.js';
+import { XDS_SECURITY_OPTIONS, XDS_SECURITY_USAGE, xdsPorts } from './xds-security-options.js';
 import { KUBERNETES_OPTIONS, KUBERNETES_USAGE } from './kubernetes-options.js';
 import { untilSignal } from './signals.js';
 
@@ -37,11 +42,10 @@ API server goes away, the last config read keeps serving and the watches resume 
 Options:
   --config-dir DIR    the config directory
 ${KUBERNETES_USAGE}
-  --listen HOST:PORT  xDS address (default 127.0.0.1:${DEFAULT_XDS_PORT})
   --admin HOST:PORT   admin API: /status (per-proxy ACK/NACK), /config (the config served and
-                      its files), /snapshot, /resources
+                      its files), /snapshot, /resources, /visibility (why a proxy sees a service)
                       (default 127.0.0.1:15011; port 0 picks a free one)
-${PLUGIN_USAGE}${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
+${XDS_SECURITY_USAGE}${MESH_USAGE}${PLUGIN_USAGE}${DEBOUNCE_USAGE}${CONFIG_WATCH_USAGE}${CONFIG_LIMIT_USAGE}  --log-level LEVEL   trace | debug | info | warn | error (default info)
 `;
 
 /** How much V8 may grow the heap between full collections once the control plane runs. */
@@ -67,8 +71,9 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     args,
     {
       'config-dir': { type: 'string' },
+      ...XDS_SECURITY_OPTIONS,
+      ...MESH_OPTIONS,
       ...KUBERNETES_OPTIONS,
-      listen: { type: 'string', default: `127.0.0.1:${DEFAULT_XDS_PORT}` },
       admin: { type: 'string', default: '127.0.0.1:15011' },
       ...DEBOUNCE_OPTIONS,
       ...CONFIG_WATCH_OPTIONS,
@@ -88,7 +93,13 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       ErrorCodes.CLI_USAGE,
       `give exactly one of --config-dir and --kubernetes\n\n${USAGE}`,
     );
-  const listen = parseHostPort(values.listen, '--listen');
+  const ports = xdsPorts(values);
+  if (values['token-audience'] !== undefined && (!values.kubernetes || ports.tls === undefined))
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      '--token-audience needs --kubernetes (tokens are checked with a TokenReview) and the TLS port (--tls-cert, --tls-key, --tls-ca)',
+    );
+  const mesh = meshOptions(values);
   const adminAddress = parseHostPort(values.admin, '--admin');
   const debounce = debounceOptions(values);
   const source = { ...configWatchOptions(values), ...configLimitOptions(values) };
@@ -108,22 +119,51 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     checkApplicationProtocol: checkDeclarativeCodec,
     checkFilter: filterCheckOf(filters),
     source,
+    mesh,
     ...(kubernetes === undefined ? {} : { loader: kubernetes.loader, onPublished: kubernetes.published }),
     ...(collectGarbage === undefined ? {} : { collectGarbage }),
   });
-  const started = await controlPlane.start(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
-    throw new AerakiError(
-      ErrorCodes.LISTEN_FAILED,
-      `xDS server cannot listen on ${values.listen}: ${err.message}`,
-      {
-        cause: err,
-      },
-    );
-  });
+  const plaintext = ports.plaintext;
+  const started = await controlPlane
+    .start(plaintext?.host ?? null, plaintext?.port)
+    .catch((err: NodeJS.ErrnoException) => {
+      throw new AerakiError(
+        ErrorCodes.LISTEN_FAILED,
+        `xDS server cannot listen on ${values.listen}: ${err.message}`,
+        {
+          cause: err,
+        },
+      );
+    });
   if (started.snapshot === undefined) {
     reportRefusedConfig(started, dir, 'the control plane was not started');
     return 1;
   }
+  const tls = ports.tls;
+  if (tls !== undefined && 'secret' in tls && kubernetes === undefined)
+    throw new AerakiError(ErrorCodes.CLI_USAGE, '--tls-secret needs --kubernetes');
+  const tokenReview =
+    kubernetes === undefined || tls === undefined
+      ? undefined
+      : new TokenReviewAuthenticator(kubernetes.client, {
+          audiences: values['token-audience'] ?? [DEFAULT_TOKEN_AUDIENCE],
+          trustDomain: tls.trustDomains?.[0] ?? DEFAULT_TRUST_DOMAIN,
+        });
+  const listenTls = async (): Promise<number | undefined> => {
+    if (tls === undefined) return undefined;
+    const settings = { ...tls, ...(tokenReview === undefined ? {} : { authenticators: [tokenReview] }) };
+    if ('files' in tls) return controlPlane.listenTls({ ...settings, ...tls.files });
+    return controlPlane.listenTlsWith(settings, await kubernetes!.certificate(tls.secret, '--tls-secret'));
+  };
+  const tlsPort = await listenTls().catch(async (err: unknown) => {
+    await controlPlane.stop();
+    if (err instanceof AerakiError) throw err;
+    throw new AerakiError(
+      ErrorCodes.LISTEN_FAILED,
+      `TLS xDS server cannot listen on ${values['tls-listen']}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  });
   const admin = new ControlPlaneAdminServer(controlPlane);
   const adminPort = await bindAdmin(admin, 'admin API', adminAddress.host, adminAddress.port).catch(
     async (err: unknown) => {
@@ -134,17 +174,17 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   logger.info(
     {
       dir,
-      xds: `${listen.host}:${started.port}`,
+      ...(plaintext === undefined ? {} : { xds: `${plaintext.host}:${started.port}` }),
+      ...(tls === undefined ? {} : { xdsTls: `${tls.host}:${tlsPort ?? 0}` }),
       admin: `${adminAddress.host}:${adminPort}`,
       version: controlPlane.version,
     },
     'ready',
   );
-  if (!isLoopbackHost(listen.host)) {
-    // TLS and authentication of proxies are not there yet: say so where it matters.
+  if (plaintext?.exposed === true) {
     logger.warn(
-      { xds: `${listen.host}:${started.port}` },
-      'xDS is served in plaintext without authentication on a non-loopback address: anyone who can reach it can read the whole config and subscribe as a proxy; keep it on a trusted network',
+      { xds: `${plaintext.host}:${started.port}` },
+      'xDS is served in plaintext without authentication on a non-loopback address (--plaintext-insecure): anyone who can reach it can read the whole config and subscribe as any proxy; proxies should use the TLS port',
     );
   }
   await kubernetes?.start(controlPlane).catch(async (err: unknown) => {

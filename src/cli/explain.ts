@@ -6,7 +6,9 @@
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { RouteExplanationReport } from '../proxy/route-explainer.js';
 import type { RedisExplanationReport } from '../redis/redis-explainer.js';
-import { requestAdmin } from './admin-client.js';
+import { fetchAdminJson, requestAdmin } from './admin-client.js';
+import type { VisibilityExplanation } from '../control-plane/model/proxy-scope.js';
+import { formatVisibility } from './status.js';
 import { parseCommandArgs } from './args.js';
 import { renderTable, style, useColor } from './table.js';
 
@@ -26,6 +28,10 @@ Options:
   --command NAME      Redis: the command (default GET; reads and writes may go to different nodes)
   --port N            the service port, when the host has several
   --admin HOST:PORT   the proxy's admin API (default 127.0.0.1:15000)
+  --control-plane HOST:PORT
+                      when the proxy does not have SERVICE, ask this control plane why: the
+                      proxy's namespace and identity, exportTo, the Sidecar (default
+                      127.0.0.1:15011; 'off' not to ask)
   --json              print the explanation as JSON
   -h, --help          show this help
 
@@ -43,6 +49,7 @@ export async function explainCommand(args: string[]): Promise<number> {
       key: { type: 'string' },
       command: { type: 'string' },
       admin: { type: 'string', default: '127.0.0.1:15000' },
+      'control-plane': { type: 'string', default: '127.0.0.1:15011' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -64,7 +71,19 @@ export async function explainCommand(args: string[]): Promise<number> {
     }
     query.append('attr', attr);
   }
-  const report = await fetchExplanation(values.admin, query);
+  const report = await fetchExplanation(values.admin, query).catch(async (err: unknown) => {
+    if (
+      !(err instanceof AerakiError) ||
+      err.code !== ErrorCodes.NOT_FOUND ||
+      values['control-plane'] === 'off'
+    )
+      throw err;
+    const why = await whyNotSeen(values.admin, values['control-plane'], positionals[0]!);
+    if (why === undefined) throw err;
+    throw new AerakiError(ErrorCodes.NOT_FOUND, `${err.message}\n${formatVisibility(why, false)}`, {
+      cause: err,
+    });
+  });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
@@ -74,6 +93,27 @@ export async function explainCommand(args: string[]): Promise<number> {
     'protocol' in report ? formatRedisExplanation(report, color) : formatExplanation(report, color),
   );
   return 0;
+}
+
+/**
+ * Why the proxy lacks `service`, from the control plane that serves it (by the proxy's node id);
+ * undefined when either cannot say (a static config, another control plane, none reachable).
+ */
+async function whyNotSeen(
+  admin: string,
+  controlPlane: string,
+  service: string,
+): Promise<VisibilityExplanation | undefined> {
+  try {
+    const xds = (await fetchAdminJson(admin, '/xds', 'proxy')) as { nodeId?: string } | null;
+    if (xds?.nodeId === undefined) return undefined;
+    const host = service.includes(':') ? service.slice(0, service.lastIndexOf(':')) : service;
+    const query = new URLSearchParams({ service: host, node: xds.nodeId });
+    const answer = await requestAdmin(controlPlane, `/visibility?${query}`, 'control plane');
+    return answer.status === 200 ? (answer.body as VisibilityExplanation) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** GETs `/explain`, turning the admin API's 4xx answers into errors that say what to change. */

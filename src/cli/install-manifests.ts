@@ -5,12 +5,17 @@
  *
  * - the Aeraki CRDs (crds.ts), a namespace, a service account;
  * - least-privilege RBAC: read-only on what the control plane reads, status writes on the Aeraki
- *   kinds only, Leases in its own namespace, its webhook configuration and certificate Secret by name;
+ *   kinds only, TokenReviews (create only) to authenticate proxies, Leases in its own namespace, its
+ *   webhook configuration and certificate Secret by name;
  * - the control plane: a Deployment of 2 replicas (every one serves xDS; a Lease elects the one that
  *   writes), probes, resources, a non-root read-only container, a PodDisruptionBudget, a Service for
- *   xDS and the admission webhook, and the ValidatingWebhookConfiguration;
+ *   xDS and the admission webhook, and the ValidatingWebhookConfiguration; xDS is served on the TLS
+ *   port only (the plaintext one stays on the pod's loopback), with the certificate of the
+ *   webhook's Secret (one certificate for the Service's names);
  * - a proxy gateway: a Deployment of `aeraki proxy` listening on every address of its pod, its node
- *   identity from the downward API.
+ *   identity and labels from the downward API, authenticating on the TLS port with a projected service-account
+ *   token of its own service account (audience istio-ca) and verifying the control plane with the
+ *   Secret's ca.crt.
  */
 import { AERAKI_KINDS, WATCHED_KINDS } from '../control-plane/sources/kubernetes/kinds.js';
 import { AERAKI_LABELS, aerakiCrds } from '../control-plane/sources/kubernetes/crds.js';
@@ -41,8 +46,15 @@ export const DEFAULT_NAMESPACE = 'aeraki-system';
 export const CONTROL_PLANE_NAME = 'aeraki';
 export const LEASE_NAME = 'aeraki-leader';
 export const WEBHOOK_SECRET_NAME = 'aeraki-webhook-tls';
+export const GATEWAY_NAME = 'aeraki-gateway';
+/** Where the gateway finds its projected token and the control plane's CA. */
+const XDS_TOKEN_DIR = '/var/run/secrets/tokens';
+const XDS_CA_DIR = '/var/run/secrets/aeraki-ca';
+const PODINFO_DIR = '/etc/podinfo';
 export const WEBHOOK_NAME = 'validation.aeraki.io';
-export const XDS_PORT = 15010;
+export const XDS_TLS_PORT = 15012;
+/** The audience of the tokens proxies authenticate with (istiod's). */
+export const TOKEN_AUDIENCE = 'istio-ca';
 export const ADMIN_PORT = 15011;
 export const WEBHOOK_PORT = 15017;
 
@@ -97,6 +109,8 @@ function clusterRole(): Manifest {
   }
   for (const [group, resources] of statusGroups)
     rules.push({ apiGroups: [group], resources, verbs: ['get', 'update', 'patch'] });
+  // Proxies' service-account tokens are checked with TokenReviews: create is all that API has.
+  rules.push({ apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] });
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
@@ -186,8 +200,12 @@ export function installManifests(options: InstallOptions): Manifest[] {
                 args: [
                   'control-plane',
                   '--kubernetes',
-                  '--listen',
-                  `0.0.0.0:${XDS_PORT}`,
+                  '--tls-listen',
+                  `0.0.0.0:${XDS_TLS_PORT}`,
+                  '--tls-secret',
+                  `$(POD_NAMESPACE)/${WEBHOOK_SECRET_NAME}`,
+                  '--token-audience',
+                  TOKEN_AUDIENCE,
                   '--admin',
                   `0.0.0.0:${ADMIN_PORT}`,
                   '--leader-elect',
@@ -204,7 +222,7 @@ export function installManifests(options: InstallOptions): Manifest[] {
                 ],
                 env: downwardEnv,
                 ports: [
-                  { name: 'grpc-xds', containerPort: XDS_PORT },
+                  { name: 'grpc-xds-tls', containerPort: XDS_TLS_PORT },
                   { name: 'http-admin', containerPort: ADMIN_PORT },
                   { name: 'https-webhook', containerPort: WEBHOOK_PORT },
                 ],
@@ -236,7 +254,7 @@ export function installManifests(options: InstallOptions): Manifest[] {
       spec: {
         selector,
         ports: [
-          { name: 'grpc-xds', port: XDS_PORT, targetPort: XDS_PORT },
+          { name: 'grpc-xds-tls', port: XDS_TLS_PORT, targetPort: XDS_TLS_PORT },
           { name: 'https-webhook', port: 443, targetPort: WEBHOOK_PORT },
         ],
       },
@@ -272,17 +290,52 @@ export function installManifests(options: InstallOptions): Manifest[] {
   if (options.gateway !== false) {
     manifests.push(
       {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: GATEWAY_NAME, namespace: ns, labels: labels('gateway') },
+        // Its token is mounted only as the projected one, for the control plane.
+        automountServiceAccountToken: false,
+      },
+      {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        metadata: { name: 'aeraki-gateway', namespace: ns, labels: labels('gateway') },
+        metadata: { name: GATEWAY_NAME, namespace: ns, labels: labels('gateway') },
         spec: {
           replicas: 1,
           selector: { matchLabels: gatewaySelector },
           template: {
             metadata: { labels: { ...labels('gateway') } },
             spec: {
+              serviceAccountName: GATEWAY_NAME,
               automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 },
+              securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+              volumes: [
+                // A token for the control plane only (not the API server), renewed by the kubelet.
+                {
+                  name: 'xds-token',
+                  projected: {
+                    sources: [
+                      {
+                        serviceAccountToken: {
+                          path: 'istio-token',
+                          audience: TOKEN_AUDIENCE,
+                          expirationSeconds: 43200,
+                        },
+                      },
+                    ],
+                  },
+                },
+                // Only the CA of the control plane's certificate, not its key.
+                {
+                  name: 'xds-ca',
+                  secret: { secretName: WEBHOOK_SECRET_NAME, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+                },
+                // Its labels, which Sidecars' workloadSelectors match, kept current by the kubelet.
+                {
+                  name: 'podinfo',
+                  downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
+                },
+              ],
               containers: [
                 {
                   name: 'proxy',
@@ -290,7 +343,13 @@ export function installManifests(options: InstallOptions): Manifest[] {
                   args: [
                     'proxy',
                     '--xds',
-                    `${CONTROL_PLANE_NAME}.$(POD_NAMESPACE).svc:${XDS_PORT}`,
+                    `${CONTROL_PLANE_NAME}.$(POD_NAMESPACE).svc:${XDS_TLS_PORT}`,
+                    '--xds-ca',
+                    `${XDS_CA_DIR}/ca.crt`,
+                    '--xds-token-file',
+                    `${XDS_TOKEN_DIR}/istio-token`,
+                    '--labels-file',
+                    `${PODINFO_DIR}/labels`,
                     '--node-id',
                     'router~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local',
                     '--listen-address',
@@ -299,6 +358,11 @@ export function installManifests(options: InstallOptions): Manifest[] {
                     '0.0.0.0:15000',
                   ],
                   env: downwardEnv,
+                  volumeMounts: [
+                    { name: 'xds-token', mountPath: XDS_TOKEN_DIR, readOnly: true },
+                    { name: 'xds-ca', mountPath: XDS_CA_DIR, readOnly: true },
+                    { name: 'podinfo', mountPath: PODINFO_DIR, readOnly: true },
+                  ],
                   ports: [{ name: 'http-admin', containerPort: 15000 }],
                   readinessProbe: { httpGet: { path: '/ready', port: 15000 }, periodSeconds: 5 },
                   livenessProbe: { tcpSocket: { port: 15000 }, initialDelaySeconds: 5, periodSeconds: 10 },
@@ -313,7 +377,7 @@ export function installManifests(options: InstallOptions): Manifest[] {
       {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: 'aeraki-gateway', namespace: ns, labels: labels('gateway') },
+        metadata: { name: GATEWAY_NAME, namespace: ns, labels: labels('gateway') },
         spec: {
           selector: gatewaySelector,
           // The ports of the services the gateway exposes: edit to match (9090: the examples' Thrift).

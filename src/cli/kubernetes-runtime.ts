@@ -21,6 +21,7 @@ import {
   patchCaBundle,
   serviceDnsNames,
   webhookCertificate,
+  type WebhookCertificate,
 } from '../control-plane/server/webhook-certificate.js';
 import { WebhookServer } from '../control-plane/server/webhook-server.js';
 import { AERAKI_KINDS } from '../control-plane/sources/kubernetes/kinds.js';
@@ -55,6 +56,7 @@ export class KubernetesRuntime {
   private controlPlane: ControlPlane | undefined;
   private readonly leaseNamespace: string;
   private webhook: WebhookServer | undefined;
+  private readonly certificates = new Map<string, Promise<WebhookCertificate>>();
   private caPem: string | undefined;
   private caTimer: NodeJS.Timeout | undefined;
   private leading = false;
@@ -151,18 +153,32 @@ export class KubernetesRuntime {
     return port;
   }
 
+  /**
+   * The serving certificate kept in the Secret `NS/NAME` (made when missing or expiring) for the
+   * names of --webhook-service, the Service in front of the webhook and xDS alike; without a Secret,
+   * made in memory. Asked twice for one Secret (webhook and TLS xDS port), it is read once.
+   */
+  certificate(secretName: string | undefined, option: string): Promise<WebhookCertificate> {
+    const key = secretName ?? '';
+    let certificate = this.certificates.get(key);
+    if (certificate === undefined) {
+      const secret = secretName === undefined ? undefined : leaseName(secretName, option);
+      certificate = webhookCertificate({
+        client: this.client,
+        logger: this.logger,
+        ...(secret === undefined ? {} : { secret: { namespace: secret[0], name: secret[1] } }),
+        dnsNames: serviceDnsNames(this.values['webhook-service']),
+      });
+      this.certificates.set(key, certificate);
+    }
+    return certificate;
+  }
+
   private async startWebhook(): Promise<number> {
     const listen = this.values['webhook-listen'];
     if (listen === undefined) return 0;
     const address = parseHostPort(listen, '--webhook-listen');
-    const secretName = this.values['webhook-secret'];
-    const secret = secretName === undefined ? undefined : leaseName(secretName, '--webhook-secret');
-    const certificate = await webhookCertificate({
-      client: this.client,
-      logger: this.logger,
-      ...(secret === undefined ? {} : { secret: { namespace: secret[0], name: secret[1] } }),
-      dnsNames: serviceDnsNames(this.values['webhook-service']),
-    });
+    const certificate = await this.certificate(this.values['webhook-secret'], '--webhook-secret');
     this.caPem = certificate.caPem;
     this.webhook = new WebhookServer(
       {

@@ -11,7 +11,7 @@ import type { ProxyWorkerSettings } from './workers-option.js';
 import type { ProxyLimits } from '../proxy/proxy-limits.js';
 import type { TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
 import { buildProxy } from './build-proxy.js';
-import { AdsClient, type UpdateCounters, type XdsApi } from '../xds/ads-client.js';
+import { AdsClient, type UpdateCounters, type XdsApi, type XdsConnection } from '../xds/ads-client.js';
 
 /** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
 export interface ProxyRuntime {
@@ -34,6 +34,10 @@ export interface ProxyRuntimeOptions {
     | {
         readonly target: string;
         readonly nodeId: string;
+        /** Node metadata (NAMESPACE, WORKLOAD_NAME, LABELS). */
+        readonly metadata?: Readonly<Record<string, unknown>>;
+        /** TLS credentials for the control plane's TLS port; default plaintext. */
+        readonly connection?: XdsConnection;
         readonly api: XdsApi;
         /** The reconnect backoff; default DEFAULT_RECONNECT_BACKOFF. */
         readonly backoff?: BackoffPolicy;
@@ -121,7 +125,12 @@ function driveDataPlane(options: ProxyRuntimeOptions, plane: DataPlane): ProxyRu
       : new AdsClient({
           target: xds.target,
           api: xds.api,
-          node: { id: xds.nodeId, user_agent_name: 'aeraki-ts' },
+          node: {
+            id: xds.nodeId,
+            user_agent_name: 'aeraki-ts',
+            ...(xds.metadata === undefined ? {} : { metadata: xds.metadata }),
+          },
+          ...(xds.connection === undefined ? {} : { connection: xds.connection }),
           logger,
           ...(xds.backoff === undefined ? {} : { backoff: xds.backoff }),
           onSnapshot: async snapshot => {

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { parseDurationMs } from '../api/duration.js';
 import { DEFAULT_RECONNECT_BACKOFF, type BackoffPolicy } from '../net/retry-backoff.js';
@@ -11,6 +10,13 @@ import { WORKERS_OPTION, WORKERS_USAGE, workerCount } from './workers-option.js'
 import { readStaticConfig } from './static-config.js';
 import { DRAIN_MS, untilSignal } from './signals.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
+import {
+  PROXY_IDENTITY_OPTIONS,
+  PROXY_IDENTITY_USAGE,
+  defaultNodeId,
+  proxyNodeIdentity,
+  xdsConnection,
+} from './proxy-identity-options.js';
 
 const USAGE = `Usage: aeraki proxy (--xds HOST:PORT | --config FILE) [options]
 
@@ -22,7 +28,8 @@ Options:
   --xds HOST:PORT     the control plane's xDS address
   --config FILE       a static bootstrap instead: Envoy v3 resources as JSON (a list, or
                       {"resources": [...]}: Listener, Cluster, ClusterLoadAssignment, RouteConfiguration)
-  --node-id ID        this proxy's node id (default sidecar~<hostname>~<pid>)
+  --node-id ID        this proxy's node id (default sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local
+                      with a namespace, else sidecar~<hostname>~<pid>)
   --listen-address IP bind every listener on IP instead of its service's address (in a
                       Kubernetes pod: 0.0.0.0 for a gateway, 127.0.0.1 for a sidecar)
   --xds-api API       delta (incremental xDS, the default) or sotw (state of the world)
@@ -31,7 +38,7 @@ Options:
                       up to the max, each drawn at random below that (default 250ms, 2s)
   --admin HOST:PORT   admin API address (default 127.0.0.1:15000; port 0 picks a free one)
   --log-level LEVEL   trace | debug | info | warn | error (default info)
-${WORKERS_USAGE}${TELEMETRY_USAGE}${PLUGIN_USAGE}
+${WORKERS_USAGE}${PROXY_IDENTITY_USAGE}${TELEMETRY_USAGE}${PLUGIN_USAGE}
 ${LIMIT_USAGE}`;
 
 /** `aeraki proxy --xds HOST:PORT`. */
@@ -48,6 +55,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
       'xds-retry-max': { type: 'string' },
       admin: { type: 'string', default: '127.0.0.1:15000' },
       'log-level': { type: 'string' },
+      ...PROXY_IDENTITY_OPTIONS,
       ...TELEMETRY_OPTIONS,
       ...PLUGIN_OPTIONS,
       ...LIMIT_OPTIONS,
@@ -70,12 +78,24 @@ export async function proxyCommand(args: string[]): Promise<number> {
   const workers = workerCount(values.workers);
   const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
   const logger = createLogger(values['log-level']);
-  const nodeId = values['node-id'] ?? `sidecar~${hostname()}~${process.pid}`;
+  const identity = proxyNodeIdentity(values);
+  const connection = xdsConnection(values);
+  const nodeId = values['node-id'] ?? defaultNodeId(identity.namespace);
   const { codecs, filters } = await loadCliCodecs(values.plugin, logger);
   const runtime = await startProxyRuntime({
     codecs,
     filters,
-    xds: values.xds === undefined ? undefined : { target: values.xds, nodeId, api, backoff },
+    xds:
+      values.xds === undefined
+        ? undefined
+        : {
+            target: values.xds,
+            nodeId,
+            api,
+            backoff,
+            ...(Object.keys(identity.metadata).length === 0 ? {} : { metadata: identity.metadata }),
+            ...(connection === undefined ? {} : { connection }),
+          },
     admin: parseHostPort(values.admin, '--admin'),
     logger,
     telemetry: telemetryOptions(values),
@@ -101,7 +121,10 @@ export async function proxyCommand(args: string[]): Promise<number> {
       'ready',
     );
   } else {
-    logger.info({ xds: values.xds, nodeId, admin: runtime.adminPort }, 'proxy started; waiting for config');
+    logger.info(
+      { xds: values.xds, tls: connection !== undefined, nodeId, admin: runtime.adminPort },
+      'proxy started; waiting for config',
+    );
   }
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');

@@ -14,6 +14,8 @@ import { discoveryServiceOf } from '../xds/type-urls.js';
 import { fetchAdminJson, requestAdmin } from './admin-client.js';
 import { parseCommandArgs } from './args.js';
 import { renderTable, style, useColor } from './table.js';
+import { AerakiError, ErrorCodes } from '../errors.js';
+import type { VisibilityExplanation } from '../control-plane/model/proxy-scope.js';
 
 const USAGE = `Usage: aeraki status [options]
 
@@ -29,6 +31,10 @@ Options:
                               connected, backing off until when), since when, reconnects, last
                               error, versions and updates per type, last NACK, and the listeners it
                               rejected with the reason — what to read when the control plane is away
+  --why SERVICE               instead, whether a proxy sees SERVICE (a ServiceEntry host) and why:
+                              its namespace and identity, the Sidecar, exportTo, the MetaRouter and
+                              DestinationRule it gets; the proxy is --node ID (connected), or one of
+                              --namespace NS [--labels K=V,…]
   --json                      print the status as JSON (the control plane's config under "config")
   -h, --help                  show this help
 `;
@@ -39,6 +45,10 @@ export async function statusCommand(args: string[]): Promise<number> {
     {
       'control-plane': { type: 'string', default: '127.0.0.1:15011' },
       proxy: { type: 'string' },
+      why: { type: 'string' },
+      node: { type: 'string' },
+      namespace: { type: 'string' },
+      labels: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -55,6 +65,25 @@ export async function statusCommand(args: string[]): Promise<number> {
       return 0;
     }
     process.stdout.write(formatProxyStatus(status, useColor(process.stdout)));
+    return 0;
+  }
+  if (values.why !== undefined) {
+    if ((values.node === undefined) === (values.namespace === undefined))
+      throw new AerakiError(ErrorCodes.CLI_USAGE, `--why needs one of --node and --namespace\n\n${USAGE}`);
+    const query = new URLSearchParams({ service: values.why });
+    if (values.node !== undefined) query.set('node', values.node);
+    if (values.namespace !== undefined) query.set('namespace', values.namespace);
+    if (values.labels !== undefined) query.set('labels', values.labels);
+    const answer = await requestAdmin(values['control-plane'], `/visibility?${query}`, 'control plane');
+    if (answer.status !== 200)
+      throw new AerakiError(
+        ErrorCodes.NOT_FOUND,
+        (answer.body as { error?: string } | undefined)?.error ??
+          `the control plane answered ${answer.status}`,
+      );
+    const explanation = answer.body as VisibilityExplanation;
+    if (values.json) process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
+    else process.stdout.write(formatVisibility(explanation, useColor(process.stdout)));
     return 0;
   }
   const [status, config] = await Promise.all([
@@ -139,10 +168,40 @@ export function formatStatus(status: XdsServerStatus, color: boolean): string {
   }
   const nodes = status.nodes.length;
   const connected = status.nodes.filter(n => n.streams > 0).length;
+  const scoped = status.nodes.filter(n => n.namespace !== undefined || n.identity !== undefined);
+  const scopes =
+    scoped.length === 0
+      ? ''
+      : '\n' +
+        renderTable(
+          ['PROXY', 'NAMESPACE', 'SIDECAR', 'IDENTITY'],
+          scoped.map(n => [
+            n.nodeId,
+            n.claimedNamespace === undefined
+              ? (n.namespace ?? '-')
+              : style(`${n.namespace ?? '-'} (node claims ${n.claimedNamespace})`, 'bad', color),
+            n.sidecar ?? '-',
+            n.identity ?? 'none (plaintext)',
+          ]),
+          color,
+        );
   return (
     renderTable(['PROXY', 'STREAMS', 'TYPE', 'SENT', 'ACKED', 'STATE', 'LAST NACK'], rows, color) +
-    `${nodes} proxy(ies), ${connected} connected\n`
+    `${nodes} proxy(ies), ${connected} connected\n` +
+    scopes
   );
+}
+
+/** Whether a proxy sees a service, and why. */
+export function formatVisibility(explanation: VisibilityExplanation, color: boolean): string {
+  const verdict = explanation.visible
+    ? style(`sees ${explanation.host}`, 'good', color)
+    : style(`does not see ${explanation.host}`, 'bad', color);
+  const who =
+    explanation.namespace === undefined
+      ? 'the proxy (not scoped)'
+      : `a proxy of namespace ${explanation.namespace}`;
+  return `${who} ${verdict}\n${explanation.reasons.map(r => `  - ${r}\n`).join('')}`;
 }
 
 function statusRow(node: NodeStatus, type: TypeStatus, color: boolean): string[] {

@@ -14,6 +14,9 @@ import type { ControlPlane } from './control-plane.js';
  *   of the last load (a rejected edit shows here), and how the directory is watched;
  * - `GET /snapshot`: the translated config (the proxy resource model);
  * - `GET /resources`: the same as Envoy v3 resources in JSON, as proxies receive them;
+ * - `GET /visibility?service=HOST&node=ID` (or `&namespace=NS&labels=k=v,…` for a proxy not
+ *   connected): whether that proxy sees the service, and why (exportTo, Sidecar, MetaRouter and
+ *   DestinationRule chosen);
  * - `GET /stats/prometheus` (also `/metrics`): pushes, ACK/NACK latency, connected proxies, reloads.
  *
  * Every path answers GET and HEAD only (405 otherwise): the API changes nothing.
@@ -34,7 +37,8 @@ export class ControlPlaneAdminServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
     if (!admitRead(req, res)) return;
     const snapshot = this.controlPlane.snapshot;
     switch (path) {
@@ -48,6 +52,8 @@ export class ControlPlaneAdminServer {
         return sendJson(res, this.controlPlane.server.status());
       case '/config':
         return sendJson(res, this.controlPlane.configStatus());
+      case '/visibility':
+        return this.visibility(url.searchParams, res);
       case '/snapshot':
         return sendJson(res, redactSecrets(snapshot ?? null));
       case '/resources':
@@ -71,8 +77,35 @@ export class ControlPlaneAdminServer {
         return sendText(
           res,
           404,
-          'not found; try /ready /status /config /snapshot /resources /stats/prometheus\n',
+          'not found; try /ready /status /config /snapshot /resources /visibility /stats/prometheus\n',
         );
     }
+  }
+
+  private visibility(query: URLSearchParams, res: ServerResponse): void {
+    const service = query.get('service');
+    const node = query.get('node');
+    const namespace = query.get('namespace');
+    if (service === null || (node === null) === (namespace === null)) {
+      return sendJson(
+        res,
+        { error: 'give service=HOST and one of node=ID or namespace=NS (labels=k=v,…)' },
+        400,
+      );
+    }
+    const labels: Record<string, string> = {};
+    for (const pair of (query.get('labels') ?? '').split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    const explanation = this.controlPlane.explainVisibility(
+      service,
+      node !== null ? { nodeId: node } : { namespace: namespace!, labels },
+    );
+    if (explanation === undefined) {
+      const error = node !== null ? `no proxy with node id ${node} is connected` : 'no config is served yet';
+      return sendJson(res, { error }, 404);
+    }
+    return sendJson(res, explanation);
   }
 }

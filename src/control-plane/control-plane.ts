@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecureContextOptions } from 'node:tls';
 import type { ProxySnapshot } from '../xds/resources.js';
 import type { ConfigIssue } from '../api/index.js';
 import { formatIssue } from '../api/issue-format.js';
@@ -13,9 +14,27 @@ import type { ConfigLoader } from './config-loader.js';
 import type { SourceWatch } from './sources/config-source.js';
 import type { FileSourceOptions, WatchStatus } from './sources/file-source.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
-import { AdsServer, DEFAULT_XDS_PORT } from './server/index.js';
-import { translate } from './translate/translate.js';
+import { ALL_NODES } from './cache/snapshot-cache.js';
+import { ConfigIndex } from './model/config-index.js';
+import type { ConfigSet } from './model/config-set.js';
+import { DEFAULT_MESH_OPTIONS, type MeshOptions } from './model/mesh-options.js';
+import { proxyInfoFromNode, scopeNamespace, type ProxyIdentity, type ProxyInfo } from './model/proxy-info.js';
+import { ScopeIndex, type ProxyScope, type VisibilityExplanation } from './model/proxy-scope.js';
+import {
+  AdsServer,
+  AuthenticatorChain,
+  DEFAULT_TRUST_DOMAIN,
+  DEFAULT_XDS_PORT,
+  ReloadingCertificates,
+  SpiffeCertificateAuthenticator,
+  type NodeScope,
+  type StreamScoper,
+  type TlsFiles,
+  type XdsAuthenticator,
+} from './server/index.js';
+import { translateScope } from './translate/translate.js';
 import { TranslationMemo } from './translate/translation-memo.js';
+import type { XdsNode } from '../xds/index.js';
 
 export interface ControlPlaneOptions {
   /** The config directory (the embedded default config store). */
@@ -44,6 +63,8 @@ export interface ControlPlaneOptions {
   readonly knownCodecs?: readonly string[];
   /** Checks of ApplicationProtocols' codec settings (a declarative codec's description); default none. */
   readonly checkApplicationProtocol?: ApplicationProtocolCheck;
+  /** The mesh settings that scope proxies (root namespace, default exportTo); Istio's defaults. */
+  readonly mesh?: MeshOptions;
   /**
    * What the filters the proxies are known to have say of MetaRouters' `spec.filters`: an unknown
    * filter gets a warning, a config its schema refuses an error. Default: not checked.
@@ -62,6 +83,34 @@ export interface ControlPlaneOptions {
 export interface PublishedConfig {
   readonly loaded: LoadedConfig;
   readonly version: string;
+}
+
+/** The TLS xDS port: where, its certificate files, and how proxies authenticate. */
+export interface XdsTlsOptions extends TlsFiles {
+  readonly host: string;
+  readonly port: number;
+  /** SPIFFE trust domains of client certificates accepted (default `cluster.local`). */
+  readonly trustDomains?: readonly string[];
+  /**
+   * Authenticators tried after the client-certificate one (a Kubernetes TokenReview authenticator
+   * of projected service-account tokens), in order.
+   */
+  readonly authenticators?: readonly XdsAuthenticator[];
+  /** How often the certificate files are read again besides watching them (default 2 s). */
+  readonly pollIntervalMs?: number;
+}
+
+/** A certificate, its key and the CA bundle client certificates must chain to, in PEM. */
+export interface TlsPem {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caPem: string;
+}
+
+/** A scope of proxies served: its translation's encoder and the snapshot served to it. */
+interface ScopeState {
+  readonly encoder: ResourceEncoder;
+  readonly resources: ResourceSnapshot;
 }
 
 const nothing = (): void => {};
@@ -121,7 +170,7 @@ const MAX_LOGGED_ISSUES = 100;
  * versioned snapshots → the ADS server. A bad edit is reported and the last good config keeps being
  * served.
  */
-export class ControlPlane {
+export class ControlPlane implements StreamScoper {
   readonly server: AdsServer;
   private watcher: SourceWatch | undefined;
   private current: ProxySnapshot | undefined;
@@ -136,6 +185,14 @@ export class ControlPlane {
   private served: { readonly loadedAt: string; readonly files: readonly string[] } | undefined;
   private lastLoad: LastConfigLoad | undefined;
   private watchStatus: (() => WatchStatus) | undefined;
+  /** The config served and its visibility, for scoping proxies. */
+  private servedConfig: { readonly config: ConfigSet; readonly index: ConfigIndex } | undefined;
+  private scopeIndex: ScopeIndex | undefined;
+  /** The scopes of proxies served, by snapshot key. */
+  private scopes = new Map<string, ScopeState>();
+  /** The scopes a publish is building (the streams' keys worked out again). */
+  private nextScopes: Map<string, ScopeState> | undefined;
+  private certificates: ReloadingCertificates | undefined;
 
   /** Pushes, ACK/NACK latencies, connected proxies, config reloads (Prometheus). */
   readonly metrics: ControlPlaneMetrics;
@@ -148,8 +205,126 @@ export class ControlPlane {
       logger: options.logger,
       controlPlaneId: `aeraki-${process.pid}`,
       observer: metrics,
+      scoper: this,
       ...(options.debounce === undefined ? {} : { debounce: options.debounce }),
     });
+  }
+
+  private get mesh(): MeshOptions {
+    return this.options.mesh ?? DEFAULT_MESH_OPTIONS;
+  }
+
+  /**
+   * Serves xDS with TLS too (the plaintext port is `start`'s): the certificate, key and CA are read
+   * from files, and read again whenever they change; proxies authenticate with a client certificate
+   * carrying their SPIFFE ID (then `options.authenticators`), and are scoped by that identity's
+   * namespace whatever their node claims. Resolves with the bound port.
+   */
+  async listenTls(options: XdsTlsOptions): Promise<number> {
+    const logger = this.options.logger;
+    const certificates = new ReloadingCertificates(options, {
+      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+      onReload: context => {
+        this.server.setTlsContext(context);
+        logger.info({ cert: options.certFile }, 'xDS TLS certificate reloaded');
+      },
+      onError: err => logger.warn({ err }, `${err.message}; the previous certificate keeps serving`),
+    });
+    const port = await this.startTls(options, await certificates.load());
+    certificates.start();
+    this.certificates = certificates;
+    return port;
+  }
+
+  /**
+   * The TLS xDS port with a certificate given in memory (on Kubernetes, kept in a Secret) instead of
+   * files; it is served until the control plane stops.
+   */
+  listenTlsWith(
+    options: Omit<XdsTlsOptions, keyof TlsFiles | 'pollIntervalMs'>,
+    pem: TlsPem,
+  ): Promise<number> {
+    return this.startTls(options, { cert: pem.certPem, key: pem.keyPem, ca: pem.caPem });
+  }
+
+  private startTls(
+    options: Omit<XdsTlsOptions, keyof TlsFiles | 'pollIntervalMs'>,
+    context: SecureContextOptions,
+  ): Promise<number> {
+    const chain = new AuthenticatorChain([
+      new SpiffeCertificateAuthenticator(options.trustDomains ?? [DEFAULT_TRUST_DOMAIN]),
+      ...(options.authenticators ?? []),
+    ]);
+    return this.server.startTls(options.host, options.port, context, chain);
+  }
+
+  /** StreamScoper: the snapshot key of a proxy's scope, its snapshot made first if it has none. */
+  keyFor(node: XdsNode, identity: ProxyIdentity | undefined): string {
+    const scope = this.scopeIndex?.scopeOf(proxyInfoFromNode(node, identity));
+    if (scope === undefined) return ALL_NODES;
+    this.ensureScope(scope);
+    return scope.key;
+  }
+
+  /** StreamScoper: what the status shows of a proxy's scope. */
+  describe(node: XdsNode, identity: ProxyIdentity | undefined): NodeScope {
+    const info = proxyInfoFromNode(node, identity);
+    const namespace = scopeNamespace(info);
+    const sidecar =
+      namespace === undefined ? undefined : this.scopeIndex?.sidecarFor(namespace, info.labels)?.key;
+    return {
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(info.claimedNamespace !== undefined && info.claimedNamespace !== namespace
+        ? { claimedNamespace: info.claimedNamespace }
+        : {}),
+      ...(info.workload === undefined ? {} : { workload: info.workload }),
+      ...(sidecar === undefined ? {} : { sidecar }),
+    };
+  }
+
+  /**
+   * Why a proxy does or does not see `host`: the proxy connected as `nodeId`, or one of `namespace`
+   * with `labels`. Undefined when no such proxy is connected or no config is served.
+   */
+  explainVisibility(
+    host: string,
+    proxy:
+      { readonly nodeId: string } | { readonly namespace: string; readonly labels?: Record<string, string> },
+  ): VisibilityExplanation | undefined {
+    const scopes = this.scopeIndex;
+    if (scopes === undefined) return undefined;
+    let info: ProxyInfo;
+    if ('nodeId' in proxy) {
+      const connected = this.server.proxy(proxy.nodeId);
+      if (connected === undefined) return undefined;
+      info = proxyInfoFromNode(connected.node, connected.identity);
+    } else {
+      info = { nodeId: '', claimedNamespace: proxy.namespace, labels: proxy.labels ?? {} };
+    }
+    return scopes.explain(info, host);
+  }
+
+  /** Translates and encodes a scope's snapshot, unless this publish (or the config served) has it. */
+  private ensureScope(scope: ProxyScope): void {
+    const target = this.nextScopes ?? this.scopes;
+    if (target.has(scope.key) || this.servedConfig === undefined) return;
+    const previous = this.scopes.get(scope.key);
+    const { config, index } = this.servedConfig;
+    try {
+      const { snapshot, invisibleClusters } = translateScope(config, this.memo, index, scope);
+      const encoder = previous?.encoder ?? new ResourceEncoder();
+      const resources = ResourceSnapshot.from(
+        encoder.encode(snapshot),
+        previous?.resources,
+        invisibleClusters,
+      );
+      target.set(scope.key, { encoder, resources });
+      this.server.cache.setSnapshot(scope.key, resources);
+    } catch (err) {
+      // A translator bug, never a user's: the scope keeps its previous snapshot (or waits for one).
+      this.options.logger.error({ err, scope: scope.key }, 'scoped config is inconsistent; not served');
+      if (previous !== undefined) target.set(scope.key, previous);
+    }
   }
 
   /** The snapshot being served. */
@@ -185,11 +360,14 @@ export class ControlPlane {
   }
 
   /**
-   * Loads the directory and, if it has no errors, publishes it and starts serving xDS on
-   * `host:port`. Resolves with the first load (its issues tell the caller why nothing started) and the
-   * bound port (0 when not started).
+   * Loads the directory and, if it has no errors, publishes it and starts serving plaintext xDS on
+   * `host:port` (`host` null: no plaintext port; see listenTls). Resolves with the first load (its
+   * issues tell the caller why nothing started) and the bound port (0 when not started).
    */
-  async start(host = '127.0.0.1', port = DEFAULT_XDS_PORT): Promise<ConfigLoad & { port: number }> {
+  async start(
+    host: string | null = '127.0.0.1',
+    port = DEFAULT_XDS_PORT,
+  ): Promise<ConfigLoad & { port: number }> {
     const settle = this.options.collectGarbage ?? nothing;
     const first =
       this.options.loader !== undefined
@@ -204,12 +382,13 @@ export class ControlPlane {
       this.watcher?.close();
       return { ...load, port: 0 };
     }
-    const bound = await this.server.start(host, port);
+    const bound = host === null ? 0 : await this.server.start(host, port);
     return { ...load, port: bound };
   }
 
   async stop(): Promise<void> {
     this.watcher?.close();
+    this.certificates?.close();
     await this.server.stop();
   }
 
@@ -236,6 +415,26 @@ export class ControlPlane {
     this.watcher = watch;
     this.watchStatus = watchStatus;
     return initial;
+  }
+
+  /**
+   * The scopes of the proxies connected, translated again for a new config: every stream's scope is
+   * worked out again (a Sidecar may now select it), each scope in use gets its snapshot (an edit
+   * changes only the snapshots of the scopes that see what it touched: the others keep their version
+   * and their proxies are sent nothing), and the scopes no longer in use are dropped.
+   */
+  private rescope(config: ConfigSet, index: ConfigIndex): void {
+    this.servedConfig = { config, index };
+    this.scopeIndex = new ScopeIndex(index, this.mesh);
+    this.nextScopes = new Map();
+    try {
+      this.server.rescope();
+    } finally {
+      const next = this.nextScopes;
+      this.nextScopes = undefined;
+      for (const key of this.scopes.keys()) if (!next.has(key)) this.server.cache.clearSnapshot(key);
+      this.scopes = next;
+    }
   }
 
   /**
@@ -274,19 +473,22 @@ export class ControlPlane {
       return { issues: loaded.issues };
     }
     for (const issue of loaded.issues) logger.warn({ issue }, formatIssue(issue, false));
+    const index = loaded.index ?? new ConfigIndex(loaded.config);
+    this.memo.begin();
+    const { snapshot } = translateScope(loaded.config, this.memo, index, undefined);
     for (const issue of leftOut.slice(0, MAX_LOGGED_ISSUES))
       logger.warn({ issue }, `left out: ${formatIssue(issue, false)}`);
-    const snapshot = translate(loaded.config, this.memo, loaded.index);
     betweenStages();
     try {
       const resources = ResourceSnapshot.from(this.encoder.encode(snapshot), this.resources);
       if (resources.version !== this.servedVersion) {
-        this.server.cache.setSnapshot('*', resources);
+        this.server.cache.setSnapshot(ALL_NODES, resources);
         this.resources = resources;
         this.servedVersion = resources.version;
         this.metrics.published();
       }
     } catch (err) {
+      this.memo.end();
       // The cache refuses a set whose routes name a missing cluster: a translator bug, never a
       // user's; keep serving the previous snapshot rather than a broken one.
       logger.error({ err }, 'translated config is inconsistent; the previous config keeps serving');
@@ -294,6 +496,8 @@ export class ControlPlane {
       outcome('failed', failure);
       return { issues: loaded.issues, failure };
     }
+    this.rescope(loaded.config, index);
+    this.memo.end();
     outcome('accepted');
     this.served = { loadedAt: at, files: loaded.files ?? [] };
     this.current = snapshot;

@@ -30,7 +30,9 @@
 import {
   Client,
   credentials,
+  Metadata,
   status as GrpcStatus,
+  type ChannelCredentials,
   type ClientDuplexStream,
   type StatusObject,
 } from '@grpc/grpc-js';
@@ -102,6 +104,21 @@ export interface AdsClientOptions {
   readonly backoff?: BackoffPolicy;
   /** Uniform in [0, 1): the backoff's jitter (replaceable for tests). */
   readonly random?: () => number;
+  /** How to connect: TLS credentials and call metadata, made anew on every connection; default plaintext. */
+  readonly connection?: XdsConnection;
+}
+
+/**
+ * A secured connection to the control plane (its TLS port): made anew on every (re)connection, so a
+ * rotated client certificate or token file is used from the next connection on. Throwing (a file
+ * missing) counts as a failed connection attempt.
+ */
+export interface XdsConnection {
+  credentials(): ChannelCredentials;
+  /** Call metadata (a service-account token as `authorization: Bearer …`). */
+  metadata?(): Metadata;
+  /** Channel options (`grpc.ssl_target_name_override`, the name the server's certificate must carry). */
+  readonly channelOptions?: Readonly<Record<string, string | number>>;
 }
 
 /** Per resource type: what was accepted and what the server last sent. */
@@ -164,6 +181,8 @@ export type XdsConnectionState = 'connecting' | 'connected' | 'backing-off' | 's
 export interface AdsClientStatus {
   /** The ADS server, `host:port`. */
   readonly target: string;
+  /** This proxy's node id. */
+  readonly nodeId?: string;
   readonly state: XdsConnectionState;
   /** When `state` last changed (ISO 8601), and how long ago that was in ms. */
   readonly since: string;
@@ -262,6 +281,7 @@ export class AdsClient {
     const now = Date.now();
     return {
       target: this.options.target,
+      nodeId: this.options.node.id,
       state: this.state,
       since: new Date(this.stateSince).toISOString(),
       sinceMs: now - this.stateSince,
@@ -293,11 +313,21 @@ export class AdsClient {
   }
 
   private open(): void {
+    let channelCredentials: ChannelCredentials;
+    let metadata: Metadata | undefined;
+    try {
+      channelCredentials = this.options.connection?.credentials() ?? credentials.createInsecure();
+      metadata = this.options.connection?.metadata?.();
+    } catch (err) {
+      this.retry(`cannot connect: ${err instanceof Error ? err.message : String(err)}`, false);
+      return;
+    }
     // A snapshot of thousands of services is far above grpc-js's 4 MB default message limit. A
     // subchannel pool of the channel's own: no other channel's cached failure is seen (file comment).
-    const client = new Client(this.options.target, credentials.createInsecure(), {
+    const client = new Client(this.options.target, channelCredentials, {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.use_local_subchannel_pool': 1,
+      ...this.options.connection?.channelOptions,
     });
     this.client = client;
     this.setState('connecting');
@@ -305,6 +335,7 @@ export class AdsClient {
       this.delta ? DELTA_ADS_METHOD_PATH : ADS_METHOD_PATH,
       (request: Buffer) => request,
       this.delta ? deltaUpdate : sotwUpdate,
+      metadata ?? new Metadata(),
     );
     this.stream = stream;
     stream.on('data', (response: Update) => {
@@ -343,13 +374,17 @@ export class AdsClient {
     this.client?.close();
     this.client = undefined;
     if (this.stopped) return;
-    const wasConnected = this.state === 'connected';
     const message =
       status === undefined
         ? 'the stream closed'
         : status.code === GrpcStatus.OK
           ? 'the server ended the stream'
           : `${GrpcStatus[status.code] ?? status.code}: ${status.details}`;
+    this.retry(message, this.state === 'connected');
+  }
+
+  /** Records why the connection failed or ended, and reconnects after the backoff. */
+  private retry(message: string, wasConnected: boolean): void {
     this.lastError = { message, at: new Date().toISOString() };
     this.reconnects++;
     const delay = this.backoff.next();

@@ -81,7 +81,15 @@ export function protoRoot(): protobuf.Root {
   return root;
 }
 
+/** Types looked up: protobufjs walks its namespace tree on every lookup (80,000 per large snapshot). */
+const types = new Map<string, protobuf.Type>();
+
 /** A message type by its full name, e.g. `envoy.config.listener.v3.Listener`. */
 export function protoType(fullName: string): protobuf.Type {
-  return protoRoot().lookupType(fullName);
+  let type = types.get(fullName);
+  if (type === undefined) {
+    type = protoRoot().lookupType(fullName);
+    types.set(fullName, type);
+  }
+  return type;
 }

@@ -19,7 +19,11 @@
  *   the current resourceVersion); `timeoutSeconds`; objects leaving a selector arrive as DELETED.
  * - status subresource: only `/status` writes status, and only spec changes bump `generation`.
  * - generation on CRD-backed kinds and the built-ins that keep one; uid and creationTimestamp.
- * - Leases (coordination.k8s.io) as plain objects; TokenReview for the tokens it issued.
+ * - Leases (coordination.k8s.io) as plain objects; TokenReview for the tokens it issued, each bound to
+ *   audiences (the API server's own by default, as a plain service-account token; others as a
+ *   projected token's): a review is authenticated only for a token that shares an audience with
+ *   `spec.audiences` (the API server's audiences when empty), and `status.audiences` is that
+ *   intersection (empty when `spec.audiences` was).
  * - ValidatingWebhookConfigurations: matching creates and updates are sent to the webhook as
  *   AdmissionReview v1 over HTTPS (trusting only the caBundle); a denial becomes the API server's
  *   "admission webhook … denied the request: …" error, warnings become `Warning` headers.
@@ -85,6 +89,9 @@ class ApiError extends Error {
   }
 }
 
+/** The audiences the API server identifies as (`--api-audiences`; by default its issuer's). */
+export const API_AUDIENCES: readonly string[] = ['https://kubernetes.default.svc.cluster.local'];
+
 const ADMIN_TOKEN_USER: UserInfo = { username: 'kubernetes-admin', uid: 'admin', groups: ['system:masters'] };
 
 function now(): string {
@@ -124,6 +131,7 @@ export class KubernetesApiStandIn {
   private readonly ca = CertificateAuthority.create('kubernetes-stand-in-ca');
   private readonly serving: KeyPair;
   private readonly tokens = new Map<string, UserInfo>();
+  private readonly tokenAudiences = new Map<string, readonly string[]>();
   readonly adminToken = randomUUID();
   private server: https.Server | undefined;
   private readonly sockets = new Set<Duplex>();
@@ -192,11 +200,22 @@ export class KubernetesApiStandIn {
     return this.watches.size;
   }
 
-  /** A bearer token authenticating as `user` (for service accounts: `system:serviceaccount:ns:name`). */
-  issueToken(user: UserInfo): string {
+  /**
+   * A bearer token authenticating as `user` (for service accounts: `system:serviceaccount:ns:name`),
+   * made for `audiences` (default the API server's own, with which it also authenticates requests;
+   * a projected token's audience such as `istio-ca` is good for TokenReviews only).
+   */
+  issueToken(user: UserInfo, audiences: readonly string[] = API_AUDIENCES): string {
     const token = randomUUID();
     this.tokens.set(token, user);
+    this.tokenAudiences.set(token, audiences);
     return token;
+  }
+
+  /** Makes a token unknown, as when its pod or service account is deleted. */
+  revokeToken(token: string): void {
+    this.tokens.delete(token);
+    this.tokenAudiences.delete(token);
   }
 
   /** A kubeconfig for this server (the admin's token unless another is given); written to `file` if given. */
@@ -296,8 +315,11 @@ export class KubernetesApiStandIn {
   private user(req: IncomingMessage): UserInfo {
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
-    const user = m === null ? undefined : this.tokens.get(m[1]!.trim());
-    if (user === undefined) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    const token = m === null ? '' : m[1]!.trim();
+    const user = this.tokens.get(token);
+    const audiences = this.tokenAudiences.get(token) ?? API_AUDIENCES;
+    if (user === undefined || !audiences.some(a => API_AUDIENCES.includes(a)))
+      throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     return user;
   }
 
@@ -813,20 +835,28 @@ export class KubernetesApiStandIn {
   private tokenReview(body: Record<string, unknown>): Record<string, unknown> {
     const spec = (body['spec'] ?? {}) as { token?: string; audiences?: string[] };
     const user = spec.token === undefined ? undefined : this.tokens.get(spec.token);
-    return {
+    const requested = spec.audiences ?? [];
+    const target = requested.length === 0 ? API_AUDIENCES : requested;
+    const tokenAudiences = (spec.token === undefined ? undefined : this.tokenAudiences.get(spec.token)) ?? [];
+    const shared = target.filter(a => tokenAudiences.includes(a));
+    const review = (status: Record<string, unknown>): Record<string, unknown> => ({
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenReview',
       metadata: { creationTimestamp: null },
       spec,
-      status:
-        user === undefined
-          ? { authenticated: false, error: 'invalid bearer token' }
-          : {
-              authenticated: true,
-              user: { username: user.username, uid: user.uid, groups: user.groups },
-              audiences: spec.audiences ?? [],
-            },
-    };
+      status,
+    });
+    if (user === undefined) return review({ authenticated: false, error: 'invalid bearer token' });
+    if (shared.length === 0)
+      return review({
+        authenticated: false,
+        error: `invalid bearer token, token audiences ${JSON.stringify(tokenAudiences)} is invalid for the target audiences ${JSON.stringify(target)}`,
+      });
+    return review({
+      authenticated: true,
+      user: { username: user.username, uid: user.uid, groups: user.groups },
+      audiences: requested.length === 0 ? [] : shared,
+    });
   }
 
   private applyPatch(

@@ -1,6 +1,6 @@
 /**
  * A "cluster" for tests: the API server stand-in, started, with Istio's CRDs (ServiceEntry,
- * DestinationRule, Gateway: networking.istio.io v1alpha3/v1beta1/v1, specs free-form as far as this
+ * DestinationRule, Gateway, Sidecar: networking.istio.io v1alpha3/v1beta1/v1, specs free-form as far as this
  * stand-in is concerned) and optionally Aeraki's, a kubeconfig file, and `kubectl` run against it.
  */
 import { execFile } from 'node:child_process';
@@ -17,6 +17,7 @@ export function istioCrds(): Record<string, unknown>[] {
     ['DestinationRule', 'destinationrules', ['dr']],
     ['Gateway', 'gateways', ['gw']],
     ['VirtualService', 'virtualservices', ['vs']],
+    ['Sidecar', 'sidecars', []],
   ] as const;
   return kinds.map(([kind, plural, shortNames]) => ({
     apiVersion: 'apiextensions.k8s.io/v1',

@@ -18,12 +18,14 @@ import {
 } from '../redis.js';
 import { secretFieldsSchema, type Secret } from '../secret.js';
 import { serviceEntrySpecSchema, type ServiceEntry } from '../service-entry.js';
+import { sidecarSpecSchema, type Sidecar } from '../sidecar.js';
 import { validateApplicationProtocol } from './application-protocol.js';
 import { validateDestinationRule } from './destination-rule.js';
 import { validateMetaRouter } from './meta-router.js';
 import { validateRedisDestination, validateRedisService } from './redis.js';
 import { isPlainObject, parseWithSchema, pruneNulls } from './schema-issues.js';
 import { validateServiceEntry } from './service-entry.js';
+import { validateSidecar } from './sidecar.js';
 
 /** The kinds this control plane reads. */
 export type KnownResource =
@@ -33,7 +35,8 @@ export type KnownResource =
   | ApplicationProtocol
   | RedisService
   | RedisDestination
-  | Secret;
+  | Secret
+  | Sidecar;
 export type KnownKind = KnownResource['kind'];
 
 interface KindInfo {
@@ -92,6 +95,12 @@ const kinds: Readonly<Record<KnownKind, KindInfo>> = {
     namespaced: true,
     spec: redisDestinationSpecSchema,
     validate: validateRedisDestination,
+  },
+  Sidecar: {
+    apiVersions: istioVersions,
+    namespaced: true,
+    spec: sidecarSpecSchema,
+    validate: validateSidecar,
   },
   Secret: {
     apiVersions: ['v1'],

@@ -2,6 +2,8 @@
  * encodeSnapshot with a memory: a resource whose content did not change since the last snapshot is
  * not encoded again, and keeps the very same XdsResource object (so ResourceSnapshot reuses its digest
  * and wire bytes too). An edit of one MetaRouter among 10,000 services re-encodes one route table.
+ * One encoder per snapshot served (the whole mesh, each scope of proxies); a translated object any of
+ * them encoded is not encoded again by another.
  */
 import { encodeSnapshot, type ProxySnapshot, type XdsResource } from '../../xds/index.js';
 import { withEntries } from './resource-snapshot.js';
@@ -54,6 +56,13 @@ interface Encoded {
   readonly encoded: XdsResource;
 }
 
+/**
+ * Encodings by the translated object they were made from, shared by every encoder: the snapshots of
+ * several scopes of proxies hold the same translated objects (a TranslationMemo hands them to each
+ * scope that sees the same inputs), and each is encoded, hashed and held once, whatever the scopes.
+ */
+const encodedObjects = new WeakMap<Resource, XdsResource>();
+
 export class ResourceEncoder {
   /** The resources of the last snapshot and their encodings, by kind and name. */
   private previous = new Map<Kind, Map<string, Encoded>>();
@@ -84,8 +93,15 @@ export class ResourceEncoder {
       current.set(kind, byName);
       for (const resource of snapshot[kind] ?? []) {
         const name = nameOf(resource);
+        const known = encodedObjects.get(resource);
+        if (known !== undefined) {
+          byName.set(name, { resource, encoded: known });
+          out.push(known);
+          continue;
+        }
         const before = seen?.get(name);
         if (before !== undefined && sameJson(before.resource, resource)) {
+          encodedObjects.set(resource, before.encoded);
           byName.set(name, before.resource === resource ? before : { resource, encoded: before.encoded });
           out.push(before.encoded);
         } else {
@@ -113,6 +129,7 @@ export class ResourceEncoder {
           if (encoded?.name !== name)
             throw new Error(`encodeSnapshot did not return ${kind} ${name} in order`);
           byName.set(name, { resource, encoded });
+          encodedObjects.set(resource, encoded);
           out[holes[hole++]!] = encoded;
         });
       }

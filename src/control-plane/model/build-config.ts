@@ -15,6 +15,7 @@ import {
   type RedisService,
   type Secret,
   type ServiceEntry,
+  type Sidecar,
 } from '../../api/index.js';
 import type { DocumentOrigin, SourceDocument, SourceSnapshot } from '../sources/config-source.js';
 import type { ConfigObject, ConfigSet, LoadedConfig } from './config-set.js';
@@ -31,6 +32,7 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
   const redisServices: ConfigObject<RedisService>[] = [];
   const redisDestinations: ConfigObject<RedisDestination>[] = [];
   const secrets: ConfigObject<Secret>[] = [];
+  const sidecars: ConfigObject<Sidecar>[] = [];
 
   for (const document of snapshot.documents) {
     const checked = checkDocument(document);
@@ -59,6 +61,9 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
       case 'Secret':
         secrets.push(object as ConfigObject<Secret>);
         break;
+      case 'Sidecar':
+        sidecars.push(object as ConfigObject<Sidecar>);
+        break;
     }
   }
 
@@ -70,6 +75,7 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
     redisServices: redisServices.sort(byKey),
     redisDestinations: redisDestinations.sort(byKey),
     secrets: secrets.sort(byKey),
+    sidecars: sidecars.sort(byKey),
   };
   const index = new ConfigIndex(config);
   issues.push(...crossDocumentIssues(config, index));

@@ -11,6 +11,7 @@ import type {
   RedisService,
   Secret,
   ServiceEntry,
+  Sidecar,
 } from '../../api/index.js';
 import type { DocumentOrigin } from '../sources/config-source.js';
 import type { ConfigIndex } from './config-index.js';
@@ -38,6 +39,8 @@ export interface ConfigSet {
   readonly redisDestinations: readonly ConfigObject<RedisDestination>[];
   /** Kubernetes Secrets (the credentials RedisServices and RedisDestinations name). */
   readonly secrets: readonly ConfigObject<Secret>[];
+  /** Istio Sidecars: the egress scope of the proxies they select (absent: none). */
+  readonly sidecars?: readonly ConfigObject<Sidecar>[];
 }
 
 /**
@@ -71,4 +74,5 @@ export const EMPTY_CONFIG_SET: ConfigSet = {
   redisServices: [],
   redisDestinations: [],
   secrets: [],
+  sidecars: [],
 };

@@ -19,6 +19,7 @@ import {
 import type { ConfigObject, ConfigSet } from './config-set.js';
 import type { ConfigIndex } from './config-index.js';
 import { describeObject, issueAt } from './issue-at.js';
+import { DEFAULT_MESH_OPTIONS, exportRank, resolveExports, type Exports } from './mesh-options.js';
 import { redisIssues } from './redis-issues.js';
 
 export function crossDocumentIssues(config: ConfigSet, index: ConfigIndex): ConfigIssue[] {
@@ -155,18 +156,26 @@ function destinationRuleIssues(config: ConfigSet, index: ConfigIndex): ConfigIss
     for (const host of spec.hosts) {
       const rules = index.destinationRulesFor(host);
       rules.forEach(rule => used.add(rule));
-      const [chosen, ...others] = rules;
+      const [chosen] = rules;
       if (chosen === undefined) continue;
-      for (const other of others) {
-        if (warnedConflict.has(other)) continue;
-        warnedConflict.add(other);
+      // Proxies look a host's rule up namespace by namespace (their own, the service's, the root):
+      // only rules of one namespace compete, and the first of each is used.
+      const firstOfNamespace = new Map<string, ConfigObject<DestinationRule>>();
+      for (const rule of rules) {
+        const first = firstOfNamespace.get(rule.namespace);
+        if (first === undefined) {
+          firstOfNamespace.set(rule.namespace, rule);
+          continue;
+        }
+        if (warnedConflict.has(rule)) continue;
+        warnedConflict.add(rule);
         issues.push(
           issueAt(
-            other,
+            rule,
             'warning',
             ['spec', 'host'],
             'destination-rule-conflict',
-            `${describeObject(chosen)} also applies to ${host} and is used instead`,
+            `${describeObject(first)} also applies to ${host} and is used instead`,
           ),
         );
       }
@@ -209,7 +218,7 @@ function destinationRuleIssues(config: ConfigSet, index: ConfigIndex): ConfigIss
 
 function metaRouterIssues(config: ConfigSet, index: ConfigIndex): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const firstForHost = new Map<string, ConfigObject<MetaRouter>>();
+  const forHost = new Map<string, ConfigObject<MetaRouter>[]>();
   for (const router of config.metaRouters) {
     const spec = router.resource.spec;
     const written = spec.hosts[0] ?? '';
@@ -228,7 +237,8 @@ function metaRouterIssues(config: ConfigSet, index: ConfigIndex): ConfigIssue[] 
       const servesMetaProtocol = index
         .serviceEntriesFor(host)
         .some(se => se.resource.spec.ports.some(p => selectPortProtocol(p.name).family === 'metaprotocol'));
-      const earlier = firstForHost.get(host);
+      // Routers compete only where proxies would rank them alike (see routersCompete).
+      const earlier = (forHost.get(host) ?? []).find(other => routersCompete(other, router));
       if (!servesMetaProtocol) {
         issues.push(
           issueAt(
@@ -250,7 +260,9 @@ function metaRouterIssues(config: ConfigSet, index: ConfigIndex): ConfigIssue[] 
           ),
         );
       } else {
-        firstForHost.set(host, router);
+        const list = forHost.get(host);
+        if (list === undefined) forHost.set(host, [router]);
+        else list.push(router);
       }
     }
     spec.routes?.forEach((route, r) => {
@@ -367,4 +379,26 @@ function destinationIssues(
     }
   }
   return issues;
+}
+
+/**
+ * Whether proxies of some namespace see two MetaRouters with the same rank (private to it, exported to
+ * it by name, exported to everyone), so that only config order decides between them. An absent
+ * `exportTo` is read with Istio's default (everyone), as the mesh options are not known here.
+ */
+function routersCompete(a: ConfigObject<MetaRouter>, b: ConfigObject<MetaRouter>): boolean {
+  const exportsOf = (router: ConfigObject<MetaRouter>): Exports =>
+    resolveExports(
+      router.resource.spec.exportTo,
+      router.namespace,
+      DEFAULT_MESH_OPTIONS.defaultMetaRouterExportTo,
+    );
+  const x = exportsOf(a);
+  const y = exportsOf(b);
+  if (x.everyone && y.everyone) return true;
+  for (const namespace of new Set([...x.namespaces, ...y.namespaces])) {
+    const rank = exportRank(x, a.namespace, namespace);
+    if (rank !== undefined && rank === exportRank(y, b.namespace, namespace)) return true;
+  }
+  return false;
 }

@@ -40,6 +40,13 @@ export interface StreamHooks {
   /** When given, the stream pushes only while it holds one of its slots. */
   readonly throttle?: PushThrottle;
   nextNonce(): string;
+  /**
+   * The snapshot key the stream's node is served from (its scope); absent: the node's own snapshot,
+   * else `*`'s. A key other than `*` is served its own snapshot only.
+   */
+  keyFor?(node: XdsNode): string;
+  /** The proxy's proven identity (SPIFFE ID), for the status. */
+  readonly identity?: string;
   onAck(ack: StreamAck): void;
   onNack(nack: StreamAck & { readonly errorDetail: NackRecord['errorDetail'] }): void;
 }
@@ -79,6 +86,8 @@ export abstract class DiscoveryStream<
   State extends BaseTypeState,
 > implements ThrottledStream {
   protected nodeId: string | undefined;
+  /** The key of the snapshot served (see StreamHooks.keyFor); undefined: by node id. */
+  private snapshotKey: string | undefined;
   protected readonly types = new Map<string, State>();
   protected closed = false;
   /** An answer to routes or listeners arrived: the clusters kept alive for them may change. */
@@ -109,6 +118,13 @@ export abstract class DiscoveryStream<
     this.schedule();
   }
 
+  /** Serves the stream from the snapshot of `key` from now on (the proxy's scope changed). */
+  rescope(key: string): void {
+    if (key === this.snapshotKey) return;
+    this.snapshotKey = key;
+    this.snapshotChanged();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -135,7 +151,8 @@ export abstract class DiscoveryStream<
         return undefined;
       }
       this.nodeId = id;
-      this.status.streamOpened(id);
+      this.status.streamOpened(id, this.hooks.identity);
+      this.snapshotKey = this.hooks.keyFor?.(request.node!);
     }
     const typeUrl = request.type_url;
     if (typeUrl === '') return undefined;
@@ -209,7 +226,8 @@ export abstract class DiscoveryStream<
     setImmediate(() => {
       this.scheduled = false;
       if (this.closed || this.nodeId === undefined) return;
-      const snapshot = this.cache.snapshotFor(this.nodeId);
+      const key = this.snapshotKey;
+      const snapshot = key === undefined ? this.cache.snapshotFor(this.nodeId) : this.cache.snapshotOf(key);
       if (snapshot !== undefined) this.respond(snapshot);
     });
   }

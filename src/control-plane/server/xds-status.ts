@@ -36,7 +36,24 @@ export interface NodeStatus {
   readonly nodeId: string;
   /** Open ADS streams of this node. */
   readonly streams: number;
+  /** Its proven identity (SPIFFE ID) on the TLS port; absent on the plaintext port. */
+  readonly identity?: string;
+  /** The namespace it is scoped by, and what else decides what it sees. */
+  readonly namespace?: string;
+  /** The namespace its node names, when that is not the one it is scoped by (its identity's). */
+  readonly claimedNamespace?: string;
+  readonly workload?: string;
+  /** The Sidecar whose egress scope applies (`namespace/name`). */
+  readonly sidecar?: string;
   readonly types: readonly TypeStatus[];
+}
+
+/** What a node's scope is, as the status shows it. */
+export interface NodeScope {
+  readonly namespace?: string;
+  readonly claimedNamespace?: string;
+  readonly workload?: string;
+  readonly sidecar?: string;
 }
 
 export interface XdsServerStatus {
@@ -63,6 +80,8 @@ export interface XdsObserver {
 
 interface NodeRecord {
   streams: number;
+  identity?: string;
+  scope?: NodeScope;
   readonly types: Map<string, MutableTypeStatus>;
 }
 
@@ -104,9 +123,17 @@ export class StatusRegistry {
     return status;
   }
 
-  streamOpened(nodeId: string): void {
-    this.node(nodeId).streams++;
+  /** A stream of `nodeId` opened; `identity`: the SPIFFE ID it proved (TLS port). */
+  streamOpened(nodeId: string, identity?: string): void {
+    const record = this.node(nodeId);
+    record.streams++;
+    if (identity !== undefined) record.identity = identity;
     this.disconnected.delete(nodeId);
+  }
+
+  /** What decides what `nodeId` sees. */
+  describe(nodeId: string, scope: NodeScope): void {
+    this.node(nodeId).scope = scope;
   }
 
   streamClosed(nodeId: string): void {
@@ -165,6 +192,8 @@ export class StatusRegistry {
       .map(([nodeId, record]) => ({
         nodeId,
         streams: record.streams,
+        ...(record.identity === undefined ? {} : { identity: record.identity }),
+        ...record.scope,
         types: [...record.types.values()]
           .sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1))
           .map(

@@ -20,7 +20,7 @@ import type {
 } from '../../xds/resources.js';
 import type { ConfigIndex, ServicePortRef } from '../model/config-index.js';
 import { effectivePolicy } from '../model/traffic-policy.js';
-import { TranslationMemo, type ClusterWants } from './translation-memo.js';
+import { TranslationMemo, type ClusterWants, type PortLookups } from './translation-memo.js';
 import {
   DEFAULT_CIRCUIT_BREAKERS,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -42,12 +42,19 @@ interface ClusterKey {
   readonly host: string;
 }
 
+/** What a scope decides about clusters (see TranslationScope). */
+interface ClusterScope extends Pick<PortLookups, 'destinationRuleFor'> {
+  seesServicePort(host: string, port: number): boolean;
+}
+
 export class ClusterBuilder implements ClusterWants {
   private readonly wanted = new Map<string, ClusterKey>();
 
+  /** `scope`: only the clusters of service ports it sees are built, with its DestinationRules. */
   constructor(
     private readonly index: ConfigIndex,
     private readonly memo = new TranslationMemo(),
+    private readonly scope?: ClusterScope,
   ) {}
 
   /** Records that a cluster is needed and returns its name. */
@@ -57,23 +64,36 @@ export class ClusterBuilder implements ClusterWants {
     return name;
   }
 
-  /** The wanted clusters whose service port exists, with their endpoints, ordered by name. */
-  build(): { clusters: ClusterResource[]; endpoints: EndpointAssignmentResource[] } {
+  /**
+   * The wanted clusters whose service port exists (and the scope sees), with their endpoints, ordered
+   * by name; `invisible` names those the scope may not see.
+   */
+  build(): {
+    clusters: ClusterResource[];
+    endpoints: EndpointAssignmentResource[];
+    invisible: ReadonlySet<string>;
+  } {
     const clusters: ClusterResource[] = [];
     const endpoints: EndpointAssignmentResource[] = [];
+    const invisible = new Set<string>();
+    const scope = this.scope;
     for (const name of [...this.wanted.keys()].sort()) {
       const key = this.wanted.get(name);
       if (key === undefined) continue;
       const ref = this.index.servicePort(key.host, key.port);
       if (ref === undefined) continue;
-      const rule = this.index.destinationRuleFor(key.host);
+      if (scope !== undefined && !scope.seesServicePort(key.host, key.port)) {
+        invisible.add(name);
+        continue;
+      }
+      const rule = (scope ?? this.index).destinationRuleFor(key.host);
       const built = this.memo.cluster(name, ref.serviceEntry, ref.port, rule, () =>
         makeCluster(name, key, ref, rule?.resource.spec),
       );
       clusters.push(built.cluster);
       endpoints.push(built.endpoints);
     }
-    return { clusters, endpoints };
+    return { clusters, endpoints, invisible };
   }
 }
 

@@ -28,6 +28,8 @@ import {
   type RedisRoute,
   type RedisRouteDestination,
   type RedisService,
+  type ServiceEntry,
+  type ServicePort,
 } from '../../api/index.js';
 import type { ClusterResource, EndpointAssignmentResource } from '../../xds/resources.js';
 import {
@@ -61,10 +63,12 @@ export interface RedisTranslation {
   ): { clusters: ClusterResource[]; endpoints: EndpointAssignmentResource[] };
 }
 
+/** `scope`: only the ports it imports get listeners. */
 export function translateRedis(
   config: ConfigSet,
   index: ConfigIndex,
   clusters: ClusterWants,
+  scope?: { imports(entry: ConfigObject<ServiceEntry>, port: ServicePort): boolean },
 ): RedisTranslation {
   const redis = new RedisConfig(config, index);
   const listeners = new Map<string, RedisListenerResource>();
@@ -85,6 +89,7 @@ export function translateRedis(
     if (host === undefined || isWildcardHost(host)) continue;
     for (const port of spec.ports) {
       if (selectPortProtocol(port.name).family !== 'redis') continue;
+      if (scope !== undefined && !scope.imports(entry, port)) continue;
       const service = redis.serviceFor(entry);
       const own = (): RedisRouteResource => ({
         prefix: '',

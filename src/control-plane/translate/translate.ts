@@ -10,7 +10,10 @@
  *   its filter chain (`spec.filters`, see filters.ts);
  * - for `tcp-redis[-…]` ports, Redis listeners and clusters (see redis.ts).
  *
- * `exportTo` and MetaRouter `gateways` restrict nothing here: one proxy serves every service it is given.
+ * Translated for a scope (translateScope), only the services the scope imports are translated, with
+ * the MetaRouters and DestinationRules the scope sees (see model/proxy-scope.ts); translated whole
+ * (translate), every service is, with the first MetaRouter and the most specific DestinationRule of
+ * any namespace. MetaRouter `gateways` restrict nothing here.
  *
  * Pure and deterministic: the same config always gives the same snapshot and version. A config with
  * errors still translates (what cannot be built is left out) but should not be served.
@@ -23,8 +26,9 @@ import {
   type ServicePort,
 } from '../../api/index.js';
 import type { ListenerResource, ProxySnapshot, RouteConfigResource } from '../../xds/resources.js';
-import type { ConfigSet } from '../model/config-set.js';
+import type { ConfigObject, ConfigSet } from '../model/config-set.js';
 import { ConfigIndex } from '../model/config-index.js';
+import type { ServiceEntry } from '../../api/index.js';
 import { ClusterBuilder } from './clusters.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
 import { buildFilterChain } from './filters.js';
@@ -49,10 +53,46 @@ export function translate(
   memo = new TranslationMemo(),
   index = new ConfigIndex(config),
 ): ProxySnapshot {
-  const clusters = new ClusterBuilder(index, memo);
+  memo.begin();
+  const { snapshot } = translateWith(config, memo, index, undefined);
+  memo.end();
+  return snapshot;
+}
+
+/**
+ * What one scope of proxies sees (TranslationScope: a namespace and its Sidecar), or the whole mesh
+ * (`scope` undefined). Run between the memo's `begin()` and `end()` with the other translations of a
+ * publish, or alone: what it builds then joins the memo's current translation. `invisibleClusters`
+ * names the clusters its routes name that it may not see: a route to a service not exported to the
+ * scope's namespace.
+ */
+export function translateScope(
+  config: ConfigSet,
+  memo: TranslationMemo,
+  index: ConfigIndex,
+  scope: TranslationScope | undefined,
+): { snapshot: ProxySnapshot; invisibleClusters: ReadonlySet<string> } {
+  return translateWith(config, memo, index, scope);
+}
+
+/** What a scope of proxies sees: see model/proxy-scope.ts (ProxyScope implements it). */
+export interface TranslationScope extends PortLookups {
+  /** Whether the scope imports this port of a ServiceEntry. */
+  imports(entry: ConfigObject<ServiceEntry>, port: ServicePort): boolean;
+  /** Whether the clusters of `host:port` may be sent to the scope. */
+  seesServicePort(host: string, port: number): boolean;
+}
+
+function translateWith(
+  config: ConfigSet,
+  memo: TranslationMemo,
+  index: ConfigIndex,
+  scope: TranslationScope | undefined,
+): { snapshot: ProxySnapshot; invisibleClusters: ReadonlySet<string> } {
+  const lookups: PortLookups = scope ?? index;
+  const clusters = new ClusterBuilder(index, memo, scope);
   const listeners = new Map<string, ListenerResource>();
   const routes = new Map<string, RouteConfigResource>();
-  memo.begin();
 
   for (const entry of config.serviceEntries) {
     const spec = entry.resource.spec;
@@ -61,10 +101,11 @@ export function translate(
     for (const port of spec.ports) {
       const selected = selectPortProtocol(port.name);
       if (selected.family !== 'metaprotocol') continue;
+      if (scope !== undefined && !scope.imports(entry, port)) continue;
       const routeConfigName = `${host}_${port.number}`;
       if (routes.has(routeConfigName)) continue;
-      const translated = memo.port(routeConfigName, entry, port, index, clusters, (lookups, wants) =>
-        translatePort(entry.resource.spec, host, port, selected.protocol, lookups, wants),
+      const translated = memo.port(routeConfigName, entry, port, lookups, clusters, (recorded, wants) =>
+        translatePort(entry.resource.spec, host, port, selected.protocol, recorded, wants),
       );
       if (translated === undefined) continue;
       routes.set(routeConfigName, translated.routeTable);
@@ -74,10 +115,9 @@ export function translate(
     }
   }
 
-  const redis = translateRedis(config, index, clusters);
+  const redis = translateRedis(config, index, clusters, scope);
   const made = clusters.build();
   const built = redis.finishClusters(made.clusters, made.endpoints);
-  memo.end();
   const content = {
     listeners: sortByName([...listeners.values()]),
     clusters: built.clusters,
@@ -85,7 +125,7 @@ export function translate(
     routes: sortByName([...routes.values()]),
     ...(redis.listeners.length === 0 ? {} : { redisListeners: redis.listeners }),
   };
-  return withContentVersion(content);
+  return { snapshot: withContentVersion(content), invisibleClusters: made.invisible };
 }
 
 /** One MetaProtocol port of a ServiceEntry: its route table, its listeners, the clusters they use. */

@@ -138,15 +138,33 @@ interface ClusterEntry {
   readonly endpoints: EndpointAssignmentResource;
 }
 
+/** Variants of one route table or cluster kept at most (scopes that see its inputs differently). */
+const MAX_VARIANTS = 8;
+
+/** Adds `entry` to the variants of `key`, unless it is there; the oldest goes beyond MAX_VARIANTS. */
+function keep<E>(map: Map<string, E[]>, key: string, entry: E): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [entry]);
+  else if (!list.includes(entry)) {
+    list.push(entry);
+    if (list.length > MAX_VARIANTS) list.shift();
+  }
+}
+
 /**
- * Results kept from one translation to the next. Only what the latest translation used is kept, so
- * the memo holds one config's worth at most.
+ * Results kept from one translation to the next. Only what the latest translations used is kept, so
+ * the memo holds one config's worth at most (times the variants scopes see: a route table whose
+ * MetaRouter some namespaces see and others do not has two).
+ *
+ * A publish translates the whole mesh and every scope served between `begin()` and `end()`; a scope
+ * first served between publishes is translated alone, and what it builds joins the current
+ * translation's results.
  */
 export class TranslationMemo {
-  private ports = new Map<string, PortEntry>();
-  private nextPorts = new Map<string, PortEntry>();
-  private clusters = new Map<string, ClusterEntry>();
-  private nextClusters = new Map<string, ClusterEntry>();
+  private ports = new Map<string, PortEntry[]>();
+  private nextPorts: Map<string, PortEntry[]> | undefined;
+  private clusters = new Map<string, ClusterEntry[]>();
+  private nextClusters: Map<string, ClusterEntry[]> | undefined;
   /** Ports and clusters the latest translation built afresh (0: it reused everything). */
   built = 0;
 
@@ -159,10 +177,10 @@ export class TranslationMemo {
 
   /** Ends a translation: what it did not use is forgotten. */
   end(): void {
-    this.ports = this.nextPorts;
-    this.clusters = this.nextClusters;
-    this.nextPorts = new Map();
-    this.nextClusters = new Map();
+    this.ports = this.nextPorts ?? this.ports;
+    this.clusters = this.nextClusters ?? this.clusters;
+    this.nextPorts = undefined;
+    this.nextClusters = undefined;
   }
 
   /**
@@ -177,20 +195,18 @@ export class TranslationMemo {
     clusters: ClusterWants,
     build: (lookups: PortLookups, clusters: ClusterWants) => PortTranslation,
   ): PortTranslation {
-    const previous = this.ports.get(key);
-    if (
-      previous !== undefined &&
-      previous.serviceEntry === serviceEntry &&
-      previous.port === port &&
-      previous.lookups.every(l => replays(l, lookups))
-    ) {
+    const candidates = [...(this.nextPorts?.get(key) ?? []), ...(this.ports.get(key) ?? [])];
+    const previous = candidates.find(
+      p => p.serviceEntry === serviceEntry && p.port === port && p.lookups.every(l => replays(l, lookups)),
+    );
+    if (previous !== undefined) {
       for (const [number, subset, host] of previous.wants) clusters.want(number, subset, host);
-      this.nextPorts.set(key, previous);
+      keep(this.nextPorts ?? this.ports, key, previous);
       return previous.result;
     }
     const recorder = new Recorder(lookups, clusters);
     const result = build(recorder, recorder);
-    this.nextPorts.set(key, {
+    keep(this.nextPorts ?? this.ports, key, {
       serviceEntry,
       port,
       lookups: recorder.lookups,
@@ -209,18 +225,16 @@ export class TranslationMemo {
     rule: ConfigObject<DestinationRule> | undefined,
     build: () => { cluster: ClusterResource; endpoints: EndpointAssignmentResource },
   ): { cluster: ClusterResource; endpoints: EndpointAssignmentResource } {
-    const previous = this.clusters.get(name);
-    if (
-      previous !== undefined &&
-      previous.serviceEntry === serviceEntry &&
-      previous.port === port &&
-      previous.rule === rule
-    ) {
-      this.nextClusters.set(name, previous);
+    const candidates = [...(this.nextClusters?.get(name) ?? []), ...(this.clusters.get(name) ?? [])];
+    const previous = candidates.find(
+      c => c.serviceEntry === serviceEntry && c.port === port && c.rule === rule,
+    );
+    if (previous !== undefined) {
+      keep(this.nextClusters ?? this.clusters, name, previous);
       return previous;
     }
     const made = build();
-    this.nextClusters.set(name, { serviceEntry, port, rule, ...made });
+    keep(this.nextClusters ?? this.clusters, name, { serviceEntry, port, rule, ...made });
     this.built++;
     return made;
   }

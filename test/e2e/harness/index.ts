@@ -28,3 +28,4 @@ export * from './thrift-frames.js';
 export * from './thrift-lib.js';
 export * from './thrift-stack.js';
 export * from './tiny-rpc.js';
+export * from './ads-proxies.js';

@@ -124,7 +124,7 @@ describe('aeraki install manifests', () => {
     ]);
   });
 
-  test('RBAC: read-only on config, status of the Aeraki kinds, its Leases, and its webhook and Secret by name', () => {
+  test('RBAC: read-only on config, status of the Aeraki kinds, TokenReviews, its Leases, and its webhook and Secret by name', () => {
     for (const role of defaults().filter(m => m.kind === 'ClusterRole' || m.kind === 'Role')) {
       for (const rule of role['rules'] as Array<{
         apiGroups: string[];
@@ -138,7 +138,12 @@ describe('aeraki install manifests', () => {
         );
         const writes = rule.verbs.filter(v => !['get', 'list', 'watch'].includes(v));
         if (writes.length === 0) continue;
+        const tokenReviews =
+          rule.apiGroups.join() === 'authentication.k8s.io' &&
+          rule.resources.join() === 'tokenreviews' &&
+          rule.verbs.join() === 'create';
         const allowed =
+          tokenReviews ||
           rule.resources.every(r => r.endsWith('/status')) ||
           (role.kind === 'Role' && rule.resources.every(r => r === 'leases' || r === 'secrets')) ||
           rule.resourceNames !== undefined;
@@ -147,6 +152,63 @@ describe('aeraki install manifests', () => {
           assert.deepEqual(rule.resourceNames, ['aeraki-webhook-tls']);
       }
     }
+  });
+});
+
+describe('xDS security in the manifests', () => {
+  interface Container {
+    args: string[];
+    volumeMounts?: { name: string; mountPath: string }[];
+  }
+  interface PodSpec {
+    serviceAccountName?: string;
+    containers: Container[];
+    volumes?: {
+      name: string;
+      projected?: { sources: { serviceAccountToken?: { audience: string; path: string } }[] };
+      secret?: { secretName: string; items?: { key: string }[] };
+    }[];
+  }
+  const pod = (name: string): PodSpec =>
+    (
+      defaults().find(m => m.kind === 'Deployment' && m.metadata.name === name)!['spec'] as {
+        template: { spec: PodSpec };
+      }
+    ).template.spec;
+  const flag = (args: readonly string[], name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i < 0 ? undefined : args[i + 1];
+  };
+
+  test('the control plane serves xDS on the TLS port only, with the token audience the gateway uses', () => {
+    const args = pod('aeraki-control-plane').containers[0]!.args;
+    assert.ok(
+      !args.includes('--listen') && !args.includes('--plaintext-insecure'),
+      'plaintext on loopback only',
+    );
+    assert.equal(flag(args, '--tls-listen'), '0.0.0.0:15012');
+    assert.equal(flag(args, '--tls-secret'), '$(POD_NAMESPACE)/aeraki-webhook-tls');
+    const gateway = pod('aeraki-gateway');
+    const gatewayArgs = gateway.containers[0]!.args;
+    assert.equal(flag(gatewayArgs, '--xds'), 'aeraki.$(POD_NAMESPACE).svc:15012');
+    const token = gateway.volumes?.find(v => v.projected !== undefined)?.projected?.sources[0]
+      ?.serviceAccountToken;
+    assert.equal(token?.audience, flag(args, '--token-audience'));
+    const mounts = new Map((gateway.containers[0]!.volumeMounts ?? []).map(m => [m.name, m.mountPath]));
+    assert.equal(flag(gatewayArgs, '--xds-token-file'), `${mounts.get('xds-token')}/${token?.path}`);
+    const ca = gateway.volumes?.find(v => v.secret !== undefined)?.secret;
+    assert.deepEqual(
+      ca?.items?.map(i => i.key),
+      ['ca.crt'],
+      'the CA only, not the key',
+    );
+    assert.equal(flag(gatewayArgs, '--xds-ca'), `${mounts.get('xds-ca')}/ca.crt`);
+    // Its labels, for Sidecars' workloadSelectors, from the downward API.
+    assert.equal(flag(gatewayArgs, '--labels-file'), `${mounts.get('podinfo')}/labels`);
+    const account = defaults().find(
+      m => m.kind === 'ServiceAccount' && m.metadata.name === gateway.serviceAccountName,
+    );
+    assert.equal(account?.['automountServiceAccountToken'], false, 'no token for the API server');
   });
 });
 

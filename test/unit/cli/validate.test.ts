@@ -66,8 +66,8 @@ describe('aeraki validate', () => {
       ),
       result.stdout,
     );
-    // 6 warnings of the fixture's own, and codec-unknown for its two ApplicationProtocols (brpc, brpc2).
-    assert.match(lines[lines.length - 1] ?? '', /: 8 errors, 8 warnings in 4 files$/);
+    // 7 warnings of the fixture's own, and codec-unknown for its two ApplicationProtocols (brpc, brpc2).
+    assert.match(lines[lines.length - 1] ?? '', /: 8 errors, 9 warnings in 4 files$/);
     assert.ok(!result.stdout.includes('\u001b['), 'no colour when stdout is not a terminal');
   });
 
@@ -81,7 +81,7 @@ describe('aeraki validate', () => {
     };
     assert.equal(report.ok, false);
     assert.equal(report.errors.length, 8);
-    assert.equal(report.warnings.length, 8);
+    assert.equal(report.warnings.length, 9);
     assert.equal(report.warnings.filter(w => w.rule === 'codec-unknown').length, 2);
     assert.ok(report.errors.some(e => e.rule === 'address-port-conflict'));
     const clean = JSON.parse((await validate(valid, '--json')).stdout) as { ok: boolean; errors: unknown[] };

@@ -148,6 +148,40 @@ test('status subresource: status only through /status, generation only for spec 
   await rejects(client.request('GET', `${MR}/none`), 404, 'NotFound');
 });
 
+test('TokenReview checks audiences: a projected token is good for its audience only, not for the API', async () => {
+  const token = cluster.api.issueToken(
+    { username: 'system:serviceaccount:shop:cart', uid: 'c', groups: [] },
+    ['istio-ca'],
+  );
+  const review = async (audiences?: string[]) =>
+    (
+      await client.request<{ status: { authenticated: boolean; audiences?: string[]; error?: string } }>(
+        'POST',
+        '/apis/authentication.k8s.io/v1/tokenreviews',
+        { body: { kind: 'TokenReview', spec: { token, ...(audiences === undefined ? {} : { audiences }) } } },
+      )
+    ).status;
+  const istio = await review(['istio-ca', 'other']);
+  assert.equal(istio.authenticated, true);
+  assert.deepEqual(istio.audiences, ['istio-ca'], "the intersection of the asked and the token's");
+  const api = await review();
+  assert.equal(api.authenticated, false, "without audiences: the API server's, which the token is not for");
+  assert.match(api.error ?? '', /invalid for the target audiences/);
+  assert.equal((await review(['vault'])).authenticated, false);
+  const { request } = await import('node:https');
+  const status = await new Promise<number>(resolve =>
+    request(
+      `${cluster.api.url}/api/v1/namespaces`,
+      { ca: cluster.api.caPem, headers: { authorization: `Bearer ${token}` } },
+      res => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    ).end(),
+  );
+  assert.equal(status, 401, 'a token for istio-ca does not authenticate to the API server');
+});
+
 test('TokenReview authenticates the tokens it issued; requests without a known token are 401', async () => {
   const token = cluster.api.issueToken({
     username: 'system:serviceaccount:shop:client',
