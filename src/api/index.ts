@@ -73,6 +73,15 @@ export type {
 } from './redis.js';
 export { REDIS_READ_POLICIES, faultTypeName, readPolicyName, redisModeName } from './redis.js';
 export type { Secret, SecretSpec } from './secret.js';
+export type { Gateway, GatewayPort, GatewayServer, GatewaySpec } from './gateway.js';
+export type {
+  HttpMatchRequest,
+  HttpRoute,
+  HttpRouteDestination,
+  VirtualService,
+  VirtualServiceDestination,
+  VirtualServiceSpec,
+} from './virtual-service.js';
 export { secretValue } from './secret.js';
 export { parseHostPort } from './validation/redis.js';
 export {

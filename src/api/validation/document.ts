@@ -1,7 +1,7 @@
 /**
  * Validates one config document on its own: envelope (apiVersion, kind, metadata), schema of the
- * spec, then the kind's rules. Documents of kinds this control plane does not use (VirtualService,
- * Gateway, …) are ignored with a warning, since they often share a directory with ours.
+ * spec, then the kind's rules. Documents of kinds this control plane does not use (Sidecar,
+ * AuthorizationPolicy, …) are ignored with a warning, since they often share a directory with ours.
  */
 import { z } from 'zod';
 import { applicationProtocolSpecSchema, type ApplicationProtocol } from '../application-protocol.js';
@@ -17,6 +17,9 @@ import {
   type RedisService,
 } from '../redis.js';
 import { secretFieldsSchema, type Secret } from '../secret.js';
+import { gatewaySpecSchema, type Gateway } from '../gateway.js';
+import { virtualServiceSpecSchema, type VirtualService } from '../virtual-service.js';
+import { validateGateway, validateVirtualService } from './istio-routing.js';
 import { serviceEntrySpecSchema, type ServiceEntry } from '../service-entry.js';
 import { validateApplicationProtocol } from './application-protocol.js';
 import { validateDestinationRule } from './destination-rule.js';
@@ -33,7 +36,9 @@ export type KnownResource =
   | ApplicationProtocol
   | RedisService
   | RedisDestination
-  | Secret;
+  | Secret
+  | Gateway
+  | VirtualService;
 export type KnownKind = KnownResource['kind'];
 
 interface KindInfo {
@@ -92,6 +97,18 @@ const kinds: Readonly<Record<KnownKind, KindInfo>> = {
     namespaced: true,
     spec: redisDestinationSpecSchema,
     validate: validateRedisDestination,
+  },
+  Gateway: {
+    apiVersions: istioVersions,
+    namespaced: true,
+    spec: gatewaySpecSchema,
+    validate: validateGateway,
+  },
+  VirtualService: {
+    apiVersions: istioVersions,
+    namespaced: true,
+    spec: virtualServiceSpecSchema,
+    validate: validateVirtualService,
   },
   Secret: {
     apiVersions: ['v1'],

@@ -9,12 +9,14 @@ import {
   type ApplicationProtocol,
   type ConfigIssue,
   type DestinationRule,
+  type Gateway,
   type KnownResource,
   type MetaRouter,
   type RedisDestination,
   type RedisService,
   type Secret,
   type ServiceEntry,
+  type VirtualService,
 } from '../../api/index.js';
 import type { DocumentOrigin, SourceDocument, SourceSnapshot } from '../sources/config-source.js';
 import type { ConfigObject, ConfigSet, LoadedConfig } from './config-set.js';
@@ -31,6 +33,8 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
   const redisServices: ConfigObject<RedisService>[] = [];
   const redisDestinations: ConfigObject<RedisDestination>[] = [];
   const secrets: ConfigObject<Secret>[] = [];
+  const gateways: ConfigObject<Gateway>[] = [];
+  const virtualServices: ConfigObject<VirtualService>[] = [];
 
   for (const document of snapshot.documents) {
     const checked = checkDocument(document);
@@ -59,6 +63,12 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
       case 'Secret':
         secrets.push(object as ConfigObject<Secret>);
         break;
+      case 'Gateway':
+        gateways.push(object as ConfigObject<Gateway>);
+        break;
+      case 'VirtualService':
+        virtualServices.push(object as ConfigObject<VirtualService>);
+        break;
     }
   }
 
@@ -70,6 +80,8 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
     redisServices: redisServices.sort(byKey),
     redisDestinations: redisDestinations.sort(byKey),
     secrets: secrets.sort(byKey),
+    gateways: gateways.sort(byKey),
+    virtualServices: virtualServices.sort(byKey),
   };
   const index = new ConfigIndex(config);
   issues.push(...crossDocumentIssues(config, index));

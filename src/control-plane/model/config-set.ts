@@ -5,12 +5,14 @@ import type {
   ApplicationProtocol,
   ConfigIssue,
   DestinationRule,
+  Gateway,
   KnownResource,
   MetaRouter,
   RedisDestination,
   RedisService,
   Secret,
   ServiceEntry,
+  VirtualService,
 } from '../../api/index.js';
 import type { DocumentOrigin } from '../sources/config-source.js';
 import type { ConfigIndex } from './config-index.js';
@@ -38,6 +40,10 @@ export interface ConfigSet {
   readonly redisDestinations: readonly ConfigObject<RedisDestination>[];
   /** Kubernetes Secrets (the credentials RedisServices and RedisDestinations name). */
   readonly secrets: readonly ConfigObject<Secret>[];
+  /** Istio Gateways (MetaProtocol entry points for Envoy gateways in Istio mode). */
+  readonly gateways: readonly ConfigObject<Gateway>[];
+  /** Istio VirtualServices (routes of Envoy's Dubbo and Thrift filters in Istio mode). */
+  readonly virtualServices: readonly ConfigObject<VirtualService>[];
 }
 
 /**
@@ -71,4 +77,6 @@ export const EMPTY_CONFIG_SET: ConfigSet = {
   redisServices: [],
   redisDestinations: [],
   secrets: [],
+  gateways: [],
+  virtualServices: [],
 };

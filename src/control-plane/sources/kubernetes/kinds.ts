@@ -190,6 +190,14 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     namespaced: true,
     role: 'config',
   },
+  {
+    kind: 'VirtualService',
+    group: 'networking.istio.io',
+    versions: ISTIO_VERSIONS,
+    plural: 'virtualservices',
+    namespaced: true,
+    role: 'config',
+  },
   { kind: 'Service', group: '', versions: ['v1'], plural: 'services', namespaced: true, role: 'service' },
   {
     kind: 'EndpointSlice',
