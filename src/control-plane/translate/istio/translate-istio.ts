@@ -27,6 +27,7 @@ import {
   type VirtualService,
 } from '../../../api/index.js';
 import type { ClusterResource } from '../../../xds/resources.js';
+import { protoRootWithIstioFilters } from '../../../xds/proto-root.js';
 import { ConfigIndex, hostMatches } from '../../model/config-index.js';
 import type { ConfigObject, ConfigSet } from '../../model/config-set.js';
 import { issueAt } from '../../model/issue-at.js';
@@ -85,6 +86,7 @@ export function translateIstio(
   index = new ConfigIndex(config),
 ): IstioTranslation {
   const opts: IstioOptions = { ...DEFAULT_ISTIO_OPTIONS, ...options };
+  protoRootWithIstioFilters();
   const issues: ConfigIssue[] = [];
   const note = (
     object: ConfigObject<KnownResource>,
