@@ -4,6 +4,12 @@
  * incremental (`DeltaAggregatedResources`, see DeltaAdsStream). It serves the snapshots of a
  * SnapshotCache — any resource types, not only MetaProtocol ones — to every connected proxy, and keeps
  * the per-node ACK/NACK view returned by `status()`. Port 15010 by default, as Aeraki's.
+ *
+ * The same port serves the route discovery service alone (`envoy.service.route.v3.RouteDiscoveryService`,
+ * `StreamRoutes` and `DeltaRoutes`): what Envoy sidecars running Aeraki's MetaProtocol proxy image
+ * subscribe to with an `api_config_source` naming the `aeraki-xds` bootstrap cluster, one stream
+ * per subscription as Envoy opens them. Those streams carry RouteConfigurations only; a request
+ * for another type ends the stream with INVALID_ARGUMENT.
  */
 import { EventEmitter } from 'node:events';
 import { Server, ServerCredentials, status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
@@ -33,6 +39,7 @@ import { releaseDeliveredChunks } from './release-request-chunks.js';
 import { SharedResponses } from './shared-responses.js';
 import { WriteBudget, type FlushingWrite } from './write-budget.js';
 import { StatusRegistry, type XdsObserver, type XdsServerStatus } from './xds-status.js';
+import { TypeUrls } from '../../xds/type-urls.js';
 
 /** Aeraki's xDS port. */
 export const DEFAULT_XDS_PORT = 15010;
@@ -97,6 +104,22 @@ function serviceDefinition(
   };
 }
 
+/** The route discovery service's method table: the same messages as ADS on other paths. */
+function routeServiceDefinition(
+  sotw: InterningRequestDecoder<DiscoveryRequest>,
+  delta: InterningRequestDecoder<DeltaDiscoveryRequest>,
+) {
+  const ads = serviceDefinition(sotw, delta);
+  return {
+    StreamRoutes: { ...ads.StreamAggregatedResources, path: RDS_METHOD_PATH },
+    DeltaRoutes: { ...ads.DeltaAggregatedResources, path: DELTA_RDS_METHOD_PATH },
+  };
+}
+
+/** The gRPC method paths of the route discovery service (non-aggregated RDS). */
+export const RDS_METHOD_PATH = '/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes';
+export const DELTA_RDS_METHOD_PATH = '/envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes';
+
 /** What the server needs of either kind of stream. */
 interface ServedStream<Request> {
   handleRequest(request: Request): void;
@@ -151,6 +174,22 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
           call,
           (sink, hooks) => new DeltaAdsStream(sink, this.cache, this.registry, hooks),
           this.deltaShared,
+        ),
+    });
+    server.addService(routeServiceDefinition(this.sotwDecoder, this.deltaDecoder), {
+      StreamRoutes: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) =>
+        this.serve(
+          call,
+          (sink, hooks) => new AdsStream(sink, this.cache, this.registry, hooks),
+          this.sotwShared,
+          TypeUrls.routeConfiguration,
+        ),
+      DeltaRoutes: (call: ServerDuplexStream<DeltaDiscoveryRequest, Buffer>) =>
+        this.serve(
+          call,
+          (sink, hooks) => new DeltaAdsStream(sink, this.cache, this.registry, hooks),
+          this.deltaShared,
+          TypeUrls.routeConfiguration,
         ),
     });
     this.server = server;
@@ -211,10 +250,12 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     return (++this.nonceCounter).toString(36);
   }
 
-  private serve<Request>(
+  /** Serves one stream; with `onlyType`, a stream of that resource type alone (RDS). */
+  private serve<Request extends { readonly type_url: string }>(
     call: ServerDuplexStream<Request, Buffer>,
     makeStream: (sink: ResponseSink, hooks: StreamHooks) => ServedStream<Request>,
     shared: SharedResponses,
+    onlyType?: string,
   ): void {
     // Responses are made with their gRPC frame header in front: grpc-js need not copy them.
     sendFramesAsIs(call);
@@ -259,6 +300,19 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     call.on('data', (request: Request) => {
       // The request is decoded: grpc-js need not keep its chunks until the proxy's next request.
       releaseDeliveredChunks(call);
+      if (onlyType !== undefined && request.type_url !== onlyType) {
+        // A non-aggregated stream may leave the type out: it is the service's.
+        if (request.type_url !== '') {
+          call.emit('error', {
+            code: GrpcStatus.INVALID_ARGUMENT,
+            details: `this service serves ${onlyType} only, not ${request.type_url}`,
+          });
+          call.end();
+          return;
+        }
+        stream.handleRequest({ ...request, type_url: onlyType });
+        return;
+      }
       stream.handleRequest(request);
     });
     call.on('end', () => {

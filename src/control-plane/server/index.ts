@@ -2,6 +2,8 @@
 export {
   AdsServer,
   DEFAULT_XDS_PORT,
+  RDS_METHOD_PATH,
+  DELTA_RDS_METHOD_PATH,
   type AdsServerOptions,
   type AckEvent,
   type NackEvent,
