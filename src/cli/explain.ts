@@ -2,9 +2,19 @@
  * `aeraki explain SERVICE --attr KEY=VALUE …`: which route a request with those attributes takes on
  * the running proxy, where it goes, and why each earlier route did not match. The proxy computes it
  * with the matchers it uses for live traffic, so the answer cannot drift from what traffic does.
+ *
+ * In Istio mode the proxies are Envoy sidecars, which have no such endpoint: with `--control-plane`
+ * the route tables are read from the control plane (`/snapshot`, the tables its RDS serves them) and
+ * explained here with the same compiled matchers our proxy uses.
  */
 import { AerakiError, ErrorCodes } from '../errors.js';
-import type { RouteExplanationReport } from '../proxy/route-explainer.js';
+import { RouteTable } from '../filters/router/route-table.js';
+import {
+  explainRoute,
+  routeTablesForService,
+  type RouteExplanationReport,
+} from '../proxy/route-explainer.js';
+import type { ProxySnapshot } from '../xds/resources.js';
 import type { RedisExplanationReport } from '../redis/redis-explainer.js';
 import { requestAdmin } from './admin-client.js';
 import { parseCommandArgs } from './args.js';
@@ -26,12 +36,17 @@ Options:
   --command NAME      Redis: the command (default GET; reads and writes may go to different nodes)
   --port N            the service port, when the host has several
   --admin HOST:PORT   the proxy's admin API (default 127.0.0.1:15000)
+  --control-plane HOST:PORT
+                      Istio mode (Envoy sidecars): explain with the route tables the control
+                      plane's RDS serves, read from its admin API (e.g. 127.0.0.1:15011)
   --json              print the explanation as JSON
   -h, --help          show this help
 
 Examples:
   aeraki explain thrift-sample-server.meta-thrift.svc.cluster.local --attr method=sayHello
   aeraki explain redis-front.redis.svc.cluster.local --key user:42 --command SET
+  aeraki explain org.apache.dubbo.samples.basic.api.demoservice --attr method=sayHello \
+      --control-plane 127.0.0.1:15011
 `;
 
 export async function explainCommand(args: string[]): Promise<number> {
@@ -43,6 +58,7 @@ export async function explainCommand(args: string[]): Promise<number> {
       key: { type: 'string' },
       command: { type: 'string' },
       admin: { type: 'string', default: '127.0.0.1:15000' },
+      'control-plane': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -64,7 +80,16 @@ export async function explainCommand(args: string[]): Promise<number> {
     }
     query.append('attr', attr);
   }
-  const report = await fetchExplanation(values.admin, query);
+  const controlPlane = values['control-plane'];
+  if (controlPlane !== undefined && (values.key !== undefined || values.command !== undefined))
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      '--key and --command explain a Redis key on a running proxy (--admin), not with --control-plane',
+    );
+  const report =
+    controlPlane === undefined
+      ? await fetchExplanation(values.admin, query)
+      : await explainFromControlPlane(controlPlane, query);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
@@ -96,6 +121,41 @@ async function fetchExplanation(
     answer.status === 400 ? ErrorCodes.CLI_USAGE : ErrorCodes.NOT_FOUND,
     `${body.error ?? `the proxy admin API at ${admin} answered ${answer.status}`}${tables}`,
   );
+}
+
+/** Reads the control plane's snapshot and explains with its route table for the service. */
+async function explainFromControlPlane(
+  controlPlane: string,
+  query: URLSearchParams,
+): Promise<RouteExplanationReport> {
+  const answer = await requestAdmin(controlPlane, '/snapshot', 'control plane');
+  const snapshot = answer.body as ProxySnapshot | null | undefined;
+  if (answer.status !== 200 || snapshot === null || snapshot === undefined)
+    throw new AerakiError(
+      ErrorCodes.NOT_FOUND,
+      `the control plane admin API at ${controlPlane} has no config served (HTTP ${answer.status})`,
+    );
+  const service = query.get('service') ?? '';
+  const port = query.get('port');
+  const names = snapshot.routes.map(r => r.name);
+  const tables = routeTablesForService(names, service, port === null ? undefined : Number(port));
+  if (tables.length !== 1)
+    throw new AerakiError(
+      tables.length === 0 ? ErrorCodes.NOT_FOUND : ErrorCodes.CLI_USAGE,
+      `${tables.length === 0 ? `no route table for '${service}'` : `'${service}' has several ports; give one with --port`}; route tables: ${(tables.length === 0 ? names : tables).join(', ') || 'none'}`,
+    );
+  const name = tables[0]!;
+  const table = snapshot.routes.find(r => r.name === name)!;
+  const attributes = query
+    .getAll('attr')
+    .map(
+      attr => [attr.slice(0, attr.indexOf('=')).toLowerCase(), attr.slice(attr.indexOf('=') + 1)] as const,
+    );
+  const listeners = snapshot.listeners
+    .filter(l => l.routeConfigName === name)
+    .map(l => l.name)
+    .sort();
+  return explainRoute(new RouteTable(table), attributes, listeners);
 }
 
 /** The explanation for people: the verdict first, then the routes that were passed over. */

@@ -202,7 +202,7 @@ export class KubernetesApiStandIn {
   }
 
   /** A kubeconfig for this server (the admin's token unless another is given); written to `file` if given. */
-  kubeconfig(file?: string, token = this.adminToken): string {
+  kubeconfig(file?: string, token: string = this.adminToken): string {
     const text = [
       'apiVersion: v1',
       'kind: Config',
