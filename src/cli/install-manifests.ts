@@ -10,7 +10,11 @@
  *   writes), probes, resources, a non-root read-only container, a PodDisruptionBudget, a Service for
  *   xDS and the admission webhook, and the ValidatingWebhookConfiguration;
  * - a proxy gateway: a Deployment of `aeraki proxy` listening on every address of its pod, its node
- *   identity from the downward API.
+ *   identity from the downward API;
+ * - in Istio mode (`istio`), the control plane runs with `--istio` and may write what that mode
+ *   writes: EnvoyFilters and VirtualServices (only those labelled `manager: Aeraki` are touched, but
+ *   RBAC cannot select by label), ServiceEntries (their addresses), and ConfigMaps in every
+ *   namespace (the sidecars' bootstrap ConfigMap `aeraki-bootstrap-config`).
  */
 import { AERAKI_KINDS, WATCHED_KINDS } from '../control-plane/sources/kubernetes/kinds.js';
 import { AERAKI_LABELS, aerakiCrds } from '../control-plane/sources/kubernetes/crds.js';
@@ -24,7 +28,12 @@ export interface InstallOptions {
   readonly replicas?: number;
   /** Include the proxy gateway (default true). */
   readonly gateway?: boolean;
+  /** Istio mode, with Istio's root namespace (default: off). */
+  readonly istio?: { readonly rootNamespace: string };
 }
+
+/** Istio's default root namespace. */
+export const DEFAULT_ISTIO_ROOT_NAMESPACE = 'istio-system';
 
 export type Manifest = Record<string, unknown> & {
   readonly apiVersion: string;
@@ -105,6 +114,26 @@ function clusterRole(): Manifest {
   };
 }
 
+/** What Istio mode writes (see the file comment). */
+function istioClusterRole(): Manifest {
+  const write = ['create', 'update', 'patch', 'delete'];
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'aeraki-istio', labels: labels('control-plane') },
+    rules: [
+      {
+        apiGroups: ['networking.istio.io'],
+        resources: ['envoyfilters'],
+        verbs: ['get', 'list', 'watch', ...write],
+      },
+      { apiGroups: ['networking.istio.io'], resources: ['virtualservices'], verbs: write },
+      { apiGroups: ['networking.istio.io'], resources: ['serviceentries'], verbs: ['update', 'patch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', ...write] },
+    ],
+  };
+}
+
 export function installManifests(options: InstallOptions): Manifest[] {
   const ns = options.namespace;
   const webhookConfig = webhookConfigurationName(ns);
@@ -120,6 +149,7 @@ export function installManifests(options: InstallOptions): Manifest[] {
       metadata: { name: 'aeraki', namespace: ns, labels: labels('control-plane') },
     },
     clusterRole(),
+    ...(options.istio === undefined ? [] : [istioClusterRole()]),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
@@ -133,13 +163,15 @@ export function installManifests(options: InstallOptions): Manifest[] {
         },
       ],
     },
-    ...['aeraki', 'aeraki-webhook'].map((role): Manifest => ({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: role, labels: labels('control-plane') },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-      subjects: [{ kind: 'ServiceAccount', name: 'aeraki', namespace: ns }],
-    })),
+    ...['aeraki', 'aeraki-webhook', ...(options.istio === undefined ? [] : ['aeraki-istio'])].map(
+      (role): Manifest => ({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: role, labels: labels('control-plane') },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ kind: 'ServiceAccount', name: 'aeraki', namespace: ns }],
+      }),
+    ),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -201,6 +233,15 @@ export function installManifests(options: InstallOptions): Manifest[] {
                   webhookConfig,
                   '--webhook-service',
                   `${CONTROL_PLANE_NAME}.$(POD_NAMESPACE).svc`,
+                  ...(options.istio === undefined
+                    ? []
+                    : [
+                        '--istio',
+                        '--root-namespace',
+                        options.istio.rootNamespace,
+                        '--xds-address',
+                        `${CONTROL_PLANE_NAME}.$(POD_NAMESPACE):${XDS_PORT}`,
+                      ]),
                 ],
                 env: downwardEnv,
                 ports: [
