@@ -75,6 +75,13 @@ export { REDIS_READ_POLICIES, faultTypeName, readPolicyName, redisModeName } fro
 export type { Secret, SecretSpec } from './secret.js';
 export type { Gateway, GatewayPort, GatewayServer, GatewaySpec } from './gateway.js';
 export type {
+  DubboAuthorizationPolicy,
+  DubboAuthorizationPolicySpec,
+  DubboAuthorizationRule,
+  DubboOperation,
+  DubboSource,
+} from './dubbo-authorization-policy.js';
+export type {
   HttpMatchRequest,
   HttpRoute,
   HttpRouteDestination,

@@ -18,8 +18,13 @@ import {
 } from '../redis.js';
 import { secretFieldsSchema, type Secret } from '../secret.js';
 import { gatewaySpecSchema, type Gateway } from '../gateway.js';
+import {
+  dubboAuthorizationPolicySpecSchema,
+  type DubboAuthorizationPolicy,
+} from '../dubbo-authorization-policy.js';
 import { virtualServiceSpecSchema, type VirtualService } from '../virtual-service.js';
 import { validateGateway, validateVirtualService } from './istio-routing.js';
+import { validateDubboAuthorizationPolicy } from './dubbo-authorization-policy.js';
 import { serviceEntrySpecSchema, type ServiceEntry } from '../service-entry.js';
 import { validateApplicationProtocol } from './application-protocol.js';
 import { validateDestinationRule } from './destination-rule.js';
@@ -38,7 +43,8 @@ export type KnownResource =
   | RedisDestination
   | Secret
   | Gateway
-  | VirtualService;
+  | VirtualService
+  | DubboAuthorizationPolicy;
 export type KnownKind = KnownResource['kind'];
 
 interface KindInfo {
@@ -110,6 +116,12 @@ const kinds: Readonly<Record<KnownKind, KindInfo>> = {
     spec: virtualServiceSpecSchema,
     validate: validateVirtualService,
   },
+  DubboAuthorizationPolicy: {
+    apiVersions: ['dubbo.aeraki.io/v1alpha1'],
+    namespaced: true,
+    spec: dubboAuthorizationPolicySpecSchema,
+    validate: validateDubboAuthorizationPolicy,
+  },
   Secret: {
     apiVersions: ['v1'],
     namespaced: true,
@@ -120,7 +132,7 @@ const kinds: Readonly<Record<KnownKind, KindInfo>> = {
 };
 
 /** Aeraki kinds that exist upstream but are not served here yet. */
-const laterKinds = new Set(['DubboAuthorizationPolicy']);
+const laterKinds = new Set<string>();
 
 /** True for kinds this control plane reads. */
 export function isKnownKind(kind: string): kind is KnownKind {

@@ -9,6 +9,7 @@ import {
   type ApplicationProtocol,
   type ConfigIssue,
   type DestinationRule,
+  type DubboAuthorizationPolicy,
   type Gateway,
   type KnownResource,
   type MetaRouter,
@@ -35,6 +36,7 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
   const secrets: ConfigObject<Secret>[] = [];
   const gateways: ConfigObject<Gateway>[] = [];
   const virtualServices: ConfigObject<VirtualService>[] = [];
+  const dubboAuthorizationPolicies: ConfigObject<DubboAuthorizationPolicy>[] = [];
 
   for (const document of snapshot.documents) {
     const checked = checkDocument(document);
@@ -69,6 +71,9 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
       case 'VirtualService':
         virtualServices.push(object as ConfigObject<VirtualService>);
         break;
+      case 'DubboAuthorizationPolicy':
+        dubboAuthorizationPolicies.push(object as ConfigObject<DubboAuthorizationPolicy>);
+        break;
     }
   }
 
@@ -82,6 +87,7 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
     secrets: secrets.sort(byKey),
     gateways: gateways.sort(byKey),
     virtualServices: virtualServices.sort(byKey),
+    dubboAuthorizationPolicies: dubboAuthorizationPolicies.sort(byKey),
   };
   const index = new ConfigIndex(config);
   issues.push(...crossDocumentIssues(config, index));

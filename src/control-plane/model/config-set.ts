@@ -5,6 +5,7 @@ import type {
   ApplicationProtocol,
   ConfigIssue,
   DestinationRule,
+  DubboAuthorizationPolicy,
   Gateway,
   KnownResource,
   MetaRouter,
@@ -44,6 +45,8 @@ export interface ConfigSet {
   readonly gateways: readonly ConfigObject<Gateway>[];
   /** Istio VirtualServices (routes of Envoy's Dubbo and Thrift filters in Istio mode). */
   readonly virtualServices: readonly ConfigObject<VirtualService>[];
+  /** Who may call which Dubbo interfaces (Envoy's Dubbo filter, Istio mode). */
+  readonly dubboAuthorizationPolicies: readonly ConfigObject<DubboAuthorizationPolicy>[];
 }
 
 /**
@@ -79,4 +82,5 @@ export const EMPTY_CONFIG_SET: ConfigSet = {
   secrets: [],
   gateways: [],
   virtualServices: [],
+  dubboAuthorizationPolicies: [],
 };

@@ -141,6 +141,7 @@ describe('aeraki install manifests', () => {
       'metarouters.metaprotocol.aeraki.io Namespaced v1alpha1',
       'redisservices.redis.aeraki.io Namespaced v1alpha1',
       'redisdestinations.redis.aeraki.io Namespaced v1alpha1',
+      'dubboauthorizationpolicies.dubbo.aeraki.io Namespaced v1alpha1',
     ]);
   });
 

@@ -79,6 +79,8 @@ export interface DubboInput {
   readonly defaultCluster: string;
   readonly virtualService?: ConfigObject<VirtualService>;
   readonly clusterOf: ClusterOf;
+  /** Filters before the router (the inbound side's RBAC: dubbo-rbac.ts). */
+  readonly filters?: readonly ProtoObject[];
 }
 
 export function dubboProxy(input: DubboInput): Record<string, JsonValue> {
@@ -104,7 +106,7 @@ export function dubboProxy(input: DubboInput): Record<string, JsonValue> {
     protocol_type: 'Dubbo',
     serialization_type: 'Hessian2',
     route_config: [{ name: input.statPrefix, interface: input.interfaceName, routes }],
-    dubbo_filters: [{ name: 'envoy.filters.dubbo.router' }],
+    dubbo_filters: [...(input.filters ?? []), { name: 'envoy.filters.dubbo.router' }],
   });
 }
 

@@ -47,6 +47,7 @@ import { gatewayObjects } from './gateway.js';
 import { DEFAULT_ISTIO_OPTIONS, type IstioOptions } from './istio-options.js';
 import { inboundMetaProtocolProxy, outboundMetaProtocolProxy } from './meta-protocol.js';
 import { dubboProxy, kafkaBroker, thriftProxy, zookeeperProxy } from './native.js';
+import { dubboPoliciesFor, dubboRbacFilters } from './dubbo-rbac.js';
 import { placementOf } from './placement.js';
 import { istioPortFamily } from './port-family.js';
 import { redisClusterPatches, redisListenerPatch } from './redis.js';
@@ -200,7 +201,15 @@ export function translateIstio(
           }
           const inbound = inboundName(port.number);
           inboundFilter(
-            dubboProxy({ statPrefix: inbound, interfaceName: '*', defaultCluster: inbound, clusterOf }),
+            dubboProxy({
+              statPrefix: inbound,
+              interfaceName: '*',
+              defaultCluster: inbound,
+              clusterOf,
+              filters: dubboRbacFilters(
+                dubboPoliciesFor(config.dubboAuthorizationPolicies, entry.namespace, opts.rootNamespace),
+              ),
+            }),
           );
           return;
         }
