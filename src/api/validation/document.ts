@@ -131,9 +131,6 @@ const kinds: Readonly<Record<KnownKind, KindInfo>> = {
   },
 };
 
-/** Aeraki kinds that exist upstream but are not served here yet. */
-const laterKinds = new Set<string>();
-
 /** True for kinds this control plane reads. */
 export function isKnownKind(kind: string): kind is KnownKind {
   return Object.hasOwn(kinds, kind);
@@ -230,9 +227,7 @@ export function validateDocument(data: unknown, defaultNamespace = DEFAULT_NAMES
         severity: 'warning',
         path: ['kind'],
         rule: 'unknown-kind',
-        message: laterKinds.has(kind)
-          ? `${kind} is not supported yet; the document is ignored`
-          : `${kind} (${apiVersion}) is not used by this control plane; the document is ignored`,
+        message: `${kind} (${apiVersion}) is not used by this control plane; the document is ignored`,
       },
     ]);
   }
