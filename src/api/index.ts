@@ -76,6 +76,22 @@ export { REDIS_READ_POLICIES, faultTypeName, readPolicyName, redisModeName } fro
 export type { Secret, SecretSpec } from './secret.js';
 export type { EgressHost, Sidecar, SidecarEgressListener, SidecarSpec } from './sidecar.js';
 export { parseEgressHost } from './sidecar.js';
+export type { Gateway, GatewayPort, GatewayServer, GatewaySpec } from './gateway.js';
+export type {
+  DubboAuthorizationPolicy,
+  DubboAuthorizationPolicySpec,
+  DubboAuthorizationRule,
+  DubboOperation,
+  DubboSource,
+} from './dubbo-authorization-policy.js';
+export type {
+  HttpMatchRequest,
+  HttpRoute,
+  HttpRouteDestination,
+  VirtualService,
+  VirtualServiceDestination,
+  VirtualServiceSpec,
+} from './virtual-service.js';
 export { secretValue } from './secret.js';
 export { parseHostPort } from './validation/redis.js';
 export {

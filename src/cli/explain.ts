@@ -2,9 +2,19 @@
  * `aeraki explain SERVICE --attr KEY=VALUE …`: which route a request with those attributes takes on
  * the running proxy, where it goes, and why each earlier route did not match. The proxy computes it
  * with the matchers it uses for live traffic, so the answer cannot drift from what traffic does.
+ *
+ * In Istio mode the proxies are Envoy sidecars, which have no such endpoint: with `--istio` the
+ * route tables are read from the control plane (`/snapshot`, the tables its RDS serves them) and
+ * explained here with the same compiled matchers our proxy uses.
  */
 import { AerakiError, ErrorCodes } from '../errors.js';
-import type { RouteExplanationReport } from '../proxy/route-explainer.js';
+import { RouteTable } from '../filters/router/route-table.js';
+import {
+  explainRoute,
+  routeTablesForService,
+  type RouteExplanationReport,
+} from '../proxy/route-explainer.js';
+import type { ProxySnapshot } from '../xds/resources.js';
 import type { RedisExplanationReport } from '../redis/redis-explainer.js';
 import { fetchAdminJson, requestAdmin } from './admin-client.js';
 import type { VisibilityExplanation } from '../control-plane/model/proxy-scope.js';
@@ -32,12 +42,17 @@ Options:
                       when the proxy does not have SERVICE, ask this control plane why: the
                       proxy's namespace and identity, exportTo, the Sidecar (default
                       127.0.0.1:15011; 'off' not to ask)
+  --istio             Istio mode (Envoy sidecars, which have no admin endpoint for this): explain
+                      with the route tables the control plane's RDS serves, read from the
+                      admin API given by --control-plane
   --json              print the explanation as JSON
   -h, --help          show this help
 
 Examples:
   aeraki explain thrift-sample-server.meta-thrift.svc.cluster.local --attr method=sayHello
   aeraki explain redis-front.redis.svc.cluster.local --key user:42 --command SET
+  aeraki explain org.apache.dubbo.samples.basic.api.demoservice --attr method=sayHello \
+      --istio --control-plane 127.0.0.1:15011
 `;
 
 export async function explainCommand(args: string[]): Promise<number> {
@@ -50,6 +65,7 @@ export async function explainCommand(args: string[]): Promise<number> {
       command: { type: 'string' },
       admin: { type: 'string', default: '127.0.0.1:15000' },
       'control-plane': { type: 'string', default: '127.0.0.1:15011' },
+      istio: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -71,19 +87,29 @@ export async function explainCommand(args: string[]): Promise<number> {
     }
     query.append('attr', attr);
   }
-  const report = await fetchExplanation(values.admin, query).catch(async (err: unknown) => {
-    if (
-      !(err instanceof AerakiError) ||
-      err.code !== ErrorCodes.NOT_FOUND ||
-      values['control-plane'] === 'off'
-    )
-      throw err;
-    const why = await whyNotSeen(values.admin, values['control-plane'], positionals[0]!);
-    if (why === undefined) throw err;
-    throw new AerakiError(ErrorCodes.NOT_FOUND, `${err.message}\n${formatVisibility(why, false)}`, {
-      cause: err,
-    });
-  });
+  const istio = values.istio;
+  if (istio && (values.key !== undefined || values.command !== undefined))
+    throw new AerakiError(
+      ErrorCodes.CLI_USAGE,
+      '--key and --command explain a Redis key on a running proxy (--admin), not with --istio',
+    );
+  if (istio && values['control-plane'] === 'off')
+    throw new AerakiError(ErrorCodes.CLI_USAGE, '--istio reads the route tables from --control-plane');
+  const report = istio
+    ? await explainFromControlPlane(values['control-plane'], query)
+    : await fetchExplanation(values.admin, query).catch(async (err: unknown) => {
+        if (
+          !(err instanceof AerakiError) ||
+          err.code !== ErrorCodes.NOT_FOUND ||
+          values['control-plane'] === 'off'
+        )
+          throw err;
+        const why = await whyNotSeen(values.admin, values['control-plane'], positionals[0]!);
+        if (why === undefined) throw err;
+        throw new AerakiError(ErrorCodes.NOT_FOUND, `${err.message}\n${formatVisibility(why, false)}`, {
+          cause: err,
+        });
+      });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
@@ -136,6 +162,41 @@ async function fetchExplanation(
     answer.status === 400 ? ErrorCodes.CLI_USAGE : ErrorCodes.NOT_FOUND,
     `${body.error ?? `the proxy admin API at ${admin} answered ${answer.status}`}${tables}`,
   );
+}
+
+/** Reads the control plane's snapshot and explains with its route table for the service. */
+async function explainFromControlPlane(
+  controlPlane: string,
+  query: URLSearchParams,
+): Promise<RouteExplanationReport> {
+  const answer = await requestAdmin(controlPlane, '/snapshot', 'control plane');
+  const snapshot = answer.body as ProxySnapshot | null | undefined;
+  if (answer.status !== 200 || snapshot === null || snapshot === undefined)
+    throw new AerakiError(
+      ErrorCodes.NOT_FOUND,
+      `the control plane admin API at ${controlPlane} has no config served (HTTP ${answer.status})`,
+    );
+  const service = query.get('service') ?? '';
+  const port = query.get('port');
+  const names = snapshot.routes.map(r => r.name);
+  const tables = routeTablesForService(names, service, port === null ? undefined : Number(port));
+  if (tables.length !== 1)
+    throw new AerakiError(
+      tables.length === 0 ? ErrorCodes.NOT_FOUND : ErrorCodes.CLI_USAGE,
+      `${tables.length === 0 ? `no route table for '${service}'` : `'${service}' has several ports; give one with --port`}; route tables: ${(tables.length === 0 ? names : tables).join(', ') || 'none'}`,
+    );
+  const name = tables[0]!;
+  const table = snapshot.routes.find(r => r.name === name)!;
+  const attributes = query
+    .getAll('attr')
+    .map(
+      attr => [attr.slice(0, attr.indexOf('=')).toLowerCase(), attr.slice(attr.indexOf('=') + 1)] as const,
+    );
+  const listeners = snapshot.listeners
+    .filter(l => l.routeConfigName === name)
+    .map(l => l.name)
+    .sort();
+  return explainRoute(new RouteTable(table), attributes, listeners);
 }
 
 /** The explanation for people: the verdict first, then the routes that were passed over. */

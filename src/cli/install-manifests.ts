@@ -15,7 +15,13 @@
  * - a proxy gateway: a Deployment of `aeraki proxy` listening on every address of its pod, its node
  *   identity and labels from the downward API, authenticating on the TLS port with a projected service-account
  *   token of its own service account (audience istio-ca) and verifying the control plane with the
- *   Secret's ca.crt.
+ *   Secret's ca.crt;
+ * - in Istio mode (`istio`), the control plane runs with `--istio`, serves plaintext xDS on port 15010
+ *   of the pod's addresses for the Envoy sidecars' bootstrap as the original does (asked for with
+ *   `--plaintext-insecure`, logged as a warning), and may write what that mode
+ *   writes: EnvoyFilters and VirtualServices (only those labelled `manager: Aeraki` are touched, but
+ *   RBAC cannot select by label), ServiceEntries (their addresses), and ConfigMaps in every
+ *   namespace (the sidecars' bootstrap ConfigMap `aeraki-bootstrap-config`).
  */
 import { AERAKI_KINDS, WATCHED_KINDS } from '../control-plane/sources/kubernetes/kinds.js';
 import { AERAKI_LABELS, aerakiCrds } from '../control-plane/sources/kubernetes/crds.js';
@@ -29,7 +35,12 @@ export interface InstallOptions {
   readonly replicas?: number;
   /** Include the proxy gateway (default true). */
   readonly gateway?: boolean;
+  /** Istio mode, with Istio's root namespace (default: off). */
+  readonly istio?: { readonly rootNamespace: string };
 }
+
+/** Istio's default root namespace. */
+export const DEFAULT_ISTIO_ROOT_NAMESPACE = 'istio-system';
 
 export type Manifest = Record<string, unknown> & {
   readonly apiVersion: string;
@@ -53,6 +64,11 @@ const XDS_CA_DIR = '/var/run/secrets/aeraki-ca';
 const PODINFO_DIR = '/etc/podinfo';
 export const WEBHOOK_NAME = 'validation.aeraki.io';
 export const XDS_TLS_PORT = 15012;
+/**
+ * The plaintext xDS port, which Envoy sidecars' bootstrap (`aeraki-xds` cluster) reaches in Istio
+ * mode, as they reach the original's: served on the pod's addresses only in that mode.
+ */
+export const XDS_PORT = 15010;
 /** The audience of the tokens proxies authenticate with (istiod's). */
 export const TOKEN_AUDIENCE = 'istio-ca';
 export const ADMIN_PORT = 15011;
@@ -119,6 +135,26 @@ function clusterRole(): Manifest {
   };
 }
 
+/** What Istio mode writes (see the file comment). */
+function istioClusterRole(): Manifest {
+  const write = ['create', 'update', 'patch', 'delete'];
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'aeraki-istio', labels: labels('control-plane') },
+    rules: [
+      {
+        apiGroups: ['networking.istio.io'],
+        resources: ['envoyfilters'],
+        verbs: ['get', 'list', 'watch', ...write],
+      },
+      { apiGroups: ['networking.istio.io'], resources: ['virtualservices'], verbs: write },
+      { apiGroups: ['networking.istio.io'], resources: ['serviceentries'], verbs: ['update', 'patch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', ...write] },
+    ],
+  };
+}
+
 export function installManifests(options: InstallOptions): Manifest[] {
   const ns = options.namespace;
   const webhookConfig = webhookConfigurationName(ns);
@@ -134,6 +170,7 @@ export function installManifests(options: InstallOptions): Manifest[] {
       metadata: { name: 'aeraki', namespace: ns, labels: labels('control-plane') },
     },
     clusterRole(),
+    ...(options.istio === undefined ? [] : [istioClusterRole()]),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
@@ -147,13 +184,15 @@ export function installManifests(options: InstallOptions): Manifest[] {
         },
       ],
     },
-    ...['aeraki', 'aeraki-webhook'].map((role): Manifest => ({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: role, labels: labels('control-plane') },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-      subjects: [{ kind: 'ServiceAccount', name: 'aeraki', namespace: ns }],
-    })),
+    ...['aeraki', 'aeraki-webhook', ...(options.istio === undefined ? [] : ['aeraki-istio'])].map(
+      (role): Manifest => ({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: role, labels: labels('control-plane') },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ kind: 'ServiceAccount', name: 'aeraki', namespace: ns }],
+      }),
+    ),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -219,9 +258,22 @@ export function installManifests(options: InstallOptions): Manifest[] {
                   webhookConfig,
                   '--webhook-service',
                   `${CONTROL_PLANE_NAME}.$(POD_NAMESPACE).svc`,
+                  ...(options.istio === undefined
+                    ? []
+                    : [
+                        '--istio',
+                        '--root-namespace',
+                        options.istio.rootNamespace,
+                        '--listen',
+                        `0.0.0.0:${XDS_PORT}`,
+                        '--plaintext-insecure',
+                        '--xds-address',
+                        `${CONTROL_PLANE_NAME}.$(POD_NAMESPACE):${XDS_PORT}`,
+                      ]),
                 ],
                 env: downwardEnv,
                 ports: [
+                  ...(options.istio === undefined ? [] : [{ name: 'grpc-xds', containerPort: XDS_PORT }]),
                   { name: 'grpc-xds-tls', containerPort: XDS_TLS_PORT },
                   { name: 'http-admin', containerPort: ADMIN_PORT },
                   { name: 'https-webhook', containerPort: WEBHOOK_PORT },
@@ -254,6 +306,9 @@ export function installManifests(options: InstallOptions): Manifest[] {
       spec: {
         selector,
         ports: [
+          ...(options.istio === undefined
+            ? []
+            : [{ name: 'grpc-xds', port: XDS_PORT, targetPort: XDS_PORT }]),
           { name: 'grpc-xds-tls', port: XDS_TLS_PORT, targetPort: XDS_TLS_PORT },
           { name: 'https-webhook', port: 443, targetPort: WEBHOOK_PORT },
         ],

@@ -7,7 +7,12 @@ import { stringify } from 'yaml';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { KubeApiError, KubeClient } from '../control-plane/sources/kubernetes/kube-client.js';
 import { parseCommandArgs } from './args.js';
-import { DEFAULT_NAMESPACE, installManifests, type Manifest } from './install-manifests.js';
+import {
+  DEFAULT_ISTIO_ROOT_NAMESPACE,
+  DEFAULT_NAMESPACE,
+  installManifests,
+  type Manifest,
+} from './install-manifests.js';
 
 const USAGE = `Usage: aeraki install [--dry-run] [options]
 
@@ -23,6 +28,10 @@ Options:
   --image IMAGE       the aeraki container image (default aeraki:<version>, built by the Dockerfile)
   --replicas N        control-plane replicas (default 2)
   --no-gateway        leave out the proxy gateway
+  --istio             Istio mode: the control plane also writes EnvoyFilters, the sidecars'
+                      bootstrap ConfigMaps and ServiceEntry addresses (and may, by RBAC); the
+                      same manifests, with --no-gateway, are in deploy/kubernetes/aeraki-istio.yaml
+  --root-namespace NS Istio's root namespace, with --istio (default ${DEFAULT_ISTIO_ROOT_NAMESPACE})
   --kubeconfig FILE   the cluster (default: in-cluster config, $KUBECONFIG or ~/.kube/config)
   --context NAME      the kubeconfig context to use
   -h, --help          show this help
@@ -32,14 +41,17 @@ function version(): string {
   return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 }
 
-/** The header of the printed manifests. */
-export const MANIFEST_HEADER =
-  '# Aeraki on Kubernetes: the output of `aeraki install --dry-run` (defaults).\n' +
-  '# A test keeps this file equal to that output: regenerate it with the command, never edit by hand.\n';
+/** The header of the printed manifests: the command that printed them (its options besides defaults). */
+export function manifestHeader(options = ''): string {
+  return (
+    `# Aeraki on Kubernetes: the output of \`aeraki install --dry-run${options}\` (${options === '' ? 'defaults' : 'defaults otherwise'}).\n` +
+    '# A test keeps this file equal to that output: regenerate it with the command, never edit by hand.\n'
+  );
+}
 
-/** The manifests as one YAML stream. */
-export function manifestsYaml(manifests: readonly Manifest[]): string {
-  return MANIFEST_HEADER + manifests.map(m => `---\n${stringify(m, { lineWidth: 0 })}`).join('');
+/** The manifests as one YAML stream; `options` the non-default options, for the header. */
+export function manifestsYaml(manifests: readonly Manifest[], options = ''): string {
+  return manifestHeader(options) + manifests.map(m => `---\n${stringify(m, { lineWidth: 0 })}`).join('');
 }
 
 /** Where each kind the manifests contain lives in the API. */
@@ -126,6 +138,8 @@ export async function installCommand(args: string[]): Promise<number> {
       image: { type: 'string' },
       replicas: { type: 'string', default: '2' },
       'no-gateway': { type: 'boolean', default: false },
+      istio: { type: 'boolean', default: false },
+      'root-namespace': { type: 'string', default: DEFAULT_ISTIO_ROOT_NAMESPACE },
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -147,9 +161,14 @@ export async function installCommand(args: string[]): Promise<number> {
     image: values.image ?? `aeraki:${version()}`,
     replicas,
     gateway: !values['no-gateway'],
+    ...(values.istio ? { istio: { rootNamespace: values['root-namespace'] } } : {}),
   });
   if (values['dry-run']) {
-    process.stdout.write(manifestsYaml(manifests));
+    const given = [
+      ...(values.istio ? [' --istio'] : []),
+      ...(values['no-gateway'] ? [' --no-gateway'] : []),
+    ].join('');
+    process.stdout.write(manifestsYaml(manifests, given));
     return 0;
   }
   const client = KubeClient.load({

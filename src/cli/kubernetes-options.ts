@@ -21,6 +21,20 @@ export const KUBERNETES_USAGE = `  --kubernetes        read config from the Kube
                       without it each replica makes its own
   --webhook-configuration NAME
                       the ValidatingWebhookConfiguration whose caBundle the leader sets
+  --istio             Istio mode, for Envoy sidecars and gateways that run Aeraki's MetaProtocol
+                      proxy image: the leader also writes their EnvoyFilters and gateway
+                      VirtualServices (labelled manager: Aeraki), the bootstrap ConfigMap
+                      aeraki-bootstrap-config in every injected namespace, and addresses
+                      (240.240.x.y) into ServiceEntries that have none; every replica serves
+                      their RDS (RouteDiscoveryService on the xDS port)
+  --root-namespace NS Istio's root namespace (default istio-system)
+  --namespace-scope   put a service's EnvoyFilters in its own namespace, not the root namespace
+  --xds-cluster NAME  the sidecars' bootstrap cluster for RDS (default aeraki-xds)
+  --xds-address HOST:PORT
+                      where sidecars reach this xDS port, written into the bootstrap ConfigMap
+                      (default aeraki.$POD_NAMESPACE:15010)
+  --bootstrap-tls     the sidecars connect with TLS using istio-agent's certificates (SDS), for an
+                      xDS port that serves TLS; default plaintext
 `;
 
 export const KUBERNETES_OPTIONS = {
@@ -36,4 +50,10 @@ export const KUBERNETES_OPTIONS = {
   'webhook-service': { type: 'string', default: 'aeraki.aeraki-system.svc' },
   'webhook-secret': { type: 'string' },
   'webhook-configuration': { type: 'string' },
+  istio: { type: 'boolean', default: false },
+  'root-namespace': { type: 'string', default: 'istio-system' },
+  'namespace-scope': { type: 'boolean', default: false },
+  'xds-cluster': { type: 'string', default: 'aeraki-xds' },
+  'xds-address': { type: 'string' },
+  'bootstrap-tls': { type: 'boolean', default: false },
 } as const;

@@ -1,6 +1,7 @@
 /**
  * `aeraki control-plane --kubernetes`: the config source on the Kubernetes API, and what only the
- * leader does (status writes), with its election.
+ * leader does (status writes; with --istio the Istio objects and ServiceEntry addresses), with its
+ * election.
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -16,6 +17,15 @@ import {
   type ReplicaReport,
 } from '../control-plane/writers/replica-reports.js';
 import { StatusWriter } from '../control-plane/writers/status-writer.js';
+import { IstioObjectWriter, type DesiredObjects } from '../control-plane/writers/istio-objects.js';
+import { VipAllocator } from '../control-plane/writers/service-entry-vips.js';
+import type { LoadedConfig } from '../control-plane/model/config-set.js';
+import { translateIstio, type IstioOptions } from '../control-plane/translate/istio/index.js';
+import {
+  bootstrapConfigMaps,
+  type BootstrapOptions,
+} from '../control-plane/translate/istio/bootstrap-config.js';
+import { DEFAULT_XDS_PORT } from '../control-plane/server/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import {
   patchCaBundle,
@@ -41,6 +51,18 @@ export interface KubernetesValues {
   readonly 'webhook-service': string;
   readonly 'webhook-secret'?: string | undefined;
   readonly 'webhook-configuration'?: string | undefined;
+  readonly istio?: boolean;
+  readonly 'root-namespace'?: string;
+  readonly 'namespace-scope'?: boolean;
+  readonly 'xds-cluster'?: string;
+  readonly 'xds-address'?: string | undefined;
+  readonly 'bootstrap-tls'?: boolean;
+}
+
+/** What Istio mode writes: the objects for the latest config and namespaces, and addresses. */
+export interface IstioWriters {
+  readonly objects: IstioObjectWriter;
+  readonly vips: VipAllocator;
 }
 
 const LEASE_PREFIX = 'aeraki-replica';
@@ -51,6 +73,9 @@ export class KubernetesRuntime {
   readonly client: KubeClient;
   readonly description: string;
   readonly statusWriter: StatusWriter;
+  /** Present in Istio mode (--istio). */
+  readonly istio: IstioWriters | undefined;
+  private latest: LoadedConfig | undefined;
   private readonly elector: LeaderElector | undefined;
   private readonly reporter: ReplicaReporter | undefined;
   private controlPlane: ControlPlane | undefined;
@@ -104,6 +129,7 @@ export class KubernetesRuntime {
           : ReplicaReporter.read(this.client, this.leaseNamespace),
       periodMs: reportPeriodMs,
     });
+    this.istio = values.istio === true ? this.istioWriters(values, source) : undefined;
     if (values['leader-elect']) {
       this.reporter = new ReplicaReporter({
         client: this.client,
@@ -128,6 +154,15 @@ export class KubernetesRuntime {
     this.loader.extraState = () => ({
       leader: this.elector?.state() ?? { identity, leading: true, lease: '', holder: identity },
       statusWrites: this.statusWriter.writes,
+      ...(this.istio === undefined
+        ? {}
+        : {
+            istio: {
+              writes: this.istio.objects.writes,
+              lastReconcile: this.istio.objects.last,
+              addressesWritten: this.istio.vips.writes,
+            },
+          }),
       ...(this.webhook === undefined ? {} : { webhook: this.webhook.reviews }),
     });
   }
@@ -135,8 +170,48 @@ export class KubernetesRuntime {
   /** Passed to the control plane as `onPublished`. */
   readonly published = (published: PublishedConfig): void => {
     this.statusWriter.published(published.version);
+    this.latest = published.loaded;
+    this.istio?.objects.changed();
+    this.istio?.vips.changed();
     void this.reporter?.write();
   };
+
+  private istioWriters(values: KubernetesValues, source: KubernetesSource): IstioWriters {
+    const istio: Partial<IstioOptions> = {
+      rootNamespace: values['root-namespace'] ?? 'istio-system',
+      namespaceScope: values['namespace-scope'] ?? false,
+      xdsCluster: values['xds-cluster'] ?? 'aeraki-xds',
+    };
+    const xds = parseHostPort(
+      values['xds-address'] ??
+        `aeraki.${process.env['POD_NAMESPACE'] ?? 'aeraki-system'}:${DEFAULT_XDS_PORT}`,
+      '--xds-address',
+    );
+    const bootstrap: BootstrapOptions = {
+      xdsCluster: istio.xdsCluster ?? 'aeraki-xds',
+      xdsAddress: xds.host,
+      xdsPort: xds.port,
+      tls: values['bootstrap-tls'] ?? false,
+    };
+    const desired = (): DesiredObjects | undefined => {
+      const loaded = this.latest;
+      if (loaded === undefined) return undefined;
+      const translation = translateIstio(loaded.config, istio, loaded.index);
+      return {
+        EnvoyFilter: translation.envoyFilters,
+        VirtualService: translation.virtualServices,
+        ConfigMap: bootstrapConfigMaps(source.objects('Namespace'), bootstrap),
+      };
+    };
+    return {
+      objects: new IstioObjectWriter({ client: this.client, logger: this.logger, desired }),
+      vips: new VipAllocator({
+        client: this.client,
+        logger: this.logger,
+        entries: () => source.objects('ServiceEntry'),
+      }),
+    };
+  }
 
   /**
    * Starts the webhook, then the election (or, alone, what the leader does) once the control plane
@@ -199,6 +274,8 @@ export class KubernetesRuntime {
   private lead(leading: boolean): void {
     this.leading = leading;
     this.statusWriter.setActive(leading);
+    this.istio?.objects.setActive(leading);
+    this.istio?.vips.setActive(leading);
     clearTimeout(this.caTimer);
     if (leading) this.writeCaBundle(new RetryBackoff({ initialMs: 500, maxMs: 10_000 }));
   }
@@ -224,6 +301,8 @@ export class KubernetesRuntime {
   async stop(): Promise<void> {
     clearTimeout(this.caTimer);
     this.statusWriter.stop();
+    this.istio?.objects.stop();
+    this.istio?.vips.setActive(false);
     await Promise.all([this.elector?.stop(), this.reporter?.stop(), this.webhook?.close()]);
   }
 }

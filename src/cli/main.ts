@@ -10,6 +10,7 @@ Commands:
   control-plane   serve a config directory over xDS to proxies
   proxy           run a proxy configured over xDS
   validate DIR    check every config document in DIR and report all errors
+  translate DIR   print what the control plane writes for DIR (--istio: Istio EnvoyFilters, as YAML)
   install         install Aeraki on Kubernetes (--dry-run prints the manifests)
   status          every proxy's config sync state (sent, ACKed, NACKed)
   routes SERVICE  the routes a running proxy applies to a service
@@ -28,6 +29,7 @@ const commands: Record<string, () => Promise<Command>> = {
   'control-plane': async () => (await import('./control-plane.js')).controlPlaneCommand,
   proxy: async () => (await import('./proxy.js')).proxyCommand,
   validate: async () => (await import('./validate.js')).validateCommand,
+  translate: async () => (await import('./translate.js')).translateCommand,
   install: async () => (await import('./install.js')).installCommand,
   status: async () => (await import('./status.js')).statusCommand,
   routes: async () => (await import('./routes.js')).routesCommand,

@@ -23,11 +23,12 @@
  *
  * The codec's own settings travel as `google.protobuf.Struct` in `Codec.config`. Decoding takes the
  * protocol from `protocol` when set, else from the deprecated fields; accepts an inline `route_config`
- * (its table is returned beside the listener) or RDS over ADS/self; takes the filters in their listed
- * order, the router last: at most one local and one global rate limit filter, any other filter by
- * name with its config (whether the proxy has it is checked when the listener is built), and
- * Aeraki's telemetry filters (metadata_exchange, istio_stats), which our always-on stats replace and
- * are left out; and ignores `tracing` and `access_log`.
+ * (its table is returned beside the listener), RDS over ADS/self, or the original's
+ * `api_config_source` on a gRPC cluster (fetched from this proxy's xDS server on the ADS stream);
+ * takes the filters in their listed order, the router last: at most one local and one global rate
+ * limit filter, any other filter by name with its config (whether the proxy has it is checked when
+ * the listener is built), and Aeraki's telemetry filters (metadata_exchange, istio_stats), which our
+ * always-on stats replace and are left out; and ignores `tracing` and `access_log`.
  */
 import type { ListenerFilterResource, ListenerResource, RouteConfigResource } from './resources.js';
 import {
@@ -155,6 +156,36 @@ function nonEmpty(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/**
+ * The original's RDS source: `api_config_source { api_type: GRPC | DELTA_GRPC, grpc_services:
+ * [{ envoy_grpc: { cluster_name } }] }`, a gRPC stream on a bootstrap cluster (`aeraki-xds`). This
+ * proxy has one management server, the one that sent the listener, so the named cluster is that
+ * server and the route table is fetched from it on the ADS stream. As in Envoy, an API config source
+ * names exactly one gRPC service; REST, Google gRPC and aggregated types are refused.
+ */
+function checkApiConfigSource(api: ProtoObject, label: string, path: string): void {
+  const type = String(api['api_type'] ?? '');
+  if (type !== 'GRPC' && type !== 'DELTA_GRPC') {
+    throw invalidResource(label, `${path}.api_type`, `must be GRPC or DELTA_GRPC, got ${type || 'none'}`);
+  }
+  const services = (api['grpc_services'] ?? []) as ProtoObject[];
+  if (services.length !== 1) {
+    throw invalidResource(
+      label,
+      `${path}.grpc_services`,
+      `must name exactly one gRPC service, got ${services.length}`,
+    );
+  }
+  const envoyGrpc = services[0]!['envoy_grpc'] as ProtoObject | undefined;
+  if (nonEmpty(envoyGrpc?.['cluster_name']) === undefined) {
+    throw invalidResource(
+      label,
+      `${path}.grpc_services[0]`,
+      'must name the xDS server’s cluster with envoy_grpc.cluster_name (google_grpc is not supported)',
+    );
+  }
+}
+
 function routeSource(
   proxy: ProtoObject,
   label: string,
@@ -164,11 +195,15 @@ function routeSource(
   if (rds !== undefined) {
     const source = (rds['config_source'] ?? {}) as ProtoObject;
     if (source['ads'] === undefined && source['self'] === undefined) {
-      throw invalidResource(
-        label,
-        `${path}.rds.config_source`,
-        'only ads or self config sources are supported',
-      );
+      const api = source['api_config_source'] as ProtoObject | undefined;
+      if (api === undefined) {
+        throw invalidResource(
+          label,
+          `${path}.rds.config_source`,
+          'only ads, self or api_config_source (gRPC) config sources are supported',
+        );
+      }
+      checkApiConfigSource(api, label, `${path}.rds.config_source.api_config_source`);
     }
     const name = nonEmpty(rds['route_config_name']);
     if (name === undefined)

@@ -32,6 +32,23 @@ const ENTRY_FILES = [
   'envoy/extensions/clusters/redis/v3/redis_cluster.proto',
 ];
 
+/**
+ * Loaded on first use of {@link protoRootWithIstioFilters}: the network filters the Istio EnvoyFilters
+ * carry besides the MetaProtocol proxy (Envoy's Dubbo, Thrift, ZooKeeper and Kafka filters, RBAC) and
+ * the MetaProtocol Istio metrics filter.
+ */
+const ISTIO_FILTER_FILES = [
+  'aeraki/meta_protocol_proxy/filters/istio_stats/v1alpha/istio_stats.proto',
+  'envoy/extensions/filters/network/dubbo_proxy/v3/dubbo_proxy.proto',
+  'envoy/extensions/filters/network/dubbo_proxy/router/v3/router.proto',
+  'envoy/extensions/filters/network/thrift_proxy/v3/thrift_proxy.proto',
+  'envoy/extensions/filters/network/thrift_proxy/router/v3/router.proto',
+  'envoy/extensions/filters/network/zookeeper_proxy/v3/zookeeper_proxy.proto',
+  'envoy/config/filter/network/kafka_broker/v2alpha1/kafka_broker.proto',
+  'envoy/extensions/filters/network/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+];
+
 /** Our `proto/` folder: found by walking up from this file, which runs from `src/` or `dist/src/`. */
 function ownProtoDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -61,6 +78,7 @@ function includeDirs(): string[] {
 }
 
 let loaded: protobuf.Root | undefined;
+let istioFiltersLoaded = false;
 
 /** The shared, fully resolved schema. */
 export function protoRoot(): protobuf.Root {
@@ -83,6 +101,16 @@ export function protoRoot(): protobuf.Root {
 
 /** Types looked up: protobufjs walks its namespace tree on every lookup (80,000 per large snapshot). */
 const types = new Map<string, protobuf.Type>();
+/** The shared schema, with the Istio-mode network filters ({@link ISTIO_FILTER_FILES}) added. */
+export function protoRootWithIstioFilters(): protobuf.Root {
+  const root = protoRoot();
+  if (!istioFiltersLoaded) {
+    root.loadSync(ISTIO_FILTER_FILES, { keepCase: true });
+    root.resolveAll();
+    istioFiltersLoaded = true;
+  }
+  return root;
+}
 
 /** A message type by its full name, e.g. `envoy.config.listener.v3.Listener`. */
 export function protoType(fullName: string): protobuf.Type {

@@ -76,6 +76,8 @@ export interface RequestRecord {
   readonly query: Readonly<Record<string, string>>;
   /** 0 while the answer is not finished (an open watch). */
   readonly status: number;
+  /** Who made it (the token's user); empty when it carried no valid token. */
+  readonly user: string;
 }
 
 class ApiError extends Error {
@@ -219,7 +221,7 @@ export class KubernetesApiStandIn {
   }
 
   /** A kubeconfig for this server (the admin's token unless another is given); written to `file` if given. */
-  kubeconfig(file?: string, token = this.adminToken): string {
+  kubeconfig(file?: string, token: string = this.adminToken): string {
     const text = [
       'apiVersion: v1',
       'kind: Config',
@@ -294,7 +296,9 @@ export class KubernetesApiStandIn {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'https://stand-in');
     const query = Object.fromEntries(url.searchParams);
-    const record = { method: req.method ?? '', path: url.pathname, query, status: 0 };
+    const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    const user = auth === null ? '' : (this.tokens.get(auth[1]!.trim())?.username ?? '');
+    const record = { method: req.method ?? '', path: url.pathname, query, status: 0, user };
     this.requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
     const chunks: Buffer[] = [];

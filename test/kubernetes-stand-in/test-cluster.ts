@@ -1,6 +1,7 @@
 /**
  * A "cluster" for tests: the API server stand-in, started, with Istio's CRDs (ServiceEntry,
- * DestinationRule, Gateway, Sidecar: networking.istio.io v1alpha3/v1beta1/v1, specs free-form as far as this
+ * DestinationRule, Gateway, VirtualService, Sidecar, EnvoyFilter: networking.istio.io
+ * v1alpha3/v1beta1/v1 (EnvoyFilter: v1alpha3 only, as Istio serves it), specs free-form as far as this
  * stand-in is concerned) and optionally Aeraki's, a kubeconfig file, and `kubectl` run against it.
  */
 import { execFile } from 'node:child_process';
@@ -18,6 +19,7 @@ export function istioCrds(): Record<string, unknown>[] {
     ['Gateway', 'gateways', ['gw']],
     ['VirtualService', 'virtualservices', ['vs']],
     ['Sidecar', 'sidecars', []],
+    ['EnvoyFilter', 'envoyfilters', []],
   ] as const;
   return kinds.map(([kind, plural, shortNames]) => ({
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -33,10 +35,10 @@ export function istioCrds(): Record<string, unknown>[] {
         categories: ['istio-io', 'networking-istio-io'],
       },
       scope: 'Namespaced',
-      versions: ['v1', 'v1beta1', 'v1alpha3'].map(name => ({
+      versions: (kind === 'EnvoyFilter' ? ['v1alpha3'] : ['v1', 'v1beta1', 'v1alpha3']).map(name => ({
         name,
         served: true,
-        storage: name === 'v1',
+        storage: name === 'v1' || kind === 'EnvoyFilter',
         subresources: { status: {} },
         schema: {
           openAPIV3Schema: {

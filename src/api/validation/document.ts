@@ -1,7 +1,7 @@
 /**
  * Validates one config document on its own: envelope (apiVersion, kind, metadata), schema of the
- * spec, then the kind's rules. Documents of kinds this control plane does not use (VirtualService,
- * Gateway, …) are ignored with a warning, since they often share a directory with ours.
+ * spec, then the kind's rules. Documents of kinds this control plane does not use
+ * (AuthorizationPolicy, PeerAuthentication, …) are ignored with a warning, since they often share a directory with ours.
  */
 import { z } from 'zod';
 import { applicationProtocolSpecSchema, type ApplicationProtocol } from '../application-protocol.js';
@@ -17,6 +17,14 @@ import {
   type RedisService,
 } from '../redis.js';
 import { secretFieldsSchema, type Secret } from '../secret.js';
+import { gatewaySpecSchema, type Gateway } from '../gateway.js';
+import {
+  dubboAuthorizationPolicySpecSchema,
+  type DubboAuthorizationPolicy,
+} from '../dubbo-authorization-policy.js';
+import { virtualServiceSpecSchema, type VirtualService } from '../virtual-service.js';
+import { validateGateway, validateVirtualService } from './istio-routing.js';
+import { validateDubboAuthorizationPolicy } from './dubbo-authorization-policy.js';
 import { serviceEntrySpecSchema, type ServiceEntry } from '../service-entry.js';
 import { sidecarSpecSchema, type Sidecar } from '../sidecar.js';
 import { validateApplicationProtocol } from './application-protocol.js';
@@ -36,7 +44,10 @@ export type KnownResource =
   | RedisService
   | RedisDestination
   | Secret
-  | Sidecar;
+  | Sidecar
+  | Gateway
+  | VirtualService
+  | DubboAuthorizationPolicy;
 export type KnownKind = KnownResource['kind'];
 
 interface KindInfo {
@@ -102,6 +113,24 @@ const kinds: Readonly<Record<KnownKind, KindInfo>> = {
     spec: sidecarSpecSchema,
     validate: validateSidecar,
   },
+  Gateway: {
+    apiVersions: istioVersions,
+    namespaced: true,
+    spec: gatewaySpecSchema,
+    validate: validateGateway,
+  },
+  VirtualService: {
+    apiVersions: istioVersions,
+    namespaced: true,
+    spec: virtualServiceSpecSchema,
+    validate: validateVirtualService,
+  },
+  DubboAuthorizationPolicy: {
+    apiVersions: ['dubbo.aeraki.io/v1alpha1'],
+    namespaced: true,
+    spec: dubboAuthorizationPolicySpecSchema,
+    validate: validateDubboAuthorizationPolicy,
+  },
   Secret: {
     apiVersions: ['v1'],
     namespaced: true,
@@ -110,9 +139,6 @@ const kinds: Readonly<Record<KnownKind, KindInfo>> = {
     topLevel: true,
   },
 };
-
-/** Aeraki kinds that exist upstream but are not served here yet. */
-const laterKinds = new Set(['DubboAuthorizationPolicy']);
 
 /** True for kinds this control plane reads. */
 export function isKnownKind(kind: string): kind is KnownKind {
@@ -210,9 +236,7 @@ export function validateDocument(data: unknown, defaultNamespace = DEFAULT_NAMES
         severity: 'warning',
         path: ['kind'],
         rule: 'unknown-kind',
-        message: laterKinds.has(kind)
-          ? `${kind} is not supported yet; the document is ignored`
-          : `${kind} (${apiVersion}) is not used by this control plane; the document is ignored`,
+        message: `${kind} (${apiVersion}) is not used by this control plane; the document is ignored`,
       },
     ]);
   }

@@ -9,6 +9,8 @@ import {
   type ApplicationProtocol,
   type ConfigIssue,
   type DestinationRule,
+  type DubboAuthorizationPolicy,
+  type Gateway,
   type KnownResource,
   type MetaRouter,
   type RedisDestination,
@@ -16,6 +18,7 @@ import {
   type Secret,
   type ServiceEntry,
   type Sidecar,
+  type VirtualService,
 } from '../../api/index.js';
 import type { DocumentOrigin, SourceDocument, SourceSnapshot } from '../sources/config-source.js';
 import type { ConfigObject, ConfigSet, LoadedConfig } from './config-set.js';
@@ -33,6 +36,9 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
   const redisDestinations: ConfigObject<RedisDestination>[] = [];
   const secrets: ConfigObject<Secret>[] = [];
   const sidecars: ConfigObject<Sidecar>[] = [];
+  const gateways: ConfigObject<Gateway>[] = [];
+  const virtualServices: ConfigObject<VirtualService>[] = [];
+  const dubboAuthorizationPolicies: ConfigObject<DubboAuthorizationPolicy>[] = [];
 
   for (const document of snapshot.documents) {
     const checked = checkDocument(document);
@@ -64,6 +70,15 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
       case 'Sidecar':
         sidecars.push(object as ConfigObject<Sidecar>);
         break;
+      case 'Gateway':
+        gateways.push(object as ConfigObject<Gateway>);
+        break;
+      case 'VirtualService':
+        virtualServices.push(object as ConfigObject<VirtualService>);
+        break;
+      case 'DubboAuthorizationPolicy':
+        dubboAuthorizationPolicies.push(object as ConfigObject<DubboAuthorizationPolicy>);
+        break;
     }
   }
 
@@ -76,6 +91,9 @@ export function buildConfig(snapshot: Pick<SourceSnapshot, 'documents' | 'issues
     redisDestinations: redisDestinations.sort(byKey),
     secrets: secrets.sort(byKey),
     sidecars: sidecars.sort(byKey),
+    gateways: gateways.sort(byKey),
+    virtualServices: virtualServices.sort(byKey),
+    dubboAuthorizationPolicies: dubboAuthorizationPolicies.sort(byKey),
   };
   const index = new ConfigIndex(config);
   issues.push(...crossDocumentIssues(config, index));

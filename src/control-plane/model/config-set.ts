@@ -5,6 +5,8 @@ import type {
   ApplicationProtocol,
   ConfigIssue,
   DestinationRule,
+  DubboAuthorizationPolicy,
+  Gateway,
   KnownResource,
   MetaRouter,
   RedisDestination,
@@ -12,6 +14,7 @@ import type {
   Secret,
   ServiceEntry,
   Sidecar,
+  VirtualService,
 } from '../../api/index.js';
 import type { DocumentOrigin } from '../sources/config-source.js';
 import type { ConfigIndex } from './config-index.js';
@@ -41,6 +44,12 @@ export interface ConfigSet {
   readonly secrets: readonly ConfigObject<Secret>[];
   /** Istio Sidecars: the egress scope of the proxies they select (absent: none). */
   readonly sidecars?: readonly ConfigObject<Sidecar>[];
+  /** Istio Gateways (MetaProtocol entry points for Envoy gateways in Istio mode). */
+  readonly gateways: readonly ConfigObject<Gateway>[];
+  /** Istio VirtualServices (routes of Envoy's Dubbo and Thrift filters in Istio mode). */
+  readonly virtualServices: readonly ConfigObject<VirtualService>[];
+  /** Who may call which Dubbo interfaces (Envoy's Dubbo filter, Istio mode). */
+  readonly dubboAuthorizationPolicies: readonly ConfigObject<DubboAuthorizationPolicy>[];
 }
 
 /**
@@ -75,4 +84,7 @@ export const EMPTY_CONFIG_SET: ConfigSet = {
   redisDestinations: [],
   secrets: [],
   sidecars: [],
+  gateways: [],
+  virtualServices: [],
+  dubboAuthorizationPolicies: [],
 };

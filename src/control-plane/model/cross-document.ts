@@ -43,6 +43,7 @@ function duplicateNames(config: ConfigSet): ConfigIssue[] {
     config.redisServices,
     config.redisDestinations,
     config.secrets,
+    config.dubboAuthorizationPolicies,
   ];
   for (const list of lists) {
     for (let i = 1; i < list.length; i++) {

@@ -7,6 +7,12 @@
  * loopback by default) and TLS (15012), where each stream is authenticated before it is served
  * (see xds-authenticator.ts) and scoped by its identity.
  *
+ * Both ports serve the route discovery service alone too (`envoy.service.route.v3.RouteDiscoveryService`,
+ * `StreamRoutes` and `DeltaRoutes`): what Envoy sidecars running Aeraki's MetaProtocol proxy image
+ * subscribe to with an `api_config_source` naming the `aeraki-xds` bootstrap cluster, one stream
+ * per subscription as Envoy opens them, authenticated and scoped as ADS streams are. Those streams
+ * carry RouteConfigurations only; a request for another type ends the stream with INVALID_ARGUMENT.
+ *
  * With a StreamScoper, each proxy is served the snapshot of its scope (the key the scoper gives from
  * its node and identity) and only the streams of a scope whose snapshot changed are told; without,
  * every node is served its own snapshot or `*`'s.
@@ -44,6 +50,7 @@ import { WriteBudget, type FlushingWrite } from './write-budget.js';
 import { TlsXdsListener } from './tls-listener.js';
 import type { AuthenticatorChain } from './xds-authenticator.js';
 import { StatusRegistry, type NodeScope, type XdsObserver, type XdsServerStatus } from './xds-status.js';
+import { TypeUrls } from '../../xds/type-urls.js';
 
 /** Aeraki's plaintext xDS port (istiod's too). */
 export const DEFAULT_XDS_PORT = 15010;
@@ -129,6 +136,22 @@ function serviceDefinition(
   };
 }
 
+/** The route discovery service's method table: the same messages as ADS on other paths. */
+function routeServiceDefinition(
+  sotw: InterningRequestDecoder<DiscoveryRequest>,
+  delta: InterningRequestDecoder<DeltaDiscoveryRequest>,
+) {
+  const ads = serviceDefinition(sotw, delta);
+  return {
+    StreamRoutes: { ...ads.StreamAggregatedResources, path: RDS_METHOD_PATH },
+    DeltaRoutes: { ...ads.DeltaAggregatedResources, path: DELTA_RDS_METHOD_PATH },
+  };
+}
+
+/** The gRPC method paths of the route discovery service (non-aggregated RDS). */
+export const RDS_METHOD_PATH = '/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes';
+export const DELTA_RDS_METHOD_PATH = '/envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes';
+
 /** What the server needs of either kind of stream. */
 interface ServedStream<Request> {
   handleRequest(request: Request): void;
@@ -210,6 +233,24 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
           (sink, hooks) => new DeltaAdsStream(sink, this.cache, this.registry, hooks),
           this.deltaShared,
           security,
+        ),
+    });
+    server.addService(routeServiceDefinition(this.sotwDecoder, this.deltaDecoder), {
+      StreamRoutes: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) =>
+        this.serve(
+          call,
+          (sink, hooks) => new AdsStream(sink, this.cache, this.registry, hooks),
+          this.sotwShared,
+          security,
+          TypeUrls.routeConfiguration,
+        ),
+      DeltaRoutes: (call: ServerDuplexStream<DeltaDiscoveryRequest, Buffer>) =>
+        this.serve(
+          call,
+          (sink, hooks) => new DeltaAdsStream(sink, this.cache, this.registry, hooks),
+          this.deltaShared,
+          security,
+          TypeUrls.routeConfiguration,
         ),
     });
     return server;
@@ -361,14 +402,16 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     return (++this.nonceCounter).toString(36);
   }
 
-  private serve<Request>(
+  /** Serves one stream; with `onlyType`, a stream of that resource type alone (RDS). */
+  private serve<Request extends { readonly type_url: string }>(
     call: ServerDuplexStream<Request, Buffer>,
     makeStream: (sink: ResponseSink, hooks: StreamHooks) => ServedStream<Request>,
     shared: SharedResponses,
     security: PortSecurity,
+    onlyType?: string,
   ): void {
     if (!security.tls) {
-      this.attach(call, makeStream, shared, undefined);
+      this.attach(call, makeStream, shared, undefined, onlyType);
       return;
     }
     // Requests wait in the call (no 'data' listener yet) while the proxy is authenticated.
@@ -385,7 +428,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
             call.end();
             return;
           }
-          this.attach(call, makeStream, shared, auth.identity);
+          this.attach(call, makeStream, shared, auth.identity, onlyType);
         },
         (err: unknown) => {
           this.logger.error({ err, peer }, 'xDS authentication failed');
@@ -395,11 +438,12 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       );
   }
 
-  private attach<Request>(
+  private attach<Request extends { readonly type_url: string }>(
     call: ServerDuplexStream<Request, Buffer>,
     makeStream: (sink: ResponseSink, hooks: StreamHooks) => ServedStream<Request>,
     shared: SharedResponses,
     identity: ProxyIdentity | undefined,
+    onlyType: string | undefined,
   ): void {
     // Responses are made with their gRPC frame header in front: grpc-js need not copy them.
     sendFramesAsIs(call);
@@ -468,6 +512,19 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     call.on('data', (request: Request) => {
       // The request is decoded: grpc-js need not keep its chunks until the proxy's next request.
       releaseDeliveredChunks(call);
+      if (onlyType !== undefined && request.type_url !== onlyType) {
+        // A non-aggregated stream may leave the type out: it is the service's.
+        if (request.type_url !== '') {
+          call.emit('error', {
+            code: GrpcStatus.INVALID_ARGUMENT,
+            details: `this service serves ${onlyType} only, not ${request.type_url}`,
+          });
+          call.end();
+          return;
+        }
+        stream.handleRequest({ ...request, type_url: onlyType });
+        return;
+      }
       stream.handleRequest(request);
     });
     call.on('end', () => {

@@ -3,6 +3,8 @@ export {
   AdsServer,
   DEFAULT_XDS_PORT,
   DEFAULT_XDS_TLS_PORT,
+  RDS_METHOD_PATH,
+  DELTA_RDS_METHOD_PATH,
   type AdsServerOptions,
   type AckEvent,
   type NackEvent,

@@ -35,6 +35,13 @@ import { CONFIG_FIXTURES } from '../control-plane/fixtures.js';
 
 const DEPLOY = join(CONFIG_FIXTURES, '..', '..', '..', 'deploy', 'kubernetes');
 const defaults = (): Manifest[] => installManifests({ namespace: DEFAULT_NAMESPACE, image: 'aeraki:0.1.0' });
+const istioMode = (): Manifest[] =>
+  installManifests({
+    namespace: DEFAULT_NAMESPACE,
+    image: 'aeraki:0.1.0',
+    gateway: false,
+    istio: { rootNamespace: 'istio-system' },
+  });
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Namespace': Namespace,
@@ -67,8 +74,21 @@ describe('aeraki install manifests', () => {
     );
   });
 
+  test('deploy/kubernetes/aeraki-istio.yaml is what `aeraki install --dry-run --istio --no-gateway` prints', () => {
+    const file = readFileSync(join(DEPLOY, 'aeraki-istio.yaml'), 'utf8');
+    assert.equal(
+      file,
+      manifestsYaml(istioMode(), ' --istio --no-gateway'),
+      'regenerate: node bin/aeraki install --dry-run --istio --no-gateway > deploy/kubernetes/aeraki-istio.yaml',
+    );
+  });
+
   test('every manifest under deploy/kubernetes/ is valid against the Kubernetes schemas', () => {
-    const files = ['aeraki.yaml', ...readdirSync(join(DEPLOY, 'examples')).map(f => join('examples', f))];
+    const files = [
+      'aeraki.yaml',
+      'aeraki-istio.yaml',
+      ...readdirSync(join(DEPLOY, 'examples')).map(f => join('examples', f)),
+    ];
     let count = 0;
     for (const file of files) {
       for (const doc of parseAllDocuments(readFileSync(join(DEPLOY, file), 'utf8'))) {
@@ -78,7 +98,7 @@ describe('aeraki install manifests', () => {
         count++;
       }
     }
-    assert.ok(count >= 15, `${count} objects`);
+    assert.ok(count >= 30, `${count} objects`);
   });
 
   test('the CRDs are structural and accept every Aeraki object of the golden configs as they are', async () => {
@@ -121,11 +141,13 @@ describe('aeraki install manifests', () => {
       'metarouters.metaprotocol.aeraki.io Namespaced v1alpha1',
       'redisservices.redis.aeraki.io Namespaced v1alpha1',
       'redisdestinations.redis.aeraki.io Namespaced v1alpha1',
+      'dubboauthorizationpolicies.dubbo.aeraki.io Namespaced v1alpha1',
     ]);
   });
 
   test('RBAC: read-only on config, status of the Aeraki kinds, TokenReviews, its Leases, and its webhook and Secret by name', () => {
-    for (const role of defaults().filter(m => m.kind === 'ClusterRole' || m.kind === 'Role')) {
+    const istioWrites = new Set(['envoyfilters', 'virtualservices', 'serviceentries', 'configmaps']);
+    for (const role of istioMode().filter(m => m.kind === 'ClusterRole' || m.kind === 'Role')) {
       for (const rule of role['rules'] as Array<{
         apiGroups: string[];
         resources: string[];
@@ -145,13 +167,26 @@ describe('aeraki install manifests', () => {
         const allowed =
           tokenReviews ||
           rule.resources.every(r => r.endsWith('/status')) ||
+          (role.metadata.name === 'aeraki-istio' && rule.resources.every(r => istioWrites.has(r))) ||
           (role.kind === 'Role' && rule.resources.every(r => r === 'leases' || r === 'secrets')) ||
           rule.resourceNames !== undefined;
         assert.ok(allowed, `${role.metadata.name}: ${JSON.stringify(rule)}`);
         if (rule.resources.includes('secrets') && rule.verbs.some(v => v !== 'create'))
           assert.deepEqual(rule.resourceNames, ['aeraki-webhook-tls']);
+        if (rule.resources.includes('serviceentries')) assert.deepEqual(rule.verbs, ['update', 'patch']);
       }
     }
+    assert.equal(
+      defaults().filter(m => m.metadata.name === 'aeraki-istio').length,
+      0,
+      'no Istio write access unless --istio',
+    );
+    const args = (
+      istioMode().find(m => m.kind === 'Deployment')?.['spec'] as {
+        template: { spec: { containers: { args: string[] }[] } };
+      }
+    ).template.spec.containers[0]!.args;
+    assert.ok(args.includes('--istio'));
   });
 });
 

@@ -139,10 +139,33 @@ describe('Listener decoding', () => {
         decodeListener(
           listenerWith({
             ...proxy,
-            rds: { config_source: { api_config_source: { api_type: 'GRPC' } }, route_config_name: 'r1' },
+            rds: { config_source: { path_config_source: { path: '/etc/r1.yaml' } }, route_config_name: 'r1' },
           }),
         ),
-      /rds\.config_source: only ads or self config sources are supported/,
+      /rds\.config_source: only ads, self or api_config_source \(gRPC\) config sources are supported/,
+    );
+    const apiSource = (api: Record<string, unknown>): unknown =>
+      decodeListener(
+        listenerWith({
+          ...proxy,
+          rds: { config_source: { api_config_source: api }, route_config_name: 'r1' },
+        }),
+      );
+    rejects(
+      () => apiSource({ api_type: 'REST', cluster_names: ['aeraki-xds'] }),
+      /api_config_source\.api_type: must be GRPC or DELTA_GRPC, got REST/,
+    );
+    rejects(
+      () => apiSource({ api_type: 'GRPC' }),
+      /api_config_source\.grpc_services: must name exactly one gRPC service, got 0/,
+    );
+    rejects(
+      () =>
+        apiSource({
+          api_type: 'GRPC',
+          grpc_services: [{ google_grpc: { target_uri: 'aeraki:15010', stat_prefix: 'x' } }],
+        }),
+      /grpc_services\[0\]: must name the xDS server’s cluster with envoy_grpc\.cluster_name/,
     );
   });
 
@@ -174,6 +197,31 @@ describe('Listener decoding', () => {
       requestTimeoutMs: 0,
       multiplexing: false,
     });
+  });
+
+  test('accepts the original’s RDS source: a gRPC api_config_source on the aeraki-xds cluster', () => {
+    for (const apiType of ['GRPC', 'DELTA_GRPC']) {
+      const { listener } = decodeListener(
+        listenerWith({
+          stat_prefix: 'outbound|20880||org.apache.dubbo.samples.basic.api.demoservice',
+          application_protocol: 'dubbo',
+          codec: { name: 'aeraki.meta_protocol.codec.dubbo' },
+          rds: {
+            config_source: {
+              api_config_source: {
+                api_type: apiType,
+                transport_api_version: 'V3',
+                grpc_services: [{ envoy_grpc: { cluster_name: 'aeraki-xds' } }],
+              },
+              resource_api_version: 'V3',
+            },
+            route_config_name: 'org.apache.dubbo.samples.basic.api.demoservice_20880',
+          },
+          meta_protocol_filters: [{ name: 'aeraki.meta_protocol.filters.router' }],
+        }),
+      );
+      assert.equal(listener.routeConfigName, 'org.apache.dubbo.samples.basic.api.demoservice_20880', apiType);
+    }
   });
 
   test('idle timeout: absent leaves it to the proxy, 0s means never; the buffer limit travels as Envoy writes it', () => {

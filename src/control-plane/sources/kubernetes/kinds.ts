@@ -90,10 +90,7 @@ function authSecret(auth: unknown): string[] {
   return typeof name === 'string' && name !== '' ? [name] : [];
 }
 
-/**
- * The Aeraki kinds, with the original's groups, versions, names, short names and scopes. A kind not
- * in src/api/ yet (DubboAuthorizationPolicy `dap` in dubbo.aeraki.io) is added here when it is.
- */
+/** The Aeraki kinds, with the original's groups, versions, names, short names and scopes. */
 export const AERAKI_KINDS: readonly AerakiKind[] = [
   {
     kind: 'ApplicationProtocol',
@@ -159,6 +156,19 @@ export const AERAKI_KINDS: readonly AerakiKind[] = [
           ?.trafficPolicy?.connectionPool?.redis?.auth,
       ),
   },
+  {
+    kind: 'DubboAuthorizationPolicy',
+    group: 'dubbo.aeraki.io',
+    versions: ['v1alpha1'],
+    crdVersion: 'v1alpha1',
+    plural: 'dubboauthorizationpolicies',
+    singular: 'dubboauthorizationpolicy',
+    shortNames: ['dap'],
+    categories: ['dubbo-aeraki-io'],
+    namespaced: true,
+    role: 'config',
+    printerColumns: [{ name: 'Action', type: 'string', jsonPath: '.spec.action' }, ...STATUS_PRINTER_COLUMNS],
+  },
 ];
 
 /** Istio's versions, newest first: Istio 1.22 and later serve `v1`, every release `v1alpha3`. */
@@ -195,6 +205,14 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     group: 'networking.istio.io',
     versions: ISTIO_VERSIONS,
     plural: 'sidecars',
+    namespaced: true,
+    role: 'config',
+  },
+  {
+    kind: 'VirtualService',
+    group: 'networking.istio.io',
+    versions: ISTIO_VERSIONS,
+    plural: 'virtualservices',
     namespaced: true,
     role: 'config',
   },

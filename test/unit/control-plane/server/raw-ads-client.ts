@@ -12,11 +12,13 @@ import { RawStream } from './raw-stream.js';
 export class RawAdsClient extends RawStream<DiscoveryRequest, DiscoveryResponse> {
   private first = true;
 
+  /** `path`: another service with the same messages (RouteDiscoveryService's StreamRoutes). */
   constructor(
     port: number,
     readonly nodeId: string,
+    path = adsMethodDefinition.path,
   ) {
-    super(port, adsMethodDefinition, 'DiscoveryResponse');
+    super(port, { ...adsMethodDefinition, path }, 'DiscoveryResponse');
   }
 
   /** Sends a request; the node goes on the first one unless `withNode` says otherwise. */
