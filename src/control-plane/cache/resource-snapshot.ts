@@ -4,7 +4,7 @@
  * A type's version is a hash of its content (names and digests), so equal content gives equal
  * versions on every control-plane replica and any change gives a new one.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { AerakiError, ErrorCodes } from '../../errors.js';
 import { ChunkedHash } from '../chunked-hash.js';
 import {
@@ -60,15 +60,12 @@ const NO_REFS: readonly string[] = [];
 
 /**
  * 128 bits of SHA-256 are plenty to tell contents apart, and written out (not a slice of the whole
- * 64-digit hex, which a slice keeps alive) they take 48 bytes instead of 80 per resource.
+ * 64-digit hex, which a slice keeps alive) they take 48 bytes instead of 80 per resource. The hash
+ * is of the resource's wire bytes (its Any: type URL and value), in one call: a Hash object per
+ * resource cost a third more at 80,000 resources.
  */
-function resourceDigest(resource: XdsResource): string {
-  return createHash('sha256')
-    .update(resource.typeUrl)
-    .update('\0')
-    .update(resource.value)
-    .digest()
-    .toString('hex', 0, 16);
+function wireDigest(wire: Buffer): string {
+  return hash('sha256', wire, 'buffer').toString('hex', 0, 16);
 }
 
 function clusterRefsOf(resource: XdsResource): readonly string[] {
@@ -147,7 +144,7 @@ function makeEntries(resources: readonly XdsResource[]): SlabEntry[] {
     const entry = new SlabEntry(
       resource.name,
       resource.typeUrl,
-      resourceDigest(resource),
+      wireDigest(slab.subarray(offset, end)),
       clusterRefsOf(resource),
       slab,
       offset,
