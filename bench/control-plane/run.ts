@@ -206,9 +206,15 @@ async function syncProxies(
   cp: ControlPlaneProcess,
   options: Options,
   windows: PhaseWindow[],
-): Promise<Pick<ProxyResult, 'syncMs' | 'syncedProxies' | 'syncBytes' | 'syncControlPlaneCpuS' | 'error'>> {
+): Promise<
+  Pick<
+    ProxyResult,
+    'syncMs' | 'syncedProxies' | 'syncBytes' | 'syncControlPlaneCpuS' | 'syncBenchCpuS' | 'error'
+  >
+> {
   const bytes0 = fleet.bytesReceived;
   const cpu0 = cpuS(cp);
+  const benchCpu0 = benchCpuS();
   const t0 = performance.now();
   const startUs = monotonicUs();
   try {
@@ -228,6 +234,7 @@ async function syncProxies(
       syncedProxies: fleet.size,
       syncBytes: fleet.bytesReceived - bytes0,
       syncControlPlaneCpuS: cpuS(cp) - cpu0,
+      syncBenchCpuS: benchCpuS() - benchCpu0,
     };
   } catch (err) {
     windows.push({ phase: `sync to ${target} proxies`, startUs, endUs: monotonicUs() });
@@ -236,6 +243,7 @@ async function syncProxies(
       syncedProxies: fleet.syncedCount(),
       syncBytes: fleet.bytesReceived - bytes0,
       syncControlPlaneCpuS: cpuS(cp) - cpu0,
+      syncBenchCpuS: benchCpuS() - benchCpu0,
       error: `${(err as Error).message}${fleet.failedCount > 0 ? `; ${fleet.failedCount} streams failed, e.g. ${fleet.failed[0]}` : ''}`,
     };
   }
@@ -309,6 +317,7 @@ async function runControlPlane(
   options: Options,
   transport: Transport,
   pki: Pki | undefined,
+  split: { v1Weight: number },
 ): Promise<{
   controlPlane: ControlPlaneResult;
   proxies: ProxyResult[];
@@ -357,7 +366,6 @@ async function runControlPlane(
       ...(options.scoped ? { namespaces: Array.from({ length: NAMESPACES }, (_, n) => namespaceOf(n)) } : {}),
       ...(transport === 'mtls' && pki !== undefined ? { tls: pki.fleet } : {}),
     });
-    let weight = 80;
     for (const count of options.proxies) {
       cp.takePhaseMaxRssMb();
       progress(
@@ -372,8 +380,9 @@ async function runControlPlane(
         try {
           while (edits.length < options.edits) {
             await sleep(EDIT_PAUSE_MS);
-            weight = weight === 80 ? 20 : 80;
-            const edit = await measureEdit(config, weight, fleet, cp, options, windows);
+            // The file as the last edit (of any control plane of this size) left it, flipped.
+            split.v1Weight = split.v1Weight === 80 ? 20 : 80;
+            const edit = await measureEdit(config, split.v1Weight, fleet, cp, options, windows);
             edits.push(edit);
             progress(
               `  edit ${edits.length}: published ${edit.publishMs ?? '-'} ms, all ${edit.ackedProxies} ACKed ${edit.allAckedMs?.toFixed(0) ?? 'timeout'} ms`,
@@ -439,8 +448,10 @@ async function runSize(services: number, work: string, options: Options): Promis
   const pki = options.xds.includes('mtls') ? await makePki(join(work, 'pki')) : undefined;
   // A control plane per transport: each starts with no scope translated, as the first proxies find it.
   const runs = [];
+  // Service 0's split as generated; each edit flips it, so that no edit writes what is there.
+  const split = { v1Weight: 80 };
   for (const transport of options.xds)
-    runs.push(await runControlPlane(config, work, options, transport, pki));
+    runs.push(await runControlPlane(config, work, options, transport, pki, split));
   const profile = runs.flatMap(run =>
     run.profileDir === undefined ? [] : (phasesSafe(run.profileDir, run.windows) ?? []),
   );

@@ -132,7 +132,7 @@ class EntryResource implements XdsResource {
  * per-resource buffers to collect (at 10,000 services, 80,000 resources and 31 MB), and no slice of
  * Node's shared pool keeping a slab of garbage alive.
  */
-function makeEntries(resources: readonly XdsResource[]): SlabEntry[] {
+function makeEntries(resources: readonly XdsResource[], remember: boolean): SlabEntry[] {
   let total = 0;
   const sizes = resources.map(r => responseResourceSize(r.typeUrl, r.value.length));
   for (const size of sizes) total += size;
@@ -151,7 +151,7 @@ function makeEntries(resources: readonly XdsResource[]): SlabEntry[] {
       end,
     );
     offset = end;
-    entries.set(resource, entry);
+    if (remember) entries.set(resource, entry);
     return entry;
   });
 }
@@ -163,7 +163,8 @@ function makeEntries(resources: readonly XdsResource[]): SlabEntry[] {
  * ResourceSnapshot.from finds their entries made.
  */
 export function withEntries(resources: readonly XdsResource[]): XdsResource[] {
-  const made = makeEntries(resources);
+  // The resources given are dropped for the ones returned: only those are remembered.
+  const made = makeEntries(resources, false);
   return resources.map((resource, i) => {
     const entry = made[i]!;
     const shared = new EntryResource(
@@ -216,7 +217,7 @@ export class ResourceSnapshot {
       }
       if (!entries.has(resource)) fresh.push(resource);
     }
-    if (fresh.length > 0) makeEntries(fresh);
+    if (fresh.length > 0) makeEntries(fresh, true);
     const byType = new Map<string, SnapshotEntry[]>();
     for (const resource of all) {
       const entry = entries.get(resource);
