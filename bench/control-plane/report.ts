@@ -33,6 +33,12 @@ function editStat(edits: readonly EditResult[], pick: (e: EditResult) => number 
   return `${ms(median(values))} / ${ms(Math.max(...values))}`;
 }
 
+/** CPU medians of stages, in brackets (older results have none). */
+function cpu(...stages: readonly { readonly cpuMedianMs?: number }[]): string {
+  if (stages.some(s => s.cpuMedianMs === undefined)) return '';
+  return `[${ms(stages.reduce((sum, s) => sum + s.cpuMedianMs!, 0))} CPU]`;
+}
+
 function stageRows(services: readonly ServiceResult[]): string[][] {
   return services.map(s => {
     const p = s.inProcess;
@@ -40,9 +46,11 @@ function stageRows(services: readonly ServiceResult[]): string[][] {
     return [
       String(s.services),
       `${s.config.files}/${s.config.documents}/${mb(s.config.bytes)}`,
-      p === undefined ? '-' : `${ms(p.load.medianMs)} (${ms(p.load.firstMs)})`,
-      p === undefined ? '-' : `${ms(p.translate.medianMs)} (${ms(p.translate.firstMs)})`,
-      p === undefined ? '-' : `${ms(p.encode.medianMs)} + ${ms(p.snapshot.medianMs)}`,
+      p === undefined ? '-' : `${ms(p.load.medianMs)} (${ms(p.load.firstMs)}) ${cpu(p.load)}`,
+      p === undefined ? '-' : `${ms(p.translate.medianMs)} (${ms(p.translate.firstMs)}) ${cpu(p.translate)}`,
+      p === undefined
+        ? '-'
+        : `${ms(p.encode.medianMs)} + ${ms(p.snapshot.medianMs)} ${cpu(p.encode, p.snapshot)}`,
       p === undefined ? '-' : p.sizes.map(t => t.resources).join('/'),
       p === undefined ? '-' : mb(p.fullStateBytes),
       cp === undefined || cp.startupMs === null
@@ -95,7 +103,9 @@ export function formatReport(result: BenchResult): string {
     `machine: ${result.machine.cpus} cores, load average at start ${result.machine.loadAverage.map(l => l.toFixed(2)).join(' ')}, node ${result.machine.node}; other processes used ${(result.otherCpuShare * 100).toFixed(0)}% of the machine's CPU during the run`,
   );
   out.push('');
-  out.push('Pipeline (in-process: median of runs, first run in parentheses; times in ms)');
+  out.push(
+    'Pipeline (in-process: median of runs, first run in parentheses, median CPU in brackets; times in ms)',
+  );
   out.push(
     table(
       [

@@ -124,7 +124,10 @@ export function checkGoals(services: readonly ServiceResult[]): GoalCheck[] {
     inProcess === undefined ? undefined : inProcess.load.medianMs + inProcess.translate.medianMs;
   goals.push({
     goal: `10,000 services loaded, validated and translated in < ${GOAL_LOAD_TRANSLATE_MS} ms (in-process)`,
-    measured: loadTranslate === undefined ? '-' : `${loadTranslate.toFixed(0)} ms`,
+    measured:
+      loadTranslate === undefined || inProcess === undefined
+        ? '-'
+        : `${loadTranslate.toFixed(0)} ms (${(inProcess.load.cpuMedianMs + inProcess.translate.cpuMedianMs).toFixed(0)} ms of CPU)`,
     status:
       loadTranslate === undefined ? 'not measured' : loadTranslate < GOAL_LOAD_TRANSLATE_MS ? 'pass' : 'FAIL',
   });
