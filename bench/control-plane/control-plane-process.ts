@@ -52,6 +52,8 @@ export interface ControlPlaneProcessOptions {
   readonly nodeFlags?: readonly string[];
   /** The child is killed, and the benchmark told, when its RSS passes this. */
   readonly maxRssMb: number;
+  /** Serve the TLS xDS port too, on loopback at `port`, with these files (PEM). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string; readonly port: number };
 }
 
 /** A running control plane. */
@@ -89,6 +91,18 @@ export class ControlPlaneProcess {
         `127.0.0.1:${options.port}`,
         '--log-level',
         'info',
+        ...(options.tls === undefined
+          ? []
+          : [
+              '--tls-cert',
+              options.tls.cert,
+              '--tls-key',
+              options.tls.key,
+              '--tls-ca',
+              options.tls.ca,
+              '--tls-listen',
+              `127.0.0.1:${options.tls.port}`,
+            ]),
       ],
       { cwd: root },
     );

@@ -4,6 +4,11 @@
  * and a MetaRouter (a plain route, a weighted split, or an attribute match then a default). Services
  * are grouped into files of several documents, files into one directory per namespace, so the loader
  * sees what a real config tree looks like.
+ *
+ * With namespace visibility, each service's three documents carry the same `exportTo`, as a mesh that
+ * scopes its proxies writes them: of every ten services of a namespace, one is exported to the whole
+ * mesh, one to its own namespace and the next, and eight to their own namespace only (service 0, the
+ * one the benchmark edits, among them).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +17,12 @@ export const NAMESPACES = 10;
 /** Services per YAML file (three documents each). */
 export const SERVICES_PER_FILE = 50;
 export const ENDPOINTS_PER_SERVICE = 5;
+
+/** How the generated services are exported (`exportTo`). */
+export interface GenerateOptions {
+  /** Write `exportTo` on every document (see above); without it every service is seen everywhere. */
+  readonly visibility?: boolean;
+}
 
 /** Where the benchmark edits the config, and how. */
 export interface GeneratedConfig {
@@ -24,10 +35,29 @@ export interface GeneratedConfig {
   readonly editedFile: string;
   /** The whole content of `editedFile` with service 0's split set to `v1Weight`/100-`v1Weight`. */
   editedContent(v1Weight: number): string;
+  /** The namespaces whose proxies see service 0 (all of them without visibility). */
+  readonly editedVisibleTo: readonly string[];
+}
+
+/** The namespace of service `i`. */
+export function namespaceOf(i: number): string {
+  return `bench-${i % NAMESPACES}`;
+}
+
+/** Where service `i` is exported to, with visibility: see the file comment. */
+function exportTo(i: number): string[] {
+  const rank = Math.floor(i / NAMESPACES) % 10;
+  if (rank === 5) return ['*'];
+  if (rank === 6) return ['.', namespaceOf(i + 1)];
+  return ['.'];
+}
+
+function exportLines(i: number, visibility: boolean): string[] {
+  return visibility ? ['  exportTo:', ...exportTo(i).map(ns => `    - ${JSON.stringify(ns)}`)] : [];
 }
 
 function host(i: number): string {
-  return `svc-${String(i).padStart(5, '0')}.bench-${i % NAMESPACES}.svc.cluster.local`;
+  return `svc-${String(i).padStart(5, '0')}.${namespaceOf(i)}.svc.cluster.local`;
 }
 
 function name(i: number): string {
@@ -40,7 +70,7 @@ function address(i: number): string {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
 
-function serviceEntry(i: number): string {
+function serviceEntry(i: number, visibility: boolean): string {
   const thrift = i % 2 === 0;
   const portName = thrift ? 'tcp-metaprotocol-thrift-svc' : 'tcp-metaprotocol-dubbo';
   const portNumber = thrift ? 9090 : 20880;
@@ -63,8 +93,9 @@ function serviceEntry(i: number): string {
     'kind: ServiceEntry',
     'metadata:',
     `  name: ${name(i)}`,
-    `  namespace: bench-${i % NAMESPACES}`,
+    `  namespace: ${namespaceOf(i)}`,
     'spec:',
+    ...exportLines(i, visibility),
     '  hosts:',
     `    - ${host(i)}`,
     '  addresses:',
@@ -80,14 +111,15 @@ function serviceEntry(i: number): string {
   ].join('\n');
 }
 
-function destinationRule(i: number): string {
+function destinationRule(i: number, visibility: boolean): string {
   const lines = [
     'apiVersion: networking.istio.io/v1beta1',
     'kind: DestinationRule',
     'metadata:',
     `  name: ${name(i)}`,
-    `  namespace: bench-${i % NAMESPACES}`,
+    `  namespace: ${namespaceOf(i)}`,
     'spec:',
+    ...exportLines(i, visibility),
     `  host: ${host(i)}`,
     '  trafficPolicy:',
     '    connectionPool:',
@@ -113,14 +145,15 @@ function destination(i: number, subset: string): string[] {
 }
 
 /** Service 0 (and every third one) splits traffic; the benchmark edits service 0's weights. */
-function metaRouter(i: number, v1Weight = 80): string {
+function metaRouter(i: number, visibility: boolean, v1Weight = 80): string {
   const head = [
     'apiVersion: metaprotocol.aeraki.io/v1alpha1',
     'kind: MetaRouter',
     'metadata:',
     `  name: ${name(i)}`,
-    `  namespace: bench-${i % NAMESPACES}`,
+    `  namespace: ${namespaceOf(i)}`,
     'spec:',
+    ...exportLines(i, visibility),
     '  hosts:',
     `    - ${host(i)}`,
     '  routes:',
@@ -157,16 +190,25 @@ function metaRouter(i: number, v1Weight = 80): string {
   }
 }
 
-function fileContent(first: number, last: number, editedWeight?: number): string {
+function fileContent(first: number, last: number, visibility: boolean, editedWeight?: number): string {
   const docs: string[] = [];
   for (let i = first; i < last; i++) {
-    docs.push(serviceEntry(i), destinationRule(i), metaRouter(i, i === 0 ? editedWeight : undefined));
+    docs.push(
+      serviceEntry(i, visibility),
+      destinationRule(i, visibility),
+      metaRouter(i, visibility, i === 0 ? editedWeight : undefined),
+    );
   }
   return docs.join('\n---\n') + '\n';
 }
 
 /** Writes `services` services under `dir` (which must exist and be empty). */
-export async function generateConfig(dir: string, services: number): Promise<GeneratedConfig> {
+export async function generateConfig(
+  dir: string,
+  services: number,
+  options: GenerateOptions = {},
+): Promise<GeneratedConfig> {
+  const visibility = options.visibility === true;
   let files = 0;
   let bytes = 0;
   let editedFile = '';
@@ -175,7 +217,7 @@ export async function generateConfig(dir: string, services: number): Promise<Gen
     const last = Math.min(services, first + SERVICES_PER_FILE);
     // A file holds services of mixed namespaces: the loader must not depend on any grouping.
     const file = join(dir, `bench-${(first / SERVICES_PER_FILE) % NAMESPACES}`, `services-${first}.yaml`);
-    const text = fileContent(first, last);
+    const text = fileContent(first, last, visibility);
     await writeFile(file, text);
     if (first === 0) editedFile = file;
     files++;
@@ -189,6 +231,9 @@ export async function generateConfig(dir: string, services: number): Promise<Gen
     documents: services * 3,
     bytes,
     editedFile,
-    editedContent: v1Weight => fileContent(0, editedLast, v1Weight),
+    editedContent: v1Weight => fileContent(0, editedLast, visibility, v1Weight),
+    editedVisibleTo: visibility
+      ? exportTo(0).map(ns => (ns === '.' ? namespaceOf(0) : ns))
+      : Array.from({ length: NAMESPACES }, (_, n) => namespaceOf(n)),
   };
 }

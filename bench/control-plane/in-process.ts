@@ -14,6 +14,8 @@ export interface StageTiming {
   readonly firstMs: number;
   /** Median of all runs. */
   readonly medianMs: number;
+  /** Median of the CPU time of the runs (all threads: the collector's helpers too). */
+  readonly cpuMedianMs: number;
   readonly runs: number;
 }
 
@@ -48,14 +50,26 @@ async function timed<T>(
   budgetMs: number,
 ): Promise<{ timing: StageTiming; result: T }> {
   const samples: number[] = [];
+  const cpuSamples: number[] = [];
   let result: T | undefined;
   const started = performance.now();
   do {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     result = await fn();
+    const cpu = process.cpuUsage(cpu0);
     samples.push(performance.now() - t0);
+    cpuSamples.push((cpu.user + cpu.system) / 1000);
   } while (samples.length < maxRuns && performance.now() - started < budgetMs);
-  return { timing: { firstMs: samples[0]!, medianMs: median(samples), runs: samples.length }, result };
+  return {
+    timing: {
+      firstMs: samples[0]!,
+      medianMs: median(samples),
+      cpuMedianMs: median(cpuSamples),
+      runs: samples.length,
+    },
+    result,
+  };
 }
 
 /**

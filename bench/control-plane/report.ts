@@ -33,6 +33,12 @@ function editStat(edits: readonly EditResult[], pick: (e: EditResult) => number 
   return `${ms(median(values))} / ${ms(Math.max(...values))}`;
 }
 
+/** CPU medians of stages, in brackets (older results have none). */
+function cpu(...stages: readonly { readonly cpuMedianMs?: number }[]): string {
+  if (stages.some(s => s.cpuMedianMs === undefined)) return '';
+  return `[${ms(stages.reduce((sum, s) => sum + s.cpuMedianMs!, 0))} CPU]`;
+}
+
 function stageRows(services: readonly ServiceResult[]): string[][] {
   return services.map(s => {
     const p = s.inProcess;
@@ -40,12 +46,16 @@ function stageRows(services: readonly ServiceResult[]): string[][] {
     return [
       String(s.services),
       `${s.config.files}/${s.config.documents}/${mb(s.config.bytes)}`,
-      p === undefined ? '-' : `${ms(p.load.medianMs)} (${ms(p.load.firstMs)})`,
-      p === undefined ? '-' : `${ms(p.translate.medianMs)} (${ms(p.translate.firstMs)})`,
-      p === undefined ? '-' : `${ms(p.encode.medianMs)} + ${ms(p.snapshot.medianMs)}`,
+      p === undefined ? '-' : `${ms(p.load.medianMs)} (${ms(p.load.firstMs)}) ${cpu(p.load)}`,
+      p === undefined ? '-' : `${ms(p.translate.medianMs)} (${ms(p.translate.firstMs)}) ${cpu(p.translate)}`,
+      p === undefined
+        ? '-'
+        : `${ms(p.encode.medianMs)} + ${ms(p.snapshot.medianMs)} ${cpu(p.encode, p.snapshot)}`,
       p === undefined ? '-' : p.sizes.map(t => t.resources).join('/'),
       p === undefined ? '-' : mb(p.fullStateBytes),
-      ms(cp?.startupMs),
+      cp === undefined || cp.startupMs === null
+        ? '-'
+        : `${ms(cp.startupMs)} (${cp.startupCpuS?.toFixed(1) ?? '-'} s CPU)`,
       cp === undefined ? '-' : cp.idleRssMb.toFixed(0),
       cp === undefined ? '-' : cp.peakRssMb.toFixed(0),
     ];
@@ -62,16 +72,22 @@ function proxyRows(services: readonly ServiceResult[]): string[][] {
 
 function proxyRow(services: number, p: ProxyResult): string[] {
   const acked = p.edits.length === 0 ? '-' : `${Math.min(...p.edits.map(e => e.ackedProxies))}`;
+  const unaffected = p.edits.reduce((n, e) => n + e.unaffectedResponses, 0);
   return [
     String(services),
     String(p.proxies),
+    p.namespaces === 0 ? p.transport : `${p.transport}, ${p.namespaces} ns`,
     p.syncMs === null ? `timeout (${p.syncedProxies} synced)` : ms(p.syncMs),
     mb(p.syncBytes),
+    `${p.syncControlPlaneCpuS.toFixed(1)} + ${p.syncBenchCpuS.toFixed(1)}`,
     String(p.edits.length),
     editStat(p.edits, e => e.publishMs),
     editStat(p.edits, e => e.firstResponseMs),
     editStat(p.edits, e => e.allAckedMs),
-    acked,
+    p.edits.length === 0 ? '-' : `${acked}/${p.edits[0]!.affectedProxies}`,
+    p.edits.length === 0 || p.edits[0]!.unaffectedProxies === 0
+      ? '-'
+      : `${unaffected}/${p.edits[0]!.unaffectedProxies}`,
     p.edits.length === 0 ? '-' : mb(p.edits[0]!.bytesReceived),
     p.edits.length === 0 ? '-' : p.edits.map(e => e.controlPlaneCpuS.toFixed(1)).join(','),
     p.edits.length === 0 ? '-' : p.edits.map(e => e.benchCpuS.toFixed(1)).join(','),
@@ -87,7 +103,9 @@ export function formatReport(result: BenchResult): string {
     `machine: ${result.machine.cpus} cores, load average at start ${result.machine.loadAverage.map(l => l.toFixed(2)).join(' ')}, node ${result.machine.node}; other processes used ${(result.otherCpuShare * 100).toFixed(0)}% of the machine's CPU during the run`,
   );
   out.push('');
-  out.push('Pipeline (in-process: median of runs, first run in parentheses; times in ms)');
+  out.push(
+    'Pipeline (in-process: median of runs, first run in parentheses, median CPU in brackets; times in ms)',
+  );
   out.push(
     table(
       [
@@ -107,20 +125,23 @@ export function formatReport(result: BenchResult): string {
   );
   out.push('');
   out.push(
-    `Proxies speaking ${result.options['api'] === 'sotw' ? 'state-of-the-world' : 'delta'} ADS (edit → …: median / max over edits, ms; sync = connect in waves until every stream ACKed all four types)`,
+    `Proxies speaking ${result.options['api'] === 'sotw' ? 'state-of-the-world' : 'delta'} ADS (edit → …: median / max over edits, ms; sync = connect in waves until every stream ACKed all four types; unaffected resp = responses the proxies that do not see the edited service received, over all edits)`,
   );
   out.push(
     table(
       [
         'services',
         'proxies',
+        'xDS',
         'sync ms',
         'sync MB',
+        'sync CPU s cp + bench',
         'edits',
         'edit→published',
         'edit→1st resp',
         'edit→all ACKed',
-        'ACKed',
+        'ACKed/affected',
+        'unaffected resp/proxies',
         'MB/edit',
         'cp CPU s/edit',
         'bench CPU s/edit',
@@ -133,7 +154,9 @@ export function formatReport(result: BenchResult): string {
   const errors = result.services.flatMap(s => [
     ...(s.controlPlane?.error === undefined ? [] : [`${s.services} services: ${s.controlPlane.error}`]),
     ...s.proxies.flatMap(p =>
-      p.error === undefined ? [] : [`${s.services} services × ${p.proxies} proxies: ${p.error}`],
+      p.error === undefined
+        ? []
+        : [`${s.services} services × ${p.proxies} proxies (${p.transport}): ${p.error}`],
     ),
   ]);
   if (errors.length > 0) {

@@ -23,7 +23,7 @@
  *   --json             print the results as JSON instead of tables
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,7 +32,8 @@ import { TypeUrls } from '../../src/xds/index.js';
 import { cpuDelta, machineCpu } from '../proc-stats.js';
 import { installCleanupHandlers, stopAll } from '../processes.js';
 import { ControlPlaneProcess, freePort, repositoryRoot } from './control-plane-process.js';
-import { generateConfig, type GeneratedConfig } from './generate-config.js';
+import { generateConfig, namespaceOf, NAMESPACES, type GeneratedConfig } from './generate-config.js';
+import { TestCa } from '../../test/e2e/harness/certificates.js';
 import { measureInChildProcess } from './in-process-child.js';
 import { monotonicUs, profilePhases, type PhaseProfile, type PhaseWindow } from './profile-phases.js';
 import { formatReport } from './report.js';
@@ -43,8 +44,9 @@ import {
   type EditResult,
   type ProxyResult,
   type ServiceResult,
+  type Transport,
 } from './results.js';
-import { ProxyFleet } from './simulated-proxies.js';
+import { ProxyFleet, type FleetTls, type SimulatedProxy } from './simulated-proxies.js';
 
 interface Options {
   services: number[];
@@ -60,6 +62,17 @@ interface Options {
   skipInProcess: boolean;
   keep: boolean;
   json: boolean;
+  /** Services exported per namespace, proxies spread over the namespaces. */
+  scoped: boolean;
+  /** A control plane per transport, the same proxies against each. */
+  xds: Transport[];
+}
+
+/** The certificates of a TLS run: the CA, the control plane's, and one client per namespace. */
+interface Pki {
+  readonly ca: string;
+  readonly server: { readonly cert: string; readonly key: string };
+  readonly fleet: FleetTls;
 }
 
 /** Edits stop repeating once one proxy count has spent this long on them. */
@@ -68,6 +81,16 @@ const EDIT_BUDGET_MS = 30_000;
 const STAGE_BUDGET_MS = 20_000;
 /** Pause between edits, so that two edits never fall into one debounce window. */
 const EDIT_PAUSE_MS = 1000;
+/** After the last affected proxy ACKed, how long the unaffected ones are still watched. */
+const UNAFFECTED_WATCH_MS = 1000;
+
+function transports(value: string): Transport[] {
+  return value.split(',').map(v => {
+    const t = v.trim();
+    if (t === 'plaintext' || t === 'mtls') return t;
+    throw new Error(`bad --xds: ${value} (plaintext, mtls, or both)`);
+  });
+}
 
 function xdsApi(value: string): XdsApi {
   if (value === 'delta' || value === 'sotw') return value;
@@ -90,6 +113,8 @@ function parseOptions(): Options {
       'skip-in-process': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      scoped: { type: 'boolean', default: false },
+      xds: { type: 'string', default: 'plaintext' },
     },
   });
   const list = (value: string, name: string): number[] =>
@@ -103,6 +128,9 @@ function parseOptions(): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`bad --${name}: ${value}`);
     return n;
   };
+  const xds = transports(values.xds);
+  if (xds.includes('mtls') && !values.scoped)
+    throw new Error('--xds mtls needs --scoped: the client certificates of the proxies are per namespace');
   return {
     services: list(values.services, 'services'),
     proxies: list(values.proxies, 'proxies').sort((a, b) => a - b),
@@ -117,6 +145,8 @@ function parseOptions(): Options {
     skipInProcess: values['skip-in-process'],
     keep: values.keep,
     json: values.json,
+    scoped: values.scoped,
+    xds,
   };
 }
 
@@ -176,9 +206,15 @@ async function syncProxies(
   cp: ControlPlaneProcess,
   options: Options,
   windows: PhaseWindow[],
-): Promise<Pick<ProxyResult, 'syncMs' | 'syncedProxies' | 'syncBytes' | 'syncControlPlaneCpuS' | 'error'>> {
+): Promise<
+  Pick<
+    ProxyResult,
+    'syncMs' | 'syncedProxies' | 'syncBytes' | 'syncControlPlaneCpuS' | 'syncBenchCpuS' | 'error'
+  >
+> {
   const bytes0 = fleet.bytesReceived;
   const cpu0 = cpuS(cp);
+  const benchCpu0 = benchCpuS();
   const t0 = performance.now();
   const startUs = monotonicUs();
   try {
@@ -198,6 +234,7 @@ async function syncProxies(
       syncedProxies: fleet.size,
       syncBytes: fleet.bytesReceived - bytes0,
       syncControlPlaneCpuS: cpuS(cp) - cpu0,
+      syncBenchCpuS: benchCpuS() - benchCpu0,
     };
   } catch (err) {
     windows.push({ phase: `sync to ${target} proxies`, startUs, endUs: monotonicUs() });
@@ -206,12 +243,16 @@ async function syncProxies(
       syncedProxies: fleet.syncedCount(),
       syncBytes: fleet.bytesReceived - bytes0,
       syncControlPlaneCpuS: cpuS(cp) - cpu0,
+      syncBenchCpuS: benchCpuS() - benchCpu0,
       error: `${(err as Error).message}${fleet.failedCount > 0 ? `; ${fleet.failedCount} streams failed, e.g. ${fleet.failed[0]}` : ''}`,
     };
   }
 }
 
-/** Edits service 0's MetaRouter and follows the new route version to every proxy. */
+/**
+ * Edits service 0's MetaRouter and follows the new route version to every proxy that sees it (all of
+ * them unless the services are scoped), counting what the others receive meanwhile.
+ */
 async function measureEdit(
   config: GeneratedConfig,
   v1Weight: number,
@@ -221,14 +262,20 @@ async function measureEdit(
   windows: PhaseWindow[],
 ): Promise<EditResult> {
   const rds = TypeUrls.routeConfiguration;
-  const baseline = fleet.commonAckedVersion(rds);
-  if (baseline === undefined || baseline === '') throw new Error('proxies disagree on the route version');
+  const baseline = fleet.ackedVersions(rds);
+  if ([...baseline.values()].includes('')) throw new Error('a proxy has no route version yet');
+  const affected = new Set<SimulatedProxy>();
+  const unaffected = new Map<SimulatedProxy, number>();
+  for (const p of fleet.all) {
+    if (p.namespace === undefined || config.editedVisibleTo.includes(p.namespace)) affected.add(p);
+    else unaffected.set(p, p.responses);
+  }
   const publishesBefore = cp.publishes.length;
   const bytes0 = fleet.bytesReceived;
   const cpCpu0 = cpuS(cp);
   const benchCpu0 = benchCpuS();
   fleet.resetSeen();
-  const acks = fleet.allAcked(rds, v => v !== baseline && v !== '');
+  const acks = fleet.allAcked(rds, (v, p) => v !== baseline.get(p) && v !== '', affected);
   const wall0 = Date.now();
   const t0 = performance.now();
   const startUs = monotonicUs();
@@ -240,10 +287,15 @@ async function measureEdit(
   } catch (err) {
     if (!(err instanceof Timeout)) throw err;
   }
+  // A push to the unaffected proxies would come with or soon after the affected ones'.
+  if (unaffected.size > 0) await sleep(UNAFFECTED_WATCH_MS);
   windows.push({ phase: `edits with ${fleet.size} proxies`, startUs, endUs: monotonicUs() });
   const publish = cp.publishes[publishesBefore];
-  const version = fleet.commonAckedVersion(rds);
+  const first = affected.values().next().value;
+  const version = first?.progress.get(rds)?.acked;
   const seen = version === undefined ? {} : fleet.seen(rds, version);
+  let unaffectedResponses = 0;
+  for (const [p, before] of unaffected) unaffectedResponses += p.responses - before;
   return {
     publishMs: publish === undefined ? null : publish.at - wall0,
     firstResponseMs: seen.first === undefined ? null : seen.first - t0,
@@ -253,6 +305,9 @@ async function measureEdit(
     bytesReceived: fleet.bytesReceived - bytes0,
     controlPlaneCpuS: cpuS(cp) - cpCpu0,
     benchCpuS: benchCpuS() - benchCpu0,
+    affectedProxies: affected.size,
+    unaffectedProxies: unaffected.size,
+    unaffectedResponses,
   };
 }
 
@@ -260,6 +315,9 @@ async function runControlPlane(
   config: GeneratedConfig,
   work: string,
   options: Options,
+  transport: Transport,
+  pki: Pki | undefined,
+  split: { v1Weight: number },
 ): Promise<{
   controlPlane: ControlPlaneResult;
   proxies: ProxyResult[];
@@ -267,37 +325,52 @@ async function runControlPlane(
   windows: PhaseWindow[];
 }> {
   const port = await freePort();
+  const tlsPort = transport === 'mtls' ? await freePort() : undefined;
   const windows: PhaseWindow[] = [];
   const spawnUs = monotonicUs();
-  const profileDir = options.cpuProf ? join(work, `cpu-prof-${config.services}`) : undefined;
+  const profileDir = options.cpuProf ? join(work, `cpu-prof-${config.services}-${transport}`) : undefined;
   const cp = new ControlPlaneProcess({
     configDir: config.dir,
     port,
     maxRssMb: options.maxRssMb,
     ...(profileDir === undefined ? {} : { cpuProfileDir: profileDir }),
+    ...(tlsPort === undefined || pki === undefined
+      ? {}
+      : { tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca, port: tlsPort } }),
   });
   const proxies: ProxyResult[] = [];
   const t0 = performance.now();
   let startupMs: number | null = null;
+  let startupCpuS: number | null = null;
   let idleRssMb = 0;
   let error: string | undefined;
   let fleet: ProxyFleet | undefined;
   try {
     await within(cp.whenReady(), options.timeoutMs, 'control plane startup');
     startupMs = performance.now() - t0;
+    startupCpuS = cpuS(cp);
     windows.push({
       phase: 'startup (load, translate, encode, listen)',
       startUs: spawnUs,
       endUs: monotonicUs(),
     });
-    progress(`control plane ready after ${(startupMs / 1000).toFixed(1)} s (pid ${cp.pid}, port ${port})`);
+    progress(
+      `control plane ready after ${(startupMs / 1000).toFixed(1)} s, ${startupCpuS.toFixed(1)} s of CPU (pid ${cp.pid}, port ${tlsPort ?? port}, ${transport})`,
+    );
     await sleep(1000);
     idleRssMb = cp.rssMb();
-    fleet = new ProxyFleet({ target: `127.0.0.1:${port}`, channels: options.channels, api: options.api });
-    let weight = 80;
+    fleet = new ProxyFleet({
+      target: `127.0.0.1:${tlsPort ?? port}`,
+      channels: options.channels,
+      api: options.api,
+      ...(options.scoped ? { namespaces: Array.from({ length: NAMESPACES }, (_, n) => namespaceOf(n)) } : {}),
+      ...(transport === 'mtls' && pki !== undefined ? { tls: pki.fleet } : {}),
+    });
     for (const count of options.proxies) {
       cp.takePhaseMaxRssMb();
-      progress(`connecting ${count} proxies`);
+      progress(
+        `connecting ${count} proxies (${transport}${options.scoped ? `, ${NAMESPACES} namespaces` : ''})`,
+      );
       const sync = await syncProxies(fleet, count, cp, options, windows);
       const rssAfterSyncMb = cp.rssMb();
       const edits: EditResult[] = [];
@@ -307,8 +380,9 @@ async function runControlPlane(
         try {
           while (edits.length < options.edits) {
             await sleep(EDIT_PAUSE_MS);
-            weight = weight === 80 ? 20 : 80;
-            const edit = await measureEdit(config, weight, fleet, cp, options, windows);
+            // The file as the last edit (of any control plane of this size) left it, flipped.
+            split.v1Weight = split.v1Weight === 80 ? 20 : 80;
+            const edit = await measureEdit(config, split.v1Weight, fleet, cp, options, windows);
             edits.push(edit);
             progress(
               `  edit ${edits.length}: published ${edit.publishMs ?? '-'} ms, all ${edit.ackedProxies} ACKed ${edit.allAckedMs?.toFixed(0) ?? 'timeout'} ms`,
@@ -324,6 +398,8 @@ async function runControlPlane(
       proxies.push({
         ...sync,
         proxies: count,
+        transport,
+        namespaces: options.scoped ? NAMESPACES : 0,
         rssAfterSyncMb,
         maxRssMb: cp.takePhaseMaxRssMb(),
         edits,
@@ -343,6 +419,7 @@ async function runControlPlane(
   return {
     controlPlane: {
       startupMs,
+      startupCpuS,
       idleRssMb,
       peakRssMb,
       cpuS: cpu,
@@ -359,7 +436,7 @@ async function runSize(services: number, work: string, options: Options): Promis
   const dir = join(work, `config-${services}`);
   const g0 = performance.now();
   await mkdir(dir);
-  const config = await generateConfig(dir, services);
+  const config = await generateConfig(dir, services, { visibility: options.scoped });
   const generateMs = performance.now() - g0;
   progress(
     `${services} services: ${config.files} files, ${config.documents} documents, ${(config.bytes / 1e6).toFixed(1)} MB`,
@@ -368,16 +445,66 @@ async function runSize(services: number, work: string, options: Options): Promis
   const inProcess = options.skipInProcess
     ? undefined
     : await measureInChildProcess(dir, options.runs, STAGE_BUDGET_MS, line => progress(`  ${line}`));
-  const run = await runControlPlane(config, work, options);
-  const profile = run.profileDir === undefined ? undefined : phasesSafe(run.profileDir, run.windows);
+  const pki = options.xds.includes('mtls') ? await makePki(join(work, 'pki')) : undefined;
+  // A control plane per transport: each starts with no scope translated, as the first proxies find it.
+  const runs = [];
+  // Service 0's split as generated; each edit flips it, so that no edit writes what is there.
+  const split = { v1Weight: 80 };
+  for (const transport of options.xds)
+    runs.push(await runControlPlane(config, work, options, transport, pki, split));
+  const profile = runs.flatMap(run =>
+    run.profileDir === undefined ? [] : (phasesSafe(run.profileDir, run.windows) ?? []),
+  );
   return {
     services,
     config: { files: config.files, documents: config.documents, bytes: config.bytes },
     generateMs,
     ...(inProcess === undefined ? {} : { inProcess }),
-    controlPlane: run.controlPlane,
-    proxies: run.proxies,
-    ...(profile === undefined ? {} : { profile }),
+    controlPlane: mergeControlPlanes(runs.map(r => r.controlPlane)),
+    proxies: runs.flatMap(r => r.proxies),
+    ...(profile.length === 0 ? {} : { profile }),
+  };
+}
+
+/**
+ * Several control planes of one config size as one: the first one's startup and idle memory (the
+ * others' are alike), the highest peak, all CPU, every error.
+ */
+function mergeControlPlanes(all: readonly ControlPlaneResult[]): ControlPlaneResult {
+  const first = all[0]!;
+  const error = all.find(c => c.error !== undefined)?.error;
+  return {
+    startupMs: first.startupMs,
+    startupCpuS: first.startupCpuS,
+    idleRssMb: first.idleRssMb,
+    peakRssMb: Math.max(...all.map(c => c.peakRssMb)),
+    cpuS: all.reduce((sum, c) => sum + c.cpuS, 0),
+    errors: all.flatMap(c => c.errors),
+    ...(error === undefined ? {} : { error }),
+  };
+}
+
+/** A CA, the control plane's certificate, and a client certificate per namespace (openssl). */
+async function makePki(dir: string): Promise<Pki> {
+  const ca = await TestCa.create(dir, 'bench-ca');
+  const server = await ca.server();
+  const clients = new Map<string, { cert: Buffer; key: Buffer }>();
+  for (let n = 0; n < NAMESPACES; n++) {
+    const namespace = namespaceOf(n);
+    const files = await ca.client(`proxy-${namespace}`, namespace);
+    clients.set(namespace, { cert: await readFile(files.cert), key: await readFile(files.key) });
+  }
+  return {
+    ca: ca.cert,
+    server,
+    fleet: {
+      ca: await readFile(ca.cert),
+      clientFor: namespace => {
+        const client = clients.get(namespace);
+        if (client === undefined) throw new Error(`no client certificate for namespace ${namespace}`);
+        return client;
+      },
+    },
   };
 }
 

@@ -8,6 +8,11 @@
  * and works out the names to subscribe to once per distinct CDS/LDS version (shared by all proxies),
  * so the benchmark measures the control plane, not a thousand proxies' decoding. Streams share a few
  * grpc-js channels (HTTP/2 connections), many streams each.
+ *
+ * Spread over namespaces, each proxy names its namespace in an Istio node id
+ * (`sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`) and uses its namespace's channels; over TLS,
+ * each namespace's channels present that namespace's client certificate (one workload identity per
+ * namespace, as the SPIFFE ID `spiffe://cluster.local/ns/<ns>/sa/default` says).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { XdsApi } from '../../src/xds/ads-client.js';
@@ -52,10 +57,12 @@ interface TypeProgress {
   awaiting: boolean;
 }
 
-/** Resolved once every stream has ACKed a version `accept` says yes to. */
+/** Resolved once every stream it follows has ACKed a version `accept` says yes to. */
 interface AckWaiter {
   readonly typeUrl: string;
-  readonly accept: (version: string) => boolean;
+  readonly accept: (version: string, proxy: SimulatedProxy) => boolean;
+  /** The streams followed. */
+  readonly among: ReadonlySet<SimulatedProxy>;
   readonly done: Set<SimulatedProxy>;
   /** Time each stream sent its ACK (performance.now()). */
   readonly ackTimes: number[];
@@ -69,14 +76,18 @@ const ALL_TYPES = [
   TypeUrls.routeConfiguration,
 ];
 
-class SimulatedProxy {
+export class SimulatedProxy {
   readonly progress = new Map<string, TypeProgress>();
+  /** Responses received, of every type. */
+  responses = 0;
   private readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
 
   constructor(
     private readonly fleet: ProxyFleet,
     channel: grpc.Client,
     readonly nodeId: string,
+    /** The namespace it names, if any. */
+    readonly namespace: string | undefined,
   ) {
     for (const typeUrl of ALL_TYPES)
       this.progress.set(typeUrl, {
@@ -134,6 +145,7 @@ class SimulatedProxy {
     const receivedAt = performance.now();
     this.fleet.bytesReceived += response.length;
     this.fleet.responses++;
+    this.responses++;
     const head = delta ? readDeltaResponseHead(response, false) : readResponseHead(response, false);
     const { typeUrl, versionInfo } = head;
     this.fleet.sawResponse(typeUrl, versionInfo, receivedAt);
@@ -186,13 +198,25 @@ class SimulatedProxy {
   }
 }
 
+/** TLS to the server, with a client certificate per namespace. */
+export interface FleetTls {
+  /** The CA bundle the server's certificate chains to. */
+  readonly ca: Buffer;
+  /** The client certificate and key of a namespace's workloads (PEM). */
+  readonly clientFor: (namespace: string) => { readonly cert: Buffer; readonly key: Buffer };
+}
+
 export interface FleetOptions {
   /** `host:port` of the ADS server. */
   readonly target: string;
-  /** HTTP/2 connections shared by the streams. */
+  /** HTTP/2 connections shared by the streams (per namespace when spread over namespaces). */
   readonly channels: number;
   /** State of the world or delta (default `sotw`). */
   readonly api?: XdsApi;
+  /** Proxy i is in `namespaces[i % namespaces.length]`; none: the proxies name no namespace. */
+  readonly namespaces?: readonly string[];
+  /** Connect with TLS (needs `namespaces`: the client certificate is the namespace's). */
+  readonly tls?: FleetTls;
 }
 
 /** A set of simulated proxies and what they have ACKed. */
@@ -205,7 +229,9 @@ function routeTableOf(listener: Buffer): string {
 }
 
 export class ProxyFleet {
-  private readonly channels: grpc.Client[] = [];
+  /** Channels by namespace ('' when the proxies name none). */
+  private readonly channels = new Map<string, grpc.Client[]>();
+  private readonly namespaces: readonly string[];
   private readonly proxies = new Set<SimulatedProxy>();
   private readonly names = new Map<string, NameList>();
   /** Delta: what each CDS/LDS version holds, by `${typeUrl} ${version}`. */
@@ -224,19 +250,40 @@ export class ProxyFleet {
 
   constructor(options: FleetOptions) {
     this.api = options.api ?? 'sotw';
-    for (let i = 0; i < options.channels; i++) {
-      this.channels.push(
-        new grpc.Client(options.target, grpc.credentials.createInsecure(), {
-          // A channel of its own for each client, else grpc-js shares one connection between them.
-          'grpc.use_local_subchannel_pool': 1,
-          'grpc.max_receive_message_length': -1,
-          'grpc.max_send_message_length': -1,
-          // HTTP/2 flow-control window (stream and connection), as large as Envoy's (256 MiB by
-          // default): with grpc-js's 64 KiB a full state of many MB crawls one window update at a time.
-          'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
-        }),
-      );
+    this.namespaces = options.namespaces ?? [];
+    const tls = options.tls;
+    if (tls !== undefined && this.namespaces.length === 0)
+      throw new Error('TLS proxies need namespaces (their client certificates are per namespace)');
+    const groups = this.namespaces.length === 0 ? [''] : this.namespaces;
+    const perGroup = Math.max(1, Math.ceil(options.channels / groups.length));
+    for (const namespace of groups) {
+      const credentials =
+        tls === undefined
+          ? grpc.credentials.createInsecure()
+          : grpc.credentials.createSsl(tls.ca, tls.clientFor(namespace).key, tls.clientFor(namespace).cert);
+      const list: grpc.Client[] = [];
+      for (let i = 0; i < perGroup; i++) {
+        list.push(
+          new grpc.Client(options.target, credentials, {
+            // A channel of its own for each client, else grpc-js shares one connection between them.
+            'grpc.use_local_subchannel_pool': 1,
+            'grpc.max_receive_message_length': -1,
+            'grpc.max_send_message_length': -1,
+            // HTTP/2 flow-control window (stream and connection), as large as Envoy's (256 MiB by
+            // default): with grpc-js's 64 KiB a full state of many MB crawls one window update at a time.
+            'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
+            // The server's certificate names localhost; a TLS server name may not be an address.
+            ...(tls === undefined ? {} : { 'grpc.ssl_target_name_override': 'localhost' }),
+          }),
+        );
+      }
+      this.channels.set(namespace, list);
     }
+  }
+
+  /** The proxies, in the order they were added. */
+  get all(): ReadonlySet<SimulatedProxy> {
+    return this.proxies;
   }
 
   get size(): number {
@@ -253,12 +300,23 @@ export class ProxyFleet {
     return this.failureCount;
   }
 
-  /** Opens `count` more streams, spread round-robin over the channels. */
+  /**
+   * Opens `count` more streams, spread round-robin over the namespaces and over each namespace's
+   * channels.
+   */
   add(count: number): void {
+    const groups = Math.max(1, this.namespaces.length);
     for (let i = 0; i < count; i++) {
       const id = this.nextId++;
-      const channel = this.channels[id % this.channels.length]!;
-      this.proxies.add(new SimulatedProxy(this, channel, `bench-proxy-${id}`));
+      const namespace = this.namespaces[id % groups];
+      const channels = this.channels.get(namespace ?? '')!;
+      const channel = channels[Math.floor(id / groups) % channels.length]!;
+      // Istio's node id: sidecar~<ip>~<pod>.<namespace>~<namespace>.svc.cluster.local.
+      const nodeId =
+        namespace === undefined
+          ? `bench-proxy-${id}`
+          : `sidecar~127.0.0.1~bench-proxy-${id}.${namespace}~${namespace}.svc.cluster.local`;
+      this.proxies.add(new SimulatedProxy(this, channel, nodeId, namespace));
     }
   }
 
@@ -267,6 +325,13 @@ export class ProxyFleet {
     let n = 0;
     for (const p of this.proxies) if (p.synced) n++;
     return n;
+  }
+
+  /** The version each stream has ACKed for `typeUrl` ('' for none yet). */
+  ackedVersions(typeUrl: string): Map<SimulatedProxy, string> {
+    const versions = new Map<SimulatedProxy, string>();
+    for (const p of this.proxies) versions.set(p, p.progress.get(typeUrl)?.acked ?? '');
+    return versions;
   }
 
   /** The version every stream has ACKed for `typeUrl`, or undefined if they differ. */
@@ -281,28 +346,29 @@ export class ProxyFleet {
   }
 
   /**
-   * Follows the ACKs of `typeUrl` until every stream has ACKed a version that `accept` takes (streams
-   * already there count at the time of the call): `done` resolves with each stream's ACK time,
-   * `count` says how many are there so far.
+   * Follows the ACKs of `typeUrl` until every stream `among` (default all) has ACKed a version that
+   * `accept` takes (streams already there count at the time of the call): `done` resolves with each
+   * stream's ACK time, `count` says how many are there so far.
    */
   allAcked(
     typeUrl: string,
-    accept: (version: string) => boolean,
+    accept: (version: string, proxy: SimulatedProxy) => boolean,
+    among: ReadonlySet<SimulatedProxy> = this.proxies,
   ): { done: Promise<number[]>; count(): number } {
     let waiter: AckWaiter | undefined;
     const done = new Promise<number[]>(resolve => {
-      waiter = { typeUrl, accept, done: new Set(), ackTimes: [], resolve };
+      waiter = { typeUrl, accept, among, done: new Set(), ackTimes: [], resolve };
     });
     const w = waiter!;
     const now = performance.now();
-    for (const p of this.proxies) {
+    for (const p of among) {
       const acked = p.progress.get(typeUrl)?.acked ?? '';
-      if (acked !== '' && accept(acked)) {
+      if (acked !== '' && accept(acked, p)) {
         w.done.add(p);
         w.ackTimes.push(now);
       }
     }
-    if (w.done.size === this.proxies.size) w.resolve(w.ackTimes);
+    if (w.done.size === among.size) w.resolve(w.ackTimes);
     else this.waiters.add(w);
     return { done, count: () => w.done.size };
   }
@@ -322,7 +388,7 @@ export class ProxyFleet {
   close(): void {
     for (const p of this.proxies) p.close();
     this.proxies.clear();
-    for (const c of this.channels) c.close();
+    for (const list of this.channels.values()) for (const c of list) c.close();
     this.waiters.clear();
   }
 
@@ -403,10 +469,11 @@ export class ProxyFleet {
 
   acked(proxy: SimulatedProxy, typeUrl: string, version: string, at: number): void {
     for (const waiter of this.waiters) {
-      if (waiter.typeUrl !== typeUrl || waiter.done.has(proxy) || !waiter.accept(version)) continue;
+      if (waiter.typeUrl !== typeUrl || waiter.done.has(proxy) || !waiter.among.has(proxy)) continue;
+      if (!waiter.accept(version, proxy)) continue;
       waiter.done.add(proxy);
       waiter.ackTimes.push(at);
-      if (waiter.done.size === this.proxies.size) {
+      if (waiter.done.size === waiter.among.size) {
         this.waiters.delete(waiter);
         waiter.resolve(waiter.ackTimes);
       }

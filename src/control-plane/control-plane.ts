@@ -20,6 +20,7 @@ import type { ConfigSet } from './model/config-set.js';
 import { DEFAULT_MESH_OPTIONS, type MeshOptions } from './model/mesh-options.js';
 import { proxyInfoFromNode, scopeNamespace, type ProxyIdentity, type ProxyInfo } from './model/proxy-info.js';
 import { ScopeIndex, type ProxyScope, type VisibilityExplanation } from './model/proxy-scope.js';
+import { EVERY_SCOPE, scopeChanges, scopeMayChange, type ScopeChanges } from './model/scope-changes.js';
 import {
   AdsServer,
   AuthenticatorChain,
@@ -111,6 +112,8 @@ export interface TlsPem {
 interface ScopeState {
   readonly encoder: ResourceEncoder;
   readonly resources: ResourceSnapshot;
+  /** The clusters its routes name that it may not see (see translateScope). */
+  readonly invisibleClusters: ReadonlySet<string>;
 }
 
 const nothing = (): void => {};
@@ -192,6 +195,8 @@ export class ControlPlane implements StreamScoper {
   private scopes = new Map<string, ScopeState>();
   /** The scopes a publish is building (the streams' keys worked out again). */
   private nextScopes: Map<string, ScopeState> | undefined;
+  /** What the config a publish is building changed: the scopes it cannot change keep their snapshot. */
+  private changes: ScopeChanges = EVERY_SCOPE;
   private certificates: ReloadingCertificates | undefined;
 
   /** Pushes, ACK/NACK latencies, connected proxies, config reloads (Prometheus). */
@@ -309,6 +314,14 @@ export class ControlPlane implements StreamScoper {
     const target = this.nextScopes ?? this.scopes;
     if (target.has(scope.key) || this.servedConfig === undefined) return;
     const previous = this.scopes.get(scope.key);
+    if (
+      previous !== undefined &&
+      target !== this.scopes &&
+      !scopeMayChange(this.changes, scope.namespace, previous.invisibleClusters)
+    ) {
+      target.set(scope.key, previous);
+      return;
+    }
     const { config, index } = this.servedConfig;
     try {
       const { snapshot, invisibleClusters } = translateScope(config, this.memo, index, scope);
@@ -318,7 +331,7 @@ export class ControlPlane implements StreamScoper {
         previous?.resources,
         invisibleClusters,
       );
-      target.set(scope.key, { encoder, resources });
+      target.set(scope.key, { encoder, resources, invisibleClusters });
       this.server.cache.setSnapshot(scope.key, resources);
     } catch (err) {
       // A translator bug, never a user's: the scope keeps its previous snapshot (or waits for one).
@@ -424,14 +437,22 @@ export class ControlPlane implements StreamScoper {
    * and their proxies are sent nothing), and the scopes no longer in use are dropped.
    */
   private rescope(config: ConfigSet, index: ConfigIndex): void {
+    const before = this.servedConfig;
+    const scopesBefore = this.scopeIndex;
+    const scopes = new ScopeIndex(index, this.mesh);
+    this.changes =
+      before === undefined || scopesBefore === undefined
+        ? EVERY_SCOPE
+        : scopeChanges(before.config, config, scopesBefore, scopes);
     this.servedConfig = { config, index };
-    this.scopeIndex = new ScopeIndex(index, this.mesh);
+    this.scopeIndex = scopes;
     this.nextScopes = new Map();
     try {
       this.server.rescope();
     } finally {
       const next = this.nextScopes;
       this.nextScopes = undefined;
+      this.changes = EVERY_SCOPE;
       for (const key of this.scopes.keys()) if (!next.has(key)) this.server.cache.clearSnapshot(key);
       this.scopes = next;
     }

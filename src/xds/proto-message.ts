@@ -3,16 +3,20 @@
  * field names, enums as strings, 64-bit integers as numbers, and leave out fields that are not set.
  */
 import type { AnyMessage } from './xds-resource.js';
+import { wireReady } from './plain-encoding.js';
 import { protoType } from './proto-root.js';
 import { messageNameOf, typeUrlOf } from './type-urls.js';
 
 /** A decoded message: field name to value. */
 export type ProtoObject = Record<string, unknown>;
 
-/** Encodes a plain object (snake_case, enums by name) as message `fullName`. */
+/**
+ * Encodes a plain object (snake_case, enums by name) as message `fullName`: the same bytes as
+ * protobufjs's `encode(fromObject(object))`, without building message instances (see wireReady).
+ */
 export function encodeMessage(fullName: string, object: ProtoObject): Uint8Array {
   const type = protoType(fullName);
-  return type.encode(type.fromObject(object)).finish();
+  return type.encode(wireReady(type, object)).finish();
 }
 
 /** Decodes message `fullName`; throws on malformed bytes. */

@@ -4,7 +4,7 @@
  * A type's version is a hash of its content (names and digests), so equal content gives equal
  * versions on every control-plane replica and any change gives a new one.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { AerakiError, ErrorCodes } from '../../errors.js';
 import { ChunkedHash } from '../chunked-hash.js';
 import {
@@ -60,15 +60,12 @@ const NO_REFS: readonly string[] = [];
 
 /**
  * 128 bits of SHA-256 are plenty to tell contents apart, and written out (not a slice of the whole
- * 64-digit hex, which a slice keeps alive) they take 48 bytes instead of 80 per resource.
+ * 64-digit hex, which a slice keeps alive) they take 48 bytes instead of 80 per resource. The hash
+ * is of the resource's wire bytes (its Any: type URL and value), in one call: a Hash object per
+ * resource cost a third more at 80,000 resources.
  */
-function resourceDigest(resource: XdsResource): string {
-  return createHash('sha256')
-    .update(resource.typeUrl)
-    .update('\0')
-    .update(resource.value)
-    .digest()
-    .toString('hex', 0, 16);
+function wireDigest(wire: Buffer): string {
+  return hash('sha256', wire, 'buffer').toString('hex', 0, 16);
 }
 
 function clusterRefsOf(resource: XdsResource): readonly string[] {
@@ -135,7 +132,7 @@ class EntryResource implements XdsResource {
  * per-resource buffers to collect (at 10,000 services, 80,000 resources and 31 MB), and no slice of
  * Node's shared pool keeping a slab of garbage alive.
  */
-function makeEntries(resources: readonly XdsResource[]): SlabEntry[] {
+function makeEntries(resources: readonly XdsResource[], remember: boolean): SlabEntry[] {
   let total = 0;
   const sizes = resources.map(r => responseResourceSize(r.typeUrl, r.value.length));
   for (const size of sizes) total += size;
@@ -147,14 +144,14 @@ function makeEntries(resources: readonly XdsResource[]): SlabEntry[] {
     const entry = new SlabEntry(
       resource.name,
       resource.typeUrl,
-      resourceDigest(resource),
+      wireDigest(slab.subarray(offset, end)),
       clusterRefsOf(resource),
       slab,
       offset,
       end,
     );
     offset = end;
-    entries.set(resource, entry);
+    if (remember) entries.set(resource, entry);
     return entry;
   });
 }
@@ -166,7 +163,8 @@ function makeEntries(resources: readonly XdsResource[]): SlabEntry[] {
  * ResourceSnapshot.from finds their entries made.
  */
 export function withEntries(resources: readonly XdsResource[]): XdsResource[] {
-  const made = makeEntries(resources);
+  // The resources given are dropped for the ones returned: only those are remembered.
+  const made = makeEntries(resources, false);
   return resources.map((resource, i) => {
     const entry = made[i]!;
     const shared = new EntryResource(
@@ -219,7 +217,7 @@ export class ResourceSnapshot {
       }
       if (!entries.has(resource)) fresh.push(resource);
     }
-    if (fresh.length > 0) makeEntries(fresh);
+    if (fresh.length > 0) makeEntries(fresh, true);
     const byType = new Map<string, SnapshotEntry[]>();
     for (const resource of all) {
       const entry = entries.get(resource);

@@ -2,7 +2,7 @@
  * Splits a YAML file into documents (`---`), keeping enough of the syntax tree to point any field
  * path back at its line and column.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   Composer,
@@ -176,7 +176,7 @@ function yamlDocument(file: string, documentIndex: number, data: unknown, reread
     documentIndex,
     data,
     // Sixteen hex digits written out, not a slice that keeps all 64 alive.
-    createHash('sha256').update(JSON.stringify(data)).digest().toString('hex', 0, 8),
+    hash('sha256', JSON.stringify(data), 'buffer').toString('hex', 0, 8),
     reread.locator(documentIndex),
     reread.reader(documentIndex),
   );
