@@ -80,7 +80,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
     options.codecs ?? builtinCodecs(),
     logger,
     [],
-    new RequestTelemetry(
+    await RequestTelemetry.create(
       accessLog === undefined
         ? telemetry
         : { ...telemetry, accessLog: { ...accessLog, onError: onAccessLogError } },
