@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { CodecRegistry } from '../codec/index.js';
 import { builtinCodecs } from '../codecs/index.js';
 import { RecordedFilters } from '../plugins/filter-sink.js';
-import { PluginLoader, type LoadedPlugin } from '../plugins/plugin-loader.js';
+import type { LoadedPlugin } from '../plugins/plugin-loader.js';
 import {
   META_PROTOCOL_GLOBAL_RATE_LIMIT_FILTER,
   META_PROTOCOL_LOCAL_RATE_LIMIT_FILTER,
@@ -48,8 +48,10 @@ export async function loadCliCodecs(
 ): Promise<CliCodecs> {
   const codecs = builtinCodecs();
   const filters = new RecordedFilters(BUILTIN_FILTERS);
-  const loader = new PluginLoader({ codecs, filters });
-  const plugins = await loader.loadAll(specs ?? []);
+  if (specs === undefined || specs.length === 0) return { codecs, filters, plugins: [] };
+  // Loaded only for plugins: it brings a YAML parser and semver, which a proxy has no other use for.
+  const { PluginLoader } = await import('../plugins/plugin-loader.js');
+  const plugins = await new PluginLoader({ codecs, filters }).loadAll(specs);
   for (const plugin of plugins) {
     logger?.info(
       { plugin: plugin.spec, path: plugin.path, codecs: plugin.codecs, filters: plugin.filters },
