@@ -33,8 +33,8 @@ export interface WatermarkSettings {
  * turn leave on a shared upstream connection in one syscall, and the responses read from it leave in
  * one syscall per client. (Flushing on `process.nextTick` would write after each socket's callback,
  * i.e. once per request.) Copying, rather than corking the socket and writing each message, spares
- * Node's stream a queue entry per message and its `writev` an array of them: the proxy's CPU per
- * request at 32 connections × 8 in flight went down by about a tenth (bench/README.md).
+ * Node's stream a queue entry per message and its `writev` an array of them, and lets go of the
+ * socket chunks the messages were read from.
  *
  * With watermarks, what the kernel did not take is measured once per turn, right after the hand-over
  * (Node tries the write at once), so bytes only gathered for the turn's syscall never count. The low
