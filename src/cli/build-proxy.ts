@@ -18,10 +18,10 @@ export interface BuiltProxy {
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 /** The data plane of one event loop, with its telemetry (a whole proxy, or one worker of it). */
-export function buildProxy(
+export async function buildProxy(
   options: Pick<ProxyRuntimeOptions, 'logger' | 'telemetry' | 'codecs' | 'filters' | 'limits'>,
   tokenBuckets?: (scope: string) => TokenBucketStoreFactory,
-): BuiltProxy {
+): Promise<BuiltProxy> {
   const { logger } = options;
   const telemetry = options.telemetry;
   const accessLog = telemetry?.accessLog;
@@ -41,7 +41,7 @@ export function buildProxy(
     options.codecs ?? builtinCodecs(),
     logger,
     [],
-    new RequestTelemetry(
+    await RequestTelemetry.create(
       accessLog === undefined
         ? telemetry
         : { ...telemetry, accessLog: { ...accessLog, onError: onAccessLogError } },

@@ -7,7 +7,7 @@ import type { CodecRegistry } from '../codec/index.js';
 import { builtinCodecs } from '../codecs/index.js';
 import type { FilterConfigCheck } from '../control-plane/model/filter-issues.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
-import { PluginLoader, type LoadedPlugin } from '../plugins/plugin-loader.js';
+import type { LoadedPlugin } from '../plugins/plugin-loader.js';
 
 export const PLUGIN_OPTIONS = {
   plugin: { type: 'string', multiple: true },
@@ -36,8 +36,10 @@ export async function loadCliCodecs(
 ): Promise<CliCodecs> {
   const codecs = builtinCodecs();
   const filters = new FilterRegistry();
-  const loader = new PluginLoader({ codecs, filters });
-  const plugins = await loader.loadAll(specs ?? []);
+  if (specs === undefined || specs.length === 0) return { codecs, filters, plugins: [] };
+  // Loaded only for plugins: it brings a YAML parser and semver, which a proxy has no other use for.
+  const { PluginLoader } = await import('../plugins/plugin-loader.js');
+  const plugins = await new PluginLoader({ codecs, filters }).loadAll(specs);
   for (const plugin of plugins) {
     logger?.info(
       { plugin: plugin.spec, path: plugin.path, codecs: plugin.codecs, filters: plugin.filters },

@@ -93,7 +93,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
       await startWorkers(options, options.workers.count, options.workers.settings),
     );
   }
-  const built = buildProxy(options);
+  const built = await buildProxy(options);
   const proxy = built.proxy;
   const admin = new AdminServer(proxy);
   const adminPort = await bindAdmin(admin, 'admin API', options.admin.host, options.admin.port);

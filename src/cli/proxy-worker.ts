@@ -42,7 +42,7 @@ const plugins =
     ? undefined
     : await (await import('./plugin-options.js')).loadCliCodecs(values.plugin);
 const tokenBuckets = new WorkerTokenBuckets(send);
-const built = buildProxy(
+const built = await buildProxy(
   {
     logger,
     telemetry: telemetryOptions(values),

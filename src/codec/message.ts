@@ -39,42 +39,90 @@ export type ResponseStatus = 'ok' | 'error';
  * they appear on the wire. One value per key; setting a key again replaces its value.
  */
 export class Metadata {
-  private readonly map = new Map<string, string>();
+  /**
+   * Up to {@link MAX_PAIRS} keys, the keys and values in turn: `[key0, value0, key1, value1, …]`.
+   * Most messages have a dozen attributes at most, which a scan finds as fast as a hash lookup; a
+   * `Map` allocated and rehashed its table three times on the way to a Dubbo request's dozen, and was
+   * most of the garbage a request made. Beyond that (headers are limited in thousands), a `Map`.
+   */
+  private pairs: string[] | undefined = [];
+  private map: Map<string, string> | undefined;
 
   /** Sets `key` (lower-cased) to `value`. */
   set(key: string, value: string): void {
-    this.map.set(key.toLowerCase(), value);
+    const lower = key.toLowerCase();
+    const pairs = this.pairs;
+    if (pairs === undefined) {
+      this.map!.set(lower, value);
+      return;
+    }
+    const at = indexOfKey(pairs, lower);
+    if (at >= 0) {
+      pairs[at + 1] = value;
+    } else if (pairs.length < MAX_PAIRS * 2) {
+      pairs.push(lower, value);
+    } else {
+      const map = new Map<string, string>();
+      for (let i = 0; i < pairs.length; i += 2) map.set(pairs[i]!, pairs[i + 1]!);
+      map.set(lower, value);
+      this.map = map;
+      this.pairs = undefined;
+    }
   }
 
   /** The value of `key` (give it lower-case), or `undefined`. */
   get(key: string): string | undefined {
-    return this.map.get(key);
+    const pairs = this.pairs;
+    if (pairs === undefined) return this.map!.get(key);
+    const at = indexOfKey(pairs, key);
+    return at >= 0 ? pairs[at + 1] : undefined;
   }
 
   /** Whether `key` (lower-case) is present. */
   has(key: string): boolean {
-    return this.map.has(key);
+    const pairs = this.pairs;
+    return pairs === undefined ? this.map!.has(key) : indexOfKey(pairs, key) >= 0;
   }
 
   /** Removes `key` (lower-case). */
   delete(key: string): void {
-    this.map.delete(key);
+    const pairs = this.pairs;
+    if (pairs === undefined) {
+      this.map!.delete(key);
+      return;
+    }
+    const at = indexOfKey(pairs, key);
+    if (at >= 0) pairs.splice(at, 2);
   }
 
-  /** Number of attributes. */
+  /** How many attributes there are. */
   get size(): number {
-    return this.map.size;
+    const pairs = this.pairs;
+    return pairs === undefined ? this.map!.size : pairs.length / 2;
   }
 
-  /** All attributes, in insertion order. */
-  entries(): IterableIterator<[string, string]> {
-    return this.map.entries();
+  /** The attributes in the order they were first set. */
+  *entries(): IterableIterator<[string, string]> {
+    const pairs = this.pairs;
+    if (pairs === undefined) {
+      yield* this.map!.entries();
+      return;
+    }
+    for (let i = 0; i < pairs.length; i += 2) yield [pairs[i]!, pairs[i + 1]!];
   }
 
-  /** A plain object copy, for logs and tests. */
   toJSON(): Record<string, string> {
-    return Object.fromEntries(this.map);
+    return Object.fromEntries(this.entries());
   }
+}
+
+/** Keys a Metadata scans before it switches to a Map. */
+const MAX_PAIRS = 16;
+
+/** The index of `key` in `pairs` (keys at even indexes), or -1. */
+function indexOfKey(pairs: readonly string[], key: string): number {
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === key) return i;
+  return -1;
 }
 
 /**

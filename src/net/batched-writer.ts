@@ -1,15 +1,5 @@
 import type { Socket } from 'node:net';
-
-/** Writers corked during this event-loop turn, uncorked together once I/O callbacks are done. */
-const corked: BatchedWriter[] = [];
-let flushScheduled = false;
-
-function flushCorked(): void {
-  flushScheduled = false;
-  // Uncorking may run write callbacks that cork other writers; those are picked up by a new turn.
-  const writers = corked.splice(0);
-  for (let i = 0; i < writers.length; i++) writers[i]!.uncorkNow();
-}
+import { CoalescingWriter } from './coalescing-writer.js';
 
 /**
  * Told when the bytes a socket could not hand to the kernel cross its watermarks (Envoy's
@@ -36,67 +26,58 @@ export interface WatermarkSettings {
 }
 
 /**
- * Writes to a socket, gathering everything written during one event-loop turn into a single
- * `writev` system call. The first write of a turn corks the socket; all corked sockets are uncorked
- * together in the check phase (`setImmediate`), after every I/O callback of the turn has run. So
- * the requests of 32 client connections read in one turn leave on a shared upstream connection in
- * one syscall, and the responses read from it leave in one syscall per client. (Uncorking on
- * `process.nextTick` would flush after each socket's callback, i.e. once per request.)
+ * Writes to a socket, gathering everything written during one event-loop turn into a single socket
+ * write and `write` system call (a CoalescingWriter: small messages are copied into one buffer, large
+ * ones passed on as they are). The turn's bytes are handed over in the check phase (`setImmediate`),
+ * after every I/O callback of the turn has run. So the requests of 32 client connections read in one
+ * turn leave on a shared upstream connection in one syscall, and the responses read from it leave in
+ * one syscall per client. (Flushing on `process.nextTick` would write after each socket's callback,
+ * i.e. once per request.) Copying, rather than corking the socket and writing each message, spares
+ * Node's stream a queue entry per message and its `writev` an array of them, and lets go of the
+ * socket chunks the messages were read from.
  *
- * With watermarks, what the kernel did not take is measured once per turn, right after the uncork
+ * With watermarks, what the kernel did not take is measured once per turn, right after the hand-over
  * (Node tries the write at once), so bytes only gathered for the turn's syscall never count. The low
  * watermark is Node's 'drain': the queue is empty again.
  */
 export class BatchedWriter {
-  private isCorked = false;
+  private readonly gathered: CoalescingWriter;
   private above = false;
 
   constructor(
     private readonly socket: Socket,
     private readonly watermarks?: WatermarkSettings,
   ) {
+    this.gathered = new CoalescingWriter(
+      socket,
+      watermarks === undefined ? undefined : () => this.checkWatermarks(watermarks),
+    );
     if (watermarks !== undefined) socket.on('drain', () => this.onDrain());
   }
 
-  /** Queues `bytes` for the socket. The buffer must not be modified afterwards. */
+  /** Queues `bytes` for the socket. Small messages are copied; a large one must not be modified afterwards. */
   write(bytes: Buffer): void {
-    const socket = this.socket;
-    if (socket.destroyed) return;
-    if (!this.isCorked) {
-      this.isCorked = true;
-      socket.cork();
-      corked.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushCorked);
-      }
-    }
-    socket.write(bytes);
+    if (this.socket.destroyed) return;
+    this.gathered.write(bytes);
   }
 
   /** Bytes accepted but not yet handed to the kernel. */
   get pendingBytes(): number {
-    return this.socket.writableLength;
+    return this.gathered.pendingBytes;
   }
 
-  /** Whether more than the high watermark waited at the last uncork and has not drained since. */
+  /** Whether more than the high watermark waited at the last hand-over and has not drained since. */
   get aboveHighWatermark(): boolean {
     return this.above;
   }
 
   /** Flushes now (used before closing). */
   flush(): void {
-    this.uncorkNow();
+    this.gathered.flush();
   }
 
-  /** @internal Uncorks if corked. */
-  uncorkNow(): void {
-    if (!this.isCorked) return;
-    this.isCorked = false;
+  private checkWatermarks(watermarks: WatermarkSettings): void {
     const socket = this.socket;
-    socket.uncork();
-    const watermarks = this.watermarks;
-    if (watermarks === undefined || socket.destroyed) return;
     const pending = socket.writableLength;
     // 'drain' only comes after a write found Node's own watermark (16 KiB) reached, so a lower
     // high watermark acts at that one.

@@ -1,9 +1,10 @@
 /**
- * Writes to a socket once per event-loop turn, like BatchedWriter, but copies the small pieces of
- * the turn into one buffer first, so that a turn's many small replies (or pipelined commands) cost
- * one `socket.write` and one syscall, not one write call each. Large pieces are passed on as they
- * are. The copy region of a chunk is never written again once handed to the socket: the next pieces
- * go after it, and a full chunk is replaced by a new one.
+ * Writes to a socket once per event-loop turn, copying the small pieces of the turn into one buffer
+ * first, so that a turn's many small replies (or pipelined commands) cost one `socket.write` and one
+ * syscall, not one write call each. Large pieces are passed on as they are. The copy region of a
+ * chunk is never written again while the socket may still hold it: the next pieces go after it, and
+ * a full chunk is replaced by a new one. Once the socket has handed everything to the kernel, the
+ * chunk is reused from its start. BatchedWriter adds write watermarks.
  */
 import type { Socket } from 'node:net';
 
@@ -31,7 +32,11 @@ export class CoalescingWriter {
   /** Bytes queued this turn. */
   private bytes = 0;
 
-  constructor(private readonly socket: Socket) {}
+  /** @param onFlushed called after each hand-over to the socket (not when the socket is destroyed) */
+  constructor(
+    private readonly socket: Socket,
+    private readonly onFlushed?: () => void,
+  ) {}
 
   /** Queues `buf[start, end)`; the bytes are copied or kept, so the caller may let them go. */
   writeRange(buf: Uint8Array, start: number, end: number): void {
@@ -91,8 +96,18 @@ export class CoalescingWriter {
         socket.uncork();
       }
     }
-    this.start = this.used;
     this.bytes = 0;
+    if (socket.writableLength === 0) {
+      // Node handed everything to the kernel at once (its stream counts a write until the syscall
+      // took it): nothing refers to the chunk any more, so the next turn's copies reuse it. A proxy
+      // then allocates a new chunk only while a peer reads slower than it is written to, instead of
+      // one per turn on a busy connection (64 KiB outside V8's heap each, freed only by a GC).
+      this.start = 0;
+      this.used = 0;
+    } else {
+      this.start = this.used;
+    }
+    this.onFlushed?.();
   }
 
   private schedule(): void {

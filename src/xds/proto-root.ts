@@ -1,10 +1,14 @@
 /**
  * The protobuf schema every xDS encoder and decoder uses: Envoy's v3 API as bundled with
- * `@grpc/grpc-js-xds` (never copied into this repository), plus our MetaProtocol protos under `proto/`.
- * Loaded once, synchronously, on first use (about 0.1 s), with field names kept in snake_case so that
- * objects and JSON read like Envoy's config dumps.
+ * `@grpc/grpc-js-xds` (never copied into this repository), plus our MetaProtocol protos under `proto/`,
+ * with field names kept in snake_case so that objects and JSON read like Envoy's config dumps.
+ *
+ * The build parses the .proto files once ({@link loadProtoFiles}, scripts/gen-proto-json.ts) and
+ * writes the resolved schema as protobufjs JSON next to this module; a process reads that JSON once,
+ * synchronously, on first use. Parsing the .proto text at run time instead left a proxy holding about
+ * 6 MiB more (the parser's garbage fragments the old generation) and took several times as long.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,12 +81,14 @@ function includeDirs(): string[] {
   ];
 }
 
-let loaded: protobuf.Root | undefined;
-let istioFiltersLoaded = false;
+/** Where the build writes the schema as protobufjs JSON. */
+export const PROTO_JSON_URL = new URL('./xds-protos.json', import.meta.url);
 
-/** The shared, fully resolved schema. */
-export function protoRoot(): protobuf.Root {
-  if (loaded !== undefined) return loaded;
+/**
+ * Parses the .proto files (with their imports) into a resolved schema: what the build does with
+ * the entry files.
+ */
+export function loadProtoFiles(files: readonly string[] = ENTRY_FILES): protobuf.Root {
   const dirs = includeDirs();
   const root = new protobuf.Root();
   root.resolvePath = (origin, target) => {
@@ -93,7 +99,25 @@ export function protoRoot(): protobuf.Root {
     }
     return protobuf.util.path.resolve(origin, target);
   };
-  root.loadSync(ENTRY_FILES, { keepCase: true });
+  root.loadSync([...files], { keepCase: true });
+  root.resolveAll();
+  return root;
+}
+
+let loaded: protobuf.Root | undefined;
+
+/** The shared, fully resolved schema. */
+export function protoRoot(): protobuf.Root {
+  if (loaded !== undefined) return loaded;
+  let json: string;
+  try {
+    json = readFileSync(PROTO_JSON_URL, 'utf8');
+  } catch (err) {
+    throw new Error(`the xDS schema ${fileURLToPath(PROTO_JSON_URL)} is missing; run npm run build`, {
+      cause: err,
+    });
+  }
+  const root = protobuf.Root.fromJSON(JSON.parse(json) as protobuf.INamespace);
   root.resolveAll();
   loaded = root;
   return root;
@@ -101,15 +125,21 @@ export function protoRoot(): protobuf.Root {
 
 /** Types looked up: protobufjs walks its namespace tree on every lookup (80,000 per large snapshot). */
 const types = new Map<string, protobuf.Type>();
-/** The shared schema, with the Istio-mode network filters ({@link ISTIO_FILTER_FILES}) added. */
+let istioFiltersLoaded = false;
+
+/**
+ * The shared schema, with the Istio-mode network filters ({@link ISTIO_FILTER_FILES}) added: only
+ * a control plane in Istio mode needs them, so they are parsed from the .proto files then, into a
+ * schema that replaces the build's (a superset of it; types are looked up by name, so what was
+ * encoded with the first stays valid).
+ */
 export function protoRootWithIstioFilters(): protobuf.Root {
-  const root = protoRoot();
   if (!istioFiltersLoaded) {
-    root.loadSync(ISTIO_FILTER_FILES, { keepCase: true });
-    root.resolveAll();
+    loaded = loadProtoFiles([...ENTRY_FILES, ...ISTIO_FILTER_FILES]);
+    types.clear();
     istioFiltersLoaded = true;
   }
-  return root;
+  return protoRoot();
 }
 
 /** A message type by its full name, e.g. `envoy.config.listener.v3.Listener`. */

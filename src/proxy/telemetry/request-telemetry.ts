@@ -7,7 +7,7 @@ import type { ActiveRequest } from '../active-request.js';
 import { AccessLog, type AccessLogOptions, type AccessLogStats } from './access-log.js';
 import { AttributeRedaction, DEFAULT_REDACTION, type RedactionSpec } from './attribute-redaction.js';
 import { RequestMetrics, type RequestMetricsOptions } from './request-metrics.js';
-import { RequestTracer, type TracingOptions } from './request-tracer.js';
+import type { RequestTracer, TracingOptions } from './request-tracer.js';
 
 export interface TelemetryOptions {
   /** Istio request metrics; on unless `false`. */
@@ -31,13 +31,29 @@ export class RequestTelemetry {
   /** What observers of requests (taps, the access log) must not see. */
   readonly redaction: AttributeRedaction;
 
-  constructor(options: TelemetryOptions = {}) {
+  /**
+   * The telemetry `options` ask for. OpenTelemetry is loaded only when tracing is configured: a proxy
+   * without tracing never holds its SDK and exporter in memory.
+   */
+  static async create(options: TelemetryOptions = {}): Promise<RequestTelemetry> {
+    const tracing = options.tracing;
+    if (tracing === undefined) return new RequestTelemetry(options);
+    const { RequestTracer } = await import('./request-tracer.js');
+    return new RequestTelemetry(options, new RequestTracer(tracing));
+  }
+
+  /**
+   * @param options metrics, access log and redaction; `tracing` takes effect through {@link create}
+   *   only, which loads the tracer
+   * @param tracer the request tracer, when tracing is on
+   */
+  constructor(options: Omit<TelemetryOptions, 'tracing'> = {}, tracer?: RequestTracer) {
     const redaction = options.redaction ?? DEFAULT_REDACTION;
     this.redaction = new AttributeRedaction(redaction);
     this.metrics = options.metrics === false ? undefined : new RequestMetrics(options.metrics);
     this.accessLog =
       options.accessLog === undefined ? undefined : new AccessLog({ redaction, ...options.accessLog });
-    this.tracer = options.tracing === undefined ? undefined : new RequestTracer(options.tracing);
+    this.tracer = tracer;
   }
 
   /** Called once a request is decoded, before its filters run. */

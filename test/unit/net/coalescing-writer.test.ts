@@ -42,3 +42,42 @@ test('pieces of a turn leave in order, small ones copied into one write, large o
   socket.destroy();
   server.close();
 });
+
+test('bytes queued while the peer does not read stay intact until it reads again', async () => {
+  let serverSide: net.Socket | undefined;
+  const received: Buffer[] = [];
+  const server = net.createServer(socket => {
+    serverSide = socket;
+    socket.pause();
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    const writer = new CoalescingWriter(socket);
+    const expected: Buffer[] = [];
+    // Turns of small pieces until the kernel's buffers are full and Node holds some, then a few more.
+    let extraTurns = 20;
+    for (let turn = 0; extraTurns > 0; turn++) {
+      assert.ok(turn < 100_000, 'the kernel never pushed back');
+      for (let i = 0; i < 50; i++) {
+        const piece = Buffer.alloc(200 + (i % 7), (turn * 50 + i) % 251);
+        expected.push(piece);
+        writer.write(piece);
+      }
+      await new Promise(resolve => setImmediate(resolve));
+      if (socket.writableLength > 0) extraTurns--;
+    }
+    serverSide!.resume();
+    const total = expected.reduce((n, b) => n + b.length, 0);
+    while (received.reduce((n, b) => n + b.length, 0) < total)
+      await new Promise(resolve => setTimeout(resolve, 5));
+    assert.deepEqual(Buffer.concat(received), Buffer.concat(expected));
+  } finally {
+    socket.destroy();
+    serverSide?.destroy();
+    server.close();
+  }
+});
