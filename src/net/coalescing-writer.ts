@@ -13,7 +13,12 @@ import type { Socket } from 'node:net';
 
 /** Pieces up to this size are copied; larger ones are written as they are. */
 const COPY_LIMIT = 4096;
-const CHUNK_BYTES = 64 * 1024;
+/**
+ * A connection's first chunk; each new one is twice the last, up to MAX_CHUNK_BYTES: a connection
+ * that writes little (most clients) holds 16 KiB, a busy one soon gets chunks a turn fits in.
+ */
+const FIRST_CHUNK_BYTES = 16 * 1024;
+const MAX_CHUNK_BYTES = 64 * 1024;
 
 const pending: CoalescingWriter[] = [];
 let scheduled = false;
@@ -124,7 +129,7 @@ export class CoalescingWriter {
     if (socket.writableLength === 0) {
       // The socket handed everything to the kernel at once (its write completed synchronously and
       // keeps no reference to our bytes): the chunk is free again, so a connection that keeps up
-      // reuses one chunk instead of allocating a new one per 64 KiB written.
+      // reuses one chunk instead of allocating a new one each time it fills.
       this.start = this.used = 0;
     } else this.start = this.used;
     this.bytes = 0;
@@ -150,7 +155,8 @@ export class CoalescingWriter {
 
   private newChunk(needed: number): void {
     this.sealCopies();
-    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, needed));
+    const size = Math.min(MAX_CHUNK_BYTES, Math.max(FIRST_CHUNK_BYTES, this.chunk.length * 2));
+    this.chunk = Buffer.allocUnsafe(Math.max(size, needed));
     this.start = 0;
     this.used = 0;
   }
