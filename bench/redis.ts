@@ -14,26 +14,40 @@
  * to twemproxy (goal: throughput ≥ 1.0×, p99 ≤ 1.2×), and each proxy's peak resident memory (goal for
  * aeraki: ≤ 100 MB). Never a test: the figures depend on the machine and what else runs on it.
  *
- * Options: --requests N (per command and run, default 200000), --rounds N (default 3), --json.
+ * Options: --requests N (per command and run, default 200000), --rounds N (default 3), --json,
+ * --pipelines LIST (default 1,16), --aeraki-bin PATH (the aeraki entry to run, default bin/aeraki),
+ * --compare-bin PATH (a second aeraki build, e.g. main's, measured in the same rounds as `aeraki-ref`:
+ * an A/B with the targets taking turns), --node-flags STR (extra node flags for the aeraki proxies,
+ * space-separated, e.g. --trace-gc), --log-dir DIR (write each proxy's stdout and stderr there),
+ * --cpu-prof (profile the aeraki proxy and print its top functions by self time).
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, type ChildProcess } from 'node:child_process';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { loadConfig, translate } from '../src/control-plane/index.js';
 import { encodeSnapshot, resourceToJson } from '../src/xds/index.js';
 import { launcherEnvironment, launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
+import { summariseProfiles } from './cpu-profile.js';
 import { treePeakRssMb, treeRssMb } from './proc-stats.js';
-import { installCleanupHandlers, startProcess, stopAll } from './processes.js';
+import { installCleanupHandlers, startProcess, stopAll, stopProcess } from './processes.js';
 import { repoRoot } from './repo-root.js';
 import { freePort } from './targets.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
 const PROXY_ADDRESS = '127.0.0.77';
+const REFERENCE_ADDRESS = '127.0.0.78';
 const CONNECTIONS = 32;
-const PIPELINES = [1, 16] as const;
 const COMMANDS = ['SET', 'GET'] as const;
 
 interface Measure {
@@ -42,7 +56,15 @@ interface Measure {
   readonly p99Ms: number;
 }
 
-type TargetName = 'direct' | 'twemproxy' | 'aeraki';
+type TargetName = 'direct' | 'twemproxy' | 'aeraki' | 'aeraki-ref';
+
+interface Memory {
+  /** Resident memory once started and answering, before any load (MB). */
+  readonly idleRssMb: number;
+  readonly peakRssMb: number;
+  readonly rssMb: number;
+  readonly privateRssMb: number;
+}
 
 async function waitListening(host: string, port: number): Promise<void> {
   const deadline = Date.now() + 20_000;
@@ -108,16 +130,30 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+function memoryOf(pid: number, idleRssMb: number): Memory {
+  return { idleRssMb, peakRssMb: treePeakRssMb(pid), rssMb: treeRssMb(pid), privateRssMb: privateRssMb(pid) };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       requests: { type: 'string', default: '200000' },
       rounds: { type: 'string', default: '3' },
+      pipelines: { type: 'string', default: '1,16' },
       json: { type: 'boolean', default: false },
+      'aeraki-bin': { type: 'string' },
+      'compare-bin': { type: 'string' },
+      'node-flags': { type: 'string', default: '' },
+      'log-dir': { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
     },
   });
   const requests = Number(values.requests);
   const rounds = Number(values.rounds);
+  const pipelines = values.pipelines.split(',').map(Number);
+  const nodeFlags = values['node-flags'].split(' ').filter(flag => flag !== '');
+  const logDir = values['log-dir'];
+  if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'aeraki-bench-redis-'));
   installCleanupHandlers(() => rmSync(dir, { recursive: true, force: true }));
   const log = (text: string): void => void process.stderr.write(`bench:redis: ${text}\n`);
@@ -153,120 +189,171 @@ async function main(): Promise<void> {
     HOST,
   ]);
   await waitListening(HOST, twemPort);
+  const idle = new Map<string, number>([['twemproxy', treeRssMb(twemproxy.pid!)]]);
 
   // The proxy alone, as a sidecar runs it: a static config translated from a ServiceEntry.
-  const aerakiPort = await freePort(PROXY_ADDRESS);
-  const configDir = join(dir, 'config');
-  mkdirSync(configDir);
-  writeFileSync(
-    join(configDir, 'redis.yaml'),
-    `apiVersion: networking.istio.io/v1beta1
+  const startAeraki = async (
+    name: TargetName,
+    bin: string,
+    address: string,
+  ): Promise<{ process: ChildProcess; port: number; profileDir: string }> => {
+    const port = await freePort(address);
+    const configDir = join(dir, `config-${name}`);
+    mkdirSync(configDir);
+    writeFileSync(
+      join(configDir, 'redis.yaml'),
+      `apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
 metadata: {name: bench-redis, namespace: default}
 spec:
   hosts: [bench-redis.default.svc.cluster.local]
-  addresses: [${PROXY_ADDRESS}]
-  ports: [{number: ${aerakiPort}, name: tcp-redis, protocol: TCP}]
+  addresses: [${address}]
+  ports: [{number: ${port}, name: tcp-redis, protocol: TCP}]
   resolution: STATIC
   endpoints: [{address: ${HOST}, ports: {tcp-redis: ${serverPort}}}]
 `,
+    );
+    const loaded = await loadConfig(configDir);
+    const bootstrap = join(dir, `bootstrap-${name}.json`);
+    writeFileSync(bootstrap, JSON.stringify(encodeSnapshot(translate(loaded.config)).map(resourceToJson)));
+    const profileDir = join(dir, `cpu-prof-${name}`);
+    const child = startProcess(
+      process.execPath,
+      [
+        ...launcherNodeFlags(bin, 'proxy'),
+        ...nodeFlags,
+        ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+        bin,
+        'proxy',
+        '--config',
+        bootstrap,
+        '--admin',
+        `${HOST}:0`,
+      ],
+      { env: { ...process.env, ...launcherEnvironment(bin, 'proxy') } },
+    );
+    if (logDir !== undefined) {
+      child.stdout?.pipe(createWriteStream(join(logDir, `${name}.stdout`)));
+      child.stderr?.pipe(createWriteStream(join(logDir, `${name}.stderr`)));
+    } else child.stdout?.resume();
+    await waitListening(address, port);
+    // Settled: what it holds before any load.
+    await new Promise(resolve => setTimeout(resolve, 1000));
+    idle.set(name, treeRssMb(child.pid!));
+    log(`${name}: ${address}:${port} (pid ${child.pid}, ${bin})`);
+    return { process: child, port, profileDir };
+  };
+  const aeraki = await startAeraki(
+    'aeraki',
+    values['aeraki-bin'] ?? join(repoRoot(), 'bin', 'aeraki'),
+    PROXY_ADDRESS,
   );
-  const loaded = await loadConfig(configDir);
-  const bootstrap = join(dir, 'bootstrap.json');
-  writeFileSync(bootstrap, JSON.stringify(encodeSnapshot(translate(loaded.config)).map(resourceToJson)));
-  const bin = join(repoRoot(), 'bin', 'aeraki');
-  const aeraki = startProcess(
-    process.execPath,
-    [...launcherNodeFlags(bin, 'proxy'), bin, 'proxy', '--config', bootstrap, '--admin', `${HOST}:0`],
-    { env: { ...process.env, ...launcherEnvironment(bin, 'proxy') } },
-  );
-  aeraki.stdout?.resume();
-  await waitListening(PROXY_ADDRESS, aerakiPort);
-  log(
-    `redis-server :${serverPort}, twemproxy :${twemPort} (pid ${twemproxy.pid}), aeraki ${PROXY_ADDRESS}:${aerakiPort} (pid ${aeraki.pid})`,
-  );
+  const compareBin = values['compare-bin'];
+  const reference =
+    compareBin === undefined ? undefined : await startAeraki('aeraki-ref', compareBin, REFERENCE_ADDRESS);
+  log(`redis-server :${serverPort}, twemproxy :${twemPort} (pid ${twemproxy.pid})`);
 
-  const targets: Record<TargetName, { host: string; port: number }> = {
+  const targets: Partial<Record<TargetName, { host: string; port: number }>> = {
     direct: { host: HOST, port: serverPort },
     twemproxy: { host: HOST, port: twemPort },
-    aeraki: { host: PROXY_ADDRESS, port: aerakiPort },
+    aeraki: { host: PROXY_ADDRESS, port: aeraki.port },
+    ...(reference === undefined ? {} : { 'aeraki-ref': { host: REFERENCE_ADDRESS, port: reference.port } }),
   };
+  const names = Object.keys(targets) as TargetName[];
   // Warm-up: JIT and connections.
-  for (const t of Object.values(targets)) await benchmark(t.host, t.port, 16, 50_000);
+  for (const name of names) await benchmark(targets[name]!.host, targets[name]!.port, 16, 50_000);
 
-  const results: Record<string, Record<TargetName, Record<string, Measure>>> = {};
-  for (const pipeline of PIPELINES) {
-    const runs: Record<TargetName, Record<string, Measure>[]> = { direct: [], twemproxy: [], aeraki: [] };
+  const results: Record<string, Partial<Record<TargetName, Record<string, Measure>>>> = {};
+  for (const pipeline of pipelines) {
+    const runs: Partial<Record<TargetName, Record<string, Measure>[]>> = {};
     for (let round = 0; round < rounds; round++) {
-      for (const name of Object.keys(targets) as TargetName[]) {
-        const t = targets[name];
+      for (const name of names) {
+        const t = targets[name]!;
         const measured = await benchmark(t.host, t.port, pipeline, requests);
-        runs[name].push(measured);
+        (runs[name] ??= []).push(measured);
         log(
           `-P ${pipeline} round ${round + 1} ${name}: ${COMMANDS.map(c => `${c} ${Math.round(measured[c]?.rps ?? 0)} rps p99 ${measured[c]?.p99Ms} ms`).join(', ')}`,
         );
       }
     }
-    const summary = {} as Record<TargetName, Record<string, Measure>>;
-    for (const name of Object.keys(runs) as TargetName[]) {
-      summary[name] = {};
+    const summary: Partial<Record<TargetName, Record<string, Measure>>> = {};
+    for (const name of names) {
+      const perCommand: Record<string, Measure> = {};
       for (const command of COMMANDS) {
-        const list = runs[name].map(r => r[command]).filter((m): m is Measure => m !== undefined);
-        summary[name][command] = {
+        const list = runs[name]!.map(r => r[command]).filter((m): m is Measure => m !== undefined);
+        perCommand[command] = {
           rps: median(list.map(m => m.rps)),
           p50Ms: median(list.map(m => m.p50Ms)),
           p99Ms: median(list.map(m => m.p99Ms)),
         };
       }
+      summary[name] = perCommand;
     }
     results[`-P ${pipeline}`] = summary;
   }
-  const memory = {
-    aeraki: {
-      peakRssMb: treePeakRssMb(aeraki.pid!),
-      rssMb: treeRssMb(aeraki.pid!),
-      privateRssMb: privateRssMb(aeraki.pid!),
-    },
-    twemproxy: {
-      peakRssMb: treePeakRssMb(twemproxy.pid!),
-      rssMb: treeRssMb(twemproxy.pid!),
-      privateRssMb: privateRssMb(twemproxy.pid!),
-    },
+  const memory: Partial<Record<TargetName, Memory>> = {
+    twemproxy: memoryOf(twemproxy.pid!, idle.get('twemproxy')!),
+    aeraki: memoryOf(aeraki.process.pid!, idle.get('aeraki')!),
+    ...(reference === undefined
+      ? {}
+      : { 'aeraki-ref': memoryOf(reference.process.pid!, idle.get('aeraki-ref')!) }),
   };
+  const profiles = [];
+  if (values['cpu-prof']) {
+    // The profile is written when the process exits cleanly, so stop it before reading.
+    await stopProcess(aeraki.process, 10_000, 'SIGINT');
+    if (existsSync(aeraki.profileDir)) profiles.push(...summariseProfiles(aeraki.profileDir, repoRoot(), 25));
+  }
   await stopAll();
 
   if (values.json) {
     process.stdout.write(
-      `${JSON.stringify({ connections: CONNECTIONS, requests, rounds, results, memory }, null, 2)}\n`,
+      `${JSON.stringify({ connections: CONNECTIONS, requests, rounds, results, memory, profiles }, null, 2)}\n`,
     );
     return;
   }
+  const withReference = reference !== undefined;
   const rows: string[] = [];
   rows.push(
     `Redis, ${CONNECTIONS} connections, 100-byte values, ${requests} requests per command, median of ${rounds} rounds`,
   );
   rows.push('');
   rows.push(
-    '| shape | command | direct rps | twemproxy rps | aeraki rps | aeraki/twemproxy rps | twemproxy p99 ms | aeraki p99 ms | aeraki/twemproxy p99 |',
+    '| shape | command | direct rps | twemproxy rps | aeraki rps | aeraki/twemproxy rps | twemproxy p99 ms | aeraki p99 ms | aeraki/twemproxy p99 |' +
+      (withReference ? ' aeraki-ref rps | aeraki-ref p99 ms | aeraki-ref/twemproxy p99 |' : ''),
   );
-  rows.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  rows.push(
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${withReference ? ' --- | --- | --- |' : ''}`,
+  );
   for (const [shape, summary] of Object.entries(results)) {
     for (const command of COMMANDS) {
-      const d = summary.direct[command]!;
-      const t = summary.twemproxy[command]!;
-      const a = summary.aeraki[command]!;
+      const d = summary.direct![command]!;
+      const t = summary.twemproxy![command]!;
+      const a = summary.aeraki![command]!;
+      const r = summary['aeraki-ref']?.[command];
       rows.push(
         `| ${shape} | ${command} | ${Math.round(d.rps)} | ${Math.round(t.rps)} | ${Math.round(a.rps)} | ` +
-          `${(a.rps / t.rps).toFixed(2)}× | ${t.p99Ms.toFixed(3)} | ${a.p99Ms.toFixed(3)} | ${(a.p99Ms / t.p99Ms).toFixed(2)}× |`,
+          `${(a.rps / t.rps).toFixed(2)}× | ${t.p99Ms.toFixed(3)} | ${a.p99Ms.toFixed(3)} | ${(a.p99Ms / t.p99Ms).toFixed(2)}× |` +
+          (r === undefined
+            ? ''
+            : ` ${Math.round(r.rps)} | ${r.p99Ms.toFixed(3)} | ${(r.p99Ms / t.p99Ms).toFixed(2)}× |`),
       );
     }
   }
   rows.push('');
-  rows.push(
-    `peak RSS: aeraki ${memory.aeraki.peakRssMb.toFixed(1)} MB (goal ≤ 100 MB), twemproxy ${memory.twemproxy.peakRssMb.toFixed(1)} MB; ` +
-      `private (RssAnon, without the shared node binary): aeraki ${memory.aeraki.privateRssMb.toFixed(1)} MB, ` +
-      `twemproxy ${memory.twemproxy.privateRssMb.toFixed(1)} MB`,
-  );
+  for (const [name, m] of Object.entries(memory)) {
+    rows.push(
+      `${name}: RSS idle ${m.idleRssMb.toFixed(1)} MB, peak ${m.peakRssMb.toFixed(1)} MB${name === 'aeraki' ? ' (goal ≤ 100 MB)' : ''}, ` +
+        `after the runs ${m.rssMb.toFixed(1)} MB; private (RssAnon, without the shared node binary) ${m.privateRssMb.toFixed(1)} MB`,
+    );
+  }
+  if (profiles.length > 0) {
+    rows.push('');
+    rows.push('aeraki, top functions by self time:');
+    for (const f of profiles) {
+      rows.push(`  ${f.selfPct.toFixed(1).padStart(5)}%  ${f.name}  ${f.location}`);
+    }
+  }
   process.stdout.write(`${rows.join('\n')}\n`);
 }
 

@@ -1,16 +1,24 @@
 /**
  * Writes to a socket once per event-loop turn, copying the small pieces of the turn into one buffer
  * first, so that a turn's many small replies (or pipelined commands) cost one `socket.write` and one
- * syscall, not one write call each. Large pieces are passed on as they are. The copy region of a
- * chunk is never written again while the socket may still hold it: the next pieces go after it, and
- * a full chunk is replaced by a new one. Once the socket has handed everything to the kernel, the
- * chunk is reused from its start. BatchedWriter adds write watermarks.
+ * syscall, not one write call each. Large pieces are passed on as they are. A piece that continues
+ * the previous one in the same buffer (pipelined commands read in one chunk, replies to one client
+ * read in one chunk) joins it, so a run of them costs one copy (Node's `Buffer#copy` makes a view
+ * object per call), or none when the run is large. The copy region of a chunk is not written again
+ * while the socket may still hold it: the next pieces go after it, and a full chunk is replaced by a
+ * new one; once the socket has handed everything to the kernel, the chunk is reused from its start.
+ * BatchedWriter adds write watermarks.
  */
 import type { Socket } from 'node:net';
 
 /** Pieces up to this size are copied; larger ones are written as they are. */
 const COPY_LIMIT = 4096;
-const CHUNK_BYTES = 64 * 1024;
+/**
+ * A connection's first chunk; each new one is twice the last, up to MAX_CHUNK_BYTES: a connection
+ * that writes little (most clients) holds 16 KiB, a busy one soon gets chunks a turn fits in.
+ */
+const FIRST_CHUNK_BYTES = 16 * 1024;
+const MAX_CHUNK_BYTES = 64 * 1024;
 
 const pending: CoalescingWriter[] = [];
 let scheduled = false;
@@ -29,6 +37,10 @@ export class CoalescingWriter {
   /** Pieces of this turn in order, when a large one came between copies. */
   private parts: Buffer[] | undefined;
   private queued = false;
+  /** The last pieces, not yet copied: `held[heldStart, heldEnd)`. */
+  private held: Uint8Array | undefined;
+  private heldStart = 0;
+  private heldEnd = 0;
   /** Bytes queued this turn. */
   private bytes = 0;
 
@@ -38,10 +50,31 @@ export class CoalescingWriter {
     private readonly onFlushed?: () => void,
   ) {}
 
-  /** Queues `buf[start, end)`; the bytes are copied or kept, so the caller may let them go. */
+  /**
+   * Queues `buf[start, end)`. The bytes are copied before the turn ends or kept as they are, so they
+   * must not change afterwards; the caller may let the buffer go.
+   */
   writeRange(buf: Uint8Array, start: number, end: number): void {
+    if (end <= start) return;
+    if (buf === this.held && start === this.heldEnd) {
+      this.heldEnd = end;
+    } else {
+      if (this.held !== undefined) this.release();
+      this.held = buf;
+      this.heldStart = start;
+      this.heldEnd = end;
+    }
+    this.bytes += end - start;
+    this.schedule();
+  }
+
+  /** Copies the held run into the chunk, or passes it on as it is when large. */
+  private release(): void {
+    const buf = this.held!;
+    const start = this.heldStart;
+    const end = this.heldEnd;
+    this.held = undefined;
     const length = end - start;
-    if (length <= 0) return;
     if (length <= COPY_LIMIT) {
       if (this.used + length > this.chunk.length) this.newChunk(length);
       const chunk = this.chunk;
@@ -49,7 +82,6 @@ export class CoalescingWriter {
         let p = this.used;
         for (let i = start; i < end; i++) chunk[p++] = buf[i]!;
       } else if (Buffer.isBuffer(buf)) {
-        // Buffer#copy takes a range: no view object per piece.
         buf.copy(chunk, this.used, start, end);
       } else {
         chunk.set(buf.subarray(start, end), this.used);
@@ -59,8 +91,6 @@ export class CoalescingWriter {
       this.sealCopies();
       (this.parts ??= []).push(Buffer.from(buf.buffer, buf.byteOffset + start, length));
     }
-    this.bytes += length;
-    this.schedule();
   }
 
   /** Queues `bytes` (not modified afterwards). */
@@ -77,6 +107,10 @@ export class CoalescingWriter {
   flush(): void {
     this.queued = false;
     const socket = this.socket;
+    if (this.held !== undefined) {
+      if (socket.destroyed) this.held = undefined;
+      else this.release();
+    }
     if (socket.destroyed) {
       this.parts = undefined;
       this.start = this.used;
@@ -130,7 +164,8 @@ export class CoalescingWriter {
 
   private newChunk(needed: number): void {
     this.sealCopies();
-    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, needed));
+    const size = Math.min(MAX_CHUNK_BYTES, Math.max(FIRST_CHUNK_BYTES, this.chunk.length * 2));
+    this.chunk = Buffer.allocUnsafe(Math.max(size, needed));
     this.start = 0;
     this.used = 0;
   }

@@ -319,6 +319,53 @@ export function lookupCommand(name: string): CommandSpec | undefined {
   return TABLE.get(name) ?? TABLE.get(name.toLowerCase());
 }
 
+/** FNV-1a of the bytes with ASCII letters lower-cased. */
+function nameHash(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    let c = buf[i]!;
+    if (c >= 65 && c <= 90) c += 32;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The specs by the hash of their name (a list: names may share a hash). */
+const BY_HASH = (() => {
+  const byHash = new Map<number, CommandSpec[]>();
+  for (const spec of new Set(TABLE.values())) {
+    const hash = nameHash(Buffer.from(spec.name, 'latin1'), 0, spec.name.length);
+    const list = byHash.get(hash);
+    if (list === undefined) byHash.set(hash, [spec]);
+    else list.push(spec);
+  }
+  return byHash;
+})();
+
+function sameName(buf: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let k = 0; k < lower.length; k++) {
+    let c = buf[start + k]!;
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/**
+ * {@link lookupCommand} for a name given as bytes, `buf[start, end)` (any ASCII case): the request
+ * path's lookup, which makes no string.
+ */
+export function lookupCommandBytes(buf: Uint8Array, start: number, end: number): CommandSpec | undefined {
+  const list = BY_HASH.get(nameHash(buf, start, end));
+  if (list === undefined) return undefined;
+  for (let i = 0; i < list.length; i++) {
+    const spec = list[i]!;
+    if (sameName(buf, start, end, spec.name)) return spec;
+  }
+  return undefined;
+}
+
 /** Every command name the proxy routes or answers (lower-case). */
 export function knownCommandNames(): string[] {
   return [

@@ -21,18 +21,23 @@ export function withShortenedArg(
   cut: number,
   offsets: Int32Array,
 ): Buffer {
-  const raw = command.raw;
+  const buf = command.buf;
+  const commandStart = command.start;
+  const commandEnd = command.end;
   const start = command.starts[argIndex]!;
   const end = command.ends[argIndex]!;
   const length = end - start;
   const headerStart = start - (1 + digits(length) + CRLF_LENGTH);
   const header = `$${length - cut}\r\n`;
-  const out = Buffer.allocUnsafe(raw.length - cut - (1 + digits(length)) + (header.length - CRLF_LENGTH));
-  raw.copy(out, 0, 0, headerStart);
-  let p = headerStart + out.write(header, headerStart, 'latin1');
+  const out = Buffer.allocUnsafe(
+    commandEnd - commandStart - cut - (1 + digits(length)) + (header.length - CRLF_LENGTH),
+  );
+  buf.copy(out, 0, commandStart, headerStart);
+  let p = headerStart - commandStart;
+  p += out.write(header, p, 'latin1');
   offsets[0] = p;
-  raw.copy(out, p, start + cut);
-  p += raw.length - (start + cut);
+  buf.copy(out, p, start + cut, commandEnd);
+  p += commandEnd - (start + cut);
   offsets[1] = offsets[0]! + length - cut;
   return out.subarray(0, p);
 }

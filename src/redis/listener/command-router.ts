@@ -106,7 +106,10 @@ function routeSingle(
   state: RedisListenerState,
   keyIndex: number,
 ): void {
-  let raw = command.raw;
+  // The command's bytes in the buffer they were read into: no view per command.
+  let raw = command.buf;
+  let rawStart = command.start;
+  let rawEnd = command.end;
   let keyStart = command.starts[keyIndex]!;
   let keyEnd = command.ends[keyIndex]!;
   const route = state.router.match(raw, keyStart, keyEnd);
@@ -126,18 +129,24 @@ function routeSingle(
   }
   if (resource.removePrefix && route.prefix.length > 0) {
     raw = withShortenedArg(command, keyIndex, route.prefix.length, offsets);
+    rawStart = 0;
+    rawEnd = raw.length;
     keyStart = offsets[0]!;
     keyEnd = offsets[1]!;
   }
   const read = !spec.write;
-  cluster.send(raw, raw, keyStart, keyEnd, slot, 0, context.protocol, read, state.sendOptions, spec.name);
-  if (resource.mirrors.length > 0) mirror(context, route, raw, keyStart, keyEnd, spec, state);
+  const options = state.sendOptions;
+  cluster.send(raw, rawStart, rawEnd, keyStart, keyEnd, slot, 0, context.protocol, read, options, spec.name);
+  if (resource.mirrors.length > 0)
+    mirror(context, route, raw, rawStart, rawEnd, keyStart, keyEnd, spec, state);
 }
 
 function mirror(
   context: CommandContext,
   route: CompiledRoute,
   raw: Buffer,
+  rawStart: number,
+  rawEnd: number,
   keyStart: number,
   keyEnd: number,
   spec: CommandSpec,
@@ -150,7 +159,8 @@ function mirror(
     if (cluster === undefined) continue;
     cluster.send(
       raw,
-      raw,
+      rawStart,
+      rawEnd,
       keyStart,
       keyEnd,
       DISCARD,
@@ -183,7 +193,7 @@ function routeSplit(
   const kind = spec.kind;
   const step = kind === CommandKind.MSet ? 2 : 1;
   const keyCount = (command.argc - 1) / step;
-  const raw = command.raw;
+  const raw = command.buf;
   const fanOut = new FanOut(slot, kind, keyCount);
   const parts: Part[] = [];
   const together = new Map<number, Part>();
@@ -238,6 +248,8 @@ function routeSplit(
     if (part.slot >= 0) {
       (part.cluster as ClusterModeCluster).sendToSlot(
         sub,
+        0,
+        sub.length,
         part.slot,
         fanOut,
         p,
@@ -249,7 +261,8 @@ function routeSplit(
     } else {
       part.cluster.send(
         sub,
-        sub,
+        0,
+        sub.length,
         keyStart,
         keyEnd,
         fanOut,
@@ -261,7 +274,7 @@ function routeSplit(
       );
     }
     if (part.route.resource.mirrors.length > 0)
-      mirror(context, part.route, sub, keyStart, keyEnd, spec, state);
+      mirror(context, part.route, sub, 0, sub.length, keyStart, keyEnd, spec, state);
   }
 }
 

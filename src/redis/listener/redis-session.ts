@@ -13,7 +13,7 @@
 import type { Socket } from 'node:net';
 import { CoalescingWriter } from '../../net/coalescing-writer.js';
 import { beginRead, endRead, readTime } from '../../net/read-clock.js';
-import { CommandKind, lookupCommand, type CommandSpec } from '../commands.js';
+import { CommandKind, lookupCommandBytes, type CommandSpec } from '../commands.js';
 import { ParseStatus, RespCommand, RespRequestParser } from '../resp/request-parser.js';
 import {
   bulkReply,
@@ -157,17 +157,18 @@ export class RedisSession implements CommandContext, SlotOwner {
     stats.downstreamRqTotal++;
     stats.downstreamRqActive++;
     const slot = this.newSlot();
-    slot.requestBytes = command.raw.length;
+    slot.requestBytes = command.length;
     this.queue.push(slot);
-    const name = command.argLatin1(0);
-    const spec = lookupCommand(name);
-    slot.command = spec?.name ?? name.toLowerCase();
+    const spec = lookupCommandBytes(command.buf, command.starts[0]!, command.ends[0]!);
     const state = host.state;
     if (spec === undefined) {
+      const name = command.argLatin1(0);
+      slot.command = name.toLowerCase();
       stats.splitterUnsupportedCommand++;
       slot.fill(errorReply(`ERR unsupported command '${truncate(name)}': the proxy does not know it`), true);
       return;
     }
+    slot.command = spec.name;
     if (!this.authenticated && spec.name !== 'auth' && spec.name !== 'hello' && spec.name !== 'quit') {
       slot.fill(errorReply(NOAUTH), true);
       return;
@@ -178,7 +179,10 @@ export class RedisSession implements CommandContext, SlotOwner {
         return;
       case CommandKind.Unsupported:
         stats.splitterUnsupportedCommand++;
-        slot.fill(errorReply(`ERR unsupported command '${name.toUpperCase()}': ${spec.unsupported}`), true);
+        slot.fill(
+          errorReply(`ERR unsupported command '${spec.name.toUpperCase()}': ${spec.unsupported}`),
+          true,
+        );
         return;
       default: {
         const commandStats = stats.command(spec.name);

@@ -39,7 +39,7 @@ export class ReplySlot implements ReplyTarget {
   delayUntil = 0;
   /** The fault injected, for logs. */
   fault: 'delay' | 'error' | undefined = undefined;
-  /** For logs and taps: the command's bytes and where its first key lies in them (-1: none). */
+  /** For logs and taps: a buffer holding the command, and where its first key lies in it (-1: none). */
   raw: Buffer | undefined = undefined;
   keyStart = -1;
   keyEnd = -1;

@@ -11,8 +11,7 @@
  * count, length = "0" / [ "-" ] %x31-39 *DIGIT
  * ```
  *
- * A command that lies in one chunk is not copied: its raw bytes are a view of the chunk, and its
- * arguments are offsets into them. A command split across chunks is gathered into one buffer, grown
+ * A command that lies in one chunk is not copied: it and its arguments are offsets into the chunk. A command split across chunks is gathered into one buffer, grown
  * by doubling, so it is copied about once; parsing resumes where it stopped rather than from the
  * command's start. An inline command is re-encoded as a multibulk (upstream servers get RESP).
  *
@@ -41,23 +40,37 @@ export const enum ParseStatus {
 }
 
 /**
- * One parsed command: its raw RESP bytes and where each argument lies in them. The parser fills the
- * same object again on every call, so whatever outlives the call must be copied (the `raw` buffer
- * itself may be kept: it is never written to again).
+ * One parsed command: where its RESP bytes lie in a buffer and where each argument lies in them.
+ * The parser fills the same object again on every call, so whatever outlives the call must be copied
+ * (the buffer itself may be kept: the bytes of a parsed command are never written to again). No
+ * object is made per command: offsets point into the buffer the bytes were read into.
  */
 export class RespCommand {
-  /** The command as RESP (a multibulk), exactly as received unless it came inline. */
-  raw: Buffer = EMPTY;
+  /** The buffer holding the command (a socket chunk, or the parser's gathering buffer). */
+  buf: Buffer = EMPTY;
+  /** The command as RESP (a multibulk) is `buf[start, end)`, exactly as received unless it came inline. */
+  start = 0;
+  end = 0;
   /** Number of arguments, the command name included. */
   argc = 0;
-  /** Offset of each argument's first byte in `raw`. */
+  /** Offset of each argument's first byte in `buf`. */
   starts: Int32Array = new Int32Array(16);
-  /** Offset just past each argument's last byte in `raw`. */
+  /** Offset just past each argument's last byte in `buf`. */
   ends: Int32Array = new Int32Array(16);
 
-  /** Argument `i` as a view of `raw`. */
+  /** The command's bytes as a view of `buf` (a new view per call: for the cold paths). */
+  get raw(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  /** Bytes of the command. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Argument `i` as a view of `buf`. */
   arg(i: number): Buffer {
-    return this.raw.subarray(this.starts[i]!, this.ends[i]!);
+    return this.buf.subarray(this.starts[i]!, this.ends[i]!);
   }
 
   argLength(i: number): number {
@@ -66,12 +79,12 @@ export class RespCommand {
 
   /** Argument `i` as a string, bytes taken as Latin-1 (command names, options). */
   argLatin1(i: number): string {
-    return this.raw.toString('latin1', this.starts[i]!, this.ends[i]!);
+    return this.buf.toString('latin1', this.starts[i]!, this.ends[i]!);
   }
 
   /** Argument `i` decoded as UTF-8 (keys and values shown to people). */
   argUtf8(i: number): string {
-    return this.raw.toString('utf8', this.starts[i]!, this.ends[i]!);
+    return this.buf.toString('utf8', this.starts[i]!, this.ends[i]!);
   }
 
   /** Whether argument `i` equals `lower` (lower-case ASCII), ignoring ASCII case. */
@@ -79,9 +92,9 @@ export class RespCommand {
     const start = this.starts[i]!;
     const length = this.ends[i]! - start;
     if (length !== lower.length) return false;
-    const raw = this.raw;
+    const buf = this.buf;
     for (let k = 0; k < length; k++) {
-      let c = raw[start + k]!;
+      let c = buf[start + k]!;
       if (c >= 65 && c <= 90) c += 32;
       if (c !== lower.charCodeAt(k)) return false;
     }
@@ -90,7 +103,7 @@ export class RespCommand {
 
   /** Argument `i` as a base-10 integer, or `undefined` when it is not one. */
   argInteger(i: number): number | undefined {
-    return parseInteger(this.raw, this.starts[i]!, this.ends[i]!);
+    return parseInteger(this.buf, this.starts[i]!, this.ends[i]!);
   }
 }
 
@@ -253,10 +266,20 @@ export class RespRequestParser {
         this.scan = dataEnd + 2 - base;
         if (this.scan > this.limits.maxCommandBytes) return this.tooLarge();
       }
-      command.raw = buf.subarray(base, base + this.scan);
-      command.argc = this.expected;
-      command.starts = this.starts;
-      command.ends = this.ends;
+      const argc = this.expected;
+      const starts = this.starts;
+      const ends = this.ends;
+      // Offsets relative to the command while it was gathered (its buffer may have been replaced).
+      for (let i = 0; i < argc; i++) {
+        starts[i] = starts[i]! + base;
+        ends[i] = ends[i]! + base;
+      }
+      command.buf = buf;
+      command.start = base;
+      command.end = base + this.scan;
+      command.argc = argc;
+      command.starts = starts;
+      command.ends = ends;
       this.pos = base + this.scan;
       this.expected = -1;
       this.argIndex = 0;
@@ -426,6 +449,8 @@ function encodeInline(command: RespCommand, args: readonly Buffer[]): void {
     raw[p++] = CR;
     raw[p++] = LF;
   });
-  command.raw = raw.subarray(0, p);
+  command.buf = raw;
+  command.start = 0;
+  command.end = p;
   command.argc = args.length;
 }

@@ -107,7 +107,8 @@ export class ClusterModeCluster extends RedisUpstreamCluster {
 
   send(
     raw: Buffer,
-    keyBuf: Buffer,
+    rawStart: number,
+    rawEnd: number,
     keyStart: number,
     keyEnd: number,
     target: ReplyTarget,
@@ -117,12 +118,15 @@ export class ClusterModeCluster extends RedisUpstreamCluster {
     options: SendOptions,
     command: string,
   ): void {
-    this.sendToSlot(raw, keySlot(keyBuf, keyStart, keyEnd), target, index, protocol, read, options, command);
+    const slot = keySlot(raw, keyStart, keyEnd);
+    this.sendToSlot(raw, rawStart, rawEnd, slot, target, index, protocol, read, options, command);
   }
 
-  /** Sends a command whose keys all hash to `slot`. */
+  /** Sends the command `raw[rawStart, rawEnd)`, whose keys all hash to `slot`. */
   sendToSlot(
     raw: Buffer,
+    rawStart: number,
+    rawEnd: number,
     slot: number,
     target: ReplyTarget,
     index: number,
@@ -136,7 +140,9 @@ export class ClusterModeCluster extends RedisUpstreamCluster {
         target.onFailure(`${NO_UPSTREAM_HOST}: the topology of cluster ${this.name} is not known yet`, index);
         return;
       }
-      this.waiting.push({ raw, slot, target, index, protocol, read, options, command });
+      // The bytes are never written to again: a view can wait.
+      const view = raw.subarray(rawStart, rawEnd);
+      this.waiting.push({ raw: view, slot, target, index, protocol, read, options, command });
       this.refresh();
       return;
     }
@@ -146,7 +152,8 @@ export class ClusterModeCluster extends RedisUpstreamCluster {
       return;
     }
     const flags = (options.redirect ? FLAG_REDIRECT : 0) | (read ? FLAG_READ : 0);
-    node.send(protocol, raw, target, index, flags, 0, options.opTimeoutMs, this.statsFor(command, options));
+    const stats = this.statsFor(command, options);
+    node.send(protocol, raw, rawStart, rawEnd, target, index, flags, 0, options.opTimeoutMs, stats);
   }
 
   explainKey(key: Buffer, _hashtagging: boolean, read: boolean, readPolicy: RedisReadPolicy): KeyPlacement {
@@ -233,7 +240,18 @@ export class ClusterModeCluster extends RedisUpstreamCluster {
       const waiting = this.waiting;
       this.waiting = [];
       for (const w of waiting)
-        this.sendToSlot(w.raw, w.slot, w.target, w.index, w.protocol, w.read, w.options, w.command);
+        this.sendToSlot(
+          w.raw,
+          0,
+          w.raw.length,
+          w.slot,
+          w.target,
+          w.index,
+          w.protocol,
+          w.read,
+          w.options,
+          w.command,
+        );
     }
   }
 
@@ -343,7 +361,7 @@ class Discovery implements ReplyTarget {
   }
 
   private ask(node: RedisNode, command: Buffer): void {
-    node.send(2, command, this, this.at, 0, 0, this.timeoutMs(), undefined);
+    node.send(2, command, 0, command.length, this, this.at, 0, 0, this.timeoutMs(), undefined);
   }
 
   private timeoutMs(): number {

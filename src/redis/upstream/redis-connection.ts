@@ -186,9 +186,14 @@ export class RedisConnection {
     return this.connected;
   }
 
-  /** Sends a command; its reply (or failure) goes to `target` with `index`. */
+  /**
+   * Sends the command `raw[rawStart, rawEnd)` (bytes never written to again); its reply (or failure)
+   * goes to `target` with `index`.
+   */
   send(
     raw: Buffer,
+    rawStart: number,
+    rawEnd: number,
     target: ReplyTarget,
     index: number,
     flags: number,
@@ -201,7 +206,7 @@ export class RedisConnection {
     this.pending.push(
       target,
       index,
-      (flags & FLAG_REDIRECT) !== 0 ? raw : undefined,
+      (flags & FLAG_REDIRECT) !== 0 ? raw.subarray(rawStart, rawEnd) : undefined,
       flags,
       hops,
       now,
@@ -211,12 +216,14 @@ export class RedisConnection {
     const clusterStats = this.owner.stats;
     if (clusterStats !== undefined) clusterStats.rqTotal++;
     if (stats !== undefined) stats.total++;
-    this.write(raw);
+    this.write(raw, rawStart, rawEnd);
   }
 
   /** Sends `ASKING` then the command, as one redirection by ASK requires. */
   sendAsking(
     raw: Buffer,
+    rawStart: number,
+    rawEnd: number,
     target: ReplyTarget,
     index: number,
     flags: number,
@@ -225,23 +232,23 @@ export class RedisConnection {
     stats: UpstreamCommandStats | undefined,
   ): void {
     this.sendInternal(ASKING, DISCARD_TARGET, 0);
-    this.send(raw, target, index, flags, hops, timeoutMs, stats);
+    this.send(raw, rawStart, rawEnd, target, index, flags, hops, timeoutMs, stats);
   }
 
   private sendInternal(raw: Buffer, target: ReplyTarget, index: number): void {
     if (this.pending.length === 0) this.lastActivity = readTime();
     this.pending.push(target, index, undefined, FLAG_INTERNAL, 0, 0, 0, undefined);
-    this.write(raw);
+    this.write(raw, 0, raw.length);
   }
 
-  private write(raw: Buffer): void {
+  private write(raw: Buffer, start: number, end: number): void {
     const flushBytes = this.settings.flushBytes;
     if (flushBytes <= 0) {
-      this.writer.write(raw);
+      this.writer.writeRange(raw, start, end);
       return;
     }
-    this.batch.push(raw);
-    this.batchBytes += raw.length;
+    this.batch.push(start === 0 && end === raw.length ? raw : raw.subarray(start, end));
+    this.batchBytes += end - start;
     if (this.batchBytes >= flushBytes) this.flushBatch();
     else if (this.flushTimer === undefined) {
       this.flushTimer = setTimeout(flushLater, this.settings.flushTimeoutMs, this);

@@ -70,6 +70,8 @@ export class RedisNode implements ConnectionOwner {
   send(
     protocol: 2 | 3,
     raw: Buffer,
+    rawStart: number,
+    rawEnd: number,
     target: ReplyTarget,
     index: number,
     flags: number,
@@ -82,13 +84,15 @@ export class RedisNode implements ConnectionOwner {
       target.onFailure(`ERR upstream failure: ${this.lastFailure}`, index);
       return;
     }
-    connection.send(raw, target, index, flags, hops, timeoutMs, stats);
+    connection.send(raw, rawStart, rawEnd, target, index, flags, hops, timeoutMs, stats);
   }
 
   /** Sends `ASKING` and the command (a redirection by ASK). */
   sendAsking(
     protocol: 2 | 3,
     raw: Buffer,
+    rawStart: number,
+    rawEnd: number,
     target: ReplyTarget,
     index: number,
     flags: number,
@@ -101,7 +105,7 @@ export class RedisNode implements ConnectionOwner {
       target.onFailure(`ERR upstream failure: ${this.lastFailure}`, index);
       return;
     }
-    connection.sendAsking(raw, target, index, flags, hops, timeoutMs, stats);
+    connection.sendAsking(raw, rawStart, rawEnd, target, index, flags, hops, timeoutMs, stats);
   }
 
   /** Stops using the connections; they close once their commands are answered. */

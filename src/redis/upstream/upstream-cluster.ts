@@ -98,12 +98,14 @@ export abstract class RedisUpstreamCluster implements NodeOwner {
   }
 
   /**
-   * Sends the command `raw` whose key lies at `[keyStart, keyEnd)` of `keyBuf`; the reply goes to
-   * `target` with `index`. `read`: whether the command only reads (a replica may serve it).
+   * Sends the command `raw[rawStart, rawEnd)` whose key lies at `[keyStart, keyEnd)` of `raw`; the
+   * reply goes to `target` with `index`. `read`: whether the command only reads (a replica may serve
+   * it). The bytes are copied or kept as they are (they are never written to again).
    */
   abstract send(
     raw: Buffer,
-    keyBuf: Buffer,
+    rawStart: number,
+    rawEnd: number,
     keyStart: number,
     keyEnd: number,
     target: ReplyTarget,
@@ -216,10 +218,10 @@ export abstract class RedisUpstreamCluster implements NodeOwner {
     if (kind === 'moved') {
       this.redisStats.redirectMoved++;
       this.onMoved(slot, node);
-      node.send(protocol, raw, target, index, flags, hops + 1, timeoutMs, stats);
+      node.send(protocol, raw, 0, raw.length, target, index, flags, hops + 1, timeoutMs, stats);
     } else {
       this.redisStats.redirectAsk++;
-      node.sendAsking(protocol, raw, target, index, flags, hops + 1, timeoutMs, stats);
+      node.sendAsking(protocol, raw, 0, raw.length, target, index, flags, hops + 1, timeoutMs, stats);
     }
     return true;
   }
@@ -294,7 +296,8 @@ export class ProxyModeCluster extends RedisUpstreamCluster {
 
   send(
     raw: Buffer,
-    keyBuf: Buffer,
+    rawStart: number,
+    rawEnd: number,
     keyStart: number,
     keyEnd: number,
     target: ReplyTarget,
@@ -304,7 +307,7 @@ export class ProxyModeCluster extends RedisUpstreamCluster {
     options: SendOptions,
     command: string,
   ): void {
-    const host = this.cluster.chooseHost(keyHash(keyBuf, keyStart, keyEnd, options.hashtagging));
+    const host = this.cluster.chooseHost(keyHash(raw, keyStart, keyEnd, options.hashtagging));
     if (host === undefined) {
       target.onFailure(NO_UPSTREAM_HOST, index);
       return;
@@ -313,6 +316,8 @@ export class ProxyModeCluster extends RedisUpstreamCluster {
     node.send(
       protocol,
       raw,
+      rawStart,
+      rawEnd,
       target,
       index,
       options.redirect ? FLAG_REDIRECT : 0,

@@ -81,3 +81,41 @@ test('bytes queued while the peer does not read stay intact until it reads again
     server.close();
   }
 });
+
+test('runs of adjacent ranges of one buffer leave whole and in order among other pieces', async () => {
+  const server = net.createServer();
+  const received: Buffer[] = [];
+  server.on('connection', socket => socket.on('data', (chunk: Buffer) => received.push(chunk)));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+  await once(socket, 'connect');
+  const writer = new CoalescingWriter(socket);
+  const a = Buffer.from('0123456789abcdefghij');
+  const b = Buffer.from('KLMNOP');
+  // A pipeline read in one chunk: each command's range follows the previous one.
+  const big = Buffer.alloc(3 * 4096, 1);
+  for (let i = 0; i < big.length; i++) big[i] = i % 251;
+  writer.writeRange(a, 0, 5);
+  writer.writeRange(a, 5, 10);
+  writer.writeRange(b, 0, 3);
+  writer.writeRange(a, 10, 12); // continues a, but b came between: a new run
+  writer.writeRange(a, 12, 20);
+  writer.writeRange(b, 4, 6); // not adjacent to b's last range
+  for (let p = 0; p < big.length; p += 1024) writer.writeRange(big, p, p + 1024); // a run past the copy limit
+  writer.write(b);
+  const expected = Buffer.concat([
+    a.subarray(0, 10),
+    b.subarray(0, 3),
+    a.subarray(10, 20),
+    b.subarray(4, 6),
+    big,
+    b,
+  ]);
+  await new Promise(resolve => setImmediate(resolve));
+  while (received.reduce((n, c) => n + c.length, 0) < expected.length)
+    await new Promise(resolve => setTimeout(resolve, 5));
+  assert.deepEqual(Buffer.concat(received), expected);
+  socket.destroy();
+  server.close();
+});

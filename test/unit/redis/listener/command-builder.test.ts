@@ -25,10 +25,10 @@ test('a route prefix is cut from the key, the rest of the command untouched', ()
 test("split commands are built from the client's arguments, keys located", () => {
   const command = parse(['MSET', 'a:1', 'v1', 'b:2', 'v2']);
   const builder = new CommandBuilder(Buffer.from('MSET'));
-  builder.arg(command.raw, command.starts[1]! + 2, command.ends[1]!, true);
-  builder.arg(command.raw, command.starts[2]!, command.ends[2]!, false);
-  builder.arg(command.raw, command.starts[3]!, command.ends[3]!, true);
-  builder.arg(command.raw, command.starts[4]!, command.ends[4]!, false);
+  builder.arg(command.buf, command.starts[1]! + 2, command.ends[1]!, true);
+  builder.arg(command.buf, command.starts[2]!, command.ends[2]!, false);
+  builder.arg(command.buf, command.starts[3]!, command.ends[3]!, true);
+  builder.arg(command.buf, command.starts[4]!, command.ends[4]!, false);
   const raw = builder.finish();
   assert.deepEqual(raw, encodeCommand(['MSET', '1', 'v1', 'b:2', 'v2']));
   assert.deepEqual(
