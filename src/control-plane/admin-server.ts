@@ -40,14 +40,12 @@ export class ControlPlaneAdminServer {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
     if (!admitRead(req, res)) return;
-    const snapshot = this.controlPlane.snapshot;
+    // The snapshot is read only where shown: after an edit, making it may cost a translation.
     switch (path) {
-      case '/ready':
-        return sendText(
-          res,
-          snapshot === undefined ? 503 : 200,
-          snapshot === undefined ? 'not ready\n' : 'ready\n',
-        );
+      case '/ready': {
+        const ready = this.controlPlane.ready;
+        return sendText(res, ready ? 200 : 503, ready ? 'ready\n' : 'not ready\n');
+      }
       case '/status':
         return sendJson(res, this.controlPlane.server.status());
       case '/config':
@@ -55,12 +53,14 @@ export class ControlPlaneAdminServer {
       case '/visibility':
         return this.visibility(url.searchParams, res);
       case '/snapshot':
-        return sendJson(res, redactSecrets(snapshot ?? null));
-      case '/resources':
+        return sendJson(res, redactSecrets(this.controlPlane.snapshot ?? null));
+      case '/resources': {
+        const served = this.controlPlane.snapshot;
         return sendJson(
           res,
-          snapshot === undefined ? [] : redactSecrets(encodeSnapshot(snapshot).map(resourceToJson)),
+          served === undefined ? [] : redactSecrets(encodeSnapshot(served).map(resourceToJson)),
         );
+      }
       case '/metrics':
       case '/stats/prometheus': {
         const registry = this.controlPlane.metrics.registry;

@@ -198,6 +198,13 @@ export class ControlPlane implements StreamScoper {
   /** What the config a publish is building changed: the scopes it cannot change keep their snapshot. */
   private changes: ScopeChanges = EVERY_SCOPE;
   private certificates: ReloadingCertificates | undefined;
+  /**
+   * The config served whose whole-mesh (`*`) snapshot is not made yet. Only proxies without a
+   * namespace are served `*`: while none is connected, an edit translates and encodes just the scopes
+   * it affects, and `*` is made when asked for (a proxy without a namespace connects, the admin API
+   * shows the snapshot or its version).
+   */
+  private unscopedPending: { readonly config: ConfigSet; readonly index: ConfigIndex } | undefined;
 
   /** Pushes, ACK/NACK latencies, connected proxies, config reloads (Prometheus). */
   readonly metrics: ControlPlaneMetrics;
@@ -266,7 +273,11 @@ export class ControlPlane implements StreamScoper {
   /** StreamScoper: the snapshot key of a proxy's scope, its snapshot made first if it has none. */
   keyFor(node: XdsNode, identity: ProxyIdentity | undefined): string {
     const scope = this.scopeIndex?.scopeOf(proxyInfoFromNode(node, identity));
-    if (scope === undefined) return ALL_NODES;
+    if (scope === undefined) {
+      // Made now and published at once: the stream's first response must carry the config served.
+      if (this.unscopedPending !== undefined && this.makeUnscoped()) this.server.cache.publishNow(ALL_NODES);
+      return ALL_NODES;
+    }
     this.ensureScope(scope);
     return scope.key;
   }
@@ -340,22 +351,66 @@ export class ControlPlane implements StreamScoper {
     }
   }
 
-  /** The snapshot being served. */
+  /** The snapshot being served (to proxies without a namespace); made now if an edit left it pending. */
   get snapshot(): ProxySnapshot | undefined {
+    if (this.unscopedPending !== undefined) this.makeUnscoped();
     return this.current;
   }
 
-  /** The version of the xDS snapshot being served (cheap, unlike the translated snapshot's). */
+  /** Whether a config is served. */
+  get ready(): boolean {
+    return this.current !== undefined;
+  }
+
+  /**
+   * The version of the xDS snapshot being served (cheap, unlike the translated snapshot's, once
+   * made; made now if an edit left it pending).
+   */
   get version(): string | undefined {
+    if (this.unscopedPending !== undefined) this.makeUnscoped();
     return this.servedVersion;
+  }
+
+  /**
+   * Translates and encodes the whole mesh's snapshot and hands it to the ADS server; false when the
+   * cache refuses the translation (a translator bug: the previous snapshot keeps serving).
+   */
+  private makeUnscoped(): boolean {
+    const pending = this.unscopedPending;
+    if (pending === undefined) return true;
+    this.unscopedPending = undefined;
+    const { snapshot } = translateScope(pending.config, this.memo, pending.index, undefined);
+    try {
+      this.serveUnscoped(snapshot);
+    } catch (err) {
+      this.options.logger.error(
+        { err },
+        'translated config is inconsistent; the previous config keeps serving',
+      );
+      return false;
+    }
+    this.current = snapshot;
+    return true;
+  }
+
+  /** Encodes the whole mesh's snapshot and hands it to the ADS server (throws if the cache refuses it). */
+  private serveUnscoped(snapshot: ProxySnapshot): void {
+    const resources = ResourceSnapshot.from(this.encoder.encode(snapshot), this.resources);
+    if (resources.version !== this.servedVersion) {
+      this.server.cache.setSnapshot(ALL_NODES, resources);
+      this.resources = resources;
+      this.servedVersion = resources.version;
+      this.metrics.published();
+    }
   }
 
   /** The config served: its version, when it was read and from which files, and the last load. */
   configStatus(): ConfigStatus {
     const files = this.served?.files ?? [];
+    const version = this.version;
     return {
       dir: this.options.dir,
-      ...(this.servedVersion === undefined ? {} : { version: this.servedVersion }),
+      ...(version === undefined ? {} : { version }),
       ...(this.served === undefined ? {} : { loadedAt: this.served.loadedAt }),
       fileCount: files.length,
       files,
@@ -389,7 +444,12 @@ export class ControlPlane implements StreamScoper {
           ? await loadConfig(this.options.dir, this.sourceOptions)
           : await this.startWatching();
     settle();
-    const load = this.publish(first, settle);
+    const { issues, snapshot, failure } = this.publish(first, settle);
+    const load: ConfigLoad = {
+      issues,
+      ...(snapshot === undefined ? {} : { snapshot }),
+      ...(failure === undefined ? {} : { failure }),
+    };
     settle();
     if (load.snapshot === undefined) {
       this.watcher?.close();
@@ -406,11 +466,7 @@ export class ControlPlane implements StreamScoper {
   }
 
   private async startLoader(loader: ConfigLoader): Promise<LoadedConfig> {
-    const initial = await loader.start(loaded => {
-      const load = this.publish(loaded);
-      if (load.snapshot !== undefined)
-        this.options.logger.info({ version: this.servedVersion }, 'config published');
-    });
+    const initial = await loader.start(loaded => this.publishEdit(loaded));
     this.watcher = { close: () => void loader.close() };
     return initial;
   }
@@ -418,16 +474,25 @@ export class ControlPlane implements StreamScoper {
   private async startWatching(): Promise<LoadedConfig> {
     const { initial, watch, watchStatus } = await watchConfig(
       this.options.dir,
-      loaded => {
-        const load = this.publish(loaded);
-        if (load.snapshot !== undefined)
-          this.options.logger.info({ version: this.servedVersion }, 'config published');
-      },
+      loaded => this.publishEdit(loaded),
       this.sourceOptions,
     );
     this.watcher = watch;
     this.watchStatus = watchStatus;
     return initial;
+  }
+
+  /**
+   * Publishes a config read after the first; the version is logged when the whole mesh's snapshot was
+   * made (see {@link unscopedPending}).
+   */
+  private publishEdit(loaded: LoadedConfig): void {
+    const load = this.publish(loaded);
+    if (load.published)
+      this.options.logger.info(
+        this.unscopedPending === undefined ? { version: this.servedVersion } : {},
+        'config published',
+      );
   }
 
   /**
@@ -459,10 +524,14 @@ export class ControlPlane implements StreamScoper {
   }
 
   /**
-   * Validates and, when there is no error, translates and hands the snapshot to the ADS server;
+   * Validates and, when there is no error, translates and hands the snapshots to the ADS server: the
+   * scopes' the config changes, and the whole mesh's when needed now (see {@link unscopedPending});
    * `betweenStages` runs between translating and encoding.
    */
-  private publish(config: LoadedConfig, betweenStages = nothing): ConfigLoad {
+  private publish(
+    config: LoadedConfig,
+    betweenStages = nothing,
+  ): ConfigLoad & { readonly published: boolean } {
     const loaded = withFilterIssues(
       withCodecIssues(config, this.options.knownCodecs, this.options.checkApplicationProtocol),
       this.options.checkFilter,
@@ -491,39 +560,45 @@ export class ControlPlane implements StreamScoper {
           logger.error({ issue }, formatIssue(issue, false));
         logger.error({ errors: errors.length }, 'config rejected; the previous config keeps serving');
       }
-      return { issues: loaded.issues };
+      return { issues: loaded.issues, published: false };
     }
     for (const issue of loaded.issues) logger.warn({ issue }, formatIssue(issue, false));
     const index = loaded.index ?? new ConfigIndex(loaded.config);
     this.memo.begin();
-    const { snapshot } = translateScope(loaded.config, this.memo, index, undefined);
+    // The whole mesh is made now for the first config, for proxies without a namespace connected,
+    // and for an onPublished that wants its version; otherwise when asked for (see unscopedPending).
+    const unscopedNow =
+      this.current === undefined ||
+      this.options.onPublished !== undefined ||
+      this.server.keysInUse().has(ALL_NODES);
+    let snapshot: ProxySnapshot | undefined;
+    if (unscopedNow) snapshot = translateScope(loaded.config, this.memo, index, undefined).snapshot;
     for (const issue of leftOut.slice(0, MAX_LOGGED_ISSUES))
       logger.warn({ issue }, `left out: ${formatIssue(issue, false)}`);
     betweenStages();
-    try {
-      const resources = ResourceSnapshot.from(this.encoder.encode(snapshot), this.resources);
-      if (resources.version !== this.servedVersion) {
-        this.server.cache.setSnapshot(ALL_NODES, resources);
-        this.resources = resources;
-        this.servedVersion = resources.version;
-        this.metrics.published();
+    if (snapshot !== undefined) {
+      try {
+        this.serveUnscoped(snapshot);
+      } catch (err) {
+        this.memo.end();
+        // The cache refuses a set whose routes name a missing cluster: a translator bug, never a
+        // user's; keep serving the previous snapshot rather than a broken one.
+        logger.error({ err }, 'translated config is inconsistent; the previous config keeps serving');
+        const failure = err instanceof Error ? err : new Error(String(err));
+        outcome('failed', failure);
+        return { issues: loaded.issues, failure, published: false };
       }
-    } catch (err) {
-      this.memo.end();
-      // The cache refuses a set whose routes name a missing cluster: a translator bug, never a
-      // user's; keep serving the previous snapshot rather than a broken one.
-      logger.error({ err }, 'translated config is inconsistent; the previous config keeps serving');
-      const failure = err instanceof Error ? err : new Error(String(err));
-      outcome('failed', failure);
-      return { issues: loaded.issues, failure };
+      this.unscopedPending = undefined;
+    } else {
+      this.unscopedPending = { config: loaded.config, index };
     }
     this.rescope(loaded.config, index);
     this.memo.end();
     outcome('accepted');
     this.served = { loadedAt: at, files: loaded.files ?? [] };
-    this.current = snapshot;
-    if (this.servedVersion !== undefined)
-      this.options.onPublished?.({ loaded: config, version: this.servedVersion });
-    return { issues: loaded.issues, snapshot };
+    if (snapshot !== undefined) this.current = snapshot;
+    if (this.servedVersion !== undefined && this.options.onPublished !== undefined)
+      this.options.onPublished({ loaded: config, version: this.servedVersion });
+    return { issues: loaded.issues, ...(snapshot === undefined ? {} : { snapshot }), published: true };
   }
 }

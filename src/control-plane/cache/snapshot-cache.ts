@@ -50,6 +50,11 @@ export class SnapshotCache {
     return this.published.get(key);
   }
 
+  /** Publishes the snapshot waiting for `key`, if any, now. */
+  publishNow(key: string): void {
+    this.waiting.get(key)?.debouncer.flush();
+  }
+
   /** Publishes every waiting snapshot now. */
   flush(): void {
     for (const w of [...this.waiting.values()]) w.debouncer.flush();

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { ControlPlane } from '../../../src/control-plane/control-plane.js';
 import type { ResourceSnapshot } from '../../../src/control-plane/cache/resource-snapshot.js';
+import { ALL_NODES } from '../../../src/control-plane/cache/snapshot-cache.js';
 import { AdsClient } from '../../../src/xds/ads-client.js';
 import type { XdsNode } from '../../../src/xds/index.js';
 import { renameOver } from '../../e2e/harness/config-edits.js';
@@ -35,6 +36,7 @@ const NODES: readonly XdsNode[] = [
 
 const controlPlane = new ControlPlane({ dir, logger, source: { rescanIntervalMs: 0 } });
 const clients: AdsClient[] = [];
+let xdsPort = 0;
 
 async function until(done: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -57,6 +59,7 @@ function served(cp: ControlPlane): Map<string, { key: string; snapshot: Resource
 
 before(async () => {
   const { port } = await controlPlane.start('127.0.0.1', 0);
+  xdsPort = port;
   for (const node of NODES) {
     const client = new AdsClient({
       target: `127.0.0.1:${port}`,
@@ -140,4 +143,62 @@ test('an edit of objects exported to some namespaces translates only their scope
   assert.equal(kept(after, 'shop-proxy'), false);
   assert.equal(kept(after, 'ops-proxy'), true);
   await assertAsFresh();
+});
+
+test('the whole mesh is translated for an edit only once asked for while no proxy without a namespace is connected', async () => {
+  const { cache } = controlPlane.server;
+  const waitForPay = async (): Promise<void> => {
+    const before = served(controlPlane).get('pay-proxy')!.snapshot;
+    await until(() => served(controlPlane).get('pay-proxy')!.snapshot !== before, 'the edit to reach pay');
+  };
+  cache.flush();
+  const unscoped = cache.snapshotOf(ALL_NODES);
+  assert.ok(unscoped !== undefined);
+  // A router every namespace sees, so the whole mesh's snapshot changes too.
+  const text = readFileSync(join(dir, 'pay.yaml'), 'utf8');
+  const edited = waitForPay();
+  await renameOver(join(dir, 'pay.yaml'), text.replace('name: ledger-v1-renamed', 'name: ledger-v1-lazy'));
+  await edited;
+  cache.flush();
+  assert.equal(cache.snapshotOf(ALL_NODES), unscoped, 'not made for the edit');
+
+  // A proxy without a namespace is served the edited config from its first response on.
+  const received: string[] = [];
+  const client = new AdsClient({
+    target: `127.0.0.1:${xdsPort}`,
+    api: 'delta',
+    node: { id: 'mesh-proxy' },
+    logger,
+    backoff: { initialMs: 20, maxMs: 100 },
+    onSnapshot: async snapshot => void received.push(JSON.stringify(snapshot)),
+  });
+  client.start();
+  try {
+    await until(() => received.some(r => r.includes('ledger-v1-lazy')), 'the proxy without a namespace');
+    assert.ok(
+      !received.some(r => r.includes('ledger-v1-renamed')),
+      'never served the config before the edit',
+    );
+    await assertAsFresh();
+
+    // While it is connected, an edit makes the whole mesh's snapshot at once.
+    const made = cache.snapshotOf(ALL_NODES);
+    const next = waitForPay();
+    await renameOver(join(dir, 'pay.yaml'), text.replace('name: ledger-v1-renamed', 'name: ledger-v1-eager'));
+    await next;
+    cache.flush();
+    assert.notEqual(cache.snapshotOf(ALL_NODES), made);
+    await until(() => received.at(-1)!.includes('ledger-v1-eager'), 'the edit to reach it');
+    const fresh = new ControlPlane({ dir, logger, watch: false });
+    try {
+      await fresh.start(null);
+      assert.equal(cache.snapshotOf(ALL_NODES)?.version, fresh.version);
+      assert.equal(controlPlane.version, fresh.version);
+      assert.deepEqual(controlPlane.snapshot, fresh.snapshot);
+    } finally {
+      await fresh.stop();
+    }
+  } finally {
+    client.stop();
+  }
 });
