@@ -18,7 +18,7 @@ export { isNormalRequestId, normalizeRequestId } from './request-id.js';
 export type { RequestId } from './request-id.js';
 export { SDK_VERSION } from './version.js';
 export type { CodecPlugin } from './plugin.js';
-export type { Message, MessageType, Mutation, ResponseStatus } from './message.js';
+export type { DeferredAttributes, Message, MessageType, Mutation, ResponseStatus } from './message.js';
 export { CODEC_NAME_PREFIX, CodecRegistry } from './registry.js';
 export { booleanSetting, codecConfigFields, positiveIntegerSetting } from './codec-config.js';
 export { CodecError, ErrorCodes, malformed } from '../errors.js';

@@ -34,6 +34,21 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
 export type ResponseStatus = 'ok' | 'error';
 
 /**
+ * Attributes a codec found in a message but decodes only when something reads them (see
+ * {@link Metadata.defer}): a protocol whose messages carry many headers (Dubbo's attachments) need
+ * not turn them all into strings for a proxy that routes on one name.
+ */
+export interface DeferredAttributes {
+  /**
+   * Sets the attributes into `metadata`, with {@link Metadata.set}. Called at most once, the first time
+   * something reads an attribute the metadata does not hold yet (or lists, counts or deletes them).
+   * Must not throw: the codec checks the bytes when it decodes the message, and only turns them into
+   * strings here.
+   */
+  addTo(metadata: Metadata): void;
+}
+
+/**
  * String attributes of a message, used for routing, matching, rate limiting and logging.
  * Keys are lower-case: {@link Metadata.set} lower-cases them, so a codec may pass header names as
  * they appear on the wire. One value per key; setting a key again replaces its value.
@@ -47,6 +62,20 @@ export class Metadata {
    */
   private pairs: string[] | undefined = [];
   private map: Map<string, string> | undefined;
+  /** Attributes not decoded yet; they sit under every key set directly (see {@link defer}). */
+  private deferred: DeferredAttributes | undefined;
+
+  /**
+   * Adds attributes that are decoded only when first needed. They rank below the keys set directly,
+   * before or after this call: a key set with {@link set} keeps its value when the deferred ones are
+   * added. Reading a key already set directly does not decode them; reading any other key, listing,
+   * counting or deleting does, once. The deferred attributes come first in {@link entries}, as if they
+   * had been set before the others. A codec calls this at most once per message.
+   */
+  defer(attributes: DeferredAttributes): void {
+    if (this.deferred !== undefined) this.resolve();
+    this.deferred = attributes;
+  }
 
   /** Sets `key` (lower-cased) to `value`. */
   set(key: string, value: string): void {
@@ -73,19 +102,30 @@ export class Metadata {
   /** The value of `key` (give it lower-case), or `undefined`. */
   get(key: string): string | undefined {
     const pairs = this.pairs;
-    if (pairs === undefined) return this.map!.get(key);
-    const at = indexOfKey(pairs, key);
-    return at >= 0 ? pairs[at + 1] : undefined;
+    if (pairs === undefined) {
+      const value = this.map!.get(key);
+      if (value !== undefined || this.deferred === undefined) return value;
+    } else {
+      const at = indexOfKey(pairs, key);
+      if (at >= 0) return pairs[at + 1];
+      if (this.deferred === undefined) return undefined;
+    }
+    this.resolve();
+    return this.get(key);
   }
 
   /** Whether `key` (lower-case) is present. */
   has(key: string): boolean {
     const pairs = this.pairs;
-    return pairs === undefined ? this.map!.has(key) : indexOfKey(pairs, key) >= 0;
+    const found = pairs === undefined ? this.map!.has(key) : indexOfKey(pairs, key) >= 0;
+    if (found || this.deferred === undefined) return found;
+    this.resolve();
+    return this.has(key);
   }
 
   /** Removes `key` (lower-case). */
   delete(key: string): void {
+    if (this.deferred !== undefined) this.resolve();
     const pairs = this.pairs;
     if (pairs === undefined) {
       this.map!.delete(key);
@@ -97,12 +137,14 @@ export class Metadata {
 
   /** How many attributes there are. */
   get size(): number {
+    if (this.deferred !== undefined) this.resolve();
     const pairs = this.pairs;
     return pairs === undefined ? this.map!.size : pairs.length / 2;
   }
 
   /** The attributes in the order they were first set. */
   *entries(): IterableIterator<[string, string]> {
+    if (this.deferred !== undefined) this.resolve();
     const pairs = this.pairs;
     if (pairs === undefined) {
       yield* this.map!.entries();
@@ -113,6 +155,25 @@ export class Metadata {
 
   toJSON(): Record<string, string> {
     return Object.fromEntries(this.entries());
+  }
+
+  /** Adds the deferred attributes under the keys set directly, keeping those keys' values. */
+  private resolve(): void {
+    const deferred = this.deferred!;
+    this.deferred = undefined;
+    const pairs = this.pairs;
+    const map = this.map;
+    this.pairs = [];
+    this.map = undefined;
+    try {
+      deferred.addTo(this);
+    } finally {
+      if (pairs !== undefined) {
+        for (let i = 0; i < pairs.length; i += 2) this.set(pairs[i]!, pairs[i + 1]!);
+      } else {
+        for (const [key, value] of map!) this.set(key, value);
+      }
+    }
   }
 }
 

@@ -3,16 +3,14 @@
  *
  *   attachments := 'H' (key value)* 'Z' | 'M' type (key value)* 'Z' | 'N' | (absent: end of body)
  *
- * Keys and values are strings in practice. A string-keyed entry whose value is a string, int, long,
- * double or boolean becomes a metadata attribute (numbers and booleans as text); entries with other
- * values (null, dates, binaries, lists, maps, objects) or non-string keys are skipped but kept on the
- * wire. Every entry's position is recorded for rewriting.
+ * Keys and values are strings in practice. Every entry is checked (its key and value walked, strings
+ * checked as CESU-8) but nothing is decoded here: its position is recorded, for rewriting and for
+ * the metadata, which decodes the entries only when something reads them (deferred-attachments.ts).
  *
  * Limits (CODEC_TOO_LARGE, naming the setting): at most `maxHeaders` entries, and the map may not
  * reach more than `maxHeaderBytes` past its first byte. Reads stop at that bound, so a map that
  * claims more costs no more than the limits allow.
  */
-import type { Metadata } from '../../codec/message.js';
 import { CodecError, ErrorCodes, malformed } from '../../errors.js';
 import type { HeaderLimits } from './codec-config.js';
 import type { HessianReader } from './hessian-reader.js';
@@ -22,19 +20,18 @@ import { AttachmentsLayout } from './message-state.js';
 
 const NO_ENTRIES: readonly number[] = [];
 
-/** Reads the attachments at `at` into `metadata`; returns where they lie. */
+/** Checks the attachments at `at`; returns where they and their entries lie. */
 export function readAttachments(
   reader: HessianReader,
   skipper: HessianSkipper,
   at: number,
-  metadata: Metadata,
   limits: HeaderLimits,
 ): AttachmentsLayout {
   if (at === reader.bodyEnd) return new AttachmentsLayout(at, at, -1, NO_ENTRIES);
   const end = reader.end;
   reader.end = Math.min(end, at + limits.maxHeaderBytes);
   try {
-    return readMap(reader, skipper, at, metadata, limits.maxHeaders);
+    return readMap(reader, skipper, at, limits.maxHeaders);
   } catch (error) {
     if (!reader.isNeedMore(error)) throw error;
     throw new CodecError(
@@ -50,7 +47,6 @@ function readMap(
   reader: HessianReader,
   skipper: HessianSkipper,
   at: number,
-  metadata: Metadata,
   maxEntries: number,
 ): AttachmentsLayout {
   const tag = reader.tag(at);
@@ -82,18 +78,10 @@ function readMap(
       );
     }
     const keyAt = offset;
-    let key: string | undefined;
-    if (isStringTag(reader.tag(keyAt))) {
-      key = reader.string(keyAt);
-      offset = reader.next;
-    } else {
-      offset = skipper.skip(keyAt);
-    }
+    offset = isStringTag(reader.tag(keyAt)) ? reader.stringEnd(keyAt) : skipper.skip(keyAt);
     const valueAt = offset;
-    const value = key === undefined ? undefined : reader.scalarText(valueAt);
-    offset = value === undefined ? skipper.skip(valueAt) : reader.next;
+    offset = isStringTag(reader.tag(valueAt)) ? reader.stringEnd(valueAt) : skipper.skip(valueAt);
     entries.push(keyAt, valueAt, offset);
-    if (value !== undefined) metadata.set(key!, value);
   }
   return new AttachmentsLayout(at, offset + 1, entriesStart, entries);
 }

@@ -13,7 +13,6 @@
  * same token again for every byte. A frame that arrives whole at once is read in one call.
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
-import type { Metadata } from '../../codec/message.js';
 import type { HeaderLimits } from './codec-config.js';
 import type { HessianReader } from './hessian-reader.js';
 import { NEED_MORE, type HessianSkipper } from './hessian-skipper.js';
@@ -85,33 +84,19 @@ export class BodyWalk {
     return resumes;
   }
 
-  /** Reads the request body of the whole frame `bytes` into `metadata`; returns its state. */
-  request(bytes: Buffer, flags: number, metadata: Metadata, resumed: boolean): DubboMessageState {
+  /** Reads the request body of the whole frame `bytes`; returns its state. */
+  request(bytes: Buffer, flags: number, resumed: boolean): DubboMessageState {
     this.begin(bytes, resumed);
     try {
       this.step(true);
-      return readRequestTail(
-        this.reader,
-        this.skipper,
-        this.head,
-        this.valuesEnd,
-        flags,
-        metadata,
-        this.limits,
-      );
+      return readRequestTail(this.reader, this.skipper, this.head, this.valuesEnd, flags, this.limits);
     } finally {
       this.reader.release();
     }
   }
 
-  /** Reads the body of the whole OK response `bytes` into `metadata`; returns its state. */
-  response(
-    bytes: Buffer,
-    flags: number,
-    status: number,
-    metadata: Metadata,
-    resumed: boolean,
-  ): DubboMessageState {
+  /** Reads the body of the whole OK response `bytes`; returns its state. */
+  response(bytes: Buffer, flags: number, status: number, resumed: boolean): DubboMessageState {
     this.begin(bytes, resumed);
     try {
       this.step(false);
@@ -123,7 +108,6 @@ export class BodyWalk {
         this.valuesEnd,
         flags,
         status,
-        metadata,
         this.limits,
       );
     } finally {

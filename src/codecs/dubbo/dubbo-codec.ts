@@ -7,8 +7,9 @@
  *
  * A frame is taken off the queue once it has arrived whole (its length is in the header): a view of
  * the socket's chunk, or one copy (gathered as its chunks arrive) when it spans chunks. Its body is
- * read in place as it arrives (body-walk.ts): the header fields and attachments are decoded, the
- * arguments and results only skipped, and a request must end exactly with its attachments.
+ * read in place as it arrives (body-walk.ts): the header fields are decoded, the attachments checked
+ * and decoded only when something reads them (deferred-attachments.ts), the arguments and results
+ * only skipped, and a request must end exactly with its attachments.
  */
 import type { ByteQueue } from '../../codec/byte-queue.js';
 import type { Codec, CodecSide, EncodeOptions, LocalReply } from '../../codec/codec.js';
@@ -18,6 +19,7 @@ import type { RequestId } from '../../codec/request-id.js';
 import { malformed } from '../../errors.js';
 import { BodyWalk } from './body-walk.js';
 import type { DubboCodecConfig } from './codec-config.js';
+import { DeferredAttachments, hasDeferredAttributes } from './deferred-attachments.js';
 import { isReadOnlyEvent } from './events.js';
 import { DubboFrameHeader, checkFrameHeader, readFrameHeader } from './frame-header.js';
 import { heartbeatProbe, heartbeatReply } from './heartbeat.js';
@@ -45,6 +47,8 @@ import {
 export class DubboCodec implements Codec {
   private readonly header = new DubboFrameHeader();
   private readonly reader = new HessianReader();
+  /** Decodes the attributes of this codec's messages when something reads them; used for nothing else. */
+  private readonly attributesReader = new HessianReader();
   private readonly skipper: HessianSkipper;
   private readonly body: BodyWalk;
   /**
@@ -107,7 +111,15 @@ export class DubboCodec implements Codec {
     }
     const metadata = new Metadata();
     if ((flags & FLAG_REQUEST) !== 0) {
-      const state = this.body.request(bytes, flags, metadata, resumed);
+      const state = this.body.request(bytes, flags, resumed);
+      if (hasDeferredAttributes(state.serviceVersion, state.attachments)) {
+        metadata.defer(
+          new DeferredAttachments(this.attributesReader, bytes, state.serviceVersion, state.attachments),
+        );
+      }
+      // Set after the attachments (see request-body.ts): no attachment overrides them.
+      metadata.set('interface', state.serviceName);
+      metadata.set('method', state.methodName);
       this.noteClientVersion(state.dubboVersion);
       const type: MessageType = (flags & FLAG_TWO_WAY) !== 0 ? 'request' : 'oneway';
       const operation = `${state.serviceName}/${state.methodName}`;
@@ -116,8 +128,11 @@ export class DubboCodec implements Codec {
     const status = header.status;
     const state =
       status === STATUS_OK
-        ? this.body.response(bytes, flags, status, metadata, resumed)
+        ? this.body.response(bytes, flags, status, resumed)
         : DubboMessageState.headerOnly(flags, status);
+    if (hasDeferredAttributes('', state.attachments)) {
+      metadata.defer(new DeferredAttachments(this.attributesReader, bytes, '', state.attachments));
+    }
     const failed =
       status !== STATUS_OK ||
       state.responseType === RESPONSE_WITH_EXCEPTION ||

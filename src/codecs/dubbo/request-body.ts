@@ -13,9 +13,9 @@
  *
  * Metadata, in the order Dubbo's provider applies it: `version` from the body's service-version field
  * when it is not empty, then every attachment (an attachment `version` wins, as in Dubbo), then
- * `interface` (the service path) and `method`, which attachments cannot override.
+ * `interface` (the service path) and `method`, which attachments cannot override. The first two are
+ * decoded only when something reads them (see deferred-attachments.ts).
  */
-import type { Metadata } from '../../codec/message.js';
 import { CodecError, ErrorCodes, malformed } from '../../errors.js';
 import type { HeaderLimits } from './codec-config.js';
 import type { HessianReader } from './hessian-reader.js';
@@ -71,8 +71,8 @@ export function readRequestHead(reader: HessianReader, head: RequestHead, maxHea
 }
 
 /**
- * Reads the attachments at `argumentsEnd` (the reader holding the whole body) into `metadata`, after
- * the head's version; returns the request's state.
+ * Checks the attachments at `argumentsEnd` (the reader holding the whole body); returns the
+ * request's state, which says where they lie.
  */
 export function readRequestTail(
   reader: HessianReader,
@@ -80,16 +80,12 @@ export function readRequestTail(
   head: RequestHead,
   argumentsEnd: number,
   flags: number,
-  metadata: Metadata,
   limits: HeaderLimits,
 ): DubboMessageState {
-  if (head.serviceVersion !== '') metadata.set('version', head.serviceVersion);
-  const attachments = readAttachments(reader, skipper, argumentsEnd, metadata, limits);
+  const attachments = readAttachments(reader, skipper, argumentsEnd, limits);
   if (attachments.end !== reader.bodyEnd) {
     throw malformed(`dubbo request body has ${reader.bodyEnd - attachments.end} bytes after its attachments`);
   }
-  metadata.set('interface', head.serviceName);
-  metadata.set('method', head.methodName);
   return new DubboMessageState(
     flags,
     0,

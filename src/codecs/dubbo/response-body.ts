@@ -7,11 +7,10 @@
  *
  * Types 0 and 3 report an exception thrown by the provider. The value or exception is skipped, and
  * only for types 3 and 4, to reach the attachments (see attachments-reader.ts), which become
- * metadata. Bodies of other statuses hold an error message and are not read. Read in steps, as a
+ * metadata when something reads them (deferred-attachments.ts). Bodies of other statuses hold an error message and are not read. Read in steps, as a
  * request is (see body-walk.ts): the type ({@link readResponseType}), the value (walked by the caller,
  * {@link responseValues} of them), then the attachments ({@link readResponseTail}).
  */
-import type { Metadata } from '../../codec/message.js';
 import { malformed } from '../../errors.js';
 import { readAttachments } from './attachments-reader.js';
 import type { HeaderLimits } from './codec-config.js';
@@ -43,8 +42,8 @@ export function responseValues(type: number): number {
 }
 
 /**
- * Reads the attachments (types 3–5) at `valuesEnd` (the reader holding the whole body) into
- * `metadata`; returns the response's state.
+ * Checks the attachments (types 3–5) at `valuesEnd` (the reader holding the whole body); returns the
+ * response's state.
  */
 export function readResponseTail(
   reader: HessianReader,
@@ -54,13 +53,12 @@ export function readResponseTail(
   valuesEnd: number,
   flags: number,
   status: number,
-  metadata: Metadata,
   limits: HeaderLimits,
 ): DubboMessageState {
   let attachments;
   if (type >= RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
     if (valuesEnd === reader.bodyEnd) throw malformed(`dubbo response of type ${type} has no attachments`);
-    attachments = readAttachments(reader, skipper, valuesEnd, metadata, limits);
+    attachments = readAttachments(reader, skipper, valuesEnd, limits);
   }
   return new DubboMessageState(flags, status, '', '', '', '', '', type, typeEnd, attachments);
 }

@@ -36,6 +36,8 @@ export function feedCodec(
         const message = codec.decode(queue);
         if (message === undefined) break;
         assert.ok(queue.length < before, 'a decoded message consumes bytes');
+        // Codecs may decode attributes when they are first read (Metadata.defer): that never throws.
+        assert.doesNotThrow(() => message.metadata.toJSON(), 'reading the attributes throws nothing');
         codec.encode(message, { requestId, mutation: new Map([['k', 'v']]) });
         codec.encode(message, { requestId: 3 });
         codec.encodeLocalReply(message, { kind: 'timeout', message: 'fuzz' });
