@@ -43,6 +43,8 @@ export class BodyWalk {
   private responseType = -1;
   private responseTypeEnd = -1;
   private valuesEnd = 0;
+  /** The state of the last response without attachments (immutable, see {@link response}). */
+  private lastResponse: DubboMessageState | undefined = undefined;
 
   constructor(
     private readonly reader: HessianReader,
@@ -100,7 +102,17 @@ export class BodyWalk {
     this.begin(bytes, resumed);
     try {
       this.step(false);
-      return readResponseTail(
+      const last = this.lastResponse;
+      if (
+        last !== undefined &&
+        last.flags === flags &&
+        last.status === status &&
+        last.responseType === this.responseType &&
+        last.responseTypeEnd === this.responseTypeEnd
+      ) {
+        return last;
+      }
+      const state = readResponseTail(
         this.reader,
         this.skipper,
         this.responseType,
@@ -110,6 +122,10 @@ export class BodyWalk {
         status,
         this.limits,
       );
+      // A state without attachments says nothing about its frame's bytes beyond these fields, so the
+      // next response like it (most of a connection's) shares it instead of allocating its own.
+      this.lastResponse = state.attachments === undefined ? state : undefined;
+      return state;
     } finally {
       this.reader.release();
     }

@@ -22,6 +22,17 @@ export interface Cesu8Scan {
  * sets `scan.ascii` to whether every byte was ASCII (such text decodes without a per-unit loop).
  */
 export function cesu8End(bytes: Buffer, start: number, units: number, end: number, scan: Cesu8Scan): number {
+  // All ASCII, the common case: then the units are the bytes, and the scan is one load and one
+  // comparison per byte. Otherwise the loop below starts over where the first non-ASCII byte is.
+  const asciiStop = start + units;
+  if (asciiStop <= end) {
+    let i = start;
+    while (i < asciiStop && bytes[i]! < 0x80) i++;
+    if (i === asciiStop) {
+      scan.ascii = true;
+      return asciiStop;
+    }
+  }
   let at = start;
   let left = units;
   let ascii = true;

@@ -47,6 +47,9 @@ import {
 export class DubboCodec implements Codec {
   private readonly header = new DubboFrameHeader();
   private readonly reader = new HessianReader();
+  private lastService = '';
+  private lastMethod = '';
+  private lastOperation = '/';
   /** Decodes the attributes of this codec's messages when something reads them; used for nothing else. */
   private readonly attributesReader = new HessianReader();
   private readonly skipper: HessianSkipper;
@@ -122,8 +125,7 @@ export class DubboCodec implements Codec {
       metadata.set('method', state.methodName);
       this.noteClientVersion(state.dubboVersion);
       const type: MessageType = (flags & FLAG_TWO_WAY) !== 0 ? 'request' : 'oneway';
-      const operation = `${state.serviceName}/${state.methodName}`;
-      return createMessage(type, requestId, bytes, metadata, state, 'ok', operation);
+      return createMessage(type, requestId, bytes, metadata, state, 'ok', this.operation(state));
     }
     const status = header.status;
     const state =
@@ -170,6 +172,19 @@ export class DubboCodec implements Codec {
 
   encodeHeartbeat(requestId: number): Buffer {
     return heartbeatProbe(requestId);
+  }
+
+  /**
+   * `interface/method`: the one made for the last request when its names are the same strings (the
+   * reader hands back the same string objects for repeated bytes), instead of a new string a request.
+   */
+  private operation(state: DubboMessageState): string {
+    if (state.serviceName !== this.lastService || state.methodName !== this.lastMethod) {
+      this.lastService = state.serviceName;
+      this.lastMethod = state.methodName;
+      this.lastOperation = `${state.serviceName}/${state.methodName}`;
+    }
+    return this.lastOperation;
   }
 
   /** Remembers whether the client on this connection reads response attachments (see protocol-version.ts). */

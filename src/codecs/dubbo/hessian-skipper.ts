@@ -134,7 +134,8 @@ export class HessianSkipper {
 
   /** Forgets the class definitions, types and ref targets: the next value starts a new Hessian stream. */
   reset(): void {
-    this.classFields.length = 0;
+    // Setting an array's length is a call into the runtime even when it changes nothing.
+    if (this.classFields.length !== 0) this.classFields.length = 0;
     this.types = 0;
     this.refTargets = 0;
     this.depth = 0;

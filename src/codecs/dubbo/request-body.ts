@@ -35,6 +35,8 @@ export class RequestHead {
   parameterTypes = '';
   /** How many arguments follow (one per parameter type). */
   argumentCount = 0;
+  /** The descriptor {@link argumentCount} was last counted for: a connection's calls repeat theirs. */
+  countedTypes: string | undefined = undefined;
   /** Offset of the first argument (or of the attachments, without arguments). */
   argumentsAt = 0;
 }
@@ -67,7 +69,11 @@ export function readRequestHead(reader: HessianReader, head: RequestHead, maxHea
   } finally {
     reader.end = end;
   }
-  head.argumentCount = countParameterTypes(head.parameterTypes);
+  // The reader hands back the same string object for repeated bytes, so this is mostly one comparison.
+  if (head.parameterTypes !== head.countedTypes) {
+    head.argumentCount = countParameterTypes(head.parameterTypes);
+    head.countedTypes = head.parameterTypes;
+  }
 }
 
 /**
