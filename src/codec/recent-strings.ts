@@ -43,18 +43,32 @@ export class RecentStrings {
   decode(source: Buffer, start: number, end: number): string {
     const length = end - start;
     if (length <= 0 || length > this.maxBytes) return source.toString('utf8', start, end);
+    const known = this.find(source, start, end);
+    if (known !== undefined) return known;
     const slot = (length * 7 + source[start]! + source[end - 1]!) & this.mask;
     const base = slot * this.maxBytes;
     const bytes = this.bytes;
-    if (this.lengths[slot] === length) {
-      let i = 0;
-      while (i < length && bytes[base + i] === source[start + i]) i++;
-      if (i === length) return this.strings[slot]!;
-    }
     const text = source.toString('utf8', start, end);
     for (let i = 0; i < length; i++) bytes[base + i] = source[start + i]!;
     this.lengths[slot] = length;
     this.strings[slot] = text;
     return text;
+  }
+
+  /**
+   * The string kept for exactly the bytes `source[start, end)`, or `undefined` (nothing is decoded or
+   * kept). A caller that only ever hands {@link decode} bytes it has checked can take a hit as proof
+   * that these bytes are valid too.
+   */
+  find(source: Uint8Array, start: number, end: number): string | undefined {
+    const length = end - start;
+    if (length <= 0 || length > this.maxBytes) return undefined;
+    const slot = (length * 7 + source[start]! + source[end - 1]!) & this.mask;
+    if (this.lengths[slot] !== length) return undefined;
+    const base = slot * this.maxBytes;
+    const bytes = this.bytes;
+    let i = 0;
+    while (i < length && bytes[base + i] === source[start + i]) i++;
+    return i === length ? this.strings[slot] : undefined;
   }
 }

@@ -168,10 +168,13 @@ export class HessianReader implements Cesu8Scan {
 
   /** The string at `at`; a null reads as ''. */
   string(at: number): string {
-    if (this.tag(at) === TAG_NULL) {
+    const tag = this.tag(at);
+    if (tag === TAG_NULL) {
       this.next = at + 1;
       return '';
     }
+    const known = this.recentString(at, tag);
+    if (known !== undefined) return known;
     let text = '';
     let offset = at;
     for (;;) {
@@ -189,6 +192,33 @@ export class HessianReader implements Cesu8Scan {
     }
     this.next = offset;
     return text;
+  }
+
+  /**
+   * The one-chunk string at `at` (tag `tag`) if the connection decoded the same bytes last, found
+   * without scanning them: only ASCII text goes into the recent strings, so bytes equal to a kept
+   * string's are its units, valid. `undefined` for anything else (then read as usual).
+   */
+  private recentString(at: number, tag: number): string | undefined {
+    const recent = this.recent;
+    if (recent === undefined) return undefined;
+    let start: number;
+    let stop: number;
+    if (tag <= STRING_DIRECT_MAX_TAG) {
+      start = at + 1;
+      stop = start + tag;
+    } else if (tag >= STRING_SHORT_MIN_TAG && tag <= STRING_SHORT_MAX_TAG && at + 1 < this.end) {
+      start = at + 2;
+      stop = start + (tag - STRING_SHORT_MIN_TAG) * 256 + this.bytes[at + 1]!;
+    } else {
+      return undefined;
+    }
+    if (stop > this.end) return undefined;
+    const known = recent.find(this.bytes, start, stop);
+    if (known === undefined) return undefined;
+    this.next = stop;
+    this.chunkFinal = true;
+    return known;
   }
 
   /** The offset just past the string at `at` (whose first byte must be a string tag). */

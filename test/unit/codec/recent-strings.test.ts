@@ -95,3 +95,17 @@ describe('ByteQueue.string', () => {
     assert.equal(queue.string(long.length, 8), 'sayHello');
   });
 });
+
+describe('RecentStrings.find', () => {
+  test('finds only exactly the bytes decoded last into a slot, and decodes nothing', () => {
+    const recent = new RecentStrings(SLOTS, 64);
+    const bytes = Buffer.from('xxsayHelloxx');
+    assert.equal(recent.find(bytes, 2, 10), undefined, 'nothing kept yet');
+    const decoded = recent.decode(bytes, 2, 10);
+    assert.equal(recent.find(Buffer.from('sayHello'), 0, 8), decoded);
+    assert.equal(recent.find(Buffer.from('sayHellp'), 0, 8), undefined);
+    assert.equal(recent.find(Buffer.from('sayHell'), 0, 7), undefined);
+    assert.equal(recent.find(bytes, 2, 2), undefined, 'an empty range');
+    assert.equal(recent.find(Buffer.alloc(65, 0x61), 0, 65), undefined, 'longer than a slot');
+  });
+});

@@ -44,3 +44,21 @@ test('one reader agrees with hessian.js on random runs of short strings (many re
     { numRuns: 200 },
   );
 });
+
+test('a string found among the recent ones is still checked when its bytes differ in any way', () => {
+  const reader = new HessianReader();
+  assert.deepEqual(readAll(reader, ['abc', 'sayHello']), ['abc', 'sayHello']);
+  const bad: Buffer[] = [
+    Buffer.from([0x03, 0x61, 0xff, 0x63]), // an invalid lead byte where 'b' was
+    Buffer.from([0x03, 0x61, 0xc3, 0x63]), // a two-byte lead followed by no continuation byte
+    Buffer.from([0x03, 0x61, 0x62]), // the last unit missing: runs past the body
+  ];
+  for (const bytes of bad) {
+    reader.reset(bytes, bytes.length);
+    assert.throws(() => reader.string(0), /hessian/, bytes.toString('hex'));
+  }
+  const again = hessianBytes('sayHello');
+  reader.reset(again, again.length);
+  assert.equal(reader.string(0), 'sayHello');
+  assert.equal(reader.next, again.length);
+});
