@@ -10,4 +10,4 @@
  * A plugin states what it was written for in `sdkVersion` (see {@link CodecPlugin}); the loader
  * refuses it, naming both versions, when this version does not satisfy it.
  */
-export const SDK_VERSION = '1.1.0';
+export const SDK_VERSION = '1.2.0';
