@@ -15,23 +15,34 @@ import { CodecError, ErrorCodes, malformed } from '../../errors.js';
 import type { HeaderLimits } from './codec-config.js';
 import type { HessianReader } from './hessian-reader.js';
 import type { HessianSkipper } from './hessian-skipper.js';
-import { TAG_END, TAG_MAP_TYPED, TAG_MAP_UNTYPED, TAG_NULL, isStringTag } from './hessian-tags.js';
+import { TAG_END, TAG_MAP_TYPED, TAG_MAP_UNTYPED, TAG_NULL, isIntTag, isStringTag } from './hessian-tags.js';
 import { AttachmentsLayout } from './message-state.js';
+import type { RecentAttachments } from './recent-attachments.js';
 
 const NO_ENTRIES: readonly number[] = [];
 
-/** Checks the attachments at `at`; returns where they and their entries lie. */
+/**
+ * Checks the attachments at `at`; returns where they and their entries lie. A map with the bytes of
+ * the one `recent` kept is not walked again (see recent-attachments.ts).
+ */
 export function readAttachments(
   reader: HessianReader,
   skipper: HessianSkipper,
   at: number,
   limits: HeaderLimits,
+  recent: RecentAttachments,
 ): AttachmentsLayout {
   if (at === reader.bodyEnd) return new AttachmentsLayout(at, at, -1, NO_ENTRIES);
   const end = reader.end;
-  reader.end = Math.min(end, at + limits.maxHeaderBytes);
+  const limit = Math.min(end, at + limits.maxHeaderBytes);
+  const known = recent.find(reader.bytes, at, limit);
+  if (known !== undefined) {
+    skipper.addRefTarget();
+    return known;
+  }
+  reader.end = limit;
   try {
-    return readMap(reader, skipper, at, limits.maxHeaders);
+    return readMap(reader, skipper, at, limits.maxHeaders, recent);
   } catch (error) {
     if (!reader.isNeedMore(error)) throw error;
     throw new CodecError(
@@ -48,6 +59,7 @@ function readMap(
   skipper: HessianSkipper,
   at: number,
   maxEntries: number,
+  recent: RecentAttachments,
 ): AttachmentsLayout {
   const tag = reader.tag(at);
   if (tag === TAG_NULL) return new AttachmentsLayout(at, at + 1, -1, NO_ENTRIES);
@@ -69,6 +81,7 @@ function readMap(
   skipper.addRefTarget();
   const entriesStart = offset;
   const entries: number[] = [];
+  let plain = true;
   for (;;) {
     if (reader.tag(offset) === TAG_END) break;
     if (entries.length === maxEntries * 3) {
@@ -78,10 +91,24 @@ function readMap(
       );
     }
     const keyAt = offset;
-    offset = isStringTag(reader.tag(keyAt)) ? reader.stringEnd(keyAt) : skipper.skip(keyAt);
+    plain &&= isPlainTag(reader.tag(keyAt));
+    offset = partEnd(reader, skipper, keyAt);
     const valueAt = offset;
-    offset = isStringTag(reader.tag(valueAt)) ? reader.stringEnd(valueAt) : skipper.skip(valueAt);
+    plain &&= isPlainTag(reader.tag(valueAt));
+    offset = partEnd(reader, skipper, valueAt);
     entries.push(keyAt, valueAt, offset);
   }
-  return new AttachmentsLayout(at, offset + 1, entriesStart, entries);
+  const layout = new AttachmentsLayout(at, offset + 1, entriesStart, entries);
+  recent.keep(reader.bytes, layout, plain);
+  return layout;
+}
+
+/** The offset past the key or value at `at`; a string is checked, not decoded. */
+function partEnd(reader: HessianReader, skipper: HessianSkipper, at: number): number {
+  return isStringTag(reader.tag(at)) ? reader.stringEnd(at) : skipper.skip(at);
+}
+
+/** Whether a key or value with this tag reads the same wherever its map stands (recent-attachments.ts). */
+function isPlainTag(tag: number): boolean {
+  return isStringTag(tag) || isIntTag(tag);
 }

@@ -17,6 +17,7 @@ import type { HeaderLimits } from './codec-config.js';
 import type { HessianReader } from './hessian-reader.js';
 import { NEED_MORE, type HessianSkipper } from './hessian-skipper.js';
 import type { DubboMessageState } from './message-state.js';
+import { RecentAttachments } from './recent-attachments.js';
 import { RequestHead, readRequestHead, readRequestTail } from './request-body.js';
 import { readResponseTail, readResponseType, responseValues } from './response-body.js';
 import { HEADER_SIZE } from './wire-constants.js';
@@ -34,6 +35,7 @@ const STAGE_TAIL = 2;
 /** One body's reading, kept between decode calls; one per codec. */
 export class BodyWalk {
   private readonly head = new RequestHead();
+  private readonly recentAttachments = new RecentAttachments();
   /** The queue whose front frame the progress belongs to, and its `consumed` count then. */
   private queue: ByteQueue | undefined;
   private consumed = 0;
@@ -91,7 +93,15 @@ export class BodyWalk {
     this.begin(bytes, resumed);
     try {
       this.step(true);
-      return readRequestTail(this.reader, this.skipper, this.head, this.valuesEnd, flags, this.limits);
+      return readRequestTail(
+        this.reader,
+        this.skipper,
+        this.head,
+        this.valuesEnd,
+        flags,
+        this.limits,
+        this.recentAttachments,
+      );
     } finally {
       this.reader.release();
     }
@@ -121,6 +131,7 @@ export class BodyWalk {
         flags,
         status,
         this.limits,
+        this.recentAttachments,
       );
       // A state without attachments says nothing about its frame's bytes beyond these fields, so the
       // next response like it (most of a connection's) shares it instead of allocating its own.

@@ -23,6 +23,7 @@ import type { HessianSkipper } from './hessian-skipper.js';
 import { isIntTag } from './hessian-tags.js';
 import { readAttachments } from './attachments-reader.js';
 import { DubboMessageState } from './message-state.js';
+import type { RecentAttachments } from './recent-attachments.js';
 import { countParameterTypes } from './parameter-types.js';
 import { HEADER_SIZE } from './wire-constants.js';
 
@@ -87,8 +88,9 @@ export function readRequestTail(
   argumentsEnd: number,
   flags: number,
   limits: HeaderLimits,
+  recent: RecentAttachments,
 ): DubboMessageState {
-  const attachments = readAttachments(reader, skipper, argumentsEnd, limits);
+  const attachments = readAttachments(reader, skipper, argumentsEnd, limits, recent);
   if (attachments.end !== reader.bodyEnd) {
     throw malformed(`dubbo request body has ${reader.bodyEnd - attachments.end} bytes after its attachments`);
   }

@@ -17,6 +17,7 @@ import type { HeaderLimits } from './codec-config.js';
 import type { HessianReader } from './hessian-reader.js';
 import type { HessianSkipper } from './hessian-skipper.js';
 import { DubboMessageState } from './message-state.js';
+import type { RecentAttachments } from './recent-attachments.js';
 import {
   HEADER_SIZE,
   RESPONSE_NULL_VALUE_WITH_ATTACHMENTS,
@@ -54,11 +55,12 @@ export function readResponseTail(
   flags: number,
   status: number,
   limits: HeaderLimits,
+  recent: RecentAttachments,
 ): DubboMessageState {
   let attachments;
   if (type >= RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
     if (valuesEnd === reader.bodyEnd) throw malformed(`dubbo response of type ${type} has no attachments`);
-    attachments = readAttachments(reader, skipper, valuesEnd, limits);
+    attachments = readAttachments(reader, skipper, valuesEnd, limits, recent);
   }
   return new DubboMessageState(flags, status, '', '', '', '', '', type, typeEnd, attachments);
 }

@@ -9,6 +9,8 @@ import { CodecError, ErrorCodes } from '../../../../src/errors.js';
 import {
   attachmentsMap,
   decodeRequestBody,
+  frame,
+  hessianBytes,
   readHeader,
   requestFrame,
   responseFrame,
@@ -193,5 +195,48 @@ describe('dubbo codec: attachments decoded when read', () => {
       // The next frame on a fresh codec still decodes (the error is the frame's, not the process's).
       assert.equal(decodeWith(dubboCodecFactory.create('downstream'), good).metadata.get('token'), 'secret');
     }
+  });
+});
+
+describe('dubbo codec: attachments repeated from the last message', () => {
+  test('the same attachments after arguments of another length are found where they are', () => {
+    const codec = dubboCodecFactory.create('downstream');
+    const attachments = attachmentsMap({ application: 'demo', timeout: 3000, path: SERVICE });
+    for (const arg of ['w', 'a much longer argument than the first', '', 'w']) {
+      const message = decodeWith(codec, request({ args: [arg], attachments }));
+      const encoded = codec.encode(message, { requestId: 3, mutation: new Map([['path', 'p2']]) });
+      const body = decodeRequestBody(encoded.subarray(16));
+      assert.deepEqual(body.args, [arg]);
+      assert.deepEqual(body.attachments, { application: 'demo', timeout: 3000, path: 'p2' });
+      assert.equal(message.metadata.get('timeout'), '3000');
+      assert.equal(message.metadata.get('path'), SERVICE);
+    }
+  });
+
+  test('attachments whose meaning depends on what came before them are checked in every message', () => {
+    // A ref in the attachments to the second argument: valid after two lists, not after a string.
+    const first = ['a'];
+    const second = ['b'];
+    const head = ['2.0.2', SERVICE, '1.0.0', 'sayHello'];
+    const withLists = hessianBytes(...head, '[Ljava/lang/String;[Ljava/lang/String;', first, second, {
+      $class: 'java.util.HashMap',
+      $: { list: second },
+    });
+    const prefix = hessianBytes(...head, '[Ljava/lang/String;[Ljava/lang/String;', first, second);
+    const attachmentBytes = withLists.subarray(prefix.length);
+    assert.ok(attachmentBytes.includes(0x51), 'hessian.js wrote the repeated list as a ref (Q)');
+    const afterString = Buffer.concat([
+      hessianBytes(...head, 'Ljava/lang/String;', 'world'),
+      attachmentBytes,
+    ]);
+    const codec = dubboCodecFactory.create('downstream');
+    const accepted = decodeWith(codec, frame(0xc2, 0, 1, withLists));
+    assert.equal(accepted.metadata.has('list'), false, 'a list is not an attribute');
+    const queue = new ByteQueue();
+    queue.push(frame(0xc2, 0, 2, afterString));
+    assert.throws(
+      () => codec.decode(queue),
+      (error: unknown) => CodecError.isCodecError(error) && /ref/.test(error.message),
+    );
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * The attachments map a codec checked last, by its bytes, so that the next message carrying the same
+ * bytes at any offset is not walked again: a client's calls mostly repeat their attachments (the same
+ * application, interface, path, timeout and version on every call of a method).
+ *
+ * Only a map whose keys and values are all strings and ints is kept. Such a map reads the same
+ * wherever it stands in a body: it holds no refs (which count the containers before them), no typed
+ * lists or objects (which name earlier types and class definitions), nothing whose meaning depends on
+ * what came before it. The limits (maxHeaders, maxHeaderBytes) depend only on its own bytes too.
+ */
+import { AttachmentsLayout } from './message-state.js';
+
+/** Longer maps are not kept (the comparison would cost about what the walk does). */
+const MAX_KEPT_BYTES = 1024;
+
+/** One codec's last plain attachments map: its bytes, and its layout with offsets from its start. */
+export class RecentAttachments {
+  private bytes: Buffer = Buffer.alloc(0);
+  /** The kept map's length; 0 when none is kept. */
+  private length = 0;
+  private entriesStart = 0;
+  private entries: readonly number[] = [];
+
+  /**
+   * The layout of the map at `at` in `source` when its bytes are the kept ones and lie before
+   * `limit`; otherwise `undefined`.
+   */
+  find(source: Buffer, at: number, limit: number): AttachmentsLayout | undefined {
+    const length = this.length;
+    if (length === 0 || at + length > limit) return undefined;
+    if (source.compare(this.bytes, 0, length, at, at + length) !== 0) return undefined;
+    const entries = this.entries.slice();
+    for (let i = 0; i < entries.length; i++) entries[i]! += at;
+    return new AttachmentsLayout(at, at + length, this.entriesStart + at, entries);
+  }
+
+  /** Keeps the plain map `layout` of `source` (checked whole), or forgets the kept one. */
+  keep(source: Buffer, layout: AttachmentsLayout, plain: boolean): void {
+    const length = layout.end - layout.start;
+    if (!plain || layout.entriesStart < 0 || length > MAX_KEPT_BYTES) {
+      this.length = 0;
+      return;
+    }
+    if (this.bytes.length < length) this.bytes = Buffer.allocUnsafeSlow(Math.max(length, 256));
+    source.copy(this.bytes, 0, layout.start, layout.end);
+    this.length = length;
+    const start = layout.start;
+    this.entriesStart = layout.entriesStart - start;
+    this.entries = layout.entries.map(offset => offset - start);
+  }
+}
