@@ -468,6 +468,9 @@ export class DownstreamConnection implements WriteWatermarks {
         const bytes = compactView(message.bytes);
         if (bytes !== message.bytes) {
           // It may wait long (for an upstream): not as a view keeping its whole read chunk alive.
+          // Attributes a codec deferred (Metadata.defer) may read that view: counting them decodes
+          // them now, so that nothing holds on to it.
+          void message.metadata.size;
           message = createMessage(
             message.type,
             message.requestId,
