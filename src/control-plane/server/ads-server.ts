@@ -413,17 +413,11 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     onlyType?: string,
   ): void {
     if (!security.tls) {
-      this.attach(call, makeStream, shared, undefined, onlyType, undefined);
+      this.attach(call, makeStream, shared, undefined, onlyType);
       return;
     }
     // Requests wait in the call (no 'data' listener yet) while the proxy is authenticated.
     const peer = call.getPeer();
-    // A write is flushed once its ciphertext has left (see tls-backlog.ts).
-    const whenSent = (done: () => void): void => {
-      const listener = this.tlsListener;
-      if (listener === undefined) done();
-      else listener.whenSent(peer, done);
-    };
     const tls = this.tlsListener?.facts(peer);
     security.authenticator
       .authenticate({ ...(tls === undefined ? {} : { tls }), metadata: call.metadata, peer })
@@ -436,7 +430,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
             call.end();
             return;
           }
-          this.attach(call, makeStream, shared, auth.identity, onlyType, whenSent);
+          this.attach(call, makeStream, shared, auth.identity, onlyType);
         },
         (err: unknown) => {
           this.logger.error({ err, peer }, 'xDS authentication failed');
@@ -452,14 +446,12 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     shared: SharedResponses,
     identity: ProxyIdentity | undefined,
     onlyType: string | undefined,
-    whenSent: ((done: () => void) => void) | undefined,
   ): void {
     // Responses are made with their gRPC frame header in front: grpc-js need not copy them.
     sendFramesAsIs(call);
     const flushingWrite: FlushingWrite = (response, done) => {
       if (call.cancelled || call.destroyed) done();
-      else if (whenSent === undefined) call.write(response, () => done());
-      else call.write(response, () => whenSent(done));
+      else call.write(response, () => done());
     };
     const entry: { stream?: ServedStream<never>; value?: StreamEntry } = {};
     const scoper = this.scoper;

@@ -6,12 +6,10 @@
  * proxy's logs and `aeraki status --proxy` show, instead of a bare TLS alert; (2) the certificate can
  * be replaced while serving (setSecureContext; open connections keep theirs).
  *
- * Each connection's TLS facts are kept by its peer address for the streams it carries to read, and
- * writes to a connection count as flushed once it has sent their ciphertext (see tls-backlog.ts).
+ * Each connection's TLS facts are kept by its peer address for the streams it carries to read.
  */
 import { createServer, type Server as TlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
-import { TlsBacklog, unsentBytes } from './tls-backlog.js';
 import type { XdsCredentials } from './xds-authenticator.js';
 
 type TlsFacts = NonNullable<XdsCredentials['tls']>;
@@ -29,8 +27,6 @@ export class TlsXdsListener {
   private readonly tls: TlsServer;
   private readonly peers = new Map<string, TlsFacts>();
   private readonly sockets = new Set<TLSSocket>();
-  private readonly byPeer = new Map<string, TLSSocket>();
-  private readonly backlog = new TlsBacklog();
   private readonly injector: ReturnType<Server['createConnectionInjector']>;
 
   constructor(grpcServer: Server, context: SecureContextOptions) {
@@ -63,12 +59,9 @@ export class TlsXdsListener {
         ...(presented ? { certificate } : {}),
       });
       this.sockets.add(socket);
-      this.byPeer.set(peer, socket);
       socket.once('close', () => {
         this.peers.delete(peer);
         this.sockets.delete(socket);
-        this.byPeer.delete(peer);
-        this.backlog.closed(socket);
       });
       this.injector.injectConnection(socket);
     });
@@ -97,16 +90,6 @@ export class TlsXdsListener {
   /** The TLS facts of the connection a call came on (by `call.getPeer()`). */
   facts(peer: string): TlsFacts | undefined {
     return this.peers.get(peer);
-  }
-
-  /**
-   * Calls `done` once the connection a call came on (by `call.getPeer()`) has sent all but a little
-   * of what was written to it (at once if it is gone).
-   */
-  whenSent(peer: string, done: () => void): void {
-    const socket = this.byPeer.get(peer);
-    if (socket === undefined) done();
-    else this.backlog.whenSent(socket, () => unsentBytes(socket), done);
   }
 
   /** Open TLS connections. */
