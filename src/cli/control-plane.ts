@@ -135,7 +135,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
         },
       );
     });
-  if (started.published !== true) {
+  if (started.snapshot === undefined) {
     reportRefusedConfig(started, dir, 'the control plane was not started');
     return 1;
   }
@@ -177,8 +177,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
       ...(plaintext === undefined ? {} : { xds: `${plaintext.host}:${started.port}` }),
       ...(tls === undefined ? {} : { xdsTls: `${tls.host}:${tlsPort ?? 0}` }),
       admin: `${adminAddress.host}:${adminPort}`,
-      // Only when made: the whole mesh's snapshot is made when something needs it.
-      ...(controlPlane.versionIfMade === undefined ? {} : { version: controlPlane.versionIfMade }),
+      version: controlPlane.version,
     },
     'ready',
   );

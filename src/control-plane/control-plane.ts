@@ -121,12 +121,7 @@ const nothing = (): void => {};
 /** The outcome of loading the config directory once. */
 export interface ConfigLoad {
   readonly issues: readonly ConfigIssue[];
-  /** Whether the config had no errors and is served. */
-  readonly published?: boolean;
-  /**
-   * The whole mesh's snapshot, present when the config had no errors and was published. For
-   * ControlPlane.start's result it is made when first read (see ControlPlane.snapshot).
-   */
+  /** Present when the config had no errors and was published. */
   readonly snapshot?: ProxySnapshot;
   /** Why a config without errors was not published: a translation the cache refuses, or encoding failed. */
   readonly failure?: Error;
@@ -205,10 +200,9 @@ export class ControlPlane implements StreamScoper {
   private certificates: ReloadingCertificates | undefined;
   /**
    * The config served whose whole-mesh (`*`) snapshot is not made yet. Only proxies without a
-   * namespace are served `*`: while none is connected, the first load and each edit translate and
-   * encode just the scopes of the proxies connected (the scopes an edit affects), and `*` is made
-   * when asked for (a proxy without a namespace connects, the admin API shows the snapshot or its
-   * version, `aeraki up` reads it).
+   * namespace are served `*`: while none is connected, an edit translates and encodes just the scopes
+   * it affects, and `*` is made when asked for (a proxy without a namespace connects, the admin API
+   * shows the snapshot or its version).
    */
   private unscopedPending: { readonly config: ConfigSet; readonly index: ConfigIndex } | undefined;
 
@@ -363,23 +357,18 @@ export class ControlPlane implements StreamScoper {
     return this.current;
   }
 
-  /** Whether a config is served (its whole mesh's snapshot may not be made yet). */
+  /** Whether a config is served. */
   get ready(): boolean {
-    return this.served !== undefined;
+    return this.current !== undefined;
   }
 
   /**
    * The version of the xDS snapshot being served (cheap, unlike the translated snapshot's, once
-   * made; made now if the first load or an edit left it pending).
+   * made; made now if an edit left it pending).
    */
   get version(): string | undefined {
     if (this.unscopedPending !== undefined) this.makeUnscoped();
     return this.servedVersion;
-  }
-
-  /** The version of the whole mesh's snapshot if it is made and current; never makes it. */
-  get versionIfMade(): string | undefined {
-    return this.unscopedPending === undefined ? this.servedVersion : undefined;
   }
 
   /**
@@ -441,9 +430,7 @@ export class ControlPlane implements StreamScoper {
   /**
    * Loads the directory and, if it has no errors, publishes it and starts serving plaintext xDS on
    * `host:port` (`host` null: no plaintext port; see listenTls). Resolves with the first load (its
-   * issues tell the caller why nothing started; `published` whether it serves) and the bound port
-   * (0 when not started). The whole mesh's snapshot is made only when first needed: reading the
-   * result's `snapshot` makes it.
+   * issues tell the caller why nothing started) and the bound port (0 when not started).
    */
   async start(
     host: string | null = '127.0.0.1',
@@ -457,22 +444,19 @@ export class ControlPlane implements StreamScoper {
           ? await loadConfig(this.options.dir, this.sourceOptions)
           : await this.startWatching();
     settle();
-    const { issues, published, failure } = this.publish(first, settle);
+    const { issues, snapshot, failure } = this.publish(first, settle);
+    const load: ConfigLoad = {
+      issues,
+      ...(snapshot === undefined ? {} : { snapshot }),
+      ...(failure === undefined ? {} : { failure }),
+    };
     settle();
-    if (!published) {
+    if (load.snapshot === undefined) {
       this.watcher?.close();
-      return { issues, published, ...(failure === undefined ? {} : { failure }), port: 0 };
+      return { ...load, port: 0 };
     }
     const bound = host === null ? 0 : await this.server.start(host, port);
-    const served = (): ProxySnapshot | undefined => this.snapshot;
-    return {
-      issues,
-      published,
-      port: bound,
-      get snapshot() {
-        return served();
-      },
-    };
+    return { ...load, port: bound };
   }
 
   async stop(): Promise<void> {
@@ -570,7 +554,7 @@ export class ControlPlane implements StreamScoper {
     this.metrics.configLoaded(errors.length);
     if (errors.length > 0) {
       outcome('rejected');
-      if (this.served !== undefined) {
+      if (this.current !== undefined) {
         // A file of thousands of broken documents must not flood the log on every edit.
         for (const issue of errors.slice(0, MAX_LOGGED_ISSUES))
           logger.error({ issue }, formatIssue(issue, false));
@@ -581,9 +565,12 @@ export class ControlPlane implements StreamScoper {
     for (const issue of loaded.issues) logger.warn({ issue }, formatIssue(issue, false));
     const index = loaded.index ?? new ConfigIndex(loaded.config);
     this.memo.begin();
-    // The whole mesh is made now for proxies without a namespace connected and for an onPublished
-    // that wants its version; otherwise when asked for (see unscopedPending), the first config's too.
-    const unscopedNow = this.options.onPublished !== undefined || this.server.keysInUse().has(ALL_NODES);
+    // The whole mesh is made now for the first config, for proxies without a namespace connected,
+    // and for an onPublished that wants its version; otherwise when asked for (see unscopedPending).
+    const unscopedNow =
+      this.current === undefined ||
+      this.options.onPublished !== undefined ||
+      this.server.keysInUse().has(ALL_NODES);
     let snapshot: ProxySnapshot | undefined;
     if (unscopedNow) snapshot = translateScope(loaded.config, this.memo, index, undefined).snapshot;
     for (const issue of leftOut.slice(0, MAX_LOGGED_ISSUES))

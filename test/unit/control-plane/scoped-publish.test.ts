@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { ControlPlaneAdminServer } from '../../../src/control-plane/admin-server.js';
 import { ControlPlane } from '../../../src/control-plane/control-plane.js';
 import type { ResourceSnapshot } from '../../../src/control-plane/cache/resource-snapshot.js';
 import { ALL_NODES } from '../../../src/control-plane/cache/snapshot-cache.js';
@@ -201,82 +200,5 @@ test('the whole mesh is translated for an edit only once asked for while no prox
     }
   } finally {
     client.stop();
-  }
-});
-
-test('the first load makes no snapshot until one is needed: ready, /snapshot, /config and a proxy without a namespace still get the whole mesh', async () => {
-  const lazy = new ControlPlane({ dir, logger, watch: false });
-  const admin = new ControlPlaneAdminServer(lazy);
-  const get = async (path: string): Promise<{ status: number; body: string }> => {
-    const res = await fetch(`http://127.0.0.1:${adminPort}${path}`);
-    return { status: res.status, body: await res.text() };
-  };
-  let adminPort = 0;
-  const fresh = new ControlPlane({ dir, logger, watch: false });
-  try {
-    const started = await lazy.start('127.0.0.1', 0);
-    adminPort = await admin.listen('127.0.0.1', 0);
-    const { cache } = lazy.server;
-    assert.equal(started.published, true);
-    assert.equal(lazy.versionIfMade, undefined, 'the whole mesh is not made at start');
-    assert.equal(cache.snapshotOf(ALL_NODES), undefined);
-    assert.deepEqual((await get('/ready')).status, 200, 'ready before the whole mesh is made');
-    assert.equal(cache.snapshotOf(ALL_NODES), undefined, '/ready makes nothing');
-
-    // A scoped proxy is served its scope without the whole mesh being made.
-    const scoped = served(lazy).get('pay-proxy')!;
-    assert.equal(scoped.key, 'ns:pay');
-    assert.ok(scoped.snapshot !== undefined);
-    assert.equal(cache.snapshotOf(ALL_NODES), undefined, 'a scoped proxy makes only its scope');
-
-    // The admin API shows the whole mesh, made when asked for, as a control plane that made it at once.
-    await fresh.start(null);
-    const expected = fresh.snapshot;
-    assert.ok(expected !== undefined);
-    const shown = JSON.parse((await get('/snapshot')).body) as { version: string };
-    assert.equal(shown.version, expected.version);
-    assert.equal(lazy.versionIfMade, fresh.version);
-    assert.equal(JSON.parse((await get('/config')).body).version, fresh.version);
-    assert.equal(cache.snapshotOf(ALL_NODES)?.version, fresh.version);
-    assert.deepEqual(started.snapshot, expected, "start's result reads the snapshot made");
-  } finally {
-    await admin.close();
-    await Promise.all([lazy.stop(), fresh.stop()]);
-  }
-});
-
-test('a proxy without a namespace that connects first to a control plane just started is served the whole mesh', async () => {
-  const lazy = new ControlPlane({ dir, logger, watch: false });
-  const fresh = new ControlPlane({ dir, logger, watch: false });
-  const received: Array<{ version: string; listeners: readonly unknown[] }> = [];
-  try {
-    const { port } = await lazy.start('127.0.0.1', 0);
-    assert.equal(lazy.server.cache.snapshotOf(ALL_NODES), undefined);
-    const client = new AdsClient({
-      target: `127.0.0.1:${port}`,
-      api: 'delta',
-      node: { id: 'mesh-proxy' },
-      logger,
-      backoff: { initialMs: 20, maxMs: 100 },
-      onSnapshot: async snapshot => void received.push(snapshot),
-    });
-    client.start();
-    try {
-      await fresh.start(null);
-      const whole = fresh.snapshot!;
-      await until(() => received.some(r => r.listeners.length === whole.listeners.length), 'the whole mesh');
-      assert.equal(lazy.server.cache.snapshotOf(ALL_NODES)?.version, fresh.version);
-      assert.deepEqual(
-        received
-          .at(-1)!
-          .listeners.map(l => (l as { name: string }).name)
-          .sort(),
-        whole.listeners.map(l => l.name).sort(),
-      );
-    } finally {
-      client.stop();
-    }
-  } finally {
-    await Promise.all([lazy.stop(), fresh.stop()]);
   }
 });
