@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { treeCpu, treePeakRssMb, treeRssMb, type CpuTime } from '../proc-stats.js';
 import { startProcess, stopProcess } from '../processes.js';
-import { launcherNodeFlags } from '../../test/e2e/harness/launcher-flags.js';
+import { launcherEnvironment, launcherNodeFlags } from '../../test/e2e/harness/launcher-flags.js';
 
 /** The repository root (the directory holding `bin/aeraki`), from sources or from `dist/`. */
 export function repositoryRoot(): string {
@@ -75,7 +75,8 @@ export class ControlPlaneProcess {
   constructor(private readonly options: ControlPlaneProcessOptions) {
     const root = repositoryRoot();
     const bin = join(root, 'bin', 'aeraki');
-    // Run as `aeraki control-plane` would: with the node flags bin/aeraki gives that command.
+    // Run as `aeraki control-plane` would: with the node flags and the memory allocator bin/aeraki
+    // gives that command.
     const flags = [...launcherNodeFlags(bin, 'control-plane'), ...(options.nodeFlags ?? [])];
     if (options.cpuProfileDir !== undefined)
       flags.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
@@ -104,7 +105,7 @@ export class ControlPlaneProcess {
               `127.0.0.1:${options.tls.port}`,
             ]),
       ],
-      { cwd: root },
+      { cwd: root, env: { ...process.env, ...launcherEnvironment(bin, 'control-plane') } },
     );
     this.ready = new Promise((resolve, reject) => {
       const lines = createInterface({ input: this.child.stdout! });

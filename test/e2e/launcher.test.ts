@@ -1,7 +1,8 @@
 /**
  * bin/aeraki's launcher lines, run by sh as users run them: the proxy commands get their node flags
- * and jemalloc (Debian's libjemalloc2, which scripts/setup.sh installs) as the allocator; the others
- * do not; AERAKI_NO_JEMALLOC or an LD_PRELOAD of the user's keeps it out. The harness reads the same
+ * and jemalloc (Debian's libjemalloc2, which scripts/setup.sh installs) as the allocator, the control
+ * plane jemalloc too; the others do not; AERAKI_NO_JEMALLOC or an LD_PRELOAD of the user's keeps it
+ * out. The harness reads the same
  * lines (launcher-flags.ts) to start aeraki the same way: checked against what sh does.
  */
 import assert from 'node:assert/strict';
@@ -30,13 +31,16 @@ after(async () => {
 });
 
 /** What a proxy started by sh through bin/aeraki runs with: its mapped libraries, environment, argv. */
-async function startedProxy(
+function startedProxy(env: NodeJS.ProcessEnv): Promise<{ maps: string; environ: string[]; argv: string[] }> {
+  return started(['proxy', '--config', bootstrap, '--admin', '127.0.0.1:0'], env);
+}
+
+/** What a command started by sh through bin/aeraki runs with once ready. */
+async function started(
+  args: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ maps: string; environ: string[]; argv: string[] }> {
-  const child = spawn(bin, ['proxy', '--config', bootstrap, '--admin', '127.0.0.1:0'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const lines = createInterface({ input: child.stdout! });
     for await (const line of lines) if (line.includes('"msg":"ready"')) break;
@@ -84,7 +88,25 @@ test('AERAKI_NO_JEMALLOC keeps the C library allocator; other commands never pre
     environ.some(v => v.startsWith('LD_PRELOAD=')),
     false,
   );
-  assert.deepEqual(launcherEnvironment(bin, 'control-plane', withoutAllocatorVariables()), {});
   assert.deepEqual(launcherEnvironment(bin, 'validate', withoutAllocatorVariables()), {});
   assert.deepEqual(launcherEnvironment(bin, 'up', { LD_PRELOAD: '/some/other.so' }), {});
+});
+
+test('the control plane runs on jemalloc too, with the same settings', async () => {
+  const env = withoutAllocatorVariables();
+  const expected = launcherEnvironment(bin, 'control-plane', env);
+  assert.deepEqual(expected, launcherEnvironment(bin, 'proxy', env));
+  const configDir = await mkdtemp(join(dir, 'config-'));
+  const { maps, environ, argv } = await started(
+    ['control-plane', '--config-dir', configDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+    env,
+  );
+  assert.ok(maps.includes(expected['LD_PRELOAD']!), 'jemalloc is mapped into the control plane');
+  assert.ok(environ.includes(`MALLOC_CONF=${expected['MALLOC_CONF']}`));
+  for (const flag of launcherNodeFlags(bin, 'control-plane')) assert.ok(argv.includes(flag), flag);
+  assert.deepEqual(
+    launcherEnvironment(bin, 'control-plane', { ...env, AERAKI_NO_JEMALLOC: '1' }),
+    {},
+    'AERAKI_NO_JEMALLOC keeps it out',
+  );
 });

@@ -377,6 +377,8 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   async stop(): Promise<void> {
     this.unsubscribe();
     this.cache.close();
+    this.sotwShared.release();
+    this.deltaShared.release();
     const servers = [this.server, this.tlsServer].filter(s => s !== undefined);
     this.server = undefined;
     this.tlsServer = undefined;
