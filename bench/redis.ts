@@ -19,7 +19,9 @@
  * --compare-bin PATH (a second aeraki build, e.g. main's, measured in the same rounds as `aeraki-ref`:
  * an A/B with the targets taking turns), --node-flags STR (extra node flags for the aeraki proxies,
  * space-separated, e.g. --trace-gc), --log-dir DIR (write each proxy's stdout and stderr there),
- * --cpu-prof (profile the aeraki proxy and print its top functions by self time).
+ * --cpu-prof (profile the aeraki proxy and print its top functions by self time),
+ * --compare-node-flags STR (node flags for `aeraki-ref` alone, after --node-flags: with --compare-bin
+ * bin/aeraki, an A/B of one build under two sets of flags, e.g. young generation sizes).
  *
  * Also printed per shape: each aeraki proxy's CPU time (user + system, its helper threads included)
  * per command over its runs, the figure to compare on a shared machine, where throughput and p99
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
       'aeraki-bin': { type: 'string' },
       'compare-bin': { type: 'string' },
       'node-flags': { type: 'string', default: '' },
+      'compare-node-flags': { type: 'string', default: '' },
       'log-dir': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
     },
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const pipelines = values.pipelines.split(',').map(Number);
   const nodeFlags = values['node-flags'].split(' ').filter(flag => flag !== '');
+  const compareNodeFlags = values['compare-node-flags'].split(' ').filter(flag => flag !== '');
   const logDir = values['log-dir'];
   if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'aeraki-bench-redis-'));
@@ -226,6 +230,7 @@ spec:
       [
         ...launcherNodeFlags(bin, 'proxy'),
         ...nodeFlags,
+        ...(name === 'aeraki-ref' ? compareNodeFlags : []),
         ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
         bin,
         'proxy',
