@@ -19,7 +19,13 @@
  * --compare-bin PATH (a second aeraki build, e.g. main's, measured in the same rounds as `aeraki-ref`:
  * an A/B with the targets taking turns), --node-flags STR (extra node flags for the aeraki proxies,
  * space-separated, e.g. --trace-gc), --log-dir DIR (write each proxy's stdout and stderr there),
- * --cpu-prof (profile the aeraki proxy and print its top functions by self time).
+ * --cpu-prof (profile the aeraki proxy and print its top functions by self time),
+ * --compare-node-flags STR (node flags for `aeraki-ref` alone, after --node-flags: with --compare-bin
+ * bin/aeraki, an A/B of one build under two sets of flags, e.g. young generation sizes).
+ *
+ * Also printed per shape: each aeraki proxy's CPU time (user + system, its helper threads included)
+ * per command over its runs, the figure to compare on a shared machine, where throughput and p99
+ * move with whatever else runs.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import {
@@ -38,7 +44,7 @@ import { loadConfig, translate } from '../src/control-plane/index.js';
 import { encodeSnapshot, resourceToJson } from '../src/xds/index.js';
 import { launcherEnvironment, launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
 import { summariseProfiles } from './cpu-profile.js';
-import { treePeakRssMb, treeRssMb } from './proc-stats.js';
+import { cpuDelta, treeCpu, treePeakRssMb, treeRssMb } from './proc-stats.js';
 import { installCleanupHandlers, startProcess, stopAll, stopProcess } from './processes.js';
 import { repoRoot } from './repo-root.js';
 import { freePort } from './targets.js';
@@ -144,6 +150,7 @@ async function main(): Promise<void> {
       'aeraki-bin': { type: 'string' },
       'compare-bin': { type: 'string' },
       'node-flags': { type: 'string', default: '' },
+      'compare-node-flags': { type: 'string', default: '' },
       'log-dir': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
     },
@@ -152,6 +159,7 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const pipelines = values.pipelines.split(',').map(Number);
   const nodeFlags = values['node-flags'].split(' ').filter(flag => flag !== '');
+  const compareNodeFlags = values['compare-node-flags'].split(' ').filter(flag => flag !== '');
   const logDir = values['log-dir'];
   if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'aeraki-bench-redis-'));
@@ -222,6 +230,7 @@ spec:
       [
         ...launcherNodeFlags(bin, 'proxy'),
         ...nodeFlags,
+        ...(name === 'aeraki-ref' ? compareNodeFlags : []),
         ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
         bin,
         'proxy',
@@ -264,13 +273,26 @@ spec:
   for (const name of names) await benchmark(targets[name]!.host, targets[name]!.port, 16, 50_000);
 
   const results: Record<string, Partial<Record<TargetName, Record<string, Measure>>>> = {};
+  /** Median CPU µs per command of each aeraki proxy, per shape. */
+  const cpuPerCommand: Record<string, Partial<Record<TargetName, number>>> = {};
+  const proxyPids: Partial<Record<TargetName, number>> = {
+    aeraki: aeraki.process.pid!,
+    ...(reference === undefined ? {} : { 'aeraki-ref': reference.process.pid! }),
+  };
   for (const pipeline of pipelines) {
     const runs: Partial<Record<TargetName, Record<string, Measure>[]>> = {};
+    const cpuRuns: Partial<Record<TargetName, number[]>> = {};
     for (let round = 0; round < rounds; round++) {
       for (const name of names) {
         const t = targets[name]!;
+        const pid = proxyPids[name];
+        const before = pid === undefined ? undefined : treeCpu(pid);
         const measured = await benchmark(t.host, t.port, pipeline, requests);
         (runs[name] ??= []).push(measured);
+        if (pid !== undefined && before !== undefined) {
+          const used = cpuDelta(before, treeCpu(pid));
+          (cpuRuns[name] ??= []).push(((used.user + used.sys) * 1e6) / (requests * COMMANDS.length));
+        }
         log(
           `-P ${pipeline} round ${round + 1} ${name}: ${COMMANDS.map(c => `${c} ${Math.round(measured[c]?.rps ?? 0)} rps p99 ${measured[c]?.p99Ms} ms`).join(', ')}`,
         );
@@ -290,6 +312,9 @@ spec:
       summary[name] = perCommand;
     }
     results[`-P ${pipeline}`] = summary;
+    const cpu: Partial<Record<TargetName, number>> = {};
+    for (const name of names) if (cpuRuns[name] !== undefined) cpu[name] = median(cpuRuns[name]);
+    cpuPerCommand[`-P ${pipeline}`] = cpu;
   }
   const memory: Partial<Record<TargetName, Memory>> = {
     twemproxy: memoryOf(twemproxy.pid!, idle.get('twemproxy')!),
@@ -308,7 +333,11 @@ spec:
 
   if (values.json) {
     process.stdout.write(
-      `${JSON.stringify({ connections: CONNECTIONS, requests, rounds, results, memory, profiles }, null, 2)}\n`,
+      `${JSON.stringify(
+        { connections: CONNECTIONS, requests, rounds, results, cpuPerCommand, memory, profiles },
+        null,
+        2,
+      )}\n`,
     );
     return;
   }
@@ -339,6 +368,15 @@ spec:
             : ` ${Math.round(r.rps)} | ${r.p99Ms.toFixed(3)} | ${(r.p99Ms / t.p99Ms).toFixed(2)}× |`),
       );
     }
+  }
+  rows.push('');
+  for (const [shape, perTarget] of Object.entries(cpuPerCommand)) {
+    rows.push(
+      `${shape}: proxy CPU per command (SET and GET, median round) ` +
+        Object.entries(perTarget)
+          .map(([name, us]) => `${name} ${us.toFixed(2)} µs`)
+          .join(', '),
+    );
   }
   rows.push('');
   for (const [name, m] of Object.entries(memory)) {

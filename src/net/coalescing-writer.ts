@@ -5,9 +5,12 @@
  * the previous one in the same buffer (pipelined commands read in one chunk, replies to one client
  * read in one chunk) joins it, so a run of them costs one copy (Node's `Buffer#copy` makes a view
  * object per call), or none when the run is large. The copy region of a chunk is not written again
- * while the socket may still hold it: the next pieces go after it, and a full chunk is replaced by a
- * new one; once the socket has handed everything to the kernel, the chunk is reused from its start.
- * BatchedWriter adds write watermarks.
+ * while the socket may still hold it: the next pieces go after it; once the socket has handed
+ * everything to the kernel, the chunk is reused from its start. A turn that fills the chunk hands what
+ * it gathered to the socket there and then (once the chunk has grown to its largest size), and goes
+ * on in the same chunk when the kernel took it all (a new chunk only while the peer reads slower than
+ * it is written to), so a busy connection whose turns exceed a chunk (a shared upstream connection
+ * carrying 32 clients' pipelines) makes no garbage. BatchedWriter adds write watermarks.
  */
 import type { Socket } from 'node:net';
 
@@ -111,11 +114,17 @@ export class CoalescingWriter {
       if (socket.destroyed) this.held = undefined;
       else this.release();
     }
+    if (this.handOver()) this.onFlushed?.();
+  }
+
+  /** Writes what is gathered (copies and large pieces, in order); false when the socket is gone. */
+  private handOver(): boolean {
+    const socket = this.socket;
     if (socket.destroyed) {
       this.parts = undefined;
       this.start = this.used;
       this.bytes = 0;
-      return;
+      return false;
     }
     const parts = this.parts;
     if (parts === undefined) {
@@ -141,7 +150,7 @@ export class CoalescingWriter {
     } else {
       this.start = this.used;
     }
-    this.onFlushed?.();
+    return true;
   }
 
   private schedule(): void {
@@ -162,7 +171,16 @@ export class CoalescingWriter {
     }
   }
 
+  /** Makes room for `needed` more bytes of copies. */
   private newChunk(needed: number): void {
+    if (this.chunk.length >= MAX_CHUNK_BYTES && (this.used > this.start || this.parts !== undefined)) {
+      // The turn's bytes so far go now (in order, before the copy that did not fit): when the kernel
+      // takes them all, the chunk is free again and the copies go on from its start.
+      this.handOver();
+      // Left for this turn: the piece being copied.
+      this.bytes = needed;
+      if (this.used + needed <= this.chunk.length) return;
+    }
     this.sealCopies();
     const size = Math.min(MAX_CHUNK_BYTES, Math.max(FIRST_CHUNK_BYTES, this.chunk.length * 2));
     this.chunk = Buffer.allocUnsafe(Math.max(size, needed));

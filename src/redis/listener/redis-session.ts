@@ -45,8 +45,12 @@ export interface SessionHost {
 const MAX_OUTSTANDING = 4096;
 /** Written slots kept for reuse per connection. */
 const MAX_SPARE_SLOTS = 64;
-/** Bytes waiting to be written to the client before reading pauses. */
-const MAX_PENDING_WRITE = 8 * 1024 * 1024;
+/**
+ * Bytes the socket holds for the client (not taken by the kernel) before reading pauses: a client that
+ * sends and does not read makes the proxy hold at most this much of its replies, plus the replies to
+ * the commands already read (at most MAX_OUTSTANDING).
+ */
+export const MAX_PENDING_WRITE = 8 * 1024 * 1024;
 
 /** The version HELLO and INFO report: the command set the proxy speaks. */
 export const REDIS_VERSION = '7.0.0';
@@ -82,7 +86,7 @@ export class RedisSession implements CommandContext, SlotOwner {
     private readonly host: SessionHost,
   ) {
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    this.writer = new CoalescingWriter(socket);
+    this.writer = new CoalescingWriter(socket, () => this.afterHandOver());
     this.parser = new RespRequestParser();
     this.authenticated = !host.state.authRequired;
     const stats = host.stats;
@@ -145,10 +149,21 @@ export class RedisSession implements CommandContext, SlotOwner {
     } finally {
       endRead();
     }
-    if (!this.paused && this.outstanding >= MAX_OUTSTANDING) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    if (!this.paused && this.outstanding >= MAX_OUTSTANDING) this.pause();
+  }
+
+  private pause(): void {
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  /**
+   * Replies were handed to the socket: when the client does not read them, stop reading its commands.
+   * The socket then owes a 'drain' (a write found its buffer over Node's watermark), which resumes.
+   */
+  private afterHandOver(): void {
+    if (this.paused) this.maybeResume();
+    else if (this.socket.writableLength >= MAX_PENDING_WRITE) this.pause();
   }
 
   private handle(command: RespCommand): void {

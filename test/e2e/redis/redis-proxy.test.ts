@@ -238,6 +238,60 @@ describe('Redis proxy, PROXY mode', { timeout: 60_000 }, () => {
     }
   });
 
+  test('a client that sends and does not read: the proxy stops reading it, then serves every reply once it reads', async () => {
+    const value = 'v'.repeat(16_384);
+    const c = await client();
+    await c.set('unread', value);
+    /** GETs the servers have run (INFO commandstats, which the INFO itself does not change). */
+    const processed = async (): Promise<number> => {
+      let total = 0;
+      for (const server of [a, a2]) {
+        total += Number(/cmdstat_get:calls=(\d+)/.exec(await server.cli('INFO', 'commandstats'))?.[1] ?? 0);
+      }
+      return total;
+    };
+    const before = await processed();
+    const socket = net.connect({ host: ADDRESS, port });
+    await once(socket, 'connect');
+    socket.pause(); // reads nothing: the kernel's buffers fill, then the proxy's
+    const commands = 20_000;
+    socket.write(`AUTH ${FRONT_PASSWORD}\r\n`);
+    // A trickle of small pipelines, so that the commands unanswered never pile up to the point where
+    // the proxy stops reading for them: only the replies the client leaves unread can stop it.
+    const batch = '*2\r\n$3\r\nGET\r\n$6\r\nunread\r\n'.repeat(10);
+    for (let sent = 0; sent < commands; sent += 10) {
+      socket.write(batch);
+      await new Promise(resolve => setTimeout(resolve, 1));
+    }
+    // Wait until the servers see no more GETs for a while.
+    let seen = -1;
+    for (let stable = 0; stable < 3;) {
+      await new Promise(resolve => setTimeout(resolve, 300));
+      const now = (await processed()) - before;
+      stable = now === seen ? stable + 1 : 0;
+      seen = now;
+    }
+    // The proxy reads while fewer than 4,096 commands are unanswered and less than 8 MiB of replies
+    // wait for the client, checking after each chunk it reads (up to 64 KiB: 2,978 of these GETs);
+    // the kernel's buffers toward the client hold more (at most tcp_wmem's 4 MiB and tcp_rmem's
+    // 32 MiB here: 2,304 replies).
+    const bound = 4096 + 2978 + (8 * 1024 * 1024) / value.length + 2304;
+    assert.ok(seen < bound, `${seen} of ${commands} GETs reached the servers (bound ${bound})`);
+    assert.ok(seen < commands, 'the proxy stopped reading');
+    // Reading again: every reply comes, in full.
+    const replySize = `$${value.length}\r\n`.length + value.length + 2;
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.resume();
+    const expected = '+OK\r\n'.length + commands * replySize;
+    const deadline = Date.now() + 30_000;
+    while (received < expected && Date.now() < deadline)
+      await new Promise(resolve => setTimeout(resolve, 50));
+    assert.equal(received, expected);
+    assert.equal((await processed()) - before, commands);
+    socket.destroy();
+  });
+
   test('op timeout: a server that never answers gives an error within the bounds, not a hang', async () => {
     const c = await client();
     const start = Date.now();

@@ -119,3 +119,48 @@ test('runs of adjacent ranges of one buffer leave whole and in order among other
   socket.destroy();
   server.close();
 });
+
+test('turns larger than a chunk reuse the chunk while the kernel takes every write', async () => {
+  const server = net.createServer();
+  const received: Buffer[] = [];
+  server.on('connection', socket => socket.on('data', (chunk: Buffer) => received.push(chunk)));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+  await once(socket, 'connect');
+  // Which memory each write came from, and how often Node kept some of a write (the writer may then
+  // not reuse that chunk).
+  const chunks = new Set<ArrayBufferLike>();
+  let backlogged = 0;
+  const write = socket.write.bind(socket);
+  socket.write = ((...args: Parameters<typeof socket.write>) => {
+    chunks.add((args[0] as Buffer).buffer);
+    const result = write(...args);
+    if (socket.writableLength > 0) backlogged++;
+    return result;
+  }) as typeof socket.write;
+  const writer = new CoalescingWriter(socket);
+  const expected: Buffer[] = [];
+  const turns = 20;
+  for (let turn = 0; turn < turns; turn++) {
+    // 96 KiB a turn in pieces of 1,536 bytes: more than the largest chunk (64 KiB).
+    for (let i = 0; i < 64; i++) {
+      const piece = Buffer.alloc(1536, (turn * 64 + i) % 251);
+      expected.push(piece);
+      writer.write(piece);
+    }
+    await new Promise(resolve => setImmediate(resolve));
+    const total = expected.reduce((n, b) => n + b.length, 0);
+    while (received.reduce((n, b) => n + b.length, 0) < total)
+      await new Promise(resolve => setTimeout(resolve, 1));
+  }
+  assert.deepEqual(Buffer.concat(received), Buffer.concat(expected));
+  // The chunk grows 16 -> 32 -> 64 KiB once; after that a new one only when Node kept bytes of the last.
+  assert.ok(
+    chunks.size <= 3 + backlogged,
+    `${chunks.size} chunks for ${turns} turns of 96 KiB, ${backlogged} writes not taken at once`,
+  );
+  assert.ok(backlogged < turns / 2, `${backlogged} of the writes were not taken at once`);
+  socket.destroy();
+  server.close();
+});
