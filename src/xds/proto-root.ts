@@ -17,7 +17,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufJs } from './protobufjs.js';
 
 /** Proto files loaded (with their imports). */
 const ENTRY_FILES = [
@@ -140,14 +141,15 @@ export const DATA_PLANE_PROTO_JSON_URL = new URL('./xds-protos-data-plane.json',
  */
 export function loadProtoFiles(files: readonly string[] = ENTRY_FILES): protobuf.Root {
   const dirs = includeDirs();
-  const root = new protobuf.Root();
+  const pb = protobufJs();
+  const root = new pb.Root();
   root.resolvePath = (origin, target) => {
-    if (target in protobuf.common) return target;
+    if (target in pb.common) return target;
     for (const dir of dirs) {
       const path = join(dir, target);
       if (existsSync(path)) return path;
     }
-    return protobuf.util.path.resolve(origin, target);
+    return pb.util.path.resolve(origin, target);
   };
   root.loadSync([...files], { keepCase: true });
   root.resolveAll();
@@ -178,7 +180,7 @@ function readSchema(url: URL): protobuf.Root {
       cause: err,
     });
   }
-  const root = protobuf.Root.fromJSON(JSON.parse(json) as protobuf.INamespace);
+  const root = protobufJs().Root.fromJSON(JSON.parse(json) as protobuf.INamespace);
   root.resolveAll();
   return root;
 }
@@ -223,8 +225,9 @@ export function protoRootWithIstioFilters(): protobuf.Root {
 export function protoType(fullName: string): protobuf.Type {
   let type = types.get(fullName);
   if (type === undefined) {
-    const partial = loaded === undefined ? dataPlaneRoot()?.lookup(fullName, [protobuf.Type]) : null;
-    type = partial instanceof protobuf.Type ? partial : protoRoot().lookupType(fullName);
+    const Type = protobufJs().Type;
+    const partial = loaded === undefined ? dataPlaneRoot()?.lookup(fullName, [Type]) : null;
+    type = partial instanceof Type ? partial : protoRoot().lookupType(fullName);
     types.set(fullName, type);
   }
   return type;
