@@ -4,7 +4,7 @@
  * `control-plane`).
  */
 import { formatByteSize, parseByteSize } from '../api/byte-size.js';
-import { parseDurationMs } from '../api/duration.js';
+import { parseDurationMs } from '../api/duration-text.js';
 import type { FileSourceOptions } from '../control-plane/sources/file-source.js';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_RESCAN_INTERVAL_MS } from '../control-plane/sources/file-source.js';
 import { AerakiError, ErrorCodes } from '../errors.js';

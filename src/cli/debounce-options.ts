@@ -4,7 +4,7 @@
  * coming. Istio's users know these as PILOT_DEBOUNCE_AFTER and PILOT_DEBOUNCE_MAX, which are read
  * when the options are not given.
  */
-import { parseDurationMs } from '../api/duration.js';
+import { parseDurationMs } from '../api/duration-text.js';
 import { DEFAULT_DEBOUNCE, type DebounceOptions } from '../control-plane/cache/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { parseDurationMs } from '../api/duration.js';
+import { parseDurationMs } from '../api/duration-text.js';
 import type { ControlPlane, PublishedConfig } from '../control-plane/control-plane.js';
 import { KubernetesConfigLoader } from '../control-plane/kubernetes-config.js';
 import { KubeClient } from '../control-plane/sources/kubernetes/kube-client.js';

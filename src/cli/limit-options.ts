@@ -2,7 +2,7 @@
  * The proxy's proxy-wide limits as command-line options, shared by `aeraki up` and `aeraki proxy`.
  */
 import { parseByteSize } from '../api/byte-size.js';
-import { parseDurationMs } from '../api/duration.js';
+import { parseDurationMs } from '../api/duration-text.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from '../proxy/proxy-limits.js';
 

@@ -4,9 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { CodecRegistry } from '../codec/index.js';
-import { builtinCodecs } from '../codecs/index.js';
 import type { FilterConfigCheck } from '../control-plane/model/filter-issues.js';
-import { FilterRegistry } from '../filters/filter-registry.js';
+import type { FilterRegistry } from '../filters/filter-registry.js';
 import type { LoadedPlugin } from '../plugins/plugin-loader.js';
 
 export const PLUGIN_OPTIONS = {
@@ -34,6 +33,11 @@ export async function loadCliCodecs(
   specs: readonly string[] | undefined,
   logger?: Logger,
 ): Promise<CliCodecs> {
+  // Imported here, not above: the primary of a proxy with workers runs no codec (proxy.ts).
+  const [{ builtinCodecs }, { FilterRegistry }] = await Promise.all([
+    import('../codecs/index.js'),
+    import('../filters/filter-registry.js'),
+  ]);
   const codecs = builtinCodecs();
   const filters = new FilterRegistry();
   if (specs === undefined || specs.length === 0) return { codecs, filters, plugins: [] };

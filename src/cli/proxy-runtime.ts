@@ -3,14 +3,12 @@ import type { CodecRegistry } from '../codec/index.js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { FilterRegistry } from '../filters/filter-registry.js';
 import { bindAdmin } from '../net/http-admin.js';
-import { AdminServer } from '../proxy/admin-server.js';
 import type { BackoffPolicy } from '../net/retry-backoff.js';
 import type { ApplyResult, ListenerRejection } from '../proxy/proxy.js';
 import type { ProxySnapshot } from '../xds/resources.js';
 import type { ProxyWorkerSettings } from './workers-option.js';
 import type { ProxyLimits } from '../proxy/proxy-limits.js';
 import type { TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
-import { buildProxy } from './build-proxy.js';
 import { AdsClient, type UpdateCounters, type XdsApi, type XdsConnection } from '../xds/ads-client.js';
 
 /** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
@@ -93,6 +91,12 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
       await startWorkers(options, options.workers.count, options.workers.settings),
     );
   }
+  // The data plane only in the process that runs it: the primary of a proxy with workers holds
+  // the xDS client and the admin API, and the workers the rest.
+  const [{ buildProxy }, { AdminServer }] = await Promise.all([
+    import('./build-proxy.js'),
+    import('../proxy/admin-server.js'),
+  ]);
   const built = await buildProxy(options);
   const proxy = built.proxy;
   const admin = new AdminServer(proxy);

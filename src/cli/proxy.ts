@@ -1,5 +1,5 @@
 import { AerakiError, ErrorCodes } from '../errors.js';
-import { parseDurationMs } from '../api/duration.js';
+import { parseDurationMs } from '../api/duration-text.js';
 import { DEFAULT_RECONNECT_BACKOFF, type BackoffPolicy } from '../net/retry-backoff.js';
 import { parseCommandArgs, parseHostPort, parseXdsApi } from './args.js';
 import { createLogger } from './logger.js';
@@ -81,10 +81,15 @@ export async function proxyCommand(args: string[]): Promise<number> {
   const identity = proxyNodeIdentity(values);
   const connection = xdsConnection(values);
   const nodeId = values['node-id'] ?? defaultNodeId(identity.namespace);
-  const { codecs, filters } = await loadCliCodecs(values.plugin, logger);
+  // With workers, only they run codecs and filters; the primary loads the plugins only to fail here
+  // if one does not load.
+  const { codecs, filters } =
+    workers > 1 && (values.plugin ?? []).length === 0
+      ? { codecs: undefined, filters: undefined }
+      : await loadCliCodecs(values.plugin, logger);
   const runtime = await startProxyRuntime({
-    codecs,
-    filters,
+    ...(codecs === undefined ? {} : { codecs }),
+    ...(filters === undefined ? {} : { filters }),
     xds:
       values.xds === undefined
         ? undefined

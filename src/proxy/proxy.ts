@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CodecFactory, CodecRegistry } from '../codec/index.js';
+import { prepareCodecs } from '../codecs/lazy-codec-factory.js';
 import { AerakiError, ErrorCodes, type ErrorCode } from '../errors.js';
 import {
   isDecoderFilter,
@@ -226,6 +227,10 @@ export class Proxy {
    * address is retried in the background. Resolves once every new listener bound or failed to.
    */
   async apply(snapshot: ProxySnapshot): Promise<ApplyResult> {
+    // Codecs loaded on first use must be loaded before any listener is built with them (without
+    // a wait when there are none to load, so the rest runs as before in the caller's turn).
+    const loading = prepareCodecs(this.codecs, snapshot.listeners);
+    if (loading !== undefined) await loading;
     // Each route table on its own: one that does not compile keeps its previous version (if any),
     // which the listeners already running on it keep using.
     const tables = new Map<string, RouteTable>();

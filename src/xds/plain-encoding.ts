@@ -14,7 +14,8 @@
  * strings, booleans, Uint8Array for bytes). An enum name the enum does not know leaves the field
  * unset, as `fromObject` does.
  */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufJs } from './protobufjs.js';
 import type { ProtoObject } from './proto-message.js';
 
 /** Makes one field's value wire-ready; returns the value itself when nothing had to change. */
@@ -48,10 +49,11 @@ function messageConverter(type: protobuf.Type): Convert | null {
 
 function fieldConverter(field: protobuf.Field): Convert | null {
   const resolved = field.resolve().resolvedType;
+  const { Enum, Type } = protobufJs();
   const one =
-    resolved instanceof protobuf.Enum
+    resolved instanceof Enum
       ? enumConverter(resolved)
-      : resolved instanceof protobuf.Type
+      : resolved instanceof Type
         ? messageConverter(resolved)
         : null;
   if (one === null) return null;

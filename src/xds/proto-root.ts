@@ -7,12 +7,18 @@
  * writes the resolved schema as protobufjs JSON next to this module; a process reads that JSON once,
  * synchronously, on first use. Parsing the .proto text at run time instead left a proxy holding about
  * 6 MiB more (the parser's garbage fragments the old generation) and took several times as long.
+ *
+ * The build also writes the part of it the data plane uses ({@link DATA_PLANE_TYPES} and what they
+ * reach): {@link protoType} looks types up there until it is asked for one outside it, and then
+ * reads the whole schema and uses it from then on. A proxy thus never holds the message types only
+ * the control plane writes (HTTP connection manager, HTTP routes, the ADS service, …).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufJs } from './protobufjs.js';
 
 /** Proto files loaded (with their imports). */
 const ENTRY_FILES = [
@@ -85,19 +91,65 @@ function includeDirs(): string[] {
 export const PROTO_JSON_URL = new URL('./xds-protos.json', import.meta.url);
 
 /**
+ * The messages the data plane encodes and decodes: the ADS client's requests and responses, the
+ * resources and the typed configs they carry, the rate-limit service's request and response. A type
+ * missing here still works (the whole schema is read for it); it only costs the memory this saves.
+ */
+export const DATA_PLANE_TYPES: readonly string[] = [
+  'envoy.service.discovery.v3.DiscoveryRequest',
+  'envoy.service.discovery.v3.DiscoveryResponse',
+  'envoy.service.discovery.v3.DeltaDiscoveryRequest',
+  'envoy.service.discovery.v3.DeltaDiscoveryResponse',
+  'envoy.config.listener.v3.Listener',
+  'envoy.config.cluster.v3.Cluster',
+  'envoy.config.endpoint.v3.ClusterLoadAssignment',
+  'envoy.config.route.v3.RouteConfiguration',
+  'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions',
+  'envoy.extensions.filters.network.redis_proxy.v3.RedisProxy',
+  'envoy.extensions.filters.network.redis_proxy.v3.RedisProtocolOptions',
+  'envoy.extensions.clusters.redis.v3.RedisClusterConfig',
+  'envoy.service.ratelimit.v3.RateLimitRequest',
+  'envoy.service.ratelimit.v3.RateLimitResponse',
+  'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy',
+  'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolClusterOptions',
+  'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration',
+  'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteFault',
+  'aeraki.meta_protocol_proxy.filters.local_ratelimit.v1alpha.LocalRateLimit',
+  'aeraki.meta_protocol_proxy.filters.ratelimit.v1alpha.RateLimit',
+  'xds.type.v3.TypedStruct',
+  'udpa.type.v1.TypedStruct',
+  'google.protobuf.Any',
+  'google.protobuf.Struct',
+  'google.protobuf.Duration',
+  'google.protobuf.BoolValue',
+  'google.protobuf.BytesValue',
+  'google.protobuf.DoubleValue',
+  'google.protobuf.FloatValue',
+  'google.protobuf.Int32Value',
+  'google.protobuf.Int64Value',
+  'google.protobuf.StringValue',
+  'google.protobuf.UInt32Value',
+  'google.protobuf.UInt64Value',
+];
+
+/** Where the build writes the part of the schema {@link DATA_PLANE_TYPES} reach (schema-closure.ts). */
+export const DATA_PLANE_PROTO_JSON_URL = new URL('./xds-protos-data-plane.json', import.meta.url);
+
+/**
  * Parses the .proto files (with their imports) into a resolved schema: what the build does with
  * the entry files.
  */
 export function loadProtoFiles(files: readonly string[] = ENTRY_FILES): protobuf.Root {
   const dirs = includeDirs();
-  const root = new protobuf.Root();
+  const pb = protobufJs();
+  const root = new pb.Root();
   root.resolvePath = (origin, target) => {
-    if (target in protobuf.common) return target;
+    if (target in pb.common) return target;
     for (const dir of dirs) {
       const path = join(dir, target);
       if (existsSync(path)) return path;
     }
-    return protobuf.util.path.resolve(origin, target);
+    return pb.util.path.resolve(origin, target);
   };
   root.loadSync([...files], { keepCase: true });
   root.resolveAll();
@@ -105,22 +157,45 @@ export function loadProtoFiles(files: readonly string[] = ENTRY_FILES): protobuf
 }
 
 let loaded: protobuf.Root | undefined;
+/** The data plane's part of the schema; null once the whole one is read (or when it is missing). */
+let dataPlane: protobuf.Root | null | undefined;
 
 /** The shared, fully resolved schema. */
 export function protoRoot(): protobuf.Root {
   if (loaded !== undefined) return loaded;
+  loaded = readSchema(PROTO_JSON_URL);
+  // From now on every type comes from the whole schema (types handed out before stay valid: they
+  // encode and decode the same bytes).
+  dataPlane = null;
+  types.clear();
+  return loaded;
+}
+
+function readSchema(url: URL): protobuf.Root {
   let json: string;
   try {
-    json = readFileSync(PROTO_JSON_URL, 'utf8');
+    json = readFileSync(url, 'utf8');
   } catch (err) {
-    throw new Error(`the xDS schema ${fileURLToPath(PROTO_JSON_URL)} is missing; run npm run build`, {
+    throw new Error(`the xDS schema ${fileURLToPath(url)} is missing; run npm run build`, {
       cause: err,
     });
   }
-  const root = protobuf.Root.fromJSON(JSON.parse(json) as protobuf.INamespace);
+  const root = protobufJs().Root.fromJSON(JSON.parse(json) as protobuf.INamespace);
   root.resolveAll();
-  loaded = root;
   return root;
+}
+
+/** The data plane's part of the schema, until the whole one is read. */
+function dataPlaneRoot(): protobuf.Root | null {
+  if (dataPlane === undefined) {
+    try {
+      dataPlane = readSchema(DATA_PLANE_PROTO_JSON_URL);
+    } catch {
+      // Not built (an older build): the whole schema serves.
+      dataPlane = null;
+    }
+  }
+  return dataPlane;
 }
 
 /** Types looked up: protobufjs walks its namespace tree on every lookup (80,000 per large snapshot). */
@@ -136,17 +211,23 @@ let istioFiltersLoaded = false;
 export function protoRootWithIstioFilters(): protobuf.Root {
   if (!istioFiltersLoaded) {
     loaded = loadProtoFiles([...ENTRY_FILES, ...ISTIO_FILTER_FILES]);
+    dataPlane = null;
     types.clear();
     istioFiltersLoaded = true;
   }
   return protoRoot();
 }
 
-/** A message type by its full name, e.g. `envoy.config.listener.v3.Listener`. */
+/**
+ * A message type by its full name, e.g. `envoy.config.listener.v3.Listener`: from the data plane's
+ * part of the schema while it has every type asked for, else from the whole schema.
+ */
 export function protoType(fullName: string): protobuf.Type {
   let type = types.get(fullName);
   if (type === undefined) {
-    type = protoRoot().lookupType(fullName);
+    const Type = protobufJs().Type;
+    const partial = loaded === undefined ? dataPlaneRoot()?.lookup(fullName, [Type]) : null;
+    type = partial instanceof Type ? partial : protoRoot().lookupType(fullName);
     types.set(fullName, type);
   }
   return type;

@@ -13,14 +13,14 @@ import { AerakiError, ErrorCodes } from '../../errors.js';
 import type { CodecFactory } from '../../codec/codec.js';
 import { compileDescription, type CompiledProtocol } from './compile.js';
 import { DeclarativeCodec } from './declarative-codec.js';
+import { DECLARATIVE_CODEC_CAPABILITIES, DECLARATIVE_CODEC_NAME } from './declarative-codec-name.js';
 
 export { compileDescription, DescriptionError, DEFAULT_MAX_FRAME } from './compile.js';
 export type { CompiledProtocol } from './compile.js';
 export type { CodecDescription } from './description.js';
 export { DeclarativeCodec } from './declarative-codec.js';
 
-/** The name of the generic declarative codec, whose codec config is the description. */
-export const DECLARATIVE_CODEC_NAME = `${CODEC_NAME_PREFIX}declarative`;
+export { DECLARATIVE_CODEC_NAME } from './declarative-codec-name.js';
 
 /** A codec registered under the description's own name, compiled now (throws DescriptionError). */
 export function codecFactoryFromDescription(description: unknown): CodecFactory {
@@ -63,11 +63,10 @@ function compiledFor(config: unknown): CompiledProtocol {
 
 /**
  * `aeraki.meta_protocol.codec.declarative`: its codec config is a description. Its capabilities are
- * those every description may have; a description without a request id of 4 bytes or more cannot be
- * multiplexed, so its ApplicationProtocol sets `multiplexing: false` (validation says so).
+ * those every description may have ({@link DECLARATIVE_CODEC_CAPABILITIES}).
  */
 export const declarativeCodecFactory: CodecFactory = {
   name: DECLARATIVE_CODEC_NAME,
-  capabilities: { requestIds: true, heartbeats: true, streaming: false, serverSpeaksFirst: false },
+  capabilities: DECLARATIVE_CODEC_CAPABILITIES,
   create: (_side, config) => new DeclarativeCodec(compiledFor(config)),
 };

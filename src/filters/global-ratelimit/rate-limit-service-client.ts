@@ -12,13 +12,26 @@
  * it is replaced only when those endpoints change, and connects as soon as a filter needs it so that
  * the first request does not pay for the connection.
  */
-import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
+import type * as Grpc from '@grpc/grpc-js';
+import { createRequire } from 'node:module';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ClusterManager } from '../../upstream/cluster-manager.js';
 import type { Host } from '../../upstream/host.js';
 import { protoType } from '../../xds/proto-root.js';
 
 export const SHOULD_RATE_LIMIT_PATH = '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit';
+
+const require = createRequire(import.meta.url);
+let grpc: typeof Grpc | undefined;
+
+/**
+ * gRPC, loaded when a channel is first made: a proxy worker whose listeners ask no rate-limit
+ * service never holds it (a proxy's xDS client loads it anyway). With `require`, because channels
+ * are made inside synchronous calls (prepare, shouldRateLimit).
+ */
+function grpcJs(): typeof Grpc {
+  return (grpc ??= require('@grpc/grpc-js') as typeof Grpc);
+}
 
 /** `RateLimitRequest`, as protobufjs encodes it from a plain object. */
 export interface RateLimitRequestMessage {
@@ -51,7 +64,7 @@ interface Channel {
   /** The host list the target was last checked against. */
   hosts: readonly Host[];
   readonly target: string;
-  readonly client: Client;
+  readonly client: Grpc.Client;
 }
 
 let codec: { serialize(r: RateLimitRequestMessage): Buffer; deserialize(b: Buffer): number } | undefined;
@@ -113,7 +126,7 @@ export class RateLimitServiceChannels implements RateLimitService {
       deserialize,
       request,
       { deadline: Date.now() + timeoutMs },
-      (err: ServiceError | null, code?: number) => {
+      (err: Grpc.ServiceError | null, code?: number) => {
         if (err !== null) done(err.details || err.message, RateLimitCode.UNKNOWN);
         else done(undefined, code ?? RateLimitCode.UNKNOWN);
       },
@@ -157,7 +170,7 @@ export class RateLimitServiceChannels implements RateLimitService {
     const channel = {
       hosts: cluster.hosts,
       target,
-      client: new Client(target, credentials.createInsecure()),
+      client: new (grpcJs().Client)(target, grpcJs().credentials.createInsecure()),
     };
     this.channels.set(name, channel);
     return channel;
