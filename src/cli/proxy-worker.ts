@@ -6,6 +6,7 @@
  * primary says so, or when the primary is gone.
  */
 import { AdminServer } from '../proxy/admin-server.js';
+import { WorkerClusterPeers } from '../proxy/workers/shared-cluster-limits.js';
 import { WorkerTokenBuckets } from '../proxy/workers/shared-token-buckets.js';
 import {
   WORKER_SETTINGS_ENV,
@@ -52,6 +53,12 @@ const built = await buildProxy(
   scope => tokenBuckets.storeFor(scope),
 );
 const proxy = built.proxy;
+// Circuit-breaker limits and outlier ejections hold for the whole proxy, not for this worker alone.
+const peers = new WorkerClusterPeers(send, {
+  hostEjectedElsewhere: (name, host, untilMs, multiplier) =>
+    proxy.clusters.get(name)?.hostEjectedElsewhere(host, untilMs, multiplier),
+});
+proxy.clusters.setPeers(peers);
 const admin = new AdminServer(proxy);
 const adminPort = await admin.listen('127.0.0.1', 0);
 
@@ -59,9 +66,28 @@ const adminPort = await admin.listen('127.0.0.1', 0);
 let applying: Promise<void> = Promise.resolve();
 let draining = false;
 
+/**
+ * While some listener is rejected, its state can change without a new snapshot (a busy address is
+ * retried with backoff and binds once free): the primary is told within RECHECK_MS, so that `/xds`
+ * and `aeraki status` name only the listeners rejected now.
+ */
+const RECHECK_MS = 200;
+let appliedSeq = 0;
+let reported = '';
+const recheck = setInterval(() => {
+  const rejected = proxy.rejectedListeners();
+  const now = JSON.stringify(rejected.map(r => [r.name, r.code, r.reason]));
+  if (now === reported) return;
+  reported = now;
+  send({ type: 'listeners', seq: appliedSeq, rejected });
+}, RECHECK_MS);
+recheck.unref();
+
 async function drain(graceMs: number): Promise<void> {
   if (draining) return;
   draining = true;
+  clearInterval(recheck);
+  peers.close();
   tokenBuckets.refuseAll();
   await Promise.all([built.close(graceMs), admin.close()]);
   process.exit(0);
@@ -70,6 +96,9 @@ async function drain(graceMs: number): Promise<void> {
 process.on('message', (message: PrimaryMessage) => {
   switch (message.type) {
     case 'apply':
+      // The parts at once, in the order the primary sent them and its grants: clusters the snapshot
+      // creates compare with them from their first request.
+      peers.update(message.shares);
       applying = applying.then(async () => {
         try {
           const { rejected } = await proxy.apply(message.snapshot);
@@ -78,6 +107,8 @@ process.on('message', (message: PrimaryMessage) => {
             ...proxy.redis.listenerMap.keys(),
             ...rejected.map(r => r.name),
           ];
+          appliedSeq = message.seq;
+          reported = JSON.stringify(rejected.map(r => [r.name, r.code, r.reason]));
           send({ type: 'applied', seq: message.seq, settled, rejected });
         } catch (err) {
           logger.error({ err }, 'config not applied');
@@ -91,6 +122,8 @@ process.on('message', (message: PrimaryMessage) => {
     case 'drain':
       void drain(message.graceMs);
       return;
+    default:
+      peers.onMessage(message);
   }
 });
 process.on('disconnect', () => {

@@ -14,6 +14,7 @@ import { AerakiError, ErrorCodes } from '../../errors.js';
 import { RetryBackoff } from '../../net/retry-backoff.js';
 import type { ProxySnapshot } from '../../xds/resources.js';
 import type { ApplyResult, ListenerRejection } from '../proxy.js';
+import { PrimaryClusterLimits } from './shared-cluster-limits.js';
 import { PrimaryTokenBuckets } from './shared-token-buckets.js';
 import {
   WORKER_SETTINGS_ENV,
@@ -65,6 +66,8 @@ interface Slot {
 export class WorkerPool {
   /** Buckets of the local rate limits, for every worker. */
   readonly tokenBuckets = new PrimaryTokenBuckets();
+  /** The workers' parts of the clusters' circuit-breaker limits. */
+  readonly clusterLimits: PrimaryClusterLimits;
   private readonly slots: Slot[] = [];
   private snapshot: ProxySnapshot | undefined;
   private seq = 0;
@@ -72,7 +75,12 @@ export class WorkerPool {
   private readonly applyWaiters: (() => void)[] = [];
   private readonly readyWaiters: (() => void)[] = [];
 
-  constructor(private readonly options: WorkerPoolOptions) {}
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.clusterLimits = new PrimaryClusterLimits(options.count, (index, message) => {
+      const slot = this.slots[index];
+      if (slot !== undefined && slot.adminPort !== undefined) send(slot.worker, message);
+    });
+  }
 
   /** Starts the workers; resolves once every one is ready to take config. */
   async start(): Promise<void> {
@@ -135,8 +143,8 @@ export class WorkerPool {
     this.snapshot = snapshot;
     const seq = ++this.seq;
     this.tokenBuckets.retain(snapshot.listeners);
-    const message: PrimaryMessage = { type: 'apply', seq, snapshot };
-    for (const slot of this.slots) if (slot.adminPort !== undefined) send(slot.worker, message);
+    this.clusterLimits.plan(snapshot.clusters, seq);
+    for (const slot of this.slots) if (slot.adminPort !== undefined) this.sendSnapshot(slot);
     while (!this.slots.every(s => (s.applied?.seq ?? 0) >= seq || s.adminPort === undefined)) {
       await new Promise<void>(resolve => this.applyWaiters.push(resolve));
     }
@@ -216,8 +224,8 @@ export class WorkerPool {
     switch (message.type) {
       case 'ready':
         slot.adminPort = message.adminPort;
-        if (this.snapshot !== undefined)
-          send(worker, { type: 'apply', seq: this.seq, snapshot: this.snapshot });
+        this.clusterLimits.workerUp(slot.index);
+        this.sendSnapshot(slot);
         for (const resolve of this.readyWaiters.splice(0)) resolve();
         return;
       case 'applied':
@@ -227,12 +235,29 @@ export class WorkerPool {
       case 'take':
         send(worker, this.tokenBuckets.take(message));
         return;
+      case 'short':
+      case 'release':
+        this.clusterLimits.onMessage(slot.index, message);
+        return;
+      case 'ejected':
+        // Every other worker ejects the host too, until the same moment.
+        for (const other of this.slots) {
+          if (other !== slot && other.adminPort !== undefined)
+            send(other.worker, { ...message, type: 'eject' });
+        }
+        return;
+      case 'listeners':
+        // A listener bound (or failed anew) after the snapshot was applied: /xds says so now.
+        if (slot.applied?.seq === message.seq) slot.applied = { ...slot.applied, rejected: message.rejected };
+        return;
     }
   }
 
   private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
+    const wasUp = slot.adminPort !== undefined;
     slot.adminPort = undefined;
+    if (wasUp) this.clusterLimits.workerDown(slot.index);
     this.wakeApplyWaiters();
     if (this.closing) return;
     const lived = Date.now() - slot.startedAt;
@@ -247,6 +272,17 @@ export class WorkerPool {
       slot.restarts++;
       this.fork(slot.index, slot);
     }, delay).unref();
+  }
+
+  /** Sends the snapshot in force, with the worker's parts of the clusters' limits. */
+  private sendSnapshot(slot: Slot): void {
+    if (this.snapshot === undefined) return;
+    send(slot.worker, {
+      type: 'apply',
+      seq: this.seq,
+      snapshot: this.snapshot,
+      shares: this.clusterLimits.sharesFor(slot.index),
+    });
   }
 
   private wakeApplyWaiters(): void {
