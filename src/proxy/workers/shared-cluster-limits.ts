@@ -7,8 +7,9 @@
  * - a worker that has used up its part of a limit says `short` (once at a time); the primary gives
  *   it what it holds free, or asks the other workers to `release` the part they do not use now and
  *   then gives that; its answer may be 0 (the whole proxy is at the limit);
- * - a worker that holds more than its even part and uses less gives the rest back within
- *   {@link RETURN_MS}, and the primary gives it to the workers below their even part.
+ * - a worker that holds more than its even part gives back what it does not use once it has not
+ *   needed more than its even part for {@link KEEP_MS} (checked every {@link RETURN_MS}), and the
+ *   primary gives it to the workers below their even part.
  *
  * A part only grows with what the primary took from another part, and a worker gives back only
  * what it does not use: the workers together never hold more than the limit. See docs/workers.md
@@ -32,8 +33,11 @@ import type {
   WorkerMessage,
 } from './worker-messages.js';
 
-/** How often a worker gives back the unused part it holds beyond its even part. */
-export const RETURN_MS = 20;
+/** How often a worker checks for parts it holds beyond its even part and no longer needs. */
+export const RETURN_MS = 100;
+
+/** How long a worker keeps a part beyond its even part after it last needed it. */
+export const KEEP_MS = 1000;
 
 /** After the primary answered 0 (the proxy is at the limit), how long a worker waits to ask again. */
 export const ASK_AGAIN_MS = 2;
@@ -253,6 +257,8 @@ class WorkerShare implements BreakerShare {
   readonly asking = new Set<BreakerLimit>();
   /** Per limit: not before this time (ms) may it ask again, after an answer of 0. */
   readonly quietUntil: Counts = zero();
+  /** Per limit: when it last got more or used more than its even part (ms). */
+  readonly lastNeeded: Counts = zero();
   stats: ClusterStats | undefined = undefined;
 
   constructor(
@@ -359,6 +365,7 @@ export class WorkerClusterPeers implements ClusterPeers {
         if (message.answer) share.asking.delete(message.limit);
         if (share.epoch !== message.epoch) return true;
         share.limits[message.limit] += message.count;
+        if (message.count > 0) share.lastNeeded[message.limit] = Date.now();
         if (message.answer && message.count === 0)
           share.quietUntil[message.limit] = Date.now() + ASK_AGAIN_MS;
         return true;
@@ -373,7 +380,12 @@ export class WorkerClusterPeers implements ClusterPeers {
         return true;
       }
       case 'eject':
-        this.clusters.hostEjectedElsewhere(message.cluster, message.host, message.untilMs, message.multiplier);
+        this.clusters.hostEjectedElsewhere(
+          message.cluster,
+          message.host,
+          message.untilMs,
+          message.multiplier,
+        );
         return true;
       default:
         return false;
@@ -385,11 +397,17 @@ export class WorkerClusterPeers implements ClusterPeers {
     clearInterval(this.timer);
   }
 
-  /** @internal Gives back, for every limit, what this worker holds beyond its even part and does not use. */
+  /**
+   * @internal Gives back, for every limit, what this worker holds beyond its even part and has not
+   * needed for {@link KEEP_MS}.
+   */
   returnUnused(): void {
+    const now = Date.now();
     for (const share of this.shares.values()) {
       for (const limit of LIMITS) {
-        if (share.limits[limit] > share.even[limit]) share.release(limit, true);
+        if (share.limits[limit] <= share.even[limit]) continue;
+        if (share.used(limit) > share.even[limit]) share.lastNeeded[limit] = now;
+        else if (now - share.lastNeeded[limit] >= KEEP_MS) share.release(limit, true);
       }
     }
   }

@@ -71,12 +71,7 @@ export interface TokenGrantMessage {
 }
 
 export type PrimaryMessage =
-  | ApplyMessage
-  | DrainMessage
-  | TokenGrantMessage
-  | GrantMessage
-  | ReclaimMessage
-  | EjectMessage;
+  ApplyMessage | DrainMessage | TokenGrantMessage | GrantMessage | ReclaimMessage | EjectMessage;
 
 /** Worker → primary: started; its own admin API (loopback, ephemeral port) answers on `adminPort`. */
 export interface ReadyMessage {

@@ -6,11 +6,25 @@
 
 /** Gauges that are a moment, not an amount: the earliest worker's value stands for the proxy. */
 const EARLIEST = /_start_time_seconds$/;
+/**
+ * Gauges of the proxy's config, the same in every worker (each runs every listener and cluster), not
+ * amounts: taken once. A listener rejected in any worker is rejected; a host is healthy when it is
+ * in every worker (an ejection reaches every worker); the lowest count is the proxy's.
+ */
+const MOST = /^aeraki_listener_rejected$|^envoy_cluster_membership_total$/;
+const LEAST = /^envoy_cluster_membership_healthy$/;
+
+type Combine = 'sum' | 'min' | 'max';
 
 interface Family {
   readonly header: string[];
   readonly samples: Map<string, number>;
-  readonly earliest: boolean;
+  readonly combine: Combine;
+}
+
+function combineOf(name: string): Combine {
+  if (EARLIEST.test(name) || LEAST.test(name)) return 'min';
+  return MOST.test(name) ? 'max' : 'sum';
 }
 
 /**
@@ -27,7 +41,7 @@ export function sumPrometheusText(
   const familyOf = (name: string): Family => {
     let family = families.get(name);
     if (family === undefined) {
-      family = { header: [], samples: new Map(), earliest: EARLIEST.test(name) };
+      family = { header: [], samples: new Map(), combine: combineOf(name) };
       families.set(name, family);
     }
     return family;
@@ -50,7 +64,13 @@ export function sumPrometheusText(
       const before = family.samples.get(key);
       family.samples.set(
         key,
-        before === undefined ? value : family.earliest ? Math.min(before, value) : before + value,
+        before === undefined
+          ? value
+          : family.combine === 'min'
+            ? Math.min(before, value)
+            : family.combine === 'max'
+              ? Math.max(before, value)
+              : before + value,
       );
     }
   }
