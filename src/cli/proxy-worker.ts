@@ -6,6 +6,7 @@
  * primary says so, or when the primary is gone.
  */
 import { AdminServer } from '../proxy/admin-server.js';
+import { WorkerBindProbes } from '../proxy/workers/bind-probe.js';
 import { WorkerClusterPeers } from '../proxy/workers/shared-cluster-limits.js';
 import { WorkerTokenBuckets } from '../proxy/workers/shared-token-buckets.js';
 import {
@@ -59,6 +60,9 @@ const peers = new WorkerClusterPeers(send, {
     proxy.clusters.get(name)?.hostEjectedElsewhere(host, untilMs, multiplier),
 });
 proxy.clusters.setPeers(peers);
+// A failed bind is retried only when the primary says the address can be had (see bind-probe.ts).
+const bindProbes = new WorkerBindProbes(send);
+proxy.bindRetryGate = listener => bindProbes.gate(listener);
 const admin = new AdminServer(proxy);
 const adminPort = await admin.listen('127.0.0.1', 0);
 
@@ -118,6 +122,9 @@ process.on('message', (message: PrimaryMessage) => {
       return;
     case 'token':
       tokenBuckets.decided(message);
+      return;
+    case 'probed':
+      bindProbes.answered(message);
       return;
     case 'drain':
       void drain(message.graceMs);

@@ -70,8 +70,21 @@ export interface TokenGrantMessage {
   readonly granted: boolean;
 }
 
+/** Primary → worker: the answer to a {@link ProbeMessage}: `error` (e.g. `EADDRINUSE`) when taken. */
+export interface ProbedMessage {
+  readonly type: 'probed';
+  readonly id: number;
+  readonly error?: string;
+}
+
 export type PrimaryMessage =
-  ApplyMessage | DrainMessage | TokenGrantMessage | GrantMessage | ReclaimMessage | EjectMessage;
+  | ApplyMessage
+  | DrainMessage
+  | TokenGrantMessage
+  | GrantMessage
+  | ReclaimMessage
+  | EjectMessage
+  | ProbedMessage;
 
 /** Worker → primary: started; its own admin API (loopback, ephemeral port) answers on `adminPort`. */
 export interface ReadyMessage {
@@ -143,7 +156,19 @@ export interface EjectedMessage {
   readonly multiplier: number;
 }
 
+/**
+ * Worker → primary: may a listener whose bind failed try `address:port` again? Yes when another
+ * worker serves it (the worker joins the primary's socket) or the primary can bind it now.
+ */
+export interface ProbeMessage {
+  readonly type: 'probe';
+  readonly id: number;
+  readonly address: string;
+  readonly port: number;
+}
+
 export type WorkerMessage =
+  | ProbeMessage
   | ReadyMessage
   | AppliedMessage
   | TakeTokenMessage

@@ -14,6 +14,7 @@ import { AerakiError, ErrorCodes } from '../../errors.js';
 import { RetryBackoff } from '../../net/retry-backoff.js';
 import type { ProxySnapshot } from '../../xds/resources.js';
 import type { ApplyResult, ListenerRejection } from '../proxy.js';
+import { BindProbes } from './bind-probe.js';
 import { PrimaryClusterLimits } from './shared-cluster-limits.js';
 import { PrimaryTokenBuckets } from './shared-token-buckets.js';
 import {
@@ -68,6 +69,8 @@ export class WorkerPool {
   readonly tokenBuckets = new PrimaryTokenBuckets();
   /** The workers' parts of the clusters' circuit-breaker limits. */
   readonly clusterLimits: PrimaryClusterLimits;
+  /** Whether a worker may retry a failed bind now. */
+  private readonly bindProbes = new BindProbes((address, port) => this.served(address, port));
   private readonly slots: Slot[] = [];
   private snapshot: ProxySnapshot | undefined;
   private seq = 0;
@@ -235,6 +238,9 @@ export class WorkerPool {
       case 'take':
         send(worker, this.tokenBuckets.take(message));
         return;
+      case 'probe':
+        void this.bindProbes.answer(message).then(answer => send(worker, answer));
+        return;
       case 'short':
       case 'release':
         this.clusterLimits.onMessage(slot.index, message);
@@ -272,6 +278,21 @@ export class WorkerPool {
       slot.restarts++;
       this.fork(slot.index, slot);
     }, delay).unref();
+  }
+
+  /** Whether some worker serves a listener on `address:port` now. */
+  private served(address: string, port: number): boolean {
+    const snapshot = this.snapshot;
+    if (snapshot === undefined) return false;
+    const names = new Set<string>();
+    for (const l of [...snapshot.listeners, ...(snapshot.redisListeners ?? [])])
+      if (l.address === address && l.port === port) names.add(l.name);
+    return this.slots.some(slot => {
+      const applied = slot.applied;
+      if (slot.adminPort === undefined || applied === undefined) return false;
+      const rejected = new Set(applied.rejected.map(r => r.name));
+      return applied.settled.some(name => names.has(name) && !rejected.has(name));
+    });
   }
 
   /** Sends the snapshot in force, with the worker's parts of the clusters' limits. */
