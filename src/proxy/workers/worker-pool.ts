@@ -20,6 +20,7 @@ import { PrimaryTokenBuckets } from './shared-token-buckets.js';
 import {
   WORKER_SETTINGS_ENV,
   type AppliedMessage,
+  type EjectMessage,
   type PrimaryMessage,
   type WorkerMessage,
 } from './worker-messages.js';
@@ -71,6 +72,8 @@ export class WorkerPool {
   readonly clusterLimits: PrimaryClusterLimits;
   /** Whether a worker may retry a failed bind now. */
   private readonly bindProbes = new BindProbes((address, port) => this.served(address, port));
+  /** Hosts ejected now, by cluster and host: what a worker that starts must eject too. */
+  private readonly ejections = new Map<string, EjectMessage>();
   private readonly slots: Slot[] = [];
   private snapshot: ProxySnapshot | undefined;
   private seq = 0;
@@ -229,6 +232,7 @@ export class WorkerPool {
         slot.adminPort = message.adminPort;
         this.clusterLimits.workerUp(slot.index);
         this.sendSnapshot(slot);
+        this.sendEjections(slot);
         for (const resolve of this.readyWaiters.splice(0)) resolve();
         return;
       case 'applied':
@@ -245,13 +249,15 @@ export class WorkerPool {
       case 'release':
         this.clusterLimits.onMessage(slot.index, message);
         return;
-      case 'ejected':
+      case 'ejected': {
         // Every other worker ejects the host too, until the same moment.
+        const eject: EjectMessage = { ...message, type: 'eject' };
+        this.ejections.set(`${message.cluster}\n${message.host}`, eject);
         for (const other of this.slots) {
-          if (other !== slot && other.adminPort !== undefined)
-            send(other.worker, { ...message, type: 'eject' });
+          if (other !== slot && other.adminPort !== undefined) send(other.worker, eject);
         }
         return;
+      }
       case 'listeners':
         // A listener bound (or failed anew) after the snapshot was applied: /xds says so now.
         if (slot.applied?.seq === message.seq) slot.applied = { ...slot.applied, rejected: message.rejected };
@@ -304,6 +310,15 @@ export class WorkerPool {
       snapshot: this.snapshot,
       shares: this.clusterLimits.sharesFor(slot.index),
     });
+  }
+
+  /** Tells a worker that starts of the hosts ejected now (the others have them ejected). */
+  private sendEjections(slot: Slot): void {
+    const now = Date.now();
+    for (const [key, eject] of this.ejections) {
+      if (eject.untilMs <= now) this.ejections.delete(key);
+      else send(slot.worker, eject);
+    }
   }
 
   private wakeApplyWaiters(): void {
