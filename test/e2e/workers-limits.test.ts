@@ -229,8 +229,8 @@ describe('two workers, one proxy', () => {
     }
     assert.equal((await Promise.all([...first, ...second])).length, 4);
     assert.equal(server!.count('slow'), LIMIT);
-    // Idle again, the part a borrowed goes back after a second unused: a call on b is admitted.
-    await sleep(1500);
+    // Idle again, the part a borrowed goes back once unused for a second: a call on b is admitted.
+    await sleep(2000);
     assert.match(await b.connection.client.slow(1, 'b-after'), /^b-after@borrow-0$/);
     const cluster = await adminCluster(aeraki!, clusterOf('borrow'));
     assert.equal(cluster.stats['rqOverflow'], 2);

@@ -89,6 +89,16 @@ export function sumPrometheusText(
 const IDENTITY_KEYS = ['name', 'address', 'labels'] as const;
 
 /**
+ * Values that hold for the proxy only when they hold in every worker: a tap opened through the
+ * proxy's admin API is attached once it is attached in every worker (`taps`: the fewest), and a host
+ * is healthy when no worker has it ejected (`healthy`: all).
+ */
+const EVERY_WORKER: ReadonlyMap<string, (a: unknown, b: unknown) => unknown> = new Map([
+  ['taps', (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? Math.min(a, b) : a)],
+  ['healthy', (a: unknown, b: unknown) => (typeof a === 'boolean' && typeof b === 'boolean' ? a && b : a)],
+]);
+
+/**
  * Adds up the JSON documents of the workers: numbers add, booleans or (a host ejected in one worker
  * is ejected), strings and values under `keep` come from the first; arrays of named objects are
  * matched by name (or address, or labels), other arrays by position.
@@ -105,7 +115,10 @@ function sumTwo(a: unknown, b: unknown, keep: ReadonlySet<string>): unknown {
     const out: Record<string, unknown> = { ...a };
     for (const [key, value] of Object.entries(b)) {
       if (!(key in out)) out[key] = value;
-      else if (!keep.has(key)) out[key] = sumTwo(out[key], value, keep);
+      else if (!keep.has(key)) {
+        const combine = EVERY_WORKER.get(key);
+        out[key] = combine === undefined ? sumTwo(out[key], value, keep) : combine(out[key], value);
+      }
     }
     return out;
   }

@@ -64,6 +64,22 @@ describe('sumPrometheusText', () => {
   });
 });
 
+test('gauges of the config (rejected listeners, cluster members) are taken once, not added', () => {
+  const worker = (healthy: number) =>
+    [
+      '# TYPE aeraki_listener_rejected gauge',
+      'aeraki_listener_rejected{listener="l",code="AERAKI_ERR_LISTEN_FAILED"} 1',
+      '# TYPE envoy_cluster_membership_total gauge',
+      'envoy_cluster_membership_total{envoy_cluster_name="c"} 3',
+      '# TYPE envoy_cluster_membership_healthy gauge',
+      `envoy_cluster_membership_healthy{envoy_cluster_name="c"} ${healthy}`,
+    ].join('\n');
+  const sum = sumPrometheusText([worker(3), worker(2)]);
+  assert.match(sum, /^aeraki_listener_rejected\{listener="l",code="AERAKI_ERR_LISTEN_FAILED"\} 1$/m);
+  assert.match(sum, /^envoy_cluster_membership_total\{envoy_cluster_name="c"\} 3$/m);
+  assert.match(sum, /^envoy_cluster_membership_healthy\{envoy_cluster_name="c"\} 2$/m);
+});
+
 describe('sumWorkerJson', () => {
   test('named elements match by name, hosts by address; counts add, settings come from the first', () => {
     const worker = (rq: number, active: number, ejected: boolean) => [
@@ -85,6 +101,18 @@ describe('sumWorkerJson', () => {
         },
       ],
     );
+  });
+
+  test('a tap counts once it is in every worker; a host is healthy when no worker ejected it', () => {
+    const worker = (taps: number, healthy: boolean) => [
+      { name: 'l', taps, hosts: [{ address: '10.0.0.1:9090', healthy, ejected: !healthy }] },
+    ];
+    assert.deepEqual(sumWorkerJson([worker(1, true), worker(0, false)], new Set()), [
+      { name: 'l', taps: 0, hosts: [{ address: '10.0.0.1:9090', healthy: false, ejected: true }] },
+    ]);
+    assert.deepEqual(sumWorkerJson([worker(1, true), worker(1, true)], new Set()), [
+      { name: 'l', taps: 1, hosts: [{ address: '10.0.0.1:9090', healthy: true, ejected: false }] },
+    ]);
   });
 
   test('samples of a metric (prom-client JSON) match by their labels, not by position', () => {
