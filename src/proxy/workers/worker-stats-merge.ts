@@ -7,12 +7,14 @@
 /** Gauges that are a moment, not an amount: the earliest worker's value stands for the proxy. */
 const EARLIEST = /_start_time_seconds$/;
 /**
- * Gauges of the proxy's config, the same in every worker (each runs every listener and cluster), not
- * amounts: taken once. A listener rejected in any worker is rejected; a host is healthy when it is
- * in every worker (an ejection reaches every worker); the lowest count is the proxy's.
+ * Gauges that are a state, not an amount: taken once. The config is the same in every worker (each
+ * runs every listener and cluster): a listener rejected in any worker is rejected, a host is healthy
+ * when it is in every worker (an ejection reaches every worker). The overload manager watches each
+ * worker: the proxy's pressure is the highest worker's, and it stops accepting connections or
+ * requests when every worker does (until then the others still take them).
  */
-const MOST = /^aeraki_listener_rejected$|^envoy_cluster_membership_total$/;
-const LEAST = /^envoy_cluster_membership_healthy$/;
+const MOST = /^aeraki_listener_rejected$|^envoy_cluster_membership_total$|^aeraki_overload_pressure$/;
+const LEAST = /^envoy_cluster_membership_healthy$|^aeraki_overload_action_active$/;
 
 type Combine = 'sum' | 'min' | 'max';
 
@@ -80,6 +82,36 @@ export function sumPrometheusText(
     for (const [key, value] of family.samples) out.push(`${key} ${String(own.get(key) ?? value)}`);
   }
   return out.join('\n') + '\n';
+}
+
+export interface JsonMetric {
+  readonly name: string;
+  readonly values: { labels?: unknown; value: number }[];
+}
+
+/**
+ * `/stats` (prom-client's JSON, one document per worker, already summed into `summed`): the
+ * metrics that are states get, sample by sample, the lowest or highest worker's value instead of
+ * the sum, as {@link sumPrometheusText} does.
+ */
+export function combineStateMetrics(
+  summed: readonly JsonMetric[],
+  docs: readonly (readonly JsonMetric[])[],
+): void {
+  for (const metric of summed) {
+    const combine = combineOf(metric.name);
+    if (combine === 'sum') continue;
+    for (const sample of metric.values) {
+      const labels = JSON.stringify(sample.labels ?? {});
+      const values: number[] = [];
+      for (const doc of docs) {
+        const same = doc.find(m => m.name === metric.name);
+        const value = same?.values.find(v => JSON.stringify(v.labels ?? {}) === labels)?.value;
+        if (value !== undefined) values.push(value);
+      }
+      if (values.length > 0) sample.value = combine === 'min' ? Math.min(...values) : Math.max(...values);
+    }
+  }
 }
 
 /**
