@@ -6,6 +6,8 @@
  * primary says so, or when the primary is gone.
  */
 import { AdminServer } from '../proxy/admin-server.js';
+import { WorkerBindProbes } from '../proxy/workers/bind-probe.js';
+import { WorkerClusterPeers } from '../proxy/workers/shared-cluster-limits.js';
 import { WorkerTokenBuckets } from '../proxy/workers/shared-token-buckets.js';
 import {
   WORKER_SETTINGS_ENV,
@@ -52,6 +54,15 @@ const built = await buildProxy(
   scope => tokenBuckets.storeFor(scope),
 );
 const proxy = built.proxy;
+// Circuit-breaker limits and outlier ejections hold for the whole proxy, not for this worker alone.
+const peers = new WorkerClusterPeers(send, {
+  hostEjectedElsewhere: (name, host, untilMs, multiplier) =>
+    proxy.clusters.get(name)?.hostEjectedElsewhere(host, untilMs, multiplier),
+});
+proxy.clusters.setPeers(peers);
+// A failed bind is retried only when the primary says the address can be had (see bind-probe.ts).
+const bindProbes = new WorkerBindProbes(send);
+proxy.bindRetryGate = listener => bindProbes.gate(listener);
 const admin = new AdminServer(proxy);
 const adminPort = await admin.listen('127.0.0.1', 0);
 
@@ -59,9 +70,28 @@ const adminPort = await admin.listen('127.0.0.1', 0);
 let applying: Promise<void> = Promise.resolve();
 let draining = false;
 
+/**
+ * While some listener is rejected, its state can change without a new snapshot (a busy address is
+ * retried with backoff and binds once free): the primary is told within RECHECK_MS, so that `/xds`
+ * and `aeraki status` name only the listeners rejected now.
+ */
+const RECHECK_MS = 200;
+let appliedSeq = 0;
+let reported = '';
+const recheck = setInterval(() => {
+  const rejected = proxy.rejectedListeners();
+  const now = JSON.stringify(rejected.map(r => [r.name, r.code, r.reason]));
+  if (now === reported) return;
+  reported = now;
+  send({ type: 'listeners', seq: appliedSeq, rejected });
+}, RECHECK_MS);
+recheck.unref();
+
 async function drain(graceMs: number): Promise<void> {
   if (draining) return;
   draining = true;
+  clearInterval(recheck);
+  peers.close();
   tokenBuckets.refuseAll();
   await Promise.all([built.close(graceMs), admin.close()]);
   process.exit(0);
@@ -70,6 +100,9 @@ async function drain(graceMs: number): Promise<void> {
 process.on('message', (message: PrimaryMessage) => {
   switch (message.type) {
     case 'apply':
+      // The parts at once, in the order the primary sent them and its grants: clusters the snapshot
+      // creates compare with them from their first request.
+      peers.update(message.shares);
       applying = applying.then(async () => {
         try {
           const { rejected } = await proxy.apply(message.snapshot);
@@ -78,6 +111,8 @@ process.on('message', (message: PrimaryMessage) => {
             ...proxy.redis.listenerMap.keys(),
             ...rejected.map(r => r.name),
           ];
+          appliedSeq = message.seq;
+          reported = JSON.stringify(rejected.map(r => [r.name, r.code, r.reason]));
           send({ type: 'applied', seq: message.seq, settled, rejected });
         } catch (err) {
           logger.error({ err }, 'config not applied');
@@ -88,9 +123,14 @@ process.on('message', (message: PrimaryMessage) => {
     case 'token':
       tokenBuckets.decided(message);
       return;
+    case 'probed':
+      bindProbes.answered(message);
+      return;
     case 'drain':
       void drain(message.graceMs);
       return;
+    default:
+      peers.onMessage(message);
   }
 });
 process.on('disconnect', () => {

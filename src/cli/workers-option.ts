@@ -10,10 +10,10 @@ export const WORKERS_OPTION = {
   workers: { type: 'string' },
 } as const;
 
-export const WORKERS_USAGE = `  --workers N         event loops serving every listener, each a process of its own (default 1:
-                      the proxy runs in this process; 'auto': one per CPU); one admin API, one
-                      xDS connection and one set of local rate limits for the whole proxy;
-                      circuit breakers and outlier detection count per worker
+export const WORKERS_USAGE = `  --workers N         event loops serving every listener, each a process of its own (default
+                      'auto': one per CPU; 1: the proxy runs in this process); one admin API, one
+                      xDS connection, and local rate limits, circuit breakers and outlier
+                      ejections that hold for the whole proxy
 `;
 
 /**
@@ -29,13 +29,10 @@ export interface ProxyWorkerSettings {
 }
 
 /**
- * `--workers` as a count: a whole number ≥ 1, or `auto` for the number of CPUs; absent, 1. (One per
- * CPU becomes the default once circuit breakers and outlier detection count per proxy across
- * workers, as the local rate limits do; until then a proxy of one process keeps Envoy's semantics.)
+ * `--workers` as a count: a whole number ≥ 1, or `auto` for the number of CPUs; absent, `auto`.
  */
 export function workerCount(value: string | undefined): number {
-  if (value === undefined) return 1;
-  if (value === 'auto') return availableParallelism();
+  if (value === undefined || value === 'auto') return availableParallelism();
   const count = Number(value);
   if (!Number.isSafeInteger(count) || count < 1 || count > 256) {
     throw new AerakiError(

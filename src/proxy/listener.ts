@@ -68,7 +68,14 @@ export class Listener implements ConnectionHost {
   listen(): Promise<void> {
     const { address, port, name } = this.current.resource;
     return new Promise((resolve, reject) => {
+      const onListening = (): void => {
+        this.server.off('error', onError);
+        this.server.on('error', err => this.logger.error({ err, listener: name }, 'listener error'));
+        resolve();
+      };
       const onError = (err: NodeJS.ErrnoException): void => {
+        // A failed bind is retried on the same server: leave no listener behind for the next one.
+        this.server.off('listening', onListening);
         reject(
           new AerakiError(
             ErrorCodes.LISTEN_FAILED,
@@ -78,11 +85,8 @@ export class Listener implements ConnectionHost {
         );
       };
       this.server.once('error', onError);
-      this.server.listen({ host: address, port, backlog: 1024 }, () => {
-        this.server.off('error', onError);
-        this.server.on('error', err => this.logger.error({ err, listener: name }, 'listener error'));
-        resolve();
-      });
+      this.server.once('listening', onListening);
+      this.server.listen({ host: address, port, backlog: 1024 });
     });
   }
 

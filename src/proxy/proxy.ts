@@ -146,6 +146,13 @@ export class Proxy {
   private readonly rateLimits: ListenerRateLimits;
   private readonly configuredFilters: ListenerFilters;
   private snapshot: ProxySnapshot | undefined;
+  /**
+   * Asked before each retry of a failed bind: rejects (with the reason) while the address is still
+   * taken, so that the retry does not try to listen. A worker of a proxy with workers sets it: there
+   * every attempt to listen counts in node:cluster's key for the address, and workers whose failed
+   * attempts differ in number would never share the primary's socket (see docs/workers.md).
+   */
+  bindRetryGate: ((listener: ListenerResource) => Promise<void>) | undefined = undefined;
 
   /**
    * @param filters filters every listener runs before the router, in order (decoders in this order,
@@ -342,7 +349,12 @@ export class Proxy {
     pending.retryAt = Date.now() + delay;
     pending.timer = setTimeout(() => {
       pending.timer = undefined;
-      pending.listener.listen().then(
+      const gate = this.bindRetryGate;
+      const listener = pending.listener;
+      (gate === undefined
+        ? listener.listen()
+        : gate(listener.state.resource).then(() => listener.listen())
+      ).then(
         () => {
           if (pending.cancelled) {
             void pending.listener.drain(0);

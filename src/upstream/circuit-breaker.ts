@@ -2,16 +2,37 @@ import { ENVOY_DEFAULT_CIRCUIT_BREAKERS, type CircuitBreakerLimits } from '../xd
 import type { ClusterStats } from './cluster-stats.js';
 import type { UpstreamRequest } from './upstream-request.js';
 
+/** One of a cluster's circuit-breaker limits. */
+export type BreakerLimit = keyof CircuitBreakerLimits;
+
+/**
+ * The part of a cluster's limits that one worker of a proxy with workers may use, so that the
+ * workers together never exceed the cluster's limits (see docs/workers.md). Its owner changes
+ * `limits` in place as parts move between workers.
+ */
+export interface BreakerShare {
+  readonly limits: CircuitBreakerLimits;
+  /**
+   * This worker's part of `limit` is in use, while the cluster's limit is larger: ask for more
+   * (asynchronously; the answer changes `limits`). Called on the path that decides, so it must not
+   * block and should send at most one question at a time.
+   */
+  short(limit: BreakerLimit): void;
+}
+
 /**
  * A cluster's circuit breakers (Envoy `circuit_breakers.thresholds`): limits on the cluster's
  * connections, on requests waiting for a connection, and on requests in flight. The gauges are the
  * cluster's stats (`cxActive`, `rqPendingActive`, `rqActive`), kept by the pools, connections and
  * hosts; this object only compares them with the limits and counts overflows. A refused request gets
  * an `over-limit` local reply naming the breaker. A cluster that sets no limits gets Envoy's defaults
- * (1024 each).
+ * (1024 each). In a worker of a proxy with workers, the comparisons are with the worker's
+ * {@link BreakerShare} of each limit; the over-limit replies still name the cluster's limits.
  */
 export class CircuitBreaker {
   private limits: CircuitBreakerLimits;
+  /** This worker's part of the limits, when the proxy has workers. */
+  share: BreakerShare | undefined = undefined;
 
   constructor(
     limits: CircuitBreakerLimits | undefined,
@@ -39,7 +60,15 @@ export class CircuitBreaker {
     const limits = this.limits;
     const oneway = request.message.type === 'oneway';
     const active = this.stats.rqActive + (oneway ? 1 : 0);
-    if (active <= limits.maxRequests) return true;
+    const share = this.share;
+    if (share === undefined) {
+      if (active <= limits.maxRequests) return true;
+    } else {
+      const mine = share.limits.maxRequests;
+      // The last of this worker's part taken: ask for more before a request has to be refused.
+      if (active >= mine && mine < limits.maxRequests) share.short('maxRequests');
+      if (active <= mine) return true;
+    }
     this.stats.rqOverflow++;
     if (!oneway) {
       request.onUpstreamFailure(
@@ -58,7 +87,14 @@ export class CircuitBreaker {
    */
   mayOpenConnection(poolIsEmpty: boolean): boolean {
     const limits = this.limits;
-    if (this.stats.cxActive < limits.maxConnections) return true;
+    const share = this.share;
+    if (share === undefined) {
+      if (this.stats.cxActive < limits.maxConnections) return true;
+    } else {
+      const mine = share.limits.maxConnections;
+      if (this.stats.cxActive + 1 >= mine && mine < limits.maxConnections) share.short('maxConnections');
+      if (this.stats.cxActive < mine) return true;
+    }
     this.stats.cxOverflow++;
     return poolIsEmpty;
   }
@@ -70,7 +106,15 @@ export class CircuitBreaker {
    */
   mayWait(request: UpstreamRequest, notReading = false): boolean {
     const limits = this.limits;
-    if (this.stats.rqPendingActive < limits.maxPendingRequests) return true;
+    const share = this.share;
+    if (share === undefined) {
+      if (this.stats.rqPendingActive < limits.maxPendingRequests) return true;
+    } else {
+      const mine = share.limits.maxPendingRequests;
+      if (this.stats.rqPendingActive + 1 >= mine && mine < limits.maxPendingRequests)
+        share.short('maxPendingRequests');
+      if (this.stats.rqPendingActive < mine) return true;
+    }
     this.stats.rqPendingOverflow++;
     if (request.message.type !== 'oneway') {
       const why = notReading

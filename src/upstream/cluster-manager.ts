@@ -4,10 +4,12 @@ import {
   type EndpointAssignmentResource,
 } from '../xds/resources.js';
 import { Cluster } from './cluster.js';
+import type { ClusterPeers } from './cluster-peers.js';
 
 /** All clusters of a proxy, by name. Updated as a whole from a snapshot. */
 export class ClusterManager {
   private readonly clusters = new Map<string, Cluster>();
+  private peers: ClusterPeers | undefined;
 
   /** @param defaultBufferLimitBytes see {@link Cluster}: for clusters that set no buffer limit */
   constructor(private readonly defaultBufferLimitBytes = ENVOY_DEFAULT_BUFFER_LIMIT_BYTES) {}
@@ -23,6 +25,15 @@ export class ClusterManager {
   }
 
   /**
+   * Makes every cluster, present and future, keep per-proxy limits and ejections with the other
+   * workers of the proxy (a worker process calls it once, before its first snapshot).
+   */
+  setPeers(peers: ClusterPeers | undefined): void {
+    this.peers = peers;
+    for (const cluster of this.clusters.values()) cluster.setPeers(peers);
+  }
+
+  /**
    * Makes the cluster set equal to `clusters`: new ones are created, existing ones updated in place
    * (their pools survive), missing ones drained and dropped.
    */
@@ -33,9 +44,11 @@ export class ClusterManager {
       wanted.add(resource.name);
       const endpoints = endpointsByCluster.get(resource.name) ?? [];
       const existing = this.clusters.get(resource.name);
-      if (existing === undefined)
-        this.clusters.set(resource.name, new Cluster(resource, endpoints, this.defaultBufferLimitBytes));
-      else existing.update(resource, endpoints);
+      if (existing === undefined) {
+        const cluster = new Cluster(resource, endpoints, this.defaultBufferLimitBytes);
+        if (this.peers !== undefined) cluster.setPeers(this.peers);
+        this.clusters.set(resource.name, cluster);
+      } else existing.update(resource, endpoints);
     }
     for (const [name, cluster] of this.clusters) {
       if (wanted.has(name)) continue;

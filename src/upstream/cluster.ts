@@ -4,6 +4,7 @@ import {
   type EndpointResource,
 } from '../xds/resources.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import type { ClusterPeers } from './cluster-peers.js';
 import { ClusterStats } from './cluster-stats.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { ExclusivePool } from './exclusive-pool.js';
@@ -30,6 +31,7 @@ export class Cluster implements HealthListener {
   private hostSet: HostSet;
   private balancer: LoadBalancer;
   private detector: OutlierDetector | undefined;
+  private peers: ClusterPeers | undefined;
 
   /**
    * @param defaultBufferLimitBytes unsent bytes an upstream connection may hold when the resource sets
@@ -60,6 +62,21 @@ export class Cluster implements HealthListener {
   /** Whether too few hosts are healthy, so ejected ones are used too. */
   get panic(): boolean {
     return this.hostSet.panic;
+  }
+
+  /**
+   * Shares this cluster's limits and ejections with the other workers of the proxy (see
+   * {@link ClusterPeers}); `undefined` = this process is the whole proxy.
+   */
+  setPeers(peers: ClusterPeers | undefined): void {
+    this.peers = peers;
+    this.breaker.share = peers?.breakerShare(this.name, this.stats);
+    if (this.detector !== undefined) this.detector.onEjected = this.ejectionListener();
+  }
+
+  /** Host outlier detection ejected in another worker of the proxy; see {@link OutlierDetector.ejectedElsewhere}. */
+  hostEjectedElsewhere(host: string, untilMs: number, multiplier: number): void {
+    this.detector?.ejectedElsewhere(host, untilMs, multiplier);
   }
 
   /** Applies new settings. Pools keep their connections; new connections use the new settings. */
@@ -148,10 +165,18 @@ export class Cluster implements HealthListener {
     }
     if (this.detector === undefined) {
       this.detector = new OutlierDetector(settings, this.stats, this);
+      this.detector.onEjected = this.ejectionListener();
       this.detector.start();
     } else {
       this.detector.update(settings);
     }
+  }
+
+  private ejectionListener(): OutlierDetector['onEjected'] {
+    const peers = this.peers;
+    if (peers === undefined) return undefined;
+    const name = this.name;
+    return (host, untilMs, multiplier) => peers.hostEjected(name, host.key, untilMs, multiplier);
   }
 
   private setEndpoints(endpoints: readonly EndpointResource[]): void {

@@ -29,6 +29,8 @@ export class Host {
   consecutiveGatewayErrors = 0;
   /** When the current ejection ends (ms since the epoch), or 0 when the host is not ejected. */
   ejectedUntil = 0;
+  /** Whether this process's detector made the current ejection (not another worker's). */
+  ejectedHere = false;
   /** Ejections that still lengthen the next one; one is forgiven per interval spent healthy. */
   ejectionMultiplier = 0;
   /** Ejections of this host since it joined the cluster. */

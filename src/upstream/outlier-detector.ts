@@ -17,6 +17,12 @@ export interface HealthListener {
 }
 
 /**
+ * Told when this detector ejects a host, so that the other workers of the same proxy eject it too
+ * ({@link OutlierDetector.ejectedElsewhere}): a proxy with workers ejects per proxy, not per worker.
+ */
+export type EjectionListener = (host: Host, untilMs: number, multiplier: number) => void;
+
+/**
  * Outlier detection for one cluster, as Envoy's consecutive-errors detectors work: every outcome moves
  * its host's counters; a host reaching a threshold is ejected for `baseEjectionMs` × (its ejections so
  * far), up to `maxEjectionMs`, unless that would eject more than `maxEjectionPercent` of the cluster
@@ -27,6 +33,10 @@ export interface HealthListener {
 export class OutlierDetector {
   private hosts: readonly Host[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Hosts ejected now, by this detector or by another worker's (for `maxEjectionPercent`). */
+  private ejected = 0;
+  /** Told of each ejection this detector makes (a worker tells its primary). */
+  onEjected: EjectionListener | undefined = undefined;
 
   constructor(
     private settings: OutlierDetectionSettings,
@@ -67,11 +77,15 @@ export class OutlierDetector {
     for (const host of this.hosts) host.detector = undefined;
     this.hosts = hosts;
     let ejected = 0;
+    let ejectedHere = 0;
     for (const host of hosts) {
       host.detector = this;
-      if (host.ejectedUntil !== 0) ejected++;
+      if (host.ejectedUntil === 0) continue;
+      ejected++;
+      if (host.ejectedHere) ejectedHere++;
     }
-    this.stats.outlierEjectionsActive = ejected;
+    this.ejected = ejected;
+    this.stats.outlierEjectionsActive = ejectedHere;
   }
 
   /** Stops watching: every host is taken back and forgets its counters. */
@@ -81,10 +95,12 @@ export class OutlierDetector {
       host.detector = undefined;
       resetCounters(host);
       host.ejectedUntil = 0;
+      host.ejectedHere = false;
       host.ejectionMultiplier = 0;
       host.healthy = true;
     }
     this.hosts = [];
+    this.ejected = 0;
     this.stats.outlierEjectionsActive = 0;
   }
 
@@ -121,16 +137,39 @@ export class OutlierDetector {
         host.ejectedUntil = 0;
         host.healthy = true;
         resetCounters(host);
-        this.stats.outlierEjectionsActive--;
+        this.ejected--;
+        if (host.ejectedHere) this.stats.outlierEjectionsActive--;
+        host.ejectedHere = false;
         changed = true;
       }
     }
     if (changed) this.listener.onHostHealthChanged();
   }
 
+  /**
+   * Another worker of the proxy ejected the host `key` until `untilMs` (the same clock: one machine),
+   * its `multiplier`-th ejection in a row: this worker stops using it too, and takes it back at the
+   * same moment. Counted in the ejecting worker's stats only, so that the proxy's sum counts it once.
+   */
+  ejectedElsewhere(key: string, untilMs: number, multiplier: number): void {
+    const host = this.hosts.find(h => h.key === key);
+    if (host === undefined || untilMs <= this.now()) return;
+    host.ejectionMultiplier = Math.max(host.ejectionMultiplier, multiplier);
+    resetCounters(host);
+    if (host.ejectedUntil !== 0) {
+      // Both workers ejected it at about the same time: the later end stands in both.
+      host.ejectedUntil = Math.max(host.ejectedUntil, untilMs);
+      return;
+    }
+    host.ejectedUntil = untilMs;
+    host.healthy = false;
+    this.ejected++;
+    this.listener.onHostHealthChanged();
+  }
+
   private eject(host: Host): boolean {
     const settings = this.settings;
-    const active = this.stats.outlierEjectionsActive;
+    const active = this.ejected;
     if (active > 0 && (active + 1) * 100 > settings.maxEjectionPercent * this.hosts.length) {
       this.stats.outlierEjectionsOverflow++;
       return false;
@@ -139,12 +178,15 @@ export class OutlierDetector {
     host.ejectionMultiplier = Math.min(host.ejectionMultiplier + 1, maxMultiplier);
     const duration = Math.min(settings.baseEjectionMs * host.ejectionMultiplier, settings.maxEjectionMs);
     host.ejectedUntil = this.now() + duration;
+    host.ejectedHere = true;
     host.healthy = false;
     host.ejectionsTotal++;
     resetCounters(host);
+    this.ejected++;
     this.stats.outlierEjectionsActive++;
     this.stats.outlierEjectionsTotal++;
     this.listener.onHostHealthChanged();
+    this.onEjected?.(host, host.ejectedUntil, host.ejectionMultiplier);
     return true;
   }
 }

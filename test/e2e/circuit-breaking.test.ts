@@ -3,6 +3,10 @@
  * Thrift clients and servers: a burst of slow calls beyond the limits gets Thrift's own error reply
  * (a TApplicationException naming the circuit breaker) for exactly the calls over the limits, the
  * others are answered, and the proxy's admin API counts every overflow.
+ *
+ * One worker: these numbers count upstream connections, and each worker has pools of its own (as each
+ * of Envoy's worker threads has), whose first connection to a host is always allowed, so with N
+ * workers up to N connections open. The limits of a proxy with workers are in workers.test.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,6 +101,7 @@ before(
         { host: ADDRESS, port: ports.exclusive },
         { host: ADDRESS, port: ports.multiplexed },
       ],
+      extraArgs: ['--workers', '1'],
     });
   },
   { timeout: 30000 },

@@ -14,10 +14,13 @@ import { AerakiError, ErrorCodes } from '../../errors.js';
 import { RetryBackoff } from '../../net/retry-backoff.js';
 import type { ProxySnapshot } from '../../xds/resources.js';
 import type { ApplyResult, ListenerRejection } from '../proxy.js';
+import { BindProbes } from './bind-probe.js';
+import { PrimaryClusterLimits } from './shared-cluster-limits.js';
 import { PrimaryTokenBuckets } from './shared-token-buckets.js';
 import {
   WORKER_SETTINGS_ENV,
   type AppliedMessage,
+  type EjectMessage,
   type PrimaryMessage,
   type WorkerMessage,
 } from './worker-messages.js';
@@ -65,6 +68,12 @@ interface Slot {
 export class WorkerPool {
   /** Buckets of the local rate limits, for every worker. */
   readonly tokenBuckets = new PrimaryTokenBuckets();
+  /** The workers' parts of the clusters' circuit-breaker limits. */
+  readonly clusterLimits: PrimaryClusterLimits;
+  /** Whether a worker may retry a failed bind now. */
+  private readonly bindProbes = new BindProbes((address, port) => this.served(address, port));
+  /** Hosts ejected now, by cluster and host: what a worker that starts must eject too. */
+  private readonly ejections = new Map<string, EjectMessage>();
   private readonly slots: Slot[] = [];
   private snapshot: ProxySnapshot | undefined;
   private seq = 0;
@@ -72,7 +81,12 @@ export class WorkerPool {
   private readonly applyWaiters: (() => void)[] = [];
   private readonly readyWaiters: (() => void)[] = [];
 
-  constructor(private readonly options: WorkerPoolOptions) {}
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.clusterLimits = new PrimaryClusterLimits(options.count, (index, message) => {
+      const slot = this.slots[index];
+      if (slot !== undefined && slot.adminPort !== undefined) send(slot.worker, message);
+    });
+  }
 
   /** Starts the workers; resolves once every one is ready to take config. */
   async start(): Promise<void> {
@@ -135,8 +149,8 @@ export class WorkerPool {
     this.snapshot = snapshot;
     const seq = ++this.seq;
     this.tokenBuckets.retain(snapshot.listeners);
-    const message: PrimaryMessage = { type: 'apply', seq, snapshot };
-    for (const slot of this.slots) if (slot.adminPort !== undefined) send(slot.worker, message);
+    this.clusterLimits.plan(snapshot.clusters, seq);
+    for (const slot of this.slots) if (slot.adminPort !== undefined) this.sendSnapshot(slot);
     while (!this.slots.every(s => (s.applied?.seq ?? 0) >= seq || s.adminPort === undefined)) {
       await new Promise<void>(resolve => this.applyWaiters.push(resolve));
     }
@@ -216,8 +230,9 @@ export class WorkerPool {
     switch (message.type) {
       case 'ready':
         slot.adminPort = message.adminPort;
-        if (this.snapshot !== undefined)
-          send(worker, { type: 'apply', seq: this.seq, snapshot: this.snapshot });
+        this.clusterLimits.workerUp(slot.index);
+        this.sendSnapshot(slot);
+        this.sendEjections(slot);
         for (const resolve of this.readyWaiters.splice(0)) resolve();
         return;
       case 'applied':
@@ -227,12 +242,34 @@ export class WorkerPool {
       case 'take':
         send(worker, this.tokenBuckets.take(message));
         return;
+      case 'probe':
+        void this.bindProbes.answer(message).then(answer => send(worker, answer));
+        return;
+      case 'short':
+      case 'release':
+        this.clusterLimits.onMessage(slot.index, message);
+        return;
+      case 'ejected': {
+        // Every other worker ejects the host too, until the same moment.
+        const eject: EjectMessage = { ...message, type: 'eject' };
+        this.ejections.set(`${message.cluster}\n${message.host}`, eject);
+        for (const other of this.slots) {
+          if (other !== slot && other.adminPort !== undefined) send(other.worker, eject);
+        }
+        return;
+      }
+      case 'listeners':
+        // A listener bound (or failed anew) after the snapshot was applied: /xds says so now.
+        if (slot.applied?.seq === message.seq) slot.applied = { ...slot.applied, rejected: message.rejected };
+        return;
     }
   }
 
   private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
+    const wasUp = slot.adminPort !== undefined;
     slot.adminPort = undefined;
+    if (wasUp) this.clusterLimits.workerDown(slot.index);
     this.wakeApplyWaiters();
     if (this.closing) return;
     const lived = Date.now() - slot.startedAt;
@@ -247,6 +284,41 @@ export class WorkerPool {
       slot.restarts++;
       this.fork(slot.index, slot);
     }, delay).unref();
+  }
+
+  /** Whether some worker serves a listener on `address:port` now. */
+  private served(address: string, port: number): boolean {
+    const snapshot = this.snapshot;
+    if (snapshot === undefined) return false;
+    const names = new Set<string>();
+    for (const l of [...snapshot.listeners, ...(snapshot.redisListeners ?? [])])
+      if (l.address === address && l.port === port) names.add(l.name);
+    return this.slots.some(slot => {
+      const applied = slot.applied;
+      if (slot.adminPort === undefined || applied === undefined) return false;
+      const rejected = new Set(applied.rejected.map(r => r.name));
+      return applied.settled.some(name => names.has(name) && !rejected.has(name));
+    });
+  }
+
+  /** Sends the snapshot in force, with the worker's parts of the clusters' limits. */
+  private sendSnapshot(slot: Slot): void {
+    if (this.snapshot === undefined) return;
+    send(slot.worker, {
+      type: 'apply',
+      seq: this.seq,
+      snapshot: this.snapshot,
+      shares: this.clusterLimits.sharesFor(slot.index),
+    });
+  }
+
+  /** Tells a worker that starts of the hosts ejected now (the others have them ejected). */
+  private sendEjections(slot: Slot): void {
+    const now = Date.now();
+    for (const [key, eject] of this.ejections) {
+      if (eject.untilMs <= now) this.ejections.delete(key);
+      else send(slot.worker, eject);
+    }
   }
 
   private wakeApplyWaiters(): void {

@@ -6,11 +6,27 @@
 
 /** Gauges that are a moment, not an amount: the earliest worker's value stands for the proxy. */
 const EARLIEST = /_start_time_seconds$/;
+/**
+ * Gauges that are a state, not an amount: taken once. The config is the same in every worker (each
+ * runs every listener and cluster): a listener rejected in any worker is rejected, a host is healthy
+ * when it is in every worker (an ejection reaches every worker). The overload manager watches each
+ * worker: the proxy's pressure is the highest worker's, and it stops accepting connections or
+ * requests when every worker does (until then the others still take them).
+ */
+const MOST = /^aeraki_listener_rejected$|^envoy_cluster_membership_total$|^aeraki_overload_pressure$/;
+const LEAST = /^envoy_cluster_membership_healthy$|^aeraki_overload_action_active$/;
+
+type Combine = 'sum' | 'min' | 'max';
 
 interface Family {
   readonly header: string[];
   readonly samples: Map<string, number>;
-  readonly earliest: boolean;
+  readonly combine: Combine;
+}
+
+function combineOf(name: string): Combine {
+  if (EARLIEST.test(name) || LEAST.test(name)) return 'min';
+  return MOST.test(name) ? 'max' : 'sum';
 }
 
 /**
@@ -27,7 +43,7 @@ export function sumPrometheusText(
   const familyOf = (name: string): Family => {
     let family = families.get(name);
     if (family === undefined) {
-      family = { header: [], samples: new Map(), earliest: EARLIEST.test(name) };
+      family = { header: [], samples: new Map(), combine: combineOf(name) };
       families.set(name, family);
     }
     return family;
@@ -50,7 +66,13 @@ export function sumPrometheusText(
       const before = family.samples.get(key);
       family.samples.set(
         key,
-        before === undefined ? value : family.earliest ? Math.min(before, value) : before + value,
+        before === undefined
+          ? value
+          : family.combine === 'min'
+            ? Math.min(before, value)
+            : family.combine === 'max'
+              ? Math.max(before, value)
+              : before + value,
       );
     }
   }
@@ -62,11 +84,51 @@ export function sumPrometheusText(
   return out.join('\n') + '\n';
 }
 
+export interface JsonMetric {
+  readonly name: string;
+  readonly values: { labels?: unknown; value: number }[];
+}
+
+/**
+ * `/stats` (prom-client's JSON, one document per worker, already summed into `summed`): the
+ * metrics that are states get, sample by sample, the lowest or highest worker's value instead of
+ * the sum, as {@link sumPrometheusText} does.
+ */
+export function combineStateMetrics(
+  summed: readonly JsonMetric[],
+  docs: readonly (readonly JsonMetric[])[],
+): void {
+  for (const metric of summed) {
+    const combine = combineOf(metric.name);
+    if (combine === 'sum') continue;
+    for (const sample of metric.values) {
+      const labels = JSON.stringify(sample.labels ?? {});
+      const values: number[] = [];
+      for (const doc of docs) {
+        const same = doc.find(m => m.name === metric.name);
+        const value = same?.values.find(v => JSON.stringify(v.labels ?? {}) === labels)?.value;
+        if (value !== undefined) values.push(value);
+      }
+      if (values.length > 0) sample.value = combine === 'min' ? Math.min(...values) : Math.max(...values);
+    }
+  }
+}
+
 /**
  * Keys of array elements that say which element of another worker's array is the same thing: a
  * name, an address, or the labels of a metric's sample.
  */
 const IDENTITY_KEYS = ['name', 'address', 'labels'] as const;
+
+/**
+ * Values that hold for the proxy only when they hold in every worker: a tap opened through the
+ * proxy's admin API is attached once it is attached in every worker (`taps`: the fewest), and a host
+ * is healthy when no worker has it ejected (`healthy`: all).
+ */
+const EVERY_WORKER: ReadonlyMap<string, (a: unknown, b: unknown) => unknown> = new Map([
+  ['taps', (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? Math.min(a, b) : a)],
+  ['healthy', (a: unknown, b: unknown) => (typeof a === 'boolean' && typeof b === 'boolean' ? a && b : a)],
+]);
 
 /**
  * Adds up the JSON documents of the workers: numbers add, booleans or (a host ejected in one worker
@@ -85,7 +147,10 @@ function sumTwo(a: unknown, b: unknown, keep: ReadonlySet<string>): unknown {
     const out: Record<string, unknown> = { ...a };
     for (const [key, value] of Object.entries(b)) {
       if (!(key in out)) out[key] = value;
-      else if (!keep.has(key)) out[key] = sumTwo(out[key], value, keep);
+      else if (!keep.has(key)) {
+        const combine = EVERY_WORKER.get(key);
+        out[key] = combine === undefined ? sumTwo(out[key], value, keep) : combine(out[key], value);
+      }
     }
     return out;
   }

@@ -11,7 +11,12 @@ import type { UpdateCounters } from '../../xds/ads-client.js';
 import { redactSecrets } from '../../xds/redact-secrets.js';
 import { xdsUpdateSamples } from '../telemetry/prometheus.js';
 import type { WorkerPool } from './worker-pool.js';
-import { sumPrometheusText, sumWorkerJson } from './worker-stats-merge.js';
+import {
+  combineStateMetrics,
+  sumPrometheusText,
+  sumWorkerJson,
+  type JsonMetric,
+} from './worker-stats-merge.js';
 
 /** Values that are settings, the same in every worker: taken from the first, never added up. */
 const SETTINGS = new Set(['circuitBreakers', 'outlierDetection', 'labels', 'rejected', 'limits']);
@@ -90,10 +95,9 @@ export class WorkersAdminServer {
       case '/stats':
         return this.gather(url, res, answers => {
           const own = this.ownSamples();
-          const metrics = sumWorkerJson(
-            answers.map(a => JSON.parse(a.body) as unknown),
-            SETTINGS,
-          ) as { name: string; values: { value: number }[] }[];
+          const docs = answers.map(a => JSON.parse(a.body) as JsonMetric[]);
+          const metrics = sumWorkerJson(docs, SETTINGS) as JsonMetric[];
+          combineStateMetrics(metrics, docs);
           for (const metric of metrics) {
             const value = own.get(metric.name);
             if (value !== undefined && metric.values[0] !== undefined) metric.values[0].value = value;

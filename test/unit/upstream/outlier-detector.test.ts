@@ -153,4 +153,28 @@ describe('outlier detection', () => {
     assert.equal(stats.outlierEjectionsActive, 1);
     assert.equal(hosts[0]!.detector, undefined, 'a removed host is no longer watched');
   });
+
+  test('two workers: an ejection made by one is made by the other, counted once, and ends for both', () => {
+    const a = setup(2, { maxEjectionPercent: 50 });
+    const b = setup(2, { maxEjectionPercent: 50 });
+    b.clock.now = a.clock.now;
+    a.detector.onEjected = (host, untilMs, multiplier) =>
+      b.detector.ejectedElsewhere(host.key, untilMs, multiplier);
+    a.report(a.hosts[0]!, 'error', 3);
+    assert.equal(b.hosts[0]!.healthy, false, 'worker b ejects the host worker a ejected');
+    assert.equal(b.hosts[0]!.ejectedUntil, a.hosts[0]!.ejectedUntil);
+    assert.equal(b.healthChanges(), 1, "b's cluster was told");
+    assert.equal(a.stats.outlierEjectionsActive + b.stats.outlierEjectionsActive, 1, 'counted once');
+    assert.equal(a.stats.outlierEjectionsTotal + b.stats.outlierEjectionsTotal, 1);
+    // b counts it for maxEjectionPercent: 50 % of 2 hosts is 1, so b ejects no second host.
+    b.report(b.hosts[1]!, 'error', 3);
+    assert.equal(b.hosts[1]!.healthy, true);
+    assert.equal(b.stats.outlierEjectionsOverflow, 1);
+    // Both take it back at the same tick after its 30 s.
+    a.advance(30_000);
+    b.advance(30_000);
+    assert.equal(a.hosts[0]!.healthy, true);
+    assert.equal(b.hosts[0]!.healthy, true);
+    assert.equal(b.stats.outlierEjectionsActive, 0);
+  });
 });

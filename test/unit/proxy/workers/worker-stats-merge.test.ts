@@ -1,6 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { sumPrometheusText, sumWorkerJson } from '../../../../src/proxy/workers/worker-stats-merge.js';
+import {
+  combineStateMetrics,
+  sumPrometheusText,
+  sumWorkerJson,
+  type JsonMetric,
+} from '../../../../src/proxy/workers/worker-stats-merge.js';
 
 describe('sumPrometheusText', () => {
   test('adds samples with the same name and labels; each family keeps its header once and its samples together', () => {
@@ -64,6 +69,52 @@ describe('sumPrometheusText', () => {
   });
 });
 
+test('gauges of the config (rejected listeners, cluster members) are taken once, not added', () => {
+  const worker = (healthy: number) =>
+    [
+      '# TYPE aeraki_listener_rejected gauge',
+      'aeraki_listener_rejected{listener="l",code="AERAKI_ERR_LISTEN_FAILED"} 1',
+      '# TYPE envoy_cluster_membership_total gauge',
+      'envoy_cluster_membership_total{envoy_cluster_name="c"} 3',
+      '# TYPE envoy_cluster_membership_healthy gauge',
+      `envoy_cluster_membership_healthy{envoy_cluster_name="c"} ${healthy}`,
+    ].join('\n');
+  const sum = sumPrometheusText([worker(3), worker(2)]);
+  assert.match(sum, /^aeraki_listener_rejected\{listener="l",code="AERAKI_ERR_LISTEN_FAILED"\} 1$/m);
+  assert.match(sum, /^envoy_cluster_membership_total\{envoy_cluster_name="c"\} 3$/m);
+  assert.match(sum, /^envoy_cluster_membership_healthy\{envoy_cluster_name="c"\} 2$/m);
+});
+
+test("/stats JSON: states are the highest worker's (overload), amounts add", () => {
+  const worker = (active: number, requests: number): JsonMetric[] => [
+    {
+      name: 'aeraki_overload_action_active',
+      values: [
+        { labels: { action: 'stop_accepting_connections' }, value: active },
+        { labels: { action: 'stop_accepting_requests' }, value: 0 },
+      ],
+    },
+    { name: 'envoy_meta_protocol_request', values: [{ labels: { listener: 'l' }, value: requests }] },
+  ];
+  const one = [worker(1, 3), worker(0, 4)];
+  const some = sumWorkerJson(one, new Set()) as JsonMetric[];
+  combineStateMetrics(some, one);
+  assert.equal(some[0]!.values[0]!.value, 0, 'one worker still accepts connections');
+  const docs = [worker(1, 3), worker(1, 4)];
+  const summed = sumWorkerJson(docs, new Set()) as JsonMetric[];
+  combineStateMetrics(summed, docs);
+  assert.deepEqual(summed, [
+    {
+      name: 'aeraki_overload_action_active',
+      values: [
+        { labels: { action: 'stop_accepting_connections' }, value: 1 },
+        { labels: { action: 'stop_accepting_requests' }, value: 0 },
+      ],
+    },
+    { name: 'envoy_meta_protocol_request', values: [{ labels: { listener: 'l' }, value: 7 }] },
+  ]);
+});
+
 describe('sumWorkerJson', () => {
   test('named elements match by name, hosts by address; counts add, settings come from the first', () => {
     const worker = (rq: number, active: number, ejected: boolean) => [
@@ -85,6 +136,18 @@ describe('sumWorkerJson', () => {
         },
       ],
     );
+  });
+
+  test('a tap counts once it is in every worker; a host is healthy when no worker ejected it', () => {
+    const worker = (taps: number, healthy: boolean) => [
+      { name: 'l', taps, hosts: [{ address: '10.0.0.1:9090', healthy, ejected: !healthy }] },
+    ];
+    assert.deepEqual(sumWorkerJson([worker(1, true), worker(0, false)], new Set()), [
+      { name: 'l', taps: 0, hosts: [{ address: '10.0.0.1:9090', healthy: false, ejected: true }] },
+    ]);
+    assert.deepEqual(sumWorkerJson([worker(1, true), worker(1, true)], new Set()), [
+      { name: 'l', taps: 1, hosts: [{ address: '10.0.0.1:9090', healthy: true, ejected: false }] },
+    ]);
   });
 
   test('samples of a metric (prom-client JSON) match by their labels, not by position', () => {
