@@ -164,6 +164,9 @@ spec:
       '--control-plane-admin',
       '127.0.0.1:0',
       '--no-watch',
+      // One proxy process, so that its RSS and its answers are one event loop's (the default is one worker per CPU).
+      '--workers',
+      '1',
       ...opts.upArgs,
     ],
     { env: { ...process.env, ...launcherEnvironment(opts.aerakiBin, 'up') } },

@@ -238,6 +238,9 @@ spec:
         bootstrap,
         '--admin',
         `${HOST}:0`,
+        // One event loop, as twemproxy has: the comparison is per core (the default is one worker per CPU).
+        '--workers',
+        '1',
       ],
       { env: { ...process.env, ...launcherEnvironment(bin, 'proxy') } },
     );
