@@ -52,6 +52,11 @@ export class RedisProxy {
   private readonly pendingBinds = new Map<string, PendingBind>();
   /** Listener versions built and bound, and those that failed to (Envoy's listener_manager counters). */
   readonly counters = { created: 0, failed: 0 };
+  /**
+   * Awaited before each retry of a failed bind; a rejection counts as another failed attempt. A
+   * proxy with workers sets it so that every worker retries in step (see proxy/workers/bind-probe.ts).
+   */
+  bindRetryGate: ((listener: RedisListenerResource) => Promise<void>) | undefined = undefined;
 
   constructor(
     clusters: ClusterManager,
@@ -148,7 +153,12 @@ export class RedisProxy {
     pending.retryAt = Date.now() + delay;
     pending.timer = setTimeout(() => {
       pending.timer = undefined;
-      pending.listener.listen().then(
+      const gate = this.bindRetryGate;
+      const listener = pending.listener;
+      (gate === undefined
+        ? listener.listen()
+        : gate(listener.state.resource).then(() => listener.listen())
+      ).then(
         () => {
           if (pending.cancelled) {
             void pending.listener.drain(0);

@@ -6,7 +6,6 @@
  * API and the metrics name the rejected listener and its reason; a freed address is bound.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -18,6 +17,7 @@ import {
   freePort,
   metaRouter,
   runAeraki,
+  squat,
   startAeraki,
   startVersionedHelloServers,
   staticServiceEntry,
@@ -206,20 +206,6 @@ test(
     }
   },
 );
-
-/** A process of its own holding `host:port`, as another program on the machine would. */
-async function squat(host: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['-e', `require('node:net').createServer().listen(${port}, '${host}', () => console.log('listening'))`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve());
-    child.once('exit', code => reject(new Error(`the squatter exited (${code})`)));
-  });
-  return child;
-}
 
 test(
   'an address held by another process rejects that listener alone; once freed, it binds',

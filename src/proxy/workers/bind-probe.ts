@@ -53,7 +53,7 @@ export class WorkerBindProbes {
   constructor(private readonly send: (message: ProbeMessage) => void) {}
 
   /** Resolves when `listener`'s address can be had; rejects as a failed bind would. */
-  gate(listener: ListenerResource): Promise<void> {
+  gate(listener: Pick<ListenerResource, 'name' | 'address' | 'port'>): Promise<void> {
     const { address, port, name } = listener;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

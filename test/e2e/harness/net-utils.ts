@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -58,4 +59,18 @@ export async function waitForTcp(host: string, port: number, timeoutMs: number):
  */
 export function testAddress(file: number, host = 1): string {
   return `127.${40 + file}.0.${host}`;
+}
+
+/** A process of its own holding `host:port`, as another program on the machine would. */
+export async function squat(host: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['-e', `require('node:net').createServer().listen(${port}, '${host}', () => console.log('listening'))`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', code => reject(new Error(`the squatter exited (${code})`)));
+  });
+  return child;
 }
