@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   adminAddress,
+  proxyStatus,
   canConnect,
   connectHello,
   createConfigDir,
@@ -65,16 +66,6 @@ async function whoami(host: string, port: number): Promise<string> {
   } finally {
     await hello.close();
   }
-}
-
-interface ProxyView {
-  rejectedListeners: Array<{ name: string; code: string; reason: string; serving: string }>;
-}
-
-async function proxyView(admin: string): Promise<ProxyView> {
-  const result = await runAeraki(['status', '--proxy', admin, '--json']);
-  assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as ProxyView;
 }
 
 test(
@@ -148,7 +139,7 @@ test(
 
         // The proxy's own view names the rejected listener and why; nothing listens there.
         const admin = adminAddress(aeraki);
-        const view = await proxyView(admin);
+        const view = await proxyStatus(admin);
         assert.deepEqual(
           view.rejectedListeners.map(r => [r.name, r.code, r.serving]),
           [[acmeListener, 'AERAKI_ERR_CODEC_UNKNOWN', 'none']],
@@ -241,7 +232,7 @@ test(
       try {
         assert.equal(await whoami(THRIFT, port), versionTag('v1'));
         const admin = adminAddress(aeraki);
-        const view = await proxyView(admin);
+        const view = await proxyStatus(admin);
         assert.deepEqual(
           view.rejectedListeners.map(r => [r.name, r.code, r.serving]),
           [[busyListener, 'AERAKI_ERR_LISTEN_FAILED', 'none']],
@@ -250,7 +241,10 @@ test(
 
         squatter.kill();
         const freed = Date.now();
-        while (!(await canConnect(BUSY, busyPort)) || (await proxyView(admin)).rejectedListeners.length > 0) {
+        while (
+          !(await canConnect(BUSY, busyPort)) ||
+          (await proxyStatus(admin)).rejectedListeners.length > 0
+        ) {
           if (Date.now() - freed > 15000)
             throw new Error(`the listener did not bind\n${aeraki.outputTail()}`);
           await sleep(100);

@@ -3,7 +3,8 @@
  * operator would with curl: `/clusters` for endpoints, ejections and counters, `/listeners` for the
  * listeners' counters.
  */
-import type { AerakiProcess } from './aeraki-process.js';
+import assert from 'node:assert/strict';
+import { runAeraki, type AerakiProcess } from './aeraki-process.js';
 
 /** One endpoint as `/clusters` shows it. */
 export interface AdminHost {
@@ -83,4 +84,21 @@ export async function adminCluster(aeraki: AerakiProcess, name: string): Promise
   const cluster = (await adminClusters(aeraki)).find(c => c.name === name);
   if (cluster === undefined) throw new Error(`the proxy has no cluster ${name}`);
   return cluster;
+}
+
+/** The listeners a proxy names as rejected, as `aeraki status --json` reports them. */
+export interface StatusView {
+  readonly rejectedListeners: ReadonlyArray<{
+    readonly name: string;
+    readonly code: string;
+    readonly reason: string;
+    readonly serving: string;
+  }>;
+}
+
+/** `aeraki status --proxy <admin> --json`, as an operator's script would run it. */
+export async function proxyStatus(admin: string): Promise<StatusView> {
+  const result = await runAeraki(['status', '--proxy', admin, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as StatusView;
 }

@@ -9,10 +9,10 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   adminAddress,
+  proxyStatus,
   canConnect,
   createConfigDir,
   freePort,
-  runAeraki,
   squat,
   startAeraki,
   testAddress,
@@ -32,16 +32,6 @@ after(async () => {
   await store?.stop();
 });
 
-interface ProxyView {
-  rejectedListeners: Array<{ name: string; code: string; reason: string }>;
-}
-
-async function proxyView(admin: string): Promise<ProxyView> {
-  const result = await runAeraki(['status', '--proxy', admin, '--json']);
-  assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as ProxyView;
-}
-
 test(
   'a Redis listener on a taken address binds in every worker once the address is free',
   { timeout: 60_000 },
@@ -60,10 +50,10 @@ test(
       try {
         const admin = adminAddress(aeraki);
         const deadline = Date.now() + 15_000;
-        let view = await proxyView(admin);
+        let view = await proxyStatus(admin);
         while (view.rejectedListeners.length === 0 && Date.now() < deadline) {
           await sleep(100);
-          view = await proxyView(admin);
+          view = await proxyStatus(admin);
         }
         assert.deepEqual(
           view.rejectedListeners.map(r => r.code),
@@ -73,10 +63,13 @@ test(
 
         squatter.kill();
         const freed = Date.now();
-        while (!(await canConnect(ADDRESS, port)) || (await proxyView(admin)).rejectedListeners.length > 0) {
+        while (
+          !(await canConnect(ADDRESS, port)) ||
+          (await proxyStatus(admin)).rejectedListeners.length > 0
+        ) {
           if (Date.now() - freed > 15_000)
             throw new Error(
-              `the listener is still rejected: ${JSON.stringify((await proxyView(admin)).rejectedListeners)}\n${aeraki.outputTail()}`,
+              `the listener is still rejected: ${JSON.stringify((await proxyStatus(admin)).rejectedListeners)}\n${aeraki.outputTail()}`,
             );
           await sleep(100);
         }
