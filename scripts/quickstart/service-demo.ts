@@ -52,20 +52,32 @@ export class ServiceDemo {
     for (const backend of this.backends) backend.forgetRecordedCalls();
   }
 
-  /** Stops calling: lets calls in flight answer (up to `graceMs`), then closes the clients. */
+  /**
+   * Stops calling: lets calls in flight answer (up to `graceMs`), then closes the clients. Each wait
+   * is bounded: on Ctrl-C the proxy drains at the same moment, and a client library may leave a call
+   * (or its own close) pending when its connection goes; the quickstart must stop all the same.
+   */
   async stopClients(graceMs = 1000): Promise<void> {
     this.stopping = true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(this.loops),
-      new Promise(resolve => (timer = setTimeout(resolve, graceMs))),
-    ]);
-    clearTimeout(timer);
-    await Promise.allSettled(this.clients.map(c => c.close()));
-    await Promise.allSettled(this.loops);
+    await settledWithin(this.loops, graceMs);
+    await settledWithin(
+      this.clients.map(c => c.close()),
+      graceMs,
+    );
+    await settledWithin(this.loops, graceMs);
   }
 
   async closeBackends(): Promise<void> {
     await Promise.allSettled(this.backends.map(b => b.close()));
   }
+}
+
+/** Waits until every promise settled, or `ms` passed. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise(resolve => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }
