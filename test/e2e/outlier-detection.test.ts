@@ -12,15 +12,9 @@ import {
   adminCluster,
   connectHello,
   createConfigDir,
-  destination,
-  destinationRule,
-  freePort,
-  metaRouter,
   startAeraki,
-  startHelloServer,
   testAddress,
   thrift,
-  thriftServiceEntry,
   type AdminHost,
   type AerakiProcess,
   type ConfigDir,
@@ -28,6 +22,7 @@ import {
   type HelloConnection,
   type HelloServer,
   type ThriftStack,
+  policyService,
 } from './harness/index.js';
 
 const ADDRESS = testAddress(37);
@@ -54,28 +49,15 @@ async function service(
   serverCount: number,
   trafficPolicy: ConfigDocument,
 ): Promise<void> {
-  const host = `${name}.e2e.svc.cluster.local`;
-  const port = await freePort(ADDRESS);
-  const servers = await Promise.all(
-    Array.from({ length: serverCount }, (_, i) => startHelloServer({ tag: `${name}-${i}`, stack: FRAMED })),
-  );
-  services.set(name, { host, port, servers, keys: servers.map(s => `${s.host}:${s.port}`) });
-  docs.push(
-    thriftServiceEntry({
-      name,
-      host,
-      addresses: [ADDRESS],
-      port,
-      endpoints: servers.map(s => ({ address: s.host, port: s.port, labels: {} })),
-    }),
-    destinationRule({ name, host, subsets: {}, trafficPolicy }),
-    // Retries off (Istio's default would retry connect failures): every failure reaches the client.
-    metaRouter({
-      name,
-      host,
-      routes: [{ name: 'no-retries', retries: { attempts: 0 }, route: [destination(host)] }],
-    }),
-  );
+  const created = await policyService(docs, {
+    name,
+    namespace: 'e2e',
+    address: ADDRESS,
+    serverCount,
+    trafficPolicy,
+    stack: FRAMED,
+  });
+  services.set(name, { ...created, keys: created.servers.map(s => `${s.host}:${s.port}`) });
 }
 
 function svc(name: string): Service {

@@ -14,15 +14,9 @@ import {
   adminCluster,
   connectHello,
   createConfigDir,
-  destination,
-  destinationRule,
-  freePort,
-  metaRouter,
   startAeraki,
-  startHelloServer,
   testAddress,
   thrift,
-  thriftServiceEntry,
   type AdminCluster,
   type AerakiProcess,
   type ConfigDir,
@@ -30,6 +24,7 @@ import {
   type HelloConnection,
   type HelloServer,
   type ThriftStack,
+  policyService,
 } from './harness/index.js';
 
 const ADDRESS = testAddress(81);
@@ -54,28 +49,15 @@ async function service(
   serverCount: number,
   trafficPolicy: ConfigDocument,
 ): Promise<void> {
-  const host = `${name}.workers.svc.cluster.local`;
-  const port = await freePort(ADDRESS);
-  const servers = await Promise.all(
-    Array.from({ length: serverCount }, (_, i) => startHelloServer({ tag: `${name}-${i}`, stack: STACK })),
-  );
-  services.set(name, { host, port, servers });
-  docs.push(
-    thriftServiceEntry({
-      name,
-      host,
-      addresses: [ADDRESS],
-      port,
-      endpoints: servers.map(s => ({ address: s.host, port: s.port, labels: {} })),
-    }),
-    destinationRule({ name, host, subsets: {}, trafficPolicy }),
-    // No retries: every refusal and every error reaches the client.
-    metaRouter({
-      name,
-      host,
-      routes: [{ name: 'no-retries', retries: { attempts: 0 }, route: [destination(host)] }],
-    }),
-  );
+  const created = await policyService(docs, {
+    name,
+    namespace: 'workers',
+    address: ADDRESS,
+    serverCount,
+    trafficPolicy,
+    stack: STACK,
+  });
+  services.set(name, created);
 }
 
 function svc(name: string): Service {

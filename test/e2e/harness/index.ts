@@ -29,3 +29,4 @@ export * from './thrift-lib.js';
 export * from './thrift-stack.js';
 export * from './tiny-rpc.js';
 export * from './ads-proxies.js';
+export * from './policy-service.js';
