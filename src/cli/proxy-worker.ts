@@ -63,7 +63,6 @@ proxy.clusters.setPeers(peers);
 // A failed bind is retried only when the primary says the address can be had (see bind-probe.ts).
 const bindProbes = new WorkerBindProbes(send);
 proxy.bindRetryGate = listener => bindProbes.gate(listener);
-proxy.redis.bindRetryGate = listener => bindProbes.gate(listener);
 const admin = new AdminServer(proxy);
 const adminPort = await admin.listen('127.0.0.1', 0);
 

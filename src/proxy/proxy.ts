@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { CodecFactory, CodecRegistry } from '../codec/index.js';
 import { prepareCodecs } from '../codecs/lazy-codec-factory.js';
-import { AerakiError, ErrorCodes, type ErrorCode } from '../errors.js';
+import { AerakiError, ErrorCodes } from '../errors.js';
 import {
   isDecoderFilter,
   isEncoderFilter,
@@ -13,7 +13,8 @@ import { FilterRegistry } from '../filters/filter-registry.js';
 import type { TokenBucketStoreFactory } from '../filters/local-ratelimit/token-bucket-store.js';
 import { RouteTable } from '../filters/router/route-table.js';
 import { RouterFilter } from '../filters/router/router-filter.js';
-import { RetryBackoff, type BackoffPolicy } from '../net/retry-backoff.js';
+import { ListenerSet, type ListenerAddress, type ListenerRejection } from '../net/listener-set.js';
+import type { BackoffPolicy } from '../net/retry-backoff.js';
 import type { RedisCommandObserver } from '../redis/listener/redis-listener.js';
 import { RedisProxy } from '../redis/redis-proxy.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
@@ -49,26 +50,7 @@ function sweepIntervalMs(limits: ProxyLimits): number {
 /** A listener whose address is busy binds again after up to 500 ms, 1 s, 2 s, then up to 5 s each time. */
 export const DEFAULT_BIND_RETRY: BackoffPolicy = { initialMs: 500, maxMs: 5000 };
 
-/**
- * A listener of the snapshot in force that the proxy could not build or bind, and why. The rest of
- * the snapshot runs regardless (as Envoy does with LDS: the valid listeners are applied, the update
- * is NACKed naming the failed ones).
- */
-export interface ListenerRejection {
-  readonly name: string;
-  readonly address: string;
-  readonly port: number;
-  /** `AERAKI_ERR_CODEC_UNKNOWN`, `AERAKI_ERR_LISTEN_FAILED` (busy address), `AERAKI_ERR_CONFIG_INVALID`. */
-  readonly code: ErrorCode;
-  readonly reason: string;
-  /** Since when it is rejected for this reason (ISO 8601). */
-  readonly since: string;
-  /** `previous`: the version of the listener that ran before keeps serving; `none`: nothing listens. */
-  readonly serving: 'previous' | 'none';
-  /** A bind that failed is retried with backoff: the next attempt (ISO 8601) and the failures so far. */
-  readonly retryAt?: string;
-  readonly bindFailures?: number;
-}
+export type { ListenerRejection } from '../net/listener-set.js';
 
 /** What {@link Proxy.apply} could not apply. */
 export interface ApplyResult {
@@ -82,17 +64,6 @@ export class ListenerManagerStats {
   listenerCreateFailure = 0;
   /** Listener versions built and bound. */
   listenerCreateSuccess = 0;
-}
-
-/** A listener waiting for its address: retried with backoff until it binds or is replaced. */
-interface PendingBind {
-  readonly listener: Listener;
-  /** The version it replaces, serving until it binds. */
-  readonly previous: Listener | undefined;
-  readonly backoff: RetryBackoff;
-  timer: NodeJS.Timeout | undefined;
-  retryAt: number;
-  cancelled: boolean;
 }
 
 export interface ProxyOptions {
@@ -135,24 +106,16 @@ export class Proxy {
   readonly redis: RedisProxy;
   /** One per codec and codec config: listeners with equal settings share upstream pools. */
   private readonly upstreamCodecs = new UpstreamCodecs();
-  private readonly listeners = new Map<string, Listener>();
+  private readonly listenerSet: ListenerSet<ListenerResource, Listener>;
+  /** The listeners bound, by name (the set's own map). */
+  private readonly listeners: ReadonlyMap<string, Listener>;
   private readonly routeTables = new Map<string, RouteTable>();
-  private readonly rejections = new Map<string, ListenerRejection>();
-  private readonly pendingBinds = new Map<string, PendingBind>();
-  private readonly bindRetry: BackoffPolicy;
   private readonly deadlines = new DeadlineTimer();
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly router: RouterFilter;
   private readonly rateLimits: ListenerRateLimits;
   private readonly configuredFilters: ListenerFilters;
   private snapshot: ProxySnapshot | undefined;
-  /**
-   * Asked before each retry of a failed bind: rejects (with the reason) while the address is still
-   * taken, so that the retry does not try to listen. A worker of a proxy with workers sets it: there
-   * every attempt to listen counts in node:cluster's key for the address, and workers whose failed
-   * attempts differ in number would never share the primary's socket (see docs/workers.md).
-   */
-  bindRetryGate: ((listener: ListenerResource) => Promise<void>) | undefined = undefined;
 
   /**
    * @param filters filters every listener runs before the router, in order (decoders in this order,
@@ -166,11 +129,23 @@ export class Proxy {
     readonly telemetry: RequestTelemetry = new RequestTelemetry(),
     options: ProxyOptions = {},
   ) {
-    this.bindRetry = options.bindRetry ?? DEFAULT_BIND_RETRY;
+    const bindRetry = options.bindRetry ?? DEFAULT_BIND_RETRY;
+    const stats = this.listenerManager;
+    this.listenerSet = new ListenerSet({
+      bindRetry,
+      drainMs: LISTENER_DRAIN_MS,
+      logger,
+      noun: 'listener',
+      counters: {
+        onCreated: () => stats.listenerCreateSuccess++,
+        onFailed: () => stats.listenerCreateFailure++,
+      },
+    });
+    this.listeners = this.listenerSet.listeners;
     const limits = options.limits ?? DEFAULT_PROXY_LIMITS;
     this.clusters = new ClusterManager(limits.connectionBufferBytes);
     this.redis = new RedisProxy(this.clusters, logger, {
-      bindRetry: this.bindRetry,
+      bindRetry,
       ...(options.redisAccessLog === undefined ? {} : { accessLog: options.redisAccessLog }),
     });
     this.router = new RouterFilter(this.clusters);
@@ -206,6 +181,15 @@ export class Proxy {
     return this.listeners;
   }
 
+  /**
+   * Awaited before each retry of a failed bind, of this proxy's listeners and its Redis listeners
+   * (see {@link ListenerSet.bindRetryGate}); a proxy with workers sets it.
+   */
+  set bindRetryGate(gate: ((listener: ListenerAddress) => Promise<void>) | undefined) {
+    this.listenerSet.bindRetryGate = gate;
+    this.redis.bindRetryGate = gate;
+  }
+
   /** The route table named `name` in force now. */
   routeTable(name: string): RouteTable | undefined {
     return this.routeTables.get(name);
@@ -213,19 +197,7 @@ export class Proxy {
 
   /** Listeners of the snapshot in force that do not run as given, by name. */
   rejectedListeners(): ListenerRejection[] {
-    return [
-      ...[...this.rejections.values()].map(r => {
-        const pending = this.pendingBinds.get(r.name);
-        return pending === undefined
-          ? r
-          : {
-              ...r,
-              retryAt: new Date(pending.retryAt).toISOString(),
-              bindFailures: pending.backoff.attempts,
-            };
-      }),
-      ...this.redis.rejected(),
-    ];
+    return [...this.listenerSet.rejected(), ...this.redis.rejected()];
   }
 
   /**
@@ -257,14 +229,7 @@ export class Proxy {
     for (const [name, table] of tables) this.routeTables.set(name, table);
 
     const wanted = new Map(snapshot.listeners.map(l => [l.name, l]));
-    // Removals first, so that a listener may take over the address of one that goes (as Envoy does).
-    for (const [name, listener] of this.listeners) {
-      if (wanted.has(name)) continue;
-      this.listeners.delete(name);
-      void listener.drain(LISTENER_DRAIN_MS);
-    }
-    for (const name of [...this.pendingBinds.keys()]) if (!wanted.has(name)) this.cancelBind(name);
-    for (const name of [...this.rejections.keys()]) if (!wanted.has(name)) this.rejections.delete(name);
+    this.listenerSet.retain(wanted);
 
     const binding: Promise<void>[] = [];
     for (const [name, resource] of wanted) {
@@ -281,31 +246,30 @@ export class Proxy {
         }
         state = this.stateFor(resource);
       } catch (err) {
-        this.cancelBind(name);
-        this.reject(resource, err, existing !== undefined);
+        this.listenerSet.cancelBind(name);
+        this.listenerSet.reject(resource, err, existing !== undefined);
         continue;
       }
       if (existing !== undefined && sameSocket(existing.state.resource, resource)) {
         existing.update(state);
-        this.cancelBind(name);
-        this.rejections.delete(name);
+        this.listenerSet.accepted(name);
         continue;
       }
-      const pending = this.pendingBinds.get(name);
-      if (pending !== undefined && sameSocket(pending.listener.state.resource, resource)) {
+      const pending = this.listenerSet.pending(name);
+      if (pending !== undefined && sameSocket(pending.state.resource, resource)) {
         // Still waiting for the same address: it binds with this state when it can.
-        pending.listener.update(state);
+        pending.update(state);
         continue;
       }
-      this.cancelBind(name);
+      this.listenerSet.cancelBind(name);
       if (existing !== undefined && sameAddress(existing.state.resource, resource)) {
         // Same address, another codec: the old listener must give up the socket first.
-        this.listeners.delete(name);
+        this.listenerSet.remove(name);
         void existing.drain(LISTENER_DRAIN_MS);
         existing = undefined;
       }
       binding.push(
-        this.bind(
+        this.listenerSet.bind(
           name,
           new Listener(state, this.deadlines, this.logger, this.telemetry, this.overload),
           existing,
@@ -320,110 +284,9 @@ export class Proxy {
     return { rejected: this.rejectedListeners() };
   }
 
-  /**
-   * Binds `listener`; on success it replaces `previous` (drained), on failure it is rejected and
-   * retried with backoff while `previous` keeps serving.
-   */
-  private async bind(name: string, listener: Listener, previous: Listener | undefined): Promise<void> {
-    try {
-      await listener.listen();
-    } catch (err) {
-      this.reject(listener.state.resource, err, previous !== undefined);
-      const pending: PendingBind = {
-        listener,
-        previous,
-        backoff: new RetryBackoff(this.bindRetry),
-        timer: undefined,
-        retryAt: 0,
-        cancelled: false,
-      };
-      this.pendingBinds.set(name, pending);
-      this.scheduleBind(name, pending);
-      return;
-    }
-    this.activate(name, listener, previous);
-  }
-
-  private scheduleBind(name: string, pending: PendingBind): void {
-    const delay = pending.backoff.next();
-    pending.retryAt = Date.now() + delay;
-    pending.timer = setTimeout(() => {
-      pending.timer = undefined;
-      const gate = this.bindRetryGate;
-      const listener = pending.listener;
-      (gate === undefined
-        ? listener.listen()
-        : gate(listener.state.resource).then(() => listener.listen())
-      ).then(
-        () => {
-          if (pending.cancelled) {
-            void pending.listener.drain(0);
-            return;
-          }
-          this.pendingBinds.delete(name);
-          this.activate(name, pending.listener, pending.previous);
-          this.logger.info(
-            { listener: name, bindFailures: pending.backoff.attempts },
-            'listener bound: its address is free now',
-          );
-        },
-        (err: unknown) => {
-          if (pending.cancelled) return;
-          // Counted, and logged only when the reason changed.
-          this.reject(pending.listener.state.resource, err, pending.previous !== undefined);
-          this.scheduleBind(name, pending);
-        },
-      );
-    }, delay);
-    pending.timer.unref();
-  }
-
-  private activate(name: string, listener: Listener, previous: Listener | undefined): void {
-    this.listenerManager.listenerCreateSuccess++;
-    this.listeners.set(name, listener);
-    this.rejections.delete(name);
-    if (previous !== undefined && previous !== listener) void previous.drain(LISTENER_DRAIN_MS);
-  }
-
-  /** Stops retrying the bind of `name`'s pending listener. */
-  private cancelBind(name: string): void {
-    const pending = this.pendingBinds.get(name);
-    if (pending === undefined) return;
-    this.pendingBinds.delete(name);
-    pending.cancelled = true;
-    clearTimeout(pending.timer);
-  }
-
-  private reject(resource: ListenerResource, err: unknown, previousServes: boolean): void {
-    this.listenerManager.listenerCreateFailure++;
-    const reason = messageOf(err);
-    const code = err instanceof AerakiError ? err.code : ErrorCodes.CONFIG_INVALID;
-    const earlier = this.rejections.get(resource.name);
-    this.rejections.set(resource.name, {
-      name: resource.name,
-      address: resource.address,
-      port: resource.port,
-      code,
-      reason,
-      since: earlier?.reason === reason ? earlier.since : new Date().toISOString(),
-      serving: previousServes ? 'previous' : 'none',
-    });
-    if (earlier?.reason === reason) return;
-    this.logger.error(
-      { listener: resource.name, address: `${resource.address}:${resource.port}`, code, reason },
-      previousServes
-        ? 'listener update rejected; its previous version keeps serving'
-        : 'listener rejected; the other listeners are not affected',
-    );
-  }
-
   /** Stops every listener (letting requests in flight finish) and closes upstream connections. */
   async close(graceMs = LISTENER_DRAIN_MS): Promise<void> {
-    for (const name of [...this.pendingBinds.keys()]) this.cancelBind(name);
-    this.rejections.clear();
-    const listeners = [...this.listeners.values()];
-    this.listeners.clear();
-    await Promise.all([...listeners.map(l => l.drain(graceMs)), this.redis.close(graceMs)]);
+    await Promise.all([this.listenerSet.close(graceMs), this.redis.close(graceMs)]);
     clearInterval(this.sweepTimer);
     this.overload.stop();
     this.clusters.drainAll();
