@@ -1,7 +1,7 @@
 /**
  * The `aeraki` command line. The only place that parses argv and prints for humans.
  */
-import { AerakiError } from '../errors.js';
+import { AerakiError, ErrorCodes } from '../errors.js';
 
 const USAGE = `Usage: aeraki <command> [options]
 
@@ -63,7 +63,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof AerakiError) {
       process.stderr.write(`aeraki: ${err.message} [${err.code}]\n`);
-      process.exitCode = 1;
+      // Bad usage exits 2, as getopt-style tools do; every other failure 1.
+      process.exitCode = err.code === ErrorCodes.CLI_USAGE ? 2 : 1;
       return;
     }
     throw err;

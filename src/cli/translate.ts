@@ -3,7 +3,6 @@
  * Istio mode for the config in DIR (EnvoyFilters for Envoy sidecars and gateways running Aeraki's
  * MetaProtocol proxy image, and the gateway VirtualServices), for review and GitOps.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../control-plane/index.js';
 import {
   DEFAULT_ISTIO_OPTIONS,
@@ -11,6 +10,8 @@ import {
   translateIstio,
 } from '../control-plane/translate/istio/index.js';
 import { formatIssue } from '../api/issue-format.js';
+import { AerakiError, ErrorCodes } from '../errors.js';
+import { parseCommandArgs } from './args.js';
 import { CONFIG_LIMIT_OPTIONS, CONFIG_LIMIT_USAGE, configLimitOptions } from './config-source-options.js';
 
 const USAGE = `Usage: aeraki translate DIR --istio [--root-namespace NS] [--namespace-scope] [--xds-cluster NAME] [--json]
@@ -34,47 +35,31 @@ ${CONFIG_LIMIT_USAGE}  -h, --help           show this help
 `;
 
 export async function translateCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        istio: { type: 'boolean', default: false },
-        'root-namespace': { type: 'string', default: DEFAULT_ISTIO_OPTIONS.rootNamespace },
-        'namespace-scope': { type: 'boolean', default: false },
-        'xds-cluster': { type: 'string', default: DEFAULT_ISTIO_OPTIONS.xdsCluster },
-        json: { type: 'boolean', default: false },
-        ...CONFIG_LIMIT_OPTIONS,
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    process.stderr.write(`aeraki translate: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(
+    args,
+    {
+      istio: { type: 'boolean', default: false },
+      'root-namespace': { type: 'string', default: DEFAULT_ISTIO_OPTIONS.rootNamespace },
+      'namespace-scope': { type: 'boolean', default: false },
+      'xds-cluster': { type: 'string', default: DEFAULT_ISTIO_OPTIONS.xdsCluster },
+      json: { type: 'boolean', default: false },
+      ...CONFIG_LIMIT_OPTIONS,
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    USAGE,
+  );
   if (values.help === true) {
     process.stdout.write(USAGE);
     return 0;
   }
   const dir = positionals[0];
   if (dir === undefined || positionals.length !== 1) {
-    process.stderr.write(`aeraki translate: expected exactly one DIR\n\n${USAGE}`);
-    return 2;
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `expected exactly one DIR\n\n${USAGE}`);
   }
   if (values.istio !== true) {
-    process.stderr.write(`aeraki translate: --istio is required (the only output so far)\n\n${USAGE}`);
-    return 2;
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `--istio is required (the only output so far)\n\n${USAGE}`);
   }
-  let limits;
-  try {
-    limits = configLimitOptions(values);
-  } catch (err) {
-    process.stderr.write(`aeraki translate: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const limits = configLimitOptions(values);
   const loaded = await loadConfig(dir, limits);
   const color = process.stderr.isTTY === true && process.env['NO_COLOR'] === undefined;
   const errors = loaded.issues.filter(i => i.severity === 'error');

@@ -1,11 +1,12 @@
 /**
  * `aeraki validate DIR [--json]`: checks every config document under DIR and reports every issue.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../control-plane/index.js';
 import { withCodecIssues } from '../control-plane/model/codec-issues.js';
 import { withFilterIssues } from '../control-plane/model/filter-issues.js';
 import { formatIssue } from '../api/issue-format.js';
+import { AerakiError, ErrorCodes } from '../errors.js';
+import { parseCommandArgs } from './args.js';
 import { checkDeclarativeCodec } from './declarative-codec-check.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, filterCheckOf, loadCliCodecs } from './plugin-options.js';
 import { CONFIG_LIMIT_OPTIONS, CONFIG_LIMIT_USAGE, configLimitOptions } from './config-source-options.js';
@@ -32,41 +33,26 @@ ${CONFIG_LIMIT_USAGE}${PLUGIN_USAGE}  -h, --help          show this help
 `;
 
 export async function validateCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        json: { type: 'boolean', default: false },
-        ...CONFIG_LIMIT_OPTIONS,
-        ...PLUGIN_OPTIONS,
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    process.stderr.write(`aeraki validate: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(
+    args,
+    {
+      json: { type: 'boolean', default: false },
+      ...CONFIG_LIMIT_OPTIONS,
+      ...PLUGIN_OPTIONS,
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    USAGE,
+  );
   if (values.help === true) {
     process.stdout.write(USAGE);
     return 0;
   }
   const dir = positionals[0];
   if (dir === undefined || positionals.length !== 1) {
-    process.stderr.write(`aeraki validate: expected exactly one DIR\n\n${USAGE}`);
-    return 2;
+    throw new AerakiError(ErrorCodes.CLI_USAGE, `expected exactly one DIR\n\n${USAGE}`);
   }
 
-  let limits;
-  try {
-    limits = configLimitOptions(values);
-  } catch (err) {
-    process.stderr.write(`aeraki validate: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const limits = configLimitOptions(values);
   const { codecs, filters } = await loadCliCodecs(values.plugin);
   const { config, issues } = withFilterIssues(
     withCodecIssues(await loadConfig(dir, limits), codecs.names(), checkDeclarativeCodec),

@@ -62,7 +62,7 @@ describe('aeraki codec test', () => {
 
   test('bad usage and a broken plugin: a clear error', async () => {
     const usage = await runAeraki(['codec', 'test', memcachedPlugin]);
-    assert.equal(usage.code, 1);
+    assert.equal(usage.code, 2);
     assert.match(usage.stderr, /expected MODULE and --fixtures DIR/);
     const broken = join(work, 'broken.mjs');
     writeFileSync(broken, 'export default { codecs: "memcached" };\n');

@@ -2,46 +2,14 @@
  * `aeraki validate` run as a real process, so exit codes, stdout and stderr are what a user sees.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { runAeraki, type AerakiResult } from '../../e2e/harness/index.js';
 import { CONFIG_FIXTURES } from '../control-plane/fixtures.js';
 import { configDir, serviceEntry } from '../control-plane/temp-config.js';
 
-const moduleUrl = new URL('../../../src/cli/validate.js', import.meta.url).href;
-
-/** Keeps loader flags (tsx when tests run from sources) so the child can import the same module. */
-function loaderArgs(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if ((arg === '--import' || arg === '--loader' || arg === '--require') && argv[i + 1] !== undefined) {
-      out.push(arg, argv[++i] ?? '');
-    } else if (/^--(import|loader|require)=/.test(arg)) {
-      out.push(arg);
-    }
-  }
-  return out;
-}
-
-async function validate(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = `const { validateCommand } = await import(${JSON.stringify(moduleUrl)});
-process.exitCode = await validateCommand(process.argv.slice(1));`;
-  const child = spawn(
-    process.execPath,
-    [...loaderArgs(), '--input-type=module', '-e', script, '--', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve));
-  return { code, stdout, stderr };
+function validate(...args: string[]): Promise<AerakiResult> {
+  return runAeraki(['validate', ...args]);
 }
 
 const valid = join(CONFIG_FIXTURES, 'golden', 'thrift-split');
