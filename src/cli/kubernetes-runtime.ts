@@ -219,7 +219,7 @@ export class KubernetesRuntime {
    */
   async start(controlPlane: ControlPlane): Promise<number> {
     this.controlPlane = controlPlane;
-    const port = await this.startWebhook();
+    const port = await this.startWebhook(controlPlane);
     if (this.elector === undefined) this.lead(true);
     else {
       this.reporter?.start();
@@ -249,7 +249,7 @@ export class KubernetesRuntime {
     return certificate;
   }
 
-  private async startWebhook(): Promise<number> {
+  private async startWebhook(controlPlane: ControlPlane): Promise<number> {
     const listen = this.values['webhook-listen'];
     if (listen === undefined) return 0;
     const address = parseHostPort(listen, '--webhook-listen');
@@ -262,6 +262,7 @@ export class KubernetesRuntime {
         current: () => this.loader.latest?.served,
         uriOf: (kind, namespace, name) =>
           objectUri(kind, { metadata: { ...(namespace === undefined ? {} : { namespace }), name } }),
+        proxyChecks: config => controlPlane.withProxyChecks(config),
       },
       certificate,
     );

@@ -524,6 +524,19 @@ export class ControlPlane implements StreamScoper {
   }
 
   /**
+   * `config` with what the proxies' codecs and filters (built in and plugins) say of it: an
+   * ApplicationProtocol's codec unknown or its description refused, a MetaRouter filter unknown or
+   * its config refused by the filter's schema. Every load gets these issues; the admission webhook
+   * asks for them too.
+   */
+  withProxyChecks(config: LoadedConfig): LoadedConfig {
+    return withFilterIssues(
+      withCodecIssues(config, this.options.knownCodecs, this.options.checkApplicationProtocol),
+      this.options.checkFilter,
+    );
+  }
+
+  /**
    * Validates and, when there is no error, translates and hands the snapshots to the ADS server: the
    * scopes' the config changes, and the whole mesh's when needed now (see {@link unscopedPending});
    * `betweenStages` runs between translating and encoding.
@@ -532,10 +545,7 @@ export class ControlPlane implements StreamScoper {
     config: LoadedConfig,
     betweenStages = nothing,
   ): ConfigLoad & { readonly published: boolean } {
-    const loaded = withFilterIssues(
-      withCodecIssues(config, this.options.knownCodecs, this.options.checkApplicationProtocol),
-      this.options.checkFilter,
-    );
+    const loaded = this.withProxyChecks(config);
     const logger = this.options.logger;
     const at = new Date().toISOString();
     const errors = loaded.issues.filter(i => i.severity === 'error');

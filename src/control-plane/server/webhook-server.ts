@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { compareIssues, validateDocument, type ConfigIssue } from '../../api/index.js';
 import { formatIssueMessage } from '../../api/issue-format.js';
 import { buildConfig } from '../model/build-config.js';
+import type { LoadedConfig } from '../model/config-set.js';
 import { issueInDocument } from '../model/issue-at.js';
 import type { SourceDocument } from '../sources/config-source.js';
 
@@ -52,6 +53,11 @@ export interface WebhookServerOptions {
    */
   readonly current: () => ReadonlyMap<string, SourceDocument> | undefined;
   readonly uriOf: (kind: string, namespace: string | undefined, name: string) => string;
+  /**
+   * Adds what the proxies' codecs and filters say of a config (see `ControlPlane.withProxyChecks`):
+   * those of an object's issues are its own, so its errors deny it as its schema errors do.
+   */
+  readonly proxyChecks?: (config: LoadedConfig) => LoadedConfig;
 }
 
 /** HTTPS server answering AdmissionReviews. */
@@ -148,6 +154,7 @@ export class WebhookServer {
     };
     const checked = validateDocument(data);
     const own = checked.issues.map(issue => issueInDocument(candidate, checked.kind, checked.name, issue));
+    if (own.length === 0 && this.options.proxyChecks !== undefined) own.push(...this.proxyIssues(candidate));
     const errors = own.filter(i => i.severity === 'error');
     if (errors.length > 0) {
       const message = errors.map(formatIssueMessage).join('; ');
@@ -171,5 +178,14 @@ export class WebhookServer {
     return warnings.length === 0
       ? { uid, allowed: true }
       : { uid, allowed: true, warnings: warnings.sort(compareIssues).map(formatIssueMessage) };
+  }
+
+  /** The issues the proxy checks find in `candidate` alone (what they add to the config's own). */
+  private proxyIssues(candidate: SourceDocument): ConfigIssue[] {
+    const alone = buildConfig({ documents: [candidate], issues: [] });
+    const before = new Set(alone.issues);
+    return this.options.proxyChecks!(alone).issues.filter(
+      issue => !before.has(issue) && issue.file === candidate.file,
+    );
   }
 }

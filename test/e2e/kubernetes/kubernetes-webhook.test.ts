@@ -21,6 +21,24 @@ let cluster: TestCluster;
 let controlPlane: KubeControlPlane | undefined;
 let webhookPort = 0;
 const dir = mkdtempSync(join(tmpdir(), 'aeraki-webhook-'));
+/** A filter plugin the control plane loads (--plugin), so the webhook checks MetaRouters' filter configs. */
+const PLUGIN = join(dir, 'quota-filter.mjs');
+const QUOTA = 'aeraki.meta_protocol.filters.quota';
+writeFileSync(
+  PLUGIN,
+  `import { defineFilter, filterName, z } from 'aeraki/filter';
+export default {
+  sdkVersion: '^1.1.0',
+  filters: [
+    defineFilter({
+      name: filterName('quota'),
+      configSchema: z.object({ limit: z.number().int().positive() }),
+      create: () => ({ name: filterName('quota'), onRequest: () => 'continue' }),
+    }),
+  ],
+};
+`,
+);
 
 const BAD = {
   apiVersion: 'metaprotocol.aeraki.io/v1alpha1',
@@ -65,6 +83,8 @@ before(
         `${NS}/aeraki-webhook-tls`,
         '--webhook-configuration',
         webhookConfigurationName(NS),
+        '--plugin',
+        PLUGIN,
       ],
       'admission webhook serving',
     );
@@ -179,4 +199,49 @@ test('an edit that breaks a rule is refused too, and the object stays as it was'
   assert.match(edit.stderr, /denied the request: .*rule weights-sum-100/);
   const stored = cluster.api.get('metaprotocol.aeraki.io', 'metarouters', 'default', 'good');
   assert.equal((stored?.['spec'] as { routes: Array<{ name: string }> }).routes[0]!.name, 'all');
+});
+
+test("a MetaRouter filter's config is checked against the filter's schema, as aeraki validate --plugin does", async () => {
+  const routed = (name: string, filters: unknown[]) => ({
+    ...BAD,
+    metadata: { name, namespace: 'default' },
+    spec: {
+      hosts: ['hello.default.svc.cluster.local'],
+      routes: [{ name: 'all', route: [{ destination: { host: 'hello.default.svc.cluster.local' } }] }],
+      filters,
+    },
+  });
+  const file = join(dir, 'quota.yaml');
+  writeFileSync(file, toYaml([routed('quota', [{ name: QUOTA, config: { limit: -1 } }])]));
+  const validate = await runAeraki(['validate', file, '--plugin', PLUGIN, '--json']);
+  assert.equal(validate.code, 1, validate.stderr);
+  // Alone, the file also misses its ServiceEntry: the webhook judges that as a warning (kubectl
+  // apply -f dir applies objects one by one), an object's own errors as a refusal.
+  const error = (
+    JSON.parse(validate.stdout) as { errors: Array<{ message: string; field: string; rule: string }> }
+  ).errors.find(e => e.rule === 'filter-config');
+  assert.ok(error !== undefined, validate.stdout);
+  const applied = await cluster.kubectl(['apply', '-f', file]);
+  assert.notEqual(applied.code, 0);
+  assert.ok(
+    applied.stderr.includes(
+      `denied the request: ${error.message} (MetaRouter default/quota, field ${error.field}, rule filter-config)`,
+    ),
+    applied.stderr,
+  );
+  assert.equal(cluster.api.get('metaprotocol.aeraki.io', 'metarouters', 'default', 'quota'), undefined);
+
+  const good = await cluster.kubectl(['apply', '-f', '-'], {
+    input: toYaml([routed('quota', [{ name: QUOTA, config: { limit: 10 } }])]),
+  });
+  assert.equal(good.code, 0, good.stderr);
+  // A filter no plugin of the control plane brings: a warning, since a proxy with it serves it.
+  const unknown = await cluster.kubectl(['apply', '-f', '-'], {
+    input: toYaml([routed('elsewhere', [{ name: 'aeraki.meta_protocol.filters.elsewhere' }])]),
+  });
+  assert.equal(unknown.code, 0, unknown.stderr);
+  assert.match(
+    unknown.stderr,
+    /Warning: filter 'aeraki\.meta_protocol\.filters\.elsewhere' is not known here.*rule filter-unknown/,
+  );
 });
