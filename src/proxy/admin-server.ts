@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../net/http-admin.js';
-import type { UpdateCounters } from '../xds/ads-client.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { admitRead, sendJson, sendText } from '../net/http-admin.js';
 import { redactSecrets } from '../xds/redact-secrets.js';
 import { explainRedisKey, redisListenersForService, RedisTap } from '../redis/redis-explainer.js';
+import { AdminHttpServer } from './admin-http-server.js';
 import type { Proxy } from './proxy.js';
 import { listenerFilterStats } from './filter-stats.js';
 import { explainRoute, routeTablesForService } from './route-explainer.js';
@@ -37,14 +37,11 @@ import { ProxyMetricsExporter } from './telemetry/prometheus.js';
  *
  * Every path answers GET and HEAD only (405 otherwise): the API changes nothing.
  */
-export class AdminServer {
-  private readonly server: Server;
-  private xdsStatus: (() => unknown) | undefined;
-  private xdsUpdates: (() => Readonly<Record<string, UpdateCounters>>) | undefined;
-
+export class AdminServer extends AdminHttpServer {
   private readonly metrics: ProxyMetricsExporter;
 
   constructor(private readonly proxy: Proxy) {
+    super();
     this.metrics = new ProxyMetricsExporter({
       requestMetrics: proxy.telemetry.metrics,
       listeners: () => proxy.listenerMap.values(),
@@ -58,29 +55,9 @@ export class AdminServer {
       }),
       overload: () => proxy.overload,
     });
-    this.server = createServer((req, res) => this.handle(req, res));
   }
 
-  /** Binds `host:port` (port 0 picks a free one) and resolves with the bound port. */
-  listen(host: string, port: number): Promise<number> {
-    return listenHttp(this.server, host, port);
-  }
-
-  /** Adds `/xds`: where the proxy's xDS subscription stands (versions, last NACK). */
-  setXdsStatus(status: () => unknown): void {
-    this.xdsStatus = status;
-  }
-
-  /** Adds the xDS update counters (per type URL) to the metrics. */
-  setXdsUpdateCounters(updates: () => Readonly<Record<string, UpdateCounters>>): void {
-    this.xdsUpdates = updates;
-  }
-
-  close(): Promise<void> {
-    return closeHttp(this.server);
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
     if (!admitRead(req, res)) return;

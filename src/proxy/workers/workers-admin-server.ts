@@ -1,14 +1,7 @@
-import {
-  createServer,
-  get,
-  type ClientRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { admitRead, closeHttp, listenHttp, sendJson, sendText } from '../../net/http-admin.js';
-import type { UpdateCounters } from '../../xds/ads-client.js';
+import { get, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { admitRead, sendJson, sendText } from '../../net/http-admin.js';
 import { redactSecrets } from '../../xds/redact-secrets.js';
+import { AdminHttpServer } from '../admin-http-server.js';
 import { xdsUpdateSamples } from '../telemetry/prometheus.js';
 import type { WorkerPool } from './worker-pool.js';
 import {
@@ -36,35 +29,12 @@ interface WorkerAnswer {
  * come from the primary, which holds the config and the xDS connection; `/explain` asks one worker.
  * `/workers` lists the worker processes.
  */
-export class WorkersAdminServer {
-  private readonly server: Server;
-  private xdsStatus: (() => unknown) | undefined;
-  private xdsUpdates: (() => Readonly<Record<string, UpdateCounters>>) | undefined;
-
+export class WorkersAdminServer extends AdminHttpServer {
   constructor(private readonly pool: WorkerPool) {
-    this.server = createServer((req, res) => this.handle(req, res));
+    super();
   }
 
-  /** Binds `host:port` (port 0 picks a free one) and resolves with the bound port. */
-  listen(host: string, port: number): Promise<number> {
-    return listenHttp(this.server, host, port);
-  }
-
-  /** Adds `/xds`: where the proxy's xDS subscription stands. */
-  setXdsStatus(status: () => unknown): void {
-    this.xdsStatus = status;
-  }
-
-  /** The xDS update counters (per type URL): the primary's, replacing the workers' (which have none). */
-  setXdsUpdateCounters(updates: () => Readonly<Record<string, UpdateCounters>>): void {
-    this.xdsUpdates = updates;
-  }
-
-  close(): Promise<void> {
-    return closeHttp(this.server);
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     if (!admitRead(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://admin');
     const pool = this.pool;
