@@ -53,10 +53,10 @@ describe('aeraki codec init, from nothing to a routed protocol', () => {
       assert.ok(readFileSync(join(dir, file), 'utf8').length > 0, file);
     }
     const again = await runAeraki(['codec', 'init', 'acme', dir]);
-    assert.equal(again.code, 1);
+    assert.equal(again.code, 2, 'bad usage');
     assert.match(again.stderr, /exists and is not empty/);
     const badName = await runAeraki(['codec', 'init', 'my-proto', join(work, 'bad')]);
-    assert.equal(badName.code, 1);
+    assert.equal(badName.code, 2, 'bad usage');
     assert.match(badName.stderr, /NAME 'my-proto' must be lower-case letters, digits and _/);
   });
 
