@@ -23,9 +23,9 @@
  * --compare-node-flags STR (node flags for `aeraki-ref` alone, after --node-flags: with --compare-bin
  * bin/aeraki, an A/B of one build under two sets of flags, e.g. young generation sizes).
  *
- * Also printed per shape: each aeraki proxy's CPU time (user + system, its helper threads included)
- * per command over its runs, the figure to compare on a shared machine, where throughput and p99
- * move with whatever else runs.
+ * Also printed per shape: each proxy's CPU time (user + system, its helper threads included) per
+ * command over its runs, twemproxy's too, the figure to compare on a shared machine, where throughput
+ * and p99 move with whatever else runs.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import {
@@ -276,9 +276,12 @@ spec:
   for (const name of names) await benchmark(targets[name]!.host, targets[name]!.port, 16, 50_000);
 
   const results: Record<string, Partial<Record<TargetName, Record<string, Measure>>>> = {};
-  /** Median CPU µs per command of each aeraki proxy, per shape. */
+  /** Each aeraki proxy's p99 over twemproxy's in each round, per shape and command. */
+  const p99RatiosPerRound: Record<string, Partial<Record<TargetName, Record<string, number[]>>>> = {};
+  /** Median CPU µs per command of each proxy, per shape. */
   const cpuPerCommand: Record<string, Partial<Record<TargetName, number>>> = {};
   const proxyPids: Partial<Record<TargetName, number>> = {
+    twemproxy: twemproxy.pid!,
     aeraki: aeraki.process.pid!,
     ...(reference === undefined ? {} : { 'aeraki-ref': reference.process.pid! }),
   };
@@ -315,6 +318,20 @@ spec:
       summary[name] = perCommand;
     }
     results[`-P ${pipeline}`] = summary;
+    // Each round's p99 against twemproxy's in the same round: the load other processes put on a shared
+    // machine drifts between rounds, and a ratio of one round's runs is less swayed by it.
+    const ratios: Partial<Record<TargetName, Record<string, number[]>>> = {};
+    for (const name of names) {
+      if (name === 'direct' || name === 'twemproxy') continue;
+      const perCommand: Record<string, number[]> = {};
+      for (const command of COMMANDS) {
+        perCommand[command] = runs[name]!.map(
+          (r, round) => (r[command]?.p99Ms ?? NaN) / (runs.twemproxy![round]![command]?.p99Ms ?? NaN),
+        );
+      }
+      ratios[name] = perCommand;
+    }
+    p99RatiosPerRound[`-P ${pipeline}`] = ratios;
     const cpu: Partial<Record<TargetName, number>> = {};
     for (const name of names) if (cpuRuns[name] !== undefined) cpu[name] = median(cpuRuns[name]);
     cpuPerCommand[`-P ${pipeline}`] = cpu;
@@ -337,7 +354,16 @@ spec:
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify(
-        { connections: CONNECTIONS, requests, rounds, results, cpuPerCommand, memory, profiles },
+        {
+          connections: CONNECTIONS,
+          requests,
+          rounds,
+          results,
+          p99RatiosPerRound,
+          cpuPerCommand,
+          memory,
+          profiles,
+        },
         null,
         2,
       )}\n`,
@@ -373,6 +399,18 @@ spec:
     }
   }
   rows.push('');
+  for (const [shape, perTarget] of Object.entries(p99RatiosPerRound)) {
+    rows.push(
+      `${shape}: p99 / twemproxy's in the same round, round by round: ` +
+        Object.entries(perTarget)
+          .map(
+            ([name, perCommand]) =>
+              `${name} ` +
+              COMMANDS.map(c => `${c} ${perCommand[c]!.map(r => `${r.toFixed(2)}×`).join(' ')}`).join(', '),
+          )
+          .join('; '),
+    );
+  }
   for (const [shape, perTarget] of Object.entries(cpuPerCommand)) {
     rows.push(
       `${shape}: proxy CPU per command (SET and GET, median round) ` +

@@ -72,8 +72,13 @@ export class RedisSession implements CommandContext, SlotOwner {
   private readonly writer: CoalescingWriter;
   private readonly parser: RespRequestParser;
   private readonly command = new RespCommand();
-  private queue: ReplySlot[] = [];
+  /**
+   * Slots in command order, `queue[head, tail)` not yet written: the array is kept and refilled from
+   * its start whenever it empties (no array per burst of commands).
+   */
+  private readonly queue: (ReplySlot | undefined)[] = [];
   private head = 0;
+  private tail = 0;
   /** Written slots, reused for the next commands (no object per command at a steady pipeline depth). */
   private readonly spare: ReplySlot[] = [];
   private paused = false;
@@ -109,7 +114,7 @@ export class RedisSession implements CommandContext, SlotOwner {
 
   /** Commands read and not yet answered. */
   get outstanding(): number {
-    return this.queue.length - this.head;
+    return this.tail - this.head;
   }
 
   /** Closes the connection at once (listener drain). */
@@ -138,7 +143,7 @@ export class RedisSession implements CommandContext, SlotOwner {
         if (status === ParseStatus.Error) {
           stats.downstreamCxProtocolError++;
           const slot = this.newSlot();
-          this.queue.push(slot);
+          this.queue[this.tail++] = slot;
           this.closing = true;
           slot.fill(errorReply(`ERR ${this.parser.error}`), true);
           break;
@@ -173,7 +178,7 @@ export class RedisSession implements CommandContext, SlotOwner {
     stats.downstreamRqActive++;
     const slot = this.newSlot();
     slot.requestBytes = command.length;
-    this.queue.push(slot);
+    this.queue[this.tail++] = slot;
     const spec = lookupCommandBytes(command.buf, command.starts[0]!, command.ends[0]!);
     const state = host.state;
     if (spec === undefined) {
@@ -377,10 +382,11 @@ export class RedisSession implements CommandContext, SlotOwner {
     }
     if (this.queue[this.head] !== slot) return;
     const queue = this.queue;
+    const tail = this.tail;
     let head = this.head;
     const writer = this.writer;
     let bytes = 0;
-    while (head < queue.length) {
+    while (head < tail) {
       const next = queue[head]!;
       if (!next.ready) break;
       const reply = next.reply!;
@@ -393,7 +399,7 @@ export class RedisSession implements CommandContext, SlotOwner {
         writer.writeRange(reply, next.replyStart, next.replyEnd);
         bytes += next.replyEnd - next.replyStart;
       }
-      head++;
+      queue[head++] = undefined;
       this.finished(next);
       // The reply's bytes are copied or queued: the slot (and the server's read buffer) can go.
       if (this.spare.length < MAX_SPARE_SLOTS) {
@@ -402,12 +408,14 @@ export class RedisSession implements CommandContext, SlotOwner {
       } else next.reply = undefined;
     }
     this.host.stats.downstreamCxTxBytesTotal += bytes;
-    if (head === queue.length) {
-      this.queue = [];
+    if (head === tail) {
       this.head = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      this.queue = queue.slice(head);
+      this.tail = 0;
+    } else if (head > 1024 && head * 2 > tail) {
+      queue.copyWithin(0, head, tail);
+      queue.fill(undefined, tail - head, tail);
       this.head = 0;
+      this.tail = tail - head;
     } else {
       this.head = head;
     }
