@@ -11,6 +11,7 @@ import {
 import { BatchedWriter, type WriteWatermarks } from '../net/batched-writer.js';
 import { compactView } from '../net/compact-view.js';
 import { eventLoopTurn } from '../net/event-loop-turn.js';
+import { beginRead, endRead } from '../net/read-clock.js';
 import { ActiveRequest } from './active-request.js';
 import type { DeadlineTimer } from '../net/deadline-timer.js';
 import type { ListenerStats } from './listener-stats.js';
@@ -367,7 +368,15 @@ export class DownstreamConnection implements WriteWatermarks {
     this.countTurn();
     this.turnBytes += chunk.length;
     // Bytes read just before a pause took effect wait in the queue for the resume.
-    if (this.pausedFor === 0) this.decodeInput();
+    if (this.pausedFor === 0) {
+      // The requests of one read start (and arm their timeouts) with one clock reading.
+      beginRead();
+      try {
+        this.decodeInput();
+      } finally {
+        endRead();
+      }
+    }
     if (this.turnBytes > TURN_BYTES && this.pausedFor === 0) this.yieldTurn();
     this.holdIncompleteFrame();
   }
