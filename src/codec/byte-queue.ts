@@ -134,8 +134,9 @@ export class ByteQueue {
   /** Big-endian unsigned 16-bit integer at `offset`. */
   u16(offset: number): number {
     const first = this.chunks[0];
-    if (first !== undefined && this.head + offset + 2 <= first.length)
-      return first.readUInt16BE(this.head + offset);
+    const at = this.head + offset;
+    if (first !== undefined && offset >= 0 && at + 2 <= first.length)
+      return (first[at]! << 8) | first[at + 1]!;
     return (this.u8(offset) << 8) | this.u8(offset + 1);
   }
 
@@ -148,8 +149,10 @@ export class ByteQueue {
   /** Big-endian signed 32-bit integer at `offset`. */
   i32(offset: number): number {
     const first = this.chunks[0];
-    if (first !== undefined && this.head + offset + 4 <= first.length)
-      return first.readInt32BE(this.head + offset);
+    const at = this.head + offset;
+    // Byte loads rather than readInt32BE: no call and no argument checks on a read made per message.
+    if (first !== undefined && offset >= 0 && at + 4 <= first.length)
+      return (first[at]! << 24) | (first[at + 1]! << 16) | (first[at + 2]! << 8) | first[at + 3]!;
     return (
       (this.u8(offset) << 24) | (this.u8(offset + 1) << 16) | (this.u8(offset + 2) << 8) | this.u8(offset + 3)
     );

@@ -33,7 +33,7 @@ import {
 } from './hessian-tags.js';
 import { directInt, stringSize, writeString } from './hessian-writer.js';
 import type { AttachmentsLayout, DubboMessageState } from './message-state.js';
-import { isValidRequestId, readRequestId, writeRequestId } from './request-id.js';
+import { isValidRequestId, writeRequestId } from './request-id.js';
 import {
   BODY_LENGTH_OFFSET,
   FLAG_EVENT,
@@ -98,16 +98,16 @@ export function rewriteDubboMessage(
   upgradeResponses: boolean,
   reader: HessianReader,
 ): Buffer {
-  const currentId = readRequestId(bytes);
-  const id = options.requestId ?? currentId;
-  if (!isValidRequestId(id)) {
+  // Without a new id the message keeps its own (a rewritten copy starts with the same header).
+  const id = options.requestId;
+  if (id !== undefined && !isValidRequestId(id)) {
     throw new CodecError(ErrorCodes.CODEC_UNSUPPORTED, `dubbo request id ${id} cannot be written`);
   }
   const mutation = options.mutation;
   const target =
     mutation === undefined || mutation.size === 0 ? TARGET_NONE : mutationTarget(state, upgradeResponses);
   if (target === TARGET_NONE) {
-    if (id !== currentId) writeRequestId(bytes, id);
+    if (id !== undefined) writeRequestId(bytes, id);
     return bytes;
   }
   const out =
@@ -116,7 +116,7 @@ export function rewriteDubboMessage(
       : upgradeResponse(bytes, state, mutation!);
   reader.release();
   out.writeInt32BE(out.length - HEADER_SIZE, BODY_LENGTH_OFFSET);
-  writeRequestId(out, id);
+  if (id !== undefined) writeRequestId(out, id);
   return out;
 }
 
