@@ -29,9 +29,8 @@ export class RecentAttachments {
     const length = this.length;
     if (length === 0 || at + length > limit) return undefined;
     if (source.compare(this.bytes, 0, length, at, at + length) !== 0) return undefined;
-    const entries = this.entries.slice();
-    for (let i = 0; i < entries.length; i++) entries[i]! += at;
-    return new AttachmentsLayout(at, at + length, this.entriesStart + at, entries);
+    // The kept offsets are from the map's start: shared, not copied and moved for each message.
+    return new AttachmentsLayout(at, at + length, this.entriesStart + at, this.entries, at);
   }
 
   /** Keeps the plain map `layout` of `source` (checked whole), or forgets the kept one. */
@@ -46,6 +45,8 @@ export class RecentAttachments {
     this.length = length;
     const start = layout.start;
     this.entriesStart = layout.entriesStart - start;
-    this.entries = layout.entries.map(offset => offset - start);
+    const entries: number[] = [];
+    for (let i = 0; i < layout.entryOffsets; i++) entries.push(layout.entry(i) - start);
+    this.entries = entries;
   }
 }
