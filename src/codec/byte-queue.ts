@@ -41,6 +41,12 @@ export class ByteQueue {
   private cursorStart = 0;
   /** Made by the first {@link string} call: queues that never decode a name do without. */
   private recent: RecentStrings | undefined = undefined;
+  /**
+   * The chunk {@link take} last made a view of, and its memory: a typed array's `buffer` is a call
+   * into the runtime, made once per chunk instead of once per frame (as `subarray` would).
+   */
+  private viewChunk: Buffer | undefined = undefined;
+  private viewMemory: ArrayBufferLike | undefined = undefined;
 
   /** Number of undecoded bytes. */
   get length(): number {
@@ -112,6 +118,8 @@ export class ByteQueue {
   /** Drops everything (used when a connection closes or is reset). */
   clear(): void {
     this.removed += this.total;
+    this.viewChunk = undefined;
+    this.viewMemory = undefined;
     this.chunks = [];
     this.head = 0;
     this.total = 0;
@@ -207,7 +215,11 @@ export class ByteQueue {
     const first = this.chunks[0]!;
     const available = first.length - this.head;
     if (length <= available) {
-      const out = first.subarray(this.head, this.head + length);
+      if (first !== this.viewChunk) {
+        this.viewChunk = first;
+        this.viewMemory = first.buffer;
+      }
+      const out = Buffer.from(this.viewMemory!, first.byteOffset + this.head, length);
       this.advance(length);
       return out;
     }
@@ -263,6 +275,11 @@ export class ByteQueue {
     if (this.head === first.length) {
       this.chunks.shift();
       this.head = 0;
+      // Not kept past the queue: an idle connection holds no chunk.
+      if (first === this.viewChunk) {
+        this.viewChunk = undefined;
+        this.viewMemory = undefined;
+      }
       // The remembered chunk moved one place to the front (its offset was adjusted above).
       if (this.cursorIndex > 0) this.cursorIndex--;
       else this.cursorStart = 0;

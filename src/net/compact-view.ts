@@ -21,3 +21,12 @@ export function compactView(bytes: Buffer): Buffer {
   bytes.copy(copy);
   return copy;
 }
+
+/**
+ * Whether `chunk`'s memory is small enough that no view of it needs compacting: a connection that
+ * checks each chunk it reads (one call into the runtime for `buffer` each) spares its frames the
+ * check while it holds only such chunks.
+ */
+export function isSmallChunk(chunk: Uint8Array): boolean {
+  return chunk.buffer.byteLength <= SMALL_CHUNK;
+}
