@@ -25,6 +25,7 @@ import { readAttachments } from './attachments-reader.js';
 import { DubboMessageState } from './message-state.js';
 import type { RecentAttachments } from './recent-attachments.js';
 import { countParameterTypes } from './parameter-types.js';
+import { KeptBytes } from './kept-bytes.js';
 import { HEADER_SIZE } from './wire-constants.js';
 
 /** The fields of a request before its arguments; one per codec, overwritten by each request. */
@@ -41,13 +42,11 @@ export class RequestHead {
   /** Offset of the first argument (or of the attachments, without arguments). */
   argumentsAt = 0;
   /**
-   * The bytes these fields were read from (the body up to {@link argumentsAt}), {@link keptLength} of
-   * them: a connection's calls of one method repeat them, and a request whose body starts with the
-   * same bytes has the same fields, found with one comparison instead of reading five strings.
+   * The bytes these fields were read from (the body up to {@link argumentsAt}): a connection's calls
+   * of one method repeat them, and a request whose body starts with the same bytes has the same
+   * fields, found with one comparison instead of reading five strings.
    */
-  readonly kept = new Uint8Array(MAX_KEPT_HEAD_BYTES);
-  /** 0 when nothing is kept. */
-  keptLength = 0;
+  readonly kept = new KeptBytes(MAX_KEPT_HEAD_BYTES);
 }
 
 /** Longer heads are read every time (a comparison would cost about what reading them does). */
@@ -99,23 +98,13 @@ export function readRequestHead(reader: HessianReader, head: RequestHead, maxHea
  * equal bytes read as the same fields; they were checked against the same limit when first read.
  */
 function sameHead(reader: HessianReader, head: RequestHead): boolean {
-  const length = head.keptLength;
-  if (length === 0 || HEADER_SIZE + length > reader.end) return false;
-  const bytes = reader.bytes;
   const kept = head.kept;
-  for (let i = 0; i < length; i++) if (bytes[HEADER_SIZE + i] !== kept[i]) return false;
-  return true;
+  const length = kept.length;
+  return length > 0 && HEADER_SIZE + length <= reader.end && kept.equals(reader.bytes, HEADER_SIZE);
 }
 
 function keepHead(bytes: Uint8Array, head: RequestHead): void {
-  const length = head.argumentsAt - HEADER_SIZE;
-  if (length > MAX_KEPT_HEAD_BYTES) {
-    head.keptLength = 0;
-    return;
-  }
-  const kept = head.kept;
-  for (let i = 0; i < length; i++) kept[i] = bytes[HEADER_SIZE + i]!;
-  head.keptLength = length;
+  head.kept.keep(bytes, HEADER_SIZE, head.argumentsAt);
 }
 
 /**
