@@ -1,3 +1,5 @@
+// Imported, not the global: Node's global `Buffer` is a getter, a call on each use on the request path.
+import { Buffer } from 'node:buffer';
 import { malformed } from '../errors.js';
 import { RecentStrings } from './recent-strings.js';
 

@@ -12,6 +12,8 @@
  * it is written to), so a busy connection whose turns exceed a chunk (a shared upstream connection
  * carrying 32 clients' pipelines) makes no garbage. BatchedWriter adds write watermarks.
  */
+// Imported, not the global: Node's global `Buffer` is a getter, a call on each use on the request path.
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 
 /** Pieces up to this size are copied; larger ones are written as they are. */

@@ -5,6 +5,9 @@
  * copied out of a chunk much larger than itself, so memory follows the bytes that are counted.
  */
 
+// Imported, not the global: Node's global `Buffer` is a getter, a call on each use on the request path.
+import { Buffer } from 'node:buffer';
+
 /** Chunks up to this size are kept whole (Node's own buffer pool slabs are 8 KiB). */
 const SMALL_CHUNK = 16 * 1024;
 /** A view is copied when its chunk is more than this many times its size. */
