@@ -15,8 +15,8 @@
  * into the hole, so there are no tombstones and nothing to rebuild. Only an entry that is not in its
  * home slot can have probed past the hole, so while there is none (a connection's own ids count up
  * and each lands in its home slot) a deletion shifts nothing and does not walk the run of entries
- * after the hole: with 256 consecutive ids in flight, answered oldest first, that walk passed over
- * the other 255 for each response.
+ * after the hole: with many consecutive ids in flight, answered oldest first, that walk would pass
+ * over all the others for each response.
  */
 export class InFlightTable<T> {
   private keys: Float64Array;
