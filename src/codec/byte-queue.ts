@@ -1,3 +1,5 @@
+// Imported, not the global: Node's global `Buffer` is a getter, a call on each use on the request path.
+import { Buffer } from 'node:buffer';
 import { malformed } from '../errors.js';
 import { RecentStrings } from './recent-strings.js';
 
@@ -41,6 +43,12 @@ export class ByteQueue {
   private cursorStart = 0;
   /** Made by the first {@link string} call: queues that never decode a name do without. */
   private recent: RecentStrings | undefined = undefined;
+  /**
+   * The chunk {@link take} last made a view of, and its memory: a typed array's `buffer` is a call
+   * into the runtime, made once per chunk instead of once per frame (as `subarray` would).
+   */
+  private viewChunk: Buffer | undefined = undefined;
+  private viewMemory: ArrayBufferLike | undefined = undefined;
 
   /** Number of undecoded bytes. */
   get length(): number {
@@ -112,6 +120,8 @@ export class ByteQueue {
   /** Drops everything (used when a connection closes or is reset). */
   clear(): void {
     this.removed += this.total;
+    this.viewChunk = undefined;
+    this.viewMemory = undefined;
     this.chunks = [];
     this.head = 0;
     this.total = 0;
@@ -134,8 +144,9 @@ export class ByteQueue {
   /** Big-endian unsigned 16-bit integer at `offset`. */
   u16(offset: number): number {
     const first = this.chunks[0];
-    if (first !== undefined && this.head + offset + 2 <= first.length)
-      return first.readUInt16BE(this.head + offset);
+    const at = this.head + offset;
+    if (first !== undefined && offset >= 0 && at + 2 <= first.length)
+      return (first[at]! << 8) | first[at + 1]!;
     return (this.u8(offset) << 8) | this.u8(offset + 1);
   }
 
@@ -148,8 +159,10 @@ export class ByteQueue {
   /** Big-endian signed 32-bit integer at `offset`. */
   i32(offset: number): number {
     const first = this.chunks[0];
-    if (first !== undefined && this.head + offset + 4 <= first.length)
-      return first.readInt32BE(this.head + offset);
+    const at = this.head + offset;
+    // Byte loads rather than readInt32BE: no call and no argument checks on a read made per message.
+    if (first !== undefined && offset >= 0 && at + 4 <= first.length)
+      return (first[at]! << 24) | (first[at + 1]! << 16) | (first[at + 2]! << 8) | first[at + 3]!;
     return (
       (this.u8(offset) << 24) | (this.u8(offset + 1) << 16) | (this.u8(offset + 2) << 8) | this.u8(offset + 3)
     );
@@ -204,7 +217,11 @@ export class ByteQueue {
     const first = this.chunks[0]!;
     const available = first.length - this.head;
     if (length <= available) {
-      const out = first.subarray(this.head, this.head + length);
+      if (first !== this.viewChunk) {
+        this.viewChunk = first;
+        this.viewMemory = first.buffer;
+      }
+      const out = Buffer.from(this.viewMemory!, first.byteOffset + this.head, length);
       this.advance(length);
       return out;
     }
@@ -260,6 +277,11 @@ export class ByteQueue {
     if (this.head === first.length) {
       this.chunks.shift();
       this.head = 0;
+      // Not kept past the queue: an idle connection holds no chunk.
+      if (first === this.viewChunk) {
+        this.viewChunk = undefined;
+        this.viewMemory = undefined;
+      }
       // The remembered chunk moved one place to the front (its offset was adjusted above).
       if (this.cursorIndex > 0) this.cursorIndex--;
       else this.cursorStart = 0;

@@ -5,6 +5,9 @@
  * copied out of a chunk much larger than itself, so memory follows the bytes that are counted.
  */
 
+// Imported, not the global: Node's global `Buffer` is a getter, a call on each use on the request path.
+import { Buffer } from 'node:buffer';
+
 /** Chunks up to this size are kept whole (Node's own buffer pool slabs are 8 KiB). */
 const SMALL_CHUNK = 16 * 1024;
 /** A view is copied when its chunk is more than this many times its size. */
@@ -20,4 +23,13 @@ export function compactView(bytes: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(bytes.length);
   bytes.copy(copy);
   return copy;
+}
+
+/**
+ * Whether `chunk`'s memory is small enough that no view of it needs compacting: a connection that
+ * checks each chunk it reads (one call into the runtime for `buffer` each) spares its frames the
+ * check while it holds only such chunks.
+ */
+export function isSmallChunk(chunk: Uint8Array): boolean {
+  return chunk.buffer.byteLength <= SMALL_CHUNK;
 }

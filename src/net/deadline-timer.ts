@@ -13,6 +13,8 @@ export interface DeadlineEntry {
   onDeadline(): void;
 }
 
+import { readTime } from './read-clock.js';
+
 interface DeadlineList {
   head: DeadlineEntry | null;
   tail: DeadlineEntry | null;
@@ -28,18 +30,23 @@ const RESOLUTION_MS = 25;
  */
 export class DeadlineTimer {
   private readonly lists = new Map<number, DeadlineList>();
+  /**
+   * The list used last and its timeout: the requests of a listener mostly share one timeout, and a
+   * comparison costs less than the two map look-ups (arm, disarm) each would make.
+   */
+  private lastKey = -1;
+  private lastList: DeadlineList | undefined = undefined;
   private timer: NodeJS.Timeout | undefined;
   private armed = 0;
 
-  /** Arms `entry` to fire `timeoutMs` from now. Re-arming an armed entry moves it. */
+  /**
+   * Arms `entry` to fire `timeoutMs` from now (the time of the socket read being handled, see
+   * read-clock.ts). Re-arming an armed entry moves it.
+   */
   arm(entry: DeadlineEntry, timeoutMs: number): void {
     if (entry.deadlineKey >= 0) this.disarm(entry);
-    let list = this.lists.get(timeoutMs);
-    if (list === undefined) {
-      list = { head: null, tail: null };
-      this.lists.set(timeoutMs, list);
-    }
-    entry.deadline = Date.now() + timeoutMs;
+    const list = this.list(timeoutMs);
+    entry.deadline = readTime() + timeoutMs;
     entry.deadlineKey = timeoutMs;
     entry.deadlineNext = null;
     entry.deadlinePrev = list.tail;
@@ -55,8 +62,9 @@ export class DeadlineTimer {
 
   /** Disarms `entry` if armed. */
   disarm(entry: DeadlineEntry): void {
-    if (entry.deadlineKey < 0) return;
-    const list = this.lists.get(entry.deadlineKey);
+    const key = entry.deadlineKey;
+    if (key < 0) return;
+    const list = key === this.lastKey ? this.lastList : this.lists.get(key);
     entry.deadlineKey = -1;
     if (list === undefined) return;
     if (entry.deadlinePrev === null) list.head = entry.deadlineNext;
@@ -78,7 +86,22 @@ export class DeadlineTimer {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.lists.clear();
+    this.lastKey = -1;
+    this.lastList = undefined;
     this.armed = 0;
+  }
+
+  /** The list of the entries armed with `timeoutMs`, made when first needed. */
+  private list(timeoutMs: number): DeadlineList {
+    if (timeoutMs === this.lastKey) return this.lastList!;
+    let list = this.lists.get(timeoutMs);
+    if (list === undefined) {
+      list = { head: null, tail: null };
+      this.lists.set(timeoutMs, list);
+    }
+    this.lastKey = timeoutMs;
+    this.lastList = list;
+    return list;
   }
 
   /** Fires every entry whose deadline has passed. Called by the interval; public for tests. */

@@ -6,6 +6,7 @@ import { outsideFilterScope } from '../filters/filter-scope.js';
 import type { RoutableRequest, UpstreamHandle } from '../filters/router/routable-request.js';
 import type { CompiledRoute, RouteTable } from '../filters/router/route-table.js';
 import type { DeadlineEntry, DeadlineTimer } from '../net/deadline-timer.js';
+import { readTime } from '../net/read-clock.js';
 import type { UpstreamCodec } from '../upstream/upstream-codec.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import { shortFilterName } from './filter-stats.js';
@@ -82,7 +83,7 @@ export class ActiveRequest implements RoutableRequest, DeadlineEntry {
     this.request = request;
     this.routeTable = state.routeTable;
     this.upstreamCodec = state.upstreamCodec;
-    this.startTime = Date.now();
+    this.startTime = readTime();
   }
 
   get listenerName(): string {

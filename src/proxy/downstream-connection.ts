@@ -9,8 +9,9 @@ import {
   type Message,
 } from '../codec/index.js';
 import { BatchedWriter, type WriteWatermarks } from '../net/batched-writer.js';
-import { compactView } from '../net/compact-view.js';
+import { compactView, isSmallChunk } from '../net/compact-view.js';
 import { eventLoopTurn } from '../net/event-loop-turn.js';
+import { beginRead, endRead } from '../net/read-clock.js';
 import { ActiveRequest } from './active-request.js';
 import type { DeadlineTimer } from '../net/deadline-timer.js';
 import type { ListenerStats } from './listener-stats.js';
@@ -116,6 +117,8 @@ export class DownstreamConnection implements WriteWatermarks {
   private decoding = false;
   /** Bytes of the requests in {@link active}. */
   private inFlightBytes = 0;
+  /** A chunk too large to keep whole for a frame may be in the input (see compact-view.ts). */
+  private largeChunkQueued = false;
   /** What this connection has reserved of the proxy-wide incomplete-frame budget. */
   private heldBytes = 0;
   private readonly bufferLimit: number;
@@ -363,11 +366,22 @@ export class DownstreamConnection implements WriteWatermarks {
   private onData(chunk: Buffer): void {
     this.activity++;
     if (this.draining) return;
+    // Chunks enter the queue only here: once it is empty, none of the earlier ones is held.
+    if (this.input.length === 0) this.largeChunkQueued = false;
+    if (!isSmallChunk(chunk)) this.largeChunkQueued = true;
     this.input.push(chunk);
     this.countTurn();
     this.turnBytes += chunk.length;
     // Bytes read just before a pause took effect wait in the queue for the resume.
-    if (this.pausedFor === 0) this.decodeInput();
+    if (this.pausedFor === 0) {
+      // The requests of one read start (and arm their timeouts) with one clock reading.
+      beginRead();
+      try {
+        this.decodeInput();
+      } finally {
+        endRead();
+      }
+    }
     if (this.turnBytes > TURN_BYTES && this.pausedFor === 0) this.yieldTurn();
     this.holdIncompleteFrame();
   }
@@ -465,7 +479,8 @@ export class DownstreamConnection implements WriteWatermarks {
     switch (message.type) {
       case 'request':
       case 'oneway': {
-        const bytes = compactView(message.bytes);
+        // A frame is a view of a queued chunk or a buffer of its own: only a large chunk needs the check.
+        const bytes = this.largeChunkQueued ? compactView(message.bytes) : message.bytes;
         if (bytes !== message.bytes) {
           // It may wait long (for an upstream): not as a view keeping its whole read chunk alive.
           // Attributes a codec deferred (Metadata.defer) may read that view: counting them decodes

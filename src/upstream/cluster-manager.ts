@@ -9,6 +9,12 @@ import type { ClusterPeers } from './cluster-peers.js';
 /** All clusters of a proxy, by name. Updated as a whole from a snapshot. */
 export class ClusterManager {
   private readonly clusters = new Map<string, Cluster>();
+  /**
+   * The cluster found last and its name: requests in a row mostly go to the same cluster, and a
+   * string comparison (the route's own string, as a rule) costs less than a map look-up.
+   */
+  private lastName: string | undefined = undefined;
+  private lastCluster: Cluster | undefined = undefined;
   private peers: ClusterPeers | undefined;
 
   /** @param defaultBufferLimitBytes see {@link Cluster}: for clusters that set no buffer limit */
@@ -16,7 +22,11 @@ export class ClusterManager {
 
   /** The cluster named `name`, or `undefined`. */
   get(name: string): Cluster | undefined {
-    return this.clusters.get(name);
+    if (name === this.lastName) return this.lastCluster;
+    const cluster = this.clusters.get(name);
+    this.lastName = name;
+    this.lastCluster = cluster;
+    return cluster;
   }
 
   /** Every cluster. */
@@ -38,6 +48,7 @@ export class ClusterManager {
    * (their pools survive), missing ones drained and dropped.
    */
   apply(clusters: readonly ClusterResource[], assignments: readonly EndpointAssignmentResource[]): void {
+    this.forgetLast();
     const endpointsByCluster = new Map(assignments.map(a => [a.clusterName, a.endpoints]));
     const wanted = new Set<string>();
     for (const resource of clusters) {
@@ -59,7 +70,13 @@ export class ClusterManager {
 
   /** Drains every cluster (shutdown). */
   drainAll(): void {
+    this.forgetLast();
     for (const cluster of this.clusters.values()) cluster.drain();
     this.clusters.clear();
+  }
+
+  private forgetLast(): void {
+    this.lastName = undefined;
+    this.lastCluster = undefined;
   }
 }

@@ -12,7 +12,11 @@
  * alive until the next full GC.
  *
  * Open addressing with linear probing, at most half full. A deletion shifts the entries after it back
- * into the hole, so there are no tombstones and nothing to rebuild.
+ * into the hole, so there are no tombstones and nothing to rebuild. Only an entry that is not in its
+ * home slot can have probed past the hole, so while there is none (a connection's own ids count up
+ * and each lands in its home slot) a deletion shifts nothing and does not walk the run of entries
+ * after the hole: with many consecutive ids in flight, answered oldest first, that walk would pass
+ * over all the others for each response.
  */
 export class InFlightTable<T> {
   private keys: Float64Array;
@@ -20,6 +24,8 @@ export class InFlightTable<T> {
   private slots: (T | undefined)[];
   private mask: number;
   private count = 0;
+  /** Entries not in their home slot. */
+  private displaced = 0;
 
   /** @param capacity initial slots, a power of two */
   constructor(capacity = 16) {
@@ -63,10 +69,14 @@ export class InFlightTable<T> {
     const mask = this.mask;
     const keys = this.keys;
     const slots = this.slots;
-    // Each entry of the run after the hole moves into it unless its own slot lies after the hole.
-    for (let at = (hole + 1) & mask; slots[at] !== undefined; at = (at + 1) & mask) {
+    if (this.home(keys[hole]!) !== hole) this.displaced--;
+    // Each entry of the run after the hole moves into it unless its own slot lies after the hole;
+    // once no entry is displaced, none can.
+    for (let at = (hole + 1) & mask; slots[at] !== undefined && this.displaced > 0; at = (at + 1) & mask) {
       const home = this.home(keys[at]!);
       if (((at - home) & mask) >= ((at - hole) & mask)) {
+        // It was displaced (it sat past its home); in the hole it may be home.
+        if (home === hole) this.displaced--;
         keys[hole] = keys[at]!;
         slots[hole] = slots[at];
         hole = at;
@@ -87,6 +97,7 @@ export class InFlightTable<T> {
   clear(): void {
     this.slots.fill(undefined);
     this.count = 0;
+    this.displaced = 0;
   }
 
   private home(key: number): number {
@@ -105,10 +116,12 @@ export class InFlightTable<T> {
 
   private insert(key: number, value: T): void {
     const mask = this.mask;
-    let at = this.home(key);
+    const home = this.home(key);
+    let at = home;
     while (this.slots[at] !== undefined) at = (at + 1) & mask;
     this.keys[at] = key;
     this.slots[at] = value;
+    if (at !== home) this.displaced++;
   }
 
   private grow(): void {
@@ -118,6 +131,7 @@ export class InFlightTable<T> {
     this.keys = new Float64Array(capacity);
     this.slots = new Array<T | undefined>(capacity).fill(undefined);
     this.mask = capacity - 1;
+    this.displaced = 0;
     for (let i = 0; i < slots.length; i++) {
       const value = slots[i];
       if (value !== undefined) this.insert(keys[i]!, value);

@@ -32,17 +32,17 @@ export class DeferredAttachments implements DeferredAttributes {
 
   addTo(metadata: Metadata): void {
     if (this.version !== '') metadata.set('version', this.version);
-    const entries = this.attachments?.entries;
-    if (entries === undefined || entries.length === 0) return;
+    const layout = this.attachments;
+    if (layout === undefined || layout.entryOffsets === 0) return;
     const reader = this.reader;
     const bytes = this.bytes;
     reader.reset(bytes, bytes.length);
     try {
-      for (let i = 0; i < entries.length; i += 3) {
-        const keyAt = entries[i]!;
+      for (let i = 0; i < layout.entryOffsets; i += 3) {
+        const keyAt = layout.entry(i);
         if (!isStringTag(bytes[keyAt]!)) continue;
         const key = reader.string(keyAt);
-        const value = reader.scalarText(entries[i + 1]!);
+        const value = reader.scalarText(layout.entry(i + 1));
         if (value !== undefined) metadata.set(key, value);
       }
     } finally {
@@ -53,5 +53,5 @@ export class DeferredAttachments implements DeferredAttributes {
 
 /** Whether a message has any attribute to defer. */
 export function hasDeferredAttributes(version: string, attachments: AttachmentsLayout | undefined): boolean {
-  return version !== '' || (attachments !== undefined && attachments.entries.length > 0);
+  return version !== '' || (attachments !== undefined && attachments.entryOffsets > 0);
 }

@@ -33,7 +33,7 @@ import {
 } from './hessian-tags.js';
 import { directInt, stringSize, writeString } from './hessian-writer.js';
 import type { AttachmentsLayout, DubboMessageState } from './message-state.js';
-import { isValidRequestId, readRequestId, writeRequestId } from './request-id.js';
+import { isValidRequestId, writeRequestId } from './request-id.js';
 import {
   BODY_LENGTH_OFFSET,
   FLAG_EVENT,
@@ -98,16 +98,16 @@ export function rewriteDubboMessage(
   upgradeResponses: boolean,
   reader: HessianReader,
 ): Buffer {
-  const currentId = readRequestId(bytes);
-  const id = options.requestId ?? currentId;
-  if (!isValidRequestId(id)) {
+  // Without a new id the message keeps its own (a rewritten copy starts with the same header).
+  const id = options.requestId;
+  if (id !== undefined && !isValidRequestId(id)) {
     throw new CodecError(ErrorCodes.CODEC_UNSUPPORTED, `dubbo request id ${id} cannot be written`);
   }
   const mutation = options.mutation;
   const target =
     mutation === undefined || mutation.size === 0 ? TARGET_NONE : mutationTarget(state, upgradeResponses);
   if (target === TARGET_NONE) {
-    if (id !== currentId) writeRequestId(bytes, id);
+    if (id !== undefined) writeRequestId(bytes, id);
     return bytes;
   }
   const out =
@@ -116,7 +116,7 @@ export function rewriteDubboMessage(
       : upgradeResponse(bytes, state, mutation!);
   reader.release();
   out.writeInt32BE(out.length - HEADER_SIZE, BODY_LENGTH_OFFSET);
-  writeRequestId(out, id);
+  if (id !== undefined) writeRequestId(out, id);
   return out;
 }
 
@@ -128,21 +128,21 @@ function rewriteAttachments(
 ): Buffer {
   const replaced = new Set<string>();
   for (const key of mutation.keys()) replaced.add(key.toLowerCase());
-  const entries = layout.entries;
+  const offsets = layout.entryOffsets;
   // Which existing entries stay: 1 per entry.
-  const keep = new Uint8Array(entries.length / 3);
+  const keep = new Uint8Array(offsets / 3);
   let keptSize = 0;
   reader.reset(bytes, bytes.length);
-  for (let i = 0; i < entries.length; i += 3) {
-    const keyAt = entries[i]!;
-    const valueAt = entries[i + 1]!;
+  for (let i = 0; i < offsets; i += 3) {
+    const keyAt = layout.entry(i);
+    const valueAt = layout.entry(i + 1);
     const dropped =
       isStringTag(bytes[keyAt]!) &&
       replaced.has(reader.string(keyAt).toLowerCase()) &&
       isLeafTag(bytes[valueAt]!);
     if (dropped) continue;
     keep[i / 3] = 1;
-    keptSize += entries[i + 2]! - keyAt;
+    keptSize += layout.entry(i + 2) - keyAt;
   }
   const hasMap = layout.entriesStart >= 0;
   const prefixEnd = hasMap ? layout.entriesStart : layout.start;
@@ -154,15 +154,15 @@ function rewriteAttachments(
   // Copy kept entries in runs: adjacent entries are adjacent in the bytes.
   let runStart = -1;
   let runEnd = -1;
-  for (let i = 0; i < entries.length; i += 3) {
+  for (let i = 0; i < offsets; i += 3) {
     if (keep[i / 3] === 0) continue;
-    if (entries[i] === runEnd) {
-      runEnd = entries[i + 2]!;
+    if (layout.entry(i) === runEnd) {
+      runEnd = layout.entry(i + 2);
       continue;
     }
     if (runStart >= 0) at += bytes.copy(out, at, runStart, runEnd);
-    runStart = entries[i]!;
-    runEnd = entries[i + 2]!;
+    runStart = layout.entry(i);
+    runEnd = layout.entry(i + 2);
   }
   if (runStart >= 0) at += bytes.copy(out, at, runStart, runEnd);
   at = writeEntries(out, at, mutation);

@@ -10,9 +10,25 @@ export class AttachmentsLayout {
     readonly end: number,
     /** Offset of the map's first entry (after its tag and type), or -1 when the value is absent or null. */
     readonly entriesStart: number,
-    /** For each entry, in order: offset of its key, of its value, and just past its value. */
+    /**
+     * For each entry, in order: offset of its key, of its value, and just past its value, each less
+     * {@link entriesBase} (read them with {@link entry}). Layouts of the same map bytes at different
+     * offsets share one array (see recent-attachments.ts).
+     */
     readonly entries: readonly number[],
+    /** What to add to each of {@link entries}. */
+    readonly entriesBase = 0,
   ) {}
+
+  /** Number of entries times 3. */
+  get entryOffsets(): number {
+    return this.entries.length;
+  }
+
+  /** The i-th offset of {@link entries}, from the start of the frame. */
+  entry(i: number): number {
+    return this.entriesBase + this.entries[i]!;
+  }
 }
 
 /**

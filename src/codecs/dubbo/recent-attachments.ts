@@ -8,6 +8,7 @@
  * lists or objects (which name earlier types and class definitions), nothing whose meaning depends on
  * what came before it. The limits (maxHeaders, maxHeaderBytes) depend only on its own bytes too.
  */
+import { KeptBytes } from './kept-bytes.js';
 import { AttachmentsLayout } from './message-state.js';
 
 /** Longer maps are not kept (the comparison would cost about what the walk does). */
@@ -15,9 +16,8 @@ const MAX_KEPT_BYTES = 1024;
 
 /** One codec's last plain attachments map: its bytes, and its layout with offsets from its start. */
 export class RecentAttachments {
-  private bytes: Buffer = Buffer.alloc(0);
-  /** The kept map's length; 0 when none is kept. */
-  private length = 0;
+  /** The kept map's bytes; none kept when empty. */
+  private readonly bytes = new KeptBytes(MAX_KEPT_BYTES);
   private entriesStart = 0;
   private entries: readonly number[] = [];
 
@@ -26,26 +26,25 @@ export class RecentAttachments {
    * `limit`; otherwise `undefined`.
    */
   find(source: Buffer, at: number, limit: number): AttachmentsLayout | undefined {
-    const length = this.length;
-    if (length === 0 || at + length > limit) return undefined;
-    if (source.compare(this.bytes, 0, length, at, at + length) !== 0) return undefined;
-    const entries = this.entries.slice();
-    for (let i = 0; i < entries.length; i++) entries[i]! += at;
-    return new AttachmentsLayout(at, at + length, this.entriesStart + at, entries);
+    const kept = this.bytes;
+    const length = kept.length;
+    if (length === 0 || at + length > limit || !kept.equals(source, at)) return undefined;
+    // The kept offsets are from the map's start: shared, not copied and moved for each message.
+    return new AttachmentsLayout(at, at + length, this.entriesStart + at, this.entries, at);
   }
 
   /** Keeps the plain map `layout` of `source` (checked whole), or forgets the kept one. */
   keep(source: Buffer, layout: AttachmentsLayout, plain: boolean): void {
     const length = layout.end - layout.start;
     if (!plain || layout.entriesStart < 0 || length > MAX_KEPT_BYTES) {
-      this.length = 0;
+      this.bytes.length = 0;
       return;
     }
-    if (this.bytes.length < length) this.bytes = Buffer.allocUnsafeSlow(Math.max(length, 256));
-    source.copy(this.bytes, 0, layout.start, layout.end);
-    this.length = length;
+    this.bytes.keep(source, layout.start, layout.end);
     const start = layout.start;
     this.entriesStart = layout.entriesStart - start;
-    this.entries = layout.entries.map(offset => offset - start);
+    const entries: number[] = [];
+    for (let i = 0; i < layout.entryOffsets; i++) entries.push(layout.entry(i) - start);
+    this.entries = entries;
   }
 }

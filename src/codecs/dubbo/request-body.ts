@@ -25,6 +25,7 @@ import { readAttachments } from './attachments-reader.js';
 import { DubboMessageState } from './message-state.js';
 import type { RecentAttachments } from './recent-attachments.js';
 import { countParameterTypes } from './parameter-types.js';
+import { KeptBytes } from './kept-bytes.js';
 import { HEADER_SIZE } from './wire-constants.js';
 
 /** The fields of a request before its arguments; one per codec, overwritten by each request. */
@@ -40,13 +41,26 @@ export class RequestHead {
   countedTypes: string | undefined = undefined;
   /** Offset of the first argument (or of the attachments, without arguments). */
   argumentsAt = 0;
+  /**
+   * The bytes these fields were read from (the body up to {@link argumentsAt}): a connection's calls
+   * of one method repeat them, and a request whose body starts with the same bytes has the same
+   * fields, found with one comparison instead of reading five strings.
+   */
+  readonly kept = new KeptBytes(MAX_KEPT_HEAD_BYTES);
 }
+
+/** Longer heads are read every time (a comparison would cost about what reading them does). */
+const MAX_KEPT_HEAD_BYTES = 256;
 
 /**
  * Reads the fields before the arguments into `head`. They may not reach more than `maxHeaderBytes`
  * past the body's start (CODEC_TOO_LARGE); the reader must hold the body up to that bound, or whole.
  */
 export function readRequestHead(reader: HessianReader, head: RequestHead, maxHeaderBytes: number): void {
+  if (sameHead(reader, head)) {
+    reader.next = head.argumentsAt;
+    return;
+  }
   const end = reader.end;
   reader.end = Math.min(end, HEADER_SIZE + maxHeaderBytes);
   try {
@@ -75,6 +89,22 @@ export function readRequestHead(reader: HessianReader, head: RequestHead, maxHea
     head.argumentCount = countParameterTypes(head.parameterTypes);
     head.countedTypes = head.parameterTypes;
   }
+  keepHead(reader.bytes, head);
+}
+
+/**
+ * Whether the body in `reader` starts with the bytes `head` was read from. The fields before the
+ * arguments are strings (and dubbox's int), whose reading depends on nothing but their own bytes, so
+ * equal bytes read as the same fields; they were checked against the same limit when first read.
+ */
+function sameHead(reader: HessianReader, head: RequestHead): boolean {
+  const kept = head.kept;
+  const length = kept.length;
+  return length > 0 && HEADER_SIZE + length <= reader.end && kept.equals(reader.bytes, HEADER_SIZE);
+}
+
+function keepHead(bytes: Uint8Array, head: RequestHead): void {
+  head.kept.keep(bytes, HEADER_SIZE, head.argumentsAt);
 }
 
 /**

@@ -39,9 +39,17 @@ export function writeRequestId(bytes: Buffer, id: RequestId): void {
     bytes.writeBigInt64BE(id, REQUEST_ID_OFFSET);
     return;
   }
+  // Byte stores: a safe integer's words need none of writeInt32BE's range checks (a call a message).
   const high = Math.floor(id / TWO_TO_32);
-  bytes.writeInt32BE(high, REQUEST_ID_OFFSET);
-  bytes.writeUInt32BE(id - high * TWO_TO_32, REQUEST_ID_OFFSET + 4);
+  const low = id - high * TWO_TO_32;
+  bytes[REQUEST_ID_OFFSET] = (high >>> 24) & 0xff;
+  bytes[REQUEST_ID_OFFSET + 1] = (high >>> 16) & 0xff;
+  bytes[REQUEST_ID_OFFSET + 2] = (high >>> 8) & 0xff;
+  bytes[REQUEST_ID_OFFSET + 3] = high & 0xff;
+  bytes[REQUEST_ID_OFFSET + 4] = (low >>> 24) & 0xff;
+  bytes[REQUEST_ID_OFFSET + 5] = (low >>> 16) & 0xff;
+  bytes[REQUEST_ID_OFFSET + 6] = (low >>> 8) & 0xff;
+  bytes[REQUEST_ID_OFFSET + 7] = low & 0xff;
 }
 
 /** Whether `id` can be written as a Dubbo request id: a safe integer, or a bigint that fits a long. */

@@ -19,13 +19,16 @@ function setPairs(metadata: Metadata, pairs: readonly string[]): void {
  * The message's own facts are set last, so a THeader header named `method` or `service` cannot
  * override them.
  */
-export function thriftMetadata(name: string, theader: THeaderFields | undefined): Metadata {
+export function thriftMetadata(
+  name: string,
+  theader: THeaderFields | undefined,
+  separator = multiplexSeparator(name),
+): Metadata {
   const metadata = new Metadata();
   if (theader !== undefined) {
     setPairs(metadata, theader.persistentHeaders);
     setPairs(metadata, theader.headers);
   }
-  const separator = name.indexOf(MULTIPLEX_SEPARATOR);
   if (separator > 0) {
     metadata.set('service', name.slice(0, separator));
     metadata.set('method', name.slice(separator + 1));
@@ -37,7 +40,11 @@ export function thriftMetadata(name: string, theader: THeaderFields | undefined)
 }
 
 /** The tracing and logging name: `Service/method` for a multiplexed name, else the method. */
-export function thriftOperation(name: string): string {
-  const separator = name.indexOf(MULTIPLEX_SEPARATOR);
+export function thriftOperation(name: string, separator = multiplexSeparator(name)): string {
   return separator > 0 ? `${name.slice(0, separator)}/${name.slice(separator + 1)}` : name;
+}
+
+/** Where `Service:method` splits `name`; -1 when it is not such a name. */
+export function multiplexSeparator(name: string): number {
+  return name.indexOf(MULTIPLEX_SEPARATOR);
 }

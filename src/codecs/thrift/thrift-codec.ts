@@ -20,7 +20,7 @@ import type { ThriftCodecConfig } from './codec-config.js';
 import { readCompactMessageHeader } from './compact-message-header.js';
 import { applicationExceptionType } from './local-reply-type.js';
 import { ThriftMessageHeader } from './message-header.js';
-import { thriftMetadata, thriftOperation } from './message-metadata.js';
+import { multiplexSeparator, thriftMetadata, thriftOperation } from './message-metadata.js';
 import { rewriteThriftMessage } from './message-rewriter.js';
 import { ThriftMessageState } from './message-state.js';
 import { replyStatus } from './reply-status.js';
@@ -105,6 +105,13 @@ export class ThriftCodec implements Codec {
   /** How the first message of the connection travelled: the format of replies to undecodable input. */
   private connectionTransport: ThriftTransport | undefined;
   private connectionProtocol: ThriftProtocol = 'binary';
+  /**
+   * The last message's name (the header reader returns the same string for repeated bytes), where it
+   * splits as `Service:method`, and its operation name: found once while the name repeats.
+   */
+  private lastName = '';
+  private lastSeparator = -1;
+  private lastOperation = '';
 
   constructor(
     private readonly config: ThriftCodecConfig,
@@ -325,14 +332,20 @@ export class ThriftCodec implements Codec {
       theader,
     );
     const bytes = input.take(end);
+    const name = header.name;
+    if (name !== this.lastName) {
+      this.lastName = name;
+      this.lastSeparator = multiplexSeparator(name);
+      this.lastOperation = thriftOperation(name, this.lastSeparator);
+    }
     return createMessage(
       type,
       header.seqid >>> 0,
       bytes,
-      thriftMetadata(header.name, theader),
+      thriftMetadata(name, theader, this.lastSeparator),
       state,
       status,
-      thriftOperation(header.name),
+      this.lastOperation,
     );
   }
 }

@@ -50,3 +50,28 @@ test('the capacity must be a power of two', () => {
   assert.throws(() => new InFlightTable(12), RangeError);
   assert.throws(() => new InFlightTable(1), RangeError);
 });
+
+test('a connection pipelining consecutive ids, answered mostly oldest first, finds every request', () => {
+  const random = seededRandom(7);
+  const table = new InFlightTable<{ id: number }>();
+  const oracle = new Map<number, { id: number }>();
+  let next = 1;
+  // Some requests stay long (a slow call) while ids move on past the table's size: they collide.
+  for (let step = 0; step < 50_000; step++) {
+    if (oracle.size < 256 || random() < 0.5) {
+      const value = { id: next };
+      table.set(next, value);
+      oracle.set(next, value);
+      next++;
+    } else {
+      const keys = [...oracle.keys()];
+      const key = random() < 0.9 ? keys[0]! : keys[Math.floor(random() * keys.length)]!;
+      assert.equal(table.delete(key), true, `step ${step}: delete ${key}`);
+      oracle.delete(key);
+    }
+    if (step % 97 === 0) {
+      for (const [key, value] of oracle) assert.equal(table.get(key), value, `step ${step}: get ${key}`);
+    }
+    assert.equal(table.size, oracle.size);
+  }
+});

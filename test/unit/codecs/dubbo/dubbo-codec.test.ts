@@ -460,3 +460,39 @@ describe('dubbo codec: local replies and heartbeats', () => {
     assert.equal(codec.encodeHeartbeatReply!(oneWay).length, 0);
   });
 });
+
+describe('dubbo codec: a request head repeated from the last request', () => {
+  test('requests on one connection whose fields before the arguments change each read as their own', () => {
+    const codec = dubboCodecFactory.create('downstream');
+    const specs: Partial<RequestSpec>[] = [
+      {},
+      {},
+      { method: 'sayBye' },
+      { version: '1.0.10' },
+      { service: `${SERVICE}2`, parameterTypes: 'Ljava/lang/String;I', args: ['x', 7] },
+      { dubboVersion: '2.7.8' },
+      {},
+      { parameterTypes: 'Ljava/lang/String;I', args: ['x', 7] },
+    ];
+    for (const spec of specs) {
+      const message = decodeWith(codec, request(spec));
+      const what = JSON.stringify(spec);
+      assert.equal(message.metadata.get('interface'), spec.service ?? SERVICE, what);
+      assert.equal(message.metadata.get('method'), spec.method ?? 'sayHello', what);
+      assert.equal(message.metadata.get('version'), spec.version ?? '1.0.0', what);
+      assert.equal(message.operation, `${spec.service ?? SERVICE}/${spec.method ?? 'sayHello'}`, what);
+    }
+  });
+
+  test('a repeated head followed by fewer arguments than its types name is still refused', () => {
+    const codec = dubboCodecFactory.create('downstream');
+    decodeWith(codec, request({ parameterTypes: 'Ljava/lang/String;I', args: ['x', 7] }));
+    const queue = new ByteQueue();
+    const short = request({ parameterTypes: 'Ljava/lang/String;I', args: ['x'], attachments: undefined });
+    queue.push(short);
+    assert.throws(
+      () => codec.decode(queue),
+      (error: unknown) => CodecError.isCodecError(error) && /past the end/.test(error.message),
+    );
+  });
+});
