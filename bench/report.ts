@@ -21,6 +21,22 @@ export const WORKER_GOALS = {
   maxRssMb: 250,
 } as const;
 
+/** The peak memory of each aeraki (by the protocols it served), in MiB. */
+export interface AerakiMemory {
+  /**
+   * Its processes' RSS summed: the larger of the highest sum the 250 ms samples saw and the sum of
+   * each process's VmHWM (an upper bound: the processes may have peaked at different moments, the
+   * primary while it loaded its config, the workers under load).
+   */
+  readonly peakRssMb: Record<string, number>;
+  /** The highest sum of its processes' RSS the 250 ms samples saw. */
+  readonly sampledRssMb: Record<string, number>;
+  /** The most its processes held together with each physical page counted once, sampled under load. */
+  readonly distinctMb: Record<string, number>;
+}
+
+const NO_MEMORY: AerakiMemory = { peakRssMb: {}, sampledRssMb: {}, distinctMb: {} };
+
 /** The target names of aeraki with `workers` workers and of HAProxy with as many threads. */
 export function workerTargets(workers: number): { aeraki: string; haproxy: string } {
   return workers === 1
@@ -109,8 +125,7 @@ export function ratios(results: ShapeResults[], workerCounts: readonly number[] 
 export function verdicts(
   all: Ratios[],
   results: ShapeResults[],
-  aerakiPeakRssMb: Record<string, number> = {},
-  aerakiPeakDistinctMb: Record<string, number> = {},
+  memory: AerakiMemory = NO_MEMORY,
 ): Verdict[] {
   const out: Verdict[] = [];
   const moonshots: Verdict[] = [];
@@ -183,7 +198,7 @@ export function verdicts(
       });
     }
   }
-  for (const [label, rssMb] of Object.entries(aerakiPeakRssMb)) {
+  for (const [label, rssMb] of Object.entries(memory.peakRssMb)) {
     // Labels of several workers end in "(N workers)"; their processes together have a larger budget.
     const several = label.endsWith('workers)');
     const limit = several ? WORKER_GOALS.maxRssMb : GOALS.maxRssMb;
@@ -193,7 +208,7 @@ export function verdicts(
       limit,
       pass: rssMb <= limit,
     });
-    const distinctMb = aerakiPeakDistinctMb[label];
+    const distinctMb = memory.distinctMb[label];
     if (several && distinctMb !== undefined) {
       out.push({
         check: `${label} aeraki peak memory, each page once (MiB)`,
@@ -295,8 +310,7 @@ export function renderText(
   all: Ratios[],
   checks: Verdict[],
   notes: string[],
-  aerakiPeakRssMb: Record<string, number> = {},
-  aerakiPeakDistinctMb: Record<string, number> = {},
+  memory: AerakiMemory = NO_MEMORY,
 ): string {
   const out: string[] = [];
   for (const { name, title } of sections) {
@@ -309,9 +323,13 @@ export function renderText(
       ratiosTable(all.filter(r => r.protocol === name)),
     );
   }
-  const rss = Object.entries(aerakiPeakRssMb).map(([label, mb]) => `${label} ${mb.toFixed(1)} MiB`);
+  const rss = Object.entries(memory.peakRssMb).map(([label, mb]) => {
+    const sampled = memory.sampledRssMb[label];
+    const detail = sampled === undefined || sampled >= mb ? '' : ` (${sampled.toFixed(1)} in the samples)`;
+    return `${label} ${mb.toFixed(1)} MiB${detail}`;
+  });
   if (rss.length > 0) out.push('', `aeraki peak RSS (summed over its processes): ${rss.join(', ')}`);
-  const distinct = Object.entries(aerakiPeakDistinctMb).map(([label, mb]) => `${label} ${mb.toFixed(1)} MiB`);
+  const distinct = Object.entries(memory.distinctMb).map(([label, mb]) => `${label} ${mb.toFixed(1)} MiB`);
   if (distinct.length > 0) {
     out.push(`aeraki peak memory (its processes together, each physical page once): ${distinct.join(', ')}`);
   }

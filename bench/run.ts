@@ -44,7 +44,7 @@ import type { Protocol } from './protocols.js';
 import { repoRoot } from './repo-root.js';
 import { pagesToMb, residentPages } from './resident-pages.js';
 import { ratios, renderText, shapeName, verdicts, workerTargets } from './report.js';
-import type { ShapeResults } from './report.js';
+import type { AerakiMemory, ShapeResults } from './report.js';
 import { haproxyVersion, startAeraki, startHaproxy, startPipeProxy, startServer } from './targets.js';
 import type { Target } from './targets.js';
 
@@ -295,8 +295,7 @@ async function main(): Promise<number> {
     if (!opts.keep) rmSync(work, { recursive: true, force: true });
   });
   const notes: string[] = [];
-  const aerakiPeakRssMb: Record<string, number> = {};
-  const aerakiPeakDistinctMb: Record<string, number> = {};
+  const memory: AerakiMemory = { peakRssMb: {}, sampledRssMb: {}, distinctMb: {} };
   let pagesCpuMs = 0;
   let pagesSamples = 0;
   const hot: Record<string, HotFunction[]> = {};
@@ -405,8 +404,9 @@ async function main(): Promise<number> {
     if (pagesTimer !== undefined) clearInterval(pagesTimer);
     for (const a of aerakis) {
       if (!exited(a.target)) {
-        aerakiPeakRssMb[a.label] = Math.max(a.rssSampledMb, treePeakRssMb(a.target.process.pid!));
-        if (a.distinctSampledMb > 0) aerakiPeakDistinctMb[a.label] = a.distinctSampledMb;
+        memory.peakRssMb[a.label] = Math.max(a.rssSampledMb, treePeakRssMb(a.target.process.pid!));
+        memory.sampledRssMb[a.label] = a.rssSampledMb;
+        if (a.distinctSampledMb > 0) memory.distinctMb[a.label] = a.distinctSampledMb;
       }
     }
     if (pagesSamples > 0) {
@@ -437,23 +437,22 @@ async function main(): Promise<number> {
       }),
     );
     const all = ratios(results, opts.workers);
-    const checks = verdicts(all, results, aerakiPeakRssMb, aerakiPeakDistinctMb);
+    const checks = verdicts(all, results, memory);
     if (opts.json) {
       const out = {
         options: { ...opts, protocols: opts.protocols.map(p => p.name) },
         results: results.map(r => ({ protocol: r.protocol, shape: shapeName(r.shape), runs: r.runs })),
         ratios: all,
-        aerakiPeakRssMb,
-        aerakiPeakDistinctMb,
+        aerakiPeakRssMb: memory.peakRssMb,
+        aerakiSampledRssMb: memory.sampledRssMb,
+        aerakiPeakDistinctMb: memory.distinctMb,
         verdict: checks,
         cpuProfile: opts.cpuProf ? hot : undefined,
         notes,
       };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
-      process.stdout.write(
-        `${renderText(opts.protocols, results, all, checks, notes, aerakiPeakRssMb, aerakiPeakDistinctMb)}\n`,
-      );
+      process.stdout.write(`${renderText(opts.protocols, results, all, checks, notes, memory)}\n`);
       for (const [label, functions] of Object.entries(hot)) {
         if (functions.length === 0) continue;
         process.stdout.write(`\naeraki (${label}) CPU profile, top functions by self time:\n`);
