@@ -16,9 +16,9 @@
  * `ResidentPages.presentPages`). Anonymous pages never written map the kernel's shared zero page,
  * which RSS does not count; the union counts it once, one page.
  */
-import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { getconf } from './proc-stats.js';
 
 /** One line of /proc/PID/maps: a range of virtual addresses and its permissions. */
 export interface Mapping {
@@ -132,19 +132,11 @@ export interface ResidentPages {
   readonly pids: readonly number[];
 }
 
-let pageSize: number | undefined;
-
 /** The kernel's page size (4 KiB on x86-64, up to 64 KiB on arm64). */
 function pageBytes(): number {
-  if (pageSize === undefined) {
-    try {
-      pageSize = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
-    } catch {
-      pageSize = 4096;
-    }
-  }
-  return pageSize;
+  return getconf('PAGESIZE', 4096);
 }
+
 /** Pagemap entries read per system call at most (512 KiB of entries). */
 const CHUNK_PAGES = 65536;
 

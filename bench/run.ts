@@ -326,7 +326,15 @@ async function main(): Promise<number> {
             const a = aerakis.find(x => x.target.process === driven);
             if (a === undefined) return;
             const before = process.cpuUsage();
-            const pages = residentPages(processTree(a.target.process.pid!));
+            let pages;
+            try {
+              pages = residentPages(processTree(a.target.process.pid!));
+            } catch (err) {
+              // E.g. not root: the kernel gives no page frame numbers. The rest of the bench goes on.
+              notes.push(`the aerakis' distinct pages were not counted: ${(err as Error).message}`);
+              clearInterval(pagesTimer);
+              return;
+            }
             a.distinctSampledMb = Math.max(a.distinctSampledMb, pagesToMb(pages.distinctPages));
             const spent = process.cpuUsage(before);
             pagesCpuMs += (spent.user + spent.system) / 1000;
