@@ -11,9 +11,9 @@
  * mappings; /proc/PID/pagemap holds one 64-bit entry per virtual page, at offset (address / page
  * size) × 8: bit 63 set when the page is present in RAM, bits 0-54 its PFN. The mappings without any
  * access (`---p`: V8's and glibc's reservations and guard pages, gigabytes of address space) are
- * skipped: memory without access is never touched, and reading their entries would cost far more
- * than the rest (checked: the present pages of the other mappings add up to VmRSS, see
- * `ResidentPages.presentPages`). Anonymous pages never written map the kernel's shared zero page,
+ * skipped: they hold no resident pages in the processes measured here, and reading their entries
+ * would cost far more than the rest (checked: the present pages of the other mappings add up to
+ * VmRSS, see `ResidentPages.presentPages` and its unit test). Anonymous pages never written map the kernel's shared zero page,
  * which RSS does not count; the union counts it once, one page.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
