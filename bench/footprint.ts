@@ -7,7 +7,11 @@
  * binary's, shared with every other node process on the host but counted in each one's RSS), the peak
  * (VmHWM), the V8 heap in use and resident, the young generation's resident pages, and the RSS
  * without them (see measure()). With `--workers N`, the primary and each worker, and
- * their sum. The control plane of `aeraki proxy` is not counted (it runs elsewhere in a mesh).
+ * their sum. Last, the row `distinct`: the processes together with each physical page counted once
+ * (the union by page frame number of their resident pages, bench/resident-pages.ts; its RSS column
+ * is that total, its anon and file columns the two parts), which is what they take out of RAM: the
+ * sum row counts the node binary's pages once per process. The control plane of `aeraki proxy` is
+ * not counted (it runs elsewhere in a mesh).
  *
  * Never a test: the figures depend on node's build and on the machine. The heap figures come from
  * bench/footprint-probe.ts, loaded into the measured processes with `node --import` and asked with
@@ -28,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { launcherEnvironment, launcherNodeFlags } from '../test/e2e/harness/launcher-flags.js';
 import type { HeapFigures } from './footprint-probe.js';
 import { processTree } from './proc-stats.js';
+import { pagesToMb, residentPages } from './resident-pages.js';
 import { installCleanupHandlers, startProcess, stopProcess } from './processes.js';
 import { repoRoot } from './repo-root.js';
 import { freePort } from './targets.js';
@@ -50,9 +55,18 @@ interface ProcessFootprint {
   readonly youngMb: number | undefined;
 }
 
+/** The processes together, each physical page counted once (bench/resident-pages.ts), in MiB. */
+interface Together {
+  /** Medians of the samples. */
+  readonly distinctMb: number;
+  /** Of it, pages of files (the node binary) and shared memory. */
+  readonly distinctFileMb: number;
+}
+
 interface Run {
   readonly build: string;
   readonly processes: readonly ProcessFootprint[];
+  readonly together: Together;
 }
 
 const { values } = parseArgs({
@@ -169,13 +183,21 @@ async function probe(pids: readonly number[]): Promise<Map<number, HeapFigures>>
  * gets) to its whole 2 × 8 MiB (touched again by the little an idle proxy allocates), which makes
  * the RSS of one sample move by up to 16 MiB: hence the median, and the RSS without them.
  */
-async function measure(pid: number, roleOf: (p: number) => string): Promise<ProcessFootprint[]> {
+async function measure(
+  pid: number,
+  roleOf: (p: number) => string,
+): Promise<{ processes: ProcessFootprint[]; together: Together }> {
   await sleep(idleMs);
   const pids = processTree(pid);
   const series = new Map<number, { rss: number[]; anon: number[]; file: number[]; heaps: HeapFigures[] }>();
+  const distinct: number[] = [];
+  const distinctFile: number[] = [];
   for (let i = 0; i < samples; i++) {
     if (i > 0) await sleep(1000);
     const heaps = await probe(pids);
+    const pages = residentPages(pids);
+    distinct.push(pagesToMb(pages.distinctPages));
+    distinctFile.push(pagesToMb(pages.distinctFilePages));
     for (const p of pids) {
       const s = status(p);
       const entry = series.get(p) ?? { rss: [], anon: [], file: [], heaps: [] };
@@ -187,7 +209,7 @@ async function measure(pid: number, roleOf: (p: number) => string): Promise<Proc
       series.set(p, entry);
     }
   }
-  return pids.map(p => {
+  const processes = pids.map(p => {
     const r = series.get(p)!;
     const heapMedian = (f: (h: HeapFigures) => number) =>
       r.heaps.length === 0 ? undefined : median(r.heaps.map(f));
@@ -208,6 +230,7 @@ async function measure(pid: number, roleOf: (p: number) => string): Promise<Proc
       youngMb,
     };
   });
+  return { processes, together: { distinctMb: median(distinct), distinctFileMb: median(distinctFile) } };
 }
 
 function workerFlags(): string[] {
@@ -215,7 +238,7 @@ function workerFlags(): string[] {
 }
 
 /** `aeraki proxy --xds` against a control plane on examples/thrift. */
-async function runProxy(bin: string): Promise<ProcessFootprint[]> {
+async function runProxy(bin: string): Promise<Omit<Run, 'build'>> {
   const xdsPort = await freePort(HOST);
   const cp = startAeraki(bin, 'control-plane', [
     '--config-dir',
@@ -256,7 +279,7 @@ async function runProxy(bin: string): Promise<ProcessFootprint[]> {
 }
 
 /** `aeraki up examples/thrift`. */
-async function runUp(bin: string): Promise<ProcessFootprint[]> {
+async function runUp(bin: string): Promise<Omit<Run, 'build'>> {
   const up = startAeraki(bin, 'up', [
     examples,
     '--admin',
@@ -310,6 +333,15 @@ function printRun(run: Run): void {
       fmt(sum(p => p.youngMb)),
     ]);
   }
+  const { distinctMb, distinctFileMb } = run.together;
+  rows.push([
+    run.build,
+    'distinct',
+    fmt(distinctMb),
+    '',
+    fmt(distinctMb - distinctFileMb),
+    fmt(distinctFileMb),
+  ]);
   for (const row of rows) {
     process.stdout.write(
       `${row[0]!.padEnd(8)} ${row[1]!.padEnd(13)} ${row
@@ -341,8 +373,7 @@ if (!values.json) {
 }
 for (let round = 0; round < rounds; round++) {
   for (const [build, bin] of round % 2 === 0 ? builds : [...builds].reverse()) {
-    const processes = values.up ? await runUp(bin) : await runProxy(bin);
-    const run = { build, processes };
+    const run = { build, ...(values.up ? await runUp(bin) : await runProxy(bin)) };
     runs.push(run);
     if (!values.json) printRun(run);
   }

@@ -11,17 +11,24 @@ export interface CpuTime {
   sys: number;
 }
 
-let clockTicks: number | undefined;
+const confValues = new Map<string, number>();
+
+/** A system configuration value (`getconf NAME`), once per process; `fallback` if it cannot be read. */
+export function getconf(name: string, fallback: number): number {
+  let value = confValues.get(name);
+  if (value === undefined) {
+    try {
+      value = Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim()) || fallback;
+    } catch {
+      value = fallback;
+    }
+    confValues.set(name, value);
+  }
+  return value;
+}
 
 function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
+  return getconf('CLK_TCK', 100);
 }
 
 /** The fields of /proc/PID/stat (or a thread's stat) after the command name (whose parentheses may contain spaces). */

@@ -23,6 +23,9 @@
  *   --keep            keep the temporary directory (configs, logs, profiles)
  *   --aeraki-bin PATH the aeraki entry to run (BENCH_AERAKI_BIN, default bin/aeraki; e.g. to A/B two builds)
  *   --node-flags STR  extra node flags for aeraki, space-separated (BENCH_NODE_FLAGS; e.g. GC tuning)
+ *   --pages-interval MS  how often to count the physical pages of each aeraki's processes together,
+ *                     each page once (BENCH_PAGES_INTERVAL, default 1000; 0: never): the peak memory
+ *                     reported beside the peak summed RSS (sampled every 250 ms), see resident-pages.ts
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,13 +37,14 @@ import { runLoad } from './load.js';
 import type { RunResult, Shape } from './load.js';
 import { buildNative } from './native-build.js';
 import type { NativePrograms } from './native-build.js';
-import { treePeakRssMb, treeRssMb } from './proc-stats.js';
+import { processTree, treePeakRssMb, treeRssMb } from './proc-stats.js';
 import { installCleanupHandlers, stopAll, stopProcess } from './processes.js';
 import { DEFAULT_PROTOCOLS, parseProtocols } from './protocols.js';
 import type { Protocol } from './protocols.js';
 import { repoRoot } from './repo-root.js';
+import { pagesToMb, residentPages } from './resident-pages.js';
 import { ratios, renderText, shapeName, verdicts, workerTargets } from './report.js';
-import type { ShapeResults } from './report.js';
+import type { AerakiMemory, ShapeResults } from './report.js';
 import { haproxyVersion, startAeraki, startHaproxy, startPipeProxy, startServer } from './targets.js';
 import type { Target } from './targets.js';
 
@@ -66,6 +70,8 @@ interface Options {
   keep: boolean;
   aerakiBin: string | undefined;
   nodeFlags: string[];
+  /** Milliseconds between two counts of the aeraki processes' distinct resident pages; 0: none. */
+  pagesIntervalMs: number;
 }
 
 function parseOptions(): Options {
@@ -85,6 +91,7 @@ function parseOptions(): Options {
       keep: { type: 'boolean', default: false },
       'aeraki-bin': { type: 'string' },
       'node-flags': { type: 'string' },
+      'pages-interval': { type: 'string' },
     },
   });
   const env = process.env;
@@ -122,6 +129,7 @@ function parseOptions(): Options {
     keep: values.keep,
     aerakiBin: values['aeraki-bin'] ?? env['BENCH_AERAKI_BIN'],
     nodeFlags: (values['node-flags'] ?? env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(f => f !== ''),
+    pagesIntervalMs: num(values['pages-interval'] ?? env['BENCH_PAGES_INTERVAL'], 1000, 'pages-interval'),
   };
 }
 
@@ -153,7 +161,10 @@ interface AerakiProcess {
   label: string;
   target: Target;
   profDir: string;
+  /** Highest summed RSS of its processes seen by the 250 ms sampler. */
   rssSampledMb: number;
+  /** Highest count of its processes' distinct resident pages, in MiB (each physical page once). */
+  distinctSampledMb: number;
 }
 
 interface Started {
@@ -244,7 +255,7 @@ async function startTargets(
             );
           }
           const target = byProtocol.values().next().value as Target;
-          aerakis.push({ label, target, profDir, rssSampledMb: 0 });
+          aerakis.push({ label, target, profDir, rssSampledMb: 0, distinctSampledMb: 0 });
         } catch (err) {
           aerakiFailed = true;
           notes.push(`aeraki (${label}) could not start: ${(err as Error).message}`);
@@ -284,7 +295,9 @@ async function main(): Promise<number> {
     if (!opts.keep) rmSync(work, { recursive: true, force: true });
   });
   const notes: string[] = [];
-  const aerakiPeakRssMb: Record<string, number> = {};
+  const memory: AerakiMemory = { peakRssMb: {}, sampledRssMb: {}, distinctMb: {} };
+  let pagesCpuMs = 0;
+  let pagesSamples = 0;
   const hot: Record<string, HotFunction[]> = {};
   let failed = false;
   let aerakis: AerakiProcess[] = [];
@@ -303,6 +316,30 @@ async function main(): Promise<number> {
             for (const a of aerakis)
               a.rssSampledMb = Math.max(a.rssSampledMb, treeRssMb(a.target.process.pid!));
           }, 250);
+    // Counting pages reads the page tables (about 1 ms of CPU per process), so less often, and only
+    // those of the aeraki under load (the one whose process `driven` is): an idle one holds less.
+    let driven: Target['process'] | undefined;
+    const pagesTimer =
+      aerakis.length === 0 || opts.pagesIntervalMs === 0
+        ? undefined
+        : setInterval(() => {
+            const a = aerakis.find(x => x.target.process === driven);
+            if (a === undefined) return;
+            const before = process.cpuUsage();
+            let pages;
+            try {
+              pages = residentPages(processTree(a.target.process.pid!));
+            } catch (err) {
+              // E.g. not root: the kernel gives no page frame numbers. The rest of the bench goes on.
+              notes.push(`the aerakis' distinct pages were not counted: ${(err as Error).message}`);
+              clearInterval(pagesTimer);
+              return;
+            }
+            a.distinctSampledMb = Math.max(a.distinctSampledMb, pagesToMb(pages.distinctPages));
+            const spent = process.cpuUsage(before);
+            pagesCpuMs += (spent.user + spent.system) / 1000;
+            pagesSamples++;
+          }, opts.pagesIntervalMs);
 
     const collected = new Map<string, RunResult[]>();
     for (let round = 1; round <= opts.rounds; round++) {
@@ -315,6 +352,7 @@ async function main(): Promise<number> {
               `${protocol.name} ${shapeName(shape)} ${name}` + (opts.rounds > 1 ? ` (round ${round})` : '');
             const watch: Record<string, number> = { server: server.process.pid! };
             if (target !== server) watch['proxy'] = target.process.pid!;
+            driven = target.process;
             try {
               const run = await runLoad({
                 loadgen,
@@ -371,10 +409,19 @@ async function main(): Promise<number> {
     }
 
     if (rssTimer !== undefined) clearInterval(rssTimer);
+    if (pagesTimer !== undefined) clearInterval(pagesTimer);
     for (const a of aerakis) {
       if (!exited(a.target)) {
-        aerakiPeakRssMb[a.label] = Math.max(a.rssSampledMb, treePeakRssMb(a.target.process.pid!));
+        memory.peakRssMb[a.label] = Math.max(a.rssSampledMb, treePeakRssMb(a.target.process.pid!));
+        memory.sampledRssMb[a.label] = a.rssSampledMb;
+        if (a.distinctSampledMb > 0) memory.distinctMb[a.label] = a.distinctSampledMb;
       }
+    }
+    if (pagesSamples > 0) {
+      log(
+        `bench: counting distinct pages took ${(pagesCpuMs / pagesSamples).toFixed(1)} ms of CPU per ` +
+          `sample of the aeraki under load (${pagesSamples} samples, ${opts.pagesIntervalMs} ms apart)`,
+      );
     }
     if (opts.cpuProf) {
       for (const a of aerakis) {
@@ -398,20 +445,22 @@ async function main(): Promise<number> {
       }),
     );
     const all = ratios(results, opts.workers);
-    const checks = verdicts(all, results, aerakiPeakRssMb);
+    const checks = verdicts(all, results, memory);
     if (opts.json) {
       const out = {
         options: { ...opts, protocols: opts.protocols.map(p => p.name) },
         results: results.map(r => ({ protocol: r.protocol, shape: shapeName(r.shape), runs: r.runs })),
         ratios: all,
-        aerakiPeakRssMb,
+        aerakiPeakRssMb: memory.peakRssMb,
+        aerakiSampledRssMb: memory.sampledRssMb,
+        aerakiPeakDistinctMb: memory.distinctMb,
         verdict: checks,
         cpuProfile: opts.cpuProf ? hot : undefined,
         notes,
       };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
-      process.stdout.write(`${renderText(opts.protocols, results, all, checks, notes, aerakiPeakRssMb)}\n`);
+      process.stdout.write(`${renderText(opts.protocols, results, all, checks, notes, memory)}\n`);
       for (const [label, functions] of Object.entries(hot)) {
         if (functions.length === 0) continue;
         process.stdout.write(`\naeraki (${label}) CPU profile, top functions by self time:\n`);

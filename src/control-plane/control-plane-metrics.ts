@@ -12,7 +12,7 @@
  *
  * Events here are per push, not per request: prom-client's own metrics are cheap enough.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectProcessMetrics } from '../net/prom-client.js';
 import { discoveryServiceOf } from '../xds/type-urls.js';
 import type { XdsObserver } from './server/xds-status.js';
 
@@ -80,7 +80,7 @@ export class ControlPlaneMetrics implements XdsObserver {
       help: 'Errors in the last config load.',
       registers,
     });
-    collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry);
   }
 
   /** A config load was applied (`errors` 0) or rejected. */

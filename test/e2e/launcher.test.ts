@@ -92,12 +92,13 @@ test('AERAKI_NO_JEMALLOC keeps the C library allocator; other commands never pre
   assert.deepEqual(launcherEnvironment(bin, 'up', { LD_PRELOAD: '/some/other.so' }), {});
 });
 
-test('the control plane runs on jemalloc too, with one arena', async () => {
+test('the control plane runs on jemalloc too; both with one arena', async () => {
   const env = withoutAllocatorVariables();
   const expected = launcherEnvironment(bin, 'control-plane', env);
   const proxy = launcherEnvironment(bin, 'proxy', env);
   assert.equal(expected['LD_PRELOAD'], proxy['LD_PRELOAD']);
-  assert.equal(expected['MALLOC_CONF'], `narenas:1,${proxy['MALLOC_CONF']}`);
+  assert.match(expected['MALLOC_CONF'] ?? '', /^narenas:1,/);
+  assert.match(proxy['MALLOC_CONF'] ?? '', /^narenas:1,/);
   const configDir = await mkdtemp(join(dir, 'config-'));
   const { maps, environ, argv } = await started(
     ['control-plane', '--config-dir', configDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],

@@ -10,7 +10,7 @@
  * values are read here when scraped, so prom-client's per-observation label hashing never runs per
  * request.
  */
-import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
+import { collectProcessMetrics, Registry, type Metric } from '../../net/prom-client.js';
 import type { Cluster } from '../../upstream/cluster.js';
 import { listenerFilterStats, shortFilterName } from '../filter-stats.js';
 import type { UpdateCounters } from '../../xds/ads-client.js';
@@ -192,7 +192,7 @@ export class ProxyMetricsExporter {
   private readonly processRegistry = new Registry();
 
   constructor(private readonly source: MetricsSource) {
-    collectDefaultMetrics({ register: this.processRegistry });
+    collectProcessMetrics(this.processRegistry);
   }
 
   get contentType(): string {
