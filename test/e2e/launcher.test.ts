@@ -63,6 +63,7 @@ function withoutAllocatorVariables(): NodeJS.ProcessEnv {
   delete env['LD_PRELOAD'];
   delete env['MALLOC_CONF'];
   delete env['AERAKI_NO_JEMALLOC'];
+  delete env['AERAKI_SEMI_SPACE_MIB'];
   return env;
 }
 
@@ -77,6 +78,19 @@ test('the proxy runs on jemalloc with its decay settings, as the harness reads t
   assert.ok(environ.includes(`MALLOC_CONF=${expected['MALLOC_CONF']}`));
   for (const flag of launcherNodeFlags(bin, 'proxy')) assert.ok(argv.includes(flag), flag);
   assert.ok(launcherNodeFlags(bin, 'proxy').includes('--expose-gc'));
+});
+
+test("AERAKI_SEMI_SPACE_MIB sets the proxy's young generation, as the harness reads it", async () => {
+  const env = { ...withoutAllocatorVariables(), AERAKI_SEMI_SPACE_MIB: '8' };
+  const flags = launcherNodeFlags(bin, 'proxy', env);
+  assert.ok(
+    flags.includes('--min-semi-space-size=8') && flags.includes('--max-semi-space-size=8'),
+    String(flags),
+  );
+  const { argv } = await startedProxy(env);
+  for (const flag of flags) assert.ok(argv.includes(flag), flag);
+  const defaults = launcherNodeFlags(bin, 'proxy', withoutAllocatorVariables());
+  assert.ok(defaults.includes('--min-semi-space-size=4') && defaults.includes('--max-semi-space-size=4'));
 });
 
 test('AERAKI_NO_JEMALLOC keeps the C library allocator; other commands never preload it', async () => {

@@ -3,7 +3,7 @@
  * `':' //; case "$1" in up|proxy) …;; esac`), for the tests and benchmarks that start it as
  * `node FLAGS bin/aeraki COMMAND`: measured and tested as users run it.
  *
- * - the node flags: `up|proxy) exec node FLAGS "$0" "$@";;`
+ * - the node flags: `up|proxy) exec node FLAGS "$0" "$@";;`, where a value may be `"${VAR:-DEFAULT}"`
  * - the memory allocator: `up|proxy) [ -n "$LD_PRELOAD$AERAKI_NO_JEMALLOC" ] || for lib in PATHS; do
  *   [ -r "$lib" ] && export LD_PRELOAD="$lib" MALLOC_CONF="${MALLOC_CONF-CONF}" && break; done;;`
  */
@@ -22,11 +22,23 @@ function launcherBranches(bin: string): { commands: string[]; body: string }[] {
   return branches;
 }
 
-/** The node flags `bin` uses for `command`; none when its launcher gives it none. */
-export function launcherNodeFlags(bin: string, command: string): string[] {
+/**
+ * The node flags `bin` uses for `command` with the environment `env` (a flag's value may be a
+ * variable with a default, `"${AERAKI_SEMI_SPACE_MIB:-4}"`); none when its launcher gives it none.
+ */
+export function launcherNodeFlags(
+  bin: string,
+  command: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   for (const { commands, body } of launcherBranches(bin)) {
-    const flags = /^exec node ([^"]*)"\$0" "\$@"$/.exec(body)?.[1];
-    if (flags !== undefined && commands.includes(command)) return flags.split(/\s+/).filter(f => f !== '');
+    const flags = /^exec node (.*?)"\$0" "\$@"$/.exec(body)?.[1];
+    if (flags === undefined || !commands.includes(command)) continue;
+    const expanded = flags.replace(/"\$\{(\w+):-([^}"]*)\}"/g, (_, name: string, fallback: string) => {
+      const value = env[name];
+      return value === undefined || value === '' ? fallback : value;
+    });
+    return expanded.split(/\s+/).filter(f => f !== '');
   }
   return [];
 }
