@@ -22,6 +22,9 @@
  *   --json            print machine-readable results instead of the table
  *   --keep            keep the temporary directory (configs, logs, profiles)
  *   --aeraki-bin PATH the aeraki entry to run (BENCH_AERAKI_BIN, default bin/aeraki; e.g. to A/B two builds)
+ *   --aeraki-command up|proxy  how aeraki runs (BENCH_AERAKI_COMMAND, default up): `aeraki up DIR`, the
+ *                     control plane in the primary, or `aeraki proxy --config` alone on the static config
+ *                     translated from the same documents, as a sidecar runs it
  *   --node-flags STR  extra node flags for aeraki, space-separated (BENCH_NODE_FLAGS; e.g. GC tuning)
  *   --pages-interval MS  how often to count the physical pages of each aeraki's processes together,
  *                     each page once (BENCH_PAGES_INTERVAL, default 1000; 0: never): the peak memory
@@ -55,6 +58,8 @@ const DEFAULT_TARGETS = 'direct,haproxy,aeraki';
 const NOISY_OTHER_CPU_PCT = 25;
 
 interface Options {
+  /** `up` (the control plane in the primary) or `proxy` (alone, on a static config). */
+  aerakiCommand: 'up' | 'proxy';
   protocols: Protocol[];
   durationS: number;
   warmupS: number;
@@ -90,6 +95,7 @@ function parseOptions(): Options {
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'aeraki-bin': { type: 'string' },
+      'aeraki-command': { type: 'string' },
       'node-flags': { type: 'string' },
       'pages-interval': { type: 'string' },
     },
@@ -114,7 +120,12 @@ function parseOptions(): Options {
     if (!Number.isSafeInteger(n) || n < 1) throw new Error(`bad --workers '${w}': expected counts like 1,2`);
     return n;
   });
+  const aerakiCommand = values['aeraki-command'] ?? env['BENCH_AERAKI_COMMAND'] ?? 'up';
+  if (aerakiCommand !== 'up' && aerakiCommand !== 'proxy') {
+    throw new Error(`bad --aeraki-command '${aerakiCommand}': expected up or proxy`);
+  }
   return {
+    aerakiCommand,
     protocols: parseProtocols(values.protocols ?? env['BENCH_PROTOCOLS'] ?? DEFAULT_PROTOCOLS),
     durationS: num(values.duration ?? env['BENCH_DURATION'], 5, 'duration'),
     warmupS: num(values.warmup ?? env['BENCH_WARMUP'], 1, 'warmup'),
@@ -237,6 +248,7 @@ async function startTargets(
         const profDir = join(work, `cpu-prof-${fileLabel}`);
         try {
           const byProtocol = await startAeraki({
+            command: opts.aerakiCommand,
             bin: opts.aerakiBin ?? join(root, 'bin', 'aeraki'),
             dir: work,
             label: fileLabel,
@@ -251,7 +263,7 @@ async function startTargets(
           add(name, byProtocol);
           for (const [protocol, t] of byProtocol) {
             log(
-              `bench: aeraki up, ${workers} worker(s), ${protocol} on ${t.host}:${t.port} (pid ${t.process.pid})`,
+              `bench: aeraki ${opts.aerakiCommand}, ${workers} worker(s), ${protocol} on ${t.host}:${t.port} (pid ${t.process.pid})`,
             );
           }
           const target = byProtocol.values().next().value as Target;

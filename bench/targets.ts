@@ -210,15 +210,37 @@ export interface AerakiOptions {
   workers: number;
   /** Extra node flags before the script, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
-  /** Extra `aeraki up` arguments (e.g. `--access-log FILE`). */
+  /** Extra `aeraki up` (or `aeraki proxy`) arguments (e.g. `--access-log FILE`). */
   upArgs?: string[];
+  /**
+   * `up` (default): the control plane and the proxy in one command, as the quickstart runs them;
+   * `proxy`: the proxy alone (`aeraki proxy --config`) on the static config translated from the same
+   * documents, as a sidecar runs it.
+   */
+  command?: 'up' | 'proxy';
   /** More config documents for the services (e.g. a MetaRouter), appended to the ServiceEntries. */
   extraConfig?: (services: readonly AerakiService[]) => string;
 }
 
 /**
- * Starts `aeraki up DIR` and waits for its `"msg":"ready"` log line; returns one target per protocol,
- * all of them the same process. Output goes to aeraki-LABEL.log in `dir`.
+ * `aeraki proxy` arguments for the config in `configDir`: translated here to the static config a
+ * sidecar's bootstrap would carry.
+ */
+async function proxyArgs(configDir: string, dir: string, label: string, workers: number): Promise<string[]> {
+  const { loadConfig, translate } = await import('../src/control-plane/index.js');
+  const { encodeSnapshot, resourceToJson } = await import('../src/xds/index.js');
+  const loaded = await loadConfig(configDir);
+  const errors = loaded.issues.filter(i => i.severity === 'error');
+  if (errors.length > 0) throw new Error(`bench config: ${errors.map(e => e.message).join('; ')}`);
+  const bootstrap = join(dir, `bootstrap-${label}.json`);
+  writeFileSync(bootstrap, JSON.stringify(encodeSnapshot(translate(loaded.config)).map(resourceToJson)));
+  return ['--config', bootstrap, '--admin', '127.0.0.1:0', '--workers', String(workers)];
+}
+
+/**
+ * Starts `aeraki up DIR` (or `aeraki proxy`, see {@link AerakiOptions.command}) and waits for its
+ * `"msg":"ready"` log line; returns one target per protocol, all of them the same process. Output
+ * goes to aeraki-LABEL.log in `dir`.
  */
 export async function startAeraki(opts: AerakiOptions): Promise<Map<string, Target>> {
   const services: AerakiService[] = [];
@@ -232,17 +254,19 @@ export async function startAeraki(opts: AerakiOptions): Promise<Map<string, Targ
     join(configDir, 'bench.yaml'),
     aerakiConfig(services) + (extra === undefined ? '' : `---\n${extra}`),
   );
+  const command = opts.command ?? 'up';
   const args = [
-    ...launcherNodeFlags(opts.bin, 'up'),
+    ...launcherNodeFlags(opts.bin, command),
     ...(opts.nodeArgs ?? []),
     opts.bin,
-    'up',
-    configDir,
-    ...upFlags(opts.bin, opts.workers),
+    command,
+    ...(command === 'up'
+      ? [configDir, ...upFlags(opts.bin, opts.workers)]
+      : await proxyArgs(configDir, opts.dir, opts.label, opts.workers)),
     ...(opts.upArgs ?? []),
   ];
   const child = startProcess(process.execPath, args, {
-    env: { ...process.env, ...launcherEnvironment(opts.bin, 'up') },
+    env: { ...process.env, ...launcherEnvironment(opts.bin, command) },
   });
   const logFile = join(opts.dir, `aeraki-${opts.label}.log`);
   const log = createWriteStream(logFile);
