@@ -154,7 +154,11 @@ export class WebhookServer {
     };
     const checked = validateDocument(data);
     const own = checked.issues.map(issue => issueInDocument(candidate, checked.kind, checked.name, issue));
-    if (own.length === 0 && this.options.proxyChecks !== undefined) own.push(...this.proxyIssues(candidate));
+    // On an object that its schema and rules already refuse, the proxy checks would judge a shape
+    // they were not written for.
+    if (this.options.proxyChecks !== undefined && !own.some(i => i.severity === 'error')) {
+      own.push(...this.proxyIssues(candidate));
+    }
     const errors = own.filter(i => i.severity === 'error');
     if (errors.length > 0) {
       const message = errors.map(formatIssueMessage).join('; ');

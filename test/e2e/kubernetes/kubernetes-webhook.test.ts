@@ -230,6 +230,15 @@ test("a MetaRouter filter's config is checked against the filter's schema, as ae
     applied.stderr,
   );
   assert.equal(cluster.api.get('metaprotocol.aeraki.io', 'metarouters', 'default', 'quota'), undefined);
+  // An object with a warning of its own (a route after a catch-all) is judged by its filters too.
+  const warnedToo = routed('quota', [{ name: QUOTA, config: { limit: -1 } }]);
+  warnedToo.spec.routes = [
+    { name: 'first', route: [{ destination: { host: 'hello.default.svc.cluster.local' } }] },
+    { name: 'never', route: [{ destination: { host: 'hello.default.svc.cluster.local' } }] },
+  ];
+  const refusedToo = await cluster.kubectl(['apply', '-f', '-'], { input: toYaml([warnedToo]) });
+  assert.notEqual(refusedToo.code, 0);
+  assert.match(refusedToo.stderr, /denied the request: .*rule filter-config/);
 
   const good = await cluster.kubectl(['apply', '-f', '-'], {
     input: toYaml([routed('quota', [{ name: QUOTA, config: { limit: 10 } }])]),
