@@ -23,6 +23,7 @@ import {
   startVersionedHelloServers,
   staticServiceEntry,
   testAddress,
+  untilListenerBound,
   versionTag,
   versionedThriftService,
   type ConfigDir,
@@ -240,15 +241,7 @@ test(
         assert.match(view.rejectedListeners[0]!.reason, /EADDRINUSE/);
 
         squatter.kill();
-        const freed = Date.now();
-        while (
-          !(await canConnect(BUSY, busyPort)) ||
-          (await proxyStatus(admin)).rejectedListeners.length > 0
-        ) {
-          if (Date.now() - freed > 15000)
-            throw new Error(`the listener did not bind\n${aeraki.outputTail()}`);
-          await sleep(100);
-        }
+        await untilListenerBound(aeraki, BUSY, busyPort);
         // Both workers serve it: fresh connections are dealt to them in turn.
         for (let i = 0; i < 4; i++) assert.equal(await whoami(BUSY, busyPort), versionTag('v2'));
         const workers = (await (await fetch(`http://${admin}/workers`)).json()) as { adminPort: number }[];

@@ -4,7 +4,9 @@
  * listeners' counters.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runAeraki, type AerakiProcess } from './aeraki-process.js';
+import { canConnect } from './net-utils.js';
 
 /** One endpoint as `/clusters` shows it. */
 export interface AdminHost {
@@ -101,4 +103,22 @@ export async function proxyStatus(admin: string): Promise<StatusView> {
   const result = await runAeraki(['status', '--proxy', admin, '--json']);
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout) as StatusView;
+}
+
+/**
+ * Waits until a listener whose address was taken has bound: `host:port` accepts connections and the
+ * proxy names no listener as rejected any more (`aeraki status --proxy`); fails after 15 s with the
+ * rejections still reported and the proxy's last output.
+ */
+export async function untilListenerBound(aeraki: AerakiProcess, host: string, port: number): Promise<void> {
+  const admin = adminAddress(aeraki);
+  const freed = Date.now();
+  while (!(await canConnect(host, port)) || (await proxyStatus(admin)).rejectedListeners.length > 0) {
+    if (Date.now() - freed > 15_000) {
+      throw new Error(
+        `the listener on ${host}:${port} did not bind; rejected: ${JSON.stringify((await proxyStatus(admin)).rejectedListeners)}\n${aeraki.outputTail()}`,
+      );
+    }
+    await sleep(100);
+  }
 }

@@ -10,12 +10,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   adminAddress,
   proxyStatus,
-  canConnect,
   createConfigDir,
   freePort,
   squat,
   startAeraki,
   testAddress,
+  untilListenerBound,
 } from '../harness/index.js';
 import { RedisServer, redisCli } from '../harness/redis-server.js';
 import { redisEntry, redisService } from '../harness/redis-config.js';
@@ -62,17 +62,7 @@ test(
         assert.match(view.rejectedListeners[0]!.reason, /EADDRINUSE/);
 
         squatter.kill();
-        const freed = Date.now();
-        while (
-          !(await canConnect(ADDRESS, port)) ||
-          (await proxyStatus(admin)).rejectedListeners.length > 0
-        ) {
-          if (Date.now() - freed > 15_000)
-            throw new Error(
-              `the listener is still rejected: ${JSON.stringify((await proxyStatus(admin)).rejectedListeners)}\n${aeraki.outputTail()}`,
-            );
-          await sleep(100);
-        }
+        await untilListenerBound(aeraki, ADDRESS, port);
         // Fresh connections are dealt to the workers in turn: each one must route them.
         for (let i = 0; i < 4; i++) {
           assert.equal(await redisCli(ADDRESS, port, ['SET', `k${i}`, `v${i}`]), 'OK');
