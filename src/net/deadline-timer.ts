@@ -1,3 +1,5 @@
+import { readTime } from './read-clock.js';
+
 /**
  * An entry that can wait for a deadline. The links are intrusive (kept on the entry itself) so that
  * arming and disarming a request timeout allocates nothing.
@@ -12,8 +14,6 @@ export interface DeadlineEntry {
   /** Called once when the deadline passes while the entry is still armed. */
   onDeadline(): void;
 }
-
-import { readTime } from './read-clock.js';
 
 interface DeadlineList {
   head: DeadlineEntry | null;

@@ -18,7 +18,6 @@ import { theaderBlockLength, writeTHeaderPrefix } from './theader-writer.js';
 import { varint32Size, writeVarint32 } from './varint.js';
 import { THEADER_FIXED_SIZE } from './wire-constants.js';
 
-/** The seqid the bytes carry now, as a uint32 (they may have been rewritten in place before). */
 /**
  * Byte stores of a uint32 within the message: a seqid is rewritten in place per message, and
  * writeUInt32BE's range checks cost more than the stores.
@@ -30,6 +29,7 @@ function writeU32(bytes: Buffer, at: number, value: number): void {
   bytes[at + 3] = value & 0xff;
 }
 
+/** The seqid the bytes carry now, as a uint32 (they may have been rewritten in place before). */
 function currentSeqid(bytes: Buffer, state: ThriftMessageState): number {
   if (state.protocol === 'binary') {
     const at = state.seqidOffset;
