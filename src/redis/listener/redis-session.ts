@@ -45,6 +45,8 @@ export interface SessionHost {
 const MAX_OUTSTANDING = 4096;
 /** Written slots kept for reuse per connection. */
 const MAX_SPARE_SLOTS = 64;
+/** A reply queue that held more slots than this is not kept once empty. */
+const KEPT_QUEUE_LENGTH = 256;
 /**
  * Bytes the socket holds for the client (not taken by the kernel) before reading pauses: a client that
  * sends and does not read makes the proxy hold at most this much of its replies, plus the replies to
@@ -409,6 +411,9 @@ export class RedisSession implements CommandContext, SlotOwner {
     }
     this.host.stats.downstreamCxTxBytesTotal += bytes;
     if (head === tail) {
+      // A deep pipeline's array is given back once answered (kept, it would hold up to twice
+      // MAX_OUTSTANDING entries for the connection's life); a shallow one is kept for reuse.
+      if (tail > KEPT_QUEUE_LENGTH) queue.length = 0;
       this.head = 0;
       this.tail = 0;
     } else if (head > 1024 && head * 2 > tail) {
