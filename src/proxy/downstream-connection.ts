@@ -12,6 +12,7 @@ import { BatchedWriter, type WriteWatermarks } from '../net/batched-writer.js';
 import { compactView, isSmallChunk } from '../net/compact-view.js';
 import { eventLoopTurn } from '../net/event-loop-turn.js';
 import { beginRead, endRead } from '../net/read-clock.js';
+import type { SlabReads } from '../net/slab-reads.js';
 import { ActiveRequest } from './active-request.js';
 import type { DeadlineTimer } from '../net/deadline-timer.js';
 import type { ListenerStats } from './listener-stats.js';
@@ -136,6 +137,7 @@ export class DownstreamConnection implements WriteWatermarks {
 
   constructor(
     private readonly socket: Socket,
+    reads: SlabReads,
     private readonly host: ConnectionHost,
   ) {
     const resource = host.state.resource;
@@ -155,7 +157,7 @@ export class DownstreamConnection implements WriteWatermarks {
     host.stats.cxTotal++;
     host.stats.cxActive++;
     socket.setNoDelay(true);
-    socket.on('data', chunk => this.onData(chunk));
+    reads.onChunk = chunk => this.onData(chunk);
     socket.on('end', () => this.onEnd());
     socket.on('error', () => {
       // 'close' follows and does the cleanup; resets by clients are normal.

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { DeadlineTimer } from '../net/deadline-timer.js';
+import { adoptAccepted, SlabReads } from '../net/slab-reads.js';
 import { DownstreamConnection, type ConnectionHost } from './downstream-connection.js';
 import { ListenerStats } from './listener-stats.js';
 import type { ListenerState } from './listener-state.js';
@@ -30,7 +31,9 @@ export class Listener implements ConnectionHost {
     readonly overload: OverloadManager,
   ) {
     this.current = state;
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, socket => this.onConnection(socket));
+    // Paused: each connection is moved into a socket that reads into slabs (adoptAccepted).
+    const options = { allowHalfOpen: true, noDelay: true, pauseOnConnect: true };
+    this.server = createServer(options, socket => this.onConnection(socket));
   }
 
   get state(): ListenerState {
@@ -143,6 +146,7 @@ export class Listener implements ConnectionHost {
       socket.destroy();
       return;
     }
-    this.connections.add(new DownstreamConnection(socket, this));
+    const reads = new SlabReads();
+    this.connections.add(new DownstreamConnection(adoptAccepted(socket, reads, true), reads, this));
   }
 }

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { ByteQueue, CodecError, type Codec, type Message, type RequestId } from '../codec/index.js';
 import { BatchedWriter, type WriteWatermarks } from '../net/batched-writer.js';
 import { beginRead, endRead } from '../net/read-clock.js';
+import { SlabReads } from '../net/slab-reads.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { Host } from './host.js';
 import { InFlightTable } from './in-flight-table.js';
@@ -102,7 +103,9 @@ export class UpstreamConnection implements RequestHolder, WriteWatermarks {
     this.host = host;
     stats.cxTotal++;
     stats.cxActive++;
-    this.socket = connect({ host: host.address, port: host.port, noDelay: true });
+    const reads = new SlabReads();
+    reads.onChunk = chunk => this.onData(chunk);
+    this.socket = connect({ host: host.address, port: host.port, noDelay: true, onread: reads.onread });
     this.writer = new BatchedWriter(
       this.socket,
       options.bufferLimitBytes > 0
@@ -110,7 +113,6 @@ export class UpstreamConnection implements RequestHolder, WriteWatermarks {
         : undefined,
     );
     this.socket.on('connect', () => this.onConnect());
-    this.socket.on('data', chunk => this.onData(chunk));
     this.socket.on('error', err => this.onSocketError(err));
     this.socket.on('close', () => this.onClose());
     this.socket.on('timeout', () => this.onIdle());

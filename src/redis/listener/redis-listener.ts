@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AerakiError, ErrorCodes } from '../../errors.js';
+import { adoptAccepted, SlabReads } from '../../net/slab-reads.js';
 import type { RedisUpstreams } from '../upstream/redis-upstreams.js';
 import type { RedisListenerState } from './listener-state.js';
 import { RedisListenerStats } from './redis-stats.js';
@@ -54,7 +55,9 @@ export class RedisListener implements SessionHost {
     private accessLog: RedisCommandObserver | undefined,
   ) {
     this.current = state;
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, socket => this.onConnection(socket));
+    // Paused: each connection is moved into a socket that reads into slabs (adoptAccepted).
+    const options = { allowHalfOpen: true, noDelay: true, pauseOnConnect: true };
+    this.server = createServer(options, socket => this.onConnection(socket));
   }
 
   get state(): RedisListenerState {
@@ -147,7 +150,8 @@ export class RedisListener implements SessionHost {
       socket.destroy();
       return;
     }
-    this.sessions.add(new RedisSession(socket, this));
+    const reads = new SlabReads();
+    this.sessions.add(new RedisSession(adoptAccepted(socket, reads, true), reads, this));
   }
 
   private record(session: RedisSession, slot: ReplySlot): RedisCommandRecord {

@@ -13,6 +13,7 @@
 import type { Socket } from 'node:net';
 import { CoalescingWriter } from '../../net/coalescing-writer.js';
 import { beginRead, endRead, readTime } from '../../net/read-clock.js';
+import type { SlabReads } from '../../net/slab-reads.js';
 import { CommandKind, lookupCommandBytes, type CommandSpec } from '../commands.js';
 import { ParseStatus, RespCommand, RespRequestParser } from '../resp/request-parser.js';
 import {
@@ -90,6 +91,7 @@ export class RedisSession implements CommandContext, SlotOwner {
 
   constructor(
     private readonly socket: Socket,
+    reads: SlabReads,
     private readonly host: SessionHost,
   ) {
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
@@ -99,7 +101,7 @@ export class RedisSession implements CommandContext, SlotOwner {
     const stats = host.stats;
     stats.downstreamCxTotal++;
     stats.downstreamCxActive++;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    reads.onChunk = chunk => this.onData(chunk);
     socket.on('drain', () => this.maybeResume());
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.onClose());

@@ -13,6 +13,7 @@
 import { connect, type Socket } from 'node:net';
 import { CoalescingWriter } from '../../net/coalescing-writer.js';
 import { beginRead, endRead, readTime } from '../../net/read-clock.js';
+import { SlabReads } from '../../net/slab-reads.js';
 import type { ClusterStats } from '../../upstream/cluster-stats.js';
 import type { RedisUpstreamAuth } from '../../xds/redis-resources.js';
 import { encodeCommand } from '../resp/resp-encode.js';
@@ -148,10 +149,11 @@ export class RedisConnection {
       stats.cxTotal++;
       stats.cxActive++;
     }
-    this.socket = connect({ host: address, port, noDelay: true });
+    const reads = new SlabReads();
+    reads.onChunk = chunk => this.onData(chunk);
+    this.socket = connect({ host: address, port, noDelay: true, onread: reads.onread });
     this.writer = new CoalescingWriter(this.socket);
     this.socket.on('connect', () => this.onConnect());
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail(describeSocketError(err, this.key)));
     this.socket.on('close', () => this.fail(`${this.key} closed the connection`));
     this.connectTimer = setTimeout(() => {
