@@ -12,7 +12,7 @@ import { BatchedWriter, type WriteWatermarks } from '../net/batched-writer.js';
 import { compactView, isSmallChunk } from '../net/compact-view.js';
 import { eventLoopTurn } from '../net/event-loop-turn.js';
 import { beginRead, endRead } from '../net/read-clock.js';
-import type { SlabReads } from '../net/slab-reads.js';
+import type { ScratchReads } from '../net/scratch-reads.js';
 import { ActiveRequest } from './active-request.js';
 import type { DeadlineTimer } from '../net/deadline-timer.js';
 import type { ListenerStats } from './listener-stats.js';
@@ -137,7 +137,7 @@ export class DownstreamConnection implements WriteWatermarks {
 
   constructor(
     private readonly socket: Socket,
-    reads: SlabReads,
+    reads: ScratchReads,
     private readonly host: ConnectionHost,
   ) {
     const resource = host.state.resource;

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { DeadlineTimer } from '../net/deadline-timer.js';
-import { adoptAccepted, SlabReads } from '../net/slab-reads.js';
+import { adoptAccepted, ScratchReads } from '../net/scratch-reads.js';
 import { DownstreamConnection, type ConnectionHost } from './downstream-connection.js';
 import { ListenerStats } from './listener-stats.js';
 import type { ListenerState } from './listener-state.js';
@@ -146,7 +146,7 @@ export class Listener implements ConnectionHost {
       socket.destroy();
       return;
     }
-    const reads = new SlabReads();
+    const reads = new ScratchReads();
     this.connections.add(new DownstreamConnection(adoptAccepted(socket, reads, true), reads, this));
   }
 }

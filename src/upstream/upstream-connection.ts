@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { ByteQueue, CodecError, type Codec, type Message, type RequestId } from '../codec/index.js';
 import { BatchedWriter, type WriteWatermarks } from '../net/batched-writer.js';
 import { beginRead, endRead } from '../net/read-clock.js';
-import { SlabReads } from '../net/slab-reads.js';
+import { ScratchReads } from '../net/scratch-reads.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { Host } from './host.js';
 import { InFlightTable } from './in-flight-table.js';
@@ -103,7 +103,7 @@ export class UpstreamConnection implements RequestHolder, WriteWatermarks {
     this.host = host;
     stats.cxTotal++;
     stats.cxActive++;
-    const reads = new SlabReads();
+    const reads = new ScratchReads();
     reads.onChunk = chunk => this.onData(chunk);
     this.socket = connect({ host: host.address, port: host.port, noDelay: true, onread: reads.onread });
     this.writer = new BatchedWriter(

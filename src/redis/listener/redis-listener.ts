@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AerakiError, ErrorCodes } from '../../errors.js';
-import { adoptAccepted, SlabReads } from '../../net/slab-reads.js';
+import { adoptAccepted, ScratchReads } from '../../net/scratch-reads.js';
 import type { RedisUpstreams } from '../upstream/redis-upstreams.js';
 import type { RedisListenerState } from './listener-state.js';
 import { RedisListenerStats } from './redis-stats.js';
@@ -150,7 +150,7 @@ export class RedisListener implements SessionHost {
       socket.destroy();
       return;
     }
-    const reads = new SlabReads();
+    const reads = new ScratchReads();
     this.sessions.add(new RedisSession(adoptAccepted(socket, reads, true), reads, this));
   }
 

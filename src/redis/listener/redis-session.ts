@@ -13,7 +13,7 @@
 import type { Socket } from 'node:net';
 import { CoalescingWriter } from '../../net/coalescing-writer.js';
 import { beginRead, endRead, readTime } from '../../net/read-clock.js';
-import type { SlabReads } from '../../net/slab-reads.js';
+import type { ScratchReads } from '../../net/scratch-reads.js';
 import { CommandKind, lookupCommandBytes, type CommandSpec } from '../commands.js';
 import { ParseStatus, RespCommand, RespRequestParser } from '../resp/request-parser.js';
 import {
@@ -91,7 +91,7 @@ export class RedisSession implements CommandContext, SlotOwner {
 
   constructor(
     private readonly socket: Socket,
-    reads: SlabReads,
+    reads: ScratchReads,
     private readonly host: SessionHost,
   ) {
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;

@@ -13,7 +13,7 @@
 import { connect, type Socket } from 'node:net';
 import { CoalescingWriter } from '../../net/coalescing-writer.js';
 import { beginRead, endRead, readTime } from '../../net/read-clock.js';
-import { SlabReads } from '../../net/slab-reads.js';
+import { ScratchReads } from '../../net/scratch-reads.js';
 import type { ClusterStats } from '../../upstream/cluster-stats.js';
 import type { RedisUpstreamAuth } from '../../xds/redis-resources.js';
 import { encodeCommand } from '../resp/resp-encode.js';
@@ -149,7 +149,7 @@ export class RedisConnection {
       stats.cxTotal++;
       stats.cxActive++;
     }
-    const reads = new SlabReads();
+    const reads = new ScratchReads();
     reads.onChunk = chunk => this.onData(chunk);
     this.socket = connect({ host: address, port, noDelay: true, onread: reads.onread });
     this.writer = new CoalescingWriter(this.socket);
