@@ -59,7 +59,7 @@ interface AcceptedSocket {
 }
 
 /**
- * Moves a connection a `net.Server` accepted into a new socket that reads into `reads`' slabs, and
+ * Moves a connection a `net.Server` accepted into a new socket that reads through `reads`, and
  * returns it; the accepted socket is left empty and must not be used. The server must be created with
  * `pauseOnConnect: true` (so that the accepted socket has read nothing) and this called from its
  * 'connection' listener. The new socket keeps the server's count of connections (`server.close()`

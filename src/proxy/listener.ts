@@ -31,7 +31,7 @@ export class Listener implements ConnectionHost {
     readonly overload: OverloadManager,
   ) {
     this.current = state;
-    // Paused: each connection is moved into a socket that reads into slabs (adoptAccepted).
+    // Paused: each connection is moved into a socket that reads into the scratch buffer (adoptAccepted).
     const options = { allowHalfOpen: true, noDelay: true, pauseOnConnect: true };
     this.server = createServer(options, socket => this.onConnection(socket));
   }
