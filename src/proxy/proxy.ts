@@ -116,7 +116,7 @@ export class Proxy {
   private readonly rateLimits: ListenerRateLimits;
   private readonly configuredFilters: ListenerFilters;
   private snapshot: ProxySnapshot | undefined;
-  /** Runs once, when the first snapshot is applied (see apply); undefined from then on. */
+  /** The collection to run when the first snapshot is applied (see apply); undefined from then on. */
   private collectAfterFirstSnapshot: (() => void) | undefined;
 
   /**
