@@ -6,10 +6,22 @@
  * service-account token).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname, networkInterfaces } from 'node:os';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import type * as Grpc from '@grpc/grpc-js';
 import { AerakiError, ErrorCodes } from '../errors.js';
 import type { XdsConnection } from '../xds/ads-client.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * gRPC, loaded when the xDS client first connects over TLS (which loads it anyway): a proxy that
+ * runs a static config never holds it. With `require`, because the credentials are made
+ * synchronously, on each connection.
+ */
+function grpc(): typeof Grpc {
+  return require('@grpc/grpc-js') as typeof Grpc;
+}
 
 export const PROXY_IDENTITY_USAGE = `Identity (what the control plane scopes this proxy by):
   --namespace NS      the proxy's namespace (default $POD_NAMESPACE): it is sent only what is
@@ -145,7 +157,7 @@ export function xdsConnection(values: IdentityValues): XdsConnection | undefined
   const serverName = values['xds-server-name'];
   return {
     credentials: () =>
-      credentials.createSsl(
+      grpc().credentials.createSsl(
         readOption(ca, '--xds-ca'),
         key === undefined ? null : readOption(key, '--xds-key'),
         cert === undefined ? null : readOption(cert, '--xds-cert'),
@@ -154,7 +166,7 @@ export function xdsConnection(values: IdentityValues): XdsConnection | undefined
       ? {}
       : {
           metadata: () => {
-            const metadata = new Metadata();
+            const metadata = new (grpc().Metadata)();
             metadata.set(
               'authorization',
               `Bearer ${readOption(token, '--xds-token-file').toString('utf8').trim()}`,

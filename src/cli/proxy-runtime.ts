@@ -9,7 +9,7 @@ import type { ProxySnapshot } from '../xds/resources.js';
 import type { ProxyWorkerSettings } from './workers-option.js';
 import type { ProxyLimits } from '../proxy/proxy-limits.js';
 import type { TelemetryOptions } from '../proxy/telemetry/request-telemetry.js';
-import { AdsClient, type UpdateCounters, type XdsApi, type XdsConnection } from '../xds/ads-client.js';
+import type { AdsClient, UpdateCounters, XdsApi, XdsConnection } from '../xds/ads-client.js';
 
 /** A proxy fed by an ADS server, with its admin API: what `aeraki proxy` and `aeraki up` run. */
 export interface ProxyRuntime {
@@ -86,7 +86,7 @@ export interface DataPlane {
 export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
   if (options.workers !== undefined && options.workers.count > 1) {
     const { startWorkers } = await import('./workers-runtime.js');
-    return driveDataPlane(
+    return await driveDataPlane(
       options,
       await startWorkers(options, options.workers.count, options.workers.settings),
     );
@@ -101,7 +101,7 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
   const proxy = built.proxy;
   const admin = new AdminServer(proxy);
   const adminPort = await bindAdmin(admin, 'admin API', options.admin.host, options.admin.port);
-  return driveDataPlane(options, {
+  return await driveDataPlane(options, {
     apply: snapshot => proxy.apply(snapshot),
     rejectedListeners: () => proxy.rejectedListeners(),
     settledListeners: () =>
@@ -118,15 +118,19 @@ export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<P
   });
 }
 
-/** Feeds `plane` from the ADS server (if any) and wraps it as the runtime the commands use. */
-function driveDataPlane(options: ProxyRuntimeOptions, plane: DataPlane): ProxyRuntime {
+/**
+ * Feeds `plane` from the ADS server (if any) and wraps it as the runtime the commands use. The xDS
+ * client is loaded only for an ADS server: it brings gRPC (with node's http2 and tls), which a proxy
+ * running a static config has no other use for.
+ */
+async function driveDataPlane(options: ProxyRuntimeOptions, plane: DataPlane): Promise<ProxyRuntime> {
   const { logger } = options;
   let lastError: unknown;
   const xds = options.xds;
   const ads =
     xds === undefined
       ? undefined
-      : new AdsClient({
+      : new (await import('../xds/ads-client.js')).AdsClient({
           target: xds.target,
           api: xds.api,
           node: {

@@ -8,6 +8,7 @@ import { TELEMETRY_OPTIONS, TELEMETRY_USAGE, telemetryOptions } from './telemetr
 import { LIMIT_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-options.js';
 import { WORKERS_OPTION, WORKERS_USAGE, workerCount } from './workers-option.js';
 import { readStaticConfig } from './static-config.js';
+import { releaseProtoSchema } from '../xds/proto-root.js';
 import { DRAIN_MS, untilSignal } from './signals.js';
 import { PLUGIN_OPTIONS, PLUGIN_USAGE, loadCliCodecs } from './plugin-options.js';
 import {
@@ -77,6 +78,10 @@ export async function proxyCommand(args: string[]): Promise<number> {
   const limits = limitOptions(values);
   const workers = workerCount(values.workers);
   const staticConfig = values.config === undefined ? undefined : await readStaticConfig(values.config);
+  // Read: without an xDS client nothing decodes protobuf any more (a worker's config is plain
+  // objects; a rate-limit service's client reads the schema again when it makes its first channel),
+  // so the schema goes with the full collection after the config is applied (Proxy.apply).
+  if (staticConfig !== undefined) releaseProtoSchema();
   const logger = createLogger(values['log-level']);
   const identity = proxyNodeIdentity(values);
   const connection = xdsConnection(values);

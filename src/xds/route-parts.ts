@@ -17,7 +17,6 @@
  * - retry policy (extension) ⇄ envoy.config.route.v3.RetryPolicy {retry_on: "connect-failure,reset",
  *   num_retries, per_try_timeout}; other retry_on values and fields are rejected.
  */
-import { RE2JS } from 're2js';
 import type {
   AttributeMatcher,
   FaultErrorKind,
@@ -30,6 +29,7 @@ import type {
 } from './resources.js';
 import type { ProtoObject } from './proto-message.js';
 import { invalidResource } from './invalid-resource.js';
+import { re2js } from './re2.js';
 import { durationFromMs, msFromDuration, wrapperValue } from './well-known.js';
 
 export function headerMatcherFromAttribute(matcher: AttributeMatcher): ProtoObject {
@@ -48,7 +48,7 @@ export function headerMatcherFromAttribute(matcher: AttributeMatcher): ProtoObje
 function regexMatcher(name: string, regex: unknown, label: string, path: string): AttributeMatcher {
   const pattern = String((regex as ProtoObject | undefined)?.['regex'] ?? '');
   try {
-    RE2JS.compile(pattern);
+    re2js().compile(pattern);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw invalidResource(label, path, `regex ${JSON.stringify(pattern)} is not valid RE2: ${reason}`);

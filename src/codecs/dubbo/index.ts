@@ -46,14 +46,14 @@
  * request's fields before its arguments, default 64 KiB) }`.
  */
 import type { CodecFactory } from '../../codec/codec.js';
-import { CODEC_NAME_PREFIX } from '../../codec/registry.js';
+import { DUBBO_CODEC_CAPABILITIES, DUBBO_CODEC_NAME } from './codec-name.js';
 import { parseDubboCodecConfig } from './codec-config.js';
 import { DubboCodec } from './dubbo-codec.js';
 
 /** The Dubbo codec's registration (`aeraki.meta_protocol.codec.dubbo`); see the module comment above. */
 export const dubboCodecFactory: CodecFactory = {
-  name: `${CODEC_NAME_PREFIX}dubbo`,
-  capabilities: { requestIds: true, heartbeats: true, streaming: false, serverSpeaksFirst: false },
+  name: DUBBO_CODEC_NAME,
+  capabilities: DUBBO_CODEC_CAPABILITIES,
   create: (side, config) => new DubboCodec(parseDubboCodecConfig(config), side),
 };
 

@@ -33,14 +33,14 @@
  * block, default 64 KiB), validateRequests?: boolean (default true) }`.
  */
 import type { CodecFactory } from '../../codec/codec.js';
-import { CODEC_NAME_PREFIX } from '../../codec/registry.js';
+import { THRIFT_CODEC_CAPABILITIES, THRIFT_CODEC_NAME } from './codec-name.js';
 import { parseThriftCodecConfig } from './codec-config.js';
 import { ThriftCodec } from './thrift-codec.js';
 
 /** The Thrift codec's registration (`aeraki.meta_protocol.codec.thrift`); see the module comment above. */
 export const thriftCodecFactory: CodecFactory = {
-  name: `${CODEC_NAME_PREFIX}thrift`,
-  capabilities: { requestIds: true, heartbeats: false, streaming: false, serverSpeaksFirst: false },
+  name: THRIFT_CODEC_NAME,
+  capabilities: THRIFT_CODEC_CAPABILITIES,
   create: (side, config) => new ThriftCodec(parseThriftCodecConfig(config), side),
 };
 

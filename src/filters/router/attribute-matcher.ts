@@ -1,4 +1,4 @@
-import { RE2JS } from 're2js';
+import { re2js } from '../../xds/re2.js';
 import type { Metadata } from '../../codec/index.js';
 import type { AttributeMatcher } from '../../xds/resources.js';
 
@@ -49,7 +49,7 @@ export function compileAttributeMatcher(matcher: AttributeMatcher): CompiledAttr
       };
     }
     case 'regex': {
-      const pattern = RE2JS.compile(matcher.value);
+      const pattern = re2js().compile(matcher.value);
       return {
         source: matcher,
         test: metadata => {

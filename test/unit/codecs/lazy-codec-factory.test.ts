@@ -1,7 +1,7 @@
 /**
- * Built-in codecs loaded on first use: the declarative codec is registered by name and loaded when a
- * snapshot names it, so a snapshot naming it still gets it, a bad description still gets its clear
- * error, and a codec that cannot be loaded rejects its listeners with the reason.
+ * Built-in codecs loaded on first use: each (Dubbo, Thrift, the declarative codec) is registered by
+ * name and loaded when a snapshot names it, so a snapshot naming it still gets it, a bad description
+ * still gets its clear error, and a codec that cannot be loaded rejects its listeners with the reason.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { ByteQueue } from '../../../src/codec/index.js';
 import { CodecRegistry } from '../../../src/codec/registry.js';
 import { builtinCodecs } from '../../../src/codecs/index.js';
 import { declarativeCodecFactory } from '../../../src/codecs/declarative/index.js';
+import { dubboCodecFactory } from '../../../src/codecs/dubbo/index.js';
 import { LazyCodecFactory, prepareCodecs } from '../../../src/codecs/lazy-codec-factory.js';
 import { thriftCodecFactory } from '../../../src/codecs/thrift/index.js';
 import { AerakiError, ErrorCodes } from '../../../src/errors.js';
@@ -64,30 +65,34 @@ function snapshot(...listeners: ListenerResource[]): ProxySnapshot {
   };
 }
 
-describe('the built-in declarative codec, loaded on first use', () => {
-  test('is registered with its name and capabilities, and refuses to make codecs until loaded', () => {
-    const factory = builtinCodecs().require(DECLARATIVE);
-    assert.ok(factory instanceof LazyCodecFactory);
-    assert.equal(factory.loaded, false);
-    assert.equal(factory.name, declarativeCodecFactory.name);
-    assert.deepEqual(factory.capabilities, declarativeCodecFactory.capabilities);
-    assert.throws(
-      () => factory.create('downstream', memcached),
-      (err: unknown) =>
-        err instanceof AerakiError &&
-        err.code === ErrorCodes.CODEC_UNKNOWN &&
-        /codec 'aeraki\.meta_protocol\.codec\.declarative' is not loaded yet/.test(err.message),
-    );
+describe('the built-in codecs, loaded on first use', () => {
+  test('are registered with their names and capabilities, and refuse to make codecs until loaded', () => {
+    const registry = builtinCodecs();
+    for (const real of [dubboCodecFactory, thriftCodecFactory, declarativeCodecFactory]) {
+      const factory = registry.require(real.name);
+      assert.ok(factory instanceof LazyCodecFactory);
+      assert.equal(factory.loaded, false);
+      assert.deepEqual(factory.capabilities, real.capabilities);
+      assert.throws(
+        () => factory.create('downstream', real === declarativeCodecFactory ? memcached : undefined),
+        (err: unknown) =>
+          err instanceof AerakiError &&
+          err.code === ErrorCodes.CODEC_UNKNOWN &&
+          err.message === `codec '${real.name}' is not loaded yet`,
+      );
+    }
   });
 
   test('prepareCodecs loads only what the listeners name, and says when there is nothing to wait for', async () => {
     const registry = builtinCodecs();
     const factory = registry.require(DECLARATIVE) as LazyCodecFactory;
-    assert.equal(
-      prepareCodecs(registry, [{ codec: thriftCodecFactory.name }, { codec: 'unknown' }]),
-      undefined,
-    );
+    const thrift = registry.require(thriftCodecFactory.name) as LazyCodecFactory;
+    assert.equal(prepareCodecs(registry, [{ codec: 'unknown' }]), undefined);
+    await prepareCodecs(registry, [{ codec: thriftCodecFactory.name }, { codec: 'unknown' }]);
+    assert.equal(thrift.loaded, true);
+    assert.equal(prepareCodecs(registry, [{ codec: thriftCodecFactory.name }]), undefined);
     assert.equal(factory.loaded, false);
+    assert.equal((registry.require(dubboCodecFactory.name) as LazyCodecFactory).loaded, false);
     const loading = prepareCodecs(registry, [{ codec: DECLARATIVE }, { codec: DECLARATIVE }]);
     assert.ok(loading instanceof Promise);
     await loading;

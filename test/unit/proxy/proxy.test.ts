@@ -287,3 +287,22 @@ async function deadPort(): Promise<number> {
   await server.stop();
   return port;
 }
+
+describe('proxy start-up', () => {
+  test('full collections once the first snapshot is applied, none for later ones', async () => {
+    let collections = 0;
+    const proxy = new Proxy(new CodecRegistry(), logger, [], undefined, {
+      collectGarbage: () => collections++,
+    });
+    try {
+      assert.equal(collections, 0);
+      const empty: ProxySnapshot = { version: '1', listeners: [], clusters: [], endpoints: [], routes: [] };
+      await proxy.apply(empty);
+      assert.equal(collections, 2);
+      await proxy.apply({ ...empty, version: '2' });
+      assert.equal(collections, 2);
+    } finally {
+      await proxy.close(0);
+    }
+  });
+});

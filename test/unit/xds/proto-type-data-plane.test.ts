@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { protoType } from '../../../src/xds/proto-root.js';
+import { protoType, releaseProtoSchema } from '../../../src/xds/proto-root.js';
 import { decodeMessage, encodeMessage } from '../../../src/xds/proto-message.js';
 
 const LISTENER = 'envoy.config.listener.v3.Listener';
@@ -35,4 +35,14 @@ test('the data plane part first, then the whole schema once a type outside it is
 
 test('an unknown type is reported as before', () => {
   assert.throws(() => protoType('envoy.nothing.v3.Nothing'), /no such type/);
+});
+
+test('once released, the schema is read again: the data plane part first, the same bytes', () => {
+  protoType(HCM);
+  const bytes = encodeMessage(LISTENER, listener);
+  releaseProtoSchema();
+  const again = protoType(LISTENER);
+  assert.equal(again.root.lookup(HCM), null, 'read again from the data plane part');
+  assert.deepEqual(Buffer.from(encodeMessage(LISTENER, listener)), Buffer.from(bytes));
+  assert.deepEqual(decodeMessage(LISTENER, bytes), { ...listener });
 });
