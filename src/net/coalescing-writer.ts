@@ -15,6 +15,7 @@
 // Imported, not the global: Node's global `Buffer` is a getter, a call on each use on the request path.
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
+import { DirectWrites } from './direct-writes.js';
 
 /** Pieces up to this size are copied; larger ones are written as they are. */
 const COPY_LIMIT = 4096;
@@ -48,12 +49,16 @@ export class CoalescingWriter {
   private heldEnd = 0;
   /** Bytes queued this turn. */
   private bytes = 0;
+  /** A turn's one piece goes to the socket's handle directly when it can (see DirectWrites). */
+  private readonly direct: DirectWrites;
 
   /** @param onFlushed called after each hand-over to the socket (not when the socket is destroyed) */
   constructor(
     private readonly socket: Socket,
     private readonly onFlushed?: () => void,
-  ) {}
+  ) {
+    this.direct = new DirectWrites(socket);
+  }
 
   /**
    * Queues `buf[start, end)`. The bytes are copied before the turn ends or kept as they are, so they
@@ -110,7 +115,7 @@ export class CoalescingWriter {
 
   /** Bytes queued and not yet handed to the socket, plus those the socket has not sent. */
   get pendingBytes(): number {
-    return this.bytes + this.socket.writableLength;
+    return this.bytes + this.socket.writableLength + this.direct.queuedBytes;
   }
 
   /** Hands this turn's bytes to the socket now. */
@@ -135,7 +140,10 @@ export class CoalescingWriter {
     }
     const parts = this.parts;
     if (parts === undefined) {
-      if (this.used > this.start) socket.write(this.chunk.subarray(this.start, this.used));
+      if (this.used > this.start) {
+        const view = this.chunk.subarray(this.start, this.used);
+        if (!this.direct.write(view)) socket.write(view);
+      }
     } else {
       this.sealCopies();
       this.parts = undefined;
@@ -147,7 +155,7 @@ export class CoalescingWriter {
       }
     }
     this.bytes = 0;
-    if (socket.writableLength === 0) {
+    if (socket.writableLength === 0 && this.direct.queuedBytes === 0) {
       // Node handed everything to the kernel at once (its stream counts a write until the syscall
       // took it): nothing refers to the chunk any more, so the next turn's copies reuse it. A proxy
       // then allocates a new chunk only while a peer reads slower than it is written to, instead of
