@@ -27,9 +27,9 @@ import type {
   RouteResource,
   WeightedCluster,
 } from './resources.js';
+import { re2Problem } from '../api/validation/regex.js';
 import type { ProtoObject } from './proto-message.js';
 import { invalidResource } from './invalid-resource.js';
-import { re2js } from './re2.js';
 import { durationFromMs, msFromDuration, wrapperValue } from './well-known.js';
 
 export function headerMatcherFromAttribute(matcher: AttributeMatcher): ProtoObject {
@@ -47,10 +47,8 @@ export function headerMatcherFromAttribute(matcher: AttributeMatcher): ProtoObje
 
 function regexMatcher(name: string, regex: unknown, label: string, path: string): AttributeMatcher {
   const pattern = String((regex as ProtoObject | undefined)?.['regex'] ?? '');
-  try {
-    re2js().compile(pattern);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+  const reason = re2Problem(pattern);
+  if (reason !== undefined) {
     throw invalidResource(label, path, `regex ${JSON.stringify(pattern)} is not valid RE2: ${reason}`);
   }
   return { name, kind: 'regex', value: pattern };

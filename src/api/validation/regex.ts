@@ -6,13 +6,16 @@ import { createRequire } from 'node:module';
 import type * as Re2js from 're2js';
 
 const require = createRequire(import.meta.url);
+let loaded: typeof Re2js.RE2JS | undefined;
 
 /**
- * RE2JS, loaded on first use and with `require`, as the data plane loads it (xds/re2.ts): one copy of
- * the package when a process runs both.
+ * RE2JS (RE2's syntax, which Envoy's `safe_regex` and Istio's regex matches use), loaded on first
+ * use: a proxy whose routes match no regular expression never holds it. With `require`, because
+ * patterns are compiled synchronously (while a route is decoded or a route table built); the data
+ * plane's matchers and the config checks share this one loader.
  */
-function re2js(): typeof Re2js.RE2JS {
-  return (require('re2js') as typeof Re2js).RE2JS;
+export function re2js(): typeof Re2js.RE2JS {
+  return (loaded ??= (require('re2js') as typeof Re2js).RE2JS);
 }
 
 /** Why `pattern` does not compile under RE2, or `undefined` if it does. */

@@ -1,4 +1,4 @@
-import { re2js } from '../../xds/re2.js';
+import { re2js } from '../../api/validation/regex.js';
 import type { Metadata } from '../../codec/index.js';
 import type { AttributeMatcher } from '../../xds/resources.js';
 
