@@ -20,12 +20,9 @@ import { getSystemErrorName } from 'node:util';
 
 /** The handle's write request (Node's `WriteWrap`); Node calls `oncomplete` when a queued write ends. */
 interface WriteRequest {
-  handle: unknown;
   oncomplete: (this: WriteRequest, status: number) => void;
-  async: boolean;
-  bytes: number;
+  /** The bytes, held while libuv holds the request. */
   buffer: Uint8Array | null;
-  callback: null;
   writes: DirectWrites | undefined;
 }
 
@@ -92,12 +89,8 @@ export class DirectWrites {
     let request = this.request;
     if (request === undefined) {
       request = new binding.WriteWrap();
-      request.handle = handle;
       request.oncomplete = onQueuedWriteDone;
-      request.async = false;
-      request.bytes = 0;
       request.buffer = null;
-      request.callback = null;
       request.writes = this;
     }
     const status = handle.writeBuffer(request, bytes);
