@@ -64,14 +64,15 @@ interface AcceptedSocket {
  * `pauseOnConnect: true` (so that the accepted socket has read nothing) and this called from its
  * 'connection' listener. The new socket keeps the server's count of connections (`server.close()`
  * waits for it, `maxConnections` counts it) and the options the server set on the connection
- * (`noDelay`, `keepAlive`).
+ * (`allowHalfOpen`, `noDelay`, `keepAlive`).
  */
-export function adoptAccepted(accepted: Socket, reads: ScratchReads, allowHalfOpen: boolean): Socket {
+export function adoptAccepted(accepted: Socket, reads: ScratchReads): Socket {
   const parts = accepted as unknown as AcceptedSocket;
   const server = parts._server;
   const socket = new Socket({
     handle: parts._handle,
-    allowHalfOpen,
+    // As the server made the accepted socket.
+    allowHalfOpen: accepted.allowHalfOpen,
     readable: true,
     writable: true,
     onread: reads.onread,

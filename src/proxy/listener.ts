@@ -147,6 +147,6 @@ export class Listener implements ConnectionHost {
       return;
     }
     const reads = new ScratchReads();
-    this.connections.add(new DownstreamConnection(adoptAccepted(socket, reads, true), reads, this));
+    this.connections.add(new DownstreamConnection(adoptAccepted(socket, reads), reads, this));
   }
 }

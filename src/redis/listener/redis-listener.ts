@@ -151,7 +151,7 @@ export class RedisListener implements SessionHost {
       return;
     }
     const reads = new ScratchReads();
-    this.sessions.add(new RedisSession(adoptAccepted(socket, reads, true), reads, this));
+    this.sessions.add(new RedisSession(adoptAccepted(socket, reads), reads, this));
   }
 
   private record(session: RedisSession, slot: ReplySlot): RedisCommandRecord {

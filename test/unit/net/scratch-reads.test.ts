@@ -21,7 +21,7 @@ async function slabServer(): Promise<{ server: Server; port: number; accepted: P
     const reads = new ScratchReads();
     const chunks: Buffer[] = [];
     reads.onChunk = chunk => chunks.push(chunk);
-    resolveAccepted({ socket: adoptAccepted(socket, reads, true), chunks });
+    resolveAccepted({ socket: adoptAccepted(socket, reads), chunks });
   });
   await new Promise<void>(resolve => server.listen(0, HOST, resolve));
   const address = server.address();
@@ -56,7 +56,7 @@ test('every byte arrives in order on its own connection, in chunks that stay int
     const reads = new ScratchReads();
     const chunks: Buffer[] = [];
     reads.onChunk = chunk => chunks.push(chunk);
-    accepted.push({ socket: adoptAccepted(socket, reads, true), chunks });
+    accepted.push({ socket: adoptAccepted(socket, reads), chunks });
   });
   await new Promise<void>(resolve => server.listen(0, HOST, resolve));
   const address = server.address();
